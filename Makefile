@@ -1,0 +1,40 @@
+# Parity's two set-up commands: `make demo` and `make test`. Both build .venv from the lock file.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+UV     := $(BIN)/uv
+UV_VERSION := 0.13.9
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+export UV_PYTHON_DOWNLOADS := never
+
+.PHONY: demo test lint bench format clean sync
+
+$(UV):
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+
+# One environment for the demo and the tests, so running one never uninstalls the other's tools.
+sync: $(UV)
+	$(UV) sync --frozen --quiet --extra dev
+
+demo: sync
+	$(BIN)/python examples/demo.py
+
+test: sync
+	$(BIN)/python -m pytest -q
+
+lint: sync
+	$(BIN)/ruff check src tests benchmarks examples
+	$(BIN)/ruff format --check src tests benchmarks examples
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+bench: sync
+	$(BIN)/python -m benchmarks
+
+format: sync
+	$(BIN)/ruff check --fix src tests benchmarks examples
+	$(BIN)/ruff format src tests benchmarks examples
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist

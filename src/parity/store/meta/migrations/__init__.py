@@ -1,0 +1,7 @@
+"""Alembic migrations of the metadata store.
+
+``HEADS`` lists the head revisions this Parity expects; a test checks it against the scripts.
+Each capability may start its own branch from ``0001``; ``upgrade heads`` applies them all.
+"""
+
+HEADS: tuple[str, ...] = ("0001",)

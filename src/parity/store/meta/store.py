@@ -1,0 +1,126 @@
+"""The metadata store: mutable state and indexes over SQLite or PostgreSQL."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Engine, Table, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
+
+from parity.core.errors import ConflictError, ParityError, StorageError
+from parity.store.meta.engine import WRITE_OPTION, create_metadata_engine
+from parity.store.meta.migrate import ensure_schema, stamped_revisions
+from parity.store.meta.schema import records
+
+
+def insert_ignoring_duplicates(
+    connection: Connection, table: Table, rows: Sequence[Mapping[str, Any]]
+) -> None:
+    """Insert ``rows``, skipping any whose primary key is already there."""
+    if not rows:
+        return
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    connection.execute(dialect.insert(table).on_conflict_do_nothing(), list(rows))
+
+
+class MetadataStore:
+    """Owns the engine; hands out read and write transactions that translate database errors."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @property
+    def url(self) -> str:
+        return self.engine.url.render_as_string(hide_password=True)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @contextlib.contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A read transaction."""
+        with self._translated(), self.engine.connect() as connection, connection.begin():
+            yield connection
+
+    @contextlib.contextmanager
+    def write(self) -> Iterator[Connection]:
+        """A write transaction: committed when the block ends, rolled back on any exception."""
+        with (
+            self._translated(),
+            self.engine.connect().execution_options(**{WRITE_OPTION: True}) as connection,
+            connection.begin(),
+        ):
+            yield connection
+
+    @contextlib.contextmanager
+    def _translated(self) -> Iterator[None]:
+        try:
+            yield
+        except ParityError:
+            raise
+        except IntegrityError as exc:
+            raise ConflictError(
+                f"the change clashes with what is stored: {exc.orig}",
+                hint="reload and try again",
+            ) from exc
+        except OperationalError as exc:
+            raise StorageError(
+                f"database error on {self.url}: {exc.orig}",
+                hint="check that the database is reachable and not locked",
+            ) from exc
+        except SQLAlchemyError as exc:
+            raise StorageError(f"database error on {self.url}: {exc}") from exc
+
+    # the record index ---------------------------------------------------------------------------
+    def index_records(self, entries: Iterable[tuple[str, str, int, str | None]]) -> None:
+        """Remember stored records as (id, kind, created_ms, label)."""
+        rows = [
+            {"id": rid, "kind": kind, "created_ms": created, "label": label}
+            for rid, kind, created, label in entries
+        ]
+        with self.write() as connection:
+            insert_ignoring_duplicates(connection, records, rows)
+
+    def record_ids(self, kind: str | None = None, prefix: str = "") -> list[str]:
+        query = select(records.c.id)
+        if kind is not None:
+            query = query.where(records.c.kind == kind)
+        if prefix:
+            query = query.where(records.c.id.startswith(prefix, autoescape=True))
+        with self.read() as connection:
+            return [row[0] for row in connection.execute(query.order_by(records.c.id))]
+
+    def record_kind(self, record_id: str) -> str | None:
+        with self.read() as connection:
+            return connection.execute(
+                select(records.c.kind).where(records.c.id == record_id)
+            ).scalar_one_or_none()
+
+    def count_records(self) -> dict[str, int]:
+        query = select(records.c.kind, func.count()).group_by(records.c.kind)
+        with self.read() as connection:
+            return {str(kind): int(count) for kind, count in connection.execute(query)}
+
+    def schema_revisions(self) -> list[str]:
+        with self.read() as connection:
+            return sorted(stamped_revisions(connection))
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def open_metadata_store(url: str) -> MetadataStore:
+    """Open (and migrate, if needed) the metadata store at ``url``."""
+    engine = create_metadata_engine(url)
+    store = MetadataStore(engine)
+    try:
+        with store._translated():
+            ensure_schema(engine)
+    except BaseException:
+        engine.dispose()
+        raise
+    return store

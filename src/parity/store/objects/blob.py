@@ -1,0 +1,98 @@
+"""The on-disk form of a blob: a versioned header, then the content raw or zstd-compressed.
+
+    b"PRTY" | format (1 byte) | codec (1 byte) | payload
+
+The object's id is the BLAKE3 digest of the *content*, never of the encoded bytes, so the codec
+can change without changing any id, and every read is checked against the id it was asked for.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import BinaryIO
+
+import blake3
+import zstandard
+
+from parity.core.errors import CorruptObject
+
+MAGIC = b"PRTY"
+BLOB_FORMAT = 1
+CODEC_RAW = 0
+CODEC_ZSTD = 1
+HEADER_SIZE = len(MAGIC) + 2
+ZSTD_LEVEL = 3
+# Compress only when it saves at least this fraction: decompressing costs time on every read.
+MIN_SAVING = 1 / 16
+STREAM_BLOCK = 1 << 20
+
+
+def header(codec: int) -> bytes:
+    return MAGIC + bytes((BLOB_FORMAT, codec))
+
+
+def encode(content: bytes) -> bytes:
+    """The stored form of ``content``: zstd when that saves space, raw otherwise."""
+    if len(content) >= 64:
+        compressed = zstandard.ZstdCompressor(level=ZSTD_LEVEL).compress(content)
+        if len(compressed) <= len(content) * (1 - MIN_SAVING):
+            return header(CODEC_ZSTD) + compressed
+    return header(CODEC_RAW) + content
+
+
+def parse_header(digest: str, data: bytes) -> int:
+    if len(data) < HEADER_SIZE or data[:4] != MAGIC:
+        raise CorruptObject(digest, "the blob header is missing or damaged")
+    if data[4] != BLOB_FORMAT:
+        raise CorruptObject(digest, f"unknown blob format {data[4]} (written by a newer Parity?)")
+    codec = data[5]
+    if codec not in (CODEC_RAW, CODEC_ZSTD):
+        raise CorruptObject(digest, f"unknown codec {codec}")
+    return codec
+
+
+def decode(digest: str, data: bytes) -> bytes:
+    """The content of an encoded blob, verified against ``digest``."""
+    codec = parse_header(digest, data)
+    payload = memoryview(data)[HEADER_SIZE:]
+    if codec == CODEC_ZSTD:
+        try:
+            content = zstandard.ZstdDecompressor().decompress(payload, max_output_size=1 << 34)
+        except zstandard.ZstdError as exc:
+            raise CorruptObject(digest, f"cannot decompress: {exc}") from exc
+    else:
+        content = bytes(payload)
+    actual = blake3.blake3(content).hexdigest()
+    if actual != digest:
+        raise CorruptObject(digest, f"its content hashes to {actual[:12]}")
+    return content
+
+
+def decode_stream(digest: str, source: BinaryIO) -> Iterator[bytes]:
+    """Yield the content of an encoded blob in blocks; raise CorruptObject at the end on mismatch.
+
+    Callers must not make what they wrote visible before the generator is exhausted.
+    """
+    codec = parse_header(digest, source.read(HEADER_SIZE))
+    hasher = blake3.blake3()
+    if codec == CODEC_ZSTD:
+        reader = zstandard.ZstdDecompressor().stream_reader(source, read_across_frames=True)
+    else:
+        reader = source  # type: ignore[assignment]
+    try:
+        while block := reader.read(STREAM_BLOCK):
+            hasher.update(block)
+            yield block
+    except zstandard.ZstdError as exc:
+        raise CorruptObject(digest, f"cannot decompress: {exc}") from exc
+    actual = hasher.hexdigest()
+    if actual != digest:
+        raise CorruptObject(digest, f"its content hashes to {actual[:12]}")
+
+
+def worth_compressing(sample: bytes) -> bool:
+    """Judge from a sample of a large file whether zstd will save space on it."""
+    if len(sample) < 64:
+        return False
+    compressed = zstandard.ZstdCompressor(level=1).compress(sample)
+    return len(compressed) <= len(sample) * (1 - MIN_SAVING)

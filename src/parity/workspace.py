@@ -1,0 +1,176 @@
+"""The composition root: find the workspace, read its config once, build the stores.
+
+Services never pick a backend; they are handed the stores built here. That is what lets one test
+run the same scenario over every backend.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from parity.core.config import Config
+from parity.core.errors import NotFoundError, UsageError
+
+if TYPE_CHECKING:
+    from parity.store.meta.store import MetadataStore
+    from parity.store.objects.store import ObjectStore
+    from parity.store.records import RecordStore
+
+PARITY_DIR = ".parity"
+CONFIG_FILE = "config.toml"
+DATABASE_FILE = "parity.db"
+OBJECTS_DIR = "objects"
+
+_CONFIG_TEMPLATE = """\
+# Parity workspace configuration. Environment variables override these:
+# PARITY_METADATA_URL, PARITY_OBJECTS_URL, PARITY_S3_ENDPOINT_URL.
+[parity]
+format = 1
+
+[core]
+# metadata_url = "postgresql+psycopg://user@host/db"   (default: SQLite in .parity/parity.db)
+# objects_url = "s3://bucket/prefix"                    (default: the folder .parity/objects)
+
+# [remote.origin]
+# url = "s3://bucket/prefix"
+# endpoint_url = "http://127.0.0.1:9000"
+"""
+
+
+def find_root(start: Path) -> Path | None:
+    """The nearest folder at or above ``start`` that holds a ``.parity`` folder."""
+    for folder in (start, *start.parents):
+        if (folder / PARITY_DIR / CONFIG_FILE).is_file():
+            return folder
+    return None
+
+
+def find_git_root(start: Path) -> Path | None:
+    for folder in (start, *start.parents):
+        if (folder / ".git").exists():
+            return folder
+    return None
+
+
+@dataclass
+class Workspace:
+    root: Path
+    config: Config
+
+    @property
+    def parity_dir(self) -> Path:
+        return self.root / PARITY_DIR
+
+    @property
+    def config_path(self) -> Path:
+        return self.parity_dir / CONFIG_FILE
+
+    @property
+    def metadata_url(self) -> str:
+        return self.config.metadata_url or f"sqlite:///{self.parity_dir / DATABASE_FILE}"
+
+    @property
+    def objects_url(self) -> str:
+        return self.config.objects_url or str(self.parity_dir / OBJECTS_DIR)
+
+    # the stores, built on first use so that commands that need none stay fast ------------------
+    @cached_property
+    def meta(self) -> MetadataStore:
+        from parity.store.meta.store import open_metadata_store
+
+        return open_metadata_store(self.metadata_url)
+
+    @cached_property
+    def objects(self) -> ObjectStore:
+        from parity.store.objects import open_object_store
+
+        return open_object_store(
+            self.objects_url, base=self.root, endpoint_url=self.config.s3_endpoint_url
+        )
+
+    @cached_property
+    def records(self) -> RecordStore:
+        from parity.store.records import RecordStore
+
+        return RecordStore(self.objects, self.meta)
+
+    def close(self) -> None:
+        if "meta" in self.__dict__:
+            self.meta.close()
+
+    def save_config(self, config: Config) -> None:
+        """Write ``config`` to config.toml atomically and use it from now on."""
+        import tomli_w
+
+        from parity.store.objects.local import atomic_write_bytes
+
+        atomic_write_bytes(self.config_path, tomli_w.dumps(config.to_dict()).encode())
+        self.config = config
+
+
+def read_config(path: Path) -> Config:
+    try:
+        document = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise UsageError(f"cannot read {path}: {exc}", hint="fix the TOML syntax") from exc
+    return Config.from_dict(document)
+
+
+def open_workspace(
+    start: Path | None = None, environ: Mapping[str, str] | None = None
+) -> Workspace:
+    """The workspace containing ``start`` (default: the current folder, or ``PARITY_WORKSPACE``)."""
+    env = os.environ if environ is None else environ
+    if env.get("PARITY_WORKSPACE"):
+        root: Path | None = Path(env["PARITY_WORKSPACE"]).resolve()
+        if root is not None and not (root / PARITY_DIR / CONFIG_FILE).is_file():
+            raise NotFoundError(
+                f"PARITY_WORKSPACE={root} is not a Parity workspace",
+                hint=f"run 'parity init {root}' or unset PARITY_WORKSPACE",
+            )
+    else:
+        root = find_root((start or Path.cwd()).resolve())
+    if root is None:
+        raise NotFoundError(
+            "not inside a Parity workspace", hint="run 'parity init' at the root of your project"
+        )
+    config = read_config(root / PARITY_DIR / CONFIG_FILE).with_environment(env)
+    return Workspace(root=root, config=config)
+
+
+def init_workspace(
+    path: Path | None = None, environ: Mapping[str, str] | None = None
+) -> tuple[Workspace, bool]:
+    """Create a workspace at ``path`` (default: the git root, else the current folder).
+
+    Returns the workspace and whether it was created now; an existing one is left untouched.
+    """
+    env = os.environ if environ is None else environ
+    here = Path.cwd().resolve()
+    root = (path or find_git_root(here) or here).resolve()
+    parity_dir = root / PARITY_DIR
+    created = not (parity_dir / CONFIG_FILE).is_file()
+    if created:
+        from parity.store.objects.local import atomic_write_bytes
+
+        try:
+            (parity_dir / OBJECTS_DIR).mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise UsageError(
+                f"cannot create {parity_dir}: {exc.strerror}", hint="check the folder permissions"
+            ) from exc
+        (parity_dir / ".gitignore").write_text(
+            "# Parity's local stores are not for git; config.toml is.\n"
+            "*\n!config.toml\n!.gitignore\n"
+        )
+        atomic_write_bytes(parity_dir / CONFIG_FILE, _CONFIG_TEMPLATE.encode())
+    workspace = open_workspace(environ={**env, "PARITY_WORKSPACE": str(root)})
+    # Opening the stores creates the database and applies migrations now, not on first use.
+    _ = workspace.meta, workspace.objects
+    return workspace, created

@@ -1,0 +1,104 @@
+"""The command-line contract of init and status, through real subprocesses."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import run_parity
+
+
+def test_init_then_init_again_changes_nothing(tmp_path: Path) -> None:
+    first = run_parity("init", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert "Initialised Parity workspace" in first.stdout
+    config = tmp_path / ".parity" / "config.toml"
+    (config).write_text(config.read_text() + "# my edit\n")
+    before = {p: p.read_bytes() for p in (tmp_path / ".parity").rglob("*") if p.is_file()}
+
+    second = run_parity("init", cwd=tmp_path)
+    assert second.returncode == 0
+    assert "already initialised" in second.stdout
+    after = {p: p.read_bytes() for p in before}
+    assert after[config].endswith(b"# my edit\n")
+    assert after == before
+
+
+def test_init_goes_to_the_git_root(tmp_path: Path) -> None:
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    nested = tmp_path / "src" / "pkg"
+    nested.mkdir(parents=True)
+    result = run_parity("init", cwd=nested)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / ".parity" / "config.toml").is_file()
+    status = run_parity("status", "--json", cwd=nested)
+    assert json.loads(status.stdout)["root"] == str(tmp_path)
+
+
+def test_status_outside_a_workspace_exits_3_with_the_hint(tmp_path: Path) -> None:
+    result = run_parity("status", cwd=tmp_path)
+    assert result.returncode == 3
+    assert result.stderr.strip() == (
+        "error: not inside a Parity workspace (run 'parity init' at the root of your project)"
+    )
+
+
+def test_status_json_reports_the_stores(workspace_dir: Path) -> None:
+    result = run_parity("status", "--json", cwd=workspace_dir)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["metadata"]["dialect"] == "sqlite"
+    assert report["objects"]["url"].endswith(".parity/objects")
+    assert report["records"] == {}
+
+
+def test_status_table(workspace_dir: Path) -> None:
+    result = run_parity("status", cwd=workspace_dir)
+    assert result.returncode == 0
+    assert "metadata" in result.stdout
+    assert "No records yet." in result.stdout
+
+
+def test_bad_usage_exits_2(tmp_path: Path) -> None:
+    result = run_parity("status", "--no-such-flag", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "No such option" in result.stderr
+
+
+def test_object_verify_finds_a_flipped_byte(workspace_dir: Path) -> None:
+    data = workspace_dir / "data.bin"
+    data.write_bytes(b"x" * 5000)
+    digest = run_parity("object", "put", str(data), cwd=workspace_dir).stdout.strip()
+    ok = run_parity("object", "verify", cwd=workspace_dir)
+    assert ok.returncode == 0
+    assert "checked 1 objects, 0 corrupt" in ok.stdout
+    path = workspace_dir / ".parity" / "objects" / digest[:2] / digest[2:]
+    blob = bytearray(path.read_bytes())
+    blob[-1] ^= 1
+    path.write_bytes(bytes(blob))
+    bad = run_parity("object", "verify", "--json", cwd=workspace_dir)
+    assert bad.returncode == 1
+    assert json.loads(bad.stdout)["corrupt"] == [digest]
+
+
+def test_version() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "parity", "--version"], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.startswith("parity 0.1.0")
+
+
+def test_help_imports_no_heavy_library(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "parity", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=tmp_path,
+    )
+    imported = {line.split("|")[-1].strip().split(".")[0] for line in result.stderr.splitlines()}
+    assert "parity" in imported
+    for heavy in ("sqlalchemy", "alembic", "boto3", "botocore", "fastapi", "pandas", "sklearn"):
+        assert heavy not in imported, f"parity --help imported {heavy}"

@@ -1,0 +1,112 @@
+"""Shared fixtures: a clean process environment, workspaces, and real backing services."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+_CLEARED_PREFIXES = ("PARITY_", "AWS_")
+_CLEARED_NAMES = {"HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"}
+# Read once, before the autouse fixture clears PARITY_* from each test's view.
+POSTGRES_URL = os.environ.get("PARITY_TEST_POSTGRES_URL")
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+@pytest.fixture(autouse=True)
+def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A developer's shell must not change results: clear Parity, AWS and proxy variables."""
+    for name in list(os.environ):
+        if name.startswith(_CLEARED_PREFIXES) or name.upper() in _CLEARED_NAMES:
+            monkeypatch.delenv(name, raising=False)
+
+
+def run_parity(
+    *args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """Run the real ``parity`` command in a subprocess."""
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith(_CLEARED_PREFIXES)}
+    full_env.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "parity", *args],
+        cwd=cwd,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+@pytest.fixture
+def workspace_dir(tmp_path: Path) -> Path:
+    from parity.workspace import init_workspace
+
+    root = tmp_path / "project"
+    root.mkdir()
+    workspace, _ = init_workspace(root)
+    workspace.close()
+    return root
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    """A real S3 endpoint for the whole session: moto's threaded server on loopback."""
+    from moto.server import ThreadedMotoServer
+
+    port = _free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def s3_bucket(s3_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A fresh bucket on the moto server; returns its s3:// URL with a prefix."""
+    import boto3
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    bucket = f"parity-{uuid.uuid4().hex[:12]}"
+    boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1").create_bucket(
+        Bucket=bucket
+    )
+    return f"s3://{bucket}/store"
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh schema in the real PostgreSQL; skipped outside CI when none is configured."""
+    if not POSTGRES_URL:
+        if IN_CI:
+            pytest.fail("CI must set PARITY_TEST_POSTGRES_URL: the PostgreSQL tests may not skip")
+        pytest.skip("PARITY_TEST_POSTGRES_URL is not set (CI sets it; see .ci/run)")
+    import sqlalchemy as sa
+
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(POSTGRES_URL)
+    with admin.begin() as connection:
+        connection.execute(sa.text(f"CREATE SCHEMA {schema}"))
+    separator = "&" if "?" in POSTGRES_URL else "?"
+    try:
+        yield f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as connection:
+            connection.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()

@@ -1,0 +1,28 @@
+import parity
+
+
+def test_public_names_are_a_deliberate_list() -> None:
+    assert sorted(parity.__all__) == sorted(
+        [
+            "CheckFailed",
+            "ConflictError",
+            "CorruptObject",
+            "NotFoundError",
+            "ParityError",
+            "StorageError",
+            "UsageError",
+            "__version__",
+        ]
+    )
+    for name in parity.__all__:
+        assert hasattr(parity, name)
+
+
+def test_every_error_family_has_its_exit_code() -> None:
+    assert parity.UsageError("x").exit_code == 2
+    assert parity.NotFoundError("x").exit_code == 3
+    assert parity.ConflictError("x").exit_code == 4
+    assert parity.StorageError("x").exit_code == 5
+    assert parity.CheckFailed("x").exit_code == 1
+    assert issubclass(parity.CorruptObject, parity.StorageError)
+    assert str(parity.UsageError("bad", hint="do this")) == "bad (do this)"
