@@ -1,0 +1,190 @@
+"""The environment record: a precise fingerprint of one Python environment.
+
+Produced by ``parity.env`` (a stdlib-only probe run inside the target interpreter), consumed by
+diff/verify, export/restore, lock checks, audit, runs and models. It holds no timestamps and no
+secrets, so capturing the same environment twice gives the same record and the same id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from parity.core.records import StoredRecord
+
+ENV_KIND = "env"
+ENV_FORMAT = 1
+
+# The only environment variables whose values a record may hold: they change numerics or
+# threading. Every other variable, secrets included, is never read into a record.
+NUMERICS_VARIABLES = (
+    "PYTHONHASHSEED",
+    "OMP_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_CBWR",
+    "CUBLAS_WORKSPACE_CONFIG",
+    "CUDA_VISIBLE_DEVICES",
+    "TF_DETERMINISTIC_OPS",
+    "TZ",
+    "LANG",
+    "LC_ALL",
+)
+
+
+def _opt(mapping: Mapping[str, Any], key: str) -> Any:
+    return mapping.get(key)
+
+
+@dataclass(frozen=True)
+class Interpreter:
+    implementation: str  # "cpython"
+    version: str  # "3.11.7"
+    abi: str | None  # SOABI, e.g. "cpython-311-x86_64-linux-gnu"
+    wheel_tags: tuple[str, ...]  # the most specific supported tags, best first
+    prefix: str
+    base_prefix: str
+    is_venv: bool
+    conda_env: str | None = None
+
+    @property
+    def minor(self) -> str:
+        return ".".join(self.version.split(".")[:2])
+
+
+@dataclass(frozen=True)
+class Platform:
+    system: str  # "Linux"
+    kernel: str  # platform.release()
+    os_release: str | None  # PRETTY_NAME from /etc/os-release
+    libc_family: str | None  # "glibc" | "musl" | None
+    libc_version: str | None
+    machine: str  # "x86_64"
+    cpu_model: str | None
+    cpu_flags: tuple[str, ...]  # instruction-set flags that matter for native code
+    cpu_count: int | None
+    cpu_affinity: int | None
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a distribution came from (PEP 610 direct_url.json, or the index when absent)."""
+
+    kind: str  # "index" | "archive" | "vcs" | "editable" | "directory"
+    url: str | None = None
+    commit: str | None = None  # VCS commit id
+    vcs: str | None = None  # "git", …
+    archive_hash: str | None = None  # "sha256=…"
+
+
+@dataclass(frozen=True)
+class Distribution:
+    name: str  # normalized (PEP 503)
+    version: str  # as installed, local label included ("2.3.0+cu121")
+    installer: str | None
+    requested: bool | None
+    source: Source
+    wheel_tags: tuple[str, ...]
+    pure: bool | None  # Root-Is-Purelib; False means the package ships native code
+    record_digest: str | None  # BLAKE3 of the RECORD file
+    top_level: tuple[str, ...]  # import names it provides
+    modified_files: tuple[str, ...] | None = None  # set by a deep capture: files unlike RECORD
+
+
+@dataclass(frozen=True)
+class NativeLibrary:
+    """A BLAS or OpenMP runtime, as threadpoolctl reports it or as found bundled in a package."""
+
+    user_api: str  # "blas" | "openmp"
+    internal_api: str  # "openblas" | "mkl" | "blis" | "openmp" …
+    version: str | None
+    num_threads: int | None
+    threading_layer: str | None
+    architecture: str | None
+    filename: str  # the library's file name (not its path)
+    package: str | None = None  # the distribution that bundles it
+
+
+@dataclass(frozen=True)
+class Accelerators:
+    nvidia_driver: str | None = None
+    cuda_runtime: str | None = None  # as a framework was built with it
+    cudnn: str | None = None
+    gpus: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Environment:
+    interpreter: Interpreter
+    platform: Platform
+    distributions: tuple[Distribution, ...]
+    native: tuple[NativeLibrary, ...] = ()
+    accelerators: Accelerators = field(default_factory=Accelerators)
+    numerics: Mapping[str, str] = field(default_factory=dict)
+    deep: bool = False
+
+    def __post_init__(self) -> None:
+        # One canonical order, so the id never depends on the order packages were found in.
+        object.__setattr__(
+            self, "distributions", tuple(sorted(self.distributions, key=lambda d: d.name))
+        )
+        object.__setattr__(
+            self,
+            "native",
+            tuple(sorted(self.native, key=lambda n: (n.user_api, n.internal_api, n.filename))),
+        )
+
+    def distribution(self, name: str) -> Distribution | None:
+        for dist in self.distributions:
+            if dist.name == name:
+                return dist
+        return None
+
+    # persistence ------------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        from dataclasses import asdict
+
+        document = asdict(self)
+        document["numerics"] = dict(sorted(self.numerics.items()))
+        return document
+
+    @classmethod
+    def from_dict(cls, document: Mapping[str, Any]) -> Environment:
+        interpreter = dict(document["interpreter"])
+        interpreter["wheel_tags"] = tuple(interpreter.get("wheel_tags", ()))
+        platform = dict(document["platform"])
+        platform["cpu_flags"] = tuple(platform.get("cpu_flags", ()))
+        distributions = []
+        for entry in document.get("distributions", ()):
+            dist = dict(entry)
+            dist["source"] = Source(**dist["source"])
+            dist["wheel_tags"] = tuple(dist.get("wheel_tags", ()))
+            dist["top_level"] = tuple(dist.get("top_level", ()))
+            if dist.get("modified_files") is not None:
+                dist["modified_files"] = tuple(dist["modified_files"])
+            distributions.append(Distribution(**dist))
+        accel = dict(document.get("accelerators") or {})
+        accel["gpus"] = tuple(accel.get("gpus", ()))
+        return cls(
+            interpreter=Interpreter(**interpreter),
+            platform=Platform(**platform),
+            distributions=tuple(distributions),
+            native=tuple(NativeLibrary(**n) for n in document.get("native", ())),
+            accelerators=Accelerators(**accel),
+            numerics=dict(document.get("numerics") or {}),
+            deep=bool(document.get("deep", False)),
+        )
+
+    def to_record(self) -> StoredRecord:
+        return StoredRecord(ENV_KIND, ENV_FORMAT, self.to_dict())
+
+    @classmethod
+    def from_record(cls, record: StoredRecord) -> Environment:
+        if record.kind != ENV_KIND:
+            raise ValueError(f"not an environment record: {record.kind}")
+        return cls.from_dict(record.body)
+
+    @property
+    def id(self) -> str:
+        return self.to_record().id
