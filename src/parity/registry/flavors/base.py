@@ -1,0 +1,35 @@
+"""What a flavor does: save a framework's model into files, and load it back from them.
+
+Loading happens only after every file was verified against its digest (see registry.loading),
+which is what makes pickle-based formats safe to load from Parity's own store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Protocol
+
+
+class Flavor(Protocol):
+    name: str
+
+    def accepts(self, model: object) -> bool:
+        """Whether this flavor knows how to save ``model``."""
+        ...
+
+    def save(self, model: object, directory: Path) -> dict[str, Any]:
+        """Write the model's files into ``directory``; return the loader settings to record."""
+        ...
+
+    def load(self, directory: Path, loader: Mapping[str, Any]) -> Any:
+        """Rebuild the model from verified files in ``directory``."""
+        ...
+
+    def referenced_modules(self, directory: Path, loader: Mapping[str, Any]) -> set[str]:
+        """Python modules (dotted names) the saved model needs in order to load."""
+        ...
+
+
+def top_level(module: str) -> str:
+    return module.split(".", 1)[0]

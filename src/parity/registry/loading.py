@@ -1,0 +1,51 @@
+"""Load a model safely: fetch every file, verify each against its digest, check the environment,
+and only then let the flavor (which may unpickle) read them."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from parity.core.errors import CorruptObject
+from parity.core.model import MODEL_KIND, ModelRecord
+from parity.registry.flavors import flavor_named
+from parity.store.records import RecordStore
+
+
+def safe_relative(path: str) -> PurePosixPath:
+    """An artifact path that stays inside its folder, or CorruptObject for one that escapes."""
+    relative = PurePosixPath(path)
+    if relative.is_absolute() or ".." in relative.parts or not relative.parts:
+        raise CorruptObject("-", f"artifact path {path!r} escapes the model folder")
+    return relative
+
+
+def read_model_record(records: RecordStore, model_id: str) -> ModelRecord:
+    return ModelRecord.from_record(records.get(model_id, kind=MODEL_KIND))
+
+
+def fetch_model_files(records: RecordStore, record: ModelRecord, directory: Path) -> None:
+    """Write every file of ``record`` into ``directory``, each verified against its digest."""
+    for artifact in record.files:
+        records.objects.get_to_file(artifact.digest, directory / safe_relative(artifact.path))
+
+
+def load_model_record(
+    records: RecordStore,
+    model_id: str,
+    check_environment: Callable[[ModelRecord], None] | None = None,
+) -> Any:
+    """The model object behind ``model_id``.
+
+    Raises CorruptObject (before anything is deserialised) when a file does not match its digest,
+    and whatever ``check_environment`` raises when this environment is not safe for the model.
+    """
+    record = read_model_record(records, model_id)
+    with tempfile.TemporaryDirectory(prefix="parity-load-") as tmp:
+        directory = Path(tmp)
+        fetch_model_files(records, record, directory)
+        if check_environment is not None:
+            check_environment(record)
+        return flavor_named(record.flavor).load(directory, record.loader)

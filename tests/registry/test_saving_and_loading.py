@@ -1,0 +1,122 @@
+"""Saving models by flavor, and loading them only after every byte is verified."""
+
+from __future__ import annotations
+
+import pickle
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from parity.core.errors import CorruptObject
+from parity.registry.loading import load_model_record, read_model_record
+from parity.registry.saving import save_model
+from parity.store.meta import open_metadata_store
+from parity.store.objects import open_object_store
+from parity.store.records import RecordStore
+
+
+@pytest.fixture
+def records(tmp_path: Path) -> RecordStore:
+    meta = open_metadata_store(f"sqlite:///{tmp_path / 'parity.db'}")
+    yield RecordStore(open_object_store(str(tmp_path / "objects")), meta)  # type: ignore[misc]
+    meta.close()
+
+
+@pytest.fixture(scope="module")
+def trained() -> tuple[object, object]:
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.ensemble import RandomForestClassifier
+
+    frame = load_breast_cancer(as_frame=True).frame
+    features = frame.drop(columns="target")
+    model = RandomForestClassifier(n_estimators=10, random_state=0).fit(features, frame["target"])
+    return model, features
+
+
+def test_sklearn_model_round_trips_through_skops(
+    records: RecordStore, trained: tuple[object, object]
+) -> None:
+    model, features = trained
+    model_id, record = save_model(model, records, 1, input_example=features)
+    assert record.flavor == "sklearn"
+    assert record.loader["format"] == "skops"
+    assert record.signature is not None
+    assert record.signature.input_names[:2] == ("mean radius", "mean texture")
+    assert record.signature.inputs[0].dtype == "float64"
+    assert {"scikit-learn", "numpy", "scipy"} <= set(record.requirements)
+    loaded = load_model_record(records, model_id)
+    assert np.array_equal(loaded.predict(features), model.predict(features))  # type: ignore[attr-defined]
+    assert read_model_record(records, model_id) == record
+
+
+class ThresholdModel:
+    """Module-level, so it pickles: the generic predict() flavor."""
+
+    def __init__(self, threshold: float) -> None:
+        self.threshold = threshold
+
+    def predict(self, rows: object) -> object:
+        return (np.asarray(rows)[:, 0] > self.threshold).astype(int)
+
+
+def test_any_object_with_predict_is_a_pyfunc(records: RecordStore) -> None:
+    rows = np.array([[0.1, 1.0], [0.9, 2.0]])
+    model_id, record = save_model(ThresholdModel(0.5), records, 1, input_example=rows)
+    assert record.flavor == "pyfunc"
+    assert "numpy" in record.requirements
+    assert list(load_model_record(records, model_id).predict(rows)) == [0, 1]
+
+
+class _WritesMarker:
+    """Unpickling this runs ``Path.write_text``: what an attacker's pickle would do."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple[object, tuple[object, ...]]:
+        return (Path.write_text, (self.marker, "pwned"))
+
+
+def test_tampered_pickle_is_refused_and_never_executed(
+    records: RecordStore, tmp_path: Path
+) -> None:
+    model_id, record = save_model(ThresholdModel(0.5), records, 1)
+    artifact = record.file("model.pkl")
+    assert artifact is not None
+    marker = tmp_path / "marker.txt"
+    blob = records.objects.backend.local_path(f"{artifact.digest[:2]}/{artifact.digest[2:]}")
+    assert blob is not None
+    # Replace the stored bytes with a malicious pickle, keeping the blob header intact.
+    header = blob.read_bytes()[:6]
+    blob.write_bytes(header[:5] + b"\x00" + pickle.dumps(_WritesMarker(marker)))
+    with pytest.raises(CorruptObject, match=artifact.digest):
+        load_model_record(records, model_id)
+    assert not marker.exists()
+
+
+def test_environment_check_runs_after_verification_and_before_loading(
+    records: RecordStore,
+) -> None:
+    model_id, _ = save_model(ThresholdModel(0.5), records, 1)
+    seen: list[str] = []
+
+    def refuse(record: object) -> None:
+        seen.append("checked")
+        raise RuntimeError("environment differs")
+
+    with pytest.raises(RuntimeError, match="environment differs"):
+        load_model_record(records, model_id, check_environment=refuse)
+    assert seen == ["checked"]
+
+
+def test_pickle_scan_names_modules_without_running_anything(tmp_path: Path) -> None:
+    from parity.registry.flavors.pickled import modules_in_pickle
+
+    marker = tmp_path / "marker.txt"
+    path = tmp_path / "evil.pkl"
+    path.write_bytes(pickle.dumps(_WritesMarker(marker)))
+    assert "pathlib" in modules_in_pickle(path)
+    time.sleep(0)
+    assert not marker.exists()

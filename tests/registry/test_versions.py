@@ -1,0 +1,136 @@
+"""The registry's rules, over a SQLite file and the real PostgreSQL."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from parity.core.errors import ConflictError, NotFoundError, StorageError, UsageError
+from parity.registry.versions import Actor, Registry
+from parity.store.meta import open_metadata_store
+
+ALICE = Actor("alice")
+ADMIN = Actor("root", admin=True)
+MODEL_A = "a" * 64
+MODEL_B = "b" * 64
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def registry(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Registry]:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'parity.db'}"
+    else:
+        url = request.getfixturevalue("postgres_url")
+    meta = open_metadata_store(url)
+    ticks = itertools.count(1_000)
+    yield Registry(meta, clock=lambda: next(ticks))
+    meta.close()
+
+
+def test_versions_are_numbered_from_one(registry: Registry) -> None:
+    first = registry.register("bc", MODEL_A, ALICE, run_id="r1")
+    second = registry.register("bc", MODEL_B, ALICE, run_id="r2")
+    assert (first.version, second.version) == (1, 2)
+    assert registry.latest("bc").model_id == MODEL_B
+    assert registry.resolve("bc/1").run_id == "r1"
+    assert registry.resolve("bc").version == 2
+    assert [v.version for v in registry.versions("bc")] == [1, 2]
+
+
+def test_alias_moves_and_history_keeps_every_step(registry: Registry) -> None:
+    registry.register("bc", MODEL_A, ALICE)
+    registry.register("bc", MODEL_B, ALICE)
+    registry.set_alias("bc", 1, "production", ALICE, reason="first release")
+    assert registry.resolve("bc@production").version == 1
+    registry.set_alias("bc", 2, "production", ALICE, reason="better recall")
+    assert registry.resolve("bc@production").version == 2
+    assert registry.get("bc", 1).aliases == ()
+    steps = [(e.action, e.version, e.reason) for e in registry.history("bc")]
+    assert steps == [
+        ("register", 1, None),
+        ("register", 2, None),
+        ("alias", 1, "first release"),
+        ("alias", 2, "better recall"),
+    ]
+    moved = registry.history("bc")[-1]
+    assert moved.before == {"alias": "production", "version": 1}
+    assert moved.after == {"alias": "production", "version": 2}
+    assert moved.actor == "alice"
+
+
+def test_locked_version_keeps_its_alias_unless_an_admin_forces(registry: Registry) -> None:
+    registry.register("bc", MODEL_A, ALICE)
+    registry.register("bc", MODEL_B, ALICE)
+    registry.set_alias("bc", 1, "production", ALICE, reason="release")
+    registry.lock("bc", 1, ALICE, reason="serving")
+    with pytest.raises(ConflictError, match=r"bc/1 is locked: cannot move alias 'production'") as e:
+        registry.set_alias("bc", 2, "production", ALICE, reason="try")
+    assert e.value.exit_code == 4
+    with pytest.raises(ConflictError, match="only an admin may force"):
+        registry.set_alias("bc", 2, "production", ALICE, reason="try", force=True)
+    registry.set_alias("bc", 2, "production", ADMIN, reason="hotfix", force=True)
+    last = registry.history("bc")[-1]
+    assert (last.action, last.actor, last.forced, last.reason) == ("alias", "root", True, "hotfix")
+
+
+def test_delete_is_refused_when_locked_or_aliased(registry: Registry) -> None:
+    registry.register("bc", MODEL_A, ALICE)
+    registry.register("bc", MODEL_B, ALICE)
+    registry.set_alias("bc", 1, "staging", ALICE, reason="qa")
+    with pytest.raises(ConflictError, match="holds alias staging"):
+        registry.delete("bc", 1, ALICE)
+    registry.lock("bc", 2, ALICE)
+    with pytest.raises(ConflictError, match="bc/2 is locked: cannot delete"):
+        registry.delete("bc", 2, ALICE)
+    registry.delete("bc", 2, ADMIN, reason="retired", force=True)
+    with pytest.raises(NotFoundError, match="has no version 2"):
+        registry.get("bc", 2)
+    # Numbers are never reused.
+    assert registry.register("bc", MODEL_B, ALICE).version == 3
+    actions = [e.action for e in registry.history("bc")]
+    assert actions == ["register", "register", "alias", "lock", "delete", "register"]
+
+
+def test_only_admins_unlock(registry: Registry) -> None:
+    registry.register("bc", MODEL_A, ALICE)
+    registry.lock("bc", 1, ALICE)
+    with pytest.raises(ConflictError, match="only an admin may unlock bc/1"):
+        registry.unlock("bc", 1, ALICE)
+    registry.unlock("bc", 1, ADMIN, reason="done")
+    assert not registry.get("bc", 1).locked
+
+
+def test_audit_trail_cannot_be_edited_or_deleted(registry: Registry) -> None:
+    registry.register("bc", MODEL_A, ALICE)
+    for statement in ("UPDATE audit_events SET actor = 'mallory'", "DELETE FROM audit_events"):
+        with (
+            pytest.raises((ConflictError, StorageError), match="append-only"),
+            registry.meta.write() as c,
+        ):
+            c.execute(sa.text(statement))
+    assert registry.history("bc")[0].actor == "alice"
+
+
+def test_unknown_names_and_bad_input(registry: Registry) -> None:
+    with pytest.raises(NotFoundError, match="no model named 'nope'"):
+        registry.resolve("nope@production")
+    registry.register("bc", MODEL_A, ALICE)
+    with pytest.raises(NotFoundError, match="has no alias 'production'"):
+        registry.resolve("bc@production")
+    with pytest.raises(UsageError, match="not a valid model name"):
+        registry.register("bad name", MODEL_A, ALICE)
+    with pytest.raises(UsageError, match="cannot be an alias"):
+        registry.set_alias("bc", 1, "7", ALICE, reason="x")
+
+
+def test_list_models(registry: Registry) -> None:
+    registry.register("bc", MODEL_A, ALICE)
+    registry.register("churn", MODEL_B, ALICE)
+    registry.set_alias("churn", 1, "production", ALICE, reason="go")
+    listed = {m["name"]: m for m in registry.models()}
+    assert listed["bc"]["latest_version"] == 1
+    assert listed["churn"]["aliases"] == {"production": 1}
