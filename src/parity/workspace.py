@@ -6,7 +6,9 @@ run the same scenario over every backend.
 
 from __future__ import annotations
 
+import getpass
 import os
+import time
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -18,6 +20,7 @@ from parity.core.config import Config
 from parity.core.errors import NotFoundError, UsageError
 
 if TYPE_CHECKING:
+    from parity.registry.versions import Actor, Registry
     from parity.store.meta.store import MetadataStore
     from parity.store.objects.store import ObjectStore
     from parity.store.records import RecordStore
@@ -43,6 +46,11 @@ format = 1
 """
 
 
+def now_ms() -> int:
+    """The clock every service is handed: milliseconds since the epoch."""
+    return time.time_ns() // 1_000_000
+
+
 def find_root(start: Path) -> Path | None:
     """The nearest folder at or above ``start`` that holds a ``.parity`` folder."""
     for folder in (start, *start.parents):
@@ -62,6 +70,7 @@ def find_git_root(start: Path) -> Path | None:
 class Workspace:
     root: Path
     config: Config
+    environ_user: str | None = None
 
     @property
     def parity_dir(self) -> Path:
@@ -99,6 +108,25 @@ class Workspace:
         from parity.store.records import RecordStore
 
         return RecordStore(self.objects, self.meta)
+
+    @cached_property
+    def registry(self) -> Registry:
+        from parity.registry.versions import Registry
+
+        return Registry(self.meta, clock=now_ms)
+
+    def actor(self) -> Actor:
+        """Who is acting: PARITY_USER or the login name. With no ``[registry] admins`` list in
+        config.toml, the local user of an embedded workspace is its admin."""
+        from parity.registry.versions import Actor
+
+        name = self.user
+        admins = self.config.section("registry").get("admins")
+        return Actor(name=name, admin=admins is None or name in admins)
+
+    @property
+    def user(self) -> str:
+        return self.environ_user or getpass.getuser()
 
     def close(self) -> None:
         if "meta" in self.__dict__:
@@ -141,7 +169,7 @@ def open_workspace(
             "not inside a Parity workspace", hint="run 'parity init' at the root of your project"
         )
     config = read_config(root / PARITY_DIR / CONFIG_FILE).with_environment(env)
-    return Workspace(root=root, config=config)
+    return Workspace(root=root, config=config, environ_user=env.get("PARITY_USER"))
 
 
 def init_workspace(

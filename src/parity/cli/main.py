@@ -12,6 +12,7 @@ import typer
 
 from parity import __version__
 from parity.cli import workspace_commands
+from parity.cli.models_commands import models_app
 from parity.cli.object_commands import object_app
 from parity.core.errors import ParityError
 
@@ -42,6 +43,7 @@ def _root(
 
 workspace_commands.register(app)
 app.add_typer(object_app, name="object")
+app.add_typer(models_app, name="models")
 
 
 def main(argv: list[str] | None = None) -> int:

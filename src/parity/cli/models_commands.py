@@ -1,0 +1,217 @@
+"""``parity models``: the registry from the command line."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING
+
+import typer
+
+from parity.cli.output import print_json, print_table, say
+
+if TYPE_CHECKING:
+    from parity.core.model import ModelVersion
+
+models_app = typer.Typer(
+    help="Register, promote, lock and inspect model versions.", no_args_is_help=True
+)
+
+JSON = typer.Option(False, "--json", help="Print JSON.")
+REASON = typer.Option(None, "--reason", "-r", help="Why: kept in the audit trail.")
+FORCE = typer.Option(False, "--force", help="As an admin, override a lock (audited).")
+
+
+def _when(ms: int) -> str:
+    return dt.datetime.fromtimestamp(ms / 1000, tz=dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _version_row(v: ModelVersion) -> tuple[str, ...]:
+    return (
+        str(v.version),
+        v.model_id[:12],
+        (v.run_id or "")[:12],
+        ", ".join(v.aliases),
+        "yes" if v.locked else "",
+        v.created_by,
+        _when(v.created_ms),
+    )
+
+
+@models_app.command("register")
+def register(
+    source: str = typer.Argument(..., help="A model record id (prefix) to register."),
+    name: str = typer.Option(..., "--name", "-n", help="The registered model's name."),
+    description: str | None = typer.Option(None, "--description"),
+    json_output: bool = JSON,
+) -> None:
+    """Create the next version of NAME from a logged model."""
+    from parity.core.model import MODEL_KIND
+    from parity.workspace import open_workspace
+
+    workspace = open_workspace()
+    model_id = workspace.records.resolve(source, kind=MODEL_KIND)
+    version = workspace.registry.register(
+        name, model_id, workspace.actor(), description=description
+    )
+    if json_output:
+        print_json(version.to_dict())
+    else:
+        say(f"Registered {version.ref} (model {model_id[:12]})")
+
+
+@models_app.command("list")
+def list_models(json_output: bool = JSON) -> None:
+    """Every registered model, its latest version and aliases."""
+    from parity.workspace import open_workspace
+
+    models = open_workspace().registry.models()
+    if json_output:
+        print_json(models)
+        return
+    if not models:
+        say("No registered models yet.")
+        return
+    print_table(
+        ["model", "latest", "aliases", "created"],
+        [
+            (
+                m["name"],
+                m["latest_version"] or "-",
+                ", ".join(f"{a}→{v}" for a, v in sorted(m["aliases"].items())),
+                _when(m["created_ms"]),
+            )
+            for m in models
+        ],
+    )
+
+
+@models_app.command("show")
+def show(
+    reference: str = typer.Argument(..., help="NAME, NAME@ALIAS or NAME/VERSION."),
+    json_output: bool = JSON,
+) -> None:
+    """A model's versions, or one version with its record."""
+    from parity.registry.loading import read_model_record
+    from parity.workspace import open_workspace
+
+    workspace = open_workspace()
+    if "@" in reference or "/" in reference:
+        version = workspace.registry.resolve(reference)
+        record = read_model_record(workspace.records, version.model_id)
+        if json_output:
+            print_json({**version.to_dict(), "record": record.to_dict()})
+            return
+        say(
+            f"[bold]{version.ref}[/bold]  aliases: {', '.join(version.aliases) or '-'}  "
+            f"locked: {'yes' if version.locked else 'no'}"
+        )
+        say(f"model {version.model_id}  flavor {record.flavor}  run {version.run_id or '-'}")
+        say(f"environment {record.environment_id or '-'}")
+        if record.signature:
+            say("inputs: " + ", ".join(f"{c.name}:{c.dtype}" for c in record.signature.inputs))
+        print_table(
+            ["file", "size", "digest"], [(f.path, f.size, f.digest[:12]) for f in record.files]
+        )
+        return
+    versions = workspace.registry.versions(reference)
+    if json_output:
+        print_json([v.to_dict() for v in versions])
+        return
+    print_table(
+        ["version", "model", "run", "aliases", "locked", "by", "created"],
+        [_version_row(v) for v in versions],
+        title=reference,
+    )
+
+
+@models_app.command("alias")
+def alias(
+    name: str,
+    version: int,
+    alias_name: str = typer.Argument(..., metavar="ALIAS"),
+    reason: str = typer.Option(..., "--reason", "-r", help="Why: kept in the audit trail."),
+    force: bool = FORCE,
+) -> None:
+    """Point ALIAS (e.g. production) at NAME's VERSION; the move is audited."""
+    from parity.workspace import open_workspace
+
+    workspace = open_workspace()
+    workspace.registry.set_alias(name, version, alias_name, workspace.actor(), reason, force=force)
+    say(f"{name}@{alias_name} → {name}/{version}")
+
+
+@models_app.command("unalias")
+def unalias(
+    name: str,
+    alias_name: str = typer.Argument(..., metavar="ALIAS"),
+    reason: str = typer.Option(..., "--reason", "-r"),
+    force: bool = FORCE,
+) -> None:
+    """Remove ALIAS from NAME."""
+    from parity.workspace import open_workspace
+
+    workspace = open_workspace()
+    workspace.registry.remove_alias(name, alias_name, workspace.actor(), reason, force=force)
+    say(f"removed {name}@{alias_name}")
+
+
+@models_app.command("lock")
+def lock(name: str, version: int, reason: str | None = REASON) -> None:
+    """Lock a version: its aliases cannot move and it cannot be deleted without --force."""
+    from parity.workspace import open_workspace
+
+    workspace = open_workspace()
+    workspace.registry.lock(name, version, workspace.actor(), reason)
+    say(f"locked {name}/{version}")
+
+
+@models_app.command("unlock")
+def unlock(name: str, version: int, reason: str | None = REASON) -> None:
+    """Unlock a version (admins only)."""
+    from parity.workspace import open_workspace
+
+    workspace = open_workspace()
+    workspace.registry.unlock(name, version, workspace.actor(), reason)
+    say(f"unlocked {name}/{version}")
+
+
+@models_app.command("delete")
+def delete(name: str, version: int, reason: str | None = REASON, force: bool = FORCE) -> None:
+    """Delete a version; refused while it is locked or holds an alias."""
+    from parity.workspace import open_workspace
+
+    workspace = open_workspace()
+    workspace.registry.delete(name, version, workspace.actor(), reason, force=force)
+    say(f"deleted {name}/{version}")
+
+
+@models_app.command("history")
+def history(name: str, json_output: bool = JSON) -> None:
+    """Every change to NAME: who, when, what, before, after and why."""
+    from parity.workspace import open_workspace
+
+    events = open_workspace().registry.history(name)
+    if json_output:
+        print_json([e.to_dict() for e in events])
+        return
+
+    def describe(value: object) -> str:
+        return "" if value is None else ", ".join(f"{k}={v}" for k, v in dict(value).items())  # type: ignore[call-overload]
+
+    print_table(
+        ["#", "time", "actor", "action", "version", "before", "after", "reason"],
+        [
+            (
+                e.sequence,
+                _when(e.time_ms),
+                e.actor,
+                e.action + (" (forced)" if e.forced else ""),
+                e.version,
+                describe(e.before),
+                describe(e.after),
+                e.reason or "",
+            )
+            for e in events
+        ],
+        title=f"history of {name}",
+    )
