@@ -14,6 +14,7 @@ from parity import __version__
 from parity.cli import workspace_commands
 from parity.cli.models_commands import models_app
 from parity.cli.object_commands import object_app
+from parity.cli.serve_commands import serve
 from parity.core.errors import ParityError
 
 app = typer.Typer(
@@ -44,6 +45,7 @@ def _root(
 workspace_commands.register(app)
 app.add_typer(object_app, name="object")
 app.add_typer(models_app, name="models")
+app.command("serve")(serve)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,69 @@
+"""``parity serve``: a registered model over HTTP, after its checks pass."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+
+import typer
+
+from parity.cli.output import warn
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def serve(
+    reference: str = typer.Argument(..., help="NAME@ALIAS, NAME/VERSION or NAME."),
+    host: str = typer.Option("127.0.0.1", help="Address to bind (loopback by default)."),
+    port: int = typer.Option(8080, help="Port to listen on."),
+    workers: int = typer.Option(1, min=1, help="Worker processes."),
+    no_verify_env: bool = typer.Option(
+        False, "--no-verify-env", help="Serve even if the environment differs (marked unverified)."
+    ),
+    log_sample: float = typer.Option(
+        0.1, min=0.0, max=1.0, help="Fraction of requests whose rows are logged for drift checks."
+    ),
+) -> None:
+    """Serve a model over HTTP: /predict, /invocations (MLflow), /v2 (Open Inference Protocol)."""
+    import uvicorn
+
+    from parity.serve.app import create_app
+    from parity.serve.asgi import OPTIONS_VARIABLE, serving_options
+    from parity.serve.state import Readiness, build_state
+    from parity.workspace import open_workspace
+
+    if not _is_loopback(host):
+        warn(f"binding to {host}: the model server has no authentication; put it behind one")
+    workspace = open_workspace()
+    readiness = Readiness(environment_verified=None)
+    state = build_state(workspace, reference, readiness, log_sample)
+    if not readiness.ready:
+        warn("not ready: " + "; ".join(readiness.reasons))
+    if workers == 1:
+        uvicorn.run(create_app(state), host=host, port=port, log_level="warning", access_log=False)
+        state.close()
+        return
+    state.close()
+    os.environ[OPTIONS_VARIABLE] = serving_options(
+        workspace.root,
+        reference,
+        readiness.environment_verified,
+        readiness.environment_report,
+        log_sample,
+    )
+    uvicorn.run(
+        "parity.serve.asgi:build",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+        access_log=False,
+    )

@@ -1,0 +1,130 @@
+"""Everything a model server holds: the model, its decoder, its checks and its instruments."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from parity.core.errors import UsageError
+from parity.core.model import ModelRecord, ModelVersion
+from parity.registry.flavors import flavor_named
+from parity.registry.loading import fetch_model_files, read_model_record
+from parity.serve.decoder import RequestDecoder
+from parity.serve.golden import GoldenResult, check_golden
+from parity.serve.metrics import ServerMetrics
+from parity.serve.prediction_log import LogTags, PredictionLog
+from parity.serve.predictor import Predictor
+from parity.workspace import Workspace, now_ms
+
+
+@dataclass
+class Readiness:
+    """Why the server is, or is not, ready. ``environment_verified`` is None when skipped."""
+
+    environment_verified: bool | None
+    environment_report: list[dict[str, Any]] = field(default_factory=list)
+    golden: GoldenResult | None = None
+
+    @property
+    def ready(self) -> bool:
+        return self.environment_verified is not False and (self.golden is None or self.golden.ok)
+
+    @property
+    def reasons(self) -> list[str]:
+        found = []
+        if self.environment_verified is False:
+            found.append("the environment differs from the model's at high risk")
+        if self.golden is not None and not self.golden.ok:
+            found.append(f"golden predictions do not match: {self.golden.reason}")
+        return found
+
+
+@dataclass
+class ServingState:
+    version: ModelVersion
+    alias: str | None
+    record: ModelRecord
+    predictor: Predictor
+    decoder: RequestDecoder
+    readiness: Readiness
+    metrics: ServerMetrics
+    log: PredictionLog | None
+    data_versions: tuple[str, ...] = ()
+
+    def metadata(self) -> dict[str, Any]:
+        return {
+            "model": self.version.name,
+            "version": self.version.version,
+            "alias": self.alias,
+            "model_id": self.version.model_id,
+            "run_id": self.version.run_id,
+            "flavor": self.record.flavor,
+            "environment_id": self.record.environment_id,
+            "data_versions": list(self.data_versions),
+            "environment_verified": self.readiness.environment_verified,
+            "verified": self.readiness.environment_verified is True,
+            "golden": self.readiness.golden.to_dict() if self.readiness.golden else None,
+            "ready": self.readiness.ready,
+            "reasons": self.readiness.reasons,
+            "signature": self.record.signature.to_dict() if self.record.signature else None,
+        }
+
+    def close(self) -> None:
+        if self.log is not None:
+            self.log.close()
+
+
+def build_state(
+    workspace: Workspace,
+    reference: str,
+    readiness: Readiness,
+    sample_rate: float = 0.1,
+    data_versions: tuple[str, ...] = (),
+) -> ServingState:
+    """Load the model behind ``reference`` (verified byte for byte) and run the golden check."""
+    version = workspace.registry.resolve(reference)
+    record = read_model_record(workspace.records, version.model_id)
+    if record.signature is None:
+        raise UsageError(
+            f"{version.ref} has no signature, so requests cannot be checked",
+            hint="log the model with input_example=... and register it again",
+        )
+    decoder = RequestDecoder.from_signature(record.signature)
+    with tempfile.TemporaryDirectory(prefix="parity-serve-") as tmp:
+        directory = Path(tmp)
+        fetch_model_files(workspace.records, record, directory)
+        model = flavor_named(record.flavor).load(directory, record.loader)
+        predictor = Predictor(model, decoder.columns)
+        if record.golden_inputs and record.golden_predictions:
+            inputs = json.loads((directory / record.golden_inputs).read_text())
+            expected = json.loads((directory / record.golden_predictions).read_text())
+            readiness.golden = check_golden(predictor, decoder, inputs, expected)
+    metrics = ServerMetrics()
+    metrics.model_info.labels(
+        model=version.name,
+        version=str(version.version),
+        environment_id=record.environment_id or "",
+        data_version=",".join(data_versions),
+        verified=str(readiness.environment_verified is True).lower(),
+    ).set(1)
+    tags = LogTags(
+        version.name, version.version, record.environment_id, ",".join(data_versions) or None
+    )
+    log = (
+        PredictionLog(
+            workspace.meta,
+            tags,
+            clock=now_ms,
+            sample_rate=sample_rate,
+            on_drop=lambda n: metrics.dropped_logs.inc(n),
+        )
+        if sample_rate > 0
+        else None
+    )
+    alias = reference.split("@", 1)[1] if "@" in reference else None
+    return ServingState(
+        version, alias, record, predictor, decoder, readiness, metrics, log, data_versions
+    )

@@ -1,0 +1,21 @@
+"""The sampled log of served predictions, read back by drift monitoring."""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Column, Index, Integer, String, Table, Text
+
+from parity.store.meta.schema import metadata
+
+prediction_log = Table(
+    "prediction_log",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("time_ms", BigInteger, nullable=False),
+    Column("model", String(200), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("environment_id", String(64), nullable=True),
+    Column("data_version", String(64), nullable=True),
+    Column("inputs", Text, nullable=False),  # JSON row, in the signature's column order
+    Column("prediction", Text, nullable=False),  # JSON value
+    Index("ix_prediction_log_model_time", "model", "version", "time_ms"),
+)

@@ -1,0 +1,169 @@
+"""The model server's HTTP contract, in process (FastAPI's test client over the real app)."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+
+from parity.core.model import ArtifactFile
+from parity.registry.saving import save_model
+from parity.serve.app import create_app
+from parity.serve.prediction_log import logged_inputs
+from parity.serve.state import Readiness, ServingState, build_state
+from parity.workspace import Workspace
+
+
+@pytest.fixture
+def state(served_workspace: Workspace) -> Iterator[ServingState]:
+    serving = build_state(served_workspace, "bc@production", Readiness(True), sample_rate=1.0)
+    yield serving
+    serving.close()
+
+
+@pytest.fixture
+def client(state: ServingState) -> TestClient:
+    return TestClient(create_app(state))
+
+
+def test_all_three_payload_styles_match_local_predictions(
+    client: TestClient, breast_cancer: tuple[Any, Any]
+) -> None:
+    model, features = breast_cancer
+    rows = features.iloc[:25]
+    local = model.predict(rows).tolist()
+    columns = list(rows.columns)
+    data = rows.to_numpy().tolist()
+
+    ours = client.post("/predict", json={"records": rows.to_dict(orient="records")})
+    assert ours.status_code == 200, ours.text
+    assert ours.json()["predictions"] == local
+
+    # Columns in another order are put back into training order.
+    shuffled = columns[::-1]
+    split = client.post(
+        "/invocations",
+        json={"dataframe_split": {"columns": shuffled, "data": [r[::-1] for r in data]}},
+    )
+    assert split.json() == {"predictions": local}
+
+    oip = client.post(
+        "/v2/models/bc/infer",
+        json={
+            "inputs": [
+                {
+                    "name": "x",
+                    "shape": [25, 30],
+                    "datatype": "FP64",
+                    "data": np.ravel(data).tolist(),
+                }
+            ]
+        },
+    )
+    assert oip.status_code == 200, oip.text
+    assert oip.json()["outputs"][0]["data"] == local
+    assert oip.json()["model_version"] == "1"
+
+    records = client.post(
+        "/invocations", json={"dataframe_records": rows.to_dict(orient="records")}
+    )
+    assert records.json()["predictions"] == local
+    per_column = client.post(
+        "/v2/models/bc/infer",
+        json={
+            "inputs": [
+                {"name": c, "shape": [25], "datatype": "FP64", "data": rows[c].tolist()}
+                for c in columns
+            ]
+        },
+    )
+    assert per_column.json()["outputs"][0]["data"] == local
+
+
+def test_bad_payloads_get_4xx_naming_the_column_and_the_server_stays_up(
+    client: TestClient, breast_cancer: tuple[Any, Any]
+) -> None:
+    _, features = breast_cancer
+    record = features.iloc[0].to_dict()
+    missing = {k: v for k, v in record.items() if k != "mean area"}
+    response = client.post("/predict", json=[missing])
+    assert response.status_code == 422
+    assert "missing column 'mean area'" in response.json()["error"]
+
+    wrong_type = dict(record, **{"worst symmetry": "high"})
+    response = client.post("/predict", json=[wrong_type])
+    assert response.status_code == 422
+    assert response.json()["error"] == "column 'worst symmetry' expects a number, got 'high'"
+
+    response = client.post("/predict", content=b"{not json")
+    assert response.status_code == 400
+    assert "not valid JSON" in response.json()["error"]
+
+    response = client.post("/invocations", json={"nothing": 1})
+    assert response.status_code == 422
+    assert client.post("/v2/models/other/infer", json={}).status_code == 404
+    assert client.post("/predict", json=[record]).status_code == 200
+
+
+def test_health_metadata_and_metrics(client: TestClient, state: ServingState) -> None:
+    assert client.get("/health").json() == {"status": "ok", "reasons": []}
+    assert client.get("/v2/health/live").json() == {"live": True}
+    assert client.get("/v2/health/ready").status_code == 200
+    meta = client.get("/metadata").json()
+    assert meta["model"] == "bc"
+    assert meta["alias"] == "production"
+    assert meta["golden"]["ok"] is True
+    assert meta["verified"] is True
+    client.post("/predict", json={"columns": list(state.decoder.columns), "data": [[1.0] * 30]})
+    text = client.get("/metrics").text
+    assert 'parity_requests_total{endpoint="predict",status="200"} 1.0' in text
+    assert "parity_request_latency_seconds_bucket" in text
+    assert (
+        'parity_model_info{data_version="",environment_id="",model="bc",'
+        'verified="true",version="1"} 1.0' in text
+    )
+    described = client.get("/v2/models/bc").json()
+    assert described["inputs"][0] == {"name": "mean radius", "datatype": "float64", "shape": [-1]}
+
+
+def test_predictions_are_logged_for_monitoring(client: TestClient, state: ServingState) -> None:
+    client.post("/predict", json={"columns": list(state.decoder.columns), "data": [[2.0] * 30] * 3})
+    assert state.log is not None
+    state.log.flush()
+    rows = logged_inputs(state.log.meta, "bc")
+    assert rows == [[2.0] * 30] * 3
+
+
+def test_changed_numerics_keep_the_server_not_ready(
+    served_workspace: Workspace, breast_cancer: tuple[Any, Any]
+) -> None:
+    """A model whose behaviour no longer matches its stored golden predictions is not served."""
+    model, features = breast_cancer
+    from sklearn.base import clone
+
+    altered = clone(model).fit(features, 1 - model.predict(features))
+    _, good = save_model(model, served_workspace.records, 1, input_example=features)
+    _, bad = save_model(altered, served_workspace.records, 2, input_example=features)
+    # The original golden rows and predictions, with the altered model's files.
+    swapped_files = tuple(f for f in bad.files if f.path.startswith("model")) + tuple(
+        f for f in good.files if not f.path.startswith("model")
+    )
+    tampered = dataclasses.replace(good, files=swapped_files)
+    tampered_id = served_workspace.records.put(tampered.to_record(), 3)
+    served_workspace.registry.register("bc", tampered_id, served_workspace.actor())
+    serving = build_state(served_workspace, "bc/2", Readiness(True), sample_rate=0)
+    client = TestClient(create_app(serving))
+    assert not serving.readiness.ready
+    health = client.get("/health")
+    assert health.status_code == 503
+    assert "golden predictions do not match" in health.json()["reasons"][0]
+    assert client.get("/v2/health/ready").status_code == 503
+    refused = client.post(
+        "/predict", json={"columns": list(serving.decoder.columns), "data": [[1.0] * 30]}
+    )
+    assert refused.status_code == 503
+    assert isinstance(swapped_files[0], ArtifactFile)

@@ -1,0 +1,83 @@
+"""`parity serve` as a real process on a loopback port."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from parity.workspace import Workspace
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _get(url: str) -> tuple[int, Any]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+
+
+def test_serve_answers_predictions_and_metrics(
+    served_workspace: Workspace, breast_cancer: tuple[Any, Any]
+) -> None:
+    model, features = breast_cancer
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PARITY_")}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "parity", "serve", "bc@production", "--port", str(port)],
+        cwd=served_workspace.root,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                status, _ = _get(f"{base}/v2/health/ready")
+                if status == 200:
+                    break
+            except (urllib.error.URLError, ConnectionError):
+                pass
+            assert process.poll() is None, process.stderr.read() if process.stderr else ""
+            time.sleep(0.1)
+        rows = features.iloc[:10]
+        body = json.dumps(
+            {"dataframe_split": {"columns": list(rows.columns), "data": rows.to_numpy().tolist()}}
+        )
+        request = urllib.request.Request(
+            f"{base}/invocations", data=body.encode(), headers={"Content-Type": "application/json"}
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert json.loads(response.read())["predictions"] == model.predict(rows).tolist()
+        status, text = _get(f"{base}/metrics")
+        assert status == 200
+        assert b'parity_requests_total{endpoint="invocations",status="200"} 1.0' in text
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        if process.stderr:
+            process.stderr.close()
+
+
+def test_serve_unknown_model_exits_3(workspace_dir: Path) -> None:
+    from tests.conftest import run_parity
+
+    result = run_parity("serve", "nope@production", cwd=workspace_dir)
+    assert result.returncode == 3
+    assert "no model named 'nope'" in result.stderr
