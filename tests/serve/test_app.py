@@ -10,17 +10,18 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
+from parity.api.serving import serving_state
 from parity.core.model import ArtifactFile
 from parity.registry.saving import save_model
 from parity.serve.app import create_app
 from parity.serve.prediction_log import logged_inputs
-from parity.serve.state import Readiness, ServingState, build_state
+from parity.serve.state import Readiness, ServingState
 from parity.workspace import Workspace
 
 
 @pytest.fixture
 def state(served_workspace: Workspace) -> Iterator[ServingState]:
-    serving = build_state(served_workspace, "bc@production", Readiness(True), sample_rate=1.0)
+    serving = serving_state(served_workspace, "bc@production", Readiness(True), sample_rate=1.0)
     yield serving
     serving.close()
 
@@ -155,7 +156,7 @@ def test_changed_numerics_keep_the_server_not_ready(
     tampered = dataclasses.replace(good, files=swapped_files)
     tampered_id = served_workspace.records.put(tampered.to_record(), 3)
     served_workspace.registry.register("bc", tampered_id, served_workspace.actor())
-    serving = build_state(served_workspace, "bc/2", Readiness(True), sample_rate=0)
+    serving = serving_state(served_workspace, "bc/2", Readiness(True), sample_rate=0)
     client = TestClient(create_app(serving))
     assert not serving.readiness.ready
     health = client.get("/health")

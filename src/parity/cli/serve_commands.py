@@ -34,16 +34,16 @@ def serve(
     """Serve a model over HTTP: /predict, /invocations (MLflow), /v2 (Open Inference Protocol)."""
     import uvicorn
 
+    from parity.api.serving import OPTIONS_VARIABLE, serving_options, serving_state
     from parity.serve.app import create_app
-    from parity.serve.asgi import OPTIONS_VARIABLE, serving_options
-    from parity.serve.state import Readiness, build_state
+    from parity.serve.state import Readiness
     from parity.workspace import open_workspace
 
     if not _is_loopback(host):
         warn(f"binding to {host}: the model server has no authentication; put it behind one")
     workspace = open_workspace()
     readiness = Readiness(environment_verified=None)
-    state = build_state(workspace, reference, readiness, log_sample)
+    state = serving_state(workspace, reference, readiness, log_sample)
     if not readiness.ready:
         warn("not ready: " + "; ".join(readiness.reasons))
     if workers == 1:
@@ -51,15 +51,9 @@ def serve(
         state.close()
         return
     state.close()
-    os.environ[OPTIONS_VARIABLE] = serving_options(
-        workspace.root,
-        reference,
-        readiness.environment_verified,
-        readiness.environment_report,
-        log_sample,
-    )
+    os.environ[OPTIONS_VARIABLE] = serving_options(workspace.root, reference, readiness, log_sample)
     uvicorn.run(
-        "parity.serve.asgi:build",
+        "parity.api.serving:build",
         factory=True,
         host=host,
         port=port,

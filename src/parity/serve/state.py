@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -12,12 +13,13 @@ from parity.core.errors import UsageError
 from parity.core.model import ModelRecord, ModelVersion
 from parity.registry.flavors import flavor_named
 from parity.registry.loading import fetch_model_files, read_model_record
+from parity.registry.versions import Registry
 from parity.serve.decoder import RequestDecoder
 from parity.serve.golden import GoldenResult, check_golden
 from parity.serve.metrics import ServerMetrics
 from parity.serve.prediction_log import LogTags, PredictionLog
 from parity.serve.predictor import Predictor
-from parity.workspace import Workspace, now_ms
+from parity.store.records import RecordStore
 
 
 @dataclass
@@ -78,15 +80,17 @@ class ServingState:
 
 
 def build_state(
-    workspace: Workspace,
+    registry: Registry,
+    records: RecordStore,
+    clock: Callable[[], int],
     reference: str,
     readiness: Readiness,
     sample_rate: float = 0.1,
     data_versions: tuple[str, ...] = (),
 ) -> ServingState:
     """Load the model behind ``reference`` (verified byte for byte) and run the golden check."""
-    version = workspace.registry.resolve(reference)
-    record = read_model_record(workspace.records, version.model_id)
+    version = registry.resolve(reference)
+    record = read_model_record(records, version.model_id)
     if record.signature is None:
         raise UsageError(
             f"{version.ref} has no signature, so requests cannot be checked",
@@ -95,7 +99,7 @@ def build_state(
     decoder = RequestDecoder.from_signature(record.signature)
     with tempfile.TemporaryDirectory(prefix="parity-serve-") as tmp:
         directory = Path(tmp)
-        fetch_model_files(workspace.records, record, directory)
+        fetch_model_files(records, record, directory)
         model = flavor_named(record.flavor).load(directory, record.loader)
         predictor = Predictor(model, decoder.columns)
         if record.golden_inputs and record.golden_predictions:
@@ -115,9 +119,9 @@ def build_state(
     )
     log = (
         PredictionLog(
-            workspace.meta,
+            records.meta,
             tags,
-            clock=now_ms,
+            clock=clock,
             sample_rate=sample_rate,
             on_drop=lambda n: metrics.dropped_logs.inc(n),
         )

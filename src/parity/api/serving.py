@@ -1,0 +1,57 @@
+"""Compose a model server from a workspace: the one place serving meets configuration.
+
+``build`` is also the factory uvicorn calls in each worker process; the options travel from
+``parity serve`` to the workers in one environment variable, so every worker loads and checks
+the model itself before it answers.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from parity.serve.state import Readiness, ServingState, build_state
+from parity.workspace import Workspace, now_ms, open_workspace
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+OPTIONS_VARIABLE = "PARITY_SERVE_OPTIONS"
+
+
+def serving_state(
+    workspace: Workspace, reference: str, readiness: Readiness, sample_rate: float
+) -> ServingState:
+    return build_state(
+        workspace.registry, workspace.records, now_ms, reference, readiness, sample_rate
+    )
+
+
+def serving_options(
+    workspace_root: Path,
+    reference: str,
+    readiness: Readiness,
+    sample_rate: float,
+) -> str:
+    return json.dumps(
+        {
+            "root": str(workspace_root),
+            "reference": reference,
+            "verified": readiness.environment_verified,
+            "report": readiness.environment_report,
+            "sample_rate": sample_rate,
+        }
+    )
+
+
+def build() -> FastAPI:
+    from parity.serve.app import create_app
+
+    options: dict[str, Any] = json.loads(os.environ[OPTIONS_VARIABLE])
+    workspace = open_workspace(Path(options["root"]))
+    readiness = Readiness(options["verified"], options["report"])
+    return create_app(
+        serving_state(workspace, options["reference"], readiness, options["sample_rate"])
+    )
