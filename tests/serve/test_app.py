@@ -12,9 +12,9 @@ from fastapi.testclient import TestClient
 
 from parity.api.serving import serving_state
 from parity.core.model import ArtifactFile
+from parity.monitor.logged import logged_inputs
 from parity.registry.saving import save_model
 from parity.serve.app import create_app
-from parity.serve.prediction_log import logged_inputs
 from parity.serve.state import Readiness, ServingState
 from parity.workspace import Workspace
 

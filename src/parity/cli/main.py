@@ -13,6 +13,7 @@ import typer
 from parity import __version__
 from parity.cli import workspace_commands
 from parity.cli.models_commands import models_app
+from parity.cli.monitor_commands import monitor_app
 from parity.cli.object_commands import object_app
 from parity.cli.serve_commands import serve
 from parity.core.errors import ParityError
@@ -46,6 +47,7 @@ workspace_commands.register(app)
 app.add_typer(object_app, name="object")
 app.add_typer(models_app, name="models")
 app.command("serve")(serve)
+app.add_typer(monitor_app, name="monitor")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from sqlalchemy import insert, select
+from sqlalchemy import insert
 
 from parity.store.meta.serving_tables import prediction_log
 from parity.store.meta.store import MetadataStore
@@ -99,18 +99,3 @@ class PredictionLog:
         self._stop.set()
         self._thread.join(timeout=5)
         self.flush()
-
-
-def logged_inputs(
-    meta: MetadataStore, model: str, version: int | None = None, since_ms: int | None = None
-) -> list[list[Any]]:
-    """The logged input rows of a model (optionally one version, since a time)."""
-    query = select(prediction_log.c.inputs).where(prediction_log.c.model == model)
-    if version is not None:
-        query = query.where(prediction_log.c.version == version)
-    if since_ms is not None:
-        query = query.where(prediction_log.c.time_ms >= since_ms)
-    with meta.read() as connection:
-        return [
-            json.loads(row[0]) for row in connection.execute(query.order_by(prediction_log.c.id))
-        ]

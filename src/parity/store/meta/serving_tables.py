@@ -1,4 +1,4 @@
-"""The sampled log of served predictions, read back by drift monitoring."""
+"""The sampled log of served predictions, and the reference profiles drift is checked against."""
 
 from __future__ import annotations
 
@@ -18,4 +18,13 @@ prediction_log = Table(
     Column("inputs", Text, nullable=False),  # JSON row, in the signature's column order
     Column("prediction", Text, nullable=False),  # JSON value
     Index("ix_prediction_log_model_time", "model", "version", "time_ms"),
+)
+
+# Which profile record describes which data version (one profile per data version).
+data_profiles = Table(
+    "data_profiles",
+    metadata,
+    Column("data_version", String(64), primary_key=True),
+    Column("profile_id", String(64), nullable=False),
+    Column("created_ms", BigInteger, nullable=False),
 )

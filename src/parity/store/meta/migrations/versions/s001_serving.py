@@ -1,4 +1,4 @@
-"""Serving: the sampled prediction log.
+"""Serving and monitoring: the sampled prediction log and data profiles.
 
 Revision ID: s001
 Revises: r001
@@ -31,7 +31,14 @@ def upgrade() -> None:
     op.create_index(
         "ix_prediction_log_model_time", "prediction_log", ["model", "version", "time_ms"]
     )
+    op.create_table(
+        "data_profiles",
+        sa.Column("data_version", sa.String(64), primary_key=True),
+        sa.Column("profile_id", sa.String(64), nullable=False),
+        sa.Column("created_ms", sa.BigInteger, nullable=False),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("data_profiles")
     op.drop_table("prediction_log")

@@ -1,0 +1,54 @@
+"""Drift checks of a served model against the profile of the data it was trained on."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from parity.core.errors import UsageError
+from parity.core.profile import PROFILE_KIND, Profile
+from parity.monitor.drift import MIN_ROWS, DriftReport, check_drift
+from parity.monitor.logged import logged_inputs, profile_of, remember_profile
+from parity.monitor.profile import profile_frame, read_table
+from parity.registry.loading import read_model_record
+from parity.workspace import Workspace, now_ms
+
+
+def profile_table(workspace: Workspace, path: Path, data_version: str | None = None) -> str:
+    """Profile a CSV/Parquet table, store the profile and (for a data version) remember it."""
+    profile = profile_frame(read_table(path), data_version)
+    profile_id = workspace.records.put(profile.to_record(), now_ms(), label=data_version)
+    if data_version is not None:
+        remember_profile(workspace.meta, data_version, profile_id, now_ms())
+    return profile_id
+
+
+def load_profile(workspace: Workspace, reference: str) -> Profile:
+    """A profile from a table file (profiled now), a data version id, or a profile id prefix."""
+    path = Path(reference)
+    if path.is_file():
+        return Profile.from_record(workspace.records.get(profile_table(workspace, path)))
+    known = profile_of(workspace.meta, reference)
+    profile_id = known or workspace.records.resolve(reference, kind=PROFILE_KIND)
+    return Profile.from_record(workspace.records.get(profile_id, kind=PROFILE_KIND))
+
+
+def drift(
+    workspace: Workspace,
+    model_reference: str,
+    reference: str | None,
+    since_ms: int | None = None,
+    min_rows: int = MIN_ROWS,
+) -> DriftReport:
+    """Compare the inputs logged while serving ``model_reference`` with the training profile."""
+    version = workspace.registry.resolve(model_reference)
+    record = read_model_record(workspace.records, version.model_id)
+    if record.signature is None:
+        raise UsageError(f"{version.ref} has no signature, so its inputs cannot be checked")
+    if reference is None:
+        raise UsageError(
+            f"no training data is linked to {version.ref}",
+            hint="pass --reference with the training table, its data version or a profile id",
+        )
+    profile = load_profile(workspace, reference)
+    rows = logged_inputs(workspace.meta, version.name, version.version, since_ms)
+    return check_drift(profile, record.signature.input_names, rows, min_rows)
