@@ -12,6 +12,7 @@ import typer
 
 from parity import __version__
 from parity.cli import workspace_commands
+from parity.cli.env_commands import env_app
 from parity.cli.models_commands import models_app
 from parity.cli.monitor_commands import monitor_app
 from parity.cli.object_commands import object_app
@@ -30,7 +31,9 @@ app = typer.Typer(
 
 def _show_version(value: bool) -> None:
     if value:
-        typer.echo(f"parity {__version__}")
+        from parity.env.capture import capture
+
+        typer.echo(f"parity {__version__} (environment {capture().id[:12]})")
         raise typer.Exit()
 
 
@@ -45,6 +48,7 @@ def _root(
 
 workspace_commands.register(app)
 app.add_typer(object_app, name="object")
+app.add_typer(env_app, name="env")
 app.add_typer(models_app, name="models")
 app.command("serve")(serve)
 app.add_typer(monitor_app, name="monitor")

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from parity.core.errors import NotFoundError
 from parity.core.ids import is_digest, resolve_prefix
 from parity.core.records import StoredRecord
-from parity.store.meta.store import MetadataStore
-from parity.store.objects.store import ObjectStore
+
+if TYPE_CHECKING:
+    from parity.store.meta.store import MetadataStore
+    from parity.store.objects.store import ObjectStore
 
 
 class RecordStore:

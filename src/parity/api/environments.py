@@ -1,0 +1,64 @@
+"""Name an environment the way a user does: an id, a fingerprint file, a model, or ``current``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from parity.core.environment import ENV_KIND, Environment
+from parity.core.errors import NotFoundError, UsageError
+from parity.core.records import StoredRecord
+from parity.core.refs import RefKind, parse_reference
+from parity.env.capture import capture
+from parity.env.records import load_environment
+from parity.workspace import Workspace
+
+
+def read_fingerprint_file(path: Path) -> Environment:
+    """A fingerprint JSON: the record form ({kind, format, body}) or the bare environment."""
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise UsageError(f"cannot read fingerprint {path}: {exc}") from exc
+    try:
+        if isinstance(document, dict) and document.get("kind") == ENV_KIND:
+            return Environment.from_record(StoredRecord.from_dict(document))
+        return Environment.from_dict(document)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise UsageError(f"{path} is not an environment fingerprint: {exc}") from exc
+
+
+def resolve_environment(
+    reference: str, workspace: Workspace | None, python: str | None = None
+) -> Environment:
+    """The environment named by ``reference``.
+
+    ``current`` (or ``--python PATH``), a fingerprint file, an environment id prefix, or a model
+    (``NAME@ALIAS``, ``NAME/VERSION``): the environment it was trained in.
+    """
+    if reference == "current":
+        return capture(python)
+    path = Path(reference)
+    if path.is_file():
+        return read_fingerprint_file(path)
+    if workspace is None:
+        raise NotFoundError(
+            f"{reference!r} is not a file, and there is no workspace to look it up in",
+            hint="run inside a Parity workspace, or pass a fingerprint file",
+        )
+    parsed = parse_reference(reference)
+    if parsed.kind in (RefKind.MODEL_ALIAS, RefKind.MODEL_VERSION):
+        from parity.api.models import model_record
+
+        version, record = model_record(workspace, reference)
+        if record.environment_id is None:
+            raise NotFoundError(f"{version.ref} has no recorded environment")
+        return load_environment(workspace.records, record.environment_id)
+    if parsed.kind is RefKind.ID:
+        return load_environment(
+            workspace.records, workspace.records.resolve(parsed.id_prefix or "", kind=ENV_KIND)
+        )
+    raise NotFoundError(
+        f"no environment named {reference!r}",
+        hint="give an environment id, a fingerprint file, NAME@ALIAS, or current",
+    )

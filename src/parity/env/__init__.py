@@ -1,0 +1,50 @@
+"""Environment fingerprints: capture one, diff two, verify one against another.
+
+>>> import parity.env
+>>> trained = parity.env.capture()                       # this interpreter
+>>> serving = parity.env.capture("/srv/venv/bin/python")  # doctest: +SKIP
+>>> result = parity.env.verify(trained, serving)          # doctest: +SKIP
+>>> result.ok, [d.subject for d in result.blocking]       # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from parity.core.env_rules import Difference, EnvDiff, Risk, diff_environments
+from parity.core.environment import Environment
+from parity.env.capture import capture
+from parity.env.verify import VerifyResult, verify_environment
+
+__all__ = [
+    "Difference",
+    "EnvDiff",
+    "Environment",
+    "Risk",
+    "VerifyResult",
+    "capture",
+    "diff",
+    "verify",
+]
+
+
+def diff(
+    expected: Environment, actual: Environment, imported: Iterable[str] | None = None
+) -> EnvDiff:
+    """Every difference between two environments, rated by risk (riskiest first)."""
+    return diff_environments(expected, actual, imported)
+
+
+def verify(
+    expected: Environment,
+    actual: Environment | None = None,
+    *,
+    python: str | Path | None = None,
+    threshold: Risk | str = Risk.HIGH,
+    imported: Iterable[str] | None = None,
+) -> VerifyResult:
+    """Is ``actual`` (default: ``python``'s environment, or this one) safe for ``expected``?"""
+    level = Risk.parse(threshold) if isinstance(threshold, str) else threshold
+    candidate = actual if actual is not None else capture(python)
+    return verify_environment(expected, candidate, level, imported)

@@ -1,0 +1,42 @@
+"""Real virtual environments, built once per session with uv (its cache keeps reruns fast)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from uv import find_uv_bin
+
+SKLEARN_A = "1.7.2"
+SKLEARN_B = "1.8.0"
+
+
+def build_venv(folder: Path, *requirements: str, copy: bool = False) -> Path:
+    """A venv at ``folder`` with ``requirements`` and without Parity; returns its python.
+
+    ``copy`` for a venv a test edits: uv hardlinks files from its cache, and an edit in place
+    would change the cache for every later install.
+    """
+    uv = find_uv_bin()
+    base = getattr(sys, "_base_executable", sys.executable)
+    subprocess.run([uv, "venv", "-q", "--python", base, str(folder)], check=True)
+    python = folder / "bin" / "python"
+    if requirements:
+        subprocess.run(
+            [uv, "pip", "install", "-q", "--python", str(python), *requirements]
+            + (["--link-mode", "copy"] if copy else []),
+            check=True,
+        )
+    return python
+
+
+@pytest.fixture(scope="session")
+def venv_a(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_venv(tmp_path_factory.mktemp("venvs") / "a", f"scikit-learn=={SKLEARN_A}")
+
+
+@pytest.fixture(scope="session")
+def venv_b(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_venv(tmp_path_factory.mktemp("venvs") / "b", f"scikit-learn=={SKLEARN_B}")
