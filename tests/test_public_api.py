@@ -7,11 +7,13 @@ def test_public_names_are_a_deliberate_list() -> None:
             "CheckFailed",
             "ConflictError",
             "CorruptObject",
+            "EnvironmentMismatch",
             "NotFoundError",
             "ParityError",
             "StorageError",
             "UsageError",
             "__version__",
+            "load_model",
         ]
     )
     for name in parity.__all__:

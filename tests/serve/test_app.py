@@ -123,9 +123,10 @@ def test_health_metadata_and_metrics(client: TestClient, state: ServingState) ->
     text = client.get("/metrics").text
     assert 'parity_requests_total{endpoint="predict",status="200"} 1.0' in text
     assert "parity_request_latency_seconds_bucket" in text
+    assert state.record.environment_id
     assert (
-        'parity_model_info{data_version="",environment_id="",model="bc",'
-        'verified="true",version="1"} 1.0' in text
+        f'parity_model_info{{data_version="",environment_id="{state.record.environment_id}",'
+        'model="bc",verified="true",version="1"} 1.0' in text
     )
     described = client.get("/v2/models/bc").json()
     assert described["inputs"][0] == {"name": "mean radius", "datatype": "float64", "shape": [-1]}

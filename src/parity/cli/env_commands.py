@@ -38,7 +38,7 @@ def _resolve(reference: str, python: str | None = None) -> Environment:
     return resolve_environment(reference, _workspace(), python)
 
 
-def _print_differences(differences: tuple[Difference, ...], show_info: bool) -> None:
+def print_differences(differences: tuple[Difference, ...], show_info: bool) -> None:
     shown = [d for d in differences if show_info or d.risk > 0]
     hidden = len(differences) - len(shown)
     if shown:
@@ -147,7 +147,7 @@ def diff(
     if result.identical:
         say("identical")
         return
-    _print_differences(result.differences, show_info)
+    print_differences(result.differences, show_info)
 
 
 @env_app.command("verify")
@@ -168,7 +168,7 @@ def verify(
     if json_output:
         print_json(result.to_dict())
     else:
-        _print_differences(result.diff.differences, show_info=False)
+        print_differences(result.diff.differences, show_info=False)
         verdict = "[green]verified[/green]" if result.ok else "[bold red]not verified[/bold red]"
         console().print(
             f"{verdict}: {len(result.blocking)} differences at or above {level} "

@@ -215,3 +215,32 @@ def history(name: str, json_output: bool = JSON) -> None:
         ],
         title=f"history of {name}",
     )
+
+
+@models_app.command("verify")
+def verify(
+    reference: str = typer.Argument(..., help="NAME@ALIAS or NAME/VERSION."),
+    python: str | None = typer.Option(None, "--python", help="Check this interpreter instead."),
+    json_output: bool = JSON,
+) -> None:
+    """Exit 0 when this (or --python's) environment is safe for the model, 1 otherwise."""
+    from parity.api.models import describe_blocking, model_record, verify_model_environment
+    from parity.cli.env_commands import print_differences
+    from parity.core.errors import EnvironmentMismatch, NotFoundError
+    from parity.workspace import open_workspace
+
+    workspace = open_workspace()
+    version, record = model_record(workspace, reference)
+    result = verify_model_environment(workspace, record, python)
+    if result is None:
+        raise NotFoundError(f"{version.ref} has no recorded environment to verify against")
+    if json_output:
+        print_json({"model": version.ref, **result.to_dict()})
+    else:
+        print_differences(result.diff.differences, show_info=False)
+        say(f"{version.ref}: " + ("verified" if result.ok else "not verified"))
+    if not result.ok:
+        raise EnvironmentMismatch(
+            f"this environment is not safe for {version.ref}: {describe_blocking(result)}",
+            result.blocking,
+        )

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import ipaddress
 import os
+from typing import TYPE_CHECKING
 
 import typer
 
 from parity.cli.output import warn
+
+if TYPE_CHECKING:
+    from parity.serve.state import Readiness
+    from parity.workspace import Workspace
 
 
 def _is_loopback(host: str) -> bool:
@@ -17,6 +22,32 @@ def _is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def _environment_gate(workspace: Workspace, reference: str, skip: bool) -> Readiness:
+    """Refuse (exit 1, with the differences) to serve where the model is not safe to run."""
+    from parity.api.models import describe_blocking, model_record, verify_model_environment
+    from parity.cli.env_commands import print_differences
+    from parity.core.errors import EnvironmentMismatch
+    from parity.serve.state import Readiness
+
+    if skip:
+        warn("environment verification skipped (--no-verify-env): serving unverified")
+        return Readiness(environment_verified=None)
+    version, record = model_record(workspace, reference)
+    result = verify_model_environment(workspace, record)
+    if result is None:
+        warn(f"{version.ref} has no recorded environment: serving unverified")
+        return Readiness(environment_verified=None)
+    if not result.ok:
+        print_differences(result.blocking, show_info=False)
+        raise EnvironmentMismatch(
+            f"refusing to serve {version.ref}: {describe_blocking(result)}",
+            result.blocking,
+            hint="serve it from its own environment (parity env restore), or --no-verify-env",
+        )
+    report = [d.to_dict() for d in result.diff.differences if d.risk > 0]
+    return Readiness(environment_verified=True, environment_report=report)
 
 
 def serve(
@@ -36,13 +67,12 @@ def serve(
 
     from parity.api.serving import OPTIONS_VARIABLE, serving_options, serving_state
     from parity.serve.app import create_app
-    from parity.serve.state import Readiness
     from parity.workspace import open_workspace
 
     if not _is_loopback(host):
         warn(f"binding to {host}: the model server has no authentication; put it behind one")
     workspace = open_workspace()
-    readiness = Readiness(environment_verified=None)
+    readiness = _environment_gate(workspace, reference, skip=no_verify_env)
     state = serving_state(workspace, reference, readiness, log_sample)
     if not readiness.ready:
         warn("not ready: " + "; ".join(readiness.reasons))

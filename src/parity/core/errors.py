@@ -66,3 +66,14 @@ class CheckFailed(ParityError):
     """A check (verify, check-lock, fsck, drift) found differences (exit 1)."""
 
     exit_code = 1
+
+
+class EnvironmentMismatch(CheckFailed):
+    """The environment differs from the one a model needs, at or above the threshold.
+
+    ``differences`` holds the blocking differences (``parity.core.env_rules.Difference``).
+    """
+
+    def __init__(self, message: str, differences: tuple[object, ...], hint: str | None = None):
+        super().__init__(message, hint)
+        self.differences = differences
