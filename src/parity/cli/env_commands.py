@@ -6,19 +6,25 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import typer
+import click
 
-from parity.cli.output import console, print_json, print_table, say, warn
+from parity.cli.output import JSON_OPTION, console, print_json, print_table, say, warn
 
 if TYPE_CHECKING:
     from parity.core.env_rules import Difference
     from parity.core.environment import Environment
     from parity.workspace import Workspace
 
-env_app = typer.Typer(help="Fingerprint, compare and verify environments.", no_args_is_help=True)
+PYTHON_OPTION = click.option(
+    "--python", default=None, help="Inspect this interpreter instead of the current one."
+)
 
-PYTHON = typer.Option(None, "--python", help="Inspect this interpreter instead of the current one.")
-JSON = typer.Option(False, "--json", help="Print JSON.")
+
+@click.group("env")
+def env_group() -> None:
+    """Fingerprint, compare and verify environments."""
+
+
 _STYLE = {"high": "bold red", "medium": "yellow", "low": "cyan", "info": "dim"}
 
 
@@ -54,18 +60,17 @@ def print_differences(differences: tuple[Difference, ...], show_info: bool) -> N
         ]
         print_table(["risk", "what", "expected", "actual", "why"], table_rows)
     if hidden:
-        say(f"[dim]{hidden} informational differences hidden (--all shows them)[/dim]")
+        say(f"[dim]{hidden} informational differences hidden (--all shows them)[/dim]", markup=True)
 
 
-@env_app.command("capture")
-def capture(
-    python: str | None = PYTHON,
-    deep: bool = typer.Option(
-        False, "--deep", help="Re-hash installed files against RECORD; ask threadpoolctl for BLAS."
-    ),
-    json_output: bool = JSON,
-    output: Path | None = typer.Option(None, "-o", "--output", help="Write the fingerprint here."),
-) -> None:
+@env_group.command("capture")
+@PYTHON_OPTION
+@click.option(
+    "--deep", is_flag=True, help="Re-hash installed files against RECORD; ask threadpoolctl."
+)
+@JSON_OPTION
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="Write the fingerprint here.")
+def capture(python: str | None, deep: bool, json_output: bool, output: Path | None) -> None:
     """Fingerprint an environment and store it in the workspace."""
     from parity.env.capture import capture as take
     from parity.env.records import describe, store_environment
@@ -91,19 +96,21 @@ def capture(
         warn("not stored: no Parity workspace here (run 'parity init')")
 
 
-@env_app.command("show")
-def show(
-    reference: str = typer.Argument("current", help="Environment id, file, NAME@ALIAS or current."),
-    python: str | None = PYTHON,
-    json_output: bool = JSON,
-) -> None:
-    """Show an environment: interpreter, platform, packages, native libraries."""
+@env_group.command("show")
+@click.argument("reference", default="current")
+@PYTHON_OPTION
+@JSON_OPTION
+def show(reference: str, python: str | None, json_output: bool) -> None:
+    """Show an environment: interpreter, platform, packages, native libraries.
+
+    REFERENCE is an environment id, a fingerprint file, NAME@ALIAS, or current.
+    """
     environment = _resolve(reference, python)
     if json_output:
         print_json({"id": environment.id, **environment.to_dict()})
         return
     i, p = environment.interpreter, environment.platform
-    say(f"[bold]environment {environment.id[:12]}[/bold]")
+    say(f"[bold]environment {environment.id[:12]}[/bold]", markup=True)
     say(f"python   {i.implementation} {i.version} ({i.abi}) at {i.prefix}")
     say(f"platform {p.os_release} · {p.system} {p.machine} · {p.libc_family} {p.libc_version}")
     say(f"cpu      {p.cpu_model} x{p.cpu_count} · {' '.join(p.cpu_flags)}")
@@ -129,15 +136,16 @@ def show(
     )
 
 
-@env_app.command("diff")
+@env_group.command("diff")
+@click.argument("expected")
+@click.argument("actual", default="current")
+@PYTHON_OPTION
+@click.option("--all", "show_info", is_flag=True, help="Also show informational differences.")
+@JSON_OPTION
 def diff(
-    expected: str = typer.Argument(..., help="The environment to compare against."),
-    actual: str = typer.Argument("current", help="The other environment (default: current)."),
-    python: str | None = PYTHON,
-    show_info: bool = typer.Option(False, "--all", help="Also show informational differences."),
-    json_output: bool = JSON,
+    expected: str, actual: str, python: str | None, show_info: bool, json_output: bool
 ) -> None:
-    """Every difference between two environments, rated high / medium / low / info."""
+    """Every difference between EXPECTED and ACTUAL (default: current), rated by risk."""
     from parity.env import diff as compare
 
     result = compare(_resolve(expected), _resolve(actual, python))
@@ -150,15 +158,24 @@ def diff(
     print_differences(result.differences, show_info)
 
 
-@env_app.command("verify")
+@env_group.command("verify")
+@click.argument("target")
+@PYTHON_OPTION
+@click.option(
+    "--threshold",
+    default="high",
+    type=click.Choice(["high", "medium", "low"]),
+    help="Fail at or above this risk.",
+)
+@click.option("--strict", is_flag=True, help="Same as --threshold low.")
+@JSON_OPTION
 def verify(
-    target: str = typer.Argument(..., help="The environment a model needs (id, file, NAME@ALIAS)."),
-    python: str | None = PYTHON,
-    threshold: str = typer.Option("high", help="Fail at or above: high, medium or low."),
-    strict: bool = typer.Option(False, "--strict", help="Same as --threshold low."),
-    json_output: bool = JSON,
+    target: str, python: str | None, threshold: str, strict: bool, json_output: bool
 ) -> None:
-    """Exit 0 when this (or --python's) environment is safe for TARGET, 1 otherwise."""
+    """Exit 0 when this (or --python's) environment is safe for TARGET, 1 otherwise.
+
+    TARGET is the environment a model needs: an id, a fingerprint file, or NAME@ALIAS.
+    """
     from parity.core.env_rules import Risk
     from parity.core.errors import CheckFailed
     from parity.env import verify as check

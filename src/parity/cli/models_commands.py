@@ -5,20 +5,20 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
-import typer
+import click
 
-from parity.cli.output import print_json, print_table, say
+from parity.cli.output import JSON_OPTION, print_json, print_table, say
 
 if TYPE_CHECKING:
     from parity.core.model import ModelVersion
 
-models_app = typer.Typer(
-    help="Register, promote, lock and inspect model versions.", no_args_is_help=True
-)
+REASON_OPTION = click.option("--reason", "-r", help="Why: kept in the audit trail.")
+FORCE_OPTION = click.option("--force", is_flag=True, help="As an admin, override a lock (audited).")
 
-JSON = typer.Option(False, "--json", help="Print JSON.")
-REASON = typer.Option(None, "--reason", "-r", help="Why: kept in the audit trail.")
-FORCE = typer.Option(False, "--force", help="As an admin, override a lock (audited).")
+
+@click.group("models")
+def models_group() -> None:
+    """Register, promote, lock and inspect model versions."""
 
 
 def _when(ms: int) -> str:
@@ -37,14 +37,13 @@ def _version_row(v: ModelVersion) -> tuple[str, ...]:
     )
 
 
-@models_app.command("register")
-def register(
-    source: str = typer.Argument(..., help="A model record id (prefix) to register."),
-    name: str = typer.Option(..., "--name", "-n", help="The registered model's name."),
-    description: str | None = typer.Option(None, "--description"),
-    json_output: bool = JSON,
-) -> None:
-    """Create the next version of NAME from a logged model."""
+@models_group.command("register")
+@click.argument("source")
+@click.option("--name", "-n", required=True, help="The registered model's name.")
+@click.option("--description", help="What this version is.")
+@JSON_OPTION
+def register(source: str, name: str, description: str | None, json_output: bool) -> None:
+    """Create the next version of NAME from a logged model (SOURCE: model id prefix)."""
     from parity.core.model import MODEL_KIND
     from parity.workspace import open_workspace
 
@@ -59,8 +58,9 @@ def register(
         say(f"Registered {version.ref} (model {model_id[:12]})")
 
 
-@models_app.command("list")
-def list_models(json_output: bool = JSON) -> None:
+@models_group.command("list")
+@JSON_OPTION
+def list_models(json_output: bool) -> None:
     """Every registered model, its latest version and aliases."""
     from parity.workspace import open_workspace
 
@@ -85,12 +85,11 @@ def list_models(json_output: bool = JSON) -> None:
     )
 
 
-@models_app.command("show")
-def show(
-    reference: str = typer.Argument(..., help="NAME, NAME@ALIAS or NAME/VERSION."),
-    json_output: bool = JSON,
-) -> None:
-    """A model's versions, or one version with its record."""
+@models_group.command("show")
+@click.argument("reference")
+@JSON_OPTION
+def show(reference: str, json_output: bool) -> None:
+    """A model's versions (NAME), or one version with its record (NAME@ALIAS, NAME/VERSION)."""
     from parity.registry.loading import read_model_record
     from parity.workspace import open_workspace
 
@@ -103,7 +102,8 @@ def show(
             return
         say(
             f"[bold]{version.ref}[/bold]  aliases: {', '.join(version.aliases) or '-'}  "
-            f"locked: {'yes' if version.locked else 'no'}"
+            f"locked: {'yes' if version.locked else 'no'}",
+            markup=True,
         )
         say(f"model {version.model_id}  flavor {record.flavor}  run {version.run_id or '-'}")
         say(f"environment {record.environment_id or '-'}")
@@ -124,14 +124,13 @@ def show(
     )
 
 
-@models_app.command("alias")
-def alias(
-    name: str,
-    version: int,
-    alias_name: str = typer.Argument(..., metavar="ALIAS"),
-    reason: str = typer.Option(..., "--reason", "-r", help="Why: kept in the audit trail."),
-    force: bool = FORCE,
-) -> None:
+@models_group.command("alias")
+@click.argument("name")
+@click.argument("version", type=int)
+@click.argument("alias_name", metavar="ALIAS")
+@click.option("--reason", "-r", required=True, help="Why: kept in the audit trail.")
+@FORCE_OPTION
+def alias(name: str, version: int, alias_name: str, reason: str, force: bool) -> None:
     """Point ALIAS (e.g. production) at NAME's VERSION; the move is audited."""
     from parity.workspace import open_workspace
 
@@ -140,13 +139,12 @@ def alias(
     say(f"{name}@{alias_name} → {name}/{version}")
 
 
-@models_app.command("unalias")
-def unalias(
-    name: str,
-    alias_name: str = typer.Argument(..., metavar="ALIAS"),
-    reason: str = typer.Option(..., "--reason", "-r"),
-    force: bool = FORCE,
-) -> None:
+@models_group.command("unalias")
+@click.argument("name")
+@click.argument("alias_name", metavar="ALIAS")
+@click.option("--reason", "-r", required=True, help="Why: kept in the audit trail.")
+@FORCE_OPTION
+def unalias(name: str, alias_name: str, reason: str, force: bool) -> None:
     """Remove ALIAS from NAME."""
     from parity.workspace import open_workspace
 
@@ -155,8 +153,11 @@ def unalias(
     say(f"removed {name}@{alias_name}")
 
 
-@models_app.command("lock")
-def lock(name: str, version: int, reason: str | None = REASON) -> None:
+@models_group.command("lock")
+@click.argument("name")
+@click.argument("version", type=int)
+@REASON_OPTION
+def lock(name: str, version: int, reason: str | None) -> None:
     """Lock a version: its aliases cannot move and it cannot be deleted without --force."""
     from parity.workspace import open_workspace
 
@@ -165,8 +166,11 @@ def lock(name: str, version: int, reason: str | None = REASON) -> None:
     say(f"locked {name}/{version}")
 
 
-@models_app.command("unlock")
-def unlock(name: str, version: int, reason: str | None = REASON) -> None:
+@models_group.command("unlock")
+@click.argument("name")
+@click.argument("version", type=int)
+@REASON_OPTION
+def unlock(name: str, version: int, reason: str | None) -> None:
     """Unlock a version (admins only)."""
     from parity.workspace import open_workspace
 
@@ -175,8 +179,12 @@ def unlock(name: str, version: int, reason: str | None = REASON) -> None:
     say(f"unlocked {name}/{version}")
 
 
-@models_app.command("delete")
-def delete(name: str, version: int, reason: str | None = REASON, force: bool = FORCE) -> None:
+@models_group.command("delete")
+@click.argument("name")
+@click.argument("version", type=int)
+@REASON_OPTION
+@FORCE_OPTION
+def delete(name: str, version: int, reason: str | None, force: bool) -> None:
     """Delete a version; refused while it is locked or holds an alias."""
     from parity.workspace import open_workspace
 
@@ -185,8 +193,10 @@ def delete(name: str, version: int, reason: str | None = REASON, force: bool = F
     say(f"deleted {name}/{version}")
 
 
-@models_app.command("history")
-def history(name: str, json_output: bool = JSON) -> None:
+@models_group.command("history")
+@click.argument("name")
+@JSON_OPTION
+def history(name: str, json_output: bool) -> None:
     """Every change to NAME: who, when, what, before, after and why."""
     from parity.workspace import open_workspace
 
@@ -217,12 +227,11 @@ def history(name: str, json_output: bool = JSON) -> None:
     )
 
 
-@models_app.command("verify")
-def verify(
-    reference: str = typer.Argument(..., help="NAME@ALIAS or NAME/VERSION."),
-    python: str | None = typer.Option(None, "--python", help="Check this interpreter instead."),
-    json_output: bool = JSON,
-) -> None:
+@models_group.command("verify")
+@click.argument("reference")
+@click.option("--python", help="Check this interpreter instead of the current one.")
+@JSON_OPTION
+def verify(reference: str, python: str | None, json_output: bool) -> None:
     """Exit 0 when this (or --python's) environment is safe for the model, 1 otherwise."""
     from parity.api.models import describe_blocking, model_record, verify_model_environment
     from parity.cli.env_commands import print_differences

@@ -6,12 +6,16 @@ import datetime as dt
 import re
 from pathlib import Path
 
-import typer
+import click
 
-from parity.cli.output import print_json, print_table, say
+from parity.cli.output import JSON_OPTION, print_json, print_table, say
 from parity.core.errors import CheckFailed, UsageError
 
-monitor_app = typer.Typer(help="Watch served models.", no_args_is_help=True)
+
+@click.group("monitor")
+def monitor_group() -> None:
+    """Watch served models."""
+
 
 _DURATION = re.compile(r"^(\d+)([smhd])$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -33,18 +37,24 @@ def parse_since(text: str, now: dt.datetime) -> int:
     return int(moment.timestamp() * 1000)
 
 
-@monitor_app.command("drift")
+@monitor_group.command("drift")
+@click.argument("reference", metavar="MODEL_REF")
+@click.option("--since", help="Only inputs logged since: 30m, 24h, 7d or an ISO time.")
+@click.option("--reference", "training", help="Training table, its data version, or a profile id.")
+@click.option(
+    "--min-rows", default=100, type=click.IntRange(min=1), help="Fewer rows give no verdict."
+)
+@click.option("--report", type=click.Path(path_type=Path), help="Also write a Markdown report.")
+@JSON_OPTION
 def drift(
-    reference: str = typer.Argument(..., metavar="MODEL_REF", help="NAME@ALIAS or NAME/VERSION."),
-    since: str | None = typer.Option(None, help="Only inputs logged since: 30m, 24h, 7d, ISO."),
-    training: str | None = typer.Option(
-        None, "--reference", help="Training table, its data version, or a profile id."
-    ),
-    min_rows: int = typer.Option(100, min=1, help="Fewer logged rows than this give no verdict."),
-    report: Path | None = typer.Option(None, help="Also write a Markdown report here."),
-    json_output: bool = typer.Option(False, "--json"),
+    reference: str,
+    since: str | None,
+    training: str | None,
+    min_rows: int,
+    report: Path | None,
+    json_output: bool,
 ) -> None:
-    """Compare a served model's logged inputs with its training data; exit 1 on drift."""
+    """Compare MODEL_REF's logged inputs with its training data; exit 1 on drift."""
     from parity.api.monitoring import drift as check
     from parity.workspace import open_workspace
 

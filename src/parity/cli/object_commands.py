@@ -4,39 +4,40 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import typer
+import click
 
-from parity.cli.output import print_json, say
-
-object_app = typer.Typer(help="Low-level access to the object store.", no_args_is_help=True)
+from parity.cli.output import JSON_OPTION, print_json, say
 
 
-@object_app.command("put")
-def put(path: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True)) -> None:
+@click.group("object")
+def object_group() -> None:
+    """Low-level access to the object store."""
+
+
+@object_group.command("put")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def put(path: Path) -> None:
     """Store a file's content and print its digest."""
     from parity.workspace import open_workspace
 
-    workspace = open_workspace()
-    say(workspace.objects.put_file(path))
+    say(open_workspace().objects.put_file(path))
 
 
-@object_app.command("get")
-def get(
-    digest: str,
-    output: Path = typer.Option(..., "-o", "--output", help="Where to write the content."),
-) -> None:
+@object_group.command("get")
+@click.argument("digest")
+@click.option("-o", "--output", required=True, type=click.Path(path_type=Path), help="Where to.")
+def get(digest: str, output: Path) -> None:
     """Write an object's verified content to a file."""
     from parity.workspace import open_workspace
 
     open_workspace().objects.get_to_file(digest, output)
 
 
-@object_app.command("verify")
-def verify(
-    digests: list[str] = typer.Argument(None, help="Objects to check (default: all)."),
-    json_output: bool = typer.Option(False, "--json"),
-) -> None:
-    """Re-hash objects; exit 1 if any is corrupt."""
+@object_group.command("verify")
+@click.argument("digests", nargs=-1)
+@JSON_OPTION
+def verify(digests: tuple[str, ...], json_output: bool) -> None:
+    """Re-hash objects (default: all); exit 1 if any is corrupt."""
     from parity.core.errors import CheckFailed
     from parity.store.objects.store import corrupt_digests
     from parity.workspace import open_workspace

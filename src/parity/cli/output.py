@@ -8,8 +8,13 @@ from collections.abc import Iterable, Sequence
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
+import click
+
 if TYPE_CHECKING:
     from rich.console import Console
+
+
+JSON_OPTION = click.option("--json", "json_output", is_flag=True, help="Print JSON.")
 
 
 @cache
@@ -46,9 +51,13 @@ def print_table(
     console().print(table)
 
 
-def say(message: str) -> None:
-    console().print(message)
+def say(message: str, markup: bool = False) -> None:
+    """One line for people. Plain by default: Rich is only loaded for markup and tables."""
+    if markup:
+        console().print(message)
+    else:
+        click.echo(message)
 
 
 def warn(message: str) -> None:
-    err_console().print(f"[yellow]warning:[/yellow] {message}")
+    click.echo(f"warning: {message}", err=True)

@@ -6,7 +6,7 @@ import ipaddress
 import os
 from typing import TYPE_CHECKING
 
-import typer
+import click
 
 from parity.cli.output import warn
 
@@ -50,19 +50,28 @@ def _environment_gate(workspace: Workspace, reference: str, skip: bool) -> Readi
     return Readiness(environment_verified=True, environment_report=report)
 
 
+@click.command()
+@click.argument("reference")
+@click.option("--host", default="127.0.0.1", help="Address to bind (loopback by default).")
+@click.option("--port", default=8080, type=int, help="Port to listen on.")
+@click.option("--workers", default=1, type=click.IntRange(min=1), help="Worker processes.")
+@click.option(
+    "--no-verify-env", is_flag=True, help="Serve even if the environment differs (unverified)."
+)
+@click.option(
+    "--log-sample",
+    default=0.1,
+    type=click.FloatRange(0.0, 1.0),
+    help="Fraction of requests whose rows are logged for drift checks.",
+)
 def serve(
-    reference: str = typer.Argument(..., help="NAME@ALIAS, NAME/VERSION or NAME."),
-    host: str = typer.Option("127.0.0.1", help="Address to bind (loopback by default)."),
-    port: int = typer.Option(8080, help="Port to listen on."),
-    workers: int = typer.Option(1, min=1, help="Worker processes."),
-    no_verify_env: bool = typer.Option(
-        False, "--no-verify-env", help="Serve even if the environment differs (marked unverified)."
-    ),
-    log_sample: float = typer.Option(
-        0.1, min=0.0, max=1.0, help="Fraction of requests whose rows are logged for drift checks."
-    ),
+    reference: str, host: str, port: int, workers: int, no_verify_env: bool, log_sample: float
 ) -> None:
-    """Serve a model over HTTP: /predict, /invocations (MLflow), /v2 (Open Inference Protocol)."""
+    """Serve model REFERENCE (NAME@ALIAS) over HTTP after its checks pass.
+
+    Endpoints: /predict, /invocations (MLflow), /v2/... (Open Inference Protocol), /health,
+    /metadata and /metrics (Prometheus).
+    """
     import uvicorn
 
     from parity.api.serving import OPTIONS_VARIABLE, serving_options, serving_state

@@ -4,22 +4,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import typer
+import click
 
-from parity.cli.output import print_json, print_table, say
-
-
-def register(app: typer.Typer) -> None:
-    app.command("init")(init)
-    app.command("status")(status)
+from parity.cli.output import JSON_OPTION, print_json, print_table, say
 
 
-def init(
-    path: Path | None = typer.Argument(
-        None, help="Where to create the workspace (default: the git root, else here)."
-    ),
-) -> None:
-    """Create a Parity workspace (.parity/ with config, database and object store)."""
+@click.command()
+@click.argument("path", required=False, type=click.Path(file_okay=False, path_type=Path))
+def init(path: Path | None) -> None:
+    """Create a Parity workspace (.parity/ with config, database and object store).
+
+    PATH defaults to the git root, else the current folder.
+    """
     from parity.workspace import init_workspace
 
     workspace, created = init_workspace(path)
@@ -32,7 +28,9 @@ def init(
         workspace.close()
 
 
-def status(json_output: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+@click.command()
+@JSON_OPTION
+def status(json_output: bool) -> None:
     """Show the workspace, its stores and what they hold."""
     from parity.api.status import workspace_status
     from parity.workspace import open_workspace
@@ -45,7 +43,7 @@ def status(json_output: bool = typer.Option(False, "--json", help="Print JSON.")
     if json_output:
         print_json(report)
         return
-    say(f"[bold]Workspace[/bold] {report['root']}")
+    say(f"[bold]Workspace[/bold] {report['root']}", markup=True)
     print_table(
         ["store", "location", "detail"],
         [

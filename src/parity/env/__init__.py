@@ -11,11 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from parity.core.env_rules import Difference, EnvDiff, Risk, diff_environments
 from parity.core.environment import Environment
 from parity.env.capture import capture
-from parity.env.verify import VerifyResult, verify_environment
+
+if TYPE_CHECKING:
+    from parity.core.env_rules import Difference, EnvDiff, Risk
+    from parity.env.verify import VerifyResult
 
 __all__ = [
     "Difference",
@@ -29,10 +32,25 @@ __all__ = [
 ]
 
 
+def __getattr__(name: str) -> Any:
+    # The rules (and packaging) load on first use: capturing must stay fast.
+    if name in ("Difference", "EnvDiff", "Risk"):
+        from parity.core import env_rules
+
+        return getattr(env_rules, name)
+    if name == "VerifyResult":
+        from parity.env.verify import VerifyResult
+
+        return VerifyResult
+    raise AttributeError(f"module 'parity.env' has no attribute {name!r}")
+
+
 def diff(
     expected: Environment, actual: Environment, imported: Iterable[str] | None = None
 ) -> EnvDiff:
     """Every difference between two environments, rated by risk (riskiest first)."""
+    from parity.core.env_rules import diff_environments
+
     return diff_environments(expected, actual, imported)
 
 
@@ -41,10 +59,13 @@ def verify(
     actual: Environment | None = None,
     *,
     python: str | Path | None = None,
-    threshold: Risk | str = Risk.HIGH,
+    threshold: Risk | str = "high",
     imported: Iterable[str] | None = None,
 ) -> VerifyResult:
     """Is ``actual`` (default: ``python``'s environment, or this one) safe for ``expected``?"""
+    from parity.core.env_rules import Risk
+    from parity.env.verify import verify_environment
+
     level = Risk.parse(threshold) if isinstance(threshold, str) else threshold
     candidate = actual if actual is not None else capture(python)
     return verify_environment(expected, candidate, level, imported)
