@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import ipaddress
+import json
 import os
+import subprocess
+import sys
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
@@ -12,7 +16,6 @@ from parity.cli.output import warn
 
 if TYPE_CHECKING:
     from parity.serve.state import Readiness
-    from parity.workspace import Workspace
 
 
 def _is_loopback(host: str) -> bool:
@@ -24,30 +27,57 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def _environment_gate(workspace: Workspace, reference: str, skip: bool) -> Readiness:
-    """Refuse (exit 1, with the differences) to serve where the model is not safe to run."""
-    from parity.api.models import describe_blocking, model_record, verify_model_environment
-    from parity.cli.env_commands import print_differences
-    from parity.core.errors import EnvironmentMismatch
-    from parity.serve.state import Readiness
+def _start_environment_gate(root: Path, reference: str) -> subprocess.Popen[str]:
+    """Verify the environment in a second process, while this one imports and loads the model.
 
-    if skip:
-        warn("environment verification skipped (--no-verify-env): serving unverified")
-        return Readiness(environment_verified=None)
-    version, record = model_record(workspace, reference)
-    result = verify_model_environment(workspace, record)
-    if result is None:
-        warn(f"{version.ref} has no recorded environment: serving unverified")
-        return Readiness(environment_verified=None)
-    if not result.ok:
-        print_differences(result.blocking, show_info=False)
+    Both take seconds (importing scikit-learn alone does); on two cores they overlap.
+    """
+    return subprocess.Popen(
+        [sys.executable, "-m", "parity", "models", "verify", reference, "--json"],
+        cwd=root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _finish_environment_gate(gate: subprocess.Popen[str], readiness: Readiness) -> None:
+    """Refuse (exit 1, with the differences) to serve where the model is not safe to run."""
+    from parity.core.env_rules import Difference, Risk
+    from parity.core.errors import EnvironmentMismatch, NotFoundError, UsageError
+
+    output, errors = gate.communicate()
+    if gate.returncode == NotFoundError.exit_code and "no recorded environment" in errors:
+        warn(errors.strip().removeprefix("error: ") + ": serving unverified")
+        readiness.environment_verified = None
+        return
+    if gate.returncode not in (0, 1) or not output.strip():
+        raise UsageError(
+            f"could not verify the environment: {errors.strip() or 'no answer'}",
+            hint="run 'parity models verify' to see why, or pass --no-verify-env",
+        )
+    report = json.loads(output)
+    differences = tuple(
+        Difference(
+            d["subject"], d["rule"], d["expected"], d["actual"], Risk.parse(d["risk"]), d["reason"]
+        )
+        for d in report["differences"]
+    )
+    if gate.returncode == 1:
+        from parity.cli.env_commands import print_differences
+
+        blocking = tuple(d for d in differences if d.risk >= Risk.HIGH)
+        print_differences(blocking, show_info=False)
+        described = "; ".join(
+            f"{d.subject} {d.expected or '-'} -> {d.actual or '-'}" for d in blocking
+        )
         raise EnvironmentMismatch(
-            f"refusing to serve {version.ref}: {describe_blocking(result)}",
-            result.blocking,
+            f"refusing to serve {report['model']}: {described}",
+            blocking,
             hint="serve it from its own environment (parity env restore), or --no-verify-env",
         )
-    report = [d.to_dict() for d in result.diff.differences if d.risk > 0]
-    return Readiness(environment_verified=True, environment_report=report)
+    readiness.environment_verified = True
+    readiness.environment_report = [d.to_dict() for d in differences if d.risk > 0]
 
 
 @click.command()
@@ -76,13 +106,30 @@ def serve(
 
     from parity.api.serving import OPTIONS_VARIABLE, serving_options, serving_state
     from parity.serve.app import create_app
+    from parity.serve.state import Readiness
     from parity.workspace import open_workspace
 
     if not _is_loopback(host):
         warn(f"binding to {host}: the model server has no authentication; put it behind one")
     workspace = open_workspace()
-    readiness = _environment_gate(workspace, reference, skip=no_verify_env)
-    state = serving_state(workspace, reference, readiness, log_sample)
+    gate = None if no_verify_env else _start_environment_gate(workspace.root, reference)
+    if no_verify_env:
+        warn("environment verification skipped (--no-verify-env): serving unverified")
+    readiness = Readiness(environment_verified=None)
+    try:
+        state = serving_state(workspace, reference, readiness, log_sample)
+    except BaseException:
+        if gate is not None:
+            gate.kill()
+            gate.communicate()
+        raise
+    if gate is not None:
+        try:
+            _finish_environment_gate(gate, readiness)
+        except BaseException:
+            state.close()
+            raise
+        state.publish_info()
     if not readiness.ready:
         warn("not ready: " + "; ".join(readiness.reasons))
     if workers == 1:

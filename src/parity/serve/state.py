@@ -74,6 +74,17 @@ class ServingState:
             "signature": self.record.signature.to_dict() if self.record.signature else None,
         }
 
+    def publish_info(self) -> None:
+        """Set the ``parity_model_info`` gauge once the checks have decided ``verified``."""
+        self.metrics.model_info.clear()
+        self.metrics.model_info.labels(
+            model=self.version.name,
+            version=str(self.version.version),
+            environment_id=self.record.environment_id or "",
+            data_version=",".join(self.data_versions),
+            verified=str(self.readiness.environment_verified is True).lower(),
+        ).set(1)
+
     def close(self) -> None:
         if self.log is not None:
             self.log.close()
@@ -107,13 +118,6 @@ def build_state(
             expected = json.loads((directory / record.golden_predictions).read_text())
             readiness.golden = check_golden(predictor, decoder, inputs, expected)
     metrics = ServerMetrics()
-    metrics.model_info.labels(
-        model=version.name,
-        version=str(version.version),
-        environment_id=record.environment_id or "",
-        data_version=",".join(data_versions),
-        verified=str(readiness.environment_verified is True).lower(),
-    ).set(1)
     tags = LogTags(
         version.name, version.version, record.environment_id, ",".join(data_versions) or None
     )
@@ -129,6 +133,8 @@ def build_state(
         else None
     )
     alias = reference.split("@", 1)[1] if "@" in reference else None
-    return ServingState(
+    state = ServingState(
         version, alias, record, predictor, decoder, readiness, metrics, log, data_versions
     )
+    state.publish_info()
+    return state
