@@ -1,0 +1,1 @@
+"""Data versioning: hashing, chunking, packing, the stat cache, pointers, checkout, transfer."""

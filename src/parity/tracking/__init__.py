@@ -1,0 +1,1 @@
+"""Experiment tracking: runs, the metrics buffer, code state and the run search filter."""
