@@ -9,9 +9,12 @@ from parity.registry.lineage import DataInput, RunFacts
 
 
 def _side(version: int, run: RunFacts | None, environment_id: str) -> ModelSide:
+    model_id = str(version) * 64
     return ModelSide(
-        ModelVersion("bc", version, str(version) * 64, run.id if run else None, 1, "alice", False),
+        ModelVersion("bc", version, model_id, run.id if run else None, 1, "alice", False),
         ModelRecord(flavor="sklearn", loader={}, files=(), environment_id=environment_id),
+        model_id,
+        f"bc/{version}",
         run,
     )
 

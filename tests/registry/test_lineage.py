@@ -133,3 +133,11 @@ def test_dot_parses_with_graphviz() -> None:
     assert "<svg" in result.stdout
     assert "run: prepare" in result.stdout
     assert "branch: feat/&quot;odd&quot;\\name" in result.stdout
+
+
+def test_a_logged_model_without_a_version_is_its_own_root() -> None:
+    lineage = build_lineage(None, RECORD, MODEL_ID, {CHILD.id: CHILD}.get, run_id=CHILD.id)
+    assert lineage.root == f"model:{MODEL_ID}"
+    assert lineage.nodes[0].id == lineage.root
+    assert lineage.summary()["model_version"] is None
+    assert lineage.summary()["run_ids"] == ["run-child"]

@@ -18,8 +18,12 @@ COMPARISON_FORMAT = 1
 
 @dataclass(frozen=True)
 class ModelSide:
-    version: ModelVersion
+    """One model: a registered version, or a logged model named by ``RUN:PATH`` (no version)."""
+
+    version: ModelVersion | None
     record: ModelRecord
+    model_id: str
+    label: str  # how the user named it: "bc/3", "0190ab…:model"
     run: RunFacts | None
 
 
@@ -82,14 +86,14 @@ def compare_models(a: ModelSide, b: ModelSide, environment: EnvDiff | None) -> M
     def summary(side: ModelSide) -> dict[str, Any]:
         return {
             "flavor": side.record.flavor,
-            "model id": side.version.model_id,
+            "model id": side.model_id,
             "environment id": side.record.environment_id,
-            "run id": side.version.run_id,
+            "run id": side.run.id if side.run else side.version.run_id if side.version else None,
         }
 
     return ModelComparison(
-        a=a.version.ref,
-        b=b.version.ref,
+        a=a.label,
+        b=b.label,
         model=_changes(summary(a), summary(b)),
         params=_changes(a.run.params if a.run else {}, b.run.params if b.run else {}),
         metrics=_changes(a.run.metrics if a.run else {}, b.run.metrics if b.run else {}),

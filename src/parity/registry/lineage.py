@@ -41,7 +41,7 @@ class RunFacts:
     name: str | None = None
     experiment: str | None = None
     params: Mapping[str, Any] = field(default_factory=dict)
-    metrics: Mapping[str, float] = field(default_factory=dict)  # the last value of each
+    metrics: Mapping[str, float | None] = field(default_factory=dict)  # the last value of each
     code: CodeFacts | None = None
     environment_id: str | None = None
     inputs: tuple[DataInput, ...] = ()
@@ -98,7 +98,7 @@ class Lineage:
             return [n.id.split(":", 1)[1] for n in self.of_kind(kind)]
 
         return {
-            "model_version": self.node(self.root).label,
+            "model_version": next((n.label for n in self.of_kind("model_version")), None),
             "model_id": next(iter(keys("model")), None),
             "run_ids": keys("run"),
             "commits": sorted({str(n.attributes["commit"]) for n in self.of_kind("code")}),
@@ -236,33 +236,19 @@ def _run(graph: _Graph, run: RunFacts) -> str:
 
 
 def build_lineage(
-    version: ModelVersion,
+    version: ModelVersion | None,
     record: ModelRecord,
     model_id: str,
     find_run: Callable[[str], RunFacts | None],
     run_id: str | None = None,
 ) -> Lineage:
-    """The lineage graph of ``version``, following parent runs until none is left.
+    """The lineage graph of a model (a registered ``version``, or a logged model on its own),
+    following parent runs until none is left.
 
     ``run_id`` is the run that made the model (default: the one the version was registered from);
     ``find_run`` returns a run's facts, or None when the tracking store has no such run.
     """
     graph = _Graph()
-    root = graph.add(
-        LineageNode(
-            f"model_version:{version.ref}",
-            "model_version",
-            version.ref,
-            {
-                "name": version.name,
-                "version": version.version,
-                "aliases": list(version.aliases),
-                "locked": version.locked,
-                "created_by": version.created_by,
-                "created_ms": version.created_ms,
-            },
-        )
-    )
     model_node = graph.add(
         LineageNode(
             f"model:{model_id}",
@@ -278,14 +264,31 @@ def build_lineage(
             },
         )
     )
-    graph.link(root, model_node, "points to")
+    root = model_node
+    if version is not None:
+        root = graph.add(
+            LineageNode(
+                f"model_version:{version.ref}",
+                "model_version",
+                version.ref,
+                {
+                    "name": version.name,
+                    "version": version.version,
+                    "aliases": list(version.aliases),
+                    "locked": version.locked,
+                    "created_by": version.created_by,
+                    "created_ms": version.created_ms,
+                },
+            )
+        )
+        graph.link(root, model_node, "points to")
     if record.environment_id is not None:
         graph.link(model_node, _environment(graph, record.environment_id), "environment")
 
     missing: list[str] = []
     seen: set[str] = set()
     child_node, relation = model_node, "made by"
-    pending = run_id or version.run_id
+    pending = run_id or (version.run_id if version is not None else None)
     while pending is not None and pending not in seen:  # a cycle cannot loop forever
         seen.add(pending)
         run = find_run(pending)
@@ -295,7 +298,8 @@ def build_lineage(
         run_node = _run(graph, run)
         graph.link(child_node, run_node, relation)
         child_node, relation, pending = run_node, "child of", run.parent_id
-    return Lineage(root, tuple(graph.nodes.values()), tuple(graph.edges.values()), tuple(missing))
+    nodes = sorted(graph.nodes.values(), key=lambda n: n.id != root)  # the root first
+    return Lineage(root, tuple(nodes), tuple(graph.edges.values()), tuple(missing))
 
 
 def render_tree(lineage: Lineage, describe: Callable[[LineageNode], str]) -> Sequence[str]:
