@@ -15,6 +15,7 @@ from parity.cli.env_commands import env_group
 from parity.cli.models_commands import models_group
 from parity.cli.monitor_commands import monitor_group
 from parity.cli.object_commands import object_group
+from parity.cli.remote_commands import remote_group
 from parity.cli.serve_commands import serve
 from parity.cli.workspace_commands import init, status
 from parity.core.errors import ParityError
@@ -41,7 +42,16 @@ def cli() -> None:
     """Keep ML development and production in parity: environment, data, code, runs, models."""
 
 
-for command in (init, status, object_group, env_group, models_group, serve, monitor_group):
+for command in (
+    init,
+    status,
+    object_group,
+    env_group,
+    models_group,
+    serve,
+    monitor_group,
+    remote_group,
+):
     cli.add_command(command)
 
 

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
 _MISSING = {"404", "NoSuchKey", "NotFound"}
+_DENIED = {"403", "AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch"}
 
 
 def parse_s3_url(url: str) -> tuple[str, str]:
@@ -52,8 +53,35 @@ class S3Backend:
         return f"{self.prefix}/{key}" if self.prefix else key
 
     def _fail(self, action: str, key: str, exc: Exception) -> StorageError:
+        from botocore.exceptions import (
+            ConnectionError,
+            CredentialRetrievalError,
+            NoCredentialsError,
+            PartialCredentialsError,
+        )
+
+        where = f"{self.url}/{key}" if key else self.url
+        code = str((getattr(exc, "response", None) or {}).get("Error", {}).get("Code", ""))
+        if isinstance(exc, ConnectionError):
+            endpoint = self.client.meta.endpoint_url
+            return StorageError(
+                f"cannot {action} {where}: {endpoint} does not answer",
+                hint="check the endpoint URL and that the server is up",
+            )
+        if code == "NoSuchBucket":
+            return StorageError(
+                f"cannot {action} {where}: bucket {self.bucket!r} does not exist",
+                hint="create the bucket, or fix the URL with 'parity remote add'",
+            )
+        if code in _DENIED or isinstance(
+            exc, NoCredentialsError | PartialCredentialsError | CredentialRetrievalError
+        ):
+            return StorageError(
+                f"cannot {action} {where}: {exc}",
+                hint="check the credentials (AWS_ACCESS_KEY_ID / AWS_PROFILE) and their rights",
+            )
         return StorageError(
-            f"cannot {action} {self.url}/{key}: {exc}",
+            f"cannot {action} {where}: {exc}",
             hint="check the endpoint, bucket and credentials",
         )
 

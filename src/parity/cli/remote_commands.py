@@ -1,0 +1,62 @@
+"""``parity remote``: name the object stores data is pushed to and pulled from."""
+
+from __future__ import annotations
+
+import click
+
+from parity.cli.output import JSON_OPTION, print_json, print_table, say
+
+
+@click.group("remote")
+def remote_group() -> None:
+    """Add, list and remove data remotes (s3://, file:// or a folder)."""
+
+
+@remote_group.command("add")
+@click.argument("name")
+@click.argument("url")
+@click.option("--endpoint-url", help="An S3-compatible endpoint, e.g. http://127.0.0.1:9000.")
+@click.option("--region", help="The S3 region (default us-east-1).")
+@click.option("--default", "make_default", is_flag=True, help="Push and pull here by default.")
+def add(
+    name: str, url: str, endpoint_url: str | None, region: str | None, make_default: bool
+) -> None:
+    """Add remote NAME at URL: s3://BUCKET/PREFIX, file:///PATH or a folder."""
+    from parity.api.data_transfer import add_remote
+    from parity.workspace import open_workspace
+
+    workspace = open_workspace()
+    remote = add_remote(workspace, name, url, endpoint_url, region, make_default)
+    default = " (default)" if workspace.config.default_remote == name else ""
+    say(f"Added remote {remote.name} at {remote.url}{default}")
+
+
+@remote_group.command("list")
+@JSON_OPTION
+def list_(json_output: bool) -> None:
+    """List the remotes."""
+    from parity.api.data_transfer import list_remotes
+    from parity.workspace import open_workspace
+
+    remotes = list_remotes(open_workspace())
+    if json_output:
+        print_json(remotes)
+        return
+    if not remotes:
+        say("No remotes. Add one with 'parity remote add NAME URL'.")
+        return
+    print_table(
+        ["remote", "url", "endpoint", "default"],
+        [(r["name"], r["url"], r["endpoint_url"], "yes" if r["default"] else "") for r in remotes],
+    )
+
+
+@remote_group.command("remove")
+@click.argument("name")
+def remove(name: str) -> None:
+    """Remove remote NAME from the configuration (its data stays where it is)."""
+    from parity.api.data_transfer import remove_remote
+    from parity.workspace import open_workspace
+
+    remove_remote(open_workspace(), name)
+    say(f"Removed remote {name}")

@@ -1,0 +1,101 @@
+"""Remotes: named object stores a workspace pushes data to and pulls it from.
+
+A remote is an entry ``[remote.NAME]`` in config.toml. These functions change the Config value;
+the workspace writes it. Opening a remote builds its object store and nothing else.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from parity.core.config import Config, Remote
+from parity.core.errors import ConflictError, NotFoundError, UsageError
+from parity.store.objects import open_object_store
+from parity.store.objects.store import ObjectStore
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+
+def check_remote_url(url: str) -> str:
+    """``url`` if Parity can use it as a remote; UsageError saying what to write otherwise."""
+    if url.startswith(("http://", "https://")):
+        raise UsageError(
+            f"{url} is a Parity server URL, and remotes on a Parity server are not supported yet",
+            hint="use s3://BUCKET/PREFIX, file:///PATH or a folder path for now",
+        )
+    if url.startswith("s3://"):
+        from parity.store.objects.s3 import parse_s3_url
+
+        parse_s3_url(url)
+        return url
+    if url.startswith("file://"):
+        if not url[len("file://") :].startswith("/"):
+            raise UsageError(f"{url} is not an absolute file URL", hint="write file:///PATH")
+        return url
+    if "://" in url or not url.strip():
+        raise UsageError(
+            f"unsupported remote URL {url!r}",
+            hint="use s3://BUCKET/PREFIX, file:///PATH or a folder path",
+        )
+    return url
+
+
+def add_remote(
+    config: Config,
+    name: str,
+    url: str,
+    endpoint_url: str | None = None,
+    region: str | None = None,
+    make_default: bool = False,
+) -> Config:
+    if not _NAME.match(name):
+        raise UsageError(
+            f"{name!r} is not a remote name",
+            hint="use letters, digits, '.', '_' and '-', starting with a letter or digit",
+        )
+    if name in config.remotes:
+        raise ConflictError(
+            f"remote {name!r} already exists ({config.remotes[name].url})",
+            hint=f"remove it first with 'parity remote remove {name}'",
+        )
+    url = check_remote_url(url)
+    if (endpoint_url or region) and not url.startswith("s3://"):
+        raise UsageError("--endpoint-url and --region apply to s3:// remotes only")
+    return config.with_remote(Remote(name, url, endpoint_url, region), make_default=make_default)
+
+
+def remove_remote(config: Config, name: str) -> Config:
+    if name not in config.remotes:
+        raise NotFoundError(f"no remote named {name!r}", hint="see 'parity remote list'")
+    return config.without_remote(name)
+
+
+def choose_remote(config: Config, name: str | None) -> Remote:
+    """The remote called ``name``, or the default one."""
+    if name is not None:
+        if name not in config.remotes:
+            raise NotFoundError(f"no remote named {name!r}", hint="see 'parity remote list'")
+        return config.remotes[name]
+    if config.default_remote and config.default_remote in config.remotes:
+        return config.remotes[config.default_remote]
+    if len(config.remotes) == 1:
+        return next(iter(config.remotes.values()))
+    if not config.remotes:
+        raise NotFoundError(
+            "this workspace has no remote", hint="add one with 'parity remote add NAME URL'"
+        )
+    raise UsageError(
+        "there are several remotes and none is the default",
+        hint="pass -r NAME, or make one the default with 'parity remote add … --default'",
+    )
+
+
+def open_remote(remote: Remote, base: Path) -> ObjectStore:
+    """The object store of ``remote``; a relative folder is taken relative to ``base``."""
+    return open_object_store(
+        check_remote_url(remote.url),
+        base=base,
+        endpoint_url=remote.endpoint_url,
+        region=remote.region,
+    )

@@ -1,0 +1,199 @@
+"""Copy objects between two object stores: plan with set algebra, copy in parallel, report.
+
+Every copy is verified: the source's stored bytes are re-hashed against their digest before the
+target sees them, so a corrupt object never spreads to a remote. Objects are content-addressed and
+every write is atomic, so a copy that dies halfway loses nothing and the rerun, planned afresh
+against what the target holds, copies only what is still missing.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from parity.core.errors import NotFoundError, ParityError, StorageError
+from parity.store.objects import blob
+from parity.store.objects.store import LARGE_FILE, ObjectStore, object_key
+
+# Objects at least this large go through a temp file, never whole in memory.
+STREAM_AT = LARGE_FILE
+# A remote's latency, not its bandwidth, bounds small copies: keep many requests in flight.
+REMOTE_JOBS = 16
+LOCAL_JOBS = 4
+HELD_BACK = "held back: objects it may reference failed to copy"
+
+
+class TransferProgress(Protocol):
+    """What a transfer reports as it goes; called from the calling thread only."""
+
+    def planned(self, objects: int, skipped: int) -> None: ...
+
+    def copied(self, digest: str, size: int) -> None: ...
+
+
+class NoProgress:
+    def planned(self, objects: int, skipped: int) -> None:
+        pass
+
+    def copied(self, digest: str, size: int) -> None:
+        pass
+
+
+@dataclass(frozen=True)
+class TransferResult:
+    """What a transfer did: copied (``done``), already there (``skipped``), and what failed why."""
+
+    done: tuple[str, ...] = ()
+    skipped: tuple[str, ...] = ()
+    failed: Mapping[str, str] = field(default_factory=dict)
+    bytes_copied: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+    def merged(self, other: TransferResult) -> TransferResult:
+        return TransferResult(
+            done=self.done + other.done,
+            skipped=self.skipped + other.skipped,
+            failed={**self.failed, **other.failed},
+            bytes_copied=self.bytes_copied + other.bytes_copied,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "done": len(self.done),
+            "skipped": len(self.skipped),
+            "failed": dict(sorted(self.failed.items())),
+            "bytes_copied": self.bytes_copied,
+        }
+
+
+def is_remote(store: ObjectStore) -> bool:
+    return store.backend.local_path(object_key("0" * 64)) is None
+
+
+def default_jobs(source: ObjectStore, target: ObjectStore) -> int:
+    return REMOTE_JOBS if is_remote(source) or is_remote(target) else LOCAL_JOBS
+
+
+def transfer(
+    source: ObjectStore,
+    target: ObjectStore,
+    waves: Sequence[Iterable[str]],
+    jobs: int | None = None,
+    progress: TransferProgress | None = None,
+) -> TransferResult:
+    """Copy the objects of ``waves`` that ``target`` lacks, one wave after the other.
+
+    Pass content first and the records that reference it last: a later wave starts only when
+    every earlier one copied in full, so a record on the target implies what it names is there.
+    An object named in several waves belongs to the first.
+    """
+    progress = progress or NoProgress()
+    planned: list[set[str]] = []
+    seen: set[str] = set()
+    for wave in waves:
+        digests = set(wave) - seen
+        seen |= digests
+        planned.append(digests)
+    missing = target.missing(seen)  # one bulk question, not one per object
+    skipped = tuple(sorted(seen - missing))
+    progress.planned(len(missing), len(skipped))
+    done: list[str] = []
+    failed: dict[str, str] = {}
+    copied = 0
+    pool = ThreadPoolExecutor(max_workers=jobs or default_jobs(source, target))
+    try:
+        for wave in planned:
+            todo = sorted(wave & missing)
+            if failed:
+                failed.update(dict.fromkeys(todo, HELD_BACK))
+                continue
+            futures: dict[Future[int], str] = {
+                pool.submit(copy_object, source, target, digest): digest for digest in todo
+            }
+            for future in as_completed(futures):
+                digest = futures[future]
+                try:
+                    size = future.result()
+                except ParityError as exc:
+                    failed[digest] = str(exc)
+                    continue
+                done.append(digest)
+                copied += size
+                progress.copied(digest, size)
+    except BaseException:
+        # Ctrl-C or a bug: stop at once; what was copied stays, the rerun resumes.
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
+    return TransferResult(tuple(done), skipped, failed, copied)
+
+
+def copy_object(source: ObjectStore, target: ObjectStore, digest: str) -> int:
+    """Copy one object's stored bytes, verified on the way; return how many bytes moved."""
+    key = object_key(digest)
+    local = source.backend.local_path(key)
+    if local is not None:
+        try:
+            size = local.stat().st_size
+        except FileNotFoundError as exc:
+            raise NotFoundError(f"object {digest} is not in {source.url}") from exc
+        if size < STREAM_AT:
+            data = source.backend.read(key)
+            blob.decode(digest, data)
+            target.backend.write(key, data)
+            return len(data)
+    staged = _stage(source, target, key, local)
+    try:
+        with open(staged, "rb") as handle:
+            for _ in blob.decode_stream(digest, handle):
+                pass
+        size = staged.stat().st_size
+        target.backend.write_file(key, staged)
+    except OSError as exc:
+        raise StorageError(f"cannot copy object {digest}: {exc.strerror or exc}") from exc
+    finally:
+        staged.unlink(missing_ok=True)
+    return size
+
+
+def _stage(source: ObjectStore, target: ObjectStore, key: str, local: Path | None) -> Path:
+    """A temp file holding the stored bytes of ``key``, where the target can take it over.
+
+    A local target gets it in its own scratch folder, so handing it over is a rename. A remote
+    target uploads it and deletes it, so a local object is hard-linked, not copied. Local to
+    local is always a real copy: a remote that shares inodes with the workspace is no backup.
+    """
+    target_local = target.backend.local_path(key) is not None
+    scratch = target.backend.scratch_dir() if target_local else source.backend.scratch_dir()
+    staged = scratch / f".transfer-{uuid.uuid4().hex}"
+    try:
+        if local is None:
+            source.backend.read_to_file(key, staged)
+            return staged
+        if not target_local:
+            try:
+                os.link(local, staged)
+                return staged
+            except OSError:
+                pass
+        shutil.copyfile(local, staged)
+    except FileNotFoundError as exc:
+        staged.unlink(missing_ok=True)
+        raise NotFoundError(f"object {key.replace('/', '')} is not in {source.url}") from exc
+    except OSError as exc:
+        staged.unlink(missing_ok=True)
+        raise StorageError(f"cannot stage object {key.replace('/', '')}: {exc.strerror}") from exc
+    except BaseException:
+        staged.unlink(missing_ok=True)
+        raise
+    return staged

@@ -1,0 +1,169 @@
+"""The transfer engine over real stores: a local folder and S3 on a moto server."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from parity.core.ids import digest_bytes
+from parity.data.transfer import HELD_BACK, STREAM_AT, TransferResult, transfer
+from parity.store.objects import ObjectStore, open_object_store
+from parity.store.objects.blob import HEADER_SIZE
+from parity.store.objects.store import object_key
+
+
+def _local(path: Path) -> ObjectStore:
+    return open_object_store(str(path))
+
+
+def _s3(request: pytest.FixtureRequest) -> ObjectStore:
+    return open_object_store(
+        request.getfixturevalue("s3_bucket"), endpoint_url=request.getfixturevalue("s3_endpoint")
+    )
+
+
+def _fill(store: ObjectStore, count: int, size: int = 200) -> set[str]:
+    return {store.put_bytes(os.urandom(size) + f"{i}".encode()) for i in range(count)}
+
+
+class _Progress:
+    def __init__(self) -> None:
+        self.plan: tuple[int, int] | None = None
+        self.seen: list[str] = []
+
+    def planned(self, objects: int, skipped: int) -> None:
+        self.plan = (objects, skipped)
+
+    def copied(self, digest: str, size: int) -> None:
+        self.seen.append(digest)
+
+
+@pytest.fixture(params=["file", "s3"])
+def target(request: pytest.FixtureRequest, tmp_path: Path) -> ObjectStore:
+    return _local(tmp_path / "remote") if request.param == "file" else _s3(request)
+
+
+def test_copies_only_what_the_target_lacks(tmp_path: Path, target: ObjectStore) -> None:
+    source = _local(tmp_path / "objects")
+    digests = _fill(source, 40)
+    already = sorted(digests)[:10]
+    for digest in already:
+        target.put_bytes(source.get_bytes(digest))
+
+    progress = _Progress()
+    result = transfer(source, target, [digests], jobs=4, progress=progress)
+
+    assert result.ok
+    assert set(result.done) == digests - set(already)
+    assert set(result.skipped) == set(already)
+    assert progress.plan == (30, 10)
+    assert sorted(progress.seen) == sorted(result.done)
+    assert result.bytes_copied > 30 * 200
+    assert target.missing(digests) == set()
+    for digest in digests:
+        assert target.get_bytes(digest) == source.get_bytes(digest)
+
+    again = transfer(source, target, [digests])
+    assert again.done == ()
+    assert len(again.skipped) == 40
+
+
+def test_large_objects_stream_both_ways(tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    local = _local(tmp_path / "objects")
+    remote = _s3(request)
+    big = tmp_path / "big.bin"
+    block = os.urandom(1 << 20)
+    big.write_bytes(block * (STREAM_AT // len(block)) + b"tail")
+    digest = local.put_file(big)
+    small = local.put_bytes(b"small" * 100)
+
+    pushed = transfer(local, remote, [{digest, small}])
+    assert pushed.ok
+    assert set(pushed.done) == {digest, small}
+    # the local object survives the upload (the engine hands the remote a link, not the object)
+    local.verify(digest)
+
+    fresh = _local(tmp_path / "fresh")
+    pulled = transfer(remote, fresh, [{digest, small}])
+    assert pulled.ok
+    fresh.verify(digest)
+    out = tmp_path / "out.bin"
+    fresh.get_to_file(digest, out)
+    assert digest_bytes(out.read_bytes()) == digest_bytes(big.read_bytes())
+    assert list((tmp_path / "fresh" / "tmp").iterdir()) == []
+
+
+def test_local_to_local_copies_are_not_links(tmp_path: Path) -> None:
+    source = _local(tmp_path / "objects")
+    big = tmp_path / "big.bin"
+    big.write_bytes(os.urandom(STREAM_AT + 10))
+    digest = source.put_file(big)
+    target = _local(tmp_path / "remote")
+    assert transfer(source, target, [{digest}]).ok
+    a = tmp_path / "objects" / object_key(digest)
+    b = tmp_path / "remote" / object_key(digest)
+    assert a.stat().st_ino != b.stat().st_ino
+    target.verify(digest)
+
+
+def test_a_corrupt_object_fails_alone_and_never_reaches_the_target(
+    tmp_path: Path, target: ObjectStore
+) -> None:
+    source = _local(tmp_path / "objects")
+    digests = _fill(source, 12, size=4096)
+    bad = sorted(digests)[3]
+    path = tmp_path / "objects" / object_key(bad)
+    data = bytearray(path.read_bytes())
+    data[HEADER_SIZE + 7] ^= 0x01
+    path.write_bytes(bytes(data))
+
+    result = transfer(source, target, [digests], jobs=3)
+
+    assert not result.ok
+    assert list(result.failed) == [bad]
+    assert "is corrupt" in result.failed[bad]
+    assert set(result.done) == digests - {bad}
+    assert target.missing(digests) == {bad}
+
+
+def test_records_wait_for_the_content_they_name(tmp_path: Path, target: ObjectStore) -> None:
+    source = _local(tmp_path / "objects")
+    content = _fill(source, 8)
+    manifest = source.put_bytes(b"manifest naming the content")
+    absent = digest_bytes(b"never stored")
+
+    result = transfer(source, target, [content | {absent}, {manifest}])
+
+    assert result.failed[manifest] == HELD_BACK
+    assert "is not in" in result.failed[absent]
+    assert target.missing({manifest}) == {manifest}
+    assert target.missing(content) == set()
+
+    # once the content is complete, the record follows
+    source.put_bytes(b"never stored")
+    rerun = transfer(source, target, [content | {absent}, {manifest}])
+    assert rerun.ok
+    assert set(rerun.done) == {absent, manifest}
+
+
+def test_an_object_named_in_two_waves_goes_with_the_first(tmp_path: Path) -> None:
+    source = _local(tmp_path / "objects")
+    shared = source.put_bytes(b"shared")
+    target = _local(tmp_path / "remote")
+    result = transfer(source, target, [{shared}, {shared}])
+    assert result.done == (shared,)
+
+
+def test_result_merges_and_serialises() -> None:
+    a = TransferResult(done=("a",), skipped=("b",), bytes_copied=3)
+    b = TransferResult(failed={"c": "boom"}, bytes_copied=4)
+    merged = a.merged(b)
+    assert merged.to_dict() == {
+        "ok": False,
+        "done": 1,
+        "skipped": 1,
+        "failed": {"c": "boom"},
+        "bytes_copied": 7,
+    }
