@@ -89,3 +89,36 @@ def test_list(workspace_dir: Path, model_ids: list[str]) -> None:
     run_parity("models", "register", model_ids[0], "--name", "bc", cwd=workspace_dir)
     listed = json.loads(run_parity("models", "list", "--json", cwd=workspace_dir).stdout)
     assert [m["name"] for m in listed] == ["bc"]
+
+
+def test_locked_version_is_deleted_only_by_an_admin_with_force(
+    workspace_dir: Path, model_ids: list[str]
+) -> None:
+    config = workspace_dir / ".parity" / "config.toml"
+    config.write_text(config.read_text() + '\n[registry]\nadmins = ["root-admin"]\n')
+    alice, admin = {"PARITY_USER": "alice"}, {"PARITY_USER": "root-admin"}
+
+    def parity(*args: str, user: dict[str, str]) -> subprocess.CompletedProcess[str]:
+        return run_parity(*args, cwd=workspace_dir, env=user)
+
+    assert parity("models", "register", model_ids[0], "--name", "bc", user=alice).returncode == 0
+    assert parity("models", "lock", "bc", "1", "--reason", "audit", user=alice).returncode == 0
+    refused = parity("models", "delete", "bc", "1", "--force", user=alice)
+    assert refused.returncode == 4
+    assert "only an admin may force" in refused.stderr
+    unlock = parity("models", "unlock", "bc", "1", user=alice)
+    assert unlock.returncode == 4
+    assert "only an admin may unlock bc/1" in unlock.stderr
+    deleted = parity("models", "delete", "bc", "1", "--force", "-r", "retired", user=admin)
+    assert deleted.returncode == 0, deleted.stderr
+    assert parity("models", "show", "bc/1", user=alice).returncode == 3
+    history = json.loads(parity("models", "history", "bc", "--json", user=alice).stdout)
+    last = history[-1]
+    assert (last["action"], last["actor"], last["forced"], last["reason"]) == (
+        "delete",
+        "root-admin",
+        True,
+        "retired",
+    )
+    assert last["before"]["locked"] is True
+    assert [e["action"] for e in history] == ["register", "lock", "delete"]

@@ -1,0 +1,81 @@
+"""``parity.load_model`` through the public door: references, and a tampered blob refused."""
+
+from __future__ import annotations
+
+import pickle
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import parity
+from parity.api.models import save_model
+from parity.registry.loading import read_model_record
+from parity.store.objects.blob import CODEC_RAW, header
+from parity.workspace import Workspace, open_workspace
+
+
+class Doubler:
+    """Module level, so it pickles: a generic predict() model (the pickle flavor)."""
+
+    def predict(self, rows: object) -> object:
+        return np.asarray(rows)[:, 0] * 2
+
+
+class WritesMarker:
+    """Unpickling this writes a file: what an attacker's pickle would do."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple[object, tuple[object, ...]]:
+        return (Path.write_text, (self.marker, "pwned"))
+
+
+@pytest.fixture
+def doubler(workspace_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Workspace]:
+    """``doubler/1`` aliased production, in a workspace that is the current folder."""
+    monkeypatch.chdir(workspace_dir)
+    workspace = open_workspace(workspace_dir, environ={})
+    model_id, _ = save_model(workspace, Doubler(), input_example=np.array([[1.0], [2.0]]))
+    actor = workspace.actor()
+    workspace.registry.register("doubler", model_id, actor)
+    workspace.registry.set_alias("doubler", 1, "production", actor, reason="test")
+    yield workspace
+    workspace.close()
+
+
+def test_every_model_reference_loads_the_same_model(doubler: Workspace) -> None:
+    rows = np.array([[1.5], [4.0]])
+    for reference in ("doubler@production", "doubler/1", "doubler"):
+        model = parity.load_model(reference)
+        assert np.array_equal(model.predict(rows), [3.0, 8.0]), reference  # type: ignore[attr-defined]
+
+
+def test_a_tampered_pickle_is_refused_before_anything_in_it_runs(
+    doubler: Workspace, tmp_path: Path
+) -> None:
+    version = doubler.registry.resolve("doubler@production")
+    record = read_model_record(doubler.records, version.model_id)
+    artifact = record.file("model.pkl")
+    assert artifact is not None
+    blob = doubler.objects.backend.local_path(f"{artifact.digest[:2]}/{artifact.digest[2:]}")
+    assert blob is not None
+    marker = tmp_path / "marker.txt"
+    # A well-formed blob (valid header) whose content is a malicious pickle.
+    blob.write_bytes(header(CODEC_RAW) + pickle.dumps(WritesMarker(marker)))
+    with pytest.raises(parity.CorruptObject, match=artifact.digest) as caught:
+        parity.load_model("doubler@production", verify_env=False)
+    assert caught.value.exit_code == 5
+    assert not marker.exists()
+    # Unpickling those bytes directly would have written the marker: the test can fail.
+    pickle.loads(blob.read_bytes()[len(header(CODEC_RAW)) :])
+    assert marker.read_text() == "pwned"
+
+
+def test_unknown_references_say_what_exists(doubler: Workspace) -> None:
+    with pytest.raises(parity.NotFoundError, match="has no alias 'staging'"):
+        parity.load_model("doubler@staging")
+    with pytest.raises(parity.NotFoundError, match="has no version 7"):
+        parity.load_model("doubler/7")
