@@ -1,0 +1,145 @@
+"""``validate``: tables against pandera schemas, and the validation record on the data version."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from parity.core.ids import digest_bytes
+from parity.workspace import Workspace, open_workspace
+
+SCHEMA_YAML = """\
+schema_type: dataframe
+version: 0.35.0
+columns:
+  age:
+    dtype: int64
+    nullable: false
+    checks:
+      greater_than_or_equal_to: 0
+      less_than_or_equal_to: 130
+  country:
+    dtype: str
+    nullable: false
+    checks:
+      isin:
+      - DE
+      - FR
+      - NL
+  income:
+    dtype: float64
+    nullable: true
+coerce: false
+strict: false
+"""
+
+SCHEMA_PY = """\
+import pandera.pandas as pa
+
+schema = pa.DataFrameSchema(
+    {
+        "age": pa.Column(int, pa.Check.in_range(0, 130)),
+        "country": pa.Column(str, pa.Check.isin(["DE", "FR", "NL"])),
+    },
+    checks=[pa.Check(lambda frame: len(frame) >= 3, name="at_least_3_rows")],
+)
+"""
+
+GOOD = "age,country,income\n34,DE,51000.0\n29,FR,\n61,NL,72000.5\n"
+BAD = "age,country,income\n34,DE,51000.0\n-3,FR,1.0\n61,US,72000.5\n140,XX,2.0\n"
+
+
+@pytest.fixture
+def workspace(workspace_dir: Path) -> Iterator[Workspace]:
+    ws = open_workspace(workspace_dir, environ={})
+    yield ws
+    ws.close()
+
+
+def _write(folder: Path, name: str, text: str) -> Path:
+    path = folder / name
+    path.write_text(text)
+    return path
+
+
+def test_a_passing_table(workspace: Workspace) -> None:
+    from parity.api.validation import validate_table, validations_of
+
+    table = _write(workspace.root, "people.csv", GOOD)
+    schema = _write(workspace.root, "people.yaml", SCHEMA_YAML)
+    outcome = validate_table(workspace, table, schema)
+
+    validation = outcome.validation
+    assert validation.ok
+    assert validation.rows == 3
+    assert validation.failures == ()
+    assert not outcome.versioned
+    assert validation.data_version == digest_bytes(table.read_bytes())
+    assert validation.schema_digest == digest_bytes(schema.read_bytes())
+    assert workspace.objects.get_bytes(validation.schema_digest) == schema.read_bytes()
+    assert validations_of(workspace, validation.data_version) == [(outcome.record_id, validation)]
+
+
+def test_a_failing_table_lists_every_failed_check_by_column(workspace: Workspace) -> None:
+    from parity.api.validation import validate_table, validations_of
+
+    table = _write(workspace.root, "people.csv", BAD)
+    schema = _write(workspace.root, "people.yaml", SCHEMA_YAML)
+    outcome = validate_table(workspace, table, schema)
+
+    validation = outcome.validation
+    assert not validation.ok
+    failed = {(f.column, f.check): f for f in validation.failures}
+    assert set(failed) == {
+        ("age", "greater_than_or_equal_to(0)"),
+        ("age", "less_than_or_equal_to(130)"),
+        ("country", "isin(['DE', 'FR', 'NL'])"),
+    }
+    assert failed["country", "isin(['DE', 'FR', 'NL'])"].failure_cases == 2
+    assert failed["country", "isin(['DE', 'FR', 'NL'])"].examples == ("row 2: 'US'", "row 3: 'XX'")
+    assert failed["age", "greater_than_or_equal_to(0)"].examples == ("row 1: -3",)
+    [(record_id, stored)] = validations_of(workspace, validation.data_version)
+    assert record_id == outcome.record_id
+    assert stored == validation
+    assert workspace.records.get(record_id).body["ok"] is False
+
+
+def test_python_schema_and_parquet_table(workspace: Workspace) -> None:
+    import pandas as pd
+
+    from parity.api.validation import validate_table
+
+    table = workspace.root / "people.parquet"
+    pd.DataFrame({"age": [1, 200], "country": ["DE", "FR"]}).to_parquet(table)
+    schema = _write(workspace.root, "schema.py", SCHEMA_PY)
+    validation = validate_table(workspace, table, schema).validation
+    checks = {(f.column, f.check) for f in validation.failures}
+    assert checks == {("age", "in_range(0, 130)"), (None, "at_least_3_rows")}
+
+
+def test_a_missing_column_is_reported_on_that_column(workspace: Workspace) -> None:
+    from parity.api.validation import validate_table
+
+    table = _write(workspace.root, "t.csv", "age,income\n3,1.0\n")
+    schema = _write(workspace.root, "people.yaml", SCHEMA_YAML)
+    validation = validate_table(workspace, table, schema).validation
+    assert ("country", "column_in_dataframe") in {(f.column, f.check) for f in validation.failures}
+
+
+def test_bad_inputs_are_usage_errors(workspace: Workspace) -> None:
+    from parity.api.validation import validate_table
+    from parity.core.errors import UsageError
+
+    table = _write(workspace.root, "people.csv", GOOD)
+    not_schema = _write(workspace.root, "x.py", "schema = 42\n")
+    with pytest.raises(UsageError, match="does not define a pandera DataFrameSchema"):
+        validate_table(workspace, table, not_schema)
+    broken = _write(workspace.root, "broken.yaml", "columns: [1, 2\n")
+    with pytest.raises(UsageError, match="is not a pandera schema"):
+        validate_table(workspace, table, broken)
+    text = _write(workspace.root, "notes.txt", "hello")
+    schema = _write(workspace.root, "people.yaml", SCHEMA_YAML)
+    with pytest.raises(UsageError, match="not a table"):
+        validate_table(workspace, text, schema)
