@@ -10,10 +10,12 @@ def test_public_names_are_a_deliberate_list() -> None:
             "EnvironmentMismatch",
             "NotFoundError",
             "ParityError",
+            "Run",
             "StorageError",
             "UsageError",
             "__version__",
             "load_model",
+            "start_run",
         ]
     )
     for name in parity.__all__:

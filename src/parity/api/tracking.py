@@ -1,0 +1,384 @@
+"""The tracking API: ``parity.start_run`` and the ``Run`` a training script logs into.
+
+>>> with parity.start_run(experiment="churn", params={"model": "rf"}) as run:  # doctest: +SKIP
+...     run.use_data("data/train.csv")
+...     for epoch in range(10):
+...         run.log_metric("loss", train_one_epoch(), step=epoch)
+...     run.log_model(model, "model", input_example=features)
+"""
+
+from __future__ import annotations
+
+import atexit
+import importlib
+import json
+import os
+import socket
+import sys
+import time
+import traceback
+import warnings
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from parity.core.errors import NotFoundError, UsageError
+from parity.core.run import Artifact, DataLink, Metric, RunStatus, RunView, check_key
+from parity.core.run_filter import parse_filter, parse_sort
+from parity.tracking.buffer import DEFAULT_INTERVAL_SECONDS, MetricBuffer
+from parity.tracking.lifecycle import RunTerminated, TerminationGuard
+from parity.tracking.sources import SourceCapture
+from parity.tracking.store import RunStore
+from parity.workspace import Workspace, now_ms, open_workspace
+
+RUN_ID_VARIABLE = "PARITY_RUN_ID"
+WORKSPACE_VARIABLE = "PARITY_WORKSPACE"
+ERROR_TAG = "error"
+TABLE_SUFFIXES = (".csv", ".tsv", ".parquet", ".pq")
+
+
+def run_store(workspace: Workspace) -> RunStore:
+    return RunStore(workspace.meta, now_ms, workspace.records)
+
+
+class Run:
+    """An active run. Metrics are buffered and written in batches by a background thread."""
+
+    def __init__(
+        self,
+        workspace: Workspace,
+        run_id: str,
+        *,
+        owns_run: bool,
+        owns_workspace: bool,
+        sources: SourceCapture | None,
+        guard: bool = True,
+        interval: float = DEFAULT_INTERVAL_SECONDS,
+    ) -> None:
+        self.workspace = workspace
+        self.id = run_id
+        self.store = run_store(workspace)
+        self._owns_run = owns_run
+        self._owns_workspace = owns_workspace
+        self._sources = sources
+        self._buffer = MetricBuffer(self._write_metrics, interval)
+        self._steps: dict[str, int] = {}
+        self._keys: set[str] = set()
+        self._guard = TerminationGuard() if owns_run and guard else None
+        self._ended = False
+        atexit.register(self._at_exit)
+
+    def _write_metrics(self, points: list[Metric]) -> None:
+        self.store.log_metrics(self.id, points)
+
+    def __repr__(self) -> str:
+        return f"<Run {self.id[:12]}>"
+
+    # what the run is made of ------------------------------------------------------------------
+    def wait_for_sources(self) -> None:
+        """Wait until the code state and environment captured at start are stored."""
+        if self._sources is None:
+            return
+        try:
+            self._sources.wait()
+        except Exception as exc:
+            warnings.warn(f"run {self.id[:12]}: could not capture its sources: {exc}", stacklevel=2)
+
+    @property
+    def environment_id(self) -> str | None:
+        self.wait_for_sources()
+        return self.store.get(self.id).environment_id
+
+    @property
+    def code_id(self) -> str | None:
+        self.wait_for_sources()
+        return self.store.get(self.id).code_id
+
+    # params, tags, metrics ---------------------------------------------------------------------
+    def log_param(self, key: str, value: object) -> None:
+        self.store.log_params(self.id, {key: value})
+
+    def log_params(self, params: Mapping[str, object]) -> None:
+        self.store.log_params(self.id, params)
+
+    def set_tag(self, key: str, value: object) -> None:
+        self.store.set_tags(self.id, {key: value})
+
+    def set_tags(self, tags: Mapping[str, object]) -> None:
+        self.store.set_tags(self.id, tags)
+
+    def log_metric(
+        self, key: str, value: float, step: int | None = None, timestamp: int | None = None
+    ) -> None:
+        """Buffer one point. ``step`` defaults to the key's next step; ``timestamp`` is epoch ms."""
+        if key not in self._keys:
+            check_key(key, "metric name")
+            self._keys.add(key)
+        if step is None:
+            step = self._steps.get(key, 0)
+        self._steps[key] = step + 1
+        stamp = time.time_ns() // 1_000_000 if timestamp is None else timestamp
+        self._buffer.add(Metric.of(key, value, step, stamp))
+
+    def log_metrics(
+        self, metrics: Mapping[str, float], step: int | None = None, timestamp: int | None = None
+    ) -> None:
+        for key, value in metrics.items():
+            self.log_metric(key, value, step, timestamp)
+
+    def flush(self) -> None:
+        """Write every buffered metric point now."""
+        self._buffer.flush()
+
+    # files and data ----------------------------------------------------------------------------
+    def add_artifact_ref(
+        self, path: str, digest_or_record_id: str, kind: str, size: int | None = None
+    ) -> Artifact:
+        """Record that the run produced ``path``: a stored blob, or a record such as a model."""
+        artifact = Artifact(path, kind, digest_or_record_id, size)
+        self.store.add_artifact(self.id, artifact)
+        return artifact
+
+    def log_artifact(self, path: str | Path, name: str | None = None) -> list[Artifact]:
+        """Store a file (or every file of a folder) as artifacts of the run."""
+        source = Path(path)
+        if not source.exists():
+            raise NotFoundError(f"no file {source} to log", hint="check the path")
+        base = name or source.name
+        files = sorted(p for p in source.rglob("*") if p.is_file()) if source.is_dir() else [source]
+        logged = []
+        for file in files:
+            target = base if file == source else f"{base}/{file.relative_to(source).as_posix()}"
+            digest = self.workspace.objects.put_file(file)
+            logged.append(self.add_artifact_ref(target, digest, "file", file.stat().st_size))
+        return logged
+
+    def log_text(self, text: str, name: str) -> Artifact:
+        return self._log_bytes(text.encode("utf-8"), name)
+
+    def log_dict(self, document: Mapping[str, Any], name: str) -> Artifact:
+        content = json.dumps(document, indent=2, sort_keys=True, default=str) + "\n"
+        return self._log_bytes(content.encode("utf-8"), name)
+
+    def _log_bytes(self, content: bytes, name: str, kind: str = "file") -> Artifact:
+        digest = self.workspace.objects.put_bytes(content)
+        return self.add_artifact_ref(name, digest, kind, len(content))
+
+    def use_data(self, path: str | Path) -> str:
+        """Record an input's data version (versioning it if needed); returns the version id.
+
+        A CSV or Parquet input also gets its reference profile, for drift monitoring.
+        """
+        return self._link_data(Path(path), "input", profile=True)
+
+    def log_output(self, path: str | Path) -> str:
+        """Version a file or folder the run wrote and record it as an output."""
+        return self._link_data(Path(path), "output", profile=False)
+
+    def _link_data(self, path: Path, direction: str, profile: bool) -> str:
+        # Imported by name: the data API is built alongside this one.
+        data_api = importlib.import_module("parity.api.data")
+        version = str(data_api.version_path(self.workspace, path))
+        self.store.add_data(self.id, direction, [DataLink(self._display(path), version)])
+        if profile and path.is_file() and path.suffix.lower() in TABLE_SUFFIXES:
+            from parity.api.monitoring import profile_table
+
+            try:
+                profile_table(self.workspace, path, version)
+            except UsageError as exc:
+                warnings.warn(f"{path} is not profiled for drift: {exc}", stacklevel=3)
+        return version
+
+    def _display(self, path: Path) -> str:
+        try:
+            return path.resolve().relative_to(self.workspace.root).as_posix()
+        except ValueError:
+            return str(path)
+
+    def log_model(
+        self, model: object, name: str = "model", input_example: Any = None, **kw: Any
+    ) -> str:
+        """Save ``model`` as an artifact of this run; returns its model id (parity.api.models)."""
+        from parity.api.models import log_model_to_run
+
+        model_id: str = log_model_to_run(self, model, name, input_example, **kw)
+        return model_id
+
+    # the end -----------------------------------------------------------------------------------
+    def end(
+        self, status: RunStatus | str = RunStatus.FINISHED, exit_code: int | None = None
+    ) -> None:
+        """Flush and mark the run ended. A run joined via PARITY_RUN_ID is ended by its owner."""
+        if self._ended:
+            return
+        self._ended = True
+        atexit.unregister(self._at_exit)
+        if self._guard is not None:
+            self._guard.release()
+        try:
+            self.wait_for_sources()
+            self._buffer.close()
+        finally:
+            if self._owns_run:
+                final = status if isinstance(status, RunStatus) else RunStatus.parse(status)
+                self.store.end(self.id, final, exit_code)
+            if self._owns_workspace:
+                self.workspace.close()
+
+    def __enter__(self) -> Run:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        if error is None:
+            self.end(RunStatus.FINISHED)
+            return
+        status = status_for(error)
+        if status is RunStatus.FAILED and not isinstance(error, SystemExit):
+            last = traceback.format_exception_only(type(error), error)[-1].strip()
+            self.set_tag(ERROR_TAG, last[:1000])
+        self.end(status)
+
+    def _at_exit(self) -> None:
+        # The interpreter is exiting with the run still open (no with-block, or a crash).
+        failure = getattr(sys, "last_value", None)
+        signalled = self._guard is not None and self._guard.signalled
+        if signalled:
+            self.end(RunStatus.KILLED)
+        elif isinstance(failure, BaseException):
+            self.end(status_for(failure))
+        else:
+            self.end(RunStatus.FINISHED)
+
+
+def status_for(error: BaseException) -> RunStatus:
+    if isinstance(error, RunTerminated | KeyboardInterrupt):
+        return RunStatus.KILLED
+    if isinstance(error, SystemExit):
+        return RunStatus.FINISHED if error.code in (None, 0) else RunStatus.FAILED
+    return RunStatus.FAILED
+
+
+def begin_run(
+    workspace: Workspace,
+    *,
+    experiment: str | None = None,
+    name: str | None = None,
+    command: Sequence[str] | None = None,
+    parent: str | None = None,
+    python: str | None = None,
+    owns_workspace: bool = False,
+    guard: bool = True,
+) -> Run:
+    """Create a run and start capturing its sources in the background."""
+    store = run_store(workspace)
+    parent_id = store.resolve(parent) if parent else None
+    run_id = store.create(
+        experiment=experiment,
+        name=name,
+        user=workspace.user,
+        host=socket.gethostname(),
+        command=list(command) if command is not None else [Path(sys.executable).name, *sys.argv],
+        parent_id=parent_id,
+    )
+    sources = SourceCapture(
+        workspace.records,
+        Path.cwd(),
+        now_ms,
+        lambda code_id, env_id: store.set_sources(run_id, code_id, env_id),
+        python=python,
+    )
+    return Run(
+        workspace,
+        run_id,
+        owns_run=True,
+        owns_workspace=owns_workspace,
+        sources=sources,
+        guard=guard,
+    )
+
+
+def start_run(
+    experiment: str | None = None,
+    name: str | None = None,
+    params: Mapping[str, object] | None = None,
+    tags: Mapping[str, object] | None = None,
+    parent: str | None = None,
+    workspace: Workspace | None = None,
+) -> Run:
+    """Start a run (or, under ``parity run``, join the run it created: ``PARITY_RUN_ID``).
+
+    At start the code state (git commit, branch, remote, dirty flag, uncommitted diff, untracked
+    files), the environment, the command line, host and user are captured in the background.
+    Used as a context manager the run ends finished, failed (on an exception, whose last
+    traceback line becomes the ``error`` tag) or killed (KeyboardInterrupt, SIGTERM).
+    """
+    owns_workspace = workspace is None
+    ws = workspace or open_workspace()
+    joined = os.environ.get(RUN_ID_VARIABLE) if parent is None else None
+    try:
+        if joined:
+            store = run_store(ws)
+            if not store.exists(joined):
+                raise NotFoundError(
+                    f"{RUN_ID_VARIABLE}={joined} is not a run of the workspace at {ws.root}",
+                    hint=f"unset {RUN_ID_VARIABLE}, or set {WORKSPACE_VARIABLE} to its workspace",
+                )
+            run = Run(ws, joined, owns_run=False, owns_workspace=owns_workspace, sources=None)
+        else:
+            run = begin_run(
+                ws, experiment=experiment, name=name, parent=parent, owns_workspace=owns_workspace
+            )
+        if params:
+            run.log_params(params)
+        if tags:
+            run.set_tags(tags)
+    except BaseException:
+        if owns_workspace:
+            ws.close()
+        raise
+    return run
+
+
+def get_run(workspace: Workspace, reference: str) -> RunView:
+    """A run by id or unique id prefix."""
+    store = run_store(workspace)
+    return store.get(store.resolve(reference))
+
+
+def list_runs(
+    workspace: Workspace,
+    experiment: str | None = None,
+    filter: str | None = None,
+    sort: str | Sequence[str] | None = None,
+    limit: int | None = None,
+    deleted: bool = False,
+) -> list[RunView]:
+    """Runs matching ``filter`` (see parity.core.run_filter), sorted (``-KEY`` descending)."""
+    keys = [sort] if isinstance(sort, str) else list(sort or ())
+    return run_store(workspace).search(
+        experiment=experiment,
+        expression=parse_filter(filter or ""),
+        sort=[parse_sort(k) for k in keys],
+        limit=limit,
+        deleted=deleted,
+    )
+
+
+def delete_run(workspace: Workspace, reference: str) -> str:
+    store = run_store(workspace)
+    run_id = store.resolve(reference)
+    store.delete(run_id)
+    return run_id
+
+
+def restore_run(workspace: Workspace, reference: str) -> str:
+    store = run_store(workspace)
+    run_id = store.resolve(reference)
+    store.restore(run_id)
+    return run_id

@@ -1,0 +1,209 @@
+"""Runs as values: the code state record, metric points, artifacts, and the view of a whole run.
+
+The code state is an immutable record in the object store (kind ``code``); everything else about
+a run is mutable state in the metadata store, read back as a ``RunView``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from parity.core.errors import UsageError
+from parity.core.records import StoredRecord
+
+CODE_KIND = "code"
+CODE_FORMAT = 1
+RUN_VIEW_FORMAT = 1
+MAX_KEY_LENGTH = 250
+_KEY = re.compile(r"^[A-Za-z0-9_.\-/ ]+$")
+
+
+class RunStatus(StrEnum):
+    RUNNING = "running"
+    FINISHED = "finished"
+    FAILED = "failed"
+    KILLED = "killed"
+
+    def __str__(self) -> str:
+        return self.value
+
+    @classmethod
+    def parse(cls, text: str) -> RunStatus:
+        try:
+            return cls(text.lower())
+        except ValueError:
+            names = ", ".join(s.value for s in cls)
+            raise UsageError(f"unknown run status {text!r}", hint=f"use one of {names}") from None
+
+
+def check_key(key: str, what: str = "key") -> str:
+    """Params, metrics and tags are named by short keys the filter language can spell."""
+    if not key or len(key) > MAX_KEY_LENGTH or not _KEY.match(key):
+        raise UsageError(
+            f"invalid {what} {key!r}",
+            hint=f"use letters, digits, '_', '-', '.', '/' and spaces, at most {MAX_KEY_LENGTH}",
+        )
+    return key
+
+
+def strip_credentials(url: str) -> str:
+    """A repository URL without user name, password or token, so no secret reaches a record.
+
+    ``https://user:token@host/repo.git`` becomes ``https://host/repo.git``; scp-like
+    ``git@host:repo.git`` keeps its (public) user name, which is not a credential.
+    """
+    if "://" not in url:
+        return url
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.port is not None:
+        host = f"{host}:{parts.port}"
+    return urlunsplit((parts.scheme, host, parts.path, "", ""))
+
+
+@dataclass(frozen=True)
+class CodeState:
+    """Where the code came from: enough to check it out again and re-apply what was uncommitted."""
+
+    repo_url: str | None
+    commit: str | None
+    branch: str | None
+    dirty: bool
+    diff_digest: str | None  # the blob holding ``git diff HEAD --binary``, when dirty
+    untracked: tuple[str, ...] = ()
+    untracked_truncated: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "repo_url": self.repo_url,
+            "commit": self.commit,
+            "branch": self.branch,
+            "dirty": self.dirty,
+            "diff_digest": self.diff_digest,
+            "untracked": list(self.untracked),
+            "untracked_truncated": self.untracked_truncated,
+        }
+
+    @classmethod
+    def from_dict(cls, document: Mapping[str, Any]) -> CodeState:
+        return cls(
+            repo_url=document.get("repo_url"),
+            commit=document.get("commit"),
+            branch=document.get("branch"),
+            dirty=bool(document.get("dirty", False)),
+            diff_digest=document.get("diff_digest"),
+            untracked=tuple(document.get("untracked", ())),
+            untracked_truncated=bool(document.get("untracked_truncated", False)),
+        )
+
+    def to_record(self) -> StoredRecord:
+        return StoredRecord(CODE_KIND, CODE_FORMAT, self.to_dict())
+
+    @classmethod
+    def from_record(cls, record: StoredRecord) -> CodeState:
+        if record.kind != CODE_KIND:
+            raise ValueError(f"not a code state record: {record.kind}")
+        return cls.from_dict(record.body)
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One point of a metric series. ``value`` None stands for NaN (databases disagree on it)."""
+
+    key: str
+    value: float | None
+    step: int
+    timestamp_ms: int
+
+    @classmethod
+    def of(cls, key: str, value: float, step: int, timestamp_ms: int) -> Metric:
+        number = float(value)
+        return cls(key, None if math.isnan(number) else number, int(step), int(timestamp_ms))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"key": self.key, "value": self.value, "step": self.step, "ts": self.timestamp_ms}
+
+
+@dataclass(frozen=True)
+class Artifact:
+    """A file a run produced: a blob digest, or the id of a record (a model) it points at."""
+
+    path: str
+    kind: str  # "file" | "model" | "log" | …
+    digest: str
+    size: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"path": self.path, "kind": self.kind, "digest": self.digest, "size": self.size}
+
+
+@dataclass(frozen=True)
+class DataLink:
+    """A data version a run read (input) or wrote (output), and the path it was at."""
+
+    path: str
+    data_version: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"path": self.path, "data_version": self.data_version}
+
+
+@dataclass(frozen=True)
+class RunView:
+    """Everything known about one run, as read back from the stores."""
+
+    id: str
+    experiment: str
+    name: str | None
+    status: RunStatus
+    start_ms: int
+    end_ms: int | None
+    user: str
+    host: str | None
+    command: tuple[str, ...]
+    params: Mapping[str, str] = field(default_factory=dict)
+    metrics: Mapping[str, float | None] = field(default_factory=dict)  # latest value per key
+    tags: Mapping[str, str] = field(default_factory=dict)
+    code: Mapping[str, Any] | None = None  # the code state's fields plus its ``id``
+    environment_id: str | None = None
+    inputs: tuple[DataLink, ...] = ()
+    outputs: tuple[DataLink, ...] = ()
+    artifacts: tuple[Artifact, ...] = ()
+    parent_id: str | None = None
+    exit_code: int | None = None
+    deleted: bool = False
+
+    @property
+    def code_id(self) -> str | None:
+        return None if self.code is None else self.code.get("id")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": RUN_VIEW_FORMAT,
+            "id": self.id,
+            "experiment": self.experiment,
+            "name": self.name,
+            "status": str(self.status),
+            "start_ms": self.start_ms,
+            "end_ms": self.end_ms,
+            "user": self.user,
+            "host": self.host,
+            "command": list(self.command),
+            "params": dict(sorted(self.params.items())),
+            "metrics": dict(sorted(self.metrics.items())),
+            "tags": dict(sorted(self.tags.items())),
+            "code": None if self.code is None else dict(self.code),
+            "environment_id": self.environment_id,
+            "inputs": [link.to_dict() for link in self.inputs],
+            "outputs": [link.to_dict() for link in self.outputs],
+            "artifacts": [artifact.to_dict() for artifact in self.artifacts],
+            "parent_id": self.parent_id,
+            "exit_code": self.exit_code,
+            "deleted": self.deleted,
+        }

@@ -1,0 +1,237 @@
+"""The run filter language, parsed by hand into a small tree the search compiles to SQL.
+
+    metrics.acc > 0.9 and params.model = 'rf'
+    not (tags.stage = 'dev' or attributes.status != 'finished')
+    params.optimizer LIKE 'ada%'
+
+Keys are ``metrics.KEY``, ``params.KEY``, ``tags.KEY`` or ``attributes.NAME``; a key with
+unusual characters is quoted with backticks (``metrics.`val loss```). Values are numbers or quoted
+strings. ``and`` binds tighter than ``or``; ``not`` tighter than both; parentheses group.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+from parity.core.errors import UsageError
+
+Prefix = Literal["metrics", "params", "tags", "attributes"]
+PREFIXES: tuple[Prefix, ...] = ("metrics", "params", "tags", "attributes")
+_PREFIX_ALIASES: dict[str, Prefix] = {
+    "metric": "metrics",
+    "metrics": "metrics",
+    "param": "params",
+    "params": "params",
+    "tag": "tags",
+    "tags": "tags",
+    "attribute": "attributes",
+    "attributes": "attributes",
+    "attr": "attributes",
+}
+# The run's own columns a filter or sort may name.
+ATTRIBUTES = (
+    "id",
+    "name",
+    "experiment",
+    "status",
+    "start_time",
+    "end_time",
+    "user",
+    "host",
+    "exit_code",
+    "parent_id",
+    "environment_id",
+)
+OPERATORS = ("=", "!=", "<", "<=", ">", ">=", "LIKE")
+_SYNONYMS = {"==": "=", "<>": "!="}
+_HINT = "keys start with " + ", ".join(f"{p}." for p in PREFIXES)
+
+_TOKEN = re.compile(
+    r"""\s*(?:
+      (?P<number>[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?(?![\w.]))
+    | (?P<string>'(?:[^']|'')*'|"(?:[^"]|"")*")
+    | (?P<op><=|>=|!=|<>|==|=|<|>)
+    | (?P<paren>[()])
+    | (?P<word>(?:[A-Za-z_][\w\-/]*|`[^`]+`)(?:\.(?:[\w\-/]+|`[^`]+`))*)
+    )""",
+    re.VERBOSE,
+)
+
+
+@dataclass(frozen=True)
+class Key:
+    prefix: Prefix
+    name: str
+
+    def __str__(self) -> str:
+        return f"{self.prefix}.{self.name}"
+
+
+@dataclass(frozen=True)
+class Comparison:
+    key: Key
+    op: str  # one of OPERATORS
+    value: str | float
+
+
+@dataclass(frozen=True)
+class And:
+    items: tuple[Expression, ...]
+
+
+@dataclass(frozen=True)
+class Or:
+    items: tuple[Expression, ...]
+
+
+@dataclass(frozen=True)
+class Not:
+    item: Expression
+
+
+Expression = Comparison | And | Or | Not
+
+
+@dataclass(frozen=True)
+class SortKey:
+    key: Key
+    descending: bool = False
+
+
+def parse_key(text: str) -> Key:
+    """``metrics.acc`` -> Key("metrics", "acc"); a bare attribute name is allowed too."""
+    prefix_text, dot, rest = text.partition(".")
+    if not dot:
+        if text in ATTRIBUTES:
+            return Key("attributes", text)
+        raise UsageError(f"{text!r} has no key prefix", hint=_HINT)
+    prefix = _PREFIX_ALIASES.get(prefix_text.lower())
+    if prefix is None:
+        raise UsageError(f"unknown key prefix {prefix_text!r} in {text!r}", hint=_HINT)
+    name = rest[1:-1] if rest.startswith("`") and rest.endswith("`") else rest
+    if not name:
+        raise UsageError(f"{text!r} names no key", hint=_HINT)
+    if prefix == "attributes":
+        name = "id" if name == "run_id" else name
+        if name not in ATTRIBUTES:
+            raise UsageError(
+                f"unknown attribute {name!r}", hint="attributes are " + ", ".join(ATTRIBUTES)
+            )
+    return Key(prefix, name)
+
+
+def parse_sort(text: str) -> SortKey:
+    """``-metrics.acc`` sorts by accuracy, highest first; ``start_time`` oldest first."""
+    text = text.strip()
+    descending = text.startswith("-")
+    return SortKey(parse_key(text.lstrip("-+").strip()), descending)
+
+
+def parse_filter(text: str) -> Expression | None:
+    """The tree of a filter expression; None for an empty filter."""
+    tokens = _tokenize(text)
+    if not tokens:
+        return None
+    parser = _Parser(tokens, text)
+    expression = parser.or_expression()
+    if parser.position < len(tokens):
+        parser.fail(f"unexpected {tokens[parser.position][1]!r}")
+    return expression
+
+
+def _tokenize(text: str) -> list[tuple[str, str]]:
+    tokens: list[tuple[str, str]] = []
+    position = 0
+    while position < len(text):
+        if text[position:].strip() == "":
+            break
+        match = _TOKEN.match(text, position)
+        if match is None or match.end() == position:
+            raise UsageError(
+                f"cannot read the filter at {text[position:].strip()[:20]!r}",
+                hint="compare keys with =, !=, <, <=, >, >= or LIKE; quote strings with '…'",
+            )
+        kind = match.lastgroup or ""
+        tokens.append((kind, match.group(kind)))
+        position = match.end()
+    return tokens
+
+
+class _Parser:
+    def __init__(self, tokens: list[tuple[str, str]], text: str) -> None:
+        self.tokens = tokens
+        self.text = text
+        self.position = 0
+
+    def fail(self, message: str) -> None:
+        raise UsageError(
+            f"bad filter {self.text!r}: {message}",
+            hint="write it like: metrics.acc > 0.9 and params.model = 'rf'",
+        )
+
+    def peek_word(self) -> str | None:
+        if self.position < len(self.tokens) and self.tokens[self.position][0] == "word":
+            return self.tokens[self.position][1].lower()
+        return None
+
+    def take(self) -> tuple[str, str]:
+        if self.position >= len(self.tokens):
+            self.fail("it ends too early")
+        token = self.tokens[self.position]
+        self.position += 1
+        return token
+
+    def or_expression(self) -> Expression:
+        items = [self.and_expression()]
+        while self.peek_word() == "or":
+            self.position += 1
+            items.append(self.and_expression())
+        return items[0] if len(items) == 1 else Or(tuple(items))
+
+    def and_expression(self) -> Expression:
+        items = [self.not_expression()]
+        while self.peek_word() == "and":
+            self.position += 1
+            items.append(self.not_expression())
+        return items[0] if len(items) == 1 else And(tuple(items))
+
+    def not_expression(self) -> Expression:
+        if self.peek_word() == "not":
+            self.position += 1
+            return Not(self.not_expression())
+        return self.primary()
+
+    def primary(self) -> Expression:
+        kind, text = self.take()
+        if kind == "paren" and text == "(":
+            inner = self.or_expression()
+            closing = self.take()
+            if closing != ("paren", ")"):
+                self.fail("a '(' is never closed")
+            return inner
+        if kind != "word" or text.lower() in ("and", "or", "not"):
+            self.fail(f"expected a key such as metrics.acc, got {text!r}")
+        key = parse_key(text)
+        op_kind, op = self.take()
+        if op_kind == "word" and op.upper() == "LIKE":
+            op = "LIKE"
+        elif op_kind == "op":
+            op = _SYNONYMS.get(op, op)
+        else:
+            self.fail(f"expected a comparison after {text}, got {op!r}")
+        value_kind, raw = self.take()
+        value: str | float
+        if value_kind == "number":
+            value = float(raw)
+        elif value_kind == "string":
+            value = raw[1:-1].replace(raw[0] * 2, raw[0])
+        else:
+            self.fail(f"expected a number or a quoted string after {text} {op}, got {raw!r}")
+            raise AssertionError  # unreachable: fail raises
+        if op == "LIKE" and not isinstance(value, str):
+            self.fail("LIKE needs a quoted pattern")
+        if key.prefix == "metrics" and isinstance(value, str):
+            self.fail(f"{key} is a number: compare it with a number")
+        return Comparison(key, op, value)

@@ -1,0 +1,109 @@
+"""Tables of experiment tracking: runs, their params, tags, metrics, data and artifacts.
+
+Searches filter and sort on these, so each lookup a filter can make has an index: params and tags
+by (key, value), and the latest value of every metric by (key, value, run_id), which makes
+"runs where metric > v ordered by metric" a range scan instead of a pass over the history.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Column, Float, Index, Integer, String, Table, Text
+
+from parity.store.meta.schema import metadata
+
+experiments = Table(
+    "experiments",
+    metadata,
+    Column("name", String(200), primary_key=True),
+    Column("created_ms", BigInteger, nullable=False),
+)
+
+runs = Table(
+    "runs",
+    metadata,
+    Column("run_id", String(32), primary_key=True),  # UUIDv7 hex: sorts by creation time
+    Column("experiment", String(200), nullable=False),
+    Column("name", String(200), nullable=True),
+    Column("status", String(16), nullable=False),
+    Column("start_ms", BigInteger, nullable=False),
+    Column("end_ms", BigInteger, nullable=True),
+    Column("user", String(200), nullable=False),
+    Column("host", String(200), nullable=True),
+    Column("command", Text, nullable=False),  # JSON list of arguments
+    Column("code_id", String(64), nullable=True),
+    Column("environment_id", String(64), nullable=True),
+    Column("parent_id", String(32), nullable=True),
+    Column("exit_code", Integer, nullable=True),
+    Column("deleted_ms", BigInteger, nullable=True),  # soft delete: set, and runs restore clears it
+    Index("ix_runs_experiment_start", "experiment", "start_ms"),
+    Index("ix_runs_start", "start_ms"),
+    Index("ix_runs_status", "status"),
+    Index("ix_runs_parent", "parent_id"),
+)
+
+run_params = Table(
+    "run_params",
+    metadata,
+    Column("run_id", String(32), primary_key=True),
+    Column("key", String(250), primary_key=True),
+    Column("value", Text, nullable=False),
+    # The value as a number when it reads as one, so params.n > 10 compares numbers.
+    Column("number", Float, nullable=True),
+    Index("ix_run_params_key_value", "key", "value"),
+)
+
+run_tags = Table(
+    "run_tags",
+    metadata,
+    Column("run_id", String(32), primary_key=True),
+    Column("key", String(250), primary_key=True),
+    Column("value", Text, nullable=False),
+    Index("ix_run_tags_key_value", "key", "value"),
+)
+
+# Every point of every series; value NULL stands for NaN.
+run_metrics = Table(
+    "run_metrics",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("run_id", String(32), nullable=False),
+    Column("key", String(250), nullable=False),
+    Column("step", BigInteger, nullable=False),
+    Column("timestamp_ms", BigInteger, nullable=False),
+    Column("value", Float, nullable=True),
+    Index("ix_run_metrics_run_key_step", "run_id", "key", "step"),
+)
+
+# The latest point per (run, key): highest step, then latest timestamp.
+latest_metrics = Table(
+    "latest_metrics",
+    metadata,
+    Column("run_id", String(32), primary_key=True),
+    Column("key", String(250), primary_key=True),
+    Column("value", Float, nullable=True),
+    Column("step", BigInteger, nullable=False),
+    Column("timestamp_ms", BigInteger, nullable=False),
+    Index("ix_latest_metrics_key_value_run", "key", "value", "run_id"),
+)
+
+# Data versions a run read ("input") or wrote ("output").
+run_data = Table(
+    "run_data",
+    metadata,
+    Column("run_id", String(32), primary_key=True),
+    Column("direction", String(8), primary_key=True),
+    Column("path", Text, primary_key=True),
+    Column("data_version", String(64), nullable=False),
+    Index("ix_run_data_version", "data_version"),
+)
+
+run_artifacts = Table(
+    "run_artifacts",
+    metadata,
+    Column("run_id", String(32), primary_key=True),
+    Column("path", Text, primary_key=True),
+    Column("kind", String(32), nullable=False),
+    Column("digest", String(64), nullable=False),
+    Column("size", BigInteger, nullable=True),
+    Index("ix_run_artifacts_digest", "digest"),
+)

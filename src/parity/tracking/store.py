@@ -1,0 +1,439 @@
+"""The run store: a run's mutable state in the metadata store, written in short transactions.
+
+Every write is one transaction (SQLite: BEGIN IMMEDIATE with a busy timeout), so many processes
+can log into one workspace at once; a write that still finds the database locked is retried.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from sqlalchemy import Connection, and_, func, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from parity.core.errors import ConflictError, NotFoundError, StorageError, UsageError
+from parity.core.ids import is_hex_prefix, new_run_id, resolve_prefix
+from parity.core.run import (
+    CODE_KIND,
+    Artifact,
+    CodeState,
+    DataLink,
+    Metric,
+    RunStatus,
+    RunView,
+    check_key,
+)
+from parity.store.meta.store import insert_ignoring_duplicates
+from parity.store.meta.tracking_tables import (
+    experiments,
+    latest_metrics,
+    run_artifacts,
+    run_data,
+    run_metrics,
+    run_params,
+    run_tags,
+    runs,
+)
+
+if TYPE_CHECKING:
+    from parity.core.run_filter import Expression, SortKey
+    from parity.store.meta.store import MetadataStore
+    from parity.store.records import RecordStore
+
+T = TypeVar("T")
+DEFAULT_EXPERIMENT = "default"
+MAX_VALUE_LENGTH = 8000
+_RETRIES = 8
+_IN_CHUNK = 500
+
+
+def _number(text: str) -> float | None:
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if value == value and abs(value) != float("inf") else None
+
+
+def _chunks(items: Sequence[T], size: int = _IN_CHUNK) -> Iterator[Sequence[T]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+class RunStore:
+    """Create runs and record what happens in them; read them back as RunViews."""
+
+    def __init__(
+        self, meta: MetadataStore, clock: Callable[[], int], records: RecordStore | None = None
+    ) -> None:
+        self.meta = meta
+        self.clock = clock
+        self.records = records
+        # Code states are content-addressed and shared by many runs: read each once.
+        self._code = lru_cache(maxsize=256)(self._load_code)
+
+    # writing -----------------------------------------------------------------------------------
+    def _write(self, action: Callable[[Connection], T]) -> T:
+        """Run ``action`` in a write transaction, retrying while SQLite reports a lock."""
+        for attempt in range(_RETRIES):
+            try:
+                with self.meta.write() as connection:
+                    return action(connection)
+            except StorageError as exc:
+                if "locked" not in str(exc) and "busy" not in str(exc):
+                    raise
+                if attempt == _RETRIES - 1:
+                    raise
+                time.sleep(0.05 * 2**attempt)
+        raise AssertionError("unreachable")
+
+    def create(
+        self,
+        *,
+        experiment: str | None,
+        name: str | None,
+        user: str,
+        host: str | None,
+        command: Sequence[str],
+        parent_id: str | None = None,
+    ) -> str:
+        """A new running run; returns its id (a UUIDv7, so ids sort by start time)."""
+        experiment = experiment or DEFAULT_EXPERIMENT
+        now = self.clock()
+        run_id = new_run_id(now, os.urandom(10))
+
+        def act(connection: Connection) -> str:
+            insert_ignoring_duplicates(
+                connection, experiments, [{"name": experiment, "created_ms": now}]
+            )
+            connection.execute(
+                insert(runs).values(
+                    run_id=run_id,
+                    experiment=experiment,
+                    name=name,
+                    status=RunStatus.RUNNING.value,
+                    start_ms=now,
+                    user=user,
+                    host=host,
+                    command=json.dumps(list(command)),
+                    parent_id=parent_id,
+                )
+            )
+            return run_id
+
+        return self._write(act)
+
+    def _update(self, run_id: str, **values: Any) -> None:
+        def act(connection: Connection) -> None:
+            result = connection.execute(update(runs).where(runs.c.run_id == run_id).values(values))
+            if result.rowcount == 0:
+                raise NotFoundError(f"no run {run_id}")
+
+        self._write(act)
+
+    def set_sources(self, run_id: str, code_id: str | None, environment_id: str | None) -> None:
+        """Attach the captured code state and environment (captured after the run started)."""
+        values = {"code_id": code_id} if code_id else {}
+        if environment_id:
+            values["environment_id"] = environment_id
+        if values:
+            self._update(run_id, **values)
+
+    def end(self, run_id: str, status: RunStatus, exit_code: int | None = None) -> None:
+        self._update(run_id, status=status.value, end_ms=self.clock(), exit_code=exit_code)
+
+    def delete(self, run_id: str) -> None:
+        """Soft delete: hidden from lists and searches until restored."""
+        self._update(run_id, deleted_ms=self.clock())
+
+    def restore(self, run_id: str) -> None:
+        self._update(run_id, deleted_ms=None)
+
+    def log_params(self, run_id: str, params: Mapping[str, object]) -> None:
+        """Params are set once: the same value again is fine, a different one is a conflict."""
+        wanted = {check_key(k, "param name"): _text(v) for k, v in params.items()}
+        if not wanted:
+            return
+
+        def act(connection: Connection) -> None:
+            existing = dict(
+                connection.execute(
+                    select(run_params.c.key, run_params.c.value).where(
+                        run_params.c.run_id == run_id, run_params.c.key.in_(list(wanted))
+                    )
+                ).all()
+            )
+            for key, value in wanted.items():
+                if key in existing and existing[key] != value:
+                    raise ConflictError(
+                        f"param {key!r} of run {run_id[:12]} is already {existing[key]!r}",
+                        hint="params are fixed once logged: log a metric or a tag instead",
+                    )
+            rows = [
+                {"run_id": run_id, "key": k, "value": v, "number": _number(v)}
+                for k, v in wanted.items()
+                if k not in existing
+            ]
+            if rows:
+                connection.execute(insert(run_params), rows)
+
+        self._write(act)
+
+    def set_tags(self, run_id: str, tags: Mapping[str, object]) -> None:
+        rows = [
+            {"run_id": run_id, "key": check_key(k, "tag name"), "value": _text(v)}
+            for k, v in tags.items()
+        ]
+        if rows:
+            self._write(lambda connection: _upsert(connection, run_tags, rows, ["value"]))
+
+    def log_metrics(self, run_id: str, points: Sequence[Metric]) -> None:
+        """Append a batch of points and move each key's latest value, in one transaction."""
+        if not points:
+            return
+        history = [
+            {
+                "run_id": run_id,
+                "key": p.key,
+                "step": p.step,
+                "timestamp_ms": p.timestamp_ms,
+                "value": p.value,
+            }
+            for p in points
+        ]
+        newest: dict[str, Metric] = {}
+        for point in points:
+            seen = newest.get(point.key)
+            if seen is None or (point.step, point.timestamp_ms) >= (seen.step, seen.timestamp_ms):
+                newest[point.key] = point
+        latest = [
+            {
+                "run_id": run_id,
+                "key": p.key,
+                "value": p.value,
+                "step": p.step,
+                "timestamp_ms": p.timestamp_ms,
+            }
+            for p in newest.values()
+        ]
+
+        def act(connection: Connection) -> None:
+            connection.execute(insert(run_metrics), history)
+            _upsert_latest(connection, latest)
+
+        self._write(act)
+
+    def add_data(self, run_id: str, direction: str, links: Iterable[DataLink]) -> None:
+        if direction not in ("input", "output"):
+            raise ValueError(direction)
+        rows = [
+            {"run_id": run_id, "direction": direction, "path": link.path, "data_version": v}
+            for link in links
+            for v in (link.data_version,)
+        ]
+        if rows:
+            self._write(lambda connection: _upsert(connection, run_data, rows, ["data_version"]))
+
+    def add_artifact(self, run_id: str, artifact: Artifact) -> None:
+        row = {"run_id": run_id, **artifact.to_dict()}
+        self._write(lambda c: _upsert(c, run_artifacts, [row], ["kind", "digest", "size"]))
+
+    # reading -----------------------------------------------------------------------------------
+    def resolve(self, reference: str) -> str:
+        """The run id named by a full id or a unique prefix."""
+        prefix = reference.strip().lower()
+        if not is_hex_prefix(prefix):
+            raise UsageError(
+                f"{reference!r} is not a run id", hint="give at least 4 hex characters of it"
+            )
+        with self.meta.read() as connection:
+            found = connection.execute(
+                select(runs.c.run_id)
+                .where(runs.c.run_id.startswith(prefix, autoescape=True))
+                .limit(6)
+            ).scalars()
+            candidates = list(found)
+        if not candidates:
+            raise NotFoundError(
+                f"no run has an id starting with {prefix}", hint="list runs: parity runs list"
+            )
+        return resolve_prefix(prefix, candidates, "run")
+
+    def exists(self, run_id: str) -> bool:
+        with self.meta.read() as connection:
+            query = select(runs.c.run_id).where(runs.c.run_id == run_id)
+            return connection.execute(query).first() is not None
+
+    def get(self, run_id: str) -> RunView:
+        views = self.views([run_id])
+        if not views:
+            raise NotFoundError(f"no run {run_id}", hint="list runs: parity runs list")
+        return views[0]
+
+    def artifacts(self, run_id: str) -> list[Artifact]:
+        return list(self.get(run_id).artifacts)
+
+    def metric_history(self, run_id: str, key: str) -> list[Metric]:
+        query = (
+            select(
+                run_metrics.c.key,
+                run_metrics.c.value,
+                run_metrics.c.step,
+                run_metrics.c.timestamp_ms,
+            )
+            .where(run_metrics.c.run_id == run_id, run_metrics.c.key == key)
+            .order_by(run_metrics.c.step, run_metrics.c.timestamp_ms, run_metrics.c.id)
+        )
+        with self.meta.read() as connection:
+            return [Metric(*row) for row in connection.execute(query)]
+
+    def count_metric_points(self, run_id: str) -> int:
+        query = select(func.count()).where(run_metrics.c.run_id == run_id)
+        with self.meta.read() as connection:
+            return int(connection.execute(query).scalar_one())
+
+    def search(
+        self,
+        *,
+        experiment: str | None = None,
+        expression: Expression | None = None,
+        sort: Sequence[SortKey] = (),
+        limit: int | None = None,
+        deleted: bool = False,
+    ) -> list[RunView]:
+        """Runs matching ``expression``, in ``sort`` order (default: newest first)."""
+        from parity.tracking.search import run_query
+
+        query = run_query(
+            experiment=experiment, expression=expression, sort=sort, limit=limit, deleted=deleted
+        )
+        with self.meta.read() as connection:
+            ids = [str(run_id) for run_id in connection.execute(query).scalars()]
+        return self.views(ids)
+
+    def views(self, run_ids: Sequence[str]) -> list[RunView]:
+        """RunViews of ``run_ids`` in the same order, read in a handful of queries."""
+        if not run_ids:
+            return []
+        parts: dict[str, dict[str, Any]] = {}
+        with self.meta.read() as connection:
+            for chunk in _chunks(list(run_ids)):
+                for row in connection.execute(select(runs).where(runs.c.run_id.in_(chunk))):
+                    parts[row.run_id] = {
+                        "row": row,
+                        "params": {},
+                        "tags": {},
+                        "metrics": {},
+                        "input": [],
+                        "output": [],
+                        "artifacts": [],
+                    }
+                present = [rid for rid in chunk if rid in parts]
+                if not present:
+                    continue
+                for table, field in ((run_params, "params"), (run_tags, "tags")):
+                    query = select(table.c.run_id, table.c.key, table.c.value).where(
+                        table.c.run_id.in_(present)
+                    )
+                    for rid, key, value in connection.execute(query):
+                        parts[rid][field][key] = value
+                query = select(
+                    latest_metrics.c.run_id, latest_metrics.c.key, latest_metrics.c.value
+                )
+                for rid, key, value in connection.execute(
+                    query.where(latest_metrics.c.run_id.in_(present))
+                ):
+                    parts[rid]["metrics"][key] = value
+                for row in connection.execute(
+                    select(run_data).where(run_data.c.run_id.in_(present)).order_by(run_data.c.path)
+                ):
+                    parts[row.run_id][row.direction].append(DataLink(row.path, row.data_version))
+                for row in connection.execute(
+                    select(run_artifacts)
+                    .where(run_artifacts.c.run_id.in_(present))
+                    .order_by(run_artifacts.c.path)
+                ):
+                    parts[row.run_id]["artifacts"].append(
+                        Artifact(row.path, row.kind, row.digest, row.size)
+                    )
+        return [self._view(parts[rid]) for rid in run_ids if rid in parts]
+
+    def _view(self, part: Mapping[str, Any]) -> RunView:
+        row = part["row"]
+        return RunView(
+            id=row.run_id,
+            experiment=row.experiment,
+            name=row.name,
+            status=RunStatus(row.status),
+            start_ms=row.start_ms,
+            end_ms=row.end_ms,
+            user=row.user,
+            host=row.host,
+            command=tuple(json.loads(row.command)),
+            params=dict(sorted(part["params"].items())),
+            metrics=dict(sorted(part["metrics"].items())),
+            tags=dict(sorted(part["tags"].items())),
+            code=self._code(row.code_id) if row.code_id else None,
+            environment_id=row.environment_id,
+            inputs=tuple(part["input"]),
+            outputs=tuple(part["output"]),
+            artifacts=tuple(part["artifacts"]),
+            parent_id=row.parent_id,
+            exit_code=row.exit_code,
+            deleted=row.deleted_ms is not None,
+        )
+
+    def _load_code(self, code_id: str) -> Mapping[str, Any]:
+        if self.records is None:
+            return {"id": code_id}
+        try:
+            state = CodeState.from_record(self.records.get(code_id, kind=CODE_KIND))
+        except NotFoundError:
+            return {"id": code_id, "missing": True}
+        return {"id": code_id, **state.to_dict()}
+
+
+def _text(value: object) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, default=str)
+    if len(text) > MAX_VALUE_LENGTH:
+        raise UsageError(
+            f"value of {len(text)} characters is too long (at most {MAX_VALUE_LENGTH})",
+            hint="log long text with log_text or log_artifact instead",
+        )
+    return text
+
+
+def _dialect(connection: Connection) -> Any:
+    return postgresql if connection.dialect.name == "postgresql" else sqlite
+
+
+def _upsert(
+    connection: Connection, table: Any, rows: Sequence[Mapping[str, Any]], columns: Sequence[str]
+) -> None:
+    statement = _dialect(connection).insert(table)
+    keys = [c.name for c in table.primary_key.columns]
+    statement = statement.on_conflict_do_update(
+        index_elements=keys, set_={c: statement.excluded[c] for c in columns}
+    )
+    connection.execute(statement, list(rows))
+
+
+def _upsert_latest(connection: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+    statement = _dialect(connection).insert(latest_metrics)
+    new = statement.excluded
+    statement = statement.on_conflict_do_update(
+        index_elements=["run_id", "key"],
+        set_={"value": new.value, "step": new.step, "timestamp_ms": new.timestamp_ms},
+        where=or_(
+            new.step > latest_metrics.c.step,
+            and_(
+                new.step == latest_metrics.c.step, new.timestamp_ms >= latest_metrics.c.timestamp_ms
+            ),
+        ),
+    )
+    connection.execute(statement, list(rows))
