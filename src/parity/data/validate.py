@@ -104,10 +104,8 @@ def load_schema(path: Path) -> Any:
 
     suffix = path.suffix.lower()
     if suffix in (".yaml", ".yml"):
-        from pandera.io.pandas_io import from_yaml
-
         try:
-            schema = from_yaml(path.read_text(encoding="utf-8"))
+            schema = pa.DataFrameSchema.from_yaml(path.read_text(encoding="utf-8"))
         except OSError as exc:
             raise UsageError(f"cannot read schema {path}: {exc.strerror}") from exc
         except Exception as exc:  # pandera raises whatever its YAML reader and checks raise
