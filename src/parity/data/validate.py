@@ -103,6 +103,7 @@ def load_schema(path: Path) -> Any:
     import pandera.pandas as pa
 
     suffix = path.suffix.lower()
+    schema: Any
     if suffix in (".yaml", ".yml"):
         try:
             schema = pa.DataFrameSchema.from_yaml(path.read_text(encoding="utf-8"))
