@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from parity.core.ids import digest_bytes
+from parity.data.manifest import REGULAR, Chunk, FileEntry, make_version
+from parity.data.pointer import Pointer, write_pointer
+from parity.data.reachable import objects_of_version
 from parity.data.transfer import HELD_BACK, STREAM_AT, TransferResult, transfer
 from parity.store.objects import ObjectStore, open_object_store
 from parity.store.objects.blob import HEADER_SIZE
 from parity.store.objects.store import object_key
+from parity.workspace import Workspace
 
 
 def _local(path: Path) -> ObjectStore:
@@ -167,3 +173,122 @@ def test_result_merges_and_serialises() -> None:
         "failed": {"c": "boom"},
         "bytes_copied": 7,
     }
+
+
+# push and pull of data versions (api) ------------------------------------------------------------
+def _version(workspace: Workspace, name: str, packs: int, files_per_pack: int) -> str:
+    """A data version whose files live in ``packs`` pack objects, built without ``data add``."""
+    files = []
+    for p in range(packs):
+        entries = [os.urandom(64) for _ in range(files_per_pack)]
+        pack = workspace.objects.put_bytes(b"".join(entries))
+        for f, entry in enumerate(entries):
+            chunk = Chunk(digest_bytes(entry), pack, f * 64, 64, 64)
+            files.append(FileEntry(f"{p}/{f}.bin", 64, REGULAR, chunk.digest, (chunk,)))
+    version_id = workspace.records.put(make_version("folder", files).to_record(), 0, label=name)
+    write_pointer(
+        workspace.root / f"{name}.parity", Pointer(version_id, 64 * len(files), len(files))
+    )
+    return version_id
+
+
+def _workspace(root: Path) -> Workspace:
+    from parity.workspace import init_workspace
+
+    root.mkdir(parents=True, exist_ok=True)
+    workspace, _ = init_workspace(root, environ={})
+    return workspace
+
+
+class _Requests:
+    """Records the method of every HTTP request boto3 sends (retries included)."""
+
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+
+    def __call__(self, request: Any, **kwargs: Any) -> None:
+        self.sent.append(str(request.method))
+
+
+@pytest.fixture
+def requests(monkeypatch: pytest.MonkeyPatch) -> _Requests:
+    import boto3
+    import boto3.session
+
+    counter = _Requests()
+    session = boto3.session.Session()
+    session.events.register("before-send.s3", counter)
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", session)
+    return counter
+
+
+def test_push_then_pull_a_version_through_s3(
+    tmp_path: Path, s3_bucket: str, s3_endpoint: str, requests: _Requests
+) -> None:
+    from parity.api.data_transfer import add_remote, pull, push
+
+    here = _workspace(tmp_path / "here")
+    version = _version(here, "images", packs=2, files_per_pack=1500)
+    add_remote(here, "origin", s3_bucket, endpoint_url=s3_endpoint)
+    needed = objects_of_version(here.objects, version)
+
+    pushed = push(here)
+    assert pushed.result.ok
+    assert set(pushed.result.done) == needed
+    assert pushed.versions == (version,)
+    # 3,000 files, 3 objects: one existence question each, then one upload each
+    assert requests.sent.count("PUT") == len(needed)
+    assert len(requests.sent) <= 2 * len(needed) + 2, requests.sent
+
+    there = _workspace(tmp_path / "there")
+    shutil.copy(here.root / "images.parity", there.root / "images.parity")
+    add_remote(there, "origin", s3_bucket, endpoint_url=s3_endpoint)
+    requests.sent.clear()
+    pulled = pull(there)
+    assert pulled.result.ok
+    assert set(pulled.result.done) == needed
+    assert requests.sent.count("GET") == len(needed) + 1  # the manifest is read first
+    assert len(requests.sent) <= 2 * len(needed) + 3, requests.sent
+    for digest in needed:
+        there.objects.verify(digest)
+    assert there.meta.record_kind(version) == "data"  # indexed: usable here now
+
+    again = pull(there)
+    assert again.result.done == ()
+    assert set(again.result.skipped) == needed
+    here.close()
+    there.close()
+
+
+def test_push_and_pull_through_a_folder_remote(tmp_path: Path) -> None:
+    from parity.api.data_transfer import add_remote, pull, push
+
+    here = _workspace(tmp_path / "here")
+    one = _version(here, "one", packs=1, files_per_pack=10)
+    two = _version(here, "two", packs=3, files_per_pack=2)
+    add_remote(here, "backup", f"file://{tmp_path / 'remote'}")
+    assert push(here, [here.root / "one"]).versions == (one,)
+    assert push(here).result.ok
+    remote = open_object_store(str(tmp_path / "remote"))
+    assert remote.missing(objects_of_version(here.objects, one)) == set()
+    assert remote.missing(objects_of_version(here.objects, two)) == set()
+
+    there = _workspace(tmp_path / "there")
+    shutil.copy(here.root / "two.parity", there.root / "two.parity")
+    add_remote(there, "backup", str(tmp_path / "remote"))
+    assert pull(there, [there.root / "two.parity"]).result.ok
+    assert there.objects.missing(objects_of_version(remote, two)) == set()
+    here.close()
+    there.close()
+
+
+def test_pull_of_a_version_the_remote_lacks_is_not_found(tmp_path: Path) -> None:
+    from parity.api.data_transfer import add_remote, pull
+    from parity.core.errors import NotFoundError
+
+    here = _workspace(tmp_path / "here")
+    _version(here, "one", packs=1, files_per_pack=1)
+    add_remote(here, "backup", str(tmp_path / "remote"))
+    with pytest.raises(NotFoundError, match=r"data version \w{12} is not in backup"):
+        pull(here)
+    here.close()

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 from parity.core.config import Config, Remote
+from parity.core.errors import NotFoundError, UsageError
 from parity.data import remotes
+from parity.data.index import index_version
+from parity.data.pointer import SUFFIX, find_pointers, pointer_path, read_pointer
+from parity.data.reachable import objects_of_version
+from parity.data.transfer import TransferProgress, TransferResult, transfer
 from parity.store.objects.store import ObjectStore
-from parity.workspace import Workspace, read_config
+from parity.workspace import Workspace, now_ms, read_config
 
 
 # remotes -----------------------------------------------------------------------------------------
@@ -56,3 +63,83 @@ def _save_remotes(workspace: Workspace, saved: Config) -> None:
     current = workspace.config
     workspace.save_config(saved)
     workspace.config = replace(current, remotes=saved.remotes, default_remote=saved.default_remote)
+
+
+# push and pull -----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SyncReport:
+    """What a push or pull did, for which data versions, with which remote."""
+
+    remote: Remote
+    versions: tuple[str, ...]
+    result: TransferResult
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "remote": self.remote.name,
+            "url": self.remote.url,
+            "versions": list(self.versions),
+            **self.result.to_dict(),
+        }
+
+
+def versions_of(workspace: Workspace, paths: Sequence[Path]) -> tuple[str, ...]:
+    """The data versions named by the pointers of ``paths`` (all pointers when none is given)."""
+    if paths:
+        pointer_files = [p if p.name.endswith(SUFFIX) else pointer_path(p) for p in paths]
+    else:
+        pointer_files = find_pointers(workspace.root)
+        if not pointer_files:
+            raise UsageError(
+                "there is no versioned data in this workspace",
+                hint="version some with 'parity data add PATH' first",
+            )
+    return tuple(dict.fromkeys(read_pointer(p).data_version for p in pointer_files))
+
+
+def push(
+    workspace: Workspace,
+    paths: Sequence[Path] = (),
+    remote_name: str | None = None,
+    jobs: int | None = None,
+    progress: TransferProgress | None = None,
+) -> SyncReport:
+    """Copy what the remote lacks of the data versions of ``paths``: packs first, manifests last."""
+    versions = versions_of(workspace, paths)
+    remote, store = open_remote(workspace, remote_name)
+    needed: set[str] = set()
+    for version in versions:
+        needed |= _objects_of(workspace.objects, version, "here")
+    result = transfer(workspace.objects, store, [needed - set(versions), versions], jobs, progress)
+    return SyncReport(remote, versions, result)
+
+
+def pull(
+    workspace: Workspace,
+    paths: Sequence[Path] = (),
+    remote_name: str | None = None,
+    jobs: int | None = None,
+    progress: TransferProgress | None = None,
+) -> SyncReport:
+    """Fetch what this workspace lacks of the data versions of ``paths`` and make them usable."""
+    versions = versions_of(workspace, paths)
+    remote, store = open_remote(workspace, remote_name)
+    needed: dict[str, set[str]] = {v: _objects_of(store, v, remote.name) for v in versions}
+    everything = set().union(*needed.values())
+    result = transfer(
+        store, workspace.objects, [everything - set(versions), versions], jobs, progress
+    )
+    for version, objects in needed.items():
+        if not objects & set(result.failed):
+            index_version(workspace.meta, workspace.objects, version, now_ms())
+    return SyncReport(remote, versions, result)
+
+
+def _objects_of(store: ObjectStore, version: str, where: str) -> set[str]:
+    try:
+        return objects_of_version(store, version)
+    except NotFoundError as exc:
+        raise NotFoundError(
+            f"data version {version[:12]} is not in {where} ({store.url})",
+            hint="push it from the workspace that added it, or pick another remote with -r",
+        ) from exc
