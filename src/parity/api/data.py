@@ -1,0 +1,157 @@
+"""The data API: version a file or folder, and check out, inspect, clean and check versions.
+
+The CLI and the tracking API call these; they compose the data services with the workspace's
+stores. ``version_path`` is what ``run.use_data(path)`` and ``parity run --output`` use.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from parity.core.errors import UsageError
+from parity.data.adding import Progress, no_progress
+from parity.data.hashing import CHUNK_THRESHOLD
+from parity.data.pointer import (
+    SUFFIX,
+    Pointer,
+    pointer_path,
+    read_pointer,
+    target_of,
+    write_pointer,
+)
+from parity.workspace import Workspace, now_ms
+
+if TYPE_CHECKING:
+    from parity.data.manifest import DataVersion
+    from parity.data.statcache import StatCache
+
+STAT_CACHE = Path("cache") / "stat.db"
+
+
+@dataclass(frozen=True)
+class AddResult:
+    data_version: str
+    pointer: Path
+    files: int
+    size: int
+    files_read: int  # files read and hashed (the rest came from the stat cache)
+    chunks_new: int  # chunks no earlier version had stored
+    bytes_stored: int  # bytes written into new packs
+    changed: bool  # whether the pointer names another version than before
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "data_version": self.data_version,
+            "pointer": str(self.pointer),
+            "files": self.files,
+            "size": self.size,
+            "files_read": self.files_read,
+            "chunks_new": self.chunks_new,
+            "bytes_stored": self.bytes_stored,
+            "changed": self.changed,
+        }
+
+
+def data_target(workspace: Workspace, path: Path) -> tuple[Path, str]:
+    """The absolute data path for ``path`` (a data path or its pointer) and its cache key
+    (the path relative to the workspace root, POSIX)."""
+    # Resolve the folders above, not the data path itself: a symlinked folder is versioned
+    # where it appears, and the workspace root is a resolved path.
+    absolute = Path(os.path.normpath(Path.cwd() / path))
+    absolute = absolute.parent.resolve() / absolute.name
+    if absolute.name.endswith(SUFFIX) and absolute.name != SUFFIX:
+        absolute = target_of(absolute)
+    try:
+        relative = absolute.relative_to(workspace.root)
+    except ValueError as exc:
+        raise UsageError(
+            f"{path} is outside the workspace {workspace.root}",
+            hint="version data inside the project folder",
+        ) from exc
+    if not relative.parts or relative.parts[0] in (".parity", ".git"):
+        raise UsageError(f"{path} cannot be versioned", hint="give a file or folder of your data")
+    return absolute, relative.as_posix()
+
+
+def chunk_threshold(workspace: Workspace) -> int:
+    value = workspace.config.section("data").get("chunk_threshold", CHUNK_THRESHOLD)
+    if not isinstance(value, int) or value < 1:
+        raise UsageError(
+            f"[data] chunk_threshold must be a positive number of bytes, not {value!r}",
+            hint="fix .parity/config.toml",
+        )
+    return value
+
+
+def stat_cache(workspace: Workspace) -> StatCache:
+    from parity.data.statcache import StatCache
+
+    return StatCache(workspace.parity_dir / STAT_CACHE)
+
+
+def current_version(
+    workspace: Workspace, pointer_file: Path
+) -> tuple[Pointer | None, DataVersion | None]:
+    """The pointer at ``pointer_file`` and its version, when both are here (else None)."""
+    from parity.core.errors import NotFoundError
+    from parity.data.versions import load_version
+
+    if not pointer_file.is_file():
+        return None, None
+    pointer = read_pointer(pointer_file)
+    try:
+        return pointer, load_version(workspace.objects, pointer.data_version)
+    except NotFoundError:
+        return pointer, None
+
+
+def add_data(workspace: Workspace, path: Path, progress: Progress = no_progress) -> AddResult:
+    """Version ``path``: store what is new, write ``PATH.parity`` and its .gitignore entry.
+
+    >>> add_data(workspace, Path("data/train"))            # doctest: +SKIP
+    AddResult(data_version='3f2a…', files=20000, …)
+    """
+    from parity.data.adding import Adder
+    from parity.data.index import ChunkIndex
+    from parity.data.versions import store_version
+
+    target, key = data_target(workspace, path)
+    pointer_file = pointer_path(target)
+    before, previous = current_version(workspace, pointer_file)
+    cache = stat_cache(workspace)
+    try:
+        adder = Adder(
+            workspace.objects,
+            ChunkIndex(workspace.meta, workspace.objects),
+            cache,
+            chunk_threshold(workspace),
+            progress,
+        )
+        version = adder.add(target, key, previous)
+    finally:
+        cache.close()
+    label = f"{key} · {len(version.files)} files · {version.size} bytes"
+    version_id = store_version(workspace.records, version, now_ms(), label)
+    pointer = Pointer(version_id, version.size, len(version.files), version.kind)
+    if before != pointer:
+        write_pointer(pointer_file, pointer)
+    stats = adder.stats
+    return AddResult(
+        data_version=version_id,
+        pointer=pointer_file,
+        files=stats.files,
+        size=stats.size,
+        files_read=stats.files_read,
+        chunks_new=stats.chunks_new,
+        bytes_stored=stats.bytes_stored,
+        changed=before is None or before.data_version != version_id,
+    )
+
+
+def version_path(workspace: Workspace, path: Path) -> str:
+    """The data version id of ``path``'s current content, versioning it first if it is new or
+    changed (unchanged files are not read again: the stat cache knows them)."""
+    return add_data(workspace, path).data_version

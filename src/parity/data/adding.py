@@ -1,0 +1,238 @@
+"""Adding a file or folder: scan, reuse what the stat cache and the previous version know, read
+and hash the rest, store only chunks no version stored before, and write one manifest.
+
+Order of durability: packs (fsynced) → chunk index → manifest record; the caller then writes the
+pointer. A crash at any point leaves at worst unreferenced packs, which gc removes.
+"""
+
+from __future__ import annotations
+
+import mmap
+import os
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import blake3
+
+from parity.data.hashing import check_unchanged, chunk_file, read_small
+from parity.data.index import ChunkIndex
+from parity.data.manifest import EXECUTABLE, REGULAR, Chunk, DataVersion, FileEntry, make_version
+from parity.data.packs import PackWriter, Placed, compress_entry
+from parity.data.scan import ScannedFile, scan
+from parity.data.statcache import Stat, StatCache
+from parity.store.objects import blob
+from parity.store.objects.store import ObjectStore
+
+Progress = Callable[[int, int], None]  # (bytes done, bytes to do)
+_BATCH = 256
+_SAMPLE = 1 << 20
+
+
+def no_progress(_done: int, _total: int) -> None:
+    """The default progress callback: services never print."""
+
+
+@dataclass
+class AddStats:
+    files: int = 0
+    size: int = 0
+    files_read: int = 0
+    bytes_read: int = 0
+    chunks_new: int = 0
+    bytes_stored: int = 0
+    packs: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Plan:
+    path: str
+    size: int
+    mode: int
+    digest: str
+    chunks: list[str]
+
+
+def _mode(file: ScannedFile) -> int:
+    return EXECUTABLE if file.executable else REGULAR
+
+
+def _read_batch(files: Sequence[ScannedFile]) -> list[tuple[bytes, Stat, str, bytes | None]]:
+    """Worker: read, hash and try compressing a batch of small files."""
+    out = []
+    for file in files:
+        data, stat = read_small(file)
+        out.append((data, stat, blake3.blake3(data).hexdigest(), compress_entry(data)))
+    return out
+
+
+class Adder:
+    def __init__(
+        self,
+        store: ObjectStore,
+        index: ChunkIndex,
+        cache: StatCache,
+        threshold: int,
+        progress: Progress = no_progress,
+        workers: int = 2,
+    ) -> None:
+        self.store = store
+        self.index = index
+        self.cache = cache
+        self.threshold = threshold
+        self.progress = progress
+        self.workers = workers
+        self.stats = AddStats()
+        self._located: dict[str, Chunk] = {}
+        self._pending: dict[str, Placed] = {}
+        self._plans: list[_Plan] = []
+        self._cache_rows: list[tuple[str, Stat, str]] = []
+        self._done = 0
+        self._total = 0
+
+    def add(self, target: Path, key: str, previous: DataVersion | None) -> DataVersion:
+        """Build the data version of ``target``; ``key`` names it in the stat cache."""
+        started = time.time_ns()
+        found = scan(target)
+        cached = self.cache.under(key)
+        before = previous.by_path() if previous is not None else {}
+
+        def cache_key(file: ScannedFile) -> str:
+            return key if found.kind == "file" else f"{key}/{file.path}"
+
+        small: list[ScannedFile] = []
+        large: list[ScannedFile] = []
+        guessed: list[tuple[ScannedFile, str]] = []
+        for file in found.files:
+            hit = cached.get(cache_key(file))
+            if hit is not None and hit[0] == file.stat:
+                old = before.get(file.path)
+                if old is not None and old.digest == hit[1]:
+                    self._reuse(file, old)
+                    continue
+                if file.stat.size < self.threshold:
+                    guessed.append((file, hit[1]))
+                    continue
+            (small if file.stat.size < self.threshold else large).append(file)
+        if guessed:
+            located = self.index.locate(d for _, d in guessed if d != _EMPTY)
+            self._located.update(located)
+            for file, digest in guessed:
+                if file.stat.size and digest not in located:
+                    small.append(file)  # the cache knows it, the store no longer does
+                    continue
+                chunks = [digest] if file.stat.size else []
+                self._plans.append(_Plan(file.path, file.stat.size, _mode(file), digest, chunks))
+        self._total = sum(f.stat.size for f in small) + sum(f.stat.size for f in large)
+        writer = PackWriter(self.store)
+        try:
+            self._add_small(small, writer, cache_key)
+            for file in large:
+                self._add_large(file, writer, cache_key(file))
+            packs = writer.close()
+        except BaseException:
+            writer.abort()
+            raise
+        new_chunks = [
+            Chunk(digest, packs[p.slot], p.offset, p.stored, p.size)
+            for digest, p in self._pending.items()
+        ]
+        self._located.update((c.digest, c) for c in new_chunks)
+        if new_chunks:
+            self.index.add(new_chunks, packs, started // 1_000_000)
+        self.cache.record(self._cache_rows, started)
+        self.stats.packs = packs
+        self.stats.chunks_new = len(new_chunks)
+        files = [
+            FileEntry(p.path, p.size, p.mode, p.digest, tuple(self._located[d] for d in p.chunks))
+            for p in self._plans
+        ]
+        self.stats.files = len(files)
+        self.stats.size = sum(f.size for f in files)
+        return make_version(found.kind, files, found.empty_folders)
+
+    def _reuse(self, file: ScannedFile, old: FileEntry) -> None:
+        for chunk in old.chunks:
+            self._located.setdefault(chunk.digest, chunk)
+        self._plans.append(
+            _Plan(
+                file.path, file.stat.size, _mode(file), old.digest, [c.digest for c in old.chunks]
+            )
+        )
+
+    def _batches(
+        self, files: list[ScannedFile]
+    ) -> Iterator[tuple[Sequence[ScannedFile], list[tuple[bytes, Stat, str, bytes | None]]]]:
+        batches = [files[i : i + _BATCH] for i in range(0, len(files), _BATCH)]
+        if self.workers <= 1 or len(batches) <= 1:
+            for batch in batches:
+                yield batch, _read_batch(batch)
+            return
+        with ThreadPoolExecutor(self.workers, thread_name_prefix="parity-read") as pool:
+            yield from zip(batches, pool.map(_read_batch, batches), strict=True)
+
+    def _add_small(
+        self, files: list[ScannedFile], writer: PackWriter, cache_key: Callable[[ScannedFile], str]
+    ) -> None:
+        for batch, results in self._batches(files):
+            unknown = [
+                digest
+                for data, _, digest, _ in results
+                if data and digest not in self._located and digest not in self._pending
+            ]
+            if unknown:
+                self._located.update(self.index.locate(unknown))
+            for file, (data, stat, digest, packed) in zip(batch, results, strict=True):
+                if data and digest not in self._located and digest not in self._pending:
+                    self._pending[digest] = writer.add_encoded(data, packed)
+                self._plans.append(
+                    _Plan(file.path, len(data), _mode(file), digest, [digest] if data else [])
+                )
+                self._cache_rows.append((cache_key(file), stat, digest))
+                self.stats.files_read += 1
+                self.stats.bytes_read += len(data)
+                self._done += len(data)
+            self.stats.bytes_stored = writer.bytes_written
+            self.progress(self._done, self._total)
+
+    def _add_large(self, file: ScannedFile, writer: PackWriter, key: str) -> None:
+        chunked = chunk_file(file)
+        digests = [c.digest for c in chunked.chunks]
+        unknown = [d for d in digests if d not in self._located and d not in self._pending]
+        if unknown:
+            self._located.update(self.index.locate(unknown))
+        new = [
+            c
+            for c in chunked.chunks
+            if c.digest not in self._located and c.digest not in self._pending
+        ]
+        if new:
+            fd = os.open(file.full, os.O_RDONLY)
+            try:
+                with mmap.mmap(fd, 0, access=mmap.ACCESS_READ) as view:
+                    compress = blob.worth_compressing(view[:_SAMPLE])
+                    for chunk in new:
+                        if chunk.digest in self._pending:
+                            continue  # the same chunk twice in one file
+                        data = memoryview(view)[chunk.offset : chunk.offset + chunk.size]
+                        try:
+                            self._pending[chunk.digest] = writer.add(data, compress)
+                        finally:
+                            data.release()
+                        self._done += chunk.size
+                        self.progress(self._done, self._total)
+                check_unchanged(file.full, fd, chunked.stat)
+            finally:
+                os.close(fd)
+        self._plans.append(_Plan(file.path, chunked.size, _mode(file), chunked.digest, digests))
+        self._cache_rows.append((key, chunked.stat, chunked.digest))
+        self.stats.files_read += 1
+        self.stats.bytes_read += chunked.size
+        self.stats.bytes_stored = writer.bytes_written
+        self._done = min(self._done + (chunked.size - sum(c.size for c in new)), self._total)
+        self.progress(self._done, self._total)
+
+
+_EMPTY = blake3.blake3().hexdigest()

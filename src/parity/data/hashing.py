@@ -1,0 +1,115 @@
+"""Reading files for a data version: whole small files, FastCDC chunks of large ones, BLAKE3
+digests of both, and the guarantee that a file changed while it was read is never recorded.
+
+Every read is bracketed by the stat taken before (by the scan) and an ``fstat`` after: if size,
+mtime, ctime or inode moved, the file is read again (a few times), then refused.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import blake3
+
+from parity.core.errors import ConflictError
+from parity.data.scan import ScannedFile, stat_of
+from parity.data.statcache import Stat
+
+CHUNK_THRESHOLD = 4 << 20  # files at least this large are chunked: `[data] chunk_threshold`
+AVERAGE_CHUNK = 64 << 10
+ATTEMPTS = 3
+
+
+@dataclass(frozen=True, slots=True)
+class CutChunk:
+    offset: int
+    size: int
+    digest: str
+
+
+@dataclass(frozen=True)
+class ChunkedFile:
+    digest: str
+    size: int
+    stat: Stat
+    chunks: list[CutChunk]
+
+
+def changed_while_reading(path: str) -> ConflictError:
+    return ConflictError(
+        f"{path} kept changing while it was being read",
+        hint="wait until whatever writes it has finished, then run the command again",
+    )
+
+
+def read_small(file: ScannedFile) -> tuple[bytes, Stat]:
+    """The content of a small file and the stat it had while read (retrying if it moved).
+
+    A file changed between the scan and the read is fine: its new content and stat are taken.
+    """
+    for _ in range(ATTEMPTS):
+        fd = os.open(file.full, os.O_RDONLY)
+        try:
+            before = stat_of(os.fstat(fd))
+            data = _read_all(fd, before.size)
+            after = stat_of(os.fstat(fd))
+        finally:
+            os.close(fd)
+        if before == after and len(data) == after.size:
+            return data, after
+    raise changed_while_reading(file.full)
+
+
+def _read_all(fd: int, size: int) -> bytes:
+    data = os.read(fd, size + 1)  # one byte more, to see a file that grew
+    if len(data) <= size:
+        return data
+    parts = [data]
+    while block := os.read(fd, 1 << 20):
+        parts.append(block)
+    return b"".join(parts)
+
+
+def hash_chunks(path: str, average: int = AVERAGE_CHUNK) -> tuple[str, list[CutChunk]]:
+    """FastCDC chunks of a file with their BLAKE3 digests, and the digest of the whole file.
+
+    The whole-file digest is computed in a second thread from the same memory map (blake3
+    releases the GIL), so the chunk pass runs at the speed of a bare chunk-and-hash loop.
+    """
+    from pyfastcdc import FastCDC
+
+    whole: dict[str, str] = {}
+
+    def digest_whole() -> None:
+        whole["digest"] = blake3.blake3().update_mmap(path).hexdigest()
+
+    helper = threading.Thread(target=digest_whole, name="parity-file-digest")
+    helper.start()
+    chunks = [
+        CutChunk(chunk.offset, chunk.length, blake3.blake3(chunk.data).hexdigest())
+        for chunk in FastCDC(average).cut_file(path)
+    ]
+    helper.join()
+    return whole["digest"], chunks
+
+
+def chunk_file(file: ScannedFile, average: int = AVERAGE_CHUNK) -> ChunkedFile:
+    """Chunk and hash a large file, refusing a file that changes while it is read."""
+    for _ in range(ATTEMPTS):
+        before = stat_of(Path(file.full).stat())
+        if before.size == 0:
+            return ChunkedFile(blake3.blake3().hexdigest(), 0, before, [])
+        digest, chunks = hash_chunks(file.full, average)
+        after = stat_of(Path(file.full).stat())
+        if before == after and sum(c.size for c in chunks) == after.size:
+            return ChunkedFile(digest, after.size, after, chunks)
+    raise changed_while_reading(file.full)
+
+
+def check_unchanged(path: str, fd: int, expected: Stat) -> None:
+    """Refuse a file whose stat moved since it was hashed (called after copying its chunks)."""
+    if stat_of(os.fstat(fd)) != expected:
+        raise changed_while_reading(path)

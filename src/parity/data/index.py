@@ -1,0 +1,102 @@
+"""The chunk index in the metadata store: which pack holds each chunk, so a new version stores
+only new chunks, across files and versions. Its answers are hints about the object store: a
+location is used only if its pack is really there."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
+
+from sqlalchemy import delete, select
+
+from parity.data.manifest import DATA_KIND, Chunk
+from parity.data.versions import load_version
+from parity.store.meta.data_tables import data_chunks, data_packs
+from parity.store.meta.schema import records
+from parity.store.meta.store import MetadataStore, insert_ignoring_duplicates
+
+if TYPE_CHECKING:
+    from parity.store.objects.store import ObjectStore
+
+_BATCH = 500
+
+
+class ChunkIndex:
+    def __init__(self, meta: MetadataStore, store: ObjectStore) -> None:
+        self.meta = meta
+        self.store = store
+        self._present_packs: set[str] = set()
+
+    def locate(self, digests: Iterable[str]) -> dict[str, Chunk]:
+        """Where the known ones among ``digests`` are stored (packs checked to exist)."""
+        wanted = list(dict.fromkeys(digests))
+        found: dict[str, Chunk] = {}
+        columns = (
+            data_chunks.c.digest,
+            data_chunks.c.pack,
+            data_chunks.c.offset,
+            data_chunks.c.stored,
+            data_chunks.c.size,
+        )
+        with self.meta.read() as connection:
+            for start in range(0, len(wanted), _BATCH):
+                batch = wanted[start : start + _BATCH]
+                query = select(*columns).where(data_chunks.c.digest.in_(batch))
+                for digest, pack, offset, stored, size in connection.execute(query):
+                    found[digest] = Chunk(digest, pack, offset, stored, size)
+        packs = {chunk.pack for chunk in found.values()} - self._present_packs
+        missing = self.store.missing(packs)
+        self._present_packs |= packs - missing
+        return {d: c for d, c in found.items() if c.pack not in missing}
+
+    def add(self, chunks: Iterable[Chunk], packs: Sequence[str], created_ms: int) -> None:
+        """Remember new packs and the chunks in them, in one transaction."""
+        rows = [
+            {
+                "digest": c.digest,
+                "pack": c.pack,
+                "offset": c.offset,
+                "stored": c.stored,
+                "size": c.size,
+            }
+            for c in chunks
+        ]
+        with self.meta.write() as connection:
+            insert_ignoring_duplicates(
+                connection, data_packs, [{"digest": p, "created_ms": created_ms} for p in packs]
+            )
+            for start in range(0, len(rows), 5000):
+                insert_ignoring_duplicates(connection, data_chunks, rows[start : start + 5000])
+
+    def known_packs(self) -> set[str]:
+        with self.meta.read() as connection:
+            return {row[0] for row in connection.execute(select(data_packs.c.digest))}
+
+    def forget(self, packs: Iterable[str], versions: Iterable[str]) -> None:
+        """Drop deleted packs and data versions from the index (gc)."""
+        pack_list, version_list = list(packs), list(versions)
+        with self.meta.write() as connection:
+            for start in range(0, len(pack_list), _BATCH):
+                batch = pack_list[start : start + _BATCH]
+                connection.execute(delete(data_chunks).where(data_chunks.c.pack.in_(batch)))
+                connection.execute(delete(data_packs).where(data_packs.c.digest.in_(batch)))
+            for start in range(0, len(version_list), _BATCH):
+                batch = version_list[start : start + _BATCH]
+                connection.execute(
+                    delete(records).where(records.c.id.in_(batch), records.c.kind == DATA_KIND)
+                )
+
+
+def index_version(
+    meta: MetadataStore, store: ObjectStore, data_version_id: str, created_ms: int = 0
+) -> int:
+    """Make a data version fetched from a remote usable here: index its record and chunks.
+
+    Call it after the version's packs and manifest are in ``store`` (pull does). Returns the
+    number of chunks indexed.
+    """
+    version = load_version(store, data_version_id)
+    chunks = {c.digest: c for f in version.files for c in f.chunks}
+    ChunkIndex(meta, store).add(chunks.values(), version.packs, created_ms)
+    meta.index_records([(data_version_id, DATA_KIND, created_ms, None)])
+    return len(chunks)

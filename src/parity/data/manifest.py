@@ -1,0 +1,138 @@
+"""The data version record (kind ``data``): a self-contained manifest of a file or a folder.
+
+For every file: its relative path (POSIX, unicode kept), size, mode (0o755 or 0o644: only the
+executable bit is versioned), the BLAKE3 digest of its content and where its content lives, as
+chunks ``[chunk digest, pack number, offset, stored length, size]``. Pack numbers index the
+record's ``packs`` list, so a pack's 64-character digest is written once, not once per file.
+A stored length smaller than the size means the entry is zstd-compressed. Empty folders are kept
+in ``folders``. Checkout therefore needs only this record and the packs it lists.
+
+Body, format 1::
+
+    {"kind": "folder" | "file", "size": 123, "packs": ["<digest>", …],
+     "files": [{"path": "a/b.csv", "size": 9, "mode": 420, "digest": "…",
+                "chunks": [["<digest>", 0, 5, 9, 9]]}, …],
+     "folders": ["empty/folder", …]}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from parity.core.errors import UsageError
+from parity.core.records import StoredRecord
+
+DATA_KIND = "data"
+DATA_FORMAT = 1
+EXECUTABLE = 0o755
+REGULAR = 0o644
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A run of a file's bytes stored as one entry of a pack."""
+
+    digest: str  # BLAKE3 of the chunk's bytes
+    pack: str  # digest of the pack object holding it
+    offset: int  # where the entry starts in the pack's content
+    stored: int  # length of the entry in the pack (compressed when < size)
+    size: int  # length of the chunk's bytes
+
+    @property
+    def compressed(self) -> bool:
+        return self.stored < self.size
+
+
+@dataclass(frozen=True)
+class FileEntry:
+    path: str
+    size: int
+    mode: int
+    digest: str
+    chunks: tuple[Chunk, ...]
+
+    @property
+    def executable(self) -> bool:
+        return self.mode == EXECUTABLE
+
+
+@dataclass(frozen=True)
+class DataVersion:
+    kind: str  # "folder" or "file"
+    files: tuple[FileEntry, ...]
+    folders: tuple[str, ...] = ()
+
+    @property
+    def size(self) -> int:
+        return sum(f.size for f in self.files)
+
+    @property
+    def packs(self) -> tuple[str, ...]:
+        """Every pack this version's content lives in, in order of first use."""
+        return tuple(dict.fromkeys(c.pack for f in self.files for c in f.chunks))
+
+    def by_path(self) -> dict[str, FileEntry]:
+        return {f.path: f for f in self.files}
+
+    def to_dict(self) -> dict[str, Any]:
+        packs = self.packs
+        number = {digest: index for index, digest in enumerate(packs)}
+        return {
+            "kind": self.kind,
+            "size": self.size,
+            "packs": list(packs),
+            "files": [
+                {
+                    "path": f.path,
+                    "size": f.size,
+                    "mode": f.mode,
+                    "digest": f.digest,
+                    "chunks": [
+                        [c.digest, number[c.pack], c.offset, c.stored, c.size] for c in f.chunks
+                    ],
+                }
+                for f in sorted(self.files, key=lambda f: f.path)
+            ],
+            "folders": sorted(self.folders),
+        }
+
+    @classmethod
+    def from_dict(cls, body: Mapping[str, Any]) -> DataVersion:
+        try:
+            packs: list[str] = list(body["packs"])
+            files = tuple(
+                FileEntry(
+                    path=f["path"],
+                    size=f["size"],
+                    mode=f["mode"],
+                    digest=f["digest"],
+                    chunks=tuple(
+                        Chunk(digest, packs[pack], offset, stored, size)
+                        for digest, pack, offset, stored, size in f["chunks"]
+                    ),
+                )
+                for f in body["files"]
+            )
+            return cls(kind=body["kind"], files=files, folders=tuple(body.get("folders", ())))
+        except (KeyError, IndexError, TypeError, ValueError) as exc:
+            raise UsageError(f"damaged data version record: {exc!r}") from exc
+
+    def to_record(self) -> StoredRecord:
+        return StoredRecord(DATA_KIND, DATA_FORMAT, self.to_dict())
+
+    @classmethod
+    def from_record(cls, record: StoredRecord) -> DataVersion:
+        if record.kind != DATA_KIND:
+            raise UsageError(f"not a data version record but a {record.kind} record")
+        if record.format > DATA_FORMAT:
+            raise UsageError(
+                f"data version format {record.format} is newer than this Parity understands",
+                hint="upgrade Parity: pip install -U parity-ml",
+            )
+        return cls.from_dict(record.body)
+
+
+def make_version(kind: str, files: Iterable[FileEntry], folders: Iterable[str] = ()) -> DataVersion:
+    return DataVersion(kind, tuple(sorted(files, key=lambda f: f.path)), tuple(sorted(folders)))

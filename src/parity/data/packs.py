@@ -1,0 +1,215 @@
+"""Packs: many small files and chunks appended into one object, so 20,000 files are one write.
+
+A pack's content is ``b"PPAK" | format (1 byte)`` followed by entries, each the bytes of one
+chunk, zstd-compressed when that saves space. The pack is stored in the object store under the
+BLAKE3 digest of that content (raw blob codec, so an entry sits at a fixed offset in the local
+file), which makes push, pull and fsck treat it as an ordinary object. Where an entry is, how long
+it is stored and how long it is live in the data version record; every entry read is checked
+against its own digest, so one flipped byte is reported as ``CorruptObject`` naming the chunk.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+import blake3
+import zstandard
+
+from parity.core.errors import CorruptObject, NotFoundError
+from parity.data.manifest import Chunk
+from parity.store.objects import blob
+from parity.store.objects.store import ObjectStore, object_key
+
+PACK_MAGIC = b"PPAK"
+PACK_FORMAT = 1
+PACK_HEADER = PACK_MAGIC + bytes((PACK_FORMAT,))
+TARGET_PACK_SIZE = 64 << 20
+ZSTD_LEVEL = 3
+# Compress an entry only when that saves at least this fraction (decompression costs every read).
+MIN_SAVING = blob.MIN_SAVING
+MIN_COMPRESSIBLE = 64
+
+
+_local = threading.local()
+
+
+def compress_entry(data: bytes | memoryview) -> bytes | None:
+    """The zstd form of an entry when it saves enough, else None (thread-safe)."""
+    if len(data) < MIN_COMPRESSIBLE:
+        return None
+    compressor = getattr(_local, "compressor", None)
+    if compressor is None:
+        compressor = _local.compressor = zstandard.ZstdCompressor(level=ZSTD_LEVEL)
+    packed: bytes = compressor.compress(data)
+    return packed if len(packed) <= len(data) * (1 - MIN_SAVING) else None
+
+
+@dataclass(frozen=True)
+class Placed:
+    """Where ``PackWriter.add`` put an entry; ``slot`` becomes a pack digest on ``close``."""
+
+    slot: int
+    offset: int
+    stored: int
+    size: int
+
+
+class PackWriter:
+    """Appends entries into pack files in the store's scratch folder and hands finished packs
+    to a background thread that hashes, fsyncs and moves them into place, so disk writes
+    overlap with reading and hashing the next files. Not thread-safe: one writer thread."""
+
+    def __init__(self, store: ObjectStore, target_size: int = TARGET_PACK_SIZE) -> None:
+        self.store = store
+        self.target_size = target_size
+        self._background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="parity-pack")
+        self._finished: list[Future[str]] = []
+        self._tmp: Path | None = None
+        self._out: BinaryIO | None = None
+        self._offset = 0
+        self.bytes_written = 0
+        self.entries = 0
+
+    def add(self, data: bytes | memoryview, compress: bool = True) -> Placed:
+        """Append one chunk's bytes; compress it if asked and worth it."""
+        return self.add_encoded(data, compress_entry(data) if compress else None)
+
+    def add_encoded(self, data: bytes | memoryview, packed: bytes | None) -> Placed:
+        """Append one chunk, given its compressed form when ``compress_entry`` found one."""
+        size = len(data)
+        payload = data if packed is None else packed
+        out = self._out or self._open()
+        out.write(payload)
+        placed = Placed(len(self._finished), self._offset, len(payload), size)
+        self._offset += len(payload)
+        self.bytes_written += len(payload)
+        self.entries += 1
+        if self._offset >= self.target_size:
+            self._finish()
+        return placed
+
+    def close(self) -> list[str]:
+        """Finish the last pack, wait for every pack to be durable; return digests by slot."""
+        try:
+            if self._tmp is not None:
+                self._finish()
+            return [future.result() for future in self._finished]
+        finally:
+            self._background.shutdown(wait=True)
+
+    def abort(self) -> None:
+        """Drop the pack being written (packs already moved into place stay: gc finds them)."""
+        out, tmp = self._out, self._tmp
+        self._out = self._tmp = None
+        if out is not None:
+            out.close()
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
+        self._background.shutdown(wait=True, cancel_futures=True)
+
+    def _open(self) -> BinaryIO:
+        fd, name = tempfile.mkstemp(dir=self.store.backend.scratch_dir(), prefix=".pack-")
+        self._tmp = Path(name)
+        out = self._out = os.fdopen(fd, "wb", buffering=1 << 20)
+        out.write(blob.header(blob.CODEC_RAW) + PACK_HEADER)
+        self._offset = len(PACK_HEADER)
+        return out
+
+    def _finish(self) -> None:
+        out, tmp = self._out, self._tmp
+        assert out is not None
+        assert tmp is not None
+        out.close()
+        self._out = self._tmp = None
+        self._finished.append(self._background.submit(_store_pack, self.store, tmp))
+
+
+def _store_pack(store: ObjectStore, tmp: Path) -> str:
+    """Hash a finished pack file and move it into the store (the backend fsyncs it)."""
+    try:
+        with open(tmp, "rb") as source:
+            source.seek(blob.HEADER_SIZE)
+            hasher = blake3.blake3()
+            while block := source.read(8 << 20):
+                hasher.update(block)
+        digest = hasher.hexdigest()
+        key = object_key(digest)
+        if not store.backend.exists(key):
+            store.backend.write_file(key, tmp)
+        return digest
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+class PackReader:
+    """Reads verified entries out of packs: pread on a local store, whole packs otherwise."""
+
+    def __init__(self, store: ObjectStore) -> None:
+        self.store = store
+        self._fds: dict[str, int] = {}
+        self._whole: dict[str, bytes] = {}
+        self._decompressor = zstandard.ZstdDecompressor()
+
+    def read(self, chunk: Chunk) -> bytes:
+        stored = self._stored_bytes(chunk)
+        if len(stored) != chunk.stored:
+            raise CorruptObject(chunk.digest, f"pack {chunk.pack[:12]} is truncated")
+        if chunk.compressed:
+            try:
+                data = self._decompressor.decompress(stored, max_output_size=chunk.size)
+            except zstandard.ZstdError as exc:
+                raise CorruptObject(
+                    chunk.digest, f"cannot decompress it from pack {chunk.pack[:12]}: {exc}"
+                ) from exc
+        else:
+            data = stored
+        if blake3.blake3(data).hexdigest() != chunk.digest or len(data) != chunk.size:
+            raise CorruptObject(
+                chunk.digest, f"its bytes in pack {chunk.pack[:12]} at {chunk.offset} differ"
+            )
+        return data
+
+    def _stored_bytes(self, chunk: Chunk) -> bytes:
+        fd = self._fds.get(chunk.pack)
+        if fd is None and chunk.pack not in self._whole:
+            local = self.store.backend.local_path(object_key(chunk.pack))
+            if local is not None:
+                fd = self._open_local(chunk.pack, local)
+            else:
+                self._whole[chunk.pack] = self.store.get_bytes(chunk.pack)
+        if fd is not None:
+            return os.pread(fd, chunk.stored, blob.HEADER_SIZE + chunk.offset)
+        return self._whole[chunk.pack][chunk.offset : chunk.offset + chunk.stored]
+
+    def _open_local(self, pack: str, path: Path) -> int:
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except FileNotFoundError as exc:
+            raise NotFoundError(
+                f"pack {pack} is not in {self.store.url}",
+                hint="fetch it with 'parity data pull'",
+            ) from exc
+        head = os.pread(fd, blob.HEADER_SIZE + len(PACK_HEADER), 0)
+        if head != blob.header(blob.CODEC_RAW) + PACK_HEADER:
+            os.close(fd)
+            raise CorruptObject(pack, "it is not a Parity pack (header damaged)")
+        self._fds[pack] = fd
+        return fd
+
+    def close(self) -> None:
+        for fd in self._fds.values():
+            os.close(fd)
+        self._fds.clear()
+        self._whole.clear()
+
+    def __enter__(self) -> PackReader:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
