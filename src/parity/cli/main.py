@@ -11,6 +11,7 @@ import sys
 import click
 
 from parity import __version__
+from parity.cli.data_commands import data_group
 from parity.cli.env_commands import env_group
 from parity.cli.models_commands import models_group
 from parity.cli.monitor_commands import monitor_group
@@ -51,6 +52,7 @@ for command in (
     serve,
     monitor_group,
     remote_group,
+    data_group,
 ):
     cli.add_command(command)
 
