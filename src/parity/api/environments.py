@@ -33,8 +33,8 @@ def resolve_environment(
 ) -> Environment:
     """The environment named by ``reference``.
 
-    ``current`` (or ``--python PATH``), a fingerprint file, an environment id prefix, or a model
-    (``NAME@ALIAS``, ``NAME/VERSION``): the environment it was trained in.
+    ``current`` (or ``--python PATH``), a fingerprint file, an environment id prefix, a model
+    (``NAME@ALIAS``, ``NAME/VERSION``) or a run id: the environment it was trained in.
     """
     if reference == "current":
         return capture(python)
@@ -55,10 +55,28 @@ def resolve_environment(
             raise NotFoundError(f"{version.ref} has no recorded environment")
         return load_environment(workspace.records, record.environment_id)
     if parsed.kind is RefKind.ID:
-        return load_environment(
-            workspace.records, workspace.records.resolve(parsed.id_prefix or "", kind=ENV_KIND)
-        )
+        try:
+            environment_id = workspace.records.resolve(parsed.id_prefix or "", kind=ENV_KIND)
+        except NotFoundError as not_an_environment:
+            found = _run_environment(workspace, parsed.id_prefix or "")
+            if found is None:
+                raise not_an_environment from None
+            environment_id = found
+        return load_environment(workspace.records, environment_id)
     raise NotFoundError(
         f"no environment named {reference!r}",
-        hint="give an environment id, a fingerprint file, NAME@ALIAS, or current",
+        hint="give an environment id, a run id, a fingerprint file, NAME@ALIAS, or current",
     )
+
+
+def _run_environment(workspace: Workspace, run_prefix: str) -> str | None:
+    """The environment of the run whose id starts with ``run_prefix``; None without such a run."""
+    from parity.api.tracking import get_run
+
+    try:
+        run = get_run(workspace, run_prefix)
+    except NotFoundError:
+        return None
+    if run.environment_id is None:
+        raise NotFoundError(f"run {run.id[:12]} has no recorded environment")
+    return run.environment_id

@@ -21,7 +21,7 @@ import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from parity.core.errors import NotFoundError, UsageError
 from parity.core.run import Artifact, DataLink, Metric, RunStatus, RunView, check_key
@@ -31,6 +31,9 @@ from parity.tracking.lifecycle import RunTerminated, TerminationGuard
 from parity.tracking.sources import SourceCapture
 from parity.tracking.store import RunStore
 from parity.workspace import Workspace, now_ms, open_workspace
+
+if TYPE_CHECKING:
+    from parity.tracking.compare import RunComparison
 
 RUN_ID_VARIABLE = "PARITY_RUN_ID"
 WORKSPACE_VARIABLE = "PARITY_WORKSPACE"
@@ -155,13 +158,13 @@ class Run:
         return logged
 
     def log_text(self, text: str, name: str) -> Artifact:
-        return self._log_bytes(text.encode("utf-8"), name)
+        return self.log_bytes(text.encode("utf-8"), name)
 
     def log_dict(self, document: Mapping[str, Any], name: str) -> Artifact:
         content = json.dumps(document, indent=2, sort_keys=True, default=str) + "\n"
-        return self._log_bytes(content.encode("utf-8"), name)
+        return self.log_bytes(content.encode("utf-8"), name)
 
-    def _log_bytes(self, content: bytes, name: str, kind: str = "file") -> Artifact:
+    def log_bytes(self, content: bytes, name: str, kind: str = "file") -> Artifact:
         digest = self.workspace.objects.put_bytes(content)
         return self.add_artifact_ref(name, digest, kind, len(content))
 
@@ -368,6 +371,13 @@ def list_runs(
         limit=limit,
         deleted=deleted,
     )
+
+
+def compare_runs(workspace: Workspace, references: Sequence[str]) -> RunComparison:
+    """Two or more runs side by side (the first is the baseline for environment differences)."""
+    from parity.tracking.compare import compare_runs as compare
+
+    return compare(workspace.records, [get_run(workspace, r) for r in references])
 
 
 def delete_run(workspace: Workspace, reference: str) -> str:

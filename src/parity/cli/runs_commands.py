@@ -1,0 +1,226 @@
+"""``parity runs``: list, search, show, compare, delete and restore tracked runs."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from parity.cli.output import JSON_OPTION, print_json, print_table, say
+
+if TYPE_CHECKING:
+    from parity.core.run import RunView
+
+SHOWN_KEYS = 4
+
+
+@click.group("runs")
+def runs_group() -> None:
+    """List, search, show, compare, delete and restore tracked runs."""
+
+
+def _when(ms: int | None) -> str:
+    if ms is None:
+        return "-"
+    return dt.datetime.fromtimestamp(ms / 1000, tz=dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _duration(run: RunView) -> str:
+    if run.end_ms is None:
+        return "-"
+    seconds = (run.end_ms - run.start_ms) / 1000
+    return f"{seconds:.1f}s" if seconds < 120 else f"{seconds / 60:.1f}m"
+
+
+def _number(value: float | None) -> str:
+    return "nan" if value is None else f"{value:.6g}"
+
+
+def _pairs(mapping: Mapping[str, Any], numbers: bool = False, limit: int = SHOWN_KEYS) -> str:
+    items = sorted(mapping.items())
+    shown = [f"{k}={_number(v) if numbers else v}" for k, v in items[:limit]]
+    if len(items) > limit:
+        shown.append(f"+{len(items) - limit}")
+    return " ".join(shown)
+
+
+@runs_group.command("list")
+@click.option("--experiment", "-e", help="Only runs of this experiment.")
+@click.option(
+    "--filter",
+    "-f",
+    "filter_text",
+    help="e.g. \"metrics.acc > 0.9 and params.model = 'rf'\" (and, or, not, LIKE).",
+)
+@click.option(
+    "--sort", "-s", "sort_keys", multiple=True, help="KEY or -KEY (descending); repeatable."
+)
+@click.option("--limit", "-n", type=int, default=50, show_default=True, help="At most N runs.")
+@click.option("--deleted", is_flag=True, help="List deleted runs instead.")
+@JSON_OPTION
+def list_runs(
+    experiment: str | None,
+    filter_text: str | None,
+    sort_keys: tuple[str, ...],
+    limit: int,
+    deleted: bool,
+    json_output: bool,
+) -> None:
+    """Runs, newest first, or filtered and sorted."""
+    from parity.api.tracking import list_runs as search
+    from parity.workspace import open_workspace
+
+    found = search(
+        open_workspace(), experiment, filter_text, list(sort_keys), limit, deleted=deleted
+    )
+    if json_output:
+        print_json([run.to_dict() for run in found])
+        return
+    if not found:
+        say("No runs match." if filter_text or experiment else "No runs yet.")
+        return
+    print_table(
+        ["run", "experiment", "name", "status", "started", "took", "metrics", "params"],
+        [
+            (
+                run.id[:12],
+                run.experiment,
+                run.name or "",
+                str(run.status),
+                _when(run.start_ms),
+                _duration(run),
+                _pairs(run.metrics, numbers=True),
+                _pairs(run.params),
+            )
+            for run in found
+        ],
+    )
+
+
+@runs_group.command("show")
+@click.argument("run")
+@JSON_OPTION
+def show(run: str, json_output: bool) -> None:
+    """Everything about RUN (an id or id prefix): code, environment, data, params, metrics."""
+    from parity.api.tracking import get_run
+    from parity.workspace import open_workspace
+
+    view = get_run(open_workspace(), run)
+    if json_output:
+        print_json(view.to_dict())
+        return
+    say(f"run          {view.id}" + ("  (deleted)" if view.deleted else ""))
+    say(f"experiment   {view.experiment}" + (f"  name {view.name}" if view.name else ""))
+    exit_code = "" if view.exit_code is None else f"  exit code {view.exit_code}"
+    say(f"status       {view.status}{exit_code}")
+    say(f"started      {_when(view.start_ms)}  ended {_when(view.end_ms)}  ({_duration(view)})")
+    say(f"by           {view.user} on {view.host or '?'}")
+    say(f"command      {' '.join(view.command)}")
+    if view.parent_id:
+        say(f"parent       {view.parent_id}")
+    code = view.code
+    if code is None:
+        say("code         not in a git repository")
+    else:
+        dirty = "dirty" if code.get("dirty") else "clean"
+        say(f"code         commit {code.get('commit') or '-'}  branch {code.get('branch') or '-'}")
+        say(f"             {dirty}  diff {code.get('diff_digest') or '-'}  {code.get('repo_url')}")
+        if code.get("untracked"):
+            say(f"             untracked: {', '.join(code['untracked'][:10])}")
+    say(f"environment  {view.environment_id or '-'}")
+    for label, links in (("input", view.inputs), ("output", view.outputs)):
+        for link in links:
+            say(f"{label:<12} {link.path}  data {link.data_version}")
+    tables: list[tuple[str, Mapping[str, Any], bool]] = [
+        ("param", view.params, False),
+        ("metric", view.metrics, True),
+        ("tag", view.tags, False),
+    ]
+    for title, mapping, numbers in tables:
+        if mapping:
+            print_table(
+                [title, "value"],
+                [(k, _number(v) if numbers else v) for k, v in sorted(mapping.items())],
+            )
+    if view.artifacts:
+        print_table(
+            ["artifact", "kind", "digest", "size"],
+            [(a.path, a.kind, a.digest[:12], a.size) for a in view.artifacts],
+        )
+
+
+@runs_group.command("compare")
+@click.argument("runs", nargs=-1, required=True)
+@click.option("--all", "show_all", is_flag=True, help="Also show keys that are the same.")
+@JSON_OPTION
+def compare(runs: tuple[str, ...], show_all: bool, json_output: bool) -> None:
+    """RUNS side by side: params, final metrics, data inputs, environment differences."""
+    from parity.api.tracking import compare_runs
+    from parity.cli.env_commands import print_differences
+    from parity.workspace import open_workspace
+
+    result = compare_runs(open_workspace(), runs)
+    if json_output:
+        print_json(result.to_dict())
+        return
+    heads = [r.id[:12] for r in result.runs]
+    for title, rows, numbers in (
+        ("param", result.params, False),
+        ("metric", result.metrics, True),
+        ("input", result.inputs, False),
+    ):
+        shown = [row for row in rows if show_all or row.differs]
+        if shown:
+            print_table(
+                [title, *heads, ""],
+                [
+                    (
+                        row.key,
+                        *(
+                            "-"
+                            if v is None
+                            else (_number(v) if numbers else str(v)[:12] if title == "input" else v)
+                            for v in row.values
+                        ),
+                        "≠" if row.differs else "",
+                    )
+                    for row in shown
+                ],
+            )
+        elif rows:
+            say(f"{title}s: the same in every run")
+    for env in result.environments:
+        label = f"environment of {env.run_id[:12]} vs {heads[0]}"
+        if env.diff is None:
+            say(f"{label}: not recorded")
+        elif env.diff.identical:
+            say(f"{label}: identical")
+        else:
+            say(f"{label}:")
+            print_differences(env.diff.differences, show_info=show_all)
+
+
+@runs_group.command("delete")
+@click.argument("runs", nargs=-1, required=True)
+def delete(runs: tuple[str, ...]) -> None:
+    """Hide RUNS from lists and searches (they stay restorable)."""
+    from parity.api.tracking import delete_run
+    from parity.workspace import open_workspace
+
+    workspace = open_workspace()
+    for reference in runs:
+        say(f"deleted run {delete_run(workspace, reference)[:12]}")
+
+
+@runs_group.command("restore")
+@click.argument("runs", nargs=-1, required=True)
+def restore(runs: tuple[str, ...]) -> None:
+    """Bring deleted RUNS back."""
+    from parity.api.tracking import restore_run
+    from parity.workspace import open_workspace
+
+    workspace = open_workspace()
+    for reference in runs:
+        say(f"restored run {restore_run(workspace, reference)[:12]}")

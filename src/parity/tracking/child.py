@@ -1,0 +1,96 @@
+"""Run a wrapped command: its output shown live and kept (the tail), its signals passed on.
+
+The child's stdout and stderr go through pipes that two threads copy to ours as the bytes
+arrive, keeping the last ``TAIL_BYTES`` of each. Ctrl-C reaches the child from the terminal (same
+process group), so this process ignores SIGINT while it waits and reports what the child did;
+SIGTERM sent to this process is passed on to the child.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import IO, Any
+
+TAIL_BYTES = 64 * 1024
+_READ_BLOCK = 64 * 1024
+
+
+@dataclass(frozen=True)
+class ChildResult:
+    exit_code: int  # the child's code, or 128 + N when signal N ended it (as a shell reports)
+    signalled: bool
+    stdout_tail: bytes
+    stderr_tail: bytes
+
+
+class _Tee(threading.Thread):
+    def __init__(self, source: IO[bytes], target: IO[bytes]) -> None:
+        super().__init__(daemon=True)
+        self.source = source
+        self.target = target
+        self.tail = bytearray()
+
+    def run(self) -> None:
+        fd = self.source.fileno()
+        while block := os.read(fd, _READ_BLOCK):
+            try:
+                self.target.write(block)
+                self.target.flush()
+            except (OSError, ValueError):
+                pass  # our own output is gone (closed pipe); keep recording the child's
+            self.tail += block
+            if len(self.tail) > 2 * TAIL_BYTES:
+                del self.tail[:-TAIL_BYTES]
+        self.source.close()
+
+
+def run_child(
+    command: Sequence[str], env: Mapping[str, str], stdout: IO[bytes], stderr: IO[bytes]
+) -> ChildResult:
+    """Run ``command`` to its end; raises OSError when it cannot be started."""
+    process = subprocess.Popen(
+        list(command), env=dict(env), stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    assert process.stdout is not None
+    assert process.stderr is not None
+    tees = [_Tee(process.stdout, stdout), _Tee(process.stderr, stderr)]
+    for tee in tees:
+        tee.start()
+    previous = _forward_signals(process)
+    try:
+        code = process.wait()
+        for tee in tees:
+            tee.join()
+    finally:
+        _restore(previous)
+    signalled = code < 0
+    return ChildResult(
+        exit_code=128 - code if signalled else code,
+        signalled=signalled,
+        stdout_tail=bytes(tees[0].tail[-TAIL_BYTES:]),
+        stderr_tail=bytes(tees[1].tail[-TAIL_BYTES:]),
+    )
+
+
+def _forward_signals(process: subprocess.Popen[bytes]) -> dict[int, Any]:
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+
+    def forward(signum: int, _frame: object) -> None:
+        if process.poll() is None:
+            process.send_signal(signum)
+
+    return {
+        signal.SIGINT: signal.signal(signal.SIGINT, signal.SIG_IGN),
+        signal.SIGTERM: signal.signal(signal.SIGTERM, forward),
+    }
+
+
+def _restore(previous: Mapping[int, Any]) -> None:
+    for signum, handler in previous.items():
+        signal.signal(signum, handler)
