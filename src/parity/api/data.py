@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from parity.core.errors import UsageError
+from parity.core.errors import NotFoundError, UsageError
 from parity.data.adding import Progress, no_progress
 from parity.data.hashing import CHUNK_THRESHOLD
 from parity.data.pointer import (
@@ -25,8 +25,13 @@ from parity.data.pointer import (
 from parity.workspace import Workspace, now_ms
 
 if TYPE_CHECKING:
+    from parity.data.checkout import CheckoutResult
+    from parity.data.fsck import FsckResult
+    from parity.data.gc import GcPlan
+    from parity.data.git import PointerCommit
     from parity.data.manifest import DataVersion
     from parity.data.statcache import StatCache
+    from parity.data.status import DataStatus
 
 STAT_CACHE = Path("cache") / "stat.db"
 
@@ -96,7 +101,6 @@ def current_version(
     workspace: Workspace, pointer_file: Path
 ) -> tuple[Pointer | None, DataVersion | None]:
     """The pointer at ``pointer_file`` and its version, when both are here (else None)."""
-    from parity.core.errors import NotFoundError
     from parity.data.versions import load_version
 
     if not pointer_file.is_file():
@@ -155,3 +159,154 @@ def version_path(workspace: Workspace, path: Path) -> str:
     """The data version id of ``path``'s current content, versioning it first if it is new or
     changed (unchanged files are not read again: the stat cache knows them)."""
     return add_data(workspace, path).data_version
+
+
+def _pointer_files(workspace: Workspace, paths: tuple[Path, ...]) -> list[tuple[Path, Path, str]]:
+    """(data path, pointer file, key) for ``paths``, or for every pointer in the workspace."""
+    from parity.data.pointer import find_pointers
+
+    if paths:
+        targets = [data_target(workspace, p) for p in paths]
+    else:
+        targets = [data_target(workspace, p) for p in find_pointers(workspace.root)]
+    return [(target, pointer_path(target), key) for target, key in targets]
+
+
+def data_status(workspace: Workspace, paths: tuple[Path, ...] = ()) -> list[DataStatus]:
+    """Added / modified / deleted files of each path against its pointer (default: all)."""
+    from parity.data.status import DataStatus, expected_files
+    from parity.data.status import data_status as compare
+    from parity.data.versions import load_body
+
+    results = []
+    cache = stat_cache(workspace)
+    try:
+        for target, pointer_file, key in _pointer_files(workspace, paths):
+            if not pointer_file.is_file():
+                results.append(DataStatus(key, None, added=(key,)))
+                continue
+            pointer = read_pointer(pointer_file)
+            expected = expected_files(load_body(workspace.objects, pointer.data_version))
+            results.append(compare(target, key, pointer.data_version, expected, cache))
+    finally:
+        cache.close()
+    return results
+
+
+def checkout_data(
+    workspace: Workspace,
+    paths: tuple[Path, ...] = (),
+    rev: str | None = None,
+    force: bool = False,
+    progress: Progress = no_progress,
+) -> list[tuple[str, CheckoutResult]]:
+    """Make each path hold the version its pointer names (at git revision ``rev`` if given;
+    the pointer file is then updated to that revision's)."""
+    from parity.data.checkout import checkout
+    from parity.data.git import pointer_at
+    from parity.data.versions import load_version
+
+    done = []
+    cache = stat_cache(workspace)
+    try:
+        for target, pointer_file, key in _pointer_files(workspace, paths):
+            pointer, current = current_version(workspace, pointer_file)
+            if rev is not None:
+                pointer = pointer_at(pointer_file, rev)
+            if pointer is None:
+                raise UsageError(
+                    f"{key} has no pointer {pointer_file.name}",
+                    hint=f"version it with 'parity data add {key}'",
+                )
+            want = load_version(workspace.objects, pointer.data_version)
+            result = checkout(workspace.objects, cache, target, key, want, current, force, progress)
+            if rev is not None:
+                write_pointer(pointer_file, pointer)
+            done.append((key, result))
+    finally:
+        cache.close()
+    return done
+
+
+def data_log(workspace: Workspace, path: Path) -> list[PointerCommit]:
+    """The versions of ``path`` in git history, newest first."""
+    from parity.data.git import history
+
+    target, _key = data_target(workspace, path)
+    return history(pointer_path(target))
+
+
+def _live_versions(workspace: Workspace) -> dict[str, str]:
+    """Data versions something still needs → who: pointers in the work tree and in every git
+    ref, any record of another kind that mentions them (runs, models, profiles, validations),
+    and any ``*data_version*`` column in the metadata store."""
+    import re
+
+    from parity.data.git import pointers_in_all_refs
+    from parity.data.manifest import DATA_KIND
+    from parity.data.pointer import find_pointers
+
+    live: dict[str, str] = {}
+    for pointer_file in find_pointers(workspace.root):
+        live.setdefault(read_pointer(pointer_file).data_version, str(pointer_file))
+    for pointer in pointers_in_all_refs(workspace.root):
+        live.setdefault(pointer.data_version, "a pointer in git history")
+    data_versions = set(workspace.meta.record_ids(DATA_KIND))
+    hex64 = re.compile(rb"(?<![0-9a-f])[0-9a-f]{64}(?![0-9a-f])")
+    for kind in workspace.meta.count_records():
+        if kind == DATA_KIND:
+            continue
+        for record_id in workspace.meta.record_ids(kind):
+            try:
+                body = workspace.objects.get_bytes(record_id)
+            except NotFoundError:
+                continue
+            for match in hex64.findall(body):
+                digest = match.decode()
+                if digest in data_versions:
+                    live.setdefault(digest, f"{kind} record {record_id[:12]}")
+    for digest, where in _versions_in_tables(workspace):
+        if digest in data_versions:
+            live.setdefault(digest, where)
+    return live
+
+
+def _versions_in_tables(workspace: Workspace) -> list[tuple[str, str]]:
+    """Values of every column whose name mentions data_version (runs' inputs and outputs…)."""
+    from sqlalchemy import MetaData, select
+
+    reflected = MetaData()
+    with workspace.meta.read() as connection:
+        reflected.reflect(connection)
+        found = []
+        for table in reflected.tables.values():
+            for column in table.columns:
+                if "data_version" in column.name:
+                    for (value,) in connection.execute(select(column).distinct()):
+                        if isinstance(value, str):
+                            found.append((value, f"{table.name}.{column.name}"))
+    return found
+
+
+def gc_data(workspace: Workspace, delete: bool = False) -> GcPlan:
+    """Plan (and with ``delete``, do) the removal of data nothing reaches any more."""
+    from parity.data.gc import plan_gc, run_gc
+    from parity.data.index import ChunkIndex
+    from parity.data.manifest import DATA_KIND
+
+    index = ChunkIndex(workspace.meta, workspace.objects)
+    live = _live_versions(workspace)
+    plan = plan_gc(workspace.objects, index, live, workspace.meta.record_ids(DATA_KIND))
+    return run_gc(workspace.objects, index, plan) if delete else plan
+
+
+def fsck_data(workspace: Workspace) -> FsckResult:
+    """Re-hash every object; find what the work tree's pointers need but the store lacks."""
+    from parity.data.fsck import fsck
+    from parity.data.pointer import find_pointers
+
+    named = [
+        (read_pointer(p).data_version, str(p.relative_to(workspace.root)))
+        for p in find_pointers(workspace.root)
+    ]
+    return fsck(workspace.objects, named)

@@ -98,3 +98,171 @@ def add(paths: tuple[Path, ...], json_output: bool) -> None:
             f"{r.pointer.name}: {state} {r.data_version[:12]} · {r.files} files · "
             f"{_human(r.size)} · read {r.files_read} · stored {_human(r.bytes_stored)} new"
         )
+
+
+@data_group.command("status")
+@PATHS
+@JSON_OPTION
+def status(paths: tuple[Path, ...], json_output: bool) -> None:
+    """Show added, modified and deleted files against the pointers (default: all)."""
+    from parity.api.data import data_status
+    from parity.workspace import open_workspace
+
+    workspace = open_workspace()
+    try:
+        results = data_status(workspace, paths)
+    finally:
+        workspace.close()
+    if json_output:
+        print_json([r.to_dict() for r in results])
+        return
+    if not results:
+        say("No data versioned yet (parity data add PATH).")
+    for r in results:
+        if r.clean:
+            say(f"{r.path}: up to date ({(r.data_version or '')[:12]})")
+            continue
+        say(f"{r.path}: {len(r.added)} added, {len(r.modified)} modified, {len(r.deleted)} deleted")
+        for label, names in (("added", r.added), ("modified", r.modified), ("deleted", r.deleted)):
+            for name in names:
+                say(f"  {label}: {name}")
+
+
+@data_group.command("checkout")
+@PATHS
+@click.option("--rev", help="Check out the version committed at this git revision.")
+@click.option("--force", is_flag=True, help="Overwrite or remove files you changed.")
+@JSON_OPTION
+def checkout(paths: tuple[Path, ...], rev: str | None, force: bool, json_output: bool) -> None:
+    """Make files and folders hold the version their pointers name (default: all)."""
+    from parity.api.data import checkout_data
+    from parity.workspace import open_workspace
+
+    workspace = open_workspace()
+    try:
+        with progress_bar("checking out") as update:
+            done = checkout_data(workspace, paths, rev=rev, force=force, progress=update)
+    finally:
+        workspace.close()
+    if json_output:
+        print_json({key: result.to_dict() for key, result in done})
+        return
+    for key, result in done:
+        say(
+            f"{key}: {len(result.written)} written, {len(result.removed)} removed, "
+            f"{result.unchanged} unchanged"
+            + (f", {len(result.kept)} untracked kept" if result.kept else "")
+        )
+
+
+@data_group.command("log")
+@click.argument("path", type=click.Path(path_type=Path))
+@JSON_OPTION
+def log(path: Path, json_output: bool) -> None:
+    """List the versions of PATH from git history, newest first."""
+    import datetime
+
+    from parity.api.data import data_log
+    from parity.workspace import open_workspace
+
+    workspace = open_workspace()
+    try:
+        commits = data_log(workspace, path)
+    finally:
+        workspace.close()
+
+    def when(seconds: int) -> str:
+        return datetime.datetime.fromtimestamp(seconds, datetime.UTC).isoformat()
+
+    if json_output:
+        print_json(
+            [
+                {
+                    "commit": c.commit,
+                    "time": when(c.time),
+                    "author": c.author,
+                    "subject": c.subject,
+                    "data_version": c.pointer.data_version if c.pointer else None,
+                    "size": c.pointer.size if c.pointer else None,
+                    "files": c.pointer.files if c.pointer else None,
+                }
+                for c in commits
+            ]
+        )
+        return
+    if not commits:
+        say(f"{path}: no committed versions (commit {path}.parity to start its history)")
+        return
+    from parity.cli.output import print_table
+
+    print_table(
+        ["time (UTC)", "commit", "data version", "size", "files", "subject"],
+        [
+            (
+                when(c.time)[:19].replace("T", " "),
+                c.commit[:10],
+                c.pointer.data_version[:12] if c.pointer else "deleted",
+                _human(c.pointer.size) if c.pointer else "",
+                c.pointer.files if c.pointer else "",
+                c.subject,
+            )
+            for c in commits
+        ],
+    )
+
+
+@data_group.command("gc")
+@click.option("--yes", is_flag=True, help="Delete (without it, only show what would go).")
+@JSON_OPTION
+def gc(yes: bool, json_output: bool) -> None:
+    """Remove data versions and packs no pointer (in any git ref), run or model reaches."""
+    from parity.api.data import gc_data
+    from parity.workspace import open_workspace
+
+    workspace = open_workspace()
+    try:
+        plan = gc_data(workspace, delete=yes)
+    finally:
+        workspace.close()
+    if json_output:
+        print_json(plan.to_dict())
+        return
+    verb = "deleted" if plan.deleted else "would delete"
+    say(
+        f"{verb} {len(plan.delete_versions)} data versions and {len(plan.delete_packs)} packs "
+        f"({_human(plan.bytes)}); kept {len(plan.live_versions)} live versions and "
+        f"{plan.kept_packs} packs"
+    )
+    if not plan.deleted and (plan.delete_versions or plan.delete_packs):
+        say("run 'parity data gc --yes' to delete them")
+
+
+@data_group.command("fsck")
+@JSON_OPTION
+def fsck(json_output: bool) -> None:
+    """Re-hash every stored object; report corrupt and missing ones (exit 1 if any)."""
+    from parity.api.data import fsck_data
+    from parity.core.errors import CheckFailed
+    from parity.workspace import open_workspace
+
+    workspace = open_workspace()
+    try:
+        result = fsck_data(workspace)
+    finally:
+        workspace.close()
+    if json_output:
+        print_json(result.to_dict())
+    else:
+        for digest, detail in result.corrupt:
+            say(f"corrupt: {digest}: {detail}")
+        for digest, needed_by in result.missing:
+            say(f"missing: {digest} ({needed_by})")
+        say(
+            f"checked {result.checked} objects: {len(result.corrupt)} corrupt, "
+            f"{len(result.missing)} missing"
+        )
+    if not result.ok:
+        raise CheckFailed(
+            f"{len(result.corrupt)} corrupt and {len(result.missing)} missing objects",
+            hint="restore them from a remote with 'parity data pull'",
+        )

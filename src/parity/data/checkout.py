@@ -1,0 +1,191 @@
+"""Checkout: make a file or folder hold a data version, file by file, atomically.
+
+Each file is written to a temp file beside it, verified chunk by chunk (and as a whole), then
+renamed into place, so a reader sees the old file or the new one. Content is copied out of the
+packs: a hardlink would let an edit through it corrupt the store, and a pack holds many entries,
+so there is no whole object to reflink. A file the user changed (it matches neither the version
+being checked out nor the one checked out now) is never overwritten without ``force``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import blake3
+
+from parity.core.errors import ConflictError, CorruptObject
+from parity.data.adding import Progress, no_progress
+from parity.data.manifest import DataVersion, FileEntry
+from parity.data.packs import PackReader
+from parity.data.scan import Scan, ScannedFile, scan, stat_of
+from parity.data.statcache import Stat, StatCache
+from parity.data.status import DigestOracle
+from parity.store.objects.store import ObjectStore
+
+_SHOWN = 5
+# Files at least this large are fsynced before the rename; smaller ones rely on the store
+# (a crash costs a re-checkout, never data: the content is in the object store).
+_FSYNC_FROM = 4 << 20
+
+
+@dataclass
+class CheckoutResult:
+    written: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    kept: list[str] = field(default_factory=list)  # files neither version has, left alone
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "written": self.written,
+            "removed": self.removed,
+            "unchanged": self.unchanged,
+            "kept": self.kept,
+        }
+
+
+def _destination(target: Path, want: DataVersion, entry: FileEntry) -> Path:
+    return target if want.kind == "file" else target.joinpath(*entry.path.split("/"))
+
+
+def _existing(target: Path, want: DataVersion, force: bool) -> Scan:
+    if not target.exists() and not target.is_symlink():
+        return Scan(want.kind, [], [])
+    is_file = target.is_file()
+    if is_file != (want.kind == "file"):
+        if not force:
+            raise ConflictError(
+                f"{target} is a {'file' if is_file else 'folder'}, the version is a {want.kind}",
+                hint="move it away or pass --force to replace it",
+            )
+        if is_file or target.is_symlink():
+            target.unlink()
+        else:
+            shutil.rmtree(target)
+        return Scan(want.kind, [], [])
+    return scan(target)
+
+
+def checkout(
+    store: ObjectStore,
+    cache: StatCache,
+    target: Path,
+    key: str,
+    want: DataVersion,
+    current: DataVersion | None,
+    force: bool = False,
+    progress: Progress = no_progress,
+) -> CheckoutResult:
+    """Make ``target`` hold ``want``; ``current`` is the version its pointer names now."""
+    found = _existing(target, want, force)
+    oracle = DigestOracle(cache, key, found)
+    on_disk = {f.path: f for f in found.files}
+    if want.kind == "file" and found.files and want.files:
+        on_disk = {want.files[0].path: found.files[0]}  # the file may have been renamed
+    now = current.by_path() if current is not None else {}
+    result = CheckoutResult()
+    to_write: list[FileEntry] = []
+    to_fix_mode: list[tuple[FileEntry, ScannedFile]] = []
+    conflicts: list[str] = []
+    for entry in want.files:
+        file = on_disk.get(entry.path)
+        if file is None:
+            to_write.append(entry)
+            continue
+        digest = oracle.digest(file)
+        if digest == entry.digest:
+            if file.executable != entry.executable:
+                to_fix_mode.append((entry, file))
+            result.unchanged += 1
+            continue
+        was = now.get(entry.path)
+        if force or (was is not None and was.digest == digest):
+            to_write.append(entry)
+        else:
+            conflicts.append(entry.path)
+    wanted = want.by_path()
+    to_remove: list[ScannedFile] = []
+    for path, file in on_disk.items():
+        if path in wanted:
+            continue
+        was = now.get(path)
+        if force or (was is not None and oracle.digest(file) == was.digest):
+            to_remove.append(file)
+        else:
+            result.kept.append(path)
+    if conflicts:
+        shown = ", ".join(conflicts[:_SHOWN]) + (" …" if len(conflicts) > _SHOWN else "")
+        raise ConflictError(
+            f"{len(conflicts)} files in {key} were changed and would be overwritten: {shown}",
+            hint=f"version them first with 'parity data add {key}', or pass --force",
+        )
+    total = sum(e.size for e in to_write)
+    done = 0
+    with PackReader(store) as reader:
+        for entry in to_write:
+            destination = _destination(target, want, entry)
+            stat = _materialise(reader, entry, destination)
+            cache_key = key if want.kind == "file" else f"{key}/{entry.path}"
+            oracle.learned.append((cache_key, stat, entry.digest))
+            result.written.append(entry.path)
+            done += entry.size
+            progress(done, total)
+    for entry, file in to_fix_mode:
+        Path(file.full).chmod(entry.mode)
+    for file in to_remove:
+        Path(file.full).unlink(missing_ok=True)
+        result.removed.append(file.path)
+    if want.kind == "folder":
+        for folder in want.folders:
+            target.joinpath(*folder.split("/")).mkdir(parents=True, exist_ok=True)
+        _prune_empty(target, found, want)
+    oracle.save()
+    return result
+
+
+def _materialise(reader: PackReader, entry: FileEntry, destination: Path) -> Stat:
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(dir=destination.parent, prefix=".parity-")
+    try:
+        whole = blake3.blake3()
+        with os.fdopen(fd, "wb") as out:
+            for chunk in entry.chunks:
+                data = reader.read(chunk)
+                if len(entry.chunks) > 1:
+                    whole.update(data)
+                out.write(data)
+            if len(entry.chunks) > 1 and whole.hexdigest() != entry.digest:
+                raise CorruptObject(entry.digest, f"the chunks of {entry.path} do not add up")
+            os.fchmod(out.fileno(), entry.mode)
+            if entry.size >= _FSYNC_FROM:
+                out.flush()
+                os.fsync(out.fileno())
+        if destination.is_dir() and not destination.is_symlink():
+            shutil.rmtree(destination)
+        os.replace(tmp_name, destination)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp_name)
+        raise
+    return stat_of(destination.stat())
+
+
+def _prune_empty(target: Path, found: Scan, want: DataVersion) -> None:
+    """Remove folders the old files left empty, unless the version keeps them."""
+    keep = set(want.folders)
+    for entry in want.files:
+        parts = entry.path.split("/")[:-1]
+        keep.update("/".join(parts[: i + 1]) for i in range(len(parts)))
+    folders = {
+        "/".join(f.path.split("/")[: i + 1]) for f in found.files for i in range(f.path.count("/"))
+    }
+    folders.update(found.empty_folders)
+    for folder in sorted(folders - keep, key=lambda f: -f.count("/")):
+        with contextlib.suppress(OSError):
+            target.joinpath(*folder.split("/")).rmdir()

@@ -1,0 +1,120 @@
+"""What changed in a file or folder since its pointer's version: added, modified, deleted.
+
+Answered from the stat cache: a file whose size, mtime, ctime and inode match the cache is not
+read; only files that changed (or that the cache does not know) are hashed, and then remembered.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import blake3
+
+from parity.data.hashing import CHUNK_THRESHOLD, read_small
+from parity.data.manifest import EXECUTABLE, REGULAR
+from parity.data.scan import Scan, ScannedFile, scan
+from parity.data.statcache import Stat, StatCache
+
+
+@dataclass(frozen=True)
+class DataStatus:
+    path: str
+    data_version: str | None
+    added: tuple[str, ...] = ()
+    modified: tuple[str, ...] = ()
+    deleted: tuple[str, ...] = ()
+
+    @property
+    def clean(self) -> bool:
+        return not (self.added or self.modified or self.deleted)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "data_version": self.data_version,
+            "clean": self.clean,
+            "added": list(self.added),
+            "modified": list(self.modified),
+            "deleted": list(self.deleted),
+        }
+
+
+def file_digest(file: ScannedFile, threshold: int = CHUNK_THRESHOLD) -> tuple[str, Stat]:
+    """The content digest of a file as a data version records it (the whole file's BLAKE3)."""
+    if file.stat.size < threshold:
+        data, stat = read_small(file)
+        return blake3.blake3(data).hexdigest(), stat
+    from parity.data.hashing import chunk_file
+
+    chunked = chunk_file(file)
+    return chunked.digest, chunked.stat
+
+
+class DigestOracle:
+    """Digests of scanned files: from the stat cache when their stat matches, else read."""
+
+    def __init__(self, cache: StatCache, key: str, found: Scan) -> None:
+        self.cache = cache
+        self.key = key
+        self.kind = found.kind
+        self.started = time.time_ns()
+        self.known = cache.under(key)
+        self.learned: list[tuple[str, Stat, str]] = []
+
+    def cache_key(self, file: ScannedFile) -> str:
+        return self.key if self.kind == "file" else f"{self.key}/{file.path}"
+
+    def digest(self, file: ScannedFile) -> str:
+        key = self.cache_key(file)
+        hit = self.known.get(key)
+        if hit is not None and hit[0] == file.stat:
+            return hit[1]
+        digest, stat = file_digest(file)
+        self.learned.append((key, stat, digest))
+        return digest
+
+    def save(self) -> None:
+        self.cache.record(self.learned, self.started)
+
+
+def data_status(
+    target: Path,
+    key: str,
+    data_version: str | None,
+    expected: dict[str, tuple[str, int, int]],
+    cache: StatCache,
+) -> DataStatus:
+    """Compare ``target`` with ``expected`` (path → (digest, mode, size), from the manifest)."""
+    if not target.exists():
+        return DataStatus(key, data_version, deleted=tuple(sorted(expected)))
+    found = scan(target)
+    if found.kind == "file" and len(expected) == 1:
+        expected = {target.name: next(iter(expected.values()))}  # the file may have been renamed
+    oracle = DigestOracle(cache, key, found)
+    added: list[str] = []
+    modified: list[str] = []
+    seen: set[str] = set()
+    for file in found.files:
+        want = expected.get(file.path)
+        if want is None:
+            added.append(file.path)
+            continue
+        seen.add(file.path)
+        digest, mode, size = want
+        if (
+            size != file.stat.size
+            or mode != (EXECUTABLE if file.executable else REGULAR)
+            or oracle.digest(file) != digest
+        ):
+            modified.append(file.path)
+    oracle.save()
+    deleted = sorted(set(expected) - seen)
+    return DataStatus(key, data_version, tuple(added), tuple(modified), tuple(deleted))
+
+
+def expected_files(body: dict[str, Any]) -> dict[str, tuple[str, int, int]]:
+    """path → (digest, mode, size) straight from a manifest body (no objects built: fast)."""
+    return {f["path"]: (f["digest"], f["mode"], f["size"]) for f in body["files"]}
