@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +24,7 @@ from parity.store.objects import ObjectStore, open_object_store
 from parity.store.objects.blob import HEADER_SIZE
 from parity.store.objects.store import object_key
 from parity.workspace import Workspace
+from tests.conftest import run_parity
 
 
 def _local(path: Path) -> ObjectStore:
@@ -292,3 +299,100 @@ def test_pull_of_a_version_the_remote_lacks_is_not_found(tmp_path: Path) -> None
     with pytest.raises(NotFoundError, match=r"data version \w{12} is not in backup"):
         pull(here)
     here.close()
+
+
+# the command line --------------------------------------------------------------------------------
+_AWS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+
+
+def _remote_keys(bucket_url: str, endpoint: str) -> list[str]:
+    import boto3
+
+    bucket, _, prefix = bucket_url[len("s3://") :].partition("/")
+    client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1")
+    keys: list[str] = []
+    for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        keys += [item["Key"] for item in page.get("Contents", [])]
+    return keys
+
+
+def test_a_killed_push_resumes_and_the_remote_stays_consistent(
+    tmp_path: Path, s3_bucket: str, s3_endpoint: str
+) -> None:
+    workspace = _workspace(tmp_path / "project")
+    version = _version(workspace, "many", packs=1000, files_per_pack=1)
+    needed = objects_of_version(workspace.objects, version)
+    workspace.close()
+    root = tmp_path / "project"
+    added = run_parity(
+        "remote", "add", "origin", s3_bucket, "--endpoint-url", s3_endpoint, cwd=root
+    )
+    assert added.returncode == 0, added.stderr
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PARITY_", "AWS_"))}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "parity", "data", "push", "--jobs", "4"],
+        cwd=root,
+        env={**env, **_AWS},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and process.poll() is None:
+        if len(_remote_keys(s3_bucket, s3_endpoint)) >= 100:
+            break
+        time.sleep(0.02)
+    assert process.poll() is None, "the push finished before it could be killed"
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=30)
+    remote = open_object_store(s3_bucket, endpoint_url=s3_endpoint)
+    there = set(remote.digests())
+    assert 0 < len(there) < len(needed)
+    assert version not in there  # the manifest waits for its packs
+
+    rerun = run_parity("data", "push", "--json", cwd=root, env=_AWS)
+    assert rerun.returncode == 0, rerun.stderr
+    report = json.loads(rerun.stdout)
+    assert report["ok"] is True
+    assert report["done"] == len(needed - there)
+    assert report["skipped"] == len(there)
+    assert remote.missing(needed) == set()
+    stored = list(remote.digests())
+    assert set(stored) == needed
+    for digest in stored:
+        remote.verify(digest)
+
+
+def test_remote_errors_exit_5_with_a_hint(tmp_path: Path, s3_bucket: str, s3_endpoint: str) -> None:
+    workspace = _workspace(tmp_path / "project")
+    _version(workspace, "one", packs=1, files_per_pack=1)
+    workspace.close()
+    root = tmp_path / "project"
+    bucket = s3_bucket[len("s3://") :].split("/")[0]
+    nowhere = f"http://127.0.0.1:{_closed_port()}"
+    for name, url, endpoint in (
+        ("down", s3_bucket, nowhere),
+        ("nobucket", f"s3://{bucket}-absent/x", s3_endpoint),
+    ):
+        added = run_parity("remote", "add", name, url, "--endpoint-url", endpoint, cwd=root)
+        assert added.returncode == 0, added.stderr
+
+    down = run_parity("data", "push", "-r", "down", cwd=root, env=_AWS)
+    assert down.returncode == 5, down.stderr
+    [line] = down.stderr.strip().splitlines()
+    assert line.startswith(f"error: cannot look up {s3_bucket}/")
+    assert line.endswith(
+        f"{nowhere} does not answer (check the endpoint URL and that the server is up)"
+    )
+
+    absent = run_parity("data", "pull", "-r", "nobucket", cwd=root, env=_AWS)
+    assert absent.returncode == 5, absent.stderr
+    [line] = absent.stderr.strip().splitlines()
+    assert f"bucket '{bucket}-absent' does not exist" in line
+    assert line.endswith("(create the bucket, or fix the URL with 'parity remote add')")
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])

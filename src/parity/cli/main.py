@@ -11,6 +11,7 @@ import sys
 import click
 
 from parity import __version__
+from parity.cli import data_transfer_commands  # noqa: F401  (attaches push, pull, validate to data)
 from parity.cli.data_commands import data_group
 from parity.cli.env_commands import env_group
 from parity.cli.models_commands import models_group

@@ -1,0 +1,163 @@
+"""``parity data push | pull | validate``: share data versions through a remote, check tables."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from parity.cli.data_commands import data_group
+from parity.cli.output import JSON_OPTION, print_json, print_table, say
+from parity.core.errors import CheckFailed, StorageError
+
+if TYPE_CHECKING:
+    from parity.api.data_transfer import SyncReport
+    from parity.data.transfer import TransferProgress
+
+_PATHS = click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+_REMOTE = click.option("-r", "--remote", "remote_name", help="The remote (default: the default).")
+_JOBS = click.option(
+    "-j", "--jobs", type=click.IntRange(min=1), help="Objects in flight (default 16 for S3)."
+)
+
+
+class _BarProgress:
+    """A Rich progress bar on stderr, counting objects and bytes."""
+
+    def __init__(self, bar: Any, label: str) -> None:
+        self.bar = bar
+        self.label = label
+        self.task: Any = None
+
+    def planned(self, objects: int, skipped: int) -> None:
+        self.task = self.bar.add_task(f"{self.label} ({skipped} already there)", total=objects)
+
+    def copied(self, digest: str, size: int) -> None:
+        self.bar.advance(self.task)
+
+
+@contextlib.contextmanager
+def _progress(label: str) -> Iterator[TransferProgress | None]:
+    """A progress bar when stderr is a terminal; nothing when it is read by a program."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.progress import Progress
+
+    from parity.cli.output import err_console
+
+    with Progress(console=err_console(), transient=True) as bar:
+        yield _BarProgress(bar, label)
+
+
+def _report(report: SyncReport, verb: str, command: str, json_output: bool) -> None:
+    result = report.result
+    if json_output:
+        print_json(report.to_dict())
+    else:
+        for digest, reason in sorted(result.failed.items()):
+            say(f"failed: {digest[:12]}: {reason}")
+        size = result.bytes_copied / 1e6
+        say(
+            f"{verb} {len(result.done)} objects ({size:.1f} MB) of {len(report.versions)} data "
+            f"versions, {len(result.skipped)} already there; remote {report.remote.name}"
+        )
+    if not result.ok:
+        raise StorageError(
+            f"{len(result.failed)} objects could not be copied",
+            hint=f"fix the cause and run 'parity data {command}' again: it resumes",
+        )
+
+
+@data_group.command("push")
+@_PATHS
+@_REMOTE
+@_JOBS
+@JSON_OPTION
+def push(
+    paths: tuple[Path, ...], remote_name: str | None, jobs: int | None, json_output: bool
+) -> None:
+    """Send the data versions of PATHS (default: every pointer) to a remote; only what it lacks."""
+    from parity.api.data_transfer import push as push_data
+    from parity.workspace import open_workspace
+
+    workspace = open_workspace()
+    try:
+        with _progress("push") as progress:
+            report = push_data(workspace, paths, remote_name, jobs, progress)
+    finally:
+        workspace.close()
+    _report(report, "Pushed", "push", json_output)
+
+
+@data_group.command("pull")
+@_PATHS
+@_REMOTE
+@_JOBS
+@JSON_OPTION
+def pull(
+    paths: tuple[Path, ...], remote_name: str | None, jobs: int | None, json_output: bool
+) -> None:
+    """Fetch the data versions of PATHS (default: every pointer) from a remote; then checkout."""
+    from parity.api.data_transfer import pull as pull_data
+    from parity.workspace import open_workspace
+
+    workspace = open_workspace()
+    try:
+        with _progress("pull") as progress:
+            report = pull_data(workspace, paths, remote_name, jobs, progress)
+    finally:
+        workspace.close()
+    _report(report, "Pulled", "pull", json_output)
+
+
+@data_group.command("validate")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--schema",
+    "schema_path",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A pandera schema: YAML, or a Python file defining 'schema'.",
+)
+@JSON_OPTION
+def validate(path: Path, schema_path: Path, json_output: bool) -> None:
+    """Check the table at PATH (CSV or Parquet) against a schema; exit 1 listing what failed.
+
+    The result is recorded on PATH's data version.
+    """
+    from parity.api.validation import validate_table
+    from parity.workspace import open_workspace
+
+    workspace = open_workspace()
+    try:
+        outcome = validate_table(workspace, path, schema_path)
+    finally:
+        workspace.close()
+    validation = outcome.validation
+    if json_output:
+        print_json(
+            {**validation.to_dict(), "record": outcome.record_id, "versioned": outcome.versioned}
+        )
+    else:
+        if validation.failures:
+            print_table(
+                ["column", "check", "failures", "examples"],
+                [
+                    (f.column or "(table)", f.check, f.failure_cases, "; ".join(f.examples))
+                    for f in validation.failures
+                ],
+                title=f"Failed checks on {path}",
+            )
+        kind = "data version" if outcome.versioned else "content (not versioned)"
+        verdict = "passed" if validation.ok else f"failed {len(validation.failures)} checks"
+        say(
+            f"{path}: {validation.rows} rows {verdict}; recorded as {outcome.record_id[:12]} "
+            f"on {kind} {validation.data_version[:12]}"
+        )
+    if not validation.ok:
+        raise CheckFailed(f"{path} failed {len(validation.failures)} checks of {schema_path}")
