@@ -40,3 +40,32 @@ def venv_a(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def venv_b(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_venv(tmp_path_factory.mktemp("venvs") / "b", f"scikit-learn=={SKLEARN_B}")
+
+
+# A project-sized venv for export and restore round trips: >= 20 packages, numpy, scikit-learn.
+ROUND_TRIP_REQUIREMENTS = (
+    f"scikit-learn=={SKLEARN_A}",
+    "pandas",
+    "requests",
+    "jinja2",
+    "click",
+    "pyyaml",
+    "attrs",
+    "packaging",
+)
+
+
+@pytest.fixture(scope="session")
+def venv_big(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_venv(tmp_path_factory.mktemp("venvs") / "big", *ROUND_TRIP_REQUIREMENTS)
+
+
+# The tiny project of tests/env/fixtures/locks, installed as locked and with one package drifted.
+@pytest.fixture(scope="session")
+def venv_locked(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_venv(tmp_path_factory.mktemp("venvs") / "locked", "six==1.17.0", "idna==3.10")
+
+
+@pytest.fixture(scope="session")
+def venv_drifted(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_venv(tmp_path_factory.mktemp("venvs") / "drifted", "six==1.16.0", "idna==3.10")

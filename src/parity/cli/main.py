@@ -10,6 +10,7 @@ import sys
 
 import click
 
+import parity.cli.env_lock_commands  # noqa: F401  (attaches export/restore/check-lock/audit to env)
 from parity import __version__
 from parity.cli import data_transfer_commands  # noqa: F401  (attaches push, pull, validate to data)
 from parity.cli.data_commands import data_group

@@ -1,0 +1,307 @@
+"""``parity env export / restore / check-lock / audit``: the environment record put to work.
+
+Attached to the ``env`` group from its own module, so lock files and audits stay apart from
+capture, diff and verify. Heavy modules load inside the commands.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from parity.cli.env_commands import (
+    PYTHON_OPTION,
+    _resolve,
+    _workspace,
+    env_group,
+    print_differences,
+)
+from parity.cli.output import JSON_OPTION, console, print_json, print_table, say, warn
+
+if TYPE_CHECKING:
+    from parity.env.audit import Finding
+    from parity.env.pins import ExportPlan
+
+DEFAULT_INDEX = "https://pypi.org/simple"
+INDEX_OPTION = click.option(
+    "--index-url",
+    default=DEFAULT_INDEX,
+    show_default=True,
+    help="The index the packages came from.",
+)
+WHEELS_OPTION = click.option(
+    "--wheels",
+    "wheels_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="A local folder of wheels to hash what the index cannot serve.",
+)
+
+
+def _cache_dir() -> Path:
+    from parity.api.environment_audit import lock_cache_dir
+
+    return lock_cache_dir(_workspace())
+
+
+def _problems(plan: ExportPlan) -> None:
+    """Say what the export could not pin exactly, then fail: never a silent gap."""
+    from parity.core.errors import CheckFailed
+
+    for package in plan.not_reproducible:
+        warn(f"not reproducible: {package.name}=={package.version} ({package.reason})")
+    if plan.unhashed:
+        warn(f"no hash for: {', '.join(plan.unhashed)}")
+    if plan.not_reproducible:
+        names = ", ".join(p.name for p in plan.not_reproducible)
+        raise CheckFailed(
+            f"{len(plan.not_reproducible)} packages cannot be reproduced elsewhere: {names}",
+            hint="install them from an index or a VCS commit, then capture again",
+        )
+    if plan.unhashed:
+        raise CheckFailed(
+            f"{len(plan.unhashed)} packages have no hash: {', '.join(plan.unhashed)}",
+            hint="pass --wheels DIR with their wheels, or --no-hashes to export without",
+        )
+
+
+@env_group.command("export")
+@click.argument("reference", default="current")
+@click.option(
+    "--format",
+    "format_",
+    type=click.Choice(["pylock", "requirements", "conda", "dockerfile", "json"]),
+    default="pylock",
+    show_default=True,
+)
+@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), help="Write here.")
+@click.option("--no-hashes", is_flag=True, help="Pin versions without looking up hashes.")
+@INDEX_OPTION
+@WHEELS_OPTION
+@PYTHON_OPTION
+def export(
+    reference: str,
+    format_: str,
+    output: Path | None,
+    no_hashes: bool,
+    index_url: str,
+    wheels_dir: Path | None,
+    python: str | None,
+) -> None:
+    """Export an environment: pylock.toml, requirements.txt, environment.yml, a Dockerfile, JSON.
+
+    REFERENCE is an environment id, a fingerprint file, NAME@ALIAS, or current. Exits 1 when a
+    package cannot be pinned exactly (an editable or local install, a missing hash).
+    """
+    from parity.env.export import export_environment
+    from parity.store.objects.local import atomic_write_bytes
+
+    result = export_environment(
+        _resolve(reference, python),
+        format_,
+        hashes=not no_hashes,
+        index_url=index_url,
+        cache_dir=_cache_dir(),
+        wheels_dir=wheels_dir,
+    )
+    if output is None:
+        click.echo(result.main, nl=False)
+        if len(result.files) > 1:
+            others = ", ".join(list(result.files)[1:])
+            warn(f"the Dockerfile also needs {others}: export with -o to write it alongside")
+    else:
+        for index, (name, text) in enumerate(result.files.items()):
+            target = output if index == 0 else output.parent / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write_bytes(target, text.encode())
+            warn(f"wrote {target}")
+    if result.plan is not None:
+        _problems(result.plan)
+
+
+@env_group.command("restore")
+@click.argument("reference")
+@click.option(
+    "--venv",
+    "venv",
+    required=True,
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Create the environment here.",
+)
+@click.option("--python", default=None, help="Interpreter (version or path) for the new venv.")
+@INDEX_OPTION
+@WHEELS_OPTION
+@JSON_OPTION
+def restore(
+    reference: str,
+    venv: Path,
+    python: str | None,
+    index_url: str,
+    wheels_dir: Path | None,
+    json_output: bool,
+) -> None:
+    """Build a venv with exactly REFERENCE's packages (no resolution), then verify it.
+
+    Exits 1 when the new venv still differs at high risk (another OS, a package left out).
+    """
+    from parity.core.errors import CheckFailed
+    from parity.env.restore import restore_environment
+
+    result = restore_environment(
+        _resolve(reference),
+        venv,
+        python=python,
+        index_url=index_url,
+        cache_dir=_cache_dir(),
+        wheels_dir=wheels_dir,
+    )
+    plan = result.plan
+    if json_output:
+        print_json(
+            {
+                "ok": result.ok,
+                "venv": str(result.venv),
+                "python": str(result.python),
+                "cached": result.cached,
+                "not_reproducible": [p.name for p in plan.not_reproducible],
+                "unhashed": list(plan.unhashed),
+                "verify": result.verify.to_dict(),
+            }
+        )
+    else:
+        source = "the cached lock" if result.cached else "a fresh lock"
+        say(f"restored {len(plan.packages)} packages into {result.venv} from {source}")
+        for package in plan.not_reproducible:
+            warn(f"left out, not reproducible: {package.name} ({package.reason})")
+        print_differences(result.verify.diff.differences, show_info=False)
+        verdict = "[green]verified[/green]" if result.verify.ok else "[bold red]not verified[/]"
+        console().print(
+            f"{verdict}: {len(result.verify.blocking)} differences at or above "
+            f"{result.verify.threshold} ({len(result.verify.diff.differences)} in all)"
+        )
+    if not result.ok:
+        names = [d.subject for d in result.verify.blocking[:5]]
+        names += [p.name for p in plan.not_reproducible]
+        raise CheckFailed(f"the restored environment differs: {', '.join(names)}")
+
+
+@env_group.command("check-lock")
+@click.argument("lock", required=False, type=click.Path(path_type=Path, dir_okay=False))
+@PYTHON_OPTION
+@click.option("--ignore", multiple=True, help="A package that may be installed undeclared.")
+@JSON_OPTION
+def check_lock_command(
+    lock: Path | None, python: str | None, ignore: tuple[str, ...], json_output: bool
+) -> None:
+    """Exit 1 when the installed environment drifts from the project's lock file.
+
+    LOCK is uv.lock, poetry.lock, Pipfile.lock, requirements*.txt, pylock.toml or
+    environment.yml; left out, the one at the git root is used.
+    """
+    from packaging.utils import canonicalize_name
+
+    from parity.core.errors import CheckFailed
+    from parity.env.capture import capture
+    from parity.env.check_lock import INSTALLER_TOOLS, check_lock
+    from parity.env.lockfiles import find_lock, read_lock
+    from parity.env.markers import marker_environment
+    from parity.workspace import find_git_root
+
+    if lock is None:
+        lock = find_lock(find_git_root(Path.cwd()) or Path.cwd())
+    environment = capture(python)
+    declared = read_lock(lock, marker_environment(environment))
+    ignored = INSTALLER_TOOLS | {canonicalize_name(name) for name in ignore}
+    result = check_lock(declared, environment, ignored)
+    if json_output:
+        print_json(result.to_dict())
+    elif result.ok:
+        say(f"{lock}: all {result.matched} declared packages match")
+    else:
+        print_table(
+            ["drift", "package", "locked", "installed"],
+            [(d.kind, d.name, d.expected or "-", d.actual or "-") for d in result.drift],
+            title=f"{lock} ({declared.format})",
+        )
+    if not result.ok:
+        parts = [
+            f"{kind} {_names(d.name for d in result.of_kind(kind))}"
+            for kind in ("missing", "extra", "different")
+            if result.of_kind(kind)
+        ]
+        raise CheckFailed(f"the environment drifts from {lock.name}: {'; '.join(parts)}")
+
+
+@env_group.command("audit")
+@click.argument("reference", default="current")
+@click.option("--all", "audit_all", is_flag=True, help="Every recorded environment and model.")
+@click.option(
+    "--advisories",
+    required=True,
+    type=click.Path(path_type=Path, exists=True),
+    help="OSV advisories: a folder of JSON files, or PyPI/all.zip.",
+)
+@PYTHON_OPTION
+@JSON_OPTION
+def audit(
+    reference: str, audit_all: bool, advisories: Path, python: str | None, json_output: bool
+) -> None:
+    """List packages with known vulnerabilities, offline; exit 1 if any.
+
+    REFERENCE is an environment id, a fingerprint file, NAME@ALIAS, or current.
+    """
+    from parity.core.errors import CheckFailed, NotFoundError
+    from parity.env.advisories import load_advisories
+    from parity.env.audit import audit_environment
+
+    advisory_set = load_advisories(advisories)
+    if audit_all:
+        from parity.api.environment_audit import audit_workspace
+
+        workspace = _workspace()
+        if workspace is None:
+            raise NotFoundError("--all needs a Parity workspace", hint="run 'parity init' first")
+        report = audit_workspace(workspace, advisory_set)
+        if json_output:
+            print_json(report.to_dict())
+        else:
+            for result in report.vulnerable:
+                users = report.affected_subjects(result.environment_id)
+                used = (
+                    ", ".join(s.ref + "".join(f" @{a}" for a in s.aliases) for s in users)
+                    or "no registered model"
+                )
+                say(f"environment {result.environment_id[:12]} (used by {used})")
+                _print_findings(result.findings)
+            say(f"{len(report.vulnerable)} of {len(report.environments)} environments vulnerable")
+        if not report.ok:
+            raise CheckFailed(f"{len(report.vulnerable)} recorded environments are vulnerable")
+        return
+    result = audit_environment(_resolve(reference, python), advisory_set)
+    if json_output:
+        print_json(result.to_dict())
+    elif result.ok:
+        say(f"no known vulnerability in {result.packages} packages")
+    else:
+        _print_findings(result.findings)
+    if not result.ok:
+        raise CheckFailed(f"vulnerable packages: {', '.join(result.vulnerable_packages)}")
+
+
+def _names(names: Iterable[str], shown: int = 8) -> str:
+    """A list a line can hold: the first few names, then how many more."""
+    every = list(names)
+    more = f" and {len(every) - shown} more" if len(every) > shown else ""
+    return ", ".join(every[:shown]) + more
+
+
+def _print_findings(findings: tuple[Finding, ...]) -> None:
+    print_table(
+        ["package", "version", "advisory", "aliases", "fixed in", "summary"],
+        [
+            (f.package, f.version, f.advisory, " ".join(f.aliases), " ".join(f.fixed), f.summary)
+            for f in findings
+        ],
+    )

@@ -1,0 +1,183 @@
+"""The exact files behind ``name==version`` pins: URL, size and sha256 of each wheel.
+
+uv resolves the pins with ``--no-deps`` (so nothing new is resolved) for the recorded Python and
+platform and writes them as a PEP 751 lock, which names every wheel with its hash. The answer is
+cached by a hash of what was asked, so exporting or restoring the same record again asks nobody.
+Pins the index cannot serve may be found in a local folder of wheels; the rest are reported.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import tempfile
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
+
+from parity.core.environment import Environment
+from parity.core.ids import digest_bytes
+from parity.env.markers import uv_platform
+from parity.store.objects.local import atomic_write_bytes
+
+DEFAULT_INDEX = "https://pypi.org/simple"
+UV_TIMEOUT_SECONDS = 600
+
+
+@dataclass(frozen=True)
+class PackageFile:
+    url: str
+    size: int | None
+    sha256: str
+
+    @property
+    def filename(self) -> str:
+        return self.url.rsplit("/", 1)[-1]
+
+
+@dataclass(frozen=True)
+class PackageFiles:
+    name: str
+    version: str
+    wheels: tuple[PackageFile, ...]
+    sdist: PackageFile | None = None
+
+
+@dataclass(frozen=True)
+class HashLookup:
+    files: Mapping[str, PackageFiles]  # by normalized name
+    missing: tuple[str, ...]  # "name==version" pins nobody could serve
+    index_url: str
+    cached: bool
+
+
+def uv_bin() -> str:
+    from uv import find_uv_bin
+
+    return find_uv_bin()
+
+
+def lookup_files(
+    pins: Sequence[tuple[str, str]],
+    environment: Environment,
+    *,
+    index_url: str = DEFAULT_INDEX,
+    cache_dir: Path | None = None,
+    wheels_dir: Path | None = None,
+) -> HashLookup:
+    """The files of every pin (name, version), for the record's interpreter and platform."""
+    pins = sorted(set(pins))
+    key = digest_bytes(
+        "\n".join([environment.id, index_url, *(f"{n}=={v}" for n, v in pins)]).encode()
+    )
+    cached = cache_dir / "locks" / f"{key}.pylock.toml" if cache_dir is not None else None
+    if cached is not None and cached.is_file():
+        return HashLookup(parse_uv_lock(cached.read_text("utf-8")), (), index_url, cached=True)
+    text, unserved = _compile(pins, environment, index_url)
+    files = parse_uv_lock(text) if text else {}
+    missing: list[str] = []
+    for name, version in unserved:
+        local = _local_files(wheels_dir, name, version) if wheels_dir is not None else None
+        if local is None:
+            missing.append(f"{name}=={version}")
+        else:
+            files[name] = local
+    if cached is not None and text and not unserved:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(cached, text.encode())
+    return HashLookup(files, tuple(missing), index_url, cached=False)
+
+
+def _compile(
+    pins: Sequence[tuple[str, str]], environment: Environment, index_url: str
+) -> tuple[str, list[tuple[str, str]]]:
+    """uv's pylock.toml text for the pins it can serve, and the pins it cannot."""
+    if not pins:
+        return "", []
+    text = _run_uv(pins, environment, index_url)
+    if text is not None:
+        return text, []
+    # One pin failed the whole batch: find which, one by one (cheap: uv's cache is warm now).
+    served = [pin for pin in pins if _run_uv([pin], environment, index_url) is not None]
+    unserved = [pin for pin in pins if pin not in served]
+    return (_run_uv(served, environment, index_url) or "") if served else "", unserved
+
+
+def _run_uv(
+    pins: Sequence[tuple[str, str]], environment: Environment, index_url: str
+) -> str | None:
+    with tempfile.TemporaryDirectory(prefix="parity-lock-") as scratch:
+        folder = Path(scratch)
+        (folder / "requirements.in").write_text("".join(f"{n}=={v}\n" for n, v in pins))
+        command = [
+            uv_bin(),
+            "pip",
+            "compile",
+            "--quiet",
+            "--no-deps",
+            "--no-header",
+            "--format",
+            "pylock.toml",
+            "--index-url",
+            index_url,
+            "--python-version",
+            environment.interpreter.version,
+            "--output-file",
+            str(folder / "pylock.toml"),
+            str(folder / "requirements.in"),
+        ]
+        platform = uv_platform(environment)
+        if platform is not None:
+            command[3:3] = ["--python-platform", platform]
+        try:
+            result = subprocess.run(
+                command,
+                capture_output=True,
+                text=True,
+                timeout=UV_TIMEOUT_SECONDS,
+                check=False,
+                cwd=folder,
+            )
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+        if result.returncode != 0:
+            return None
+        return (folder / "pylock.toml").read_text("utf-8")
+
+
+def _file(entry: Mapping[str, Any]) -> PackageFile | None:
+    sha256 = (entry.get("hashes") or {}).get("sha256")
+    url = entry.get("url")
+    if not sha256 or not url:
+        return None
+    size = entry.get("size")
+    return PackageFile(str(url), int(size) if size is not None else None, str(sha256))
+
+
+def parse_uv_lock(text: str) -> dict[str, PackageFiles]:
+    files: dict[str, PackageFiles] = {}
+    for package in tomllib.loads(text).get("packages", []):
+        wheels = tuple(w for w in (_file(e) for e in package.get("wheels", [])) if w is not None)
+        sdist = _file(package["sdist"]) if "sdist" in package else None
+        name = canonicalize_name(package["name"])
+        files[name] = PackageFiles(name, str(package["version"]), wheels, sdist)
+    return files
+
+
+def _local_files(folder: Path, name: str, version: str) -> PackageFiles | None:
+    """Wheels of ``name==version`` in a local folder (a wheelhouse or a pip download)."""
+    wheels = []
+    for path in sorted(folder.glob("*.whl")):
+        try:
+            wheel_name, wheel_version, _build, _tags = parse_wheel_filename(path.name)
+        except InvalidWheelFilename:
+            continue
+        if wheel_name == canonicalize_name(name) and str(wheel_version) == version:
+            data = path.read_bytes()
+            sha256 = hashlib.sha256(data).hexdigest()
+            wheels.append(PackageFile(path.resolve().as_uri(), len(data), sha256))
+    return PackageFiles(name, version, tuple(wheels)) if wheels else None

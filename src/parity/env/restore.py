@@ -1,0 +1,89 @@
+"""Restore a recorded environment into a new venv: exact files, no resolution, then verify.
+
+uv creates the venv and installs the exported pylock.toml (every file by URL and sha256), so
+nothing is resolved again; the lock comes from the cache on a second restore of the same record.
+The new venv is then fingerprinted and verified against the record: what still differs (another
+OS, a package that could not be had) is in the result, not hidden.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from parity.core.env_rules import Risk
+from parity.core.environment import Environment
+from parity.core.errors import StorageError, UsageError
+from parity.env.capture import capture
+from parity.env.export_pylock import render_pylock
+from parity.env.hashes import DEFAULT_INDEX, uv_bin
+from parity.env.pins import ExportPlan, plan_export
+from parity.env.verify import VerifyResult, verify_environment
+
+INSTALL_TIMEOUT_SECONDS = 1800
+
+
+@dataclass(frozen=True)
+class RestoreResult:
+    venv: Path
+    python: Path
+    plan: ExportPlan
+    verify: VerifyResult
+
+    @property
+    def cached(self) -> bool:
+        """The lock came from the cache: no index was asked which files to install."""
+        return self.plan.cached
+
+    @property
+    def ok(self) -> bool:
+        return self.verify.ok and self.plan.ok
+
+
+def _run(command: list[str], what: str) -> None:
+    try:
+        result = subprocess.run(
+            command, capture_output=True, text=True, timeout=INSTALL_TIMEOUT_SECONDS, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise StorageError(f"{what} failed: {exc}") from exc
+    if result.returncode != 0:
+        last = (result.stderr.strip().splitlines() or ["no output"])[-1]
+        raise StorageError(
+            f"{what} failed: {last}", hint="see uv's message; --python picks another"
+        )
+
+
+def _create_venv(venv: Path, python: str) -> Path:
+    if venv.exists() and any(venv.iterdir()) and not (venv / "pyvenv.cfg").is_file():
+        raise UsageError(
+            f"{venv} exists and is not a virtual environment", hint="pick another --venv"
+        )
+    _run([uv_bin(), "venv", "--quiet", "--clear", "--python", python, str(venv)], "uv venv")
+    return venv / "bin" / "python"
+
+
+def restore_environment(
+    environment: Environment,
+    venv: Path,
+    *,
+    python: str | None = None,
+    index_url: str = DEFAULT_INDEX,
+    cache_dir: Path | None = None,
+    wheels_dir: Path | None = None,
+    threshold: Risk = Risk.HIGH,
+) -> RestoreResult:
+    """Build ``venv`` with exactly ``environment``'s packages and verify it against the record."""
+    plan = plan_export(environment, index_url=index_url, cache_dir=cache_dir, wheels_dir=wheels_dir)
+    target = _create_venv(venv, python or environment.interpreter.version)
+    with tempfile.TemporaryDirectory(prefix="parity-restore-") as scratch:
+        lock = Path(scratch) / "pylock.toml"  # uv recognises a PEP 751 lock by this name
+        lock.write_text(render_pylock(plan), encoding="utf-8")
+        _run(
+            [uv_bin(), "pip", "sync", "--quiet", "--python", str(target), str(lock)],
+            "installing the recorded packages",
+        )
+    actual = capture(target)
+    return RestoreResult(venv, target, plan, verify_environment(environment, actual, threshold))

@@ -1,0 +1,226 @@
+"""export: pylock.toml, requirements.txt, environment.yml, Dockerfile and JSON from a real venv."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import subprocess
+import sys
+import tomllib
+import zipfile
+from pathlib import Path
+
+import pytest
+import yaml
+from packaging.pylock import Pylock
+from packaging.utils import parse_wheel_filename
+from uv import find_uv_bin
+
+from parity.core.environment import Accelerators, Environment, Source
+from parity.env.capture import capture
+from parity.env.export import export_environment
+from tests.conftest import run_parity
+from tests.env.conftest import build_venv
+
+HADOLINT = Path(sys.executable).parent / "hadolint"
+
+
+@pytest.fixture(scope="module")
+def big(venv_big: Path) -> Environment:
+    return capture(venv_big)
+
+
+@pytest.fixture(scope="module")
+def fingerprint(big: Environment, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("fingerprint") / "big.json"
+    path.write_text(json.dumps(big.to_record().to_dict()))
+    return path
+
+
+def _export(fingerprint: Path, tmp_path: Path, fmt: str, *extra: str) -> tuple[int, str, Path]:
+    out = tmp_path / fmt / {"dockerfile": "Dockerfile"}.get(fmt, f"out.{fmt}")
+    result = run_parity(
+        "env", "export", str(fingerprint), "--format", fmt, "-o", str(out), *extra, cwd=tmp_path
+    )
+    return result.returncode, result.stderr, out
+
+
+def test_the_round_trip_venv_is_big_enough(big: Environment) -> None:
+    names = {d.name for d in big.distributions}
+    assert len(names) >= 20
+    assert {"numpy", "scikit-learn"} <= names
+
+
+def test_pylock_validates_and_names_every_wheel(
+    big: Environment, fingerprint: Path, tmp_path: Path
+) -> None:
+    code, stderr, out = _export(fingerprint, tmp_path, "pylock")
+    assert code == 0, stderr
+    document = tomllib.loads(out.read_text())
+    lock = Pylock.from_dict(document)
+    assert str(lock.lock_version) == "1.0"
+    assert lock.created_by.startswith("parity")
+    assert lock.environments is not None
+    assert "sys_platform" in str(lock.environments[0])
+    assert str(lock.requires_python) == f"=={big.interpreter.minor}.*"
+    versions = {p.name: str(p.version) for p in lock.packages}
+    assert versions == {d.name: d.version for d in big.distributions}
+    for package in lock.packages:
+        assert package.index == "https://pypi.org/simple"
+        assert package.wheels, package.name
+        for wheel in package.wheels:
+            assert wheel.url
+            assert wheel.size
+            assert len(wheel.hashes["sha256"]) == 64
+    # The wheel is the installed build: its tags are the ones the installed WHEEL file names.
+    numpy = next(p for p in lock.packages if p.name == "numpy")
+    installed = big.distribution("numpy")
+    assert installed is not None
+    assert numpy.wheels is not None
+    wheel_tags = {
+        str(t) for w in numpy.wheels for t in parse_wheel_filename(w.url.split("/")[-1])[3]
+    }
+    assert wheel_tags & set(installed.wheel_tags)
+
+
+def test_requirements_install_with_required_hashes(
+    big: Environment, fingerprint: Path, tmp_path: Path
+) -> None:
+    code, stderr, out = _export(fingerprint, tmp_path, "requirements")
+    assert code == 0, stderr
+    pins = [line for line in out.read_text().splitlines() if "==" in line]
+    assert len(pins) == len(big.distributions)
+    assert all(line.endswith("\\") for line in pins), "every pin is followed by its hashes"
+    fresh_python = build_venv(tmp_path / "fresh")
+    install = [find_uv_bin(), "pip", "install", "-q", "--require-hashes", "--no-deps"]
+    subprocess.run([*install, "--python", str(fresh_python), "-r", str(out)], check=True)
+    installed = capture(fresh_python)
+    assert {d.name: d.version for d in installed.distributions} == {
+        d.name: d.version for d in big.distributions
+    }
+
+
+def test_conda_file_pins_python_and_every_package(fingerprint: Path, tmp_path: Path) -> None:
+    code, stderr, out = _export(fingerprint, tmp_path, "conda")
+    assert code == 0, stderr
+    document = yaml.safe_load(out.read_text())
+    dependencies = document["dependencies"]
+    assert dependencies[0].startswith("python=3.")
+    pip = next(d["pip"] for d in dependencies if isinstance(d, dict))
+    assert any(line.startswith("scikit-learn==") for line in pip)
+
+
+def test_json_is_the_fingerprint(big: Environment, fingerprint: Path, tmp_path: Path) -> None:
+    code, _, out = _export(fingerprint, tmp_path, "json")
+    assert code == 0
+    assert Environment.from_dict(json.loads(out.read_text())["body"]).id == big.id
+
+
+def _hadolint(dockerfile: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(HADOLINT), "--no-color", str(dockerfile)], capture_output=True, text=True
+    )
+
+
+def test_dockerfile_for_a_cpu_record_passes_hadolint(
+    big: Environment, fingerprint: Path, tmp_path: Path
+) -> None:
+    code, stderr, out = _export(fingerprint, tmp_path, "dockerfile")
+    assert code == 0, stderr
+    text = out.read_text()
+    assert f"FROM python:{big.interpreter.version}-slim" in text
+    assert "--require-hashes -r /tmp/requirements.txt" in text
+    assert "USER 10001" in text
+    assert (out.parent / "requirements.txt").is_file()
+    lint = _hadolint(out)
+    assert lint.returncode == 0, lint.stdout
+
+
+def test_dockerfile_for_a_cuda_record_passes_hadolint(big: Environment, tmp_path: Path) -> None:
+    cuda = dataclasses.replace(
+        big,
+        accelerators=Accelerators(
+            nvidia_driver="550.54.15", cuda_runtime="12.1", cudnn="8.9.2", gpus=("NVIDIA A10G",)
+        ),
+    )
+    result = export_environment(cuda, "dockerfile", cache_dir=tmp_path / "cache")
+    dockerfile = tmp_path / "Dockerfile"
+    dockerfile.write_text(result.main)
+    assert "FROM nvidia/cuda:12.1.1-runtime-ubuntu22.04" in result.main
+    assert f"uv python install {big.interpreter.version}" in result.main
+    lint = _hadolint(dockerfile)
+    assert lint.returncode == 0, lint.stdout
+
+
+def _with_sources(environment: Environment, **sources: Source) -> Environment:
+    return dataclasses.replace(
+        environment,
+        distributions=tuple(
+            dataclasses.replace(d, source=sources[d.name]) if d.name in sources else d
+            for d in environment.distributions
+        ),
+    )
+
+
+def test_vcs_is_exported_with_its_commit_and_editable_is_not_reproducible(
+    big: Environment, tmp_path: Path
+) -> None:
+    commit = "0123456789abcdef0123456789abcdef01234567"
+    mixed = _with_sources(
+        big,
+        attrs=Source("vcs", url="https://github.com/python-attrs/attrs", commit=commit, vcs="git"),
+        click=Source("editable", url="file:///home/me/click"),
+    )
+    fingerprint = tmp_path / "mixed.json"
+    fingerprint.write_text(json.dumps(mixed.to_record().to_dict()))
+    code, stderr, out = _export(fingerprint, tmp_path, "requirements", "--no-hashes")
+    text = out.read_text()
+    assert f"attrs @ git+https://github.com/python-attrs/attrs@{commit}" in text
+    assert "NOT REPRODUCIBLE, left out: click==" in text
+    assert code == 1
+    assert "not reproducible: click" in stderr
+    assert "cannot be reproduced elsewhere: click" in stderr
+    lock = export_environment(mixed, "pylock", cache_dir=tmp_path / "cache").main
+    vcs = next(p for p in Pylock.from_dict(tomllib.loads(lock)).packages if p.name == "attrs")
+    assert vcs.vcs is not None
+    assert vcs.vcs.commit_id == commit
+
+
+def _fake_wheel(folder: Path, name: str, version: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    wheel = folder / f"{name}-{version}-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as archive:
+        archive.writestr(f"{name}/__init__.py", "")
+    return wheel
+
+
+def test_packages_without_hashes_are_listed_and_fail_unless_no_hashes(
+    big: Environment, tmp_path: Path
+) -> None:
+    unknown = dataclasses.replace(
+        big.distributions[0], name="parity-no-such-package", version="0.0.1"
+    )
+    odd = dataclasses.replace(big, distributions=(*big.distributions, unknown))
+    fingerprint = tmp_path / "odd.json"
+    fingerprint.write_text(json.dumps(odd.to_record().to_dict()))
+    code, stderr, _ = _export(fingerprint, tmp_path, "requirements")
+    assert code == 1
+    assert "no hash for: parity-no-such-package==0.0.1" in stderr
+    code, stderr, out = _export(fingerprint, tmp_path, "requirements", "--no-hashes")
+    assert code == 0, stderr
+    assert "parity-no-such-package==0.0.1" in out.read_text()
+    _fake_wheel(tmp_path / "wheels", "parity_no_such_package", "0.0.1")
+    code, stderr, out = _export(
+        fingerprint, tmp_path, "requirements", "--wheels", str(tmp_path / "wheels")
+    )
+    assert code == 0, stderr
+    assert "parity-no-such-package==0.0.1 \\\n    --hash=sha256:" in out.read_text()
+
+
+def test_the_hash_lookup_is_cached_per_record(big: Environment, tmp_path: Path) -> None:
+    first = export_environment(big, "requirements", cache_dir=tmp_path)
+    second = export_environment(big, "requirements", cache_dir=tmp_path)
+    assert first.plan is not None
+    assert second.plan is not None
+    assert (first.plan.cached, second.plan.cached) == (False, True)
+    assert first.main == second.main

@@ -1,0 +1,86 @@
+"""restore: a new venv with exactly the recorded packages, verified against the record."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from parity.core.environment import Environment
+from parity.env.capture import capture
+from parity.env.restore import restore_environment
+from tests.conftest import run_parity
+
+
+@pytest.fixture(scope="module")
+def recorded(venv_big: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Environment, Path]:
+    environment = capture(venv_big)
+    path = tmp_path_factory.mktemp("record") / "big.json"
+    path.write_text(json.dumps(environment.to_record().to_dict()))
+    return environment, path
+
+
+def test_restore_then_verify_against_the_original_exits_0(
+    recorded: tuple[Environment, Path], workspace_dir: Path
+) -> None:
+    environment, fingerprint = recorded
+    venv = workspace_dir / "restored"
+    result = run_parity("env", "restore", str(fingerprint), "--venv", str(venv), cwd=workspace_dir)
+    assert result.returncode == 0, result.stderr
+    assert f"restored {len(environment.distributions)} packages" in result.stdout
+    assert "verified" in result.stdout
+    python = venv / "bin" / "python"
+    verify = run_parity(
+        "env", "verify", str(fingerprint), "--python", str(python), cwd=workspace_dir
+    )
+    assert verify.returncode == 0, verify.stdout
+    restored = capture(python)
+    assert {d.name: d.version for d in restored.distributions} == {
+        d.name: d.version for d in environment.distributions
+    }
+    # The second restore of the same record takes its lock from the workspace's cache.
+    again = run_parity(
+        "env", "restore", str(fingerprint), "--venv", str(venv), "--json", cwd=workspace_dir
+    )
+    assert again.returncode == 0, again.stderr
+    report = json.loads(again.stdout)
+    assert report["cached"] is True
+    assert report["verify"]["ok"] is True
+    assert list((workspace_dir / ".parity" / "cache" / "locks").glob("*.pylock.toml"))
+
+
+def test_what_cannot_be_restored_is_reported(
+    recorded: tuple[Environment, Path], tmp_path: Path
+) -> None:
+    import dataclasses
+
+    from parity.core.environment import Source
+
+    environment, _ = recorded
+    edited = dataclasses.replace(
+        environment,
+        distributions=tuple(
+            dataclasses.replace(d, source=Source("editable", url="file:///home/me/attrs"))
+            if d.name == "attrs"
+            else d
+            for d in environment.distributions
+        ),
+    )
+    result = restore_environment(edited, tmp_path / "venv", cache_dir=tmp_path / "cache")
+    assert not result.ok
+    assert [p.name for p in result.plan.not_reproducible] == ["attrs"]
+    assert "package attrs" in [d.subject for d in result.verify.blocking]
+
+
+def test_restore_refuses_a_folder_that_is_not_a_venv(
+    recorded: tuple[Environment, Path], tmp_path: Path
+) -> None:
+    _, fingerprint = recorded
+    target = tmp_path / "documents"
+    target.mkdir()
+    (target / "notes.txt").write_text("keep me")
+    result = run_parity("env", "restore", str(fingerprint), "--venv", str(target), cwd=tmp_path)
+    assert result.returncode == 2
+    assert "is not a virtual environment" in result.stderr
+    assert (target / "notes.txt").read_text() == "keep me"
