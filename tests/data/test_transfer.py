@@ -396,3 +396,101 @@ def _closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+# end to end: add, push, lose the local objects, pull, checkout ---------------------------------
+def _make_tree(root: Path, small_files: int) -> None:
+    (root / "nested" / "deeper").mkdir(parents=True)
+    (root / "empty folder").mkdir()
+    (root / "empty.txt").write_bytes(b"")
+    (root / "nested" / "données – ünïcode.csv").write_text("a,b\n1,2\n")
+    script = root / "nested" / "run.sh"
+    script.write_text("#!/bin/sh\necho hi\n")
+    script.chmod(0o755)
+    (root / "nested" / "deeper" / "large.bin").write_bytes(os.urandom(5 << 20))
+    for i in range(small_files):
+        (root / "nested" / "deeper" / f"part-{i:05d}.txt").write_bytes(os.urandom(200 + i % 300))
+
+
+def _fingerprint(root: Path) -> dict[str, tuple[str, bool]]:
+    found: dict[str, tuple[str, bool]] = {}
+    for path in sorted(root.rglob("*")):
+        key = path.relative_to(root).as_posix()
+        if path.is_dir():
+            found[key] = ("folder", False)
+        else:
+            found[key] = (digest_bytes(path.read_bytes()), os.access(path, os.X_OK))
+    return found
+
+
+def _lose_local_objects(root: Path) -> None:
+    objects = root / ".parity" / "objects"
+    for shard in objects.iterdir():
+        if len(shard.name) == 2:
+            shutil.rmtree(shard)
+
+
+@pytest.mark.parametrize("kind", ["s3", "file"])
+def test_add_push_lose_pull_checkout_is_identical(
+    kind: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    root = tmp_path / "project"
+    _workspace(root).close()
+    _make_tree(root / "data", small_files=300)
+    original = _fingerprint(root / "data")
+    env: dict[str, str] = {}
+    if kind == "s3":
+        endpoint = request.getfixturevalue("s3_endpoint")
+        bucket = request.getfixturevalue("s3_bucket")
+        remote_args = [bucket, "--endpoint-url", endpoint]
+        env = _AWS
+    else:
+        remote_args = [f"file://{tmp_path / 'shared'}"]
+
+    assert run_parity("data", "add", "data", cwd=root).returncode == 0
+    assert run_parity("remote", "add", "origin", *remote_args, cwd=root).returncode == 0
+    pushed = run_parity("data", "push", "--json", cwd=root, env=env)
+    assert pushed.returncode == 0, pushed.stderr
+    assert json.loads(pushed.stdout)["done"] >= 2  # a pack or more, and the manifest
+
+    _lose_local_objects(root)
+    shutil.rmtree(root / "data")
+    pulled = run_parity("data", "pull", "--json", cwd=root, env=env)
+    assert pulled.returncode == 0, pulled.stderr
+    assert json.loads(pulled.stdout)["done"] == json.loads(pushed.stdout)["done"]
+    checkout = run_parity("data", "checkout", "data", cwd=root, env=env)
+    assert checkout.returncode == 0, checkout.stderr
+    assert _fingerprint(root / "data") == original
+    fsck = run_parity("data", "fsck", cwd=root)
+    assert fsck.returncode == 0, fsck.stdout + fsck.stderr
+
+
+def test_thousands_of_files_are_a_bounded_number_of_requests(
+    tmp_path: Path, s3_bucket: str, s3_endpoint: str, requests: _Requests
+) -> None:
+    from parity.api.data import add_data
+    from parity.api.data_transfer import add_remote, pull, push
+
+    root = tmp_path / "project"
+    workspace = _workspace(root)
+    folder = root / "many"
+    folder.mkdir()
+    for i in range(3000):
+        (folder / f"{i:05d}.json").write_bytes(os.urandom(100 + i % 900))
+    added = add_data(workspace, folder)
+    add_remote(workspace, "origin", s3_bucket, endpoint_url=s3_endpoint)
+    objects = objects_of_version(workspace.objects, added.data_version)
+
+    requests.sent.clear()
+    assert push(workspace).result.ok
+    pushed = list(requests.sent)
+    _lose_local_objects(root)
+    requests.sent.clear()
+    assert pull(workspace).result.ok
+    pulled = list(requests.sent)
+
+    assert len(objects) <= 3  # packed: 3,000 files are a pack and a manifest
+    assert pushed.count("PUT") == len(objects)
+    assert len(pushed) <= 2 * len(objects) + 2, pushed
+    assert len(pulled) <= 2 * len(objects) + 3, pulled
+    workspace.close()
