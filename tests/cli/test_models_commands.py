@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from parity.registry.saving import save_model
 from parity.workspace import open_workspace
-from tests.conftest import run_parity
+from tests.conftest import IN_CI, run_parity
 
 
 class Doubler:
@@ -122,3 +126,210 @@ def test_locked_version_is_deleted_only_by_an_admin_with_force(
     )
     assert last["before"]["locked"] is True
     assert [e["action"] for e in history] == ["register", "lock", "delete"]
+
+
+# The whole story: a tracked training run, its model registered from the run, lineage and compare.
+
+
+def _git(root: Path, *args: str) -> str:
+    identity = ["-c", "user.name=Test", "-c", "user.email=test@example.com"]
+    done = subprocess.run(
+        ["git", *identity, *args], cwd=root, capture_output=True, text=True, check=True
+    )
+    return done.stdout.strip()
+
+
+@dataclass
+class Trained:
+    root: Path
+    model: Any
+    features: Any
+    commit: str
+    runs: list[str]
+    data_versions: list[str]
+    environment_id: str
+
+
+@pytest.fixture
+def trained(
+    tmp_path: Path, breast_cancer: tuple[Any, Any], monkeypatch: pytest.MonkeyPatch
+) -> Trained:
+    """Two tracked runs in a git repository: the second (a child of the first) on a subset."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    import parity
+    from parity.workspace import init_workspace
+
+    root = tmp_path / "project"
+    (root / "data").mkdir(parents=True)
+    _git(root, "init", "-q", "-b", "main")
+    workspace, _ = init_workspace(root)
+    _, features = breast_cancer
+    table = features.assign(target=breast_cancer[0].predict(features))
+    table.to_csv(root / "data" / "train.csv", index=False)
+    table.iloc[:300].to_csv(root / "data" / "small.csv", index=False)
+    (root / ".gitignore").write_text("data/\n")
+    _git(root, "add", "-A")
+    _git(root, "commit", "-q", "-m", "start")
+    monkeypatch.chdir(root)
+
+    runs, versions, models = [], [], []
+    for data, c in (("data/train.csv", 1.0), ("data/small.csv", 0.1)):
+        parent = runs[0] if runs else None
+        params = {"C": c}
+        with parity.start_run(
+            experiment="bc", params=params, parent=parent, workspace=workspace
+        ) as run:
+            versions.append(run.use_data(data))
+            frame = pd.read_csv(root / data)
+            x, y = frame.drop(columns="target"), frame["target"]
+            model = make_pipeline(StandardScaler(), LogisticRegression(C=c, max_iter=500))
+            model.fit(x, y)
+            run.log_metric("accuracy", float(model.score(x, y)))
+            run.log_model(model, "model", input_example=x)
+            runs.append(run.id)
+            models.append(model)
+            environment_id = run.environment_id
+    workspace.close()
+    assert environment_id is not None
+    return Trained(
+        root, models[0], features, _git(root, "rev-parse", "HEAD"), runs, versions, environment_id
+    )
+
+
+def test_train_log_register_alias_and_load_predicts_identically(trained: Trained) -> None:
+    import parity
+
+    root = trained.root
+    registered = run_parity("models", "register", trained.runs[0], "--name", "bc", cwd=root)
+    assert registered.returncode == 0, registered.stderr
+    assert f"run {trained.runs[0][:12]}" in registered.stdout
+    alias = run_parity("models", "alias", "bc", "1", "production", "-r", "launch", cwd=root)
+    assert alias.returncode == 0, alias.stderr
+
+    shown = json.loads(run_parity("models", "show", "bc@production", "--json", cwd=root).stdout)
+    assert shown["run_id"] == trained.runs[0]
+    assert shown["record"]["environment_id"] == trained.environment_id
+    assert "scikit-learn" in shown["record"]["requirements"]
+
+    loaded = parity.load_model("bc@production")
+    rows = trained.features
+    assert np.array_equal(loaded.predict(rows), trained.model.predict(rows))  # type: ignore[attr-defined]
+    assert np.array_equal(loaded.predict_proba(rows), trained.model.predict_proba(rows))  # type: ignore[attr-defined]
+    # The logged, unregistered model loads by RUN:PATH too.
+    by_run = parity.load_model(f"{trained.runs[0][:12]}:model")
+    assert np.array_equal(by_run.predict(rows), trained.model.predict(rows))  # type: ignore[attr-defined]
+    verified = run_parity("models", "verify", "bc@production", cwd=root)
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+
+
+def test_register_from_a_run_path_and_what_is_refused(trained: Trained) -> None:
+    root, run = trained.root, trained.runs[1]
+    result = run_parity("models", "register", f"{run[:10]}:model", "--name", "bc", cwd=root)
+    assert result.returncode == 0, result.stderr
+    assert (
+        json.loads(run_parity("models", "show", "bc/1", "--json", cwd=root).stdout)["run_id"] == run
+    )
+    missing = run_parity("models", "register", f"{run[:10]}:nope", "--name", "bc", cwd=root)
+    assert missing.returncode == 3
+    assert "logged no model at 'nope'" in missing.stderr
+    assert "its models: model" in missing.stderr
+    unknown = run_parity("models", "register", "abcdef0123", "--name", "bc", cwd=root)
+    assert unknown.returncode == 3
+
+
+def test_lineage_names_run_commit_environment_data_and_parent(trained: Trained) -> None:
+    root = trained.root
+    for run in trained.runs:
+        assert run_parity("models", "register", run, "--name", "bc", cwd=root).returncode == 0
+    result = run_parity("models", "lineage", "bc/2", "--json", cwd=root)
+    assert result.returncode == 0, result.stderr
+    graph = json.loads(result.stdout)
+    summary = graph["summary"]
+    # bc/2 was made by the second run, a child of the first: both runs, both data versions.
+    assert summary["run_ids"] == [trained.runs[1], trained.runs[0]]
+    assert summary["commits"] == [trained.commit]
+    assert summary["environment_ids"] == [trained.environment_id]
+    assert summary["data_version_ids"] == [trained.data_versions[1], trained.data_versions[0]]
+    text = result.stdout
+    for needle in (*trained.runs, trained.commit, trained.environment_id, *trained.data_versions):
+        assert needle in text
+    runs = {n["attributes"]["id"]: n["attributes"] for n in graph["nodes"] if n["kind"] == "run"}
+    assert runs[trained.runs[1]]["params"] == {"C": "0.1"}
+    assert runs[trained.runs[1]]["parent_id"] == trained.runs[0]
+    assert runs[trained.runs[1]]["status"] == "finished"
+
+    tree = run_parity("models", "lineage", "bc/2", cwd=root)
+    assert tree.returncode == 0, tree.stderr
+    assert f"code {trained.commit[:12]} on main" in tree.stdout
+    assert "child of → run" in tree.stdout
+
+
+def test_lineage_dot_parses_with_graphviz(trained: Trained) -> None:
+    dot = shutil.which("dot")
+    if dot is None:
+        if IN_CI:
+            pytest.fail("CI must have Graphviz: .ci/run installs it")
+        pytest.skip("Graphviz 'dot' is not installed (apt-get install graphviz)")
+    root = trained.root
+    run_parity("models", "register", trained.runs[1], "--name", "bc", cwd=root)
+    source = run_parity("models", "lineage", "bc/1", "--dot", cwd=root)
+    assert source.returncode == 0, source.stderr
+    svg = subprocess.run(
+        [dot, "-Tsvg"], input=source.stdout, capture_output=True, text=True, check=False
+    )
+    assert svg.returncode == 0, svg.stderr
+    assert "<svg" in svg.stdout
+    assert f"run: {trained.runs[0][:12]}" in svg.stdout  # the parent run is in the picture
+
+
+def test_compare_shows_params_metrics_and_data_differences(trained: Trained) -> None:
+    root = trained.root
+    for run in trained.runs:
+        run_parity("models", "register", run, "--name", "bc", cwd=root)
+    result = run_parity("models", "compare", "bc/1", "bc/2", "--json", cwd=root)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert not report["identical"]
+    params = {c["key"]: (c["a"], c["b"]) for c in report["params"]}
+    assert params == {"C": ("1.0", "0.1")}
+    metrics = {c["key"]: c["differs"] for c in report["metrics"]}
+    assert metrics == {"accuracy": True}
+    data = {c["key"]: (c["a"], c["b"]) for c in report["data"]}
+    assert data == {
+        "data/small.csv": (None, trained.data_versions[1]),
+        "data/train.csv": (trained.data_versions[0], None),
+    }
+    assert report["environment"]["differences"] == []
+    table = run_parity("models", "compare", "bc/1", "bc/2", cwd=root)
+    assert table.returncode == 0
+    assert "environment: identical" in table.stdout
+    assert "≠" in table.stdout
+
+
+def test_drift_without_reference_uses_the_runs_training_data(trained: Trained) -> None:
+    from fastapi.testclient import TestClient
+
+    from parity.api.serving import serving_state
+    from parity.serve.app import create_app
+    from parity.serve.state import Readiness
+
+    root = trained.root
+    run_parity("models", "register", trained.runs[0], "--name", "bc", cwd=root)
+    rng = np.random.default_rng(5)
+    served = trained.features.iloc[rng.integers(0, len(trained.features), 2_000)]
+    served = served.reset_index(drop=True)
+    served["mean texture"] += 0.5 * trained.features["mean texture"].std()
+    workspace = open_workspace(root, environ={})
+    state = serving_state(workspace, "bc/1", Readiness(True), sample_rate=1.0)
+    client = TestClient(create_app(state))
+    for start in range(0, len(served), 250):
+        chunk = served.iloc[start : start + 250].to_dict(orient="records")
+        assert client.post("/predict", json=chunk).status_code == 200
+    state.close()
+    workspace.close()
+    result = run_parity("monitor", "drift", "bc/1", "--json", cwd=root)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert json.loads(result.stdout)["drifted"] == ["mean texture"]

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from parity.core.env_rules import Risk
-from parity.core.errors import EnvironmentMismatch
-from parity.core.model import ModelRecord, ModelVersion
+from parity.core.errors import EnvironmentMismatch, NotFoundError, UsageError
+from parity.core.model import MODEL_KIND, ModelRecord, ModelVersion
+from parity.core.refs import RefKind, parse_reference
 from parity.env.capture import capture
 from parity.env.records import load_environment, store_environment
 from parity.env.verify import VerifyResult, verify_environment
@@ -16,9 +18,25 @@ from parity.registry.loading import load_model_record, read_model_record
 from parity.registry.saving import save_model as save_model_files
 from parity.workspace import Workspace, now_ms, open_workspace
 
+if TYPE_CHECKING:
+    from parity.api.tracking import Run
+
+DEFAULT_MODEL_PATH = "model"
+
 
 class EnvironmentMismatchWarning(UserWarning):
     """The environment differs from the model's; shown when verification is skipped or mild."""
+
+
+@dataclass(frozen=True)
+class ModelSource:
+    """A model as the user named it: a registered version, or a model logged to a run."""
+
+    model_id: str
+    record: ModelRecord
+    version: ModelVersion | None  # None for ``RUN:PATH`` and bare model ids
+    run_id: str | None  # the run that logged it, when known
+    label: str  # "bc/3", "RUN:model", or a short model id: how messages name it
 
 
 def resolve_model(workspace: Workspace, reference: str) -> ModelVersion:
@@ -29,6 +47,61 @@ def resolve_model(workspace: Workspace, reference: str) -> ModelVersion:
 def model_record(workspace: Workspace, reference: str) -> tuple[ModelVersion, ModelRecord]:
     version = resolve_model(workspace, reference)
     return version, read_model_record(workspace.records, version.model_id)
+
+
+def model_in_run(workspace: Workspace, run_reference: str, path: str) -> tuple[str, str]:
+    """``(run id, model id)`` of the model a run logged at ``path``."""
+    from parity.api.tracking import get_run
+
+    run = get_run(workspace, run_reference)
+    for artifact in run.artifacts:
+        if artifact.path == path:
+            if artifact.kind != MODEL_KIND:
+                raise UsageError(
+                    f"{path!r} of run {run.id[:12]} is a {artifact.kind}, not a model",
+                    hint="name a path the run logged with log_model",
+                )
+            return run.id, artifact.digest
+    models = [a.path for a in run.artifacts if a.kind == MODEL_KIND]
+    raise NotFoundError(
+        f"run {run.id[:12]} logged no model at {path!r}",
+        hint=f"its models: {', '.join(models)}" if models else "log one with run.log_model(...)",
+    )
+
+
+def resolve_source(workspace: Workspace, reference: str) -> ModelSource:
+    """``NAME@ALIAS``, ``NAME/VERSION``, ``NAME`` (latest) or ``RUN:PATH``, as a ModelSource."""
+    parsed = parse_reference(reference) if ":" in reference else None
+    if parsed is not None and parsed.kind is RefKind.RUN_PATH:
+        run_id, model_id = model_in_run(workspace, parsed.id_prefix or "", parsed.path or "")
+        record = read_model_record(workspace.records, model_id)
+        return ModelSource(model_id, record, None, run_id, f"{run_id[:12]}:{parsed.path}")
+    version = resolve_model(workspace, reference)
+    record = read_model_record(workspace.records, version.model_id)
+    return ModelSource(version.model_id, record, version, version.run_id, version.ref)
+
+
+def register_model(
+    workspace: Workspace, source: str, name: str, description: str | None = None
+) -> ModelVersion:
+    """Register the next version of ``name`` from ``RUN[:PATH]`` or a logged model's id prefix.
+
+    A bare hex prefix names a model id if one matches, else a run (its model at ``model``).
+    """
+    run_id: str | None
+    if ":" in source:
+        parsed = parse_reference(source)
+        if parsed.kind is not RefKind.RUN_PATH:
+            raise UsageError(f"cannot read {source!r} as RUN:PATH", hint="e.g. 0190ab12:model")
+        run_id, model_id = model_in_run(workspace, parsed.id_prefix or "", parsed.path or "")
+    else:
+        try:
+            model_id, run_id = workspace.records.resolve(source, kind=MODEL_KIND), None
+        except NotFoundError:
+            run_id, model_id = model_in_run(workspace, source, DEFAULT_MODEL_PATH)
+    return workspace.registry.register(
+        name, model_id, workspace.actor(), run_id=run_id, description=description
+    )
 
 
 def save_model(
@@ -77,46 +150,80 @@ def describe_blocking(result: VerifyResult) -> str:
     )
 
 
+def log_model_to_run(
+    run: Run,
+    model: object,
+    name: str = DEFAULT_MODEL_PATH,
+    input_example: Any = None,
+    flavor: str | None = None,
+    *,
+    registered_model_name: str | None = None,
+) -> str:
+    """Save ``model`` as an artifact of ``run`` at ``name`` and return its model id.
+
+    The model record carries the run's environment (so verification compares against the
+    environment that trained it) and the distributions the model imports. With
+    ``registered_model_name`` the model is also registered as that model's next version.
+    """
+    workspace = run.workspace
+    model_id, record = save_model(
+        workspace,
+        model,
+        input_example=input_example,
+        flavor=flavor,
+        environment_id=run.environment_id,
+    )
+    size = sum(f.size for f in record.files)
+    run.add_artifact_ref(name, model_id, kind=MODEL_KIND, size=size)
+    if registered_model_name is not None:
+        workspace.registry.register(
+            registered_model_name, model_id, workspace.actor(), run_id=run.id
+        )
+    return model_id
+
+
 def load_model(reference: str, verify_env: bool = True, workspace: Workspace | None = None) -> Any:
-    """Load a registered model, verified byte for byte and checked against this environment.
+    """Load a model, verified byte for byte and checked against this environment.
 
     >>> model = parity.load_model("churn@production")   # doctest: +SKIP
     >>> model.predict(rows)                              # doctest: +SKIP
 
-    Every file is checked against its digest before anything is deserialised
-    (``CorruptObject`` otherwise). Then this environment is compared with the one the model was
-    made in: a high-risk difference in a package the model needs raises
-    ``EnvironmentMismatch`` listing it; with ``verify_env=False`` the model loads with an
+    ``reference`` is ``NAME@ALIAS``, ``NAME/VERSION``, ``NAME`` (the latest version) or
+    ``RUN:PATH`` (a model logged to a run). Every file is checked against its digest before
+    anything is deserialised (``CorruptObject`` otherwise). Then this environment is compared
+    with the one the model was made in: a high-risk difference in a package the model needs
+    raises ``EnvironmentMismatch`` listing it; with ``verify_env=False`` the model loads with an
     ``EnvironmentMismatchWarning`` instead.
     """
     owned = workspace is None
     ws = workspace or open_workspace()
     try:
-        version = resolve_model(ws, reference)
+        source = resolve_source(ws, reference)
+        label = source.label
 
         def check(record: ModelRecord) -> None:
             result = verify_model_environment(ws, record)
             if result is None:
                 warnings.warn(
-                    f"{version.ref} has no recorded environment: not verified",
+                    f"{label} has no recorded environment: not verified",
                     EnvironmentMismatchWarning,
                     stacklevel=4,
                 )
             elif not result.ok and verify_env:
                 raise EnvironmentMismatch(
-                    f"this environment is not safe for {version.ref}: {describe_blocking(result)}",
+                    f"this environment is not safe for {label}: {describe_blocking(result)}",
                     result.blocking,
                     hint="restore its environment (parity env restore) or pass verify_env=False",
                 )
             elif not result.ok:
                 warnings.warn(
-                    f"loading {version.ref} in an environment that differs at high risk: "
+                    f"loading {label} in an environment that differs at high risk: "
                     f"{describe_blocking(result)}",
                     EnvironmentMismatchWarning,
                     stacklevel=4,
                 )
 
-        return load_model_record(ws.records, version.model_id, check_environment=check)
+        return load_model_record(ws.records, source.model_id, check_environment=check)
     finally:
         if owned:
             ws.close()

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from parity.core.errors import UsageError
+from parity.core.model import ModelVersion
 from parity.core.profile import PROFILE_KIND, Profile
 from parity.monitor.drift import MIN_ROWS, DriftReport, check_drift
 from parity.monitor.logged import logged_inputs, profile_of, remember_profile
@@ -32,6 +34,34 @@ def load_profile(workspace: Workspace, reference: str) -> Profile:
     return Profile.from_record(workspace.records.get(profile_id, kind=PROFILE_KIND))
 
 
+def training_data_version(
+    workspace: Workspace, version: ModelVersion, features: Sequence[str]
+) -> str:
+    """The profiled input data version of the run that made ``version``: its training data.
+
+    Of several profiled inputs, the one whose columns cover the model's features wins.
+    """
+    from parity.api.lineage import find_run
+
+    run = find_run(workspace, version.run_id) if version.run_id else None
+    profiled = [
+        (link.data_version, profile_id)
+        for link in (run.inputs if run else ())
+        if link.data_version and (profile_id := profile_of(workspace.meta, link.data_version))
+    ]
+    for data_version, profile_id in profiled:
+        profile = Profile.from_record(workspace.records.get(profile_id, kind=PROFILE_KIND))
+        if all(profile.column(name) is not None for name in features):
+            return data_version
+    if profiled:
+        return profiled[0][0]
+    raise UsageError(
+        f"no profiled training data is linked to {version.ref}"
+        + ("" if run else " (it was not registered from a tracked run)"),
+        hint="pass --reference with the training table, its data version or a profile id",
+    )
+
+
 def drift(
     workspace: Workspace,
     model_reference: str,
@@ -45,10 +75,7 @@ def drift(
     if record.signature is None:
         raise UsageError(f"{version.ref} has no signature, so its inputs cannot be checked")
     if reference is None:
-        raise UsageError(
-            f"no training data is linked to {version.ref}",
-            hint="pass --reference with the training table, its data version or a profile id",
-        )
+        reference = training_data_version(workspace, version, record.signature.input_names)
     profile = load_profile(workspace, reference)
     rows = logged_inputs(workspace.meta, version.name, version.version, since_ms)
     return check_drift(profile, record.signature.input_names, rows, min_rows)

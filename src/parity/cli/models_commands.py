@@ -7,10 +7,11 @@ from typing import TYPE_CHECKING
 
 import click
 
-from parity.cli.output import JSON_OPTION, print_json, print_table, say
+from parity.cli.output import JSON_OPTION, print_json, print_table, say, warn
 
 if TYPE_CHECKING:
     from parity.core.model import ModelVersion
+    from parity.registry.lineage import LineageNode
 
 REASON_OPTION = click.option("--reason", "-r", help="Why: kept in the audit trail.")
 FORCE_OPTION = click.option("--force", is_flag=True, help="As an admin, override a lock (audited).")
@@ -38,24 +39,22 @@ def _version_row(v: ModelVersion) -> tuple[str, ...]:
 
 
 @models_group.command("register")
-@click.argument("source")
+@click.argument("source", metavar="RUN[:PATH]")
 @click.option("--name", "-n", required=True, help="The registered model's name.")
 @click.option("--description", help="What this version is.")
 @JSON_OPTION
 def register(source: str, name: str, description: str | None, json_output: bool) -> None:
-    """Create the next version of NAME from a logged model (SOURCE: model id prefix)."""
-    from parity.core.model import MODEL_KIND
+    """Create the next version of NAME from a model a run logged (PATH defaults to "model"),
+    or from a logged model's id prefix."""
+    from parity.api.models import register_model
     from parity.workspace import open_workspace
 
-    workspace = open_workspace()
-    model_id = workspace.records.resolve(source, kind=MODEL_KIND)
-    version = workspace.registry.register(
-        name, model_id, workspace.actor(), description=description
-    )
+    version = register_model(open_workspace(), source, name, description)
     if json_output:
         print_json(version.to_dict())
     else:
-        say(f"Registered {version.ref} (model {model_id[:12]})")
+        run = f", run {version.run_id[:12]}" if version.run_id else ""
+        say(f"Registered {version.ref} (model {version.model_id[:12]}{run})")
 
 
 @models_group.command("list")
@@ -233,23 +232,123 @@ def history(name: str, json_output: bool) -> None:
 @JSON_OPTION
 def verify(reference: str, python: str | None, json_output: bool) -> None:
     """Exit 0 when this (or --python's) environment is safe for the model, 1 otherwise."""
-    from parity.api.models import describe_blocking, model_record, verify_model_environment
+    from parity.api.models import describe_blocking, resolve_source, verify_model_environment
     from parity.cli.env_commands import print_differences
     from parity.core.errors import EnvironmentMismatch, NotFoundError
     from parity.workspace import open_workspace
 
     workspace = open_workspace()
-    version, record = model_record(workspace, reference)
-    result = verify_model_environment(workspace, record, python)
+    source = resolve_source(workspace, reference)
+    label = source.label
+    result = verify_model_environment(workspace, source.record, python)
     if result is None:
-        raise NotFoundError(f"{version.ref} has no recorded environment to verify against")
+        raise NotFoundError(f"{label} has no recorded environment to verify against")
     if json_output:
-        print_json({"model": version.ref, **result.to_dict()})
+        print_json({"model": label, **result.to_dict()})
     else:
         print_differences(result.diff.differences, show_info=False)
-        say(f"{version.ref}: " + ("verified" if result.ok else "not verified"))
+        say(f"{label}: " + ("verified" if result.ok else "not verified"))
     if not result.ok:
         raise EnvironmentMismatch(
-            f"this environment is not safe for {version.ref}: {describe_blocking(result)}",
+            f"this environment is not safe for {label}: {describe_blocking(result)}",
             result.blocking,
         )
+
+
+def _describe_node(node: LineageNode) -> str:
+    a = node.attributes
+    if node.kind == "model_version":
+        aliases = ", ".join(a.get("aliases", ())) or "-"
+        return f"model version {node.label}  aliases: {aliases}" + (
+            "  locked" if a.get("locked") else ""
+        )
+    if node.kind == "model":
+        return f"model {node.label}  flavor {a['flavor']}, {len(a['files'])} files"
+    if node.kind == "run":
+        params = ", ".join(f"{k}={v}" for k, v in sorted(a["params"].items()))
+        metrics = ", ".join(
+            f"{k}={v:.4g}" for k, v in sorted(a["metrics"].items()) if v is not None
+        )
+        name = "" if node.label == a["id"][:12] else f" {node.label!r}"
+        return (
+            f"run {a['id'][:12]}{name} {a['status']}"
+            + (f"  params: {params}" if params else "")
+            + (f"  metrics: {metrics}" if metrics else "")
+        )
+    if node.kind == "code":
+        branch = f" on {a['branch']}" if a.get("branch") else ""
+        return f"code {str(a['commit'])[:12]}{branch}" + (" (dirty)" if a["dirty"] else "")
+    if node.kind == "data":
+        return f"data {node.label}  {a['path']}"
+    return f"{node.kind} {node.label}"
+
+
+@models_group.command("lineage")
+@click.argument("reference")
+@JSON_OPTION
+@click.option("--dot", "dot_output", is_flag=True, help="Print a Graphviz DOT graph.")
+def lineage(reference: str, json_output: bool, dot_output: bool) -> None:
+    """What made a model: run, code state, data versions, environment and parent runs."""
+    from parity.api.lineage import lineage as build
+    from parity.core.errors import UsageError
+    from parity.registry.lineage import render_tree
+    from parity.workspace import open_workspace
+
+    if json_output and dot_output:
+        raise UsageError("--json and --dot cannot be combined", hint="pick one")
+    graph = build(open_workspace(), reference)
+    if json_output:
+        print_json(graph.to_dict())
+    elif dot_output:
+        click.echo(graph.to_dot(), nl=False)
+    else:
+        for line in render_tree(graph, _describe_node):
+            click.echo(line)
+        for run_id in graph.missing_runs:
+            warn(f"run {run_id[:12]} is not in this workspace: its lineage stops there")
+
+
+@models_group.command("compare")
+@click.argument("first", metavar="A")
+@click.argument("second", metavar="B")
+@click.option("--all", "show_all", is_flag=True, help="Show equal values too.")
+@JSON_OPTION
+def compare(first: str, second: str, show_all: bool, json_output: bool) -> None:
+    """Two models side by side: metrics, params, environment and data differences."""
+    from parity.api.lineage import compare as compare_models
+    from parity.cli.env_commands import print_differences
+    from parity.workspace import open_workspace
+
+    result = compare_models(open_workspace(), first, second)
+    if json_output:
+        print_json(result.to_dict())
+        return
+
+    def short(value: object) -> str:
+        if value is None:
+            return "-"
+        text = str(value)
+        hexadecimal = len(text) >= 32 and all(ch in "0123456789abcdef" for ch in text)
+        return text[:12] if hexadecimal else text  # ids, shortened as everywhere
+
+    for title, changes in (
+        ("model", result.model),
+        ("params", result.params),
+        ("metrics", result.metrics),
+        ("data inputs", result.data),
+    ):
+        rows = [
+            (c.key, short(c.a), short(c.b), "≠" if c.differs else "")
+            for c in changes
+            if show_all or c.differs
+        ]
+        if rows:
+            print_table([title, result.a, result.b, ""], rows)
+    if result.environment is None:
+        say("environment: not recorded on both sides")
+    elif result.environment.identical:
+        say("environment: identical")
+    else:
+        print_differences(result.environment.differences, show_info=show_all)
+    if result.identical:
+        say(f"{result.a} and {result.b} are the same")

@@ -1,0 +1,86 @@
+"""Lineage and comparison of models: the registry's facts joined with the tracking store's runs.
+
+This is where the two services meet (registry and tracking may not import each other), so the
+composition lives here and the graph itself is built by the pure ``parity.registry.lineage``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from parity.api.models import ModelSource, resolve_source
+from parity.core.errors import NotFoundError
+from parity.env.records import load_environment
+from parity.registry.comparison import ModelComparison, ModelSide, compare_models
+from parity.registry.lineage import CodeFacts, DataInput, Lineage, RunFacts, build_lineage
+from parity.workspace import Workspace
+
+if TYPE_CHECKING:
+    from parity.core.env_rules import EnvDiff
+    from parity.core.run import RunView
+
+
+def run_facts(view: RunView) -> RunFacts:
+    code = view.code
+    return RunFacts(
+        id=view.id,
+        status=str(view.status),
+        name=view.name,
+        experiment=view.experiment,
+        params=dict(view.params),
+        metrics=dict(view.metrics),
+        code=None
+        if code is None
+        else CodeFacts(
+            commit=code.get("commit"),
+            branch=code.get("branch"),
+            dirty=bool(code.get("dirty")),
+            repository=code.get("repo_url"),
+            diff_blob=code.get("diff_digest"),
+        ),
+        environment_id=view.environment_id,
+        inputs=tuple(DataInput(link.path, link.data_version) for link in view.inputs),
+        parent_id=view.parent_id,
+    )
+
+
+def find_run(workspace: Workspace, run_id: str) -> RunFacts | None:
+    """A run's facts, or None when this workspace's tracking store does not have it."""
+    from parity.api.tracking import get_run
+
+    try:
+        return run_facts(get_run(workspace, run_id))
+    except NotFoundError:
+        return None
+
+
+def lineage(workspace: Workspace, reference: str) -> Lineage:
+    """What made the model ``reference`` names (NAME@ALIAS, NAME/VERSION, NAME or RUN:PATH)."""
+    source = resolve_source(workspace, reference)
+    return build_lineage(
+        source.version,
+        source.record,
+        source.model_id,
+        lambda run_id: find_run(workspace, run_id),
+        run_id=source.run_id,
+    )
+
+
+def _side(workspace: Workspace, source: ModelSource) -> ModelSide:
+    run = find_run(workspace, source.run_id) if source.run_id else None
+    return ModelSide(source.version, source.record, source.model_id, source.label, run)
+
+
+def compare(workspace: Workspace, first: str, second: str) -> ModelComparison:
+    """Two models side by side: their runs' params and metrics, environments and data inputs."""
+    a, b = resolve_source(workspace, first), resolve_source(workspace, second)
+    environment: EnvDiff | None = None
+    if a.record.environment_id and b.record.environment_id:
+        from parity.env import diff
+
+        environment = diff(
+            load_environment(workspace.records, a.record.environment_id),
+            load_environment(workspace.records, b.record.environment_id),
+            imported=set(a.record.requirements) | set(b.record.requirements),
+        )
+    return compare_models(_side(workspace, a), _side(workspace, b), environment)
