@@ -14,25 +14,25 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import blake3
 
 from parity.data.hashing import check_unchanged, chunk_file, read_small
-from parity.data.index import ChunkIndex
 from parity.data.manifest import EXECUTABLE, REGULAR, Chunk, DataVersion, FileEntry, make_version
 from parity.data.packs import PackWriter, Placed, compress_entry
+from parity.data.progress import Progress, no_progress
 from parity.data.scan import ScannedFile, scan
-from parity.data.statcache import Stat, StatCache
+from parity.data.statcache import Stat, StatCache, cached_digest
 from parity.store.objects import blob
 from parity.store.objects.store import ObjectStore
 
-Progress = Callable[[int, int], None]  # (bytes done, bytes to do)
-_BATCH = 256
+if TYPE_CHECKING:
+    from parity.data.index import ChunkIndex
+
+_BATCH = 1024  # files read per batch, and at most _BATCH_BYTES of them
+_BATCH_BYTES = 32 << 20
 _SAMPLE = 1 << 20
-
-
-def no_progress(_done: int, _total: int) -> None:
-    """The default progress callback: services never print."""
 
 
 @dataclass
@@ -106,26 +106,26 @@ class Adder:
         large: list[ScannedFile] = []
         guessed: list[tuple[ScannedFile, str]] = []
         for file in found.files:
-            hit = cached.get(cache_key(file))
-            if hit is not None and hit[0] == file.stat:
+            digest = cached_digest(cached, cache_key(file), file.stat)
+            if digest is not None:
                 old = before.get(file.path)
-                if old is not None and old.digest == hit[1]:
+                if old is not None and old.digest == digest:
                     self._reuse(file, old)
                     continue
-                if file.stat.size < self.threshold:
-                    guessed.append((file, hit[1]))
+                if file.size < self.threshold:
+                    guessed.append((file, digest))
                     continue
-            (small if file.stat.size < self.threshold else large).append(file)
+            (small if file.size < self.threshold else large).append(file)
         if guessed:
             located = self.index.locate(d for _, d in guessed if d != _EMPTY)
             self._located.update(located)
             for file, digest in guessed:
-                if file.stat.size and digest not in located:
+                if file.size and digest not in located:
                     small.append(file)  # the cache knows it, the store no longer does
                     continue
-                chunks = [digest] if file.stat.size else []
-                self._plans.append(_Plan(file.path, file.stat.size, _mode(file), digest, chunks))
-        self._total = sum(f.stat.size for f in small) + sum(f.stat.size for f in large)
+                chunks = [digest] if file.size else []
+                self._plans.append(_Plan(file.path, file.size, _mode(file), digest, chunks))
+        self._total = sum(f.size for f in small) + sum(f.size for f in large)
         writer = PackWriter(self.store)
         try:
             self._add_small(small, writer, cache_key)
@@ -157,15 +157,20 @@ class Adder:
         for chunk in old.chunks:
             self._located.setdefault(chunk.digest, chunk)
         self._plans.append(
-            _Plan(
-                file.path, file.stat.size, _mode(file), old.digest, [c.digest for c in old.chunks]
-            )
+            _Plan(file.path, file.size, _mode(file), old.digest, [c.digest for c in old.chunks])
         )
 
     def _batches(
         self, files: list[ScannedFile]
     ) -> Iterator[tuple[Sequence[ScannedFile], list[tuple[bytes, Stat, str, bytes | None]]]]:
-        batches = [files[i : i + _BATCH] for i in range(0, len(files), _BATCH)]
+        batches: list[list[ScannedFile]] = []
+        size = _BATCH_BYTES
+        for file in files:
+            if size + file.size > _BATCH_BYTES or len(batches[-1]) >= _BATCH:
+                batches.append([])
+                size = 0
+            batches[-1].append(file)
+            size += file.size
         if self.workers <= 1 or len(batches) <= 1:
             for batch in batches:
                 yield batch, _read_batch(batch)

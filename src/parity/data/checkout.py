@@ -20,9 +20,9 @@ from typing import Any
 import blake3
 
 from parity.core.errors import ConflictError, CorruptObject
-from parity.data.adding import Progress, no_progress
 from parity.data.manifest import DataVersion, FileEntry
 from parity.data.packs import PackReader
+from parity.data.progress import Progress, no_progress
 from parity.data.scan import Scan, ScannedFile, scan, stat_of
 from parity.data.statcache import Stat, StatCache
 from parity.data.status import DigestOracle

@@ -16,7 +16,7 @@ import blake3
 
 from parity.core.errors import ConflictError
 from parity.data.scan import ScannedFile, stat_of
-from parity.data.statcache import Stat
+from parity.data.statcache import SIZE, Stat
 
 CHUNK_THRESHOLD = 4 << 20  # files at least this large are chunked: `[data] chunk_threshold`
 AVERAGE_CHUNK = 64 << 10
@@ -54,11 +54,11 @@ def read_small(file: ScannedFile) -> tuple[bytes, Stat]:
         fd = os.open(file.full, os.O_RDONLY)
         try:
             before = stat_of(os.fstat(fd))
-            data = _read_all(fd, before.size)
+            data = _read_all(fd, before[SIZE])
             after = stat_of(os.fstat(fd))
         finally:
             os.close(fd)
-        if before == after and len(data) == after.size:
+        if before == after and len(data) == after[SIZE]:
             return data, after
     raise changed_while_reading(file.full)
 
@@ -100,12 +100,12 @@ def chunk_file(file: ScannedFile, average: int = AVERAGE_CHUNK) -> ChunkedFile:
     """Chunk and hash a large file, refusing a file that changes while it is read."""
     for _ in range(ATTEMPTS):
         before = stat_of(Path(file.full).stat())
-        if before.size == 0:
+        if before[SIZE] == 0:
             return ChunkedFile(blake3.blake3().hexdigest(), 0, before, [])
         digest, chunks = hash_chunks(file.full, average)
         after = stat_of(Path(file.full).stat())
-        if before == after and sum(c.size for c in chunks) == after.size:
-            return ChunkedFile(digest, after.size, after, chunks)
+        if before == after and sum(c.size for c in chunks) == after[SIZE]:
+            return ChunkedFile(digest, after[SIZE], after, chunks)
     raise changed_while_reading(file.full)
 
 

@@ -11,12 +11,16 @@ from parity.core.errors import UsageError
 from parity.data.statcache import Stat
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ScannedFile:
     path: str  # relative to the scanned folder, POSIX; the file's own name for a single file
     full: str  # the path to open
     stat: Stat
     executable: bool
+
+    @property
+    def size(self) -> int:
+        return self.stat[0]
 
 
 @dataclass(frozen=True)
@@ -27,7 +31,7 @@ class Scan:
 
 
 def stat_of(result: os.stat_result) -> Stat:
-    return Stat(result.st_size, result.st_mtime_ns, result.st_ctime_ns, result.st_ino)
+    return (result.st_size, result.st_mtime_ns, result.st_ctime_ns, result.st_ino)
 
 
 def _executable(mode: int) -> bool:

@@ -16,7 +16,7 @@ import blake3
 from parity.data.hashing import CHUNK_THRESHOLD, read_small
 from parity.data.manifest import EXECUTABLE, REGULAR
 from parity.data.scan import Scan, ScannedFile, scan
-from parity.data.statcache import Stat, StatCache
+from parity.data.statcache import Stat, StatCache, cached_digest
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,7 @@ class DataStatus:
 
 def file_digest(file: ScannedFile, threshold: int = CHUNK_THRESHOLD) -> tuple[str, Stat]:
     """The content digest of a file as a data version records it (the whole file's BLAKE3)."""
-    if file.stat.size < threshold:
+    if file.size < threshold:
         data, stat = read_small(file)
         return blake3.blake3(data).hexdigest(), stat
     from parity.data.hashing import chunk_file
@@ -69,9 +69,9 @@ class DigestOracle:
 
     def digest(self, file: ScannedFile) -> str:
         key = self.cache_key(file)
-        hit = self.known.get(key)
-        if hit is not None and hit[0] == file.stat:
-            return hit[1]
+        cached = cached_digest(self.known, key, file.stat)
+        if cached is not None:
+            return cached
         digest, stat = file_digest(file)
         self.learned.append((key, stat, digest))
         return digest
@@ -105,7 +105,7 @@ def data_status(
         seen.add(file.path)
         digest, mode, size = want
         if (
-            size != file.stat.size
+            size != file.size
             or mode != (EXECUTABLE if file.executable else REGULAR)
             or oracle.digest(file) != digest
         ):

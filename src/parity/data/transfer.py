@@ -90,12 +90,14 @@ def transfer(
     waves: Sequence[Iterable[str]],
     jobs: int | None = None,
     progress: TransferProgress | None = None,
+    replace: Iterable[str] = (),
 ) -> TransferResult:
     """Copy the objects of ``waves`` that ``target`` lacks, one wave after the other.
 
     Pass content first and the records that reference it last: a later wave starts only when
     every earlier one copied in full, so a record on the target implies what it names is there.
-    An object named in several waves belongs to the first.
+    An object named in several waves belongs to the first. Objects in ``replace`` are copied even
+    though the target has them (its copies are corrupt); the atomic write swaps them in whole.
     """
     progress = progress or NoProgress()
     planned: list[set[str]] = []
@@ -104,7 +106,7 @@ def transfer(
         digests = set(wave) - seen
         seen |= digests
         planned.append(digests)
-    missing = target.missing(seen)  # one bulk question, not one per object
+    missing = target.missing(seen) | (set(replace) & seen)  # one bulk question, not one each
     skipped = tuple(sorted(seen - missing))
     progress.planned(len(missing), len(skipped))
     done: list[str] = []
