@@ -17,7 +17,7 @@ import pytest
 
 from parity.core.ids import digest_bytes
 from parity.data.manifest import REGULAR, Chunk, FileEntry, make_version
-from parity.data.pointer import Pointer, write_pointer
+from parity.data.pointer import Pointer, read_pointer, write_pointer
 from parity.data.reachable import objects_of_version
 from parity.data.transfer import HELD_BACK, STREAM_AT, TransferResult, transfer
 from parity.store.objects import ObjectStore, open_object_store
@@ -494,3 +494,30 @@ def test_thousands_of_files_are_a_bounded_number_of_requests(
     assert len(pushed) <= 2 * len(objects) + 2, pushed
     assert len(pulled) <= 2 * len(objects) + 3, pulled
     workspace.close()
+
+
+def test_pull_verify_replaces_a_corrupt_local_copy(tmp_path: Path) -> None:
+    root = tmp_path / "project"
+    _workspace(root).close()
+    _make_tree(root / "data", small_files=20)
+    original = _fingerprint(root / "data")
+    assert run_parity("data", "add", "data", cwd=root).returncode == 0
+    assert run_parity("remote", "add", "origin", str(tmp_path / "shared"), cwd=root).returncode == 0
+    assert run_parity("data", "push", cwd=root).returncode == 0
+    store = open_object_store(str(root / ".parity" / "objects"))
+    version = read_pointer(root / "data.parity").data_version
+    pack = sorted(objects_of_version(store, version) - {version})[0]
+    path = root / ".parity" / "objects" / object_key(pack)
+    damaged = bytearray(path.read_bytes())
+    damaged[HEADER_SIZE + 100] ^= 0x01
+    path.write_bytes(bytes(damaged))
+
+    plain = run_parity("data", "pull", "--json", cwd=root)
+    assert json.loads(plain.stdout)["done"] == 0  # a plain pull trusts what is here
+    repaired = run_parity("data", "pull", "--verify", "--json", cwd=root)
+    assert repaired.returncode == 0, repaired.stderr
+    assert json.loads(repaired.stdout)["done"] == 1
+    store.verify(pack)
+    shutil.rmtree(root / "data")
+    assert run_parity("data", "checkout", "data", cwd=root).returncode == 0
+    assert _fingerprint(root / "data") == original

@@ -143,3 +143,27 @@ def test_bad_inputs_are_usage_errors(workspace: Workspace) -> None:
     schema = _write(workspace.root, "people.yaml", SCHEMA_YAML)
     with pytest.raises(UsageError, match="not a table"):
         validate_table(workspace, text, schema)
+
+
+@pytest.mark.postgres
+def test_validations_are_listed_for_the_version_on_postgresql(
+    workspace_dir: Path, postgres_url: str
+) -> None:
+    from parity.api.validation import validate_table, validations_of
+
+    workspace = open_workspace(workspace_dir, environ={"PARITY_METADATA_URL": postgres_url})
+    try:
+        table = _write(workspace.root, "people.csv", BAD)
+        schema = _write(workspace.root, "people.yaml", SCHEMA_YAML)
+        first = validate_table(workspace, table, schema)
+        schema_py = _write(workspace.root, "schema.py", SCHEMA_PY)
+        second = validate_table(workspace, table, schema_py)
+        listed = validations_of(workspace, first.validation.data_version)
+        assert {record_id for record_id, _ in listed} == {first.record_id, second.record_id}
+        assert {v.schema_digest for _, v in listed} == {
+            first.validation.schema_digest,
+            second.validation.schema_digest,
+        }
+        assert workspace.meta.dialect == "postgresql"
+    finally:
+        workspace.close()

@@ -14,7 +14,7 @@ from parity.data.index import index_version
 from parity.data.pointer import SUFFIX, find_pointers, pointer_path, read_pointer
 from parity.data.reachable import objects_of_version
 from parity.data.transfer import TransferProgress, TransferResult, transfer
-from parity.store.objects.store import ObjectStore
+from parity.store.objects.store import ObjectStore, corrupt_digests
 from parity.workspace import Workspace, now_ms, read_config
 
 
@@ -120,14 +120,27 @@ def pull(
     remote_name: str | None = None,
     jobs: int | None = None,
     progress: TransferProgress | None = None,
+    verify: bool = False,
 ) -> SyncReport:
-    """Fetch what this workspace lacks of the data versions of ``paths`` and make them usable."""
+    """Fetch what this workspace lacks of the data versions of ``paths`` and make them usable.
+
+    With ``verify``, the local copies are re-hashed too and corrupt ones fetched again.
+    """
     versions = versions_of(workspace, paths)
     remote, store = open_remote(workspace, remote_name)
     needed: dict[str, set[str]] = {v: _objects_of(store, v, remote.name) for v in versions}
     everything = set().union(*needed.values())
+    corrupt: set[str] = set()
+    if verify:
+        present = everything - workspace.objects.missing(everything)
+        corrupt = {c.digest for c in corrupt_digests(workspace.objects, sorted(present))}
     result = transfer(
-        store, workspace.objects, [everything - set(versions), versions], jobs, progress
+        store,
+        workspace.objects,
+        [everything - set(versions), versions],
+        jobs,
+        progress,
+        replace=corrupt,
     )
     for version, objects in needed.items():
         if not objects & set(result.failed):

@@ -98,9 +98,14 @@ def push(
 @_PATHS
 @_REMOTE
 @_JOBS
+@click.option("--verify", is_flag=True, help="Re-hash local copies too; fetch corrupt ones again.")
 @JSON_OPTION
 def pull(
-    paths: tuple[Path, ...], remote_name: str | None, jobs: int | None, json_output: bool
+    paths: tuple[Path, ...],
+    remote_name: str | None,
+    jobs: int | None,
+    verify: bool,
+    json_output: bool,
 ) -> None:
     """Fetch the data versions of PATHS (default: every pointer) from a remote; then checkout."""
     from parity.api.data_transfer import pull as pull_data
@@ -109,7 +114,7 @@ def pull(
     workspace = open_workspace()
     try:
         with _progress("pull") as progress:
-            report = pull_data(workspace, paths, remote_name, jobs, progress)
+            report = pull_data(workspace, paths, remote_name, jobs, progress, verify=verify)
     finally:
         workspace.close()
     _report(report, "Pulled", "pull", json_output)
