@@ -174,3 +174,82 @@ def test_every_rule_is_documented() -> None:
     docs = (Path(__file__).parents[2] / "docs" / "environment.md").read_text()
     documented = set(re.findall(r"^\| `([a-z_.]+)` \|", docs, re.M))
     assert documented == set(RULES)
+
+
+# The levels issue 3 asks for, written out here so that a change to RULES has to change this too.
+REQUIRED_LEVELS = {
+    "python.minor": Risk.HIGH,
+    "platform.machine": Risk.HIGH,
+    "platform.libc_family": Risk.HIGH,
+    "package.missing": Risk.HIGH,
+    "package.native.major_minor": Risk.HIGH,
+    "package.local_label": Risk.HIGH,
+    "package.modified": Risk.HIGH,
+    "package.pure.minor": Risk.MEDIUM,
+    "package.pure.patch": Risk.LOW,
+    "native.blas_vendor": Risk.MEDIUM,
+    "numerics.threads": Risk.LOW,
+    "cuda.driver_too_old": Risk.HIGH,
+    "package.extra": Risk.INFO,
+    "package.not_imported": Risk.INFO,
+}
+
+
+@pytest.mark.parametrize(("rule", "level"), REQUIRED_LEVELS.items())
+def test_the_issue_levels_hold(rule: str, level: Risk) -> None:
+    assert RULES[rule][0] == level
+
+
+def test_another_local_label_is_another_build() -> None:
+    expected = with_dists(dist("torch", "2.3.0+cu121", pure=False))
+    actual = with_dists(dist("torch", "2.3.0+cpu", pure=False))
+    (torch,) = [d for d in diff_environments(expected, actual).differences if "torch" in d.subject]
+    assert (torch.rule, torch.risk) == ("package.local_label", Risk.HIGH)
+    assert (torch.expected, torch.actual) == ("2.3.0+cu121", "2.3.0+cpu")
+
+
+@pytest.mark.parametrize(
+    ("runtime", "driver", "flagged"),
+    [
+        ("12.4", "550.54.14", False),  # the driver CUDA 12.4 shipped with
+        ("12.4", "535.54.03", True),  # a 12.2 driver: minor-version compatibility only
+        ("12.4", "470.82.01", True),  # an 11.x driver
+        ("11.8", "535.54.03", False),  # an older runtime on a newer driver
+        ("12.7", "560.28.03", False),  # not in the table: the newest known 12.x release's driver
+        ("12.7", "555.42.02", True),
+    ],
+)
+def test_a_cuda_runtime_newer_than_the_driver_supports_is_high(
+    runtime: str, driver: str, flagged: bool
+) -> None:
+    actual = changed(accelerators=Accelerators(driver, runtime, "9.1", ("A100",)))
+    expected = changed(accelerators=dataclasses.replace(actual.accelerators))
+    rules = {d.rule: d for d in diff_environments(expected, actual).differences}
+    assert ("cuda.driver_too_old" in rules) is flagged
+    if flagged:
+        assert rules["cuda.driver_too_old"].risk == Risk.HIGH
+        assert rules["cuda.driver_too_old"].actual == driver
+
+
+def test_thread_count_variables_are_low_and_other_numerics_medium() -> None:
+    actual = changed(numerics={"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "4", "MKL_CBWR": "AVX2"})
+    risks = {d.subject: d.risk for d in diff_environments(BASE, actual).differences}
+    assert risks == {
+        "env OMP_NUM_THREADS": Risk.LOW,
+        "env MKL_NUM_THREADS": Risk.LOW,
+        "env MKL_CBWR": Risk.MEDIUM,
+    }
+
+
+def test_another_blas_vendor_is_medium_and_only_that() -> None:
+    mkl = NativeLibrary("blas", "mkl", "2024.1", 8, "intel", None, "libmkl_rt.so.2")
+    (difference,) = diff_environments(BASE, changed(native=(mkl,))).differences
+    assert (difference.rule, difference.risk) == ("native.blas_vendor", Risk.MEDIUM)
+    assert (difference.expected, difference.actual) == ("openblas", "mkl")
+
+
+def test_an_unimported_package_drops_to_info_but_an_imported_one_stays_high() -> None:
+    actual = with_dists(dist("numpy", "2.2.0", pure=False), dist("requests", "3.0.0"))
+    narrowed = diff_environments(BASE, actual, imported={"numpy"})
+    risks = {d.subject: d.risk for d in narrowed.differences}
+    assert risks == {"package numpy": Risk.HIGH, "package requests": Risk.INFO}

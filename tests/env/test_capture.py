@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import subprocess
 import sys
+import sysconfig
 from pathlib import Path
 
 import pytest
 
+from parity.core.environment import NUMERICS_VARIABLES
 from parity.core.errors import UsageError
-from parity.env import capture
+from parity.env import capture, probe
+from parity.env.capture import PROBE_PATH
+from tests.conftest import run_parity
 from tests.env.conftest import SKLEARN_A, build_venv
 
 
@@ -78,10 +84,8 @@ def test_a_missing_interpreter_is_a_usage_error(tmp_path: Path) -> None:
 
 
 def test_probe_output_is_json_with_the_record_fields(venv_a: Path) -> None:
-    from parity.env.capture import PROBE_SOURCE
-
     output = subprocess.run(
-        [str(venv_a), "-c", PROBE_SOURCE], capture_output=True, text=True, check=True
+        [str(venv_a), str(PROBE_PATH)], capture_output=True, text=True, check=True
     ).stdout
     document = json.loads(output)
     assert set(document) == {
@@ -93,3 +97,197 @@ def test_probe_output_is_json_with_the_record_fields(venv_a: Path) -> None:
         "numerics",
         "deep",
     }
+
+
+def site_packages(python: Path) -> Path:
+    return next((python.parent.parent / "lib").glob("python*/site-packages"))
+
+
+def test_interpreter_and_platform_facts_match_the_machine(venv_a: Path) -> None:
+    environment = capture(venv_a)
+    interpreter, platform = environment.interpreter, environment.platform
+    assert interpreter.abi == sysconfig.get_config_var("SOABI")
+    assert interpreter.implementation == sys.implementation.name
+    version = f"cp{sys.version_info[0]}{sys.version_info[1]}"
+    family, libc_version = os.confstr("CS_GNU_LIBC_VERSION").split()  # type: ignore[union-attr]
+    assert (platform.libc_family, platform.libc_version) == (family, libc_version)
+    major, minor = libc_version.split(".")[:2]
+    machine = os.uname().machine
+    assert interpreter.wheel_tags[0] == f"{version}-{version}-manylinux_{major}_{minor}_{machine}"
+    assert interpreter.wheel_tags[-1] == "py3-none-any"
+    assert (platform.system, platform.kernel, platform.machine) == (
+        os.uname().sysname,
+        os.uname().release,
+        machine,
+    )
+    assert platform.cpu_count == os.cpu_count()
+    assert platform.cpu_affinity == len(os.sched_getaffinity(0))
+    cpuinfo = Path("/proc/cpuinfo").read_text()
+    flags = set(next(line for line in cpuinfo.splitlines() if line.startswith("flags")).split())
+    assert platform.cpu_flags
+    assert set(platform.cpu_flags) <= flags
+    assert platform.cpu_model is not None
+    assert platform.cpu_model in cpuinfo
+
+
+def test_a_relative_python_path_is_taken_from_the_current_folder(
+    venv_a: Path, tmp_path: Path
+) -> None:
+    relative = os.path.relpath(venv_a, tmp_path)
+    result = run_parity("env", "capture", "--python", relative, "--json", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["id"] == capture(venv_a).id
+
+
+def test_deep_capture_reports_threadpoolctl_libraries(venv_a: Path) -> None:
+    environment = capture(venv_a, deep=True)
+    blas = [lib for lib in environment.native if lib.user_api == "blas"]
+    assert blas
+    assert all(lib.num_threads is not None and lib.version for lib in blas)
+    assert any(lib.user_api == "openmp" for lib in environment.native)
+    sklearn = environment.distribution("scikit-learn")
+    assert sklearn is not None
+    assert sklearn.modified_files == ()
+    # The bundled-library scan does not count a .libs folder as an import name.
+    assert sklearn.top_level == ("sklearn",)
+
+
+@pytest.fixture(scope="module")
+def localpkg(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A one-module project in a git repository, and its wheel."""
+    root = tmp_path_factory.mktemp("localpkg")
+    project = root / "project"
+    (project / "localpkg").mkdir(parents=True)
+    (project / "localpkg" / "__init__.py").write_text("VALUE = 1\n")
+    (project / "pyproject.toml").write_text(
+        '[project]\nname = "localpkg"\nversion = "0.3.0"\n'
+        '[build-system]\nrequires = ["hatchling"]\nbuild-backend = "hatchling.build"\n'
+    )
+    git = ["git", "-C", str(project), "-c", "user.name=t", "-c", "user.email=t@example.org"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "."], check=True)
+    subprocess.run([*git, "commit", "-qm", "localpkg 0.3.0"], check=True)
+    from uv import find_uv_bin
+
+    dist = root / "dist"
+    subprocess.run(
+        [find_uv_bin(), "build", "-q", "--wheel", "--out-dir", str(dist), str(project)], check=True
+    )
+    return project, next(dist.glob("*.whl"))
+
+
+def test_a_vcs_install_records_its_commit(localpkg: tuple[Path, Path], tmp_path: Path) -> None:
+    project, _ = localpkg
+    commit = subprocess.run(
+        ["git", "-C", str(project), "rev-parse", "HEAD"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    python = build_venv(tmp_path / "venv", f"localpkg @ git+{project.as_uri()}")
+    dist = capture(python).distribution("localpkg")
+    assert dist is not None
+    assert (dist.source.kind, dist.source.vcs, dist.source.commit) == ("vcs", "git", commit)
+    assert dist.source.url == project.as_uri()
+
+
+def test_an_archive_install_records_its_hash_from_uv_and_from_pip(
+    localpkg: tuple[Path, Path], tmp_path: Path
+) -> None:
+    _, wheel = localpkg
+    digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
+    by_uv = build_venv(tmp_path / "uv", f"localpkg @ {wheel.as_uri()}#sha256={digest}")
+    by_pip = build_venv(tmp_path / "pip")
+    pip = [sys.executable, "-m", "pip", "--python", str(by_pip), "--disable-pip-version-check"]
+    subprocess.run([*pip, "install", "-q", "--no-index", "--no-deps", str(wheel)], check=True)
+    for python, installer in ((by_uv, "uv"), (by_pip, "pip")):
+        dist = capture(python).distribution("localpkg")
+        assert dist is not None
+        assert dist.installer == installer
+        assert dist.source.kind == "archive"
+        assert dist.source.archive_hash == f"sha256={digest}"
+        assert dist.pure is True
+        assert dist.wheel_tags == ("py2-none-any", "py3-none-any")
+        assert dist.top_level == ("localpkg",)
+
+
+def fake_dist_info(site: Path, name: str, version: str, metadata: str, **files: str) -> Path:
+    folder = site / f"{name}-{version}.dist-info"
+    folder.mkdir()
+    (folder / "METADATA").write_text(metadata)
+    for filename, text in files.items():
+        (folder / filename).write_text(text)
+    return folder
+
+
+def test_hand_written_metadata_edge_cases(tmp_path: Path) -> None:
+    python = build_venv(tmp_path / "venv")
+    site = site_packages(python)
+    # The first 1024 bytes end in "Version: 1.": a short read must not take that for the version.
+    long_summary = "Metadata-Version: 2.1\nName: Long_Summary\nSummary: " + "x" * 962 + "\n"
+    fake_dist_info(site, "long_summary", "1.26.4", long_summary + "Version: 1.26.4\n\nbody\n")
+    # Credentials in a PEP 610 URL never reach the record.
+    fake_dist_info(
+        site,
+        "private",
+        "2.0",
+        "Metadata-Version: 2.1\nName: private\nVersion: 2.0\n",
+        **{
+            "direct_url.json": json.dumps(
+                {
+                    "url": "https://deploy:s3cr3t-t0ken@git.example.org/private.git",
+                    "vcs_info": {"vcs": "git", "commit_id": "0123abcd"},
+                }
+            )
+        },
+    )
+    environment = capture(python)
+    long = environment.distribution("long-summary")
+    assert long is not None
+    assert long.version == "1.26.4"
+    private = environment.distribution("private")
+    assert private is not None
+    assert private.source.url == "https://git.example.org/private.git"
+    assert "s3cr3t" not in json.dumps(environment.to_dict())
+
+
+def test_cuda_and_cudnn_are_read_as_text_without_importing(tmp_path: Path) -> None:
+    python = build_venv(tmp_path / "venv")
+    site = site_packages(python)
+    # No __init__.py: importing "torch" would fail, so the versions can only come from the text.
+    (site / "torch").mkdir()
+    (site / "torch" / "version.py").write_text(
+        "from typing import Optional\n__version__ = '2.3.0+cu121'\n"
+        "cuda: Optional[str] = '12.1'\nhip: Optional[str] = None\n"
+    )
+    fake_dist_info(
+        site, "nvidia_cudnn_cu12", "9.1.0.70", "Name: nvidia-cudnn-cu12\nVersion: 9.1.0.70\n"
+    )
+    accelerators = capture(python).accelerators
+    assert (accelerators.cuda_runtime, accelerators.cudnn) == ("12.1", "9.1.0.70")
+    # This machine has no NVIDIA driver: no driver, so nvidia-smi is not asked for GPUs.
+    assert accelerators.nvidia_driver is None
+    assert accelerators.gpus == ()
+
+
+def test_driver_cuda_and_gpu_texts_are_parsed() -> None:
+    assert probe.driver_version("550.54.14\n", None) == "550.54.14"
+    proprietary = (
+        "NVRM version: NVIDIA UNIX x86_64 Kernel Module  550.54.14  Thu Feb 22 01:44:30 UTC 2024\n"
+        "GCC version:  gcc version 12.2.0 (Debian 12.2.0-14)\n"
+    )
+    assert probe.driver_version(None, proprietary) == "550.54.14"
+    open_module = "NVRM version: NVIDIA UNIX Open Kernel Module for x86_64  535.104.05  Release"
+    assert probe.driver_version("", open_module) == "535.104.05"
+    assert probe.driver_version(None, None) is None
+    assert probe.torch_cuda("cuda: Optional[str] = None\n") is None
+    build_info = (
+        "build_info = {'cuda_version': '12.3', 'cudnn_version': '8', 'is_cuda_build': True}"
+    )
+    assert probe.tensorflow_cuda(build_info) == ("12.3", "8")
+    assert probe.gpu_names("NVIDIA A100-SXM4-80GB\nNVIDIA A100-SXM4-80GB\n\n") == [
+        "NVIDIA A100-SXM4-80GB",
+        "NVIDIA A100-SXM4-80GB",
+    ]
+
+
+def test_the_probe_allow_list_is_the_record_allow_list() -> None:
+    # The probe cannot import parity.core: the two lists are kept equal by this test.
+    assert probe.NUMERICS_VARIABLES == NUMERICS_VARIABLES

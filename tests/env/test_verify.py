@@ -149,3 +149,78 @@ def test_environment_copied_elsewhere_keeps_package_identity(venv_a: Path, tmp_p
     original, copied = capture(venv_a), capture(copy / "bin" / "python")
     result = diff(original, copied)
     assert [d for d in result.differences if d.subject.startswith("package")] == []
+
+
+def test_cli_threshold_and_strict(record_a: Path, venv_a: Path, tmp_path: Path) -> None:
+    """A record that differs from A only in a pure package's minor version (medium risk)."""
+    document = json.loads(record_a.read_text())
+    joblib = next(d for d in document["body"]["distributions"] if d["name"] == "joblib")
+    assert joblib["pure"] is True
+    major, minor, *_ = joblib["version"].split(".")
+    joblib["version"] = f"{major}.{int(minor) + 1}.0"
+    medium = tmp_path / "medium.json"
+    medium.write_text(json.dumps(document))
+
+    def verify_exit(*options: str) -> int:
+        result = run_parity(
+            "env", "verify", str(medium), "--python", str(venv_a), *options, cwd=tmp_path
+        )
+        assert "package joblib" in result.stdout  # the table shows it whether it blocks or not
+        return result.returncode
+
+    assert verify_exit() == 0
+    assert verify_exit("--threshold", "high") == 0
+    assert verify_exit("--threshold", "medium") == 1
+    assert verify_exit("--threshold", "low") == 1
+    assert verify_exit("--strict") == 1
+    report = run_parity(
+        "env",
+        "verify",
+        str(medium),
+        "--python",
+        str(venv_a),
+        "--threshold",
+        "medium",
+        "--json",
+        cwd=tmp_path,
+    )
+    blocking = [d for d in json.loads(report.stdout)["differences"] if d["risk"] != "info"]
+    assert [(d["subject"], d["rule"], d["risk"]) for d in blocking] == [
+        ("package joblib", "package.pure.minor", "medium")
+    ]
+    bad = run_parity("env", "verify", str(medium), "--threshold", "severe", cwd=tmp_path)
+    assert bad.returncode == 2
+
+
+def imported_modules(stderr: str) -> set[str]:
+    """Module names from the `-X importtime` lines a command printed on stderr."""
+    return {
+        line.rsplit("|", 1)[1].strip()
+        for line in stderr.splitlines()
+        if line.startswith("import time:") and "|" in line
+    }
+
+
+def test_capture_that_only_prints_or_writes_imports_no_database(
+    workspace_dir: Path, venv_a: Path, tmp_path: Path
+) -> None:
+    trace = {"PYTHONPROFILEIMPORTTIME": "1"}
+    out = tmp_path / "a.json"
+    outside = run_parity(
+        "env", "capture", "--python", str(venv_a), "--json", "-o", str(out), cwd=tmp_path, env=trace
+    )
+    assert outside.returncode == 0
+    assert out.is_file()
+    assert "sqlalchemy" not in imported_modules(outside.stderr)
+    objects = workspace_dir / ".parity" / "objects"
+    before = sorted(objects.rglob("*"))
+    unstored = run_parity(
+        "env", "capture", "--python", str(venv_a), "--no-store", cwd=workspace_dir, env=trace
+    )
+    assert unstored.returncode == 0, unstored.stderr
+    assert "sqlalchemy" not in imported_modules(unstored.stderr)
+    assert "not stored" not in unstored.stderr
+    assert sorted(objects.rglob("*")) == before
+    stored = run_parity("env", "capture", "--python", str(venv_a), cwd=workspace_dir, env=trace)
+    assert "sqlalchemy" in imported_modules(stored.stderr)  # the check above can fail
+    assert sorted(objects.rglob("*")) != before

@@ -70,29 +70,42 @@ def print_differences(differences: tuple[Difference, ...], show_info: bool) -> N
 )
 @JSON_OPTION
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Write the fingerprint here.")
-def capture(python: str | None, deep: bool, json_output: bool, output: Path | None) -> None:
+@click.option(
+    "--store/--no-store",
+    default=True,
+    help="Store it in the workspace, when there is one (default), or only print / write it.",
+)
+def capture(
+    python: str | None, deep: bool, json_output: bool, output: Path | None, store: bool
+) -> None:
     """Fingerprint an environment and store it in the workspace."""
-    from parity.env.capture import capture as take
-    from parity.env.records import describe, store_environment
-    from parity.store.objects.local import atomic_write_bytes
-    from parity.workspace import now_ms
+    from parity.env.capture import start_capture
 
-    environment = take(python, deep=deep)
-    workspace = _workspace()
+    # The target interpreter works on the other core while this process finds the workspace.
+    pending = start_capture(python, deep=deep)
+    workspace = _workspace() if store else None
+    environment = pending.environment()
     environment_id = environment.id
     if workspace is not None:
+        from parity.env.records import store_environment
+        from parity.workspace import now_ms
+
         store_environment(workspace.records, environment, now_ms())
     if output is not None:
+        from parity.store.objects.local import atomic_write_bytes
+
         document = environment.to_record().to_dict()
         atomic_write_bytes(output, json.dumps(document, indent=2, sort_keys=True).encode())
     if json_output:
         print_json({"id": environment_id, **environment.to_dict()})
         return
+    from parity.env.records import describe
+
     say(f"{environment_id}  {describe(environment)}")
     modified = [d.name for d in environment.distributions if d.modified_files]
     if modified:
         warn(f"locally modified packages: {', '.join(modified)}")
-    if workspace is None:
+    if workspace is None and store:
         warn("not stored: no Parity workspace here (run 'parity init')")
 
 

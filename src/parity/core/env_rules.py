@@ -130,7 +130,10 @@ RULES: Mapping[str, tuple[Risk, str]] = {
     "native.threads": (Risk.LOW, "another thread count for BLAS/OpenMP"),
     "cuda.runtime_major": (Risk.HIGH, "another CUDA major version"),
     "cuda.runtime_minor": (Risk.MEDIUM, "another CUDA minor version"),
-    "cuda.driver_too_old": (Risk.HIGH, "the NVIDIA driver is too old for the CUDA runtime"),
+    "cuda.driver_too_old": (
+        Risk.HIGH,
+        "the CUDA runtime is newer than the NVIDIA driver supports",
+    ),
     "cuda.missing": (Risk.HIGH, "CUDA was available and is not"),
     "cuda.cudnn": (Risk.MEDIUM, "another cuDNN version"),
     "cuda.driver": (Risk.LOW, "another NVIDIA driver version"),
@@ -143,8 +146,47 @@ RULES: Mapping[str, tuple[Risk, str]] = {
 THREAD_VARIABLES = {"OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"}
 LOCALE_VARIABLES = {"TZ", "LANG", "LC_ALL"}
 
-# The oldest Linux driver each CUDA major version runs on (minor-version compatibility).
-CUDA_MINIMUM_DRIVER = {10: "410.48", 11: "450.80.02", 12: "525.60.13", 13: "580.65.06"}
+# The Linux driver each CUDA release shipped with: the oldest that supports it in full (NVIDIA's
+# CUDA release notes, "CUDA Toolkit and Corresponding Driver Versions"). An older driver of the
+# same major line may still load the runtime (minor-version compatibility), but without PTX JIT
+# kernels built for newer GPUs fail at run time, so it counts as "newer than the driver supports".
+CUDA_DRIVER = {
+    (10, 0): "410.48",
+    (10, 1): "418.39",
+    (10, 2): "440.33",
+    (11, 0): "450.36.06",
+    (11, 1): "455.23",
+    (11, 2): "460.27.03",
+    (11, 3): "465.19.01",
+    (11, 4): "470.42.01",
+    (11, 5): "495.29.05",
+    (11, 6): "510.39.01",
+    (11, 7): "515.43.04",
+    (11, 8): "520.61.05",
+    (12, 0): "525.60.13",
+    (12, 1): "530.30.02",
+    (12, 2): "535.54.03",
+    (12, 3): "545.23.06",
+    (12, 4): "550.54.14",
+    (12, 5): "555.42.02",
+    (12, 6): "560.28.03",
+    (12, 8): "570.26",
+    (12, 9): "575.51.03",
+    (13, 0): "580.65.06",
+}
+
+
+def minimum_driver(cuda_runtime: str | None) -> Version | None:
+    """The oldest driver that fully supports ``cuda_runtime`` ("12.4" -> 550.54.14).
+
+    A release newer than the table needs at least the newest driver listed for its major line.
+    """
+    runtime = _version(cuda_runtime)
+    if runtime is None:
+        return None
+    wanted = (runtime.major, runtime.minor)
+    known = [release for release in CUDA_DRIVER if release <= wanted and release[0] == wanted[0]]
+    return _version(CUDA_DRIVER[max(known)]) if known else None
 
 
 def _version(text: str | None) -> Version | None:
@@ -303,11 +345,10 @@ def _cuda(expected: Environment, actual: Environment) -> Iterable[Difference]:
             a.cuda_runtime,
             b.cuda_runtime,
         )
-    runtime, driver = _version(b.cuda_runtime), _version(b.nvidia_driver)
-    if runtime is not None and driver is not None:
-        minimum = _version(CUDA_MINIMUM_DRIVER.get(runtime.major))
-        if minimum is not None and driver < minimum:
-            yield _rate("cuda.driver_too_old", "nvidia driver", f">= {minimum}", b.nvidia_driver)
+    minimum = minimum_driver(b.cuda_runtime)
+    driver = _version(b.nvidia_driver)
+    if minimum is not None and driver is not None and driver < minimum:
+        yield _rate("cuda.driver_too_old", "nvidia driver", f">= {minimum}", b.nvidia_driver)
     if a.cudnn != b.cudnn and (a.cudnn or b.cudnn):
         yield _rate("cuda.cudnn", "cudnn", a.cudnn, b.cudnn)
     if a.nvidia_driver and b.nvidia_driver and a.nvidia_driver != b.nvidia_driver:

@@ -33,8 +33,9 @@ NUMERICS_VARIABLES = (
 )
 
 
-def _opt(mapping: Mapping[str, Any], key: str) -> Any:
-    return mapping.get(key)
+def _fields(record: Any) -> dict[str, Any]:
+    """A flat record's fields as a dictionary (tuples stay tuples, as dataclasses.asdict keeps)."""
+    return {name: getattr(record, name) for name in record.__dataclass_fields__}
 
 
 @dataclass(frozen=True)
@@ -87,7 +88,7 @@ class Distribution:
     source: Source
     wheel_tags: tuple[str, ...]
     pure: bool | None  # Root-Is-Purelib; False means the package ships native code
-    record_digest: str | None  # BLAKE3 of the RECORD file
+    record_digest: str | None  # "sha256:<hex>" of the RECORD file
     top_level: tuple[str, ...]  # import names it provides
     modified_files: tuple[str, ...] | None = None  # set by a deep capture: files unlike RECORD
 
@@ -143,11 +144,19 @@ class Environment:
 
     # persistence ------------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
-        from dataclasses import asdict
-
-        document = asdict(self)
-        document["numerics"] = dict(sorted(self.numerics.items()))
-        return document
+        # By hand rather than dataclasses.asdict, which deep-copies every value and was a tenth
+        # of a whole `parity env capture`; the records here hold only str/int/bool/None/tuples.
+        return {
+            "interpreter": _fields(self.interpreter),
+            "platform": _fields(self.platform),
+            "distributions": [
+                {**_fields(dist), "source": _fields(dist.source)} for dist in self.distributions
+            ],
+            "native": [_fields(lib) for lib in self.native],
+            "accelerators": _fields(self.accelerators),
+            "numerics": dict(sorted(self.numerics.items())),
+            "deep": self.deep,
+        }
 
     @classmethod
     def from_dict(cls, document: Mapping[str, Any]) -> Environment:

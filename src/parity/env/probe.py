@@ -9,16 +9,15 @@ is the ``Environment`` record's dictionary form, printed as JSON.
 Keep this file compatible with Python 3.8: it may run in an older target interpreter.
 """
 
-import base64
 import hashlib
 import json
 import os
-import platform
 import re
-import shutil
-import subprocess
 import sys
 import sysconfig
+
+# base64, platform, shutil and subprocess are imported only where needed: each costs
+# milliseconds at start-up, and the probe's start-up is most of a capture's time.
 
 NUMERICS_VARIABLES = (
     "PYTHONHASHSEED",
@@ -90,8 +89,29 @@ def _text(path, limit=None):
     return None if data is None else data.decode("utf-8", "replace")
 
 
+def _head(path, limit):
+    """The complete lines within the first ``limit`` bytes: a cut last line is dropped, so a
+    header is never read half (``Version: 1.2`` of ``Version: 1.26.4``)."""
+    data = _read(path, limit)
+    if data is None:
+        return None
+    if len(data) == limit:
+        data = data[: data.rfind(b"\n") + 1]
+    return data.decode("utf-8", "replace")
+
+
 def normalize(name):
     return _NAME_NORMALIZE.sub("-", name).lower()
+
+
+def _uname():
+    """(system, release, machine) without importing platform, which parses far more than that."""
+    if hasattr(os, "uname"):
+        facts = os.uname()
+        return facts.sysname, facts.release, facts.machine
+    import platform
+
+    return platform.system(), platform.release(), platform.machine()
 
 
 # interpreter ------------------------------------------------------------------------------------
@@ -111,11 +131,11 @@ def _glibc():
     return None, None
 
 
-def _wheel_tags(libc_family, libc_version):
+def _wheel_tags(libc_family, libc_version, machine):
     version = f"{sys.version_info[0]}{sys.version_info[1]}"
     impl = {"cpython": "cp", "pypy": "pp"}.get(sys.implementation.name, sys.implementation.name)
     abi = (impl + version + getattr(sys, "abiflags", "")) if impl == "cp" else "none"
-    machine = platform.machine().lower()
+    machine = machine.lower()
     plats = []
     if sys.platform.startswith("linux"):
         if libc_family == "glibc" and libc_version:
@@ -125,6 +145,8 @@ def _wheel_tags(libc_family, libc_version):
             plats.append(f"musllinux_1_2_{machine}")
         plats.append(f"linux_{machine}")
     elif sys.platform == "darwin":
+        import platform
+
         release = platform.mac_ver()[0].split(".")
         minor = release[1] if len(release) > 1 else "0"
         plats.append(f"macosx_{release[0]}_{minor}_{machine}")
@@ -140,9 +162,10 @@ def interpreter(libc_family, libc_version):
     conda = os.path.isdir(os.path.join(sys.prefix, "conda-meta"))
     return {
         "implementation": sys.implementation.name,
-        "version": platform.python_version(),
+        # What platform.python_version() returns, without importing platform.
+        "version": sys.version.split()[0],
         "abi": sysconfig.get_config_var("SOABI"),
-        "wheel_tags": _wheel_tags(libc_family, libc_version),
+        "wheel_tags": _wheel_tags(libc_family, libc_version, _uname()[2]),
         "prefix": sys.prefix,
         "base_prefix": getattr(sys, "base_prefix", sys.prefix),
         "is_venv": sys.prefix != getattr(sys, "base_prefix", sys.prefix),
@@ -165,6 +188,8 @@ def _cpu():
         elif not line.strip() and model and flags:
             break
     if model is None and sys.platform == "darwin":
+        import platform
+
         model = platform.processor() or None
     return model, sorted(flags)
 
@@ -174,6 +199,8 @@ def _os_release():
     for line in text.splitlines():
         if line.startswith("PRETTY_NAME="):
             return line.split("=", 1)[1].strip().strip('"')
+    import platform
+
     if sys.platform == "darwin":
         return "macOS " + platform.mac_ver()[0]
     return platform.platform(terse=True) or None
@@ -185,13 +212,14 @@ def platform_facts(libc_family, libc_version):
         affinity = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
         affinity = None
+    system, release, machine = _uname()
     return {
-        "system": platform.system(),
-        "kernel": platform.release(),
+        "system": system,
+        "kernel": release,
         "os_release": _os_release(),
         "libc_family": libc_family,
         "libc_version": libc_version,
-        "machine": platform.machine(),
+        "machine": machine,
         "cpu_model": model,
         "cpu_flags": flags,
         "cpu_count": os.cpu_count(),
@@ -200,14 +228,19 @@ def platform_facts(libc_family, libc_version):
 
 
 # distributions ----------------------------------------------------------------------------------
-def _headers(text):
+def _headers(text, wanted=None):
+    """The first value of each RFC 822 header (lower-cased names); stop early once ``wanted``
+    are all found: METADATA files run to hundreds of lines, and the probe needs two of them."""
     found = {}
     for line in text.splitlines():
         if not line.strip():
             break
         key, sep, value = line.partition(":")
+        key = key.strip().lower()
         if sep and key not in found:
-            found[key.strip().lower()] = value.strip()
+            found[key] = value.strip()
+            if wanted is not None and wanted.issubset(found):
+                break
     return found
 
 
@@ -235,6 +268,10 @@ def _source(folder):
         if not digest and archive.get("hashes"):
             name = sorted(archive["hashes"])[0]
             digest = name + "=" + archive["hashes"][name]
+        if not digest:
+            # uv leaves archive_info empty and keeps the hash in the URL: file:///x.whl#sha256=…
+            fragment = re.search(r"#(sha256|sha384|sha512|md5)=([0-9a-fA-F]+)$", url)
+            digest = fragment.group(1) + "=" + fragment.group(2) if fragment else None
         return {"kind": "archive", "url": url, "commit": None, "vcs": None, "archive_hash": digest}
     editable = (info.get("dir_info") or {}).get("editable", False)
     return {
@@ -272,28 +309,52 @@ def _modules_in(folder):
     return names
 
 
+def _record_heads(record_text):
+    """The first component of every path in RECORD, split into folders and top-level files.
+
+    One pass that only partitions each line: RECORD files run to thousands of lines (the whole
+    probe reads ~12,000 for 160 packages), and their hashes never contain a slash (urlsafe
+    base64), so a line without "/" is a file at the top of site-packages.
+    """
+    folders, files = set(), set()
+    for head in {line.partition("/")[0] for line in record_text.splitlines()}:
+        head = head.lstrip('"')
+        if "," in head:  # no "/" in the line: "six.py,sha256=…,34549"
+            files.add(head.split(",", 1)[0])
+        elif head:
+            folders.add(head)
+    return folders, files
+
+
+# Folders in RECORD that hold no importable package: metadata, shared libraries, scripts.
+_NOT_PACKAGES = (".dist-info", ".egg-info", ".data", ".libs", ".pth")
+
+
 def _top_level(site, folder, record_text, name):
     text = _text(os.path.join(folder, "top_level.txt"))
     if text is not None:
         return sorted({line.strip() for line in text.splitlines() if line.strip()})
-    found = set()
-    for path, _ in _record_entries(record_text or ""):
-        head = path.split("/", 1)[0]
-        if head.endswith(".pth") and "/" not in path:
+    folders, files = _record_heads(record_text or "")
+    found = {
+        head.split(".", 1)[0]
+        for head in folders
+        if head not in ("..", "__pycache__", "") and not head.endswith(_NOT_PACKAGES)
+    }
+    for path in files:
+        if path.endswith(".pth"):
             # An editable install points at its source folder through a .pth file.
-            for line in (_text(os.path.join(site, head)) or "").splitlines():
+            for line in (_text(os.path.join(site, path)) or "").splitlines():
                 if line and not line.startswith(("#", "import ")):
                     found |= _modules_in(line.strip())
-            continue
-        if head.endswith((".dist-info", ".egg-info", ".data", ".pth")) or head in (
-            "..",
-            "__pycache__",
-            "",
-        ):
-            continue
-        if "/" in path or head.endswith(".py") or head.endswith((".so", ".pyd")):
-            found.add(head.split(".", 1)[0])
+        elif path.endswith((".py", ".so", ".pyd")) and path != "setup.py":
+            found.add(path.split(".", 1)[0])
     return sorted(found) or [name.replace("-", "_")]
+
+
+def _sha256_urlsafe(data):
+    import base64
+
+    return base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
 
 
 def _modified(site, record_text):
@@ -304,25 +365,28 @@ def _modified(site, record_text):
         data = _read(os.path.join(site, path))
         if data is None:
             changed.append(path + " (missing)")
-            continue
-        actual = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
-        if actual != digest[len("sha256=") :]:
+        elif _sha256_urlsafe(data) != digest[len("sha256=") :]:
             changed.append(path)
     return changed
 
 
 def _dist_info(site, entry, deep):
     folder = os.path.join(site, entry)
-    headers = _headers(_text(os.path.join(folder, "METADATA"), 8192) or "")
+    # Name and Version open every METADATA file written by a build tool: read its head only.
+    metadata = os.path.join(folder, "METADATA")
+    headers = _headers(_head(metadata, 1024) or "", {"name", "version"})
+    if "name" not in headers or "version" not in headers:
+        headers = _headers(_head(metadata, 1 << 20) or "", {"name", "version"})
     name = headers.get("name")
     version = headers.get("version")
     if not name or not version:
         stem = entry[: -len(".dist-info")]
         name, _, version = stem.partition("-")
-    wheel = _headers(_text(os.path.join(folder, "WHEEL")) or "")
+    wheel_text = _text(os.path.join(folder, "WHEEL")) or ""
+    wheel = _headers(wheel_text)
     wheel_tags = sorted(
         line.split(":", 1)[1].strip()
-        for line in (_text(os.path.join(folder, "WHEEL")) or "").splitlines()
+        for line in wheel_text.splitlines()
         if line.lower().startswith("tag:")
     )
     purelib = wheel.get("root-is-purelib")
@@ -346,10 +410,12 @@ def _dist_info(site, entry, deep):
 def _egg_info(site, entry):
     folder = os.path.join(site, entry)
     if os.path.isdir(folder):
-        headers = _headers(_text(os.path.join(folder, "PKG-INFO"), 8192) or "")
+        headers = _headers(
+            _head(os.path.join(folder, "PKG-INFO"), 1 << 20) or "", {"name", "version"}
+        )
         top = _text(os.path.join(folder, "top_level.txt")) or ""
     else:  # a single PKG-INFO file named *.egg-info
-        headers = _headers(_text(folder, 8192) or "")
+        headers = _headers(_head(folder, 1 << 20) or "", {"name", "version"})
         top = ""
     name = headers.get("name") or entry.split("-", 1)[0]
     return {
@@ -491,48 +557,77 @@ def merge_libraries(static, loaded):
     return [by_name[name] for name in sorted(by_name)]
 
 
-def accelerators(dists):
-    driver = None
-    text = _text("/sys/module/nvidia/version") or ""
-    if text.strip():
-        driver = text.strip()
-    else:
-        match = re.search(
-            r"Kernel Module\s+(\d+(?:\.\d+)+)", _text("/proc/driver/nvidia/version") or ""
-        )
-        driver = match.group(1) if match else None
-    by_name = {d["name"]: d for d in dists}
-    cuda = cudnn = None
-    for site in search_path():
-        version = _text(os.path.join(site, "torch", "version.py"))
-        if version:
-            match = re.search(r"^cuda\s*(?::[^=]*)?=\s*['\"]([^'\"]+)['\"]", version, re.M)
-            cuda = cuda or (match.group(1) if match else None)
-        info = _text(os.path.join(site, "tensorflow", "python", "platform", "build_info.py"))
-        if info:
-            match = re.search(r"['\"]cuda_version['\"]\s*:\s*['\"]([^'\"]+)", info)
-            cuda = cuda or (match.group(1) if match else None)
-            match = re.search(r"['\"]cudnn_version['\"]\s*:\s*['\"]([^'\"]+)", info)
-            cudnn = cudnn or (match.group(1) if match else None)
-    for name in sorted(by_name):
-        if name.startswith("nvidia-cudnn-cu") and cudnn is None:
-            cudnn = by_name[name]["version"]
-        if name.startswith("nvidia-cuda-runtime-cu") and cuda is None:
-            cuda = ".".join(by_name[name]["version"].split(".")[:2])
-    gpus = []
-    smi = shutil.which("nvidia-smi") if driver else None
-    if smi:
-        try:
-            output = subprocess.run(
+DRIVER_FILES = ("/sys/module/nvidia/version", "/proc/driver/nvidia/version")
+
+
+def driver_version(module_text, proc_text):
+    """The NVIDIA kernel module's version, from /sys/module/nvidia/version ("550.54.14") or the
+    banner in /proc/driver/nvidia/version ("NVRM version: NVIDIA UNIX x86_64 Kernel Module
+    550.54.14  Thu Feb 22 …")."""
+    if module_text and module_text.strip():
+        return module_text.strip()
+    match = re.search(r"Kernel Module\s+(?:for \S+\s+)?(\d+(?:\.\d+)+)", proc_text or "")
+    return match.group(1) if match else None
+
+
+def torch_cuda(version_py):
+    """The CUDA version torch was built with, from torch/version.py (``cuda = '12.1'``)."""
+    match = re.search(r"^cuda\s*(?::[^=]*)?=\s*['\"]([^'\"]+)['\"]", version_py or "", re.M)
+    return match.group(1) if match else None
+
+
+def tensorflow_cuda(build_info_py):
+    """(CUDA, cuDNN) TensorFlow was built with, from tensorflow/python/platform/build_info.py."""
+    found = []
+    for key in ("cuda_version", "cudnn_version"):
+        match = re.search(r"['\"]" + key + r"['\"]\s*:\s*['\"]([^'\"]+)", build_info_py or "")
+        found.append(match.group(1) if match else None)
+    return found[0], found[1]
+
+
+def gpu_names(smi_output):
+    return [line.strip() for line in (smi_output or "").splitlines() if line.strip()]
+
+
+def _query_gpus():
+    import shutil
+    import subprocess
+
+    smi = shutil.which("nvidia-smi")
+    if not smi:
+        return []
+    try:
+        return gpu_names(
+            subprocess.run(
                 [smi, "--query-gpu=name", "--format=csv,noheader"],
                 capture_output=True,
                 text=True,
                 timeout=10,
                 check=False,
             ).stdout
-            gpus = [line.strip() for line in output.splitlines() if line.strip()]
-        except (OSError, subprocess.SubprocessError):
-            gpus = []
+        )
+    except (OSError, subprocess.SubprocessError):
+        return []
+
+
+def accelerators(dists, driver_files=DRIVER_FILES):
+    # Everything is read as text: importing torch or tensorflow takes seconds and may need a GPU.
+    driver = driver_version(_text(driver_files[0]), _text(driver_files[1]))
+    cuda = cudnn = None
+    for site in search_path():
+        cuda = cuda or torch_cuda(_text(os.path.join(site, "torch", "version.py")))
+        info = _text(os.path.join(site, "tensorflow", "python", "platform", "build_info.py"))
+        if info:
+            tf_cuda, tf_cudnn = tensorflow_cuda(info)
+            cuda, cudnn = cuda or tf_cuda, cudnn or tf_cudnn
+    # Frameworks that load CUDA from NVIDIA's wheels (torch, jax) name the versions there.
+    for dist in sorted(dists, key=lambda d: d["name"]):
+        if dist["name"].startswith("nvidia-cudnn-cu") and cudnn is None:
+            cudnn = dist["version"]
+        if dist["name"].startswith("nvidia-cuda-runtime-cu") and cuda is None:
+            cuda = ".".join(dist["version"].split(".")[:2])
+    # nvidia-smi only runs where a driver is loaded: elsewhere it cannot answer anyway.
+    gpus = _query_gpus() if driver else []
     return {"nvidia_driver": driver, "cuda_runtime": cuda, "cudnn": cudnn, "gpus": gpus}
 
 
@@ -554,5 +649,9 @@ def collect(deep: bool = False) -> "dict[str, object]":
     }
 
 
+def main(argv):
+    json.dump(collect(deep="--deep" in argv), sys.stdout, sort_keys=True)
+
+
 if __name__ == "__main__":
-    json.dump(collect(deep="--deep" in sys.argv), sys.stdout, sort_keys=True)
+    main(sys.argv)
