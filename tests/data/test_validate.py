@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import pytest
 
 from parity.core.ids import digest_bytes
 from parity.workspace import Workspace, open_workspace
+from tests.conftest import run_parity
 
 SCHEMA_YAML = """\
 schema_type: dataframe
@@ -167,3 +169,63 @@ def test_validations_are_listed_for_the_version_on_postgresql(
         assert workspace.meta.dialect == "postgresql"
     finally:
         workspace.close()
+
+
+# the command line, on versioned data -------------------------------------------------------------
+def test_validate_command_exit_codes_and_the_record_on_the_data_version(
+    workspace_dir: Path,
+) -> None:
+    from parity.api.validation import validations_of
+    from parity.data.pointer import read_pointer
+
+    root = workspace_dir
+    (root / "tables").mkdir()
+    good = _write(root / "tables", "good.csv", GOOD)
+    bad = _write(root / "tables", "bad.csv", BAD)
+    _write(root, "people.yaml", SCHEMA_YAML)
+    assert run_parity("data", "add", "tables", cwd=root).returncode == 0
+    version = read_pointer(root / "tables.parity").data_version
+
+    passed = run_parity("data", "validate", "tables/good.csv", "--schema", "people.yaml", cwd=root)
+    assert passed.returncode == 0, passed.stderr
+    assert "3 rows passed; recorded as" in passed.stdout
+    assert f"on data version {version[:12]}" in passed.stdout
+
+    failed = run_parity("data", "validate", "tables/bad.csv", "--schema", "people.yaml", cwd=root)
+    assert failed.returncode == 1
+    assert failed.stderr.strip() == "error: tables/bad.csv failed 3 checks of people.yaml"
+    lines = failed.stdout.splitlines()
+    for column, check in (
+        ("age", "greater_than_or_equal_to(0)"),
+        ("age", "less_than_or_equal_to(130)"),
+        ("country", "isin(['DE', 'FR', 'NL'])"),
+    ):
+        assert any(column in line and check in line for line in lines), failed.stdout
+
+    as_json = run_parity(
+        "data", "validate", "tables/bad.csv", "--schema", "people.yaml", "--json", cwd=root
+    )
+    assert as_json.returncode == 1
+    document = json.loads(as_json.stdout)
+    assert document["versioned"] is True
+    assert document["data_version"] == version
+    assert document["ok"] is False
+    assert {f["column"] for f in document["failures"]} == {"age", "country"}
+
+    workspace = open_workspace(root, environ={})
+    try:
+        recorded = validations_of(workspace, version)
+    finally:
+        workspace.close()
+    assert sorted(v.ok for _, v in recorded) == [False, True]
+    assert document["record"] in {record_id for record_id, _ in recorded}
+
+    # changed since it was versioned: the verdict is kept on the new content, not the version
+    good.write_text(GOOD + "20,NL,1.0\n")
+    changed = run_parity(
+        "data", "validate", "tables/good.csv", "--schema", "people.yaml", "--json", cwd=root
+    )
+    assert changed.returncode == 0, changed.stderr
+    assert json.loads(changed.stdout)["versioned"] is False
+    assert json.loads(changed.stdout)["data_version"] == digest_bytes(good.read_bytes())
+    assert bad.exists()
