@@ -268,7 +268,7 @@ def test_push_then_pull_a_version_through_s3(
 
 
 def test_push_and_pull_through_a_folder_remote(tmp_path: Path) -> None:
-    from parity.api.data_transfer import add_remote, pull, push
+    from parity.api.data_transfer import add_remote, pull, pull_versions, push
 
     here = _workspace(tmp_path / "here")
     one = _version(here, "one", packs=1, files_per_pack=10)
@@ -285,8 +285,15 @@ def test_push_and_pull_through_a_folder_remote(tmp_path: Path) -> None:
     add_remote(there, "backup", str(tmp_path / "remote"))
     assert pull(there, [there.root / "two.parity"]).result.ok
     assert there.objects.missing(objects_of_version(remote, two)) == set()
-    here.close()
-    there.close()
+
+    # by data version id, as a run's inputs are named: no pointer needed
+    third = _workspace(tmp_path / "third")
+    add_remote(third, "backup", str(tmp_path / "remote"))
+    assert pull_versions(third, [one, one]).versions == (one,)
+    assert third.objects.missing(objects_of_version(remote, one)) == set()
+    assert third.meta.record_kind(one) == "data"
+    for workspace in (here, there, third):
+        workspace.close()
 
 
 def test_pull_of_a_version_the_remote_lacks_is_not_found(tmp_path: Path) -> None:

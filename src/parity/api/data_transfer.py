@@ -105,7 +105,18 @@ def push(
     progress: TransferProgress | None = None,
 ) -> SyncReport:
     """Copy what the remote lacks of the data versions of ``paths``: packs first, manifests last."""
-    versions = versions_of(workspace, paths)
+    return push_versions(workspace, versions_of(workspace, paths), remote_name, jobs, progress)
+
+
+def push_versions(
+    workspace: Workspace,
+    versions: Sequence[str],
+    remote_name: str | None = None,
+    jobs: int | None = None,
+    progress: TransferProgress | None = None,
+) -> SyncReport:
+    """``push`` by data version id (for runs and models whose inputs have no pointer here)."""
+    versions = tuple(dict.fromkeys(versions))
     remote, store = open_remote(workspace, remote_name)
     needed: set[str] = set()
     for version in versions:
@@ -126,7 +137,21 @@ def pull(
 
     With ``verify``, the local copies are re-hashed too and corrupt ones fetched again.
     """
-    versions = versions_of(workspace, paths)
+    return pull_versions(
+        workspace, versions_of(workspace, paths), remote_name, jobs, progress, verify
+    )
+
+
+def pull_versions(
+    workspace: Workspace,
+    versions: Sequence[str],
+    remote_name: str | None = None,
+    jobs: int | None = None,
+    progress: TransferProgress | None = None,
+    verify: bool = False,
+) -> SyncReport:
+    """``pull`` by data version id (what ``repro`` needs for a run's inputs)."""
+    versions = tuple(dict.fromkeys(versions))
     remote, store = open_remote(workspace, remote_name)
     needed: dict[str, set[str]] = {v: _objects_of(store, v, remote.name) for v in versions}
     everything = set().union(*needed.values())
