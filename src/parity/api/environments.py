@@ -78,5 +78,5 @@ def _run_environment(workspace: Workspace, run_prefix: str) -> str | None:
     except NotFoundError:
         return None
     if run.environment_id is None:
-        raise NotFoundError(f"run {run.id[:12]} has no recorded environment")
+        raise NotFoundError(f"run {run.id[:16]} has no recorded environment")
     return run.environment_id

@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 import atexit
-import importlib
 import json
 import os
 import socket
@@ -24,7 +23,15 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from parity.core.errors import NotFoundError, UsageError
-from parity.core.run import Artifact, DataLink, Metric, RunStatus, RunView, check_key
+from parity.core.run import (
+    Artifact,
+    DataLink,
+    Metric,
+    RunStatus,
+    RunView,
+    check_key,
+    short_run_id,
+)
 from parity.core.run_filter import parse_filter, parse_sort
 from parity.tracking.buffer import DEFAULT_INTERVAL_SECONDS, MetricBuffer
 from parity.tracking.lifecycle import RunTerminated, TerminationGuard
@@ -76,7 +83,7 @@ class Run:
         self.store.log_metrics(self.id, points)
 
     def __repr__(self) -> str:
-        return f"<Run {self.id[:12]}>"
+        return f"<Run {short_run_id(self.id)}>"
 
     # what the run is made of ------------------------------------------------------------------
     def wait_for_sources(self) -> None:
@@ -86,7 +93,9 @@ class Run:
         try:
             self._sources.wait()
         except Exception as exc:
-            warnings.warn(f"run {self.id[:12]}: could not capture its sources: {exc}", stacklevel=2)
+            warnings.warn(
+                f"run {short_run_id(self.id)}: could not capture its sources: {exc}", stacklevel=2
+            )
 
     @property
     def environment_id(self) -> str | None:
@@ -180,9 +189,9 @@ class Run:
         return self._link_data(Path(path), "output", profile=False)
 
     def _link_data(self, path: Path, direction: str, profile: bool) -> str:
-        # Imported by name: the data API is built alongside this one.
-        data_api = importlib.import_module("parity.api.data")
-        version = str(data_api.version_path(self.workspace, path))
+        from parity.api.data import version_path
+
+        version = version_path(self.workspace, path)
         self.store.add_data(self.id, direction, [DataLink(self._display(path), version)])
         if profile and path.is_file() and path.suffix.lower() in TABLE_SUFFIXES:
             from parity.api.monitoring import profile_table

@@ -19,7 +19,7 @@ from parity.cli.models_commands import models_group
 from parity.cli.monitor_commands import monitor_group
 from parity.cli.object_commands import object_group
 from parity.cli.remote_commands import remote_group
-from parity.cli.run_commands import run
+from parity.cli.run_commands import run as run_command
 from parity.cli.runs_commands import runs_group
 from parity.cli.serve_commands import serve
 from parity.cli.workspace_commands import init, status
@@ -56,7 +56,7 @@ for command in (
     serve,
     monitor_group,
     remote_group,
-    run,
+    run_command,
     runs_group,
     data_group,
 ):

@@ -75,7 +75,7 @@ def run(
 
     from parity.api.tracking import RUN_ID_VARIABLE, WORKSPACE_VARIABLE, begin_run
     from parity.core.errors import UsageError
-    from parity.core.run import RunStatus
+    from parity.core.run import RunStatus, short_run_id
     from parity.tracking.child import run_child
     from parity.workspace import open_workspace
 
@@ -123,5 +123,5 @@ def run(
     finally:
         tracked.end(status, exit_code)
     code = "" if exit_code is None else f" (exit code {exit_code})"
-    click.echo(f"parity: run {tracked.id[:12]} {status}{code}", err=True)
+    click.echo(f"parity: run {short_run_id(tracked.id)} {status}{code}", err=True)
     return exit_code if exit_code is not None else 1

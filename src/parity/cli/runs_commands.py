@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from parity.cli.output import JSON_OPTION, print_json, print_table, say
+from parity.core.run import short_run_id
 
 if TYPE_CHECKING:
     from parity.core.run import RunView
@@ -85,7 +86,7 @@ def list_runs(
         ["run", "experiment", "name", "status", "started", "took", "metrics", "params"],
         [
             (
-                run.id[:12],
+                short_run_id(run.id),
                 run.experiment,
                 run.name or "",
                 str(run.status),
@@ -165,7 +166,7 @@ def compare(runs: tuple[str, ...], show_all: bool, json_output: bool) -> None:
     if json_output:
         print_json(result.to_dict())
         return
-    heads = [r.id[:12] for r in result.runs]
+    heads = [short_run_id(r.id) for r in result.runs]
     for title, rows, numbers in (
         ("param", result.params, False),
         ("metric", result.metrics, True),
@@ -192,7 +193,7 @@ def compare(runs: tuple[str, ...], show_all: bool, json_output: bool) -> None:
         elif rows:
             say(f"{title}s: the same in every run")
     for env in result.environments:
-        label = f"environment of {env.run_id[:12]} vs {heads[0]}"
+        label = f"environment of {short_run_id(env.run_id)} vs {heads[0]}"
         if env.diff is None:
             say(f"{label}: not recorded")
         elif env.diff.identical:
@@ -211,7 +212,7 @@ def delete(runs: tuple[str, ...]) -> None:
 
     workspace = open_workspace()
     for reference in runs:
-        say(f"deleted run {delete_run(workspace, reference)[:12]}")
+        say(f"deleted run {short_run_id(delete_run(workspace, reference))}")
 
 
 @runs_group.command("restore")
@@ -223,4 +224,4 @@ def restore(runs: tuple[str, ...]) -> None:
 
     workspace = open_workspace()
     for reference in runs:
-        say(f"restored run {restore_run(workspace, reference)[:12]}")
+        say(f"restored run {short_run_id(restore_run(workspace, reference))}")

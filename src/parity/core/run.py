@@ -21,6 +21,9 @@ CODE_KIND = "code"
 CODE_FORMAT = 1
 RUN_VIEW_FORMAT = 1
 MAX_KEY_LENGTH = 250
+# Run ids start with their creation millisecond (12 hex); 4 more characters of randomness keep
+# the short form of runs started together (a sweep) apart.
+SHORT_RUN_LENGTH = 16
 _KEY = re.compile(r"^[A-Za-z0-9_.\-/ ]+$")
 
 
@@ -40,6 +43,11 @@ class RunStatus(StrEnum):
         except ValueError:
             names = ", ".join(s.value for s in cls)
             raise UsageError(f"unknown run status {text!r}", hint=f"use one of {names}") from None
+
+
+def short_run_id(run_id: str) -> str:
+    """The form of a run id a person reads and types."""
+    return run_id[:SHORT_RUN_LENGTH]
 
 
 def check_key(key: str, what: str = "key") -> str:

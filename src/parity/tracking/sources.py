@@ -1,7 +1,8 @@
 """Capture what a run is made from (code state, environment) without holding the run up.
 
-``start_run`` returns at once; the capture runs in a thread and attaches the code state and the
-environment to the run when done. Anything that needs them (``end``, ``environment_id``) waits.
+The code state is read at once (two or three git calls, a few milliseconds), so it is the tree
+as it was when the run started, before the run itself writes anything. The environment, the slow
+part, is captured in a thread and attached when done; ``end`` and ``environment_id`` wait for it.
 The environment is captured once per process and reused while no site-packages folder changes
 (installing or removing a package changes its folder's mtime), since it is the slow part.
 """
@@ -58,26 +59,26 @@ class SourceCapture:
         python: str | None = None,
     ) -> None:
         self._records = records
-        self._folder = folder
         self._clock = clock
         self._attach = attach
         self._python = python
-        self.code_id: str | None = None
         self.environment_id: str | None = None
         self.error: BaseException | None = None
+        state = capture_code_state(folder, records.objects)
+        self.code_id = None if state is None else store_code_state(records, state, clock())
         self._thread = threading.Thread(target=self._run, name="parity-capture", daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
         try:
-            state = capture_code_state(self._folder, self._records.objects)
-            if state is not None:
-                self.code_id = store_code_state(self._records, state, self._clock())
             environment = capture(self._python) if self._python else current_environment()
             self.environment_id = store_environment(self._records, environment, self._clock())
-            self._attach(self.code_id, self.environment_id)
         except BaseException as exc:  # reported by wait(); a capture must not kill the run
             self.error = exc
+        try:
+            self._attach(self.code_id, self.environment_id)
+        except BaseException as exc:
+            self.error = self.error or exc
 
     def wait(self) -> None:
         """Block until the capture is stored; raise what went wrong, once."""

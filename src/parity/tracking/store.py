@@ -27,6 +27,7 @@ from parity.core.run import (
     RunStatus,
     RunView,
     check_key,
+    short_run_id,
 )
 from parity.store.meta.store import insert_ignoring_duplicates
 from parity.store.meta.tracking_tables import (
@@ -171,7 +172,7 @@ class RunStore:
             for key, value in wanted.items():
                 if key in existing and existing[key] != value:
                     raise ConflictError(
-                        f"param {key!r} of run {run_id[:12]} is already {existing[key]!r}",
+                        f"param {key!r} of run {short_run_id(run_id)} is already {existing[key]!r}",
                         hint="params are fixed once logged: log a metric or a tag instead",
                     )
             rows = [

@@ -1,0 +1,126 @@
+"""Search: the filter language compiled to SQL, on SQLite and PostgreSQL, checked by result."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from parity.core.errors import UsageError
+from parity.core.run import Metric, RunStatus
+from parity.core.run_filter import parse_filter, parse_sort
+from parity.store.meta import open_metadata_store
+from parity.tracking.store import RunStore
+from tests.tracking.test_store import Clock
+
+# name: (experiment, params, metrics, tags, status)
+PROD = {"stage": "prod"}
+OK = "finished"
+RUNS = {
+    "rf-small": ("churn", {"model": "rf", "depth": "3"}, {"acc": 0.81, "f1": 0.7}, {}, "finished"),
+    "rf-deep": ("churn", {"model": "rf", "depth": "12"}, {"acc": 0.93, "f1": 0.8}, PROD, OK),
+    "gbm": ("churn", {"model": "gbm", "depth": "6"}, {"acc": 0.95}, {"stage": "dev"}, "failed"),
+    "logreg": ("churn", {"model": "LogReg", "C": "0.5"}, {"acc": 0.78, "f1": 0.9}, {}, "killed"),
+    "other": ("fraud", {"model": "rf", "depth": "3"}, {"acc": 0.99}, PROD, "finished"),
+}  # fmt: skip
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def runs(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[RunStore]:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'parity.db'}"
+    else:
+        url = request.getfixturevalue("postgres_url")
+    meta = open_metadata_store(url)
+    store = RunStore(meta, Clock())
+    for name, (experiment, params, metrics, tags, status) in RUNS.items():
+        run_id = store.create(
+            experiment=experiment, name=name, user="alice", host=None, command=["x"]
+        )
+        store.log_params(run_id, params)
+        store.set_tags(run_id, tags)
+        store.log_metrics(run_id, [Metric.of(k, v, 0, 1) for k, v in metrics.items()])
+        store.end(run_id, RunStatus(status))
+    yield store
+    meta.close()
+
+
+def names(
+    runs: RunStore,
+    text: str = "",
+    sort: tuple[str, ...] = (),
+    experiment: str | None = None,
+    limit: int | None = None,
+) -> list[str | None]:
+    found = runs.search(
+        experiment=experiment,
+        expression=parse_filter(text),
+        sort=[parse_sort(s) for s in sort],
+        limit=limit,
+    )
+    return [run.name for run in found]
+
+
+def test_and_or_not(runs: RunStore) -> None:
+    assert names(runs, "metrics.acc > 0.9 and params.model = 'rf'", ("name",)) == [
+        "other",
+        "rf-deep",
+    ]
+    assert names(runs, "params.model = 'gbm' or tags.stage = 'prod'", ("name",)) == [
+        "gbm",
+        "other",
+        "rf-deep",
+    ]
+    assert names(runs, "not params.model = 'rf'", ("name",)) == ["gbm", "logreg"]
+    assert names(
+        runs, "not (metrics.acc < 0.9 or tags.stage = 'dev') and params.model = 'rf'", ("name",)
+    ) == ["other", "rf-deep"]
+
+
+def test_comparisons_like_and_numeric_params(runs: RunStore) -> None:
+    assert names(runs, "params.depth > 5", ("name",)) == ["gbm", "rf-deep"]  # 12 > 5 as numbers
+    assert names(runs, "params.depth = 3", ("name",)) == ["other", "rf-small"]
+    assert names(runs, "params.model LIKE 'log%'") == ["logreg"]  # case-insensitive everywhere
+    assert names(runs, "params.model != 'rf'", ("name",)) == ["gbm", "logreg"]
+    assert names(runs, "metrics.f1 >= 0.8", ("name",)) == ["logreg", "rf-deep"]
+    assert names(runs, "metrics.missing > 0") == []
+
+
+def test_attributes(runs: RunStore) -> None:
+    assert names(runs, "attributes.status = 'FAILED'") == ["gbm"]
+    assert names(runs, "attributes.status != 'finished'", ("name",)) == ["gbm", "logreg"]
+    assert names(runs, "attributes.experiment = 'fraud'") == ["other"]
+    assert names(runs, "attributes.name LIKE 'rf-%'", ("name",)) == ["rf-deep", "rf-small"]
+    everything = runs.search()
+    first_start = min(r.start_ms for r in everything)
+    assert len(names(runs, f"attributes.start_time > {first_start}")) == 4
+    with pytest.raises(UsageError, match="unknown run status"):
+        names(runs, "attributes.status = 'done'")
+    with pytest.raises(UsageError, match="is a number"):
+        names(runs, "attributes.start_time > 'yesterday'")
+
+
+def test_sort_and_limit(runs: RunStore) -> None:
+    assert names(runs, sort=("-metrics.acc",)) == ["other", "gbm", "rf-deep", "rf-small", "logreg"]
+    assert names(runs, sort=("metrics.f1",), experiment="churn") == [
+        "rf-small",
+        "rf-deep",
+        "logreg",
+        "gbm",  # no f1: missing values last, ascending or descending
+    ]
+    assert names(runs, sort=("-metrics.f1",), experiment="churn")[-1] == "gbm"
+    assert names(runs, sort=("-params.depth",), experiment="churn") == [
+        "rf-deep",
+        "gbm",
+        "rf-small",
+        "logreg",
+    ]
+    assert names(runs, sort=("tags.stage", "-metrics.acc"), limit=3) == [
+        "gbm",
+        "other",
+        "rf-deep",
+    ]
+    assert names(runs) == ["other", "logreg", "gbm", "rf-deep", "rf-small"]  # newest first
+    with pytest.raises(UsageError, match="at least 1"):
+        names(runs, limit=0)
