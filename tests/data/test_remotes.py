@@ -61,6 +61,11 @@ def test_a_folder_path_is_a_remote(workspace_dir: Path) -> None:
     assert _config(workspace_dir)["remote"]["here"]["url"] == "../backup"
     # the first remote becomes the default
     assert _config(workspace_dir)["core"]["default_remote"] == "here"
+    # typed in a subfolder, kept relative to the workspace root
+    (workspace_dir / "src").mkdir()
+    nested = run_parity("remote", "add", "near", "../../backup", cwd=workspace_dir / "src")
+    assert nested.returncode == 0, nested.stderr
+    assert _config(workspace_dir)["remote"]["near"]["url"] == "../backup"
 
 
 def test_http_is_refused_with_a_hint(workspace_dir: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -27,6 +28,10 @@ def add_remote(
     region: str | None = None,
     make_default: bool = False,
 ) -> Remote:
+    if "://" not in url and not Path(url).expanduser().is_absolute():
+        # Typed relative to where the user stands; kept relative to the workspace root, so a
+        # committed config.toml works in every clone.
+        url = os.path.relpath(Path.cwd() / url, workspace.root)
     # Edit the file's own config, not the one with PARITY_* overrides applied, so an override
     # set in the shell is never written into config.toml.
     saved = remotes.add_remote(
