@@ -26,7 +26,7 @@ _JOBS = click.option(
 
 
 class _BarProgress:
-    """A Rich progress bar on stderr, counting objects and bytes."""
+    """A Rich progress bar on stderr, counting objects (packs are up to 64 MiB each)."""
 
     def __init__(self, bar: Any, label: str) -> None:
         self.bar = bar
