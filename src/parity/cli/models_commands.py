@@ -22,6 +22,15 @@ def models_group() -> None:
     """Register, promote, lock and inspect model versions."""
 
 
+def _short(value: object) -> str:
+    """Ids shortened to 12 characters, as people read them everywhere; anything else as is."""
+    if value is None:
+        return "-"
+    text = str(value)
+    hexadecimal = len(text) >= 32 and all(ch in "0123456789abcdef" for ch in text)
+    return text[:12] if hexadecimal else text
+
+
 def _when(ms: int) -> str:
     return dt.datetime.fromtimestamp(ms / 1000, tz=dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
 
@@ -205,7 +214,9 @@ def history(name: str, json_output: bool) -> None:
         return
 
     def describe(value: object) -> str:
-        return "" if value is None else ", ".join(f"{k}={v}" for k, v in dict(value).items())  # type: ignore[call-overload]
+        if value is None:
+            return ""
+        return ", ".join(f"{k}={_short(v)}" for k, v in dict(value).items())  # type: ignore[call-overload]
 
     print_table(
         ["#", "time", "actor", "action", "version", "before", "after", "reason"],
@@ -324,13 +335,6 @@ def compare(first: str, second: str, show_all: bool, json_output: bool) -> None:
         print_json(result.to_dict())
         return
 
-    def short(value: object) -> str:
-        if value is None:
-            return "-"
-        text = str(value)
-        hexadecimal = len(text) >= 32 and all(ch in "0123456789abcdef" for ch in text)
-        return text[:12] if hexadecimal else text  # ids, shortened as everywhere
-
     for title, changes in (
         ("model", result.model),
         ("params", result.params),
@@ -338,7 +342,7 @@ def compare(first: str, second: str, show_all: bool, json_output: bool) -> None:
         ("data inputs", result.data),
     ):
         rows = [
-            (c.key, short(c.a), short(c.b), "≠" if c.differs else "")
+            (c.key, _short(c.a), _short(c.b), "≠" if c.differs else "")
             for c in changes
             if show_all or c.differs
         ]
