@@ -164,9 +164,9 @@ class Adder:
         self, files: list[ScannedFile]
     ) -> Iterator[tuple[Sequence[ScannedFile], list[tuple[bytes, Stat, str, bytes | None]]]]:
         batches: list[list[ScannedFile]] = []
-        size = _BATCH_BYTES
+        size = 0
         for file in files:
-            if size + file.size > _BATCH_BYTES or len(batches[-1]) >= _BATCH:
+            if not batches or size + file.size > _BATCH_BYTES or len(batches[-1]) >= _BATCH:
                 batches.append([])
                 size = 0
             batches[-1].append(file)

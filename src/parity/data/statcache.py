@@ -16,14 +16,15 @@ from pathlib import Path
 from parity.core.errors import StorageError
 
 CACHE_FORMAT = 2
-# A file changed again within the file system's timestamp granularity after it was read would
-# keep its stat; entries that recent are not trusted (git's "racily clean" rule).
+# A file written again within the file system's timestamp granularity after it was read would
+# keep its mtime; entries modified that recently are not trusted (git's "racily clean" rule:
+# any later write moves mtime past the cached one, so older entries are safe).
 RACY_WINDOW_NS = 2_000_000_000
 
 
 # (size, mtime_ns, ctime_ns, inode): a plain tuple, because status builds 40,000 of them.
 Stat = tuple[int, int, int, int]
-SIZE, MTIME, CTIME = 0, 1, 2
+SIZE, MTIME = 0, 1
 
 
 Entries = dict[str, str]
@@ -80,7 +81,7 @@ class StatCache:
         rows = [
             (path, _signature(stat) + digest)
             for path, stat, digest in entries
-            if stat[MTIME] < limit and stat[CTIME] < limit
+            if stat[MTIME] < limit
         ]
         if not rows:
             return

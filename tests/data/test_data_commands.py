@@ -1,0 +1,60 @@
+"""The data commands as a user runs them: output, exit codes, and a lean start-up."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import run_parity
+
+
+def test_status_lists_changes_and_exits_zero(workspace_dir: Path) -> None:
+    data = workspace_dir / "data"
+    data.mkdir()
+    (data / "keep.txt").write_text("same\n")
+    (data / "edit.txt").write_text("old\n")
+    (data / "gone.txt").write_text("bye\n")
+    added = run_parity("data", "add", "data", cwd=workspace_dir)
+    assert added.returncode == 0, added.stderr
+    assert "new version" in added.stdout
+    assert run_parity("data", "status", cwd=workspace_dir).stdout.startswith("data: up to date")
+
+    (data / "edit.txt").write_text("new\n")
+    (data / "gone.txt").unlink()
+    (data / "new.txt").write_text("hi\n")
+    result = run_parity("data", "status", cwd=workspace_dir)
+    assert result.returncode == 0
+    assert "data: 1 added, 1 modified, 1 deleted" in result.stdout
+    assert "  modified: edit.txt" in result.stdout
+
+
+def test_status_does_not_import_sqlalchemy(workspace_dir: Path) -> None:
+    data = workspace_dir / "data"
+    data.mkdir()
+    (data / "a.txt").write_text("a\n")
+    assert run_parity("data", "add", "data", cwd=workspace_dir).returncode == 0
+    probe = (
+        "import sys\nfrom parity.cli.main import main\ncode = main(['data', 'status', '--json'])\n"
+        "print(sorted(m for m in ('sqlalchemy', 'pandas', 'boto3') if m in sys.modules))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=workspace_dir, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "[]"
+    assert json.loads("".join(result.stdout.strip().splitlines()[:-1]))[0]["clean"] is True
+
+
+def test_usage_errors_are_one_line_with_a_hint(workspace_dir: Path, tmp_path: Path) -> None:
+    outside = run_parity("data", "add", str(tmp_path), cwd=workspace_dir)
+    assert outside.returncode == 2
+    assert "is outside the workspace" in outside.stderr
+    missing = run_parity("data", "add", "nope", cwd=workspace_dir)
+    assert missing.returncode == 2
+    assert missing.stderr.strip().endswith("/nope does not exist (check the path)")
+    assert len(missing.stderr.strip().splitlines()) == 1
+    no_history = run_parity("data", "log", "data", cwd=workspace_dir)
+    assert no_history.returncode == 3
+    assert "git" in no_history.stderr

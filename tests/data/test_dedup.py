@@ -1,0 +1,86 @@
+"""A new version stores only what changed: chunks of large files, whole small files."""
+
+from __future__ import annotations
+
+import os
+import random
+from pathlib import Path
+
+import pytest
+
+from parity.api.data import add_data
+from parity.workspace import open_workspace
+from tests.data._trees import small_chunks
+
+
+def test_a_small_edit_to_a_large_file_stores_only_a_few_chunks(workspace_dir: Path) -> None:
+    big = workspace_dir / "table.csv"
+    rows = [f"{i},{random.Random(i).random():.6f},label{i % 7}\n" for i in range(200_000)]
+    big.write_text("".join(rows))  # ~6 MiB: above the 4 MiB default threshold
+    workspace = open_workspace(workspace_dir, environ={})
+    try:
+        first = add_data(workspace, big)
+        assert first.chunks_new > 40
+        rows[100_000] = "edited,row,here\n"
+        big.write_text("".join(rows))
+        second = add_data(workspace, big)
+    finally:
+        workspace.close()
+    assert second.data_version != first.data_version
+    assert 1 <= second.chunks_new <= 3
+    assert second.bytes_stored < first.bytes_stored / 10
+
+
+def test_identical_files_are_stored_once_across_files_and_versions(workspace_dir: Path) -> None:
+    small_chunks(workspace_dir)
+    data = workspace_dir / "data"
+    data.mkdir()
+    blob = os.urandom(50_000)
+    for index in range(5):
+        (data / f"copy{index}.bin").write_bytes(blob)
+    workspace = open_workspace(workspace_dir, environ={})
+    try:
+        first = add_data(workspace, data)
+        assert first.chunks_new == 1
+        assert first.bytes_stored == pytest.approx(50_000, abs=64)
+        (data / "another.bin").write_bytes(blob)
+        second = add_data(workspace, data)
+    finally:
+        workspace.close()
+    assert second.files == 6
+    assert second.chunks_new == 0
+    assert second.bytes_stored == 0
+
+
+def test_an_unchanged_tree_is_not_read_again(workspace_dir: Path) -> None:
+    data = workspace_dir / "data"
+    data.mkdir()
+    for index in range(20):
+        path = data / f"f{index}.txt"
+        path.write_text(f"file {index}\n")
+        os.utime(path, ns=(1_000_000_000, 1_000_000_000))  # old enough to be trusted
+    workspace = open_workspace(workspace_dir, environ={})
+    try:
+        first = add_data(workspace, data)
+        again = add_data(workspace, data)
+    finally:
+        workspace.close()
+    assert first.files_read == 20
+    assert again.files_read == 0
+    assert again.data_version == first.data_version
+    assert again.changed is False
+
+
+def test_empty_files_first_and_many_batches_are_packed(workspace_dir: Path) -> None:
+    data = workspace_dir / "data"
+    data.mkdir()
+    (data / "0-empty").write_bytes(b"")
+    for index in range(1100):  # more than one read batch
+        (data / f"f{index:04}").write_bytes(os.urandom(100))
+    workspace = open_workspace(workspace_dir, environ={})
+    try:
+        added = add_data(workspace, data)
+    finally:
+        workspace.close()
+    assert added.files == 1101
+    assert added.chunks_new == 1100

@@ -1,0 +1,54 @@
+"""The data version record: canonical bytes, round trip, and what it needs for checkout."""
+
+from __future__ import annotations
+
+import pytest
+
+from parity.core.errors import UsageError
+from parity.core.records import StoredRecord
+from parity.data.manifest import EXECUTABLE, REGULAR, Chunk, DataVersion, FileEntry, make_version
+from parity.data.versions import canonical_record_bytes
+
+PACK_A, PACK_B = "a" * 64, "b" * 64
+
+
+def _version() -> DataVersion:
+    one = Chunk("1" * 64, PACK_A, 5, 10, 20)
+    two = Chunk("2" * 64, PACK_B, 5, 30, 30)
+    return make_version(
+        "folder",
+        [
+            FileEntry('z/ünïcødé "quoted" 数据.csv', 50, REGULAR, "3" * 64, (one, two)),
+            FileEntry("a/run.sh", 30, EXECUTABLE, "2" * 64, (two,)),
+            FileEntry("empty", 0, REGULAR, "4" * 64, ()),
+        ],
+        ["empty folder"],
+    )
+
+
+def test_orjson_bytes_are_the_canonical_bytes_so_ids_agree() -> None:
+    version = _version()
+    record = version.to_record()
+    assert canonical_record_bytes(version) == record.to_bytes()
+
+
+def test_a_version_round_trips_and_names_each_pack_once() -> None:
+    version = _version()
+    body = version.to_dict()
+    assert body["packs"] == [PACK_B, PACK_A]  # in order of first use, by sorted path
+    assert body["size"] == 80
+    assert (
+        DataVersion.from_record(StoredRecord.from_bytes(version.to_record().to_bytes())) == version
+    )
+    assert version.files[0].path == "a/run.sh"
+    assert version.files[0].executable
+    assert version.files[2].chunks[0].compressed
+
+
+def test_a_damaged_or_foreign_record_is_refused() -> None:
+    with pytest.raises(UsageError, match="not a data version record"):
+        DataVersion.from_record(StoredRecord("model", 1, {}))
+    with pytest.raises(UsageError, match="newer than this Parity"):
+        DataVersion.from_record(StoredRecord("data", 99, {}))
+    with pytest.raises(UsageError, match="damaged data version record"):
+        DataVersion.from_dict({"kind": "folder", "packs": [], "files": [{"path": "x"}]})

@@ -1,0 +1,72 @@
+"""A file that changes while it is scanned or read is never recorded with a wrong digest."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import blake3
+import pytest
+
+from parity.core.errors import ConflictError
+from parity.data.hashing import chunk_file, read_small
+from parity.data.scan import scan, stat_of
+from parity.data.statcache import StatCache, cached_digest
+
+
+def test_a_file_changed_between_scan_and_read_is_read_as_it_is_now(tmp_path: Path) -> None:
+    path = tmp_path / "data" / "a.txt"
+    path.parent.mkdir()
+    path.write_text("before\n")
+    scanned = scan(tmp_path / "data").files[0]
+    path.write_text("after, and longer\n")  # changes after the scan, before the read
+    data, stat = read_small(scanned)
+    assert data == b"after, and longer\n"
+    assert stat == stat_of(path.stat())
+    assert stat != scanned.stat
+
+
+@pytest.mark.parametrize("size", [1 << 20, 6 << 20])
+def test_a_file_that_keeps_changing_is_refused(
+    tmp_path: Path, size: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another process appends to the file during every read (injected at the exact moment)."""
+    from parity.data import hashing
+
+    path = tmp_path / "growing.log"
+    path.write_bytes(os.urandom(size))
+    scanned = scan(path).files[0]
+    reads = {"small": hashing._read_all, "large": hashing.hash_chunks}
+
+    def append() -> None:
+        with open(path, "ab") as handle:
+            handle.write(b"more\n")
+
+    def read_all(fd: int, expected: int) -> bytes:
+        data = reads["small"](fd, expected)
+        append()
+        return data
+
+    def hash_chunks(name: str, average: int = hashing.AVERAGE_CHUNK) -> object:
+        result = reads["large"](name, average)
+        append()
+        return result
+
+    monkeypatch.setattr(hashing, "_read_all", read_all)
+    monkeypatch.setattr(hashing, "hash_chunks", hash_chunks)
+    with pytest.raises(ConflictError, match="kept changing while it was being read"):
+        read_small(scanned) if size < 4 << 20 else chunk_file(scanned)
+
+
+def test_the_stat_cache_forgets_nothing_it_should_not_trust(tmp_path: Path) -> None:
+    cache = StatCache(tmp_path / "stat.db")
+    old = (10, 1_000_000_000, 1_000_000_000, 7)
+    fresh = (10, 5_000_000_000, 5_000_000_000, 8)
+    digest = blake3.blake3(b"x").hexdigest()
+    cache.record([("d/old", old, digest), ("d/fresh", fresh, digest)], scan_started_ns=6 * 10**9)
+    entries = cache.under("d")
+    assert cached_digest(entries, "d/old", old) == digest
+    assert cached_digest(entries, "d/old", (11, *old[1:])) is None  # size moved
+    assert "d/fresh" not in entries  # modified within the racy window of the scan
+    assert cache.under("dx") == {}
+    cache.close()
