@@ -266,6 +266,14 @@ def test_lineage_names_run_commit_environment_data_and_parent(trained: Trained) 
     assert f"code {trained.commit[:12]} on main" in tree.stdout
     assert "child of → run" in tree.stdout
 
+    # A logged model that was never registered has a lineage too, rooted at the model.
+    logged = run_parity("models", "lineage", f"{trained.runs[0][:12]}:model", "--json", cwd=root)
+    assert logged.returncode == 0, logged.stderr
+    unregistered = json.loads(logged.stdout)
+    assert unregistered["root"].startswith("model:")
+    assert unregistered["summary"]["model_version"] is None
+    assert unregistered["summary"]["run_ids"] == [trained.runs[0]]
+
 
 def test_lineage_dot_parses_with_graphviz(trained: Trained) -> None:
     dot = shutil.which("dot")
@@ -333,3 +341,56 @@ def test_drift_without_reference_uses_the_runs_training_data(trained: Trained) -
     result = run_parity("monitor", "drift", "bc/1", "--json", cwd=root)
     assert result.returncode == 1, result.stdout + result.stderr
     assert json.loads(result.stdout)["drifted"] == ["mean texture"]
+
+
+def test_log_model_can_register_at_once(trained: Trained) -> None:
+    import parity
+
+    workspace = open_workspace(trained.root, environ={})
+    try:
+        with parity.start_run(experiment="bc", workspace=workspace) as run:
+            model_id = run.log_model(
+                trained.model, "best", input_example=trained.features, registered_model_name="bc"
+            )
+        version = workspace.registry.resolve("bc")
+        assert (version.version, version.model_id, version.run_id) == (1, model_id, run.id)
+        artifacts = {a.path: a for a in parity.api.tracking.get_run(workspace, run.id).artifacts}
+        assert artifacts["best"].kind == "model"
+        assert artifacts["best"].digest == model_id
+        assert artifacts["best"].size is not None
+        assert artifacts["best"].size > 0
+    finally:
+        workspace.close()
+
+
+def test_compare_names_the_environment_difference(
+    workspace_dir: Path, breast_cancer: tuple[Any, Any]
+) -> None:
+    """One model made here, and again in an environment one scikit-learn minor back."""
+    from parity.api.environments import read_fingerprint_file
+    from parity.api.models import save_model as save
+    from parity.env.records import store_environment
+
+    model, features = breast_cancer
+    examples = Path(__file__).resolve().parents[2] / "examples"
+    drifted = read_fingerprint_file(examples / "drifted_environment.json")
+    workspace = open_workspace(workspace_dir, environ={})
+    try:
+        here, _ = save(workspace, model, input_example=features)
+        elsewhere_env = store_environment(workspace.records, drifted, 1)
+        elsewhere, _ = save(workspace, model, input_example=features, environment_id=elsewhere_env)
+        actor = workspace.actor()
+        workspace.registry.register("bc", here, actor)
+        workspace.registry.register("bc", elsewhere, actor)
+    finally:
+        workspace.close()
+    result = run_parity("models", "compare", "bc/1", "bc/2", "--json", cwd=workspace_dir)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    high = [d for d in report["environment"]["differences"] if d["risk"] == "high"]
+    assert [(d["subject"], d["actual"]) for d in high] == [
+        ("package scikit-learn", drifted.distribution("scikit-learn").version)  # type: ignore[union-attr]
+    ]
+    assert report["params"] == report["metrics"] == report["data"] == []  # no runs
+    table = run_parity("models", "compare", "bc/1", "bc/2", cwd=workspace_dir)
+    assert "package scikit-learn" in table.stdout
