@@ -69,3 +69,11 @@ def venv_locked(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def venv_drifted(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_venv(tmp_path_factory.mktemp("venvs") / "drifted", "six==1.16.0", "idna==3.10")
+
+
+@pytest.fixture
+def private_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Parity's lock cache outside a workspace (XDG_CACHE_HOME) in the test's own folder."""
+    folder = tmp_path / "xdg-cache"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(folder))
+    return folder

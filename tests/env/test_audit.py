@@ -126,13 +126,17 @@ def test_a_broken_advisory_file_is_bad_input(tmp_path: Path) -> None:
     assert "is not an OSV JSON document" in result.stderr
 
 
-def test_audit_all_names_the_models_and_aliases_trained_in_a_vulnerable_environment(
-    served_workspace: Any, tmp_path: Path
+def test_audit_all_names_the_models_aliases_and_runs_of_a_vulnerable_environment(
+    served_workspace: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    import parity
     from parity.env.records import load_environment
-
-    version = served_workspace.registry.resolve("bc@production")
     from parity.registry.loading import read_model_record
+
+    monkeypatch.chdir(tmp_path)  # no git repository: the run records no code state
+    with parity.start_run(experiment="audit", workspace=served_workspace) as run:
+        run_id = run.id
+    version = served_workspace.registry.resolve("bc@production")
 
     record = read_model_record(served_workspace.records, version.model_id)
     environment = load_environment(served_workspace.records, record.environment_id)
@@ -143,7 +147,8 @@ def test_audit_all_names_the_models_and_aliases_trained_in_a_vulnerable_environm
     root = served_workspace.root
     result = run_parity("env", "audit", "--all", "--advisories", str(advisories), cwd=root)
     assert result.returncode == 1
-    assert f"environment {environment.id[:12]} (used by bc/1 @production)" in result.stdout
+    used_by = f"(used by bc/1 @production, run {run_id[:16]})"
+    assert f"environment {environment.id[:12]} {used_by}" in result.stdout
     assert "PYSEC-2099-0005" in result.stdout
     report = json.loads(
         run_parity(
@@ -151,7 +156,8 @@ def test_audit_all_names_the_models_and_aliases_trained_in_a_vulnerable_environm
         ).stdout
     )
     assert report["vulnerable"][0]["used_by"] == [
-        {"kind": "model", "ref": "bc/1", "environment": environment.id, "aliases": ["production"]}
+        {"kind": "model", "ref": "bc/1", "environment": environment.id, "aliases": ["production"]},
+        {"kind": "run", "ref": run_id, "environment": environment.id, "aliases": []},
     ]
     clean = _write(tmp_path / "clean", OTHER)
     assert run_parity("env", "audit", "--all", "--advisories", str(clean), cwd=root).returncode == 0

@@ -25,6 +25,9 @@ from tests.env.conftest import build_venv
 HADOLINT = Path(sys.executable).parent / "hadolint"
 
 
+pytestmark = pytest.mark.usefixtures("private_cache")  # never the user's ~/.cache
+
+
 @pytest.fixture(scope="module")
 def big(venv_big: Path) -> Environment:
     return capture(venv_big)
@@ -37,10 +40,21 @@ def fingerprint(big: Environment, tmp_path_factory: pytest.TempPathFactory) -> P
     return path
 
 
-def _export(fingerprint: Path, tmp_path: Path, fmt: str, *extra: str) -> tuple[int, str, Path]:
+def _export(
+    fingerprint: Path, tmp_path: Path, fmt: str, *extra: str, env: dict[str, str] | None = None
+) -> tuple[int, str, Path]:
     out = tmp_path / fmt / {"dockerfile": "Dockerfile"}.get(fmt, f"out.{fmt}")
     result = run_parity(
-        "env", "export", str(fingerprint), "--format", fmt, "-o", str(out), *extra, cwd=tmp_path
+        "env",
+        "export",
+        str(fingerprint),
+        "--format",
+        fmt,
+        "-o",
+        str(out),
+        *extra,
+        cwd=tmp_path,
+        env=env,
     )
     return result.returncode, result.stderr, out
 
@@ -224,3 +238,23 @@ def test_the_hash_lookup_is_cached_per_record(big: Environment, tmp_path: Path) 
     assert second.plan is not None
     assert (first.plan.cached, second.plan.cached) == (False, True)
     assert first.main == second.main
+
+
+def test_offline_without_cached_files_lists_what_lacks_a_hash(
+    venv_locked: Path, tmp_path: Path
+) -> None:
+    fingerprint = tmp_path / "tiny.json"
+    fingerprint.write_text(json.dumps(capture(venv_locked).to_record().to_dict()))
+    offline = {"UV_CACHE_DIR": str(tmp_path / "empty-uv-cache")}
+    unreachable = ("--index-url", "http://127.0.0.1:9/simple")
+    code, stderr, _ = _export(fingerprint, tmp_path, "requirements", *unreachable, env=offline)
+    assert code == 1
+    assert "no hash for: idna==3.10, six==1.17.0" in stderr
+    wheels = tmp_path / "wheels"
+    _fake_wheel(wheels, "six", "1.17.0")
+    _fake_wheel(wheels, "idna", "3.10")
+    code, stderr, out = _export(
+        fingerprint, tmp_path, "requirements", *unreachable, "--wheels", str(wheels), env=offline
+    )
+    assert code == 0, stderr
+    assert out.read_text().count("--hash=sha256:") == 2

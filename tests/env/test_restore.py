@@ -12,6 +12,8 @@ from parity.env.capture import capture
 from parity.env.restore import restore_environment
 from tests.conftest import run_parity
 
+pytestmark = pytest.mark.usefixtures("private_cache")  # never the user's ~/.cache
+
 
 @pytest.fixture(scope="module")
 def recorded(venv_big: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Environment, Path]:

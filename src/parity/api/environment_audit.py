@@ -1,8 +1,8 @@
-"""Audit everything the workspace recorded: every environment, and the models trained in them.
+"""Audit everything the workspace recorded: every environment, and what was made in them.
 
 ``audit_workspace`` matches each stored environment record once, then names the registered model
-versions (with their aliases) whose environment is vulnerable. Runs are the next subject: when
-tracking stores runs with their environment id, add a source to ``_subjects`` that yields them.
+versions (with their aliases) and the runs whose environment is vulnerable. Another kind of
+subject recorded with an environment id joins by adding its source to ``_subjects``.
 """
 
 from __future__ import annotations
@@ -23,10 +23,10 @@ from parity.workspace import Workspace
 
 @dataclass(frozen=True)
 class Subject:
-    """Something recorded with an environment: a model version (later: a run)."""
+    """Something recorded with an environment: a model version or a run."""
 
-    kind: str  # "model"
-    ref: str  # "churn/3"
+    kind: str  # "model" | "run"
+    ref: str  # "churn/3", or a run id
     environment_id: str
     aliases: tuple[str, ...] = ()
 
@@ -78,8 +78,17 @@ def _models(workspace: Workspace) -> Iterator[Subject]:
                 yield Subject("model", version.ref, record.environment_id, version.aliases)
 
 
+def _runs(workspace: Workspace) -> Iterator[Subject]:
+    from parity.api.tracking import run_store
+
+    for run in run_store(workspace).search():
+        if run.environment_id is not None:
+            yield Subject("run", run.id, run.environment_id)
+
+
 def _subjects(workspace: Workspace) -> Iterator[Subject]:
     yield from _models(workspace)
+    yield from _runs(workspace)
 
 
 def audit_workspace(workspace: Workspace, advisories: AdvisorySet) -> WorkspaceAudit:

@@ -22,6 +22,7 @@ from parity.cli.env_commands import (
 from parity.cli.output import JSON_OPTION, console, print_json, print_table, say, warn
 
 if TYPE_CHECKING:
+    from parity.api.environment_audit import Subject
     from parity.env.audit import Finding
     from parity.env.pins import ExportPlan
 
@@ -116,7 +117,7 @@ def export(
             target = output if index == 0 else output.parent / name
             target.parent.mkdir(parents=True, exist_ok=True)
             atomic_write_bytes(target, text.encode())
-            warn(f"wrote {target}")
+            click.echo(f"wrote {target}", err=True)
     if result.plan is not None:
         _problems(result.plan)
 
@@ -236,7 +237,7 @@ def check_lock_command(
 
 @env_group.command("audit")
 @click.argument("reference", default="current")
-@click.option("--all", "audit_all", is_flag=True, help="Every recorded environment and model.")
+@click.option("--all", "audit_all", is_flag=True, help="Every recorded environment, model and run.")
 @click.option(
     "--advisories",
     required=True,
@@ -269,10 +270,7 @@ def audit(
         else:
             for result in report.vulnerable:
                 users = report.affected_subjects(result.environment_id)
-                used = (
-                    ", ".join(s.ref + "".join(f" @{a}" for a in s.aliases) for s in users)
-                    or "no registered model"
-                )
+                used = ", ".join(_subject(s) for s in users) or "nothing registered or tracked"
                 say(f"environment {result.environment_id[:12]} (used by {used})")
                 _print_findings(result.findings)
             say(f"{len(report.vulnerable)} of {len(report.environments)} environments vulnerable")
@@ -288,6 +286,12 @@ def audit(
         _print_findings(result.findings)
     if not result.ok:
         raise CheckFailed(f"vulnerable packages: {', '.join(result.vulnerable_packages)}")
+
+
+def _subject(subject: Subject) -> str:
+    if subject.kind == "run":
+        return f"run {subject.ref[:16]}"
+    return subject.ref + "".join(f" @{alias}" for alias in subject.aliases)
 
 
 def _names(names: Iterable[str], shown: int = 8) -> str:

@@ -9,6 +9,7 @@ Pins the index cannot serve may be found in a local folder of wheels; the rest a
 from __future__ import annotations
 
 import hashlib
+import re
 import subprocess
 import tempfile
 import tomllib
@@ -76,7 +77,10 @@ def lookup_files(
     )
     cached = cache_dir / "locks" / f"{key}.pylock.toml" if cache_dir is not None else None
     if cached is not None and cached.is_file():
-        return HashLookup(parse_uv_lock(cached.read_text("utf-8")), (), index_url, cached=True)
+        try:
+            return HashLookup(parse_uv_lock(cached.read_text("utf-8")), (), index_url, cached=True)
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, KeyError):
+            pass  # a damaged cache entry is only a cache miss: ask uv again and rewrite it
     text, unserved = _compile(pins, environment, index_url)
     files = parse_uv_lock(text) if text else {}
     missing: list[str] = []
@@ -96,20 +100,44 @@ def _compile(
     pins: Sequence[tuple[str, str]], environment: Environment, index_url: str
 ) -> tuple[str, list[tuple[str, str]]]:
     """uv's pylock.toml text for the pins it can serve, and the pins it cannot."""
-    if not pins:
-        return "", []
-    text = _run_uv(pins, environment, index_url)
-    if text is not None:
-        return text, []
-    # One pin failed the whole batch: find which, one by one (cheap: uv's cache is warm now).
-    served = [pin for pin in pins if _run_uv([pin], environment, index_url) is not None]
-    unserved = [pin for pin in pins if pin not in served]
-    return (_run_uv(served, environment, index_url) or "") if served else "", unserved
+    remaining = list(pins)
+    unserved: list[tuple[str, str]] = []
+    offline = False
+    while remaining:
+        text, error = _run_uv(remaining, environment, index_url, offline)
+        if text is not None:
+            return text, unserved
+        failing = _failing(error, remaining)
+        if not failing and not offline:
+            offline = True  # the index cannot be reached: use what uv's cache holds
+            continue
+        if not failing:
+            # uv named no culprit: ask for each pin alone (cheap: uv's cache is warm now).
+            served = [p for p in remaining if _run_uv([p], environment, index_url, offline)[0]]
+            unserved += [p for p in remaining if p not in served]
+            text = _run_uv(served, environment, index_url, offline)[0] if served else None
+            return text or "", unserved
+        # uv names one unsatisfiable pin per attempt: set it aside and ask again for the rest.
+        remaining = [p for p in remaining if p not in failing]
+        unserved += failing
+    return "", unserved
+
+
+_CULPRIT = re.compile(
+    r"Because (?:there is no version of )?([A-Za-z0-9][A-Za-z0-9._\-]*?)(?:==\S+)? "
+    r"(?:was not found|and you require)"
+)
+
+
+def _failing(error: str, pins: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
+    names = {canonicalize_name(match) for match in _CULPRIT.findall(error)}
+    return [pin for pin in pins if canonicalize_name(pin[0]) in names]
 
 
 def _run_uv(
-    pins: Sequence[tuple[str, str]], environment: Environment, index_url: str
-) -> str | None:
+    pins: Sequence[tuple[str, str]], environment: Environment, index_url: str, offline: bool
+) -> tuple[str | None, str]:
+    """(pylock.toml text, "") when uv can serve every pin, else (None, uv's error)."""
     with tempfile.TemporaryDirectory(prefix="parity-lock-") as scratch:
         folder = Path(scratch)
         (folder / "requirements.in").write_text("".join(f"{n}=={v}\n" for n, v in pins))
@@ -133,6 +161,8 @@ def _run_uv(
         platform = uv_platform(environment)
         if platform is not None:
             command[3:3] = ["--python-platform", platform]
+        if offline:
+            command.insert(3, "--offline")
         try:
             result = subprocess.run(
                 command,
@@ -142,11 +172,11 @@ def _run_uv(
                 check=False,
                 cwd=folder,
             )
-        except (OSError, subprocess.TimeoutExpired):
-            return None
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            return None, str(exc)
         if result.returncode != 0:
-            return None
-        return (folder / "pylock.toml").read_text("utf-8")
+            return None, result.stderr
+        return (folder / "pylock.toml").read_text("utf-8"), ""
 
 
 def _file(entry: Mapping[str, Any]) -> PackageFile | None:

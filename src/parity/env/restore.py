@@ -12,6 +12,7 @@ import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from parity.core.env_rules import Risk
 from parity.core.environment import Environment
@@ -20,7 +21,9 @@ from parity.env.capture import capture
 from parity.env.export_pylock import render_pylock
 from parity.env.hashes import DEFAULT_INDEX, uv_bin
 from parity.env.pins import ExportPlan, plan_export
-from parity.env.verify import VerifyResult, verify_environment
+
+if TYPE_CHECKING:
+    from parity.env.verify import VerifyResult
 
 INSTALL_TIMEOUT_SECONDS = 1800
 
@@ -85,5 +88,9 @@ def restore_environment(
             [uv_bin(), "pip", "sync", "--quiet", "--python", str(target), str(lock)],
             "installing the recorded packages",
         )
+    # Imported here: loading the submodule parity.env.verify rebinds the name parity.env.verify
+    # (the public function) to the module, so this module must not load it at import time.
+    from parity.env.verify import verify_environment
+
     actual = capture(target)
     return RestoreResult(venv, target, plan, verify_environment(environment, actual, threshold))
