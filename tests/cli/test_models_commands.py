@@ -150,11 +150,12 @@ class Trained:
     environment_id: str
 
 
-@pytest.fixture
-def trained(
-    tmp_path: Path, breast_cancer: tuple[Any, Any], monkeypatch: pytest.MonkeyPatch
-) -> Trained:
-    """Two tracked runs in a git repository: the second (a child of the first) on a subset."""
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory, breast_cancer: tuple[Any, Any]) -> Trained:
+    """Two tracked runs in a git repository: the second (a child of the first) on a subset.
+
+    Shared by the tests below (training is the slow part); each registers its own model name.
+    """
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
@@ -162,10 +163,10 @@ def trained(
     import parity
     from parity.workspace import init_workspace
 
-    root = tmp_path / "project"
+    root = tmp_path_factory.mktemp("trained") / "project"
     (root / "data").mkdir(parents=True)
     _git(root, "init", "-q", "-b", "main")
-    workspace, _ = init_workspace(root)
+    workspace, _ = init_workspace(root, environ={})
     _, features = breast_cancer
     table = features.assign(target=breast_cancer[0].predict(features))
     table.to_csv(root / "data" / "train.csv", index=False)
@@ -173,25 +174,26 @@ def trained(
     (root / ".gitignore").write_text("data/\n")
     _git(root, "add", "-A")
     _git(root, "commit", "-q", "-m", "start")
-    monkeypatch.chdir(root)
 
     runs, versions, models = [], [], []
-    for data, c in (("data/train.csv", 1.0), ("data/small.csv", 0.1)):
-        parent = runs[0] if runs else None
-        params = {"C": c}
-        with parity.start_run(
-            experiment="bc", params=params, parent=parent, workspace=workspace
-        ) as run:
-            versions.append(run.use_data(data))
-            frame = pd.read_csv(root / data)
-            x, y = frame.drop(columns="target"), frame["target"]
-            model = make_pipeline(StandardScaler(), LogisticRegression(C=c, max_iter=500))
-            model.fit(x, y)
-            run.log_metric("accuracy", float(model.score(x, y)))
-            run.log_model(model, "model", input_example=x)
-            runs.append(run.id)
-            models.append(model)
-            environment_id = run.environment_id
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(root)  # the runs capture the code state of the current folder
+        patch.delenv("PARITY_RUN_ID", raising=False)
+        for data, c in (("data/train.csv", 1.0), ("data/small.csv", 0.1)):
+            parent = runs[0] if runs else None
+            with parity.start_run(
+                experiment="bc", params={"C": c}, parent=parent, workspace=workspace
+            ) as run:
+                versions.append(run.use_data(data))
+                frame = pd.read_csv(root / data)
+                x, y = frame.drop(columns="target"), frame["target"]
+                model = make_pipeline(StandardScaler(), LogisticRegression(C=c, max_iter=500))
+                model.fit(x, y)
+                run.log_metric("accuracy", float(model.score(x, y)))
+                run.log_model(model, "model", input_example=x)
+                runs.append(run.id)
+                models.append(model)
+                environment_id = run.environment_id
     workspace.close()
     assert environment_id is not None
     return Trained(
@@ -199,10 +201,13 @@ def trained(
     )
 
 
-def test_train_log_register_alias_and_load_predicts_identically(trained: Trained) -> None:
+def test_train_log_register_alias_and_load_predicts_identically(
+    trained: Trained, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import parity
 
     root = trained.root
+    monkeypatch.chdir(root)  # parity.load_model finds the workspace from here
     registered = run_parity("models", "register", trained.runs[0], "--name", "bc", cwd=root)
     assert registered.returncode == 0, registered.stderr
     assert f"run {trained.runs[0][:12]}" in registered.stdout
@@ -227,28 +232,29 @@ def test_train_log_register_alias_and_load_predicts_identically(trained: Trained
 
 def test_register_from_a_run_path_and_what_is_refused(trained: Trained) -> None:
     root, run = trained.root, trained.runs[1]
-    result = run_parity("models", "register", f"{run[:10]}:model", "--name", "bc", cwd=root)
+    result = run_parity("models", "register", f"{run[:10]}:model", "--name", "from-path", cwd=root)
     assert result.returncode == 0, result.stderr
     assert (
-        json.loads(run_parity("models", "show", "bc/1", "--json", cwd=root).stdout)["run_id"] == run
+        json.loads(run_parity("models", "show", "from-path/1", "--json", cwd=root).stdout)["run_id"]
+        == run
     )
-    missing = run_parity("models", "register", f"{run[:10]}:nope", "--name", "bc", cwd=root)
+    missing = run_parity("models", "register", f"{run[:10]}:nope", "--name", "from-path", cwd=root)
     assert missing.returncode == 3
     assert "logged no model at 'nope'" in missing.stderr
     assert "its models: model" in missing.stderr
-    unknown = run_parity("models", "register", "abcdef0123", "--name", "bc", cwd=root)
+    unknown = run_parity("models", "register", "abcdef0123", "--name", "from-path", cwd=root)
     assert unknown.returncode == 3
 
 
 def test_lineage_names_run_commit_environment_data_and_parent(trained: Trained) -> None:
     root = trained.root
     for run in trained.runs:
-        assert run_parity("models", "register", run, "--name", "bc", cwd=root).returncode == 0
-    result = run_parity("models", "lineage", "bc/2", "--json", cwd=root)
+        assert run_parity("models", "register", run, "--name", "lineage", cwd=root).returncode == 0
+    result = run_parity("models", "lineage", "lineage/2", "--json", cwd=root)
     assert result.returncode == 0, result.stderr
     graph = json.loads(result.stdout)
     summary = graph["summary"]
-    # bc/2 was made by the second run, a child of the first: both runs, both data versions.
+    # lineage/2 was made by the second run, a child of the first: both runs, both data versions.
     assert summary["run_ids"] == [trained.runs[1], trained.runs[0]]
     assert summary["commits"] == [trained.commit]
     assert summary["environment_ids"] == [trained.environment_id]
@@ -261,7 +267,7 @@ def test_lineage_names_run_commit_environment_data_and_parent(trained: Trained) 
     assert runs[trained.runs[1]]["parent_id"] == trained.runs[0]
     assert runs[trained.runs[1]]["status"] == "finished"
 
-    tree = run_parity("models", "lineage", "bc/2", cwd=root)
+    tree = run_parity("models", "lineage", "lineage/2", cwd=root)
     assert tree.returncode == 0, tree.stderr
     assert f"code {trained.commit[:12]} on main" in tree.stdout
     assert "child of → run" in tree.stdout
@@ -282,8 +288,8 @@ def test_lineage_dot_parses_with_graphviz(trained: Trained) -> None:
             pytest.fail("CI must have Graphviz: .ci/run installs it")
         pytest.skip("Graphviz 'dot' is not installed (apt-get install graphviz)")
     root = trained.root
-    run_parity("models", "register", trained.runs[1], "--name", "bc", cwd=root)
-    source = run_parity("models", "lineage", "bc/1", "--dot", cwd=root)
+    run_parity("models", "register", trained.runs[1], "--name", "dot", cwd=root)
+    source = run_parity("models", "lineage", "dot/1", "--dot", cwd=root)
     assert source.returncode == 0, source.stderr
     svg = subprocess.run(
         [dot, "-Tsvg"], input=source.stdout, capture_output=True, text=True, check=False
@@ -296,8 +302,8 @@ def test_lineage_dot_parses_with_graphviz(trained: Trained) -> None:
 def test_compare_shows_params_metrics_and_data_differences(trained: Trained) -> None:
     root = trained.root
     for run in trained.runs:
-        run_parity("models", "register", run, "--name", "bc", cwd=root)
-    result = run_parity("models", "compare", "bc/1", "bc/2", "--json", cwd=root)
+        run_parity("models", "register", run, "--name", "compare", cwd=root)
+    result = run_parity("models", "compare", "compare/1", "compare/2", "--json", cwd=root)
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert not report["identical"]
@@ -311,7 +317,7 @@ def test_compare_shows_params_metrics_and_data_differences(trained: Trained) -> 
         "data/train.csv": (trained.data_versions[0], None),
     }
     assert report["environment"]["differences"] == []
-    table = run_parity("models", "compare", "bc/1", "bc/2", cwd=root)
+    table = run_parity("models", "compare", "compare/1", "compare/2", cwd=root)
     assert table.returncode == 0
     assert "environment: identical" in table.stdout
     assert "≠" in table.stdout
@@ -325,34 +331,38 @@ def test_drift_without_reference_uses_the_runs_training_data(trained: Trained) -
     from parity.serve.state import Readiness
 
     root = trained.root
-    run_parity("models", "register", trained.runs[0], "--name", "bc", cwd=root)
+    run_parity("models", "register", trained.runs[0], "--name", "drift", cwd=root)
     rng = np.random.default_rng(5)
     served = trained.features.iloc[rng.integers(0, len(trained.features), 2_000)]
     served = served.reset_index(drop=True)
     served["mean texture"] += 0.5 * trained.features["mean texture"].std()
     workspace = open_workspace(root, environ={})
-    state = serving_state(workspace, "bc/1", Readiness(True), sample_rate=1.0)
+    state = serving_state(workspace, "drift/1", Readiness(True), sample_rate=1.0)
     client = TestClient(create_app(state))
     for start in range(0, len(served), 250):
         chunk = served.iloc[start : start + 250].to_dict(orient="records")
         assert client.post("/predict", json=chunk).status_code == 200
     state.close()
     workspace.close()
-    result = run_parity("monitor", "drift", "bc/1", "--json", cwd=root)
+    result = run_parity("monitor", "drift", "drift/1", "--json", cwd=root)
     assert result.returncode == 1, result.stdout + result.stderr
     assert json.loads(result.stdout)["drifted"] == ["mean texture"]
 
 
-def test_log_model_can_register_at_once(trained: Trained) -> None:
+def test_log_model_can_register_at_once(trained: Trained, monkeypatch: pytest.MonkeyPatch) -> None:
     import parity
 
+    monkeypatch.chdir(trained.root)
     workspace = open_workspace(trained.root, environ={})
     try:
         with parity.start_run(experiment="bc", workspace=workspace) as run:
             model_id = run.log_model(
-                trained.model, "best", input_example=trained.features, registered_model_name="bc"
+                trained.model,
+                "best",
+                input_example=trained.features,
+                registered_model_name="at-once",
             )
-        version = workspace.registry.resolve("bc")
+        version = workspace.registry.resolve("at-once")
         assert (version.version, version.model_id, version.run_id) == (1, model_id, run.id)
         artifacts = {a.path: a for a in parity.api.tracking.get_run(workspace, run.id).artifacts}
         assert artifacts["best"].kind == "model"
