@@ -64,6 +64,23 @@ def clean_env(**extra: str) -> dict[str, str]:
     return env
 
 
+def python_env(bytecode_cache: bool = True, **extra: str) -> dict[str, str]:
+    """``clean_env`` for timing Python processes, with or without a bytecode cache.
+
+    With it (the steady state of an installed tool), every process shares .bench/pycache, so no
+    venv is written to; without it, every import is compiled from source, as in a shell that
+    sets PYTHONDONTWRITEBYTECODE=1 over venvs that uv installed without bytecode.
+    """
+    env = clean_env(**extra)
+    if bytecode_cache:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = str(BENCH / "pycache")
+    else:
+        env.pop("PYTHONPYCACHEPREFIX", None)
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
+    return env
+
+
 def median_seconds(action: Callable[[], object], repeat: int = 7, warmup: int = 1) -> float:
     for _ in range(warmup):
         action()

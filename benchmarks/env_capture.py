@@ -32,7 +32,7 @@ from pathlib import Path
 
 from uv import find_uv_bin
 
-from benchmarks._support import BENCH, ROOT, clean_env, table, tool_venv
+from benchmarks._support import ROOT, clean_env, python_env, table, tool_venv
 
 REQUIREMENTS = ("mlflow==3.17.2", "scikit-learn==1.9.1", "jupyterlab==4.6.6", "pip==26.3")
 MINIMUM_DISTRIBUTIONS = 150
@@ -136,11 +136,7 @@ def main() -> None:
     uv = find_uv_bin()
     target = str(python)
 
-    cached = clean_env(PYTHONPYCACHEPREFIX=str(BENCH / "pycache"))
-    cached.pop("PYTHONDONTWRITEBYTECODE", None)
-    uncached = clean_env(PYTHONDONTWRITEBYTECODE="1")
-    uncached.pop("PYTHONPYCACHEPREFIX", None)
-    modes = {"bytecode cached": cached, "no bytecode cache": uncached}
+    modes = {"bytecode cached": python_env(True), "no bytecode cache": python_env(False)}
 
     rows: list[tuple[str, str, Callable[[dict[str, str]], Callable[[], float]], int]] = [
         ("pip freeze", "process", lambda e: process_timer([pip, "freeze"], e, work), args.rounds),

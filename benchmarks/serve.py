@@ -3,7 +3,9 @@
 Both serve the same scikit-learn pipeline (trained identically in each tool's own venv) on
 loopback; wrk sends the same MLflow-format request (one row, ``dataframe_split``) to each
 server's ``/invocations`` at 8 connections and at 1, alternating between the tools. Start-up time
-is from launching the command to the first ready answer.
+is from launching the command to the first ready answer, with Python's bytecode cached (as in an
+installed tool; the load tests run so) and without it (every import compiled from source, as in
+a shell with PYTHONDONTWRITEBYTECODE=1 over venvs uv installed without bytecode).
 
     python -m benchmarks serve        (needs wrk: apt-get install wrk)
 """
@@ -11,6 +13,7 @@ is from launching the command to the first ready answer.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -19,10 +22,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks._support import clean_env, free_port, table, tool_venv, wait_for
+from benchmarks._support import clean_env, free_port, python_env, table, tool_venv, wait_for
 
-DURATION = "10s"
-ROUNDS = 2
+DURATION = os.environ.get("PARITY_BENCH_DURATION", "10s")  # e.g. 2s while debugging
+ROUNDS = int(os.environ.get("PARITY_BENCH_ROUNDS", "2"))
 TRAIN = """
 import sys
 from sklearn.datasets import load_breast_cancer
@@ -91,9 +94,11 @@ def run_wrk(url: str, connections: int, script: Path) -> dict[str, float]:
     return {"rps": rps, "p50": latency("50"), "p99": latency("99")}
 
 
-def start(command: list[str], cwd: Path, ready_url: str) -> tuple[subprocess.Popen[bytes], float]:
+def start(
+    command: list[str], cwd: Path, ready_url: str, bytecode_cache: bool = True
+) -> tuple[subprocess.Popen[bytes], float]:
     # MLflow starts uvicorn through PATH: put the tool's own bin folder first.
-    env = clean_env()
+    env = python_env(bytecode_cache)
     env["PATH"] = f"{Path(command[0]).parent}:{env.get('PATH', '')}"
     started = time.perf_counter()
     process = subprocess.Popen(
@@ -148,12 +153,23 @@ def main() -> None:
         "127.0.0.1",
     ]
     starts: dict[str, list[float]] = {"parity": [], "mlflow": []}
+    cold_starts: dict[str, list[float]] = {"parity": [], "mlflow": []}
     results: dict[tuple[str, int], list[dict[str, float]]] = {}
+    servers = (
+        ("mlflow", mlflow_cmd, mlflow_port, "/health"),
+        ("parity", parity_cmd, parity_port, "/v2/health/ready"),
+    )
+    for _tool, command, port, ready in servers:  # fills the bytecode cache: not timed
+        process, _ = start(command, project, f"http://127.0.0.1:{port}{ready}")
+        process.terminate()
+        process.wait(timeout=30)
     for _ in range(ROUNDS):
-        for tool, command, port, ready in (
-            ("mlflow", mlflow_cmd, mlflow_port, "/health"),
-            ("parity", parity_cmd, parity_port, "/v2/health/ready"),
-        ):
+        for tool, command, port, ready in servers:
+            process, seconds = start(command, project, f"http://127.0.0.1:{port}{ready}", False)
+            cold_starts[tool].append(seconds)
+            process.terminate()
+            process.wait(timeout=30)
+        for tool, command, port, ready in servers:
             process, seconds = start(command, project, f"http://127.0.0.1:{port}{ready}")
             starts[tool].append(seconds)
             try:
@@ -187,16 +203,24 @@ def main() -> None:
     print()
     print(
         table(
-            ["server", "start-up s (best of rounds)"],
-            [(tool, f"{min(times):.2f}") for tool, times in starts.items()],
+            [
+                "server",
+                "start-up s, bytecode cached (best of rounds)",
+                "start-up s, no bytecode cache",
+            ],
+            [
+                (tool, f"{min(times):.2f}", f"{min(cold_starts[tool]):.2f}")
+                for tool, times in starts.items()
+            ],
         )
     )
     ratio_rps = best("parity", 8, "rps") / best("mlflow", 8, "rps")
     ratio_p99 = best("parity", 8, "p99") / best("mlflow", 8, "p99")
     ratio_start = min(starts["parity"]) / min(starts["mlflow"])
+    ratio_cold = min(cold_starts["parity"]) / min(cold_starts["mlflow"])
     print(
         f"\nat 8 connections: Parity {ratio_rps:.1f}x MLflow's requests/s, p99 {ratio_p99:.2f}x;"
-        f" start-up {ratio_start:.2f}x MLflow's"
+        f" start-up {ratio_start:.2f}x MLflow's ({ratio_cold:.2f}x without bytecode cache)"
     )
     shutil.rmtree(work, ignore_errors=True)
 

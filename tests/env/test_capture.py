@@ -291,3 +291,9 @@ def test_driver_cuda_and_gpu_texts_are_parsed() -> None:
 def test_the_probe_allow_list_is_the_record_allow_list() -> None:
     # The probe cannot import parity.core: the two lists are kept equal by this test.
     assert probe.NUMERICS_VARIABLES == NUMERICS_VARIABLES
+
+
+def test_version_names_paritys_own_environment(tmp_path: Path) -> None:
+    result = run_parity("--version", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"parity 0.1.0 (environment {capture().id[:12]})"
