@@ -102,3 +102,73 @@ def test_unpinned_requirements_are_checked_as_ranges(locked: Environment, tmp_pa
     lock.write_text("six>=1.16,<2\nidna<3\n")
     result = check_lock(read_lock(lock, marker_environment(locked)), locked)
     assert [(d.name, d.expected, d.actual) for d in result.drift] == [("idna", "<3", "3.10")]
+
+
+UV_LOCK_WITH_GROUPS = """
+version = 1
+requires-python = ">=3.11"
+
+[[package]]
+name = "app"
+version = "0.1.0"
+source = { editable = "." }
+dependencies = [{ name = "six" }]
+
+[package.optional-dependencies]
+plots = [{ name = "attrs" }]
+
+[package.dev-dependencies]
+dev = [{ name = "idna" }]
+docs = [{ name = "packaging" }]
+
+[[package]]
+name = "six"
+version = "1.17.0"
+source = { registry = "https://pypi.org/simple" }
+
+[[package]]
+name = "idna"
+version = "3.10"
+source = { registry = "https://pypi.org/simple" }
+
+[[package]]
+name = "attrs"
+version = "25.3.0"
+source = { registry = "https://pypi.org/simple" }
+
+[[package]]
+name = "packaging"
+version = "25.0"
+source = { registry = "https://pypi.org/simple" }
+"""
+
+
+def test_uv_lock_requires_the_dev_group_and_allows_extras_and_other_groups(
+    locked: Environment, tmp_path: Path
+) -> None:
+    lock = tmp_path / "uv.lock"
+    lock.write_text(UV_LOCK_WITH_GROUPS)
+    declared = read_lock(lock, marker_environment(locked))
+    assert declared.project == {"app"}
+    assert {n: e.optional for n, e in declared.packages.items()} == {
+        "six": False,
+        "idna": False,
+        "attrs": True,
+        "packaging": True,
+    }
+    assert check_lock(declared, locked).ok
+    lock.write_text(UV_LOCK_WITH_GROUPS.replace('version = "3.10"', 'version = "3.9"'))
+    drift = check_lock(read_lock(lock, marker_environment(locked)), locked).drift
+    assert [(d.kind, d.name, d.expected) for d in drift] == [("different", "idna", "3.9")]
+
+
+def test_poetry_packages_outside_main_may_be_absent(locked: Environment, tmp_path: Path) -> None:
+    lock = tmp_path / "poetry.lock"
+    lock.write_text(
+        (LOCKS / "poetry" / "poetry.lock").read_text()
+        + '\n[[package]]\nname = "pytest"\nversion = "8.4.0"\noptional = false\n'
+        'python-versions = ">=3.9"\ngroups = ["dev"]\nfiles = []\n'
+    )
+    declared = read_lock(lock, marker_environment(locked))
+    assert declared.packages["pytest"].optional
+    assert check_lock(declared, locked).ok
