@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from parity.core.errors import NotFoundError, UsageError
-from parity.data.adding import Progress, no_progress
 from parity.data.hashing import CHUNK_THRESHOLD
 from parity.data.pointer import (
     SUFFIX,
@@ -22,6 +21,7 @@ from parity.data.pointer import (
     target_of,
     write_pointer,
 )
+from parity.data.progress import Progress, no_progress
 from parity.workspace import Workspace, now_ms
 
 if TYPE_CHECKING:
@@ -133,6 +133,7 @@ def add_data(workspace: Workspace, path: Path, progress: Progress = no_progress)
             cache,
             chunk_threshold(workspace),
             progress,
+            compress=workspace.config.section("data").get("compress", True) is not False,
         )
         version = adder.add(target, key, previous)
     finally:

@@ -59,12 +59,15 @@ def _mode(file: ScannedFile) -> int:
     return EXECUTABLE if file.executable else REGULAR
 
 
-def _read_batch(files: Sequence[ScannedFile]) -> list[tuple[bytes, Stat, str, bytes | None]]:
+def _read_batch(
+    files: Sequence[ScannedFile], compress: bool = True
+) -> list[tuple[bytes, Stat, str, bytes | None]]:
     """Worker: read, hash and try compressing a batch of small files."""
     out = []
     for file in files:
         data, stat = read_small(file)
-        out.append((data, stat, blake3.blake3(data).hexdigest(), compress_entry(data)))
+        packed = compress_entry(data) if compress else None
+        out.append((data, stat, blake3.blake3(data).hexdigest(), packed))
     return out
 
 
@@ -77,6 +80,7 @@ class Adder:
         threshold: int,
         progress: Progress = no_progress,
         workers: int = 2,
+        compress: bool = True,
     ) -> None:
         self.store = store
         self.index = index
@@ -84,6 +88,7 @@ class Adder:
         self.threshold = threshold
         self.progress = progress
         self.workers = workers
+        self.compress = compress
         self.stats = AddStats()
         self._located: dict[str, Chunk] = {}
         self._pending: dict[str, Placed] = {}
@@ -173,10 +178,11 @@ class Adder:
             size += file.size
         if self.workers <= 1 or len(batches) <= 1:
             for batch in batches:
-                yield batch, _read_batch(batch)
+                yield batch, _read_batch(batch, self.compress)
             return
         with ThreadPoolExecutor(self.workers, thread_name_prefix="parity-read") as pool:
-            yield from zip(batches, pool.map(_read_batch, batches), strict=True)
+            results = pool.map(_read_batch, batches, [self.compress] * len(batches))
+            yield from zip(batches, results, strict=True)
 
     def _add_small(
         self, files: list[ScannedFile], writer: PackWriter, cache_key: Callable[[ScannedFile], str]
@@ -217,7 +223,7 @@ class Adder:
             fd = os.open(file.full, os.O_RDONLY)
             try:
                 with mmap.mmap(fd, 0, access=mmap.ACCESS_READ) as view:
-                    compress = blob.worth_compressing(view[:_SAMPLE])
+                    compress = self.compress and blob.worth_compressing(view[:_SAMPLE])
                     for chunk in new:
                         if chunk.digest in self._pending:
                             continue  # the same chunk twice in one file

@@ -1,0 +1,323 @@
+"""Data versioning: Parity vs DVC 3.67 on the same generated data, side by side in one run.
+
+(a) 20,000 files of 1-16 KB: cold add, incremental add after rewriting 1 % of them, and status
+    of the unchanged tree, each a whole process (start-up included), for both tools;
+(b) one 2 GiB file: add for both, and Parity's chunk-and-hash pass next to a bare pyfastcdc +
+    blake3 loop over the same file (in this process, alternating);
+(c) five versions of a ~410 MB CSV, each with ~1 % of the rows modified and ~1 % appended, once
+    with the edits clustered in a few regions and once scattered: DVC's cache, Parity's object
+    store (as configured by default, and with ``[data] compress = false``), and the FastCDC
+    unique-bytes lower bound (the sizes of the distinct chunks of all five versions summed).
+
+Data is generated once under .bench/data/ and reused. Both tools run with bytecode caching on (as
+installed tools do), each in a fresh workspace for the cold steps.
+
+    python -m benchmarks data                        (full size: ~10 GB of disk under .bench)
+    BENCH_DATA_SCALE=0.05 python -m benchmarks data  (a small run, to debug)
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from benchmarks._support import BENCH, ROOT, clean_env, table, tool_venv
+
+SCALE = float(os.environ.get("BENCH_DATA_SCALE", "1"))
+DATA = BENCH / "data"
+RUNS = DATA / "runs"
+SMALL_FILES = max(200, int(20_000 * SCALE))
+BIG_SIZE = max(64 << 20, int((2 << 30) * SCALE))
+CSV_ROWS = max(20_000, int(5_000_000 * SCALE))
+VERSIONS = 5
+PARITY = [str(ROOT / ".venv" / "bin" / "parity")]
+
+
+def env() -> dict[str, str]:
+    environ = clean_env(DVC_NO_ANALYTICS="1")
+    environ.pop("PYTHONDONTWRITEBYTECODE", None)  # installed tools keep their bytecode cache
+    return environ
+
+
+def dvc() -> list[str]:
+    return [str(tool_venv("dvc", "dvc==3.67.*").parent / "dvc")]
+
+
+def timed(command: list[str], cwd: Path) -> tuple[float, float]:
+    """Wall seconds and CPU seconds (user + system) of one whole process."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    result = subprocess.run(command, cwd=cwd, env=env(), capture_output=True, text=True)
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if result.returncode != 0:
+        raise RuntimeError(f"{command} failed: {result.stderr[-2000:]}")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu
+
+
+def run(command: list[str], cwd: Path) -> str:
+    result = subprocess.run(command, cwd=cwd, env=env(), capture_output=True, text=True)
+    if result.returncode != 0:
+        raise RuntimeError(f"{command} failed: {result.stderr[-2000:]}")
+    return result.stdout
+
+
+def fresh(name: str) -> dict[str, Path]:
+    """Empty workspaces for both tools."""
+    spaces = {}
+    for tool in ("parity", "dvc"):
+        folder = RUNS / name / tool
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+        if tool == "parity":
+            run([*PARITY, "init", "."], folder)
+        else:
+            run([*dvc(), "init", "--no-scm", "-q"], folder)
+        spaces[tool] = folder
+    return spaces
+
+
+def du(folder: Path, skip: str = "tmp") -> int:
+    total = 0
+    for path, dirs, files in os.walk(folder):
+        dirs[:] = [d for d in dirs if d != skip]
+        total += sum((Path(path) / name).stat().st_size for name in files)
+    return total
+
+
+def cell(wall: float, cpu: float) -> str:
+    return f"{wall:.2f} s (cpu {cpu:.2f})"
+
+
+# (a) many small files --------------------------------------------------------------------------
+def small_files() -> Path:
+    source = DATA / f"small-{SMALL_FILES}"
+    if (source / ".complete").exists():
+        return source
+    shutil.rmtree(source, ignore_errors=True)
+    rng = random.Random(5)
+    for index in range(SMALL_FILES):
+        folder = source / f"part{index % 100:02d}"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"file{index:05d}.bin").write_bytes(rng.randbytes(rng.randint(1000, 16000)))
+    (source / ".complete").write_text("")
+    return source
+
+
+def bench_small() -> str:
+    source = small_files()
+    spaces = fresh("small")
+    for folder in spaces.values():
+        shutil.copytree(source, folder / "small", ignore=shutil.ignore_patterns(".complete"))
+    commands = {
+        "parity": ([*PARITY, "data", "add", "small"], [*PARITY, "data", "status", "small"]),
+        "dvc": ([*dvc(), "add", "-q", "small"], [*dvc(), "status", "-q"]),
+    }
+    results: dict[str, dict[str, tuple[float, float]]] = {"parity": {}, "dvc": {}}
+    for tool, (add, _) in commands.items():
+        run([*add[:1], "--help"] if tool == "parity" else [*dvc(), "--version"], spaces[tool])
+        results[tool]["cold add"] = timed(add, spaces[tool])
+    rng = random.Random(6)
+    touched = sorted(rng.sample(range(SMALL_FILES), SMALL_FILES // 100))
+    for index in touched:
+        content = rng.randbytes(rng.randint(1000, 16000))
+        for folder in spaces.values():
+            (folder / "small" / f"part{index % 100:02d}" / f"file{index:05d}.bin").write_bytes(
+                content
+            )
+    for tool, (add, _) in commands.items():
+        results[tool]["incremental add (1 % rewritten)"] = timed(add, spaces[tool])
+    for tool, (_, status) in commands.items():
+        samples = [timed(status, spaces[tool]) for _ in range(5)]
+        results[tool]["status, unchanged tree"] = (
+            statistics.median(s[0] for s in samples),
+            statistics.median(s[1] for s in samples),
+        )
+    assert "up to date" in run(commands["parity"][1], spaces["parity"])
+    rows = [
+        (
+            step,
+            cell(*results["parity"][step]),
+            cell(*results["dvc"][step]),
+            f"{results['dvc'][step][0] / results['parity'][step][0]:.1f}x",
+        )
+        for step in results["parity"]
+    ]
+    size = du(source) / 1e6
+    return table(
+        [f"{SMALL_FILES} files, {size:.0f} MB", "Parity", "DVC 3.67", "DVC / Parity (wall)"], rows
+    )
+
+
+# (b) one large file ----------------------------------------------------------------------------
+def big_file() -> Path:
+    path = DATA / f"big-{BIG_SIZE}.bin"
+    if path.exists() and path.stat().st_size == BIG_SIZE:
+        return path
+    with open(path, "wb") as handle:
+        remaining = BIG_SIZE
+        while remaining:
+            block = os.urandom(min(remaining, 64 << 20))
+            handle.write(block)
+            remaining -= len(block)
+    return path
+
+
+def bare_pass(path: Path) -> float:
+    import blake3
+    from pyfastcdc import FastCDC
+
+    started = time.perf_counter()
+    for chunk in FastCDC(64 << 10).cut_file(path):
+        blake3.blake3(chunk.data).digest()
+    return time.perf_counter() - started
+
+
+def parity_pass(path: Path) -> float:
+    from parity.data.hashing import hash_chunks
+
+    started = time.perf_counter()
+    hash_chunks(str(path))
+    return time.perf_counter() - started
+
+
+def bench_big() -> str:
+    source = big_file()
+    spaces = fresh("big")
+    for folder in spaces.values():
+        shutil.copyfile(source, folder / "big.bin")
+    parity_add = timed([*PARITY, "data", "add", "big.bin"], spaces["parity"])
+    dvc_add = timed([*dvc(), "add", "-q", "big.bin"], spaces["dvc"])
+    bare, ours = [], []
+    for _ in range(3):
+        bare.append(bare_pass(source))
+        ours.append(parity_pass(source))
+    bare_s, ours_s = statistics.median(bare), statistics.median(ours)
+    gb = BIG_SIZE / 1e9
+    rows = [
+        (
+            "add (chunk, hash, store)",
+            cell(*parity_add),
+            cell(*dvc_add),
+            f"{dvc_add[0] / parity_add[0]:.1f}x faster",
+        ),
+        (
+            "chunk-and-hash pass",
+            f"{ours_s:.2f} s ({gb / ours_s:.2f} GB/s)",
+            f"bare pyfastcdc + blake3: {bare_s:.2f} s ({gb / bare_s:.2f} GB/s)",
+            f"{bare_s / ours_s * 100:.0f} % of bare",
+        ),
+    ]
+    return table(
+        [f"one {BIG_SIZE / 2**30:.2f} GiB file", "Parity", "DVC 3.67 / bare", "ratio"], rows
+    )
+
+
+# (c) versions of a table -----------------------------------------------------------------------
+def csv_rows(rng: random.Random, start: int, count: int) -> list[bytes]:
+    cities = ["Lisbon", "Oslo", "Quito", "Accra", "Hanoi", "Perth", "Lima", "Riga"]
+    return [
+        (
+            f"{i},{rng.random():.6f},{rng.gauss(0, 1):.6f},{rng.randint(0, 99999)},"
+            f"{rng.choice(cities)},customer-{rng.randint(0, 10**9):010d},{rng.random() < 0.5}\n"
+        ).encode()
+        for i in range(start, start + count)
+    ]
+
+
+def chunk_sizes(path: Path, into: dict[str, int]) -> None:
+    import blake3
+    from pyfastcdc import FastCDC
+
+    for chunk in FastCDC(64 << 10).cut_file(path):
+        into[blake3.blake3(chunk.data).hexdigest()] = chunk.length
+
+
+def bench_versions(pattern: str) -> tuple[str, ...]:
+    rng = random.Random(7 if pattern == "clustered" else 8)
+    rows = [b"id,score,noise,amount,city,customer,active\n", *csv_rows(rng, 0, CSV_ROWS)]
+    spaces = fresh(f"csv-{pattern}")
+    raw = RUNS / f"csv-{pattern}" / "parity-raw"
+    shutil.rmtree(raw, ignore_errors=True)
+    raw.mkdir()
+    run([*PARITY, "init", "."], raw)
+    with open(raw / ".parity" / "config.toml", "a") as config:
+        config.write("\n[data]\ncompress = false\n")
+    distinct: dict[str, int] = {}
+    written = 0
+    for version in range(VERSIONS):
+        if version:
+            count = len(rows) // 100
+            if pattern == "clustered":
+                for _region in range(3):
+                    start = rng.randrange(1, len(rows) - count // 3)
+                    for index in range(start, start + count // 3):
+                        rows[index] = csv_rows(rng, index, 1)[0]
+            else:
+                for index in rng.sample(range(1, len(rows)), count):
+                    rows[index] = csv_rows(rng, index, 1)[0]
+            rows.extend(csv_rows(rng, len(rows), count))
+        staged = DATA / "table.csv"
+        staged.write_bytes(b"".join(rows))
+        written += staged.stat().st_size
+        chunk_sizes(staged, distinct)
+        for folder in (spaces["parity"], raw):
+            (folder / "table.csv").unlink(missing_ok=True)
+            os.link(staged, folder / "table.csv")  # Parity only reads it
+        shutil.copyfile(staged, spaces["dvc"] / "table.csv")
+        run([*PARITY, "data", "add", "table.csv"], spaces["parity"])
+        run([*PARITY, "data", "add", "table.csv"], raw)
+        run([*dvc(), "add", "-q", "table.csv"], spaces["dvc"])
+    bound = sum(distinct.values())
+    dvc_cache = du(spaces["dvc"] / ".dvc" / "cache")
+    ours = du(spaces["parity"] / ".parity" / "objects")
+    ours_raw = du(raw / ".parity" / "objects")
+    result = (
+        pattern,
+        f"{written / 1e9:.2f} GB",
+        f"{dvc_cache / 1e9:.2f} GB",
+        f"{ours / 1e9:.3f} GB",
+        f"{ours_raw / 1e9:.3f} GB",
+        f"{bound / 1e9:.3f} GB",
+        f"{ours / bound:.2f}x",
+        f"{ours_raw / bound:.3f}x",
+    )
+    shutil.rmtree(RUNS / f"csv-{pattern}", ignore_errors=True)
+    return result
+
+
+def main() -> None:
+    DATA.mkdir(parents=True, exist_ok=True)
+    free = shutil.disk_usage(DATA).free
+    if free < 14e9 * SCALE:
+        sys.exit(f"benchmarks/data needs ~{14 * SCALE:.0f} GB free under {DATA}; {free / 1e9:.0f}")
+    print(f"(scale {SCALE}; machine shared with other work, see the cpu figures)", flush=True)
+    print("\n(a) many small files\n" + bench_small(), flush=True)
+    print("\n(b) one large file\n" + bench_big(), flush=True)
+    shutil.rmtree(RUNS / "big", ignore_errors=True)
+    rows = [bench_versions("clustered"), bench_versions("scattered")]
+    print(
+        "\n(c) five versions of a CSV (~1 % of rows modified and ~1 % appended each)\n"
+        + table(
+            [
+                "edits",
+                "5 versions",
+                "DVC cache",
+                "Parity store",
+                "Parity store, compress = false",
+                "FastCDC lower bound",
+                "Parity / bound",
+                "uncompressed / bound",
+            ],
+            rows,
+        ),
+        flush=True,
+    )
