@@ -130,8 +130,9 @@ class Run:
         if step is None:
             step = self._steps.get(key, 0)
         self._steps[key] = step + 1
-        stamp = time.time_ns() // 1_000_000 if timestamp is None else timestamp
-        self._buffer.add(Metric.of(key, value, step, stamp))
+        number = float(value)
+        stamp = time.time_ns() // 1_000_000 if timestamp is None else int(timestamp)
+        self._buffer.add(Metric(key, None if number != number else number, int(step), stamp))
 
     def log_metrics(
         self, metrics: Mapping[str, float], step: int | None = None, timestamp: int | None = None

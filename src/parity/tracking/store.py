@@ -35,11 +35,12 @@ from parity.store.meta.tracking_tables import (
     latest_metrics,
     run_artifacts,
     run_data,
-    run_metrics,
+    run_metric_chunks,
     run_params,
     run_tags,
     runs,
 )
+from parity.tracking import series
 
 if TYPE_CHECKING:
     from parity.core.run_filter import Expression, SortKey
@@ -197,15 +198,16 @@ class RunStore:
         """Append a batch of points and move each key's latest value, in one transaction."""
         if not points:
             return
-        history = [
+        chunks = [
             {
                 "run_id": run_id,
-                "key": p.key,
-                "step": p.step,
-                "timestamp_ms": p.timestamp_ms,
-                "value": p.value,
+                "key": c.key,
+                "first_step": c.first_step,
+                "last_step": c.last_step,
+                "count": c.count,
+                "data": c.data,
             }
-            for p in points
+            for c in series.encode(points)
         ]
         newest: dict[str, Metric] = {}
         for point in points:
@@ -224,7 +226,7 @@ class RunStore:
         ]
 
         def act(connection: Connection) -> None:
-            connection.execute(insert(run_metrics), history)
+            connection.execute(insert(run_metric_chunks), chunks)
             _upsert_latest(connection, latest)
 
         self._write(act)
@@ -280,21 +282,20 @@ class RunStore:
         return list(self.get(run_id).artifacts)
 
     def metric_history(self, run_id: str, key: str) -> list[Metric]:
+        """Every point of one series, by step (then timestamp, then logging order)."""
+        columns = run_metric_chunks.c
         query = (
-            select(
-                run_metrics.c.key,
-                run_metrics.c.value,
-                run_metrics.c.step,
-                run_metrics.c.timestamp_ms,
-            )
-            .where(run_metrics.c.run_id == run_id, run_metrics.c.key == key)
-            .order_by(run_metrics.c.step, run_metrics.c.timestamp_ms, run_metrics.c.id)
+            select(columns.key, columns.count, columns.data)
+            .where(columns.run_id == run_id, columns.key == key)
+            .order_by(columns.id)
         )
         with self.meta.read() as connection:
-            return [Metric(*row) for row in connection.execute(query)]
+            rows = [(str(k), int(n), bytes(d)) for k, n, d in connection.execute(query)]
+        return series.series(rows)
 
     def count_metric_points(self, run_id: str) -> int:
-        query = select(func.count()).where(run_metrics.c.run_id == run_id)
+        columns = run_metric_chunks.c
+        query = select(func.coalesce(func.sum(columns.count), 0)).where(columns.run_id == run_id)
         with self.meta.read() as connection:
             return int(connection.execute(query).scalar_one())
 

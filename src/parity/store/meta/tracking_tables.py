@@ -3,11 +3,12 @@
 Searches filter and sort on these, so each lookup a filter can make has an index: params and tags
 by (key, value), and the latest value of every metric by (key, value, run_id), which makes
 "runs where metric > v ordered by metric" a range scan instead of a pass over the history.
+The history itself is kept in columnar chunks, written a batch at a time.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Float, Index, Integer, String, Table, Text
+from sqlalchemy import BigInteger, Column, Float, Index, Integer, LargeBinary, String, Table, Text
 
 from parity.store.meta.schema import metadata
 
@@ -61,17 +62,19 @@ run_tags = Table(
     Index("ix_run_tags_key_value", "key", "value"),
 )
 
-# Every point of every series; value NULL stands for NaN.
-run_metrics = Table(
-    "run_metrics",
+# Every point of every series, in columnar chunks (see parity.tracking.series): one row holds a
+# batch of one key's points as packed steps, timestamps and values.
+run_metric_chunks = Table(
+    "run_metric_chunks",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("run_id", String(32), nullable=False),
     Column("key", String(250), nullable=False),
-    Column("step", BigInteger, nullable=False),
-    Column("timestamp_ms", BigInteger, nullable=False),
-    Column("value", Float, nullable=True),
-    Index("ix_run_metrics_run_key_step", "run_id", "key", "step"),
+    Column("first_step", BigInteger, nullable=False),
+    Column("last_step", BigInteger, nullable=False),
+    Column("count", Integer, nullable=False),
+    Column("data", LargeBinary, nullable=False),
+    Index("ix_run_metric_chunks_run_key", "run_id", "key", "first_step"),
 )
 
 # The latest point per (run, key): highest step, then latest timestamp.

@@ -1,4 +1,4 @@
-"""Experiment tracking: runs, params, tags, metric history and latest values, data, artifacts.
+"""Experiment tracking: runs, params, tags, metric chunks and latest values, data, artifacts.
 
 Revision ID: t001
 Revises: 0001
@@ -59,15 +59,18 @@ def upgrade() -> None:
     )
     op.create_index("ix_run_tags_key_value", "run_tags", ["key", "value"])
     op.create_table(
-        "run_metrics",
+        "run_metric_chunks",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
         sa.Column("run_id", sa.String(32), nullable=False),
         sa.Column("key", sa.String(250), nullable=False),
-        sa.Column("step", sa.BigInteger, nullable=False),
-        sa.Column("timestamp_ms", sa.BigInteger, nullable=False),
-        sa.Column("value", sa.Float, nullable=True),
+        sa.Column("first_step", sa.BigInteger, nullable=False),
+        sa.Column("last_step", sa.BigInteger, nullable=False),
+        sa.Column("count", sa.Integer, nullable=False),
+        sa.Column("data", sa.LargeBinary, nullable=False),
     )
-    op.create_index("ix_run_metrics_run_key_step", "run_metrics", ["run_id", "key", "step"])
+    op.create_index(
+        "ix_run_metric_chunks_run_key", "run_metric_chunks", ["run_id", "key", "first_step"]
+    )
     op.create_table(
         "latest_metrics",
         sa.Column("run_id", sa.String(32), primary_key=True),

@@ -1,0 +1,75 @@
+"""Metric series stored in columnar chunks: one row per (batch, key), not one row per point.
+
+A batch of points for one key becomes three packed arrays (steps, timestamps, values; NaN where
+the value is None), zstd-compressed into one blob. Writing 100,000 points is then a handful of
+rows instead of 100,000 index updates; reading a series decodes its chunks in order.
+"""
+
+from __future__ import annotations
+
+import math
+from array import array
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import zstandard
+
+from parity.core.run import Metric
+
+CHUNK_FORMAT = 1
+_LEVEL = 1  # fast: the win is in rows, not bytes
+
+
+@dataclass(frozen=True)
+class Chunk:
+    key: str
+    first_step: int
+    last_step: int
+    count: int
+    data: bytes
+
+
+def encode(points: Sequence[Metric]) -> list[Chunk]:
+    """One chunk per key of ``points``, each keeping the points' order."""
+    columns: dict[str, tuple[list[int], list[int], list[float]]] = {}
+    nan = math.nan
+    for key, value, step, stamp in points:
+        column = columns.get(key)
+        if column is None:
+            column = columns[key] = ([], [], [])
+        column[0].append(step)
+        column[1].append(stamp)
+        column[2].append(nan if value is None else value)
+    compressor = zstandard.ZstdCompressor(level=_LEVEL)
+    chunks = []
+    for key, (steps, stamps, values) in columns.items():
+        raw = bytes([CHUNK_FORMAT]) + (
+            array("q", steps).tobytes()
+            + array("q", stamps).tobytes()
+            + array("d", values).tobytes()
+        )
+        chunks.append(Chunk(key, min(steps), max(steps), len(steps), compressor.compress(raw)))
+    return chunks
+
+
+def decode(key: str, count: int, data: bytes) -> list[Metric]:
+    raw = zstandard.ZstdDecompressor().decompress(data)
+    if raw[0] != CHUNK_FORMAT:
+        raise ValueError(f"metric chunk format {raw[0]} is newer than this Parity")
+    body = memoryview(raw)[1:]
+    width = count * 8
+    steps, stamps, values = array("q"), array("q"), array("d")
+    steps.frombytes(body[:width])
+    stamps.frombytes(body[width : 2 * width])
+    values.frombytes(body[2 * width : 3 * width])
+    return [
+        Metric(key, None if math.isnan(v) else v, s, t)
+        for s, t, v in zip(steps, stamps, values, strict=True)
+    ]
+
+
+def series(rows: Iterable[tuple[str, int, bytes]]) -> list[Metric]:
+    """The points of chunk rows (key, count, data), sorted by step then timestamp."""
+    points = [point for key, count, data in rows for point in decode(key, count, data)]
+    points.sort(key=lambda p: (p.step, p.timestamp_ms))  # stable: logging order breaks ties
+    return points

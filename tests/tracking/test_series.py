@@ -1,0 +1,36 @@
+"""Columnar metric chunks: every point comes back, in order, NaN included."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from parity.core.run import Metric
+from parity.tracking import series
+
+
+def test_chunks_round_trip_per_key() -> None:
+    points = [Metric("loss", 1.0 / (s + 1), s, 1000 + s) for s in range(500)]
+    points += [Metric("acc", None, 3, 7), Metric("acc", math.inf, 1, 8), Metric("acc", -0.5, 2, 9)]
+    chunks = series.encode(points)
+    assert [(c.key, c.first_step, c.last_step, c.count) for c in chunks] == [
+        ("loss", 0, 499, 500),
+        ("acc", 1, 3, 3),
+    ]
+    loss = series.decode("loss", 500, chunks[0].data)
+    assert loss == points[:500]
+    assert series.series([("acc", 3, chunks[1].data)]) == [
+        Metric("acc", math.inf, 1, 8),
+        Metric("acc", -0.5, 2, 9),
+        Metric("acc", None, 3, 7),
+    ]
+    assert len(chunks[0].data) < 500 * 24  # compressed: steps and timestamps are regular
+
+
+def test_a_chunk_from_a_newer_parity_is_refused() -> None:
+    import zstandard
+
+    data = zstandard.ZstdCompressor().compress(bytes([99]) + bytes(24))
+    with pytest.raises(ValueError, match="format 99 is newer"):
+        series.decode("x", 1, data)
