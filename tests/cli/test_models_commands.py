@@ -244,6 +244,10 @@ def test_register_from_a_run_path_and_what_is_refused(trained: Trained) -> None:
     assert "its models: model" in missing.stderr
     unknown = run_parity("models", "register", "abcdef0123", "--name", "from-path", cwd=root)
     assert unknown.returncode == 3
+    assert "no run or logged model has an id starting with abcdef0123" in unknown.stderr
+    version = run_parity("models", "register", "bc/1", "--name", "from-path", cwd=root)
+    assert version.returncode == 2
+    assert "'bc/1' names no run or logged model" in version.stderr
 
 
 def test_lineage_names_run_commit_environment_data_and_parent(trained: Trained) -> None:

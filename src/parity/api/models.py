@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from parity.core.env_rules import Risk
 from parity.core.errors import EnvironmentMismatch, NotFoundError, UsageError
+from parity.core.ids import is_hex_prefix
 from parity.core.model import MODEL_KIND, ModelRecord, ModelVersion
 from parity.core.refs import RefKind, parse_reference
 from parity.env.capture import capture
@@ -20,6 +21,7 @@ from parity.workspace import Workspace, now_ms, open_workspace
 
 if TYPE_CHECKING:
     from parity.api.tracking import Run
+    from parity.core.run import RunView
 
 DEFAULT_MODEL_PATH = "model"
 
@@ -53,7 +55,10 @@ def model_in_run(workspace: Workspace, run_reference: str, path: str) -> tuple[s
     """``(run id, model id)`` of the model a run logged at ``path``."""
     from parity.api.tracking import get_run
 
-    run = get_run(workspace, run_reference)
+    return _model_artifact(get_run(workspace, run_reference), path)
+
+
+def _model_artifact(run: RunView, path: str) -> tuple[str, str]:
     for artifact in run.artifacts:
         if artifact.path == path:
             if artifact.kind != MODEL_KIND:
@@ -94,11 +99,25 @@ def register_model(
         if parsed.kind is not RefKind.RUN_PATH:
             raise UsageError(f"cannot read {source!r} as RUN:PATH", hint="e.g. 0190ab12:model")
         run_id, model_id = model_in_run(workspace, parsed.id_prefix or "", parsed.path or "")
+    elif not is_hex_prefix(source.lower()):
+        raise UsageError(
+            f"{source!r} names no run or logged model",
+            hint="give a run id prefix (RUN or RUN:PATH, PATH defaults to model) or a model id",
+        )
     else:
         try:
             model_id, run_id = workspace.records.resolve(source, kind=MODEL_KIND), None
         except NotFoundError:
-            run_id, model_id = model_in_run(workspace, source, DEFAULT_MODEL_PATH)
+            from parity.api.tracking import get_run
+
+            try:
+                run = get_run(workspace, source)
+            except NotFoundError as exc:
+                raise NotFoundError(
+                    f"no run or logged model has an id starting with {source.lower()}",
+                    hint="list runs with 'parity runs list'",
+                ) from exc
+            run_id, model_id = _model_artifact(run, DEFAULT_MODEL_PATH)
     return workspace.registry.register(
         name, model_id, workspace.actor(), run_id=run_id, description=description
     )
