@@ -276,6 +276,15 @@ def test_lineage_names_run_commit_environment_data_and_parent(trained: Trained) 
     assert f"code {trained.commit[:12]} on main" in tree.stdout
     assert "child of → run" in tree.stdout
 
+    from parity.api.lineage import training_data_versions
+
+    workspace = open_workspace(root, environ={})
+    try:
+        version = workspace.registry.resolve("lineage/2")
+        assert training_data_versions(workspace, version) == (trained.data_versions[1],)
+    finally:
+        workspace.close()
+
     # A logged model that was never registered has a lineage too, rooted at the model.
     logged = run_parity("models", "lineage", f"{trained.runs[0][:12]}:model", "--json", cwd=root)
     assert logged.returncode == 0, logged.stderr

@@ -17,6 +17,7 @@ from parity.workspace import Workspace
 
 if TYPE_CHECKING:
     from parity.core.env_rules import EnvDiff
+    from parity.core.model import ModelVersion
     from parity.core.run import RunView
 
 
@@ -52,6 +53,15 @@ def find_run(workspace: Workspace, run_id: str) -> RunFacts | None:
         return run_facts(get_run(workspace, run_id))
     except NotFoundError:
         return None
+
+
+def training_data_versions(workspace: Workspace, version: ModelVersion) -> tuple[str, ...]:
+    """The input data versions of the run that made ``version`` (none without a tracked run).
+
+    What a server tags its metadata, metrics and prediction log with.
+    """
+    run = find_run(workspace, version.run_id) if version.run_id else None
+    return tuple(d.data_version for d in (run.inputs if run else ()) if d.data_version)
 
 
 def lineage(workspace: Workspace, reference: str) -> Lineage:
