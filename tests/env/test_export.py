@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import subprocess
 import sys
@@ -258,3 +259,32 @@ def test_offline_without_cached_files_lists_what_lacks_a_hash(
     )
     assert code == 0, stderr
     assert out.read_text().count("--hash=sha256:") == 2
+
+
+def _simple_index(root: Path, name: str, version: str) -> str:
+    """A PEP 503 index on disk serving one wheel: another index, without a network."""
+    folder = root / "simple" / name
+    wheel = _fake_wheel(folder, name.replace("-", "_"), version)
+    digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
+    (folder / "index.html").write_text(f'<a href="{wheel.name}#sha256={digest}">{wheel.name}</a>')
+    (root / "simple" / "index.html").write_text(f'<a href="{name}/">{name}</a>')
+    return (root / "simple").as_uri()
+
+
+def test_an_extra_index_serves_what_pypi_does_not(big: Environment, tmp_path: Path) -> None:
+    index = _simple_index(tmp_path / "index", "parity-fake-pkg", "1.0")
+    fake = dataclasses.replace(big.distributions[0], name="parity-fake-pkg", version="1.0")
+    odd = dataclasses.replace(big, distributions=(*big.distributions, fake))
+    result = export_environment(
+        odd, "pylock", extra_index_urls=(index,), cache_dir=tmp_path / "cache"
+    )
+    assert result.ok
+    packages = {p.name: p for p in Pylock.from_dict(tomllib.loads(result.main)).packages}
+    wheels = packages["parity-fake-pkg"].wheels
+    assert wheels is not None
+    assert wheels[0].url.startswith(index)
+    assert packages["numpy"].index == "https://pypi.org/simple"
+    requirements = export_environment(
+        odd, "requirements", extra_index_urls=(index,), cache_dir=tmp_path / "cache"
+    ).main
+    assert f"--extra-index-url {index}" in requirements

@@ -33,6 +33,12 @@ INDEX_OPTION = click.option(
     show_default=True,
     help="The index the packages came from.",
 )
+EXTRA_INDEX_OPTION = click.option(
+    "--extra-index-url",
+    "extra_index_urls",
+    multiple=True,
+    help="Another index, asked first (e.g. the PyTorch index for +cu121 builds).",
+)
 WHEELS_OPTION = click.option(
     "--wheels",
     "wheels_dir",
@@ -80,6 +86,7 @@ def _problems(plan: ExportPlan) -> None:
 @click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), help="Write here.")
 @click.option("--no-hashes", is_flag=True, help="Pin versions without looking up hashes.")
 @INDEX_OPTION
+@EXTRA_INDEX_OPTION
 @WHEELS_OPTION
 @PYTHON_OPTION
 def export(
@@ -88,6 +95,7 @@ def export(
     output: Path | None,
     no_hashes: bool,
     index_url: str,
+    extra_index_urls: tuple[str, ...],
     wheels_dir: Path | None,
     python: str | None,
 ) -> None:
@@ -104,6 +112,7 @@ def export(
         format_,
         hashes=not no_hashes,
         index_url=index_url,
+        extra_index_urls=extra_index_urls,
         cache_dir=_cache_dir(),
         wheels_dir=wheels_dir,
     )
@@ -133,6 +142,7 @@ def export(
 )
 @click.option("--python", default=None, help="Interpreter (version or path) for the new venv.")
 @INDEX_OPTION
+@EXTRA_INDEX_OPTION
 @WHEELS_OPTION
 @JSON_OPTION
 def restore(
@@ -140,6 +150,7 @@ def restore(
     venv: Path,
     python: str | None,
     index_url: str,
+    extra_index_urls: tuple[str, ...],
     wheels_dir: Path | None,
     json_output: bool,
 ) -> None:
@@ -155,6 +166,7 @@ def restore(
         venv,
         python=python,
         index_url=index_url,
+        extra_index_urls=extra_index_urls,
         cache_dir=_cache_dir(),
         wheels_dir=wheels_dir,
     )

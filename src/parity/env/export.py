@@ -51,6 +51,7 @@ def export_environment(
     *,
     hashes: bool = True,
     index_url: str = DEFAULT_INDEX,
+    extra_index_urls: tuple[str, ...] = (),
     cache_dir: Path | None = None,
     wheels_dir: Path | None = None,
 ) -> ExportResult:
@@ -69,6 +70,7 @@ def export_environment(
         environment,
         hashes=hashes and format != "conda",
         index_url=index_url,
+        extra_index_urls=extra_index_urls,
         cache_dir=cache_dir,
         wheels_dir=wheels_dir,
     )

@@ -25,6 +25,7 @@ def render_conda(plan: ExportPlan) -> str:
         "  - pip:",
         f"      - --index-url {plan.index_url}",
     ]
+    lines += [f"      - --extra-index-url {url}" for url in plan.extra_index_urls]
     # JSON strings are valid YAML scalars: quoting keeps "pkg @ git+…" and markers intact.
     lines += [f"      - {json.dumps(p.requirement)}" for p in plan.packages]
     return "\n".join(lines) + "\n"

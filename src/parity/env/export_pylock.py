@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
@@ -11,8 +12,24 @@ from parity.env.export_requirements import header
 from parity.env.markers import environments_marker
 from parity.env.pins import ExportPlan, LockedPackage
 
+PYPI_FILES = "https://files.pythonhosted.org/"
 
-def _package(package: LockedPackage, index_url: str) -> dict[str, Any] | None:
+
+def _index_of(package: LockedPackage, index_url: str, extra_indexes: Sequence[str]) -> str | None:
+    """The index that served the files: the one their URLs live under, or the only one asked."""
+    urls = [f.url for f in package.files]
+    for index in extra_indexes:
+        base = index.rsplit("/simple", 1)[0]
+        if urls and all(url.startswith(base) for url in urls):
+            return index
+    if not extra_indexes or all(url.startswith(PYPI_FILES) for url in urls):
+        return index_url
+    return None  # optional in PEP 751: better absent than wrong
+
+
+def _package(
+    package: LockedPackage, index_url: str, extra_indexes: Sequence[str]
+) -> dict[str, Any] | None:
     entry: dict[str, Any] = {"name": package.name, "version": package.version}
     if package.kind == "vcs":
         entry["vcs"] = {
@@ -32,7 +49,9 @@ def _package(package: LockedPackage, index_url: str) -> dict[str, Any] | None:
     ]
     if not files:
         return None  # PEP 751 wants a hash for every file: listed as unhashed in the header
-    entry["index"] = index_url
+    index = package.index or _index_of(package, index_url, extra_indexes)
+    if index:
+        entry["index"] = index
     is_sdist = len(files) == 1 and not package.files[0].filename.endswith(".whl")
     if is_sdist:
         entry["sdist"] = files[0]
@@ -51,7 +70,8 @@ def _parity_version() -> str:
 
 def render_pylock(plan: ExportPlan) -> str:
     environment = plan.environment
-    packages = [_package(p, plan.index_url) for p in plan.packages]
+    extra = plan.extra_index_urls
+    packages = [_package(p, plan.index_url, extra) for p in plan.packages]
     document: dict[str, Any] = {
         "lock-version": "1.0",
         "environments": [environments_marker(environment)],

@@ -19,6 +19,7 @@ def render_requirements(plan: ExportPlan, hashes: bool = True) -> str:
     lines = header(plan)
     if plan.index_url:
         lines.append(f"--index-url {plan.index_url}")
+    lines += [f"--extra-index-url {url}" for url in plan.extra_index_urls]
     for package in plan.packages:
         line = package.requirement
         digests = package.hashes if hashes else ()

@@ -46,6 +46,7 @@ class PackageFiles:
     version: str
     wheels: tuple[PackageFile, ...]
     sdist: PackageFile | None = None
+    index: str | None = None  # the index that served them
 
 
 @dataclass(frozen=True)
@@ -67,13 +68,16 @@ def lookup_files(
     environment: Environment,
     *,
     index_url: str = DEFAULT_INDEX,
+    extra_index_urls: Sequence[str] = (),
     cache_dir: Path | None = None,
     wheels_dir: Path | None = None,
 ) -> HashLookup:
     """The files of every pin (name, version), for the record's interpreter and platform."""
     pins = sorted(set(pins))
     key = digest_bytes(
-        "\n".join([environment.id, index_url, *(f"{n}=={v}" for n, v in pins)]).encode()
+        "\n".join(
+            [environment.id, index_url, *extra_index_urls, *(f"{n}=={v}" for n, v in pins)]
+        ).encode()
     )
     cached = cache_dir / "locks" / f"{key}.pylock.toml" if cache_dir is not None else None
     if cached is not None and cached.is_file():
@@ -81,7 +85,8 @@ def lookup_files(
             return HashLookup(parse_uv_lock(cached.read_text("utf-8")), (), index_url, cached=True)
         except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, KeyError):
             pass  # a damaged cache entry is only a cache miss: ask uv again and rewrite it
-    text, unserved = _compile(pins, environment, index_url)
+    indexes = (index_url, *extra_index_urls)
+    text, unserved = _compile(pins, environment, indexes)
     files = parse_uv_lock(text) if text else {}
     missing: list[str] = []
     for name, version in unserved:
@@ -97,14 +102,14 @@ def lookup_files(
 
 
 def _compile(
-    pins: Sequence[tuple[str, str]], environment: Environment, index_url: str
+    pins: Sequence[tuple[str, str]], environment: Environment, indexes: Sequence[str]
 ) -> tuple[str, list[tuple[str, str]]]:
     """uv's pylock.toml text for the pins it can serve, and the pins it cannot."""
     remaining = list(pins)
     unserved: list[tuple[str, str]] = []
     offline = False
     while remaining:
-        text, error = _run_uv(remaining, environment, index_url, offline)
+        text, error = _run_uv(remaining, environment, indexes, offline)
         if text is not None:
             return text, unserved
         failing = _failing(error, remaining)
@@ -113,9 +118,9 @@ def _compile(
             continue
         if not failing:
             # uv named no culprit: ask for each pin alone (cheap: uv's cache is warm now).
-            served = [p for p in remaining if _run_uv([p], environment, index_url, offline)[0]]
+            served = [p for p in remaining if _run_uv([p], environment, indexes, offline)[0]]
             unserved += [p for p in remaining if p not in served]
-            text = _run_uv(served, environment, index_url, offline)[0] if served else None
+            text = _run_uv(served, environment, indexes, offline)[0] if served else None
             return text or "", unserved
         # uv names one unsatisfiable pin per attempt: set it aside and ask again for the rest.
         remaining = [p for p in remaining if p not in failing]
@@ -135,7 +140,7 @@ def _failing(error: str, pins: Sequence[tuple[str, str]]) -> list[tuple[str, str
 
 
 def _run_uv(
-    pins: Sequence[tuple[str, str]], environment: Environment, index_url: str, offline: bool
+    pins: Sequence[tuple[str, str]], environment: Environment, indexes: Sequence[str], offline: bool
 ) -> tuple[str | None, str]:
     """(pylock.toml text, "") when uv can serve every pin, else (None, uv's error)."""
     with tempfile.TemporaryDirectory(prefix="parity-lock-") as scratch:
@@ -151,7 +156,9 @@ def _run_uv(
             "--format",
             "pylock.toml",
             "--index-url",
-            index_url,
+            indexes[0],
+            # uv asks extra indexes first: a +cu121 build is found where it is published.
+            *(option for url in indexes[1:] for option in ("--extra-index-url", url)),
             "--python-version",
             environment.interpreter.version,
             "--output-file",
@@ -194,7 +201,10 @@ def parse_uv_lock(text: str) -> dict[str, PackageFiles]:
         wheels = tuple(w for w in (_file(e) for e in package.get("wheels", [])) if w is not None)
         sdist = _file(package["sdist"]) if "sdist" in package else None
         name = canonicalize_name(package["name"])
-        files[name] = PackageFiles(name, str(package["version"]), wheels, sdist)
+        index = package.get("index")
+        files[name] = PackageFiles(
+            name, str(package["version"]), wheels, sdist, str(index) if index else None
+        )
     return files
 
 

@@ -27,6 +27,7 @@ class LockedPackage:
     vcs: str | None = None
     commit: str | None = None
     archive_sha256: str | None = None
+    index: str | None = None  # the index that serves the files, when known
 
     @property
     def hashes(self) -> tuple[str, ...]:
@@ -59,6 +60,7 @@ class ExportPlan:
     unhashed: tuple[str, ...]  # "name==version" of packages no hash could be found for
     index_url: str
     cached: bool = False
+    extra_index_urls: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -96,6 +98,7 @@ def plan_export(
     *,
     hashes: bool = True,
     index_url: str = DEFAULT_INDEX,
+    extra_index_urls: tuple[str, ...] = (),
     cache_dir: Path | None = None,
     wheels_dir: Path | None = None,
 ) -> ExportPlan:
@@ -142,6 +145,7 @@ def plan_export(
             [(d.name, d.version) for d in index_dists],
             environment,
             index_url=index_url,
+            extra_index_urls=extra_index_urls,
             cache_dir=cache_dir,
             wheels_dir=wheels_dir,
         )
@@ -151,7 +155,10 @@ def plan_export(
             build = _exact_build(dist, files) if files is not None else ()
             if not build:
                 unhashed.append(f"{dist.name}=={dist.version}")
-            packages.append(LockedPackage(dist.name, dist.version, "index", files=build))
+            index = files.index if files is not None else None
+            packages.append(
+                LockedPackage(dist.name, dist.version, "index", files=build, index=index)
+            )
     else:
         packages += [LockedPackage(d.name, d.version, "index") for d in index_dists]
     if not hashes:
@@ -163,4 +170,5 @@ def plan_export(
         tuple(sorted(unhashed)),
         index_url,
         cached,
+        extra_index_urls,
     )

@@ -74,12 +74,19 @@ def restore_environment(
     *,
     python: str | None = None,
     index_url: str = DEFAULT_INDEX,
+    extra_index_urls: tuple[str, ...] = (),
     cache_dir: Path | None = None,
     wheels_dir: Path | None = None,
     threshold: Risk = Risk.HIGH,
 ) -> RestoreResult:
     """Build ``venv`` with exactly ``environment``'s packages and verify it against the record."""
-    plan = plan_export(environment, index_url=index_url, cache_dir=cache_dir, wheels_dir=wheels_dir)
+    plan = plan_export(
+        environment,
+        index_url=index_url,
+        extra_index_urls=extra_index_urls,
+        cache_dir=cache_dir,
+        wheels_dir=wheels_dir,
+    )
     target = _create_venv(venv, python or environment.interpreter.version)
     with tempfile.TemporaryDirectory(prefix="parity-restore-") as scratch:
         lock = Path(scratch) / "pylock.toml"  # uv recognises a PEP 751 lock by this name
