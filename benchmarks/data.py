@@ -52,6 +52,7 @@ def dvc() -> list[str]:
 
 def timed(command: list[str], cwd: Path) -> tuple[float, float]:
     """Wall seconds and CPU seconds (user + system) of one whole process."""
+    os.sync()  # start each tool with no one else's dirty pages to write back
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     result = subprocess.run(command, cwd=cwd, env=env(), capture_output=True, text=True)
