@@ -57,8 +57,12 @@ def test_capturing_the_same_venv_twice_gives_the_same_id(venv_a: Path) -> None:
 
 
 def test_current_interpreter_in_process_matches_a_subprocess_capture() -> None:
+    from parity.core.environment import Environment
+    from parity.env.capture import run_probe
+
     in_process = capture()
-    subprocess_capture = capture(Path(sys.executable), deep=False)
+    assert capture(Path(sys.executable)).id == in_process.id  # recognised: no subprocess
+    subprocess_capture = Environment.from_dict(run_probe(Path(sys.executable), deep=False))
     assert in_process.id == subprocess_capture.id
 
 

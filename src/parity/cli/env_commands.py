@@ -81,16 +81,18 @@ def capture(
     """Fingerprint an environment and store it in the workspace."""
     from parity.env.capture import start_capture
 
-    # The target interpreter works on the other core while this process finds the workspace.
+    # The target interpreter works on the other core while this process finds the workspace and
+    # opens its stores.
     pending = start_capture(python, deep=deep)
     workspace = _workspace() if store else None
+    records = workspace.records if workspace is not None else None
     environment = pending.environment()
     environment_id = environment.id
-    if workspace is not None:
+    if records is not None:
         from parity.env.records import store_environment
         from parity.workspace import now_ms
 
-        store_environment(workspace.records, environment, now_ms())
+        store_environment(records, environment, now_ms())
     if output is not None:
         from parity.store.objects.local import atomic_write_bytes
 
