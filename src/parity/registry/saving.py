@@ -39,7 +39,14 @@ def save_model(
         golden_inputs = golden_predictions = None
         if input_example is not None:
             rows = head(input_example)
-            predictions = model.predict(rows)  # type: ignore[attr-defined]
+            # ONNX graphs and torch modules have no predict(): ask the saved model, which also
+            # proves the files load back before anything is recorded.
+            predictor: Any = (
+                model
+                if callable(getattr(model, "predict", None))
+                else chosen.load(directory, loader)
+            )
+            predictions = predictor.predict(rows)
             signature = infer_signature(rows, predictions, model)
             (directory / GOLDEN_INPUTS).write_text(json.dumps(to_rows(rows), default=str))
             (directory / GOLDEN_PREDICTIONS).write_text(

@@ -13,6 +13,22 @@ SCRIPT_FILE = "model.pt"
 STATE_FILE = "state_dict.pt"
 
 
+class TorchModel:
+    """A predictor over a loaded torch module: ``predict(rows)`` runs it without gradients on a
+    float32 tensor and returns a numpy array; ``module`` is the module itself."""
+
+    def __init__(self, module: Any) -> None:
+        self.module = module
+
+    def predict(self, rows: Any) -> Any:
+        import numpy as np
+        import torch
+
+        with torch.no_grad():
+            output = self.module(torch.as_tensor(np.asarray(rows, dtype=np.float32)))
+        return output.detach().cpu().numpy()
+
+
 class PytorchFlavor:
     name = "pytorch"
 
@@ -43,7 +59,7 @@ class PytorchFlavor:
 
         path = directory / str(loader["file"])
         if loader.get("format") == "torchscript":
-            return torch.jit.load(str(path))
+            return TorchModel(torch.jit.load(str(path)))
         module_name, _, qualname = str(loader["class"]).partition(":")
         try:
             cls: Any = importlib.import_module(module_name)
@@ -57,7 +73,7 @@ class PytorchFlavor:
             ) from exc
         model.load_state_dict(torch.load(path, weights_only=True))
         model.eval()
-        return model
+        return TorchModel(model)
 
     def referenced_modules(self, directory: Path, loader: Mapping[str, Any]) -> set[str]:
         found = {"torch"}
