@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -41,6 +41,7 @@ from parity.store.meta.tracking_tables import (
     runs,
 )
 from parity.tracking import series
+from parity.tracking.views import read_views
 
 if TYPE_CHECKING:
     from parity.core.run_filter import Expression, SortKey
@@ -51,7 +52,6 @@ T = TypeVar("T")
 DEFAULT_EXPERIMENT = "default"
 MAX_VALUE_LENGTH = 8000
 _RETRIES = 8
-_IN_CHUNK = 500
 
 
 def _number(text: str) -> float | None:
@@ -60,11 +60,6 @@ def _number(text: str) -> float | None:
     except ValueError:
         return None
     return value if value == value and abs(value) != float("inf") else None
-
-
-def _chunks(items: Sequence[T], size: int = _IN_CHUNK) -> Iterator[Sequence[T]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 class RunStore:
@@ -320,75 +315,8 @@ class RunStore:
 
     def views(self, run_ids: Sequence[str]) -> list[RunView]:
         """RunViews of ``run_ids`` in the same order, read in a handful of queries."""
-        if not run_ids:
-            return []
-        parts: dict[str, dict[str, Any]] = {}
         with self.meta.read() as connection:
-            for chunk in _chunks(list(run_ids)):
-                for row in connection.execute(select(runs).where(runs.c.run_id.in_(chunk))):
-                    parts[row.run_id] = {
-                        "row": row,
-                        "params": {},
-                        "tags": {},
-                        "metrics": {},
-                        "input": [],
-                        "output": [],
-                        "artifacts": [],
-                    }
-                present = [rid for rid in chunk if rid in parts]
-                if not present:
-                    continue
-                for table, field in ((run_params, "params"), (run_tags, "tags")):
-                    query = select(table.c.run_id, table.c.key, table.c.value).where(
-                        table.c.run_id.in_(present)
-                    )
-                    for rid, key, value in connection.execute(query):
-                        parts[rid][field][key] = value
-                query = select(
-                    latest_metrics.c.run_id, latest_metrics.c.key, latest_metrics.c.value
-                )
-                for rid, key, value in connection.execute(
-                    query.where(latest_metrics.c.run_id.in_(present))
-                ):
-                    parts[rid]["metrics"][key] = value
-                for row in connection.execute(
-                    select(run_data).where(run_data.c.run_id.in_(present)).order_by(run_data.c.path)
-                ):
-                    parts[row.run_id][row.direction].append(DataLink(row.path, row.data_version))
-                for row in connection.execute(
-                    select(run_artifacts)
-                    .where(run_artifacts.c.run_id.in_(present))
-                    .order_by(run_artifacts.c.path)
-                ):
-                    parts[row.run_id]["artifacts"].append(
-                        Artifact(row.path, row.kind, row.digest, row.size)
-                    )
-        return [self._view(parts[rid]) for rid in run_ids if rid in parts]
-
-    def _view(self, part: Mapping[str, Any]) -> RunView:
-        row = part["row"]
-        return RunView(
-            id=row.run_id,
-            experiment=row.experiment,
-            name=row.name,
-            status=RunStatus(row.status),
-            start_ms=row.start_ms,
-            end_ms=row.end_ms,
-            user=row.user,
-            host=row.host,
-            command=tuple(json.loads(row.command)),
-            params=dict(sorted(part["params"].items())),
-            metrics=dict(sorted(part["metrics"].items())),
-            tags=dict(sorted(part["tags"].items())),
-            code=self._code(row.code_id) if row.code_id else None,
-            environment_id=row.environment_id,
-            inputs=tuple(part["input"]),
-            outputs=tuple(part["output"]),
-            artifacts=tuple(part["artifacts"]),
-            parent_id=row.parent_id,
-            exit_code=row.exit_code,
-            deleted=row.deleted_ms is not None,
-        )
+            return read_views(connection, run_ids, self._code)
 
     def _load_code(self, code_id: str) -> Mapping[str, Any]:
         if self.records is None:

@@ -1,0 +1,98 @@
+"""Read whole runs back: one query per table for a page of runs, never one per run."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any, TypeVar
+
+from sqlalchemy import Connection, select
+
+from parity.core.run import Artifact, DataLink, RunStatus, RunView
+from parity.store.meta.tracking_tables import (
+    latest_metrics,
+    run_artifacts,
+    run_data,
+    run_params,
+    run_tags,
+    runs,
+)
+
+T = TypeVar("T")
+# Ids per IN list: well under SQLite's and PostgreSQL's parameter limits.
+IN_CHUNK = 500
+CodeLoader = Callable[[str], Mapping[str, Any]]
+
+
+def _chunks(items: Sequence[T], size: int = IN_CHUNK) -> Iterator[Sequence[T]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _empty(row: Any) -> dict[str, Any]:
+    return {
+        "row": row,
+        "params": {},
+        "tags": {},
+        "metrics": {},
+        "input": [],
+        "output": [],
+        "artifacts": [],
+    }
+
+
+def read_views(
+    connection: Connection, run_ids: Sequence[str], code_of: CodeLoader
+) -> list[RunView]:
+    """RunViews of ``run_ids`` in the same order (unknown ids are left out)."""
+    parts: dict[str, dict[str, Any]] = {}
+    for chunk in _chunks(list(run_ids)):
+        for row in connection.execute(select(runs).where(runs.c.run_id.in_(chunk))):
+            parts[row.run_id] = _empty(row)
+        present = [rid for rid in chunk if rid in parts]
+        if present:
+            _fill(connection, present, parts)
+    return [_view(parts[rid], code_of) for rid in run_ids if rid in parts]
+
+
+def _fill(connection: Connection, present: list[str], parts: dict[str, dict[str, Any]]) -> None:
+    for table, field in ((run_params, "params"), (run_tags, "tags"), (latest_metrics, "metrics")):
+        query = select(table.c.run_id, table.c.key, table.c.value)
+        for rid, key, value in connection.execute(query.where(table.c.run_id.in_(present))):
+            parts[rid][field][key] = value
+    data = select(run_data).where(run_data.c.run_id.in_(present)).order_by(run_data.c.path)
+    for row in connection.execute(data):
+        parts[row.run_id][row.direction].append(DataLink(row.path, row.data_version))
+    artifacts = (
+        select(run_artifacts)
+        .where(run_artifacts.c.run_id.in_(present))
+        .order_by(run_artifacts.c.path)
+    )
+    for row in connection.execute(artifacts):
+        parts[row.run_id]["artifacts"].append(Artifact(row.path, row.kind, row.digest, row.size))
+
+
+def _view(part: Mapping[str, Any], code_of: CodeLoader) -> RunView:
+    row = part["row"]
+    return RunView(
+        id=row.run_id,
+        experiment=row.experiment,
+        name=row.name,
+        status=RunStatus(row.status),
+        start_ms=row.start_ms,
+        end_ms=row.end_ms,
+        user=row.user,
+        host=row.host,
+        command=tuple(json.loads(row.command)),
+        params=dict(sorted(part["params"].items())),
+        metrics=dict(sorted(part["metrics"].items())),
+        tags=dict(sorted(part["tags"].items())),
+        code=code_of(row.code_id) if row.code_id else None,
+        environment_id=row.environment_id,
+        inputs=tuple(part["input"]),
+        outputs=tuple(part["output"]),
+        artifacts=tuple(part["artifacts"]),
+        parent_id=row.parent_id,
+        exit_code=row.exit_code,
+        deleted=row.deleted_ms is not None,
+    )
