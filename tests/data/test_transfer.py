@@ -161,6 +161,29 @@ def test_records_wait_for_the_content_they_name(tmp_path: Path, target: ObjectSt
     assert set(rerun.done) == {absent, manifest}
 
 
+def test_a_target_that_keeps_failing_is_given_up_on(
+    tmp_path: Path, s3_bucket: str, s3_endpoint: str
+) -> None:
+    from parity.data.transfer import GAVE_UP, GIVE_UP_AFTER
+
+    source = _local(tmp_path / "objects")
+    digests = _fill(source, 15)  # 16 with the record: asked about by HEAD, not a listing
+    bucket = s3_bucket[len("s3://") :].split("/")[0]
+    target = open_object_store(f"s3://{bucket}-absent/x", endpoint_url=s3_endpoint)
+
+    record = source.put_bytes(b"record")
+    result = transfer(source, target, [digests, {record}], jobs=1)
+
+    assert result.done == ()
+    assert len(result.failed) == 16
+    assert result.failed[record] == HELD_BACK
+    tried = [d for d, reason in result.failed.items() if "does not exist" in reason]
+    assert GIVE_UP_AFTER <= len(tried) <= GIVE_UP_AFTER + 1  # one may have started already
+    assert list(result.failed.values()).count(GAVE_UP) == 15 - len(tried)
+    assert result.first_error is not None
+    assert result.first_error.hint == "create the bucket, or fix the URL with 'parity remote add'"
+
+
 def test_an_object_named_in_two_waves_goes_with_the_first(tmp_path: Path) -> None:
     source = _local(tmp_path / "objects")
     shared = source.put_bytes(b"shared")
@@ -397,6 +420,16 @@ def test_remote_errors_exit_5_with_a_hint(tmp_path: Path, s3_bucket: str, s3_end
     [line] = absent.stderr.strip().splitlines()
     assert f"bucket '{bucket}-absent' does not exist" in line
     assert line.endswith("(create the bucket, or fix the URL with 'parity remote add')")
+
+    # a push finds out object by object (a HEAD cannot tell a missing bucket from a missing key)
+    pushed = run_parity("data", "push", "-r", "nobucket", cwd=root, env=_AWS)
+    assert pushed.returncode == 5, pushed.stderr
+    [line] = pushed.stderr.strip().splitlines()
+    assert line.startswith("error: 2 objects could not be copied: cannot write")
+    assert line.endswith(
+        f"bucket '{bucket}-absent' does not exist (create the bucket, or fix the URL with "
+        "'parity remote add'; then run 'parity data push' again: it resumes)"
+    )
 
 
 def _closed_port() -> int:

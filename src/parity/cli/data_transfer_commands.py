@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from parity.api.data_transfer import SyncReport
     from parity.data.transfer import TransferProgress
 
+_SHOWN_FAILURES = 10
 _PATHS = click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 _REMOTE = click.option("-r", "--remote", "remote_name", help="The remote (default: the default).")
 _JOBS = click.option(
@@ -59,17 +60,23 @@ def _report(report: SyncReport, verb: str, command: str, json_output: bool) -> N
     if json_output:
         print_json(report.to_dict())
     else:
-        for digest, reason in sorted(result.failed.items()):
+        failures = sorted(result.failed.items())
+        for digest, reason in failures[:_SHOWN_FAILURES]:
             say(f"failed: {digest[:12]}: {reason}")
+        if len(failures) > _SHOWN_FAILURES:
+            say(f"… and {len(failures) - _SHOWN_FAILURES} more (--json lists them all)")
         size = result.bytes_copied / 1e6
         say(
             f"{verb} {len(result.done)} objects ({size:.1f} MB) of {len(report.versions)} data "
             f"versions, {len(result.skipped)} already there; remote {report.remote.name}"
         )
     if not result.ok:
+        first = result.first_error
+        cause = f": {first.message}" if first else ""
+        then = f"{first.hint}; then " if first and first.hint else "fix the cause, then "
         raise StorageError(
-            f"{len(result.failed)} objects could not be copied",
-            hint=f"fix the cause and run 'parity data {command}' again: it resumes",
+            f"{len(result.failed)} objects could not be copied{cause}",
+            hint=f"{then}run 'parity data {command}' again: it resumes",
         )
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from parity.core.errors import NotFoundError, ParityError, StorageError
+from parity.core.errors import CorruptObject, NotFoundError, ParityError, StorageError
 from parity.store.objects import blob
 from parity.store.objects.store import LARGE_FILE, ObjectStore, object_key
 
@@ -27,6 +27,10 @@ STREAM_AT = LARGE_FILE
 REMOTE_JOBS = 16
 LOCAL_JOBS = 4
 HELD_BACK = "held back: objects it may reference failed to copy"
+GAVE_UP = "not tried: the target kept failing"
+# After this many storage failures in a row the target is down, not one object bad: stop
+# queueing requests that would each wait out their retries.
+GIVE_UP_AFTER = 8
 
 
 class TransferProgress(Protocol):
@@ -53,6 +57,8 @@ class TransferResult:
     skipped: tuple[str, ...] = ()
     failed: Mapping[str, str] = field(default_factory=dict)
     bytes_copied: int = 0
+    # The first error raised, kept whole (message and hint) for the one line the CLI prints.
+    first_error: ParityError | None = field(default=None, compare=False, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -64,6 +70,7 @@ class TransferResult:
             skipped=self.skipped + other.skipped,
             failed={**self.failed, **other.failed},
             bytes_copied=self.bytes_copied + other.bytes_copied,
+            first_error=self.first_error or other.first_error,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -111,6 +118,7 @@ def transfer(
     progress.planned(len(missing), len(skipped))
     done: list[str] = []
     failed: dict[str, str] = {}
+    first_error: ParityError | None = None
     copied = 0
     pool = ThreadPoolExecutor(max_workers=jobs or default_jobs(source, target))
     try:
@@ -122,13 +130,24 @@ def transfer(
             futures: dict[Future[int], str] = {
                 pool.submit(copy_object, source, target, digest): digest for digest in todo
             }
+            streak = 0
             for future in as_completed(futures):
                 digest = futures[future]
+                if future.cancelled():
+                    failed[digest] = GAVE_UP
+                    continue
                 try:
                     size = future.result()
                 except ParityError as exc:
                     failed[digest] = str(exc)
+                    first_error = first_error or exc
+                    per_object = isinstance(exc, CorruptObject) or not isinstance(exc, StorageError)
+                    streak = 0 if per_object else streak + 1
+                    if streak == GIVE_UP_AFTER:
+                        for waiting in futures:
+                            waiting.cancel()
                     continue
+                streak = 0
                 done.append(digest)
                 copied += size
                 progress.copied(digest, size)
@@ -137,7 +156,7 @@ def transfer(
         pool.shutdown(wait=False, cancel_futures=True)
         raise
     pool.shutdown()
-    return TransferResult(tuple(done), skipped, failed, copied)
+    return TransferResult(tuple(done), skipped, failed, copied, first_error)
 
 
 def copy_object(source: ObjectStore, target: ObjectStore, digest: str) -> int:
