@@ -561,3 +561,38 @@ def test_pull_verify_replaces_a_corrupt_local_copy(tmp_path: Path) -> None:
     shutil.rmtree(root / "data")
     assert run_parity("data", "checkout", "data", cwd=root).returncode == 0
     assert _fingerprint(root / "data") == original
+
+
+def test_a_terminal_gets_a_progress_bar(tmp_path: Path) -> None:
+    import pty
+
+    root = tmp_path / "project"
+    workspace = _workspace(root)
+    _version(workspace, "one", packs=3, files_per_pack=1)
+    workspace.close()
+    assert run_parity("remote", "add", "r", str(tmp_path / "remote"), cwd=root).returncode == 0
+    main, terminal = pty.openpty()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PARITY_", "AWS_"))}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "parity", "data", "push"],
+        cwd=root,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=terminal,
+        stderr=terminal,
+    )
+    os.close(terminal)
+    output = b""
+    while True:
+        try:
+            chunk = os.read(main, 4096)
+        except OSError:  # the terminal closes when the process ends
+            break
+        if not chunk:
+            break
+        output += chunk
+    os.close(main)
+    assert process.wait(timeout=60) == 0
+    text = output.decode(errors="replace")
+    assert "push (0 already there)" in text
+    assert "Pushed 4 objects" in text
