@@ -319,16 +319,26 @@ def test_push_and_pull_through_a_folder_remote(tmp_path: Path) -> None:
         workspace.close()
 
 
-def test_pull_of_a_version_the_remote_lacks_is_not_found(tmp_path: Path) -> None:
-    from parity.api.data_transfer import add_remote, pull
+def test_a_version_missing_on_either_side_is_not_found(tmp_path: Path) -> None:
+    from parity.api.data_transfer import add_remote, pull, push
     from parity.core.errors import NotFoundError
 
     here = _workspace(tmp_path / "here")
     _version(here, "one", packs=1, files_per_pack=1)
     add_remote(here, "backup", str(tmp_path / "remote"))
-    with pytest.raises(NotFoundError, match=r"data version \w{12} is not in backup"):
+    with pytest.raises(NotFoundError, match=r"data version \w{12} is not in remote backup") as info:
         pull(here)
+    assert info.value.hint == (
+        "push it from the workspace that added it, or pick another remote with -r"
+    )
+    there = _workspace(tmp_path / "there")
+    shutil.copy(here.root / "one.parity", there.root / "one.parity")
+    add_remote(there, "backup", str(tmp_path / "remote"))
+    with pytest.raises(NotFoundError, match=r"\w{12} is not in this workspace") as info:
+        push(there)
+    assert info.value.hint == "pull it here first with 'parity data pull'"
     here.close()
+    there.close()
 
 
 # the command line --------------------------------------------------------------------------------

@@ -125,7 +125,12 @@ def push_versions(
     remote, store = open_remote(workspace, remote_name)
     needed: set[str] = set()
     for version in versions:
-        needed |= _objects_of(workspace.objects, version, "here")
+        needed |= _objects_of(
+            workspace.objects,
+            version,
+            "this workspace",
+            "pull it here first with 'parity data pull'",
+        )
     result = transfer(workspace.objects, store, [needed - set(versions), versions], jobs, progress)
     return SyncReport(remote, versions, result)
 
@@ -158,7 +163,8 @@ def pull_versions(
     """``pull`` by data version id (what ``repro`` needs for a run's inputs)."""
     versions = tuple(dict.fromkeys(versions))
     remote, store = open_remote(workspace, remote_name)
-    needed: dict[str, set[str]] = {v: _objects_of(store, v, remote.name) for v in versions}
+    hint = "push it from the workspace that added it, or pick another remote with -r"
+    needed = {v: _objects_of(store, v, f"remote {remote.name}", hint) for v in versions}
     everything = set().union(*needed.values())
     corrupt: set[str] = set()
     if verify:
@@ -178,11 +184,10 @@ def pull_versions(
     return SyncReport(remote, versions, result)
 
 
-def _objects_of(store: ObjectStore, version: str, where: str) -> set[str]:
+def _objects_of(store: ObjectStore, version: str, where: str, hint: str) -> set[str]:
     try:
         return objects_of_version(store, version)
     except NotFoundError as exc:
         raise NotFoundError(
-            f"data version {version[:12]} is not in {where} ({store.url})",
-            hint="push it from the workspace that added it, or pick another remote with -r",
+            f"data version {version[:12]} is not in {where} ({store.url})", hint=hint
         ) from exc
