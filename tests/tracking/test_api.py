@@ -9,7 +9,7 @@ import pytest
 
 import parity
 from parity.api.tracking import ERROR_TAG, get_run, list_runs
-from parity.core.errors import NotFoundError
+from parity.core.errors import NotFoundError, UsageError
 from parity.core.run import RunStatus
 from parity.monitor.logged import profile_of
 from parity.tracking.store import RunStore
@@ -67,6 +67,16 @@ def test_a_run_captures_its_sources_and_what_it_logs(repo: Path, workspace: Work
     config = json.loads(workspace.objects.get_bytes(artifacts["config.json"].digest))
     assert config == {"a": [1, 2], "b": 1}
     assert artifacts["plots/b.txt"].size == 2
+
+
+def test_a_metric_must_be_a_number(workspace: Workspace) -> None:
+    with parity.start_run(workspace=workspace) as run:
+        with pytest.raises(UsageError, match="metric 'acc' must be a number, got 'high'"):
+            run.log_metric("acc", "high")  # type: ignore[arg-type]
+        with pytest.raises(UsageError, match="invalid metric name"):
+            run.log_metric("bad'name", 1.0)
+        run.log_metric("acc", 1)  # ints and numpy numbers are numbers
+    assert get_run(workspace, run.id).metrics == {"acc": 1.0}
 
 
 def test_an_exception_fails_the_run_with_its_last_line(workspace: Workspace) -> None:

@@ -130,7 +130,13 @@ class Run:
         if step is None:
             step = self._steps.get(key, 0)
         self._steps[key] = step + 1
-        number = float(value)
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise UsageError(
+                f"metric {key!r} must be a number, got {value!r}",
+                hint="log text with set_tag or log_text",
+            ) from None
         stamp = time.time_ns() // 1_000_000 if timestamp is None else int(timestamp)
         self._buffer.add(Metric(key, None if number != number else number, int(step), stamp))
 
