@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
 import sys
 from pathlib import Path
 
@@ -93,3 +96,25 @@ def test_bad_params_and_missing_command(repo: Path) -> None:
     assert "--param 'novalue' is not KEY=VALUE" in bad.stderr
     missing = run_parity("run", cwd=repo)
     assert missing.returncode == 2
+
+
+def test_sigterm_reaches_the_command_and_the_run_is_killed(repo: Path) -> None:
+    sleeper = "import time\nprint('ready', flush=True)\ntime.sleep(60)\n"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PARITY_", "AWS_"))}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "parity", "run", "--", sys.executable, "-c", sleeper],
+        cwd=repo,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    assert process.stdout.readline().strip() == "ready"
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 128 + signal.SIGTERM
+    workspace = open_workspace(repo, environ={})
+    view = get_run(workspace, run_id_of(stderr))
+    assert (view.status, view.exit_code) == (RunStatus.KILLED, 128 + signal.SIGTERM)
+    workspace.close()
