@@ -50,16 +50,19 @@ def read_small(file: ScannedFile) -> tuple[bytes, Stat]:
 
     A file changed between the scan and the read is fine: its new content and stat are taken.
     """
+    before: Stat | None = file.stat  # the scan's stat: unchanged since then is the usual case
     for _ in range(ATTEMPTS):
         fd = os.open(file.full, os.O_RDONLY)
         try:
-            before = stat_of(os.fstat(fd))
+            if before is None:
+                before = stat_of(os.fstat(fd))
             data = _read_all(fd, before[SIZE])
             after = stat_of(os.fstat(fd))
         finally:
             os.close(fd)
         if before == after and len(data) == after[SIZE]:
             return data, after
+        before = None
     raise changed_while_reading(file.full)
 
 

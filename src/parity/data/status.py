@@ -6,6 +6,8 @@ read; only files that changed (or that the cache does not know) are hashed, and 
 
 from __future__ import annotations
 
+import os
+import stat as stat_module
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +17,7 @@ import blake3
 
 from parity.data.hashing import CHUNK_THRESHOLD, read_small
 from parity.data.manifest import EXECUTABLE, REGULAR
-from parity.data.scan import Scan, ScannedFile, scan
+from parity.data.scan import Scan, ScannedFile, scan, stat_of
 from parity.data.statcache import Stat, StatCache, cached_digest
 
 
@@ -90,13 +92,14 @@ def data_status(
     """Compare ``target`` with ``expected`` (path → (digest, mode, size), from the manifest)."""
     if not target.exists():
         return DataStatus(key, data_version, deleted=tuple(sorted(expected)))
-    found = scan(target)
-    if found.kind == "file" and len(expected) == 1:
-        expected = {target.name: next(iter(expected.values()))}  # the file may have been renamed
+    if target.is_dir():
+        found, added, modified, seen = _walk_folder(target, key, expected, cache.under(key))
+    else:
+        found = scan(target)
+        if len(expected) == 1:
+            expected = {target.name: next(iter(expected.values()))}  # the file may be renamed
+        added, modified, seen = [], [], set()
     oracle = DigestOracle(cache, key, found)
-    added: list[str] = []
-    modified: list[str] = []
-    seen: set[str] = set()
     for file in found.files:
         want = expected.get(file.path)
         if want is None:
@@ -112,7 +115,50 @@ def data_status(
             modified.append(file.path)
     oracle.save()
     deleted = sorted(set(expected) - seen)
-    return DataStatus(key, data_version, tuple(added), tuple(modified), tuple(deleted))
+    return DataStatus(
+        key, data_version, tuple(sorted(added)), tuple(sorted(modified)), tuple(deleted)
+    )
+
+
+def _walk_folder(
+    target: Path, key: str, expected: dict[str, tuple[str, int, int]], known: dict[str, str]
+) -> tuple[Scan, list[str], list[str], set[str]]:
+    """The fast path of status: walk the folder and settle every file whose stat matches the
+    cache entry of the expected digest with one string comparison, building no objects. Files
+    it cannot settle are returned (as a Scan) to be hashed."""
+    added: list[str] = []
+    modified: list[str] = []
+    seen: set[str] = set()
+    unsettled: list[ScannedFile] = []
+    stack = [(str(target), "")]
+    while stack:
+        folder, relative = stack.pop()
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                name = relative + entry.name
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append((entry.path, name + "/"))
+                    continue
+                try:
+                    st = entry.stat()
+                except FileNotFoundError:
+                    continue
+                if not stat_module.S_ISREG(st.st_mode):
+                    continue
+                want = expected.get(name)
+                if want is None:
+                    added.append(name)
+                    continue
+                seen.add(name)
+                digest, mode, size = want
+                executable = bool(st.st_mode & stat_module.S_IXUSR)
+                if size != st.st_size or mode != (EXECUTABLE if executable else REGULAR):
+                    modified.append(name)
+                    continue
+                signature = f"{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}:{st.st_ino}:"
+                if known.get(f"{key}/{name}") != signature + digest:
+                    unsettled.append(ScannedFile(name, entry.path, stat_of(st), executable))
+    return Scan("folder", unsettled, []), added, modified, seen
 
 
 def expected_files(body: dict[str, Any]) -> dict[str, tuple[str, int, int]]:
