@@ -79,3 +79,23 @@ def test_unknown_references_say_what_exists(doubler: Workspace) -> None:
         parity.load_model("doubler@staging")
     with pytest.raises(parity.NotFoundError, match="has no version 7"):
         parity.load_model("doubler/7")
+
+
+def test_a_lower_risk_difference_loads_with_a_warning(doubler: Workspace) -> None:
+    """Made with another OMP_NUM_THREADS (a low-risk difference): loads, and says so."""
+    from dataclasses import replace
+
+    from parity.api.models import EnvironmentMismatchWarning
+    from parity.env import capture
+    from parity.env.records import store_environment
+
+    here = capture()
+    threads = "7" if here.numerics.get("OMP_NUM_THREADS") != "7" else "8"
+    elsewhere = replace(here, numerics={**here.numerics, "OMP_NUM_THREADS": threads})
+    environment_id = store_environment(doubler.records, elsewhere, 1)
+    model_id, _ = save_model(doubler, Doubler(), environment_id=environment_id)
+    doubler.registry.register("threads", model_id, doubler.actor())
+    expected = rf"env OMP_NUM_THREADS {threads} -> .* \(low\)"
+    with pytest.warns(EnvironmentMismatchWarning, match=expected):
+        model = parity.load_model("threads/1")
+    assert np.array_equal(model.predict(np.array([[2.0]])), [4.0])  # type: ignore[attr-defined]

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from parity.core.env_rules import Risk
+from parity.core.env_rules import Difference, Risk
 from parity.core.errors import EnvironmentMismatch, NotFoundError, UsageError
 from parity.core.ids import is_hex_prefix
 from parity.core.model import MODEL_KIND, ModelRecord, ModelVersion
@@ -163,10 +164,14 @@ def verify_model_environment(
     return verify_environment(expected, capture(python), threshold, imported=record.requirements)
 
 
-def describe_blocking(result: VerifyResult) -> str:
+def describe(differences: Iterable[Difference]) -> str:
     return "; ".join(
-        f"{d.subject} {d.expected or '-'} -> {d.actual or '-'} ({d.risk})" for d in result.blocking
+        f"{d.subject} {d.expected or '-'} -> {d.actual or '-'} ({d.risk})" for d in differences
     )
+
+
+def describe_blocking(result: VerifyResult) -> str:
+    return describe(result.blocking)
 
 
 def log_model_to_run(
@@ -212,7 +217,7 @@ def load_model(reference: str, verify_env: bool = True, workspace: Workspace | N
     anything is deserialised (``CorruptObject`` otherwise). Then this environment is compared
     with the one the model was made in: a high-risk difference in a package the model needs
     raises ``EnvironmentMismatch`` listing it; with ``verify_env=False`` the model loads with an
-    ``EnvironmentMismatchWarning`` instead.
+    ``EnvironmentMismatchWarning`` instead. Medium and low differences load with that warning.
     """
     owned = workspace is None
     ws = workspace or open_workspace()
@@ -238,6 +243,13 @@ def load_model(reference: str, verify_env: bool = True, workspace: Workspace | N
                 warnings.warn(
                     f"loading {label} in an environment that differs at high risk: "
                     f"{describe_blocking(result)}",
+                    EnvironmentMismatchWarning,
+                    stacklevel=4,
+                )
+            elif milder := describe(result.diff.at_or_above(Risk.LOW)):
+                # Below the threshold: safe to load, but worth knowing (informational: silent).
+                warnings.warn(
+                    f"{label} loads in an environment that differs at lower risk: {milder}",
                     EnvironmentMismatchWarning,
                     stacklevel=4,
                 )
