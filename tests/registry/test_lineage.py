@@ -141,3 +141,13 @@ def test_a_logged_model_without_a_version_is_its_own_root() -> None:
     assert lineage.nodes[0].id == lineage.root
     assert lineage.summary()["model_version"] is None
     assert lineage.summary()["run_ids"] == ["run-child"]
+
+
+def test_environment_facts_label_the_environment_nodes() -> None:
+    facts = {ENV_TRAIN: {"description": "cpython 3.11.7 · 131 packages · x86_64"}}
+    lineage = build_lineage(
+        VERSION, RECORD, MODEL_ID, {CHILD.id: CHILD}.get, environments=facts.get
+    )
+    node = lineage.node(f"environment:{ENV_TRAIN}")
+    assert node.attributes == {"id": ENV_TRAIN, **facts[ENV_TRAIN]}
+    assert "description: cpython 3.11.7" in lineage.to_dot()

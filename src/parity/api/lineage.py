@@ -6,11 +6,11 @@ composition lives here and the graph itself is built by the pure ``parity.regist
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from parity.api.models import ModelSource, resolve_source
 from parity.core.errors import NotFoundError
-from parity.env.records import load_environment
+from parity.env.records import describe, load_environment
 from parity.registry.comparison import ModelComparison, ModelSide, compare_models
 from parity.registry.lineage import CodeFacts, DataInput, Lineage, RunFacts, build_lineage
 from parity.workspace import Workspace
@@ -64,6 +64,20 @@ def training_data_versions(workspace: Workspace, version: ModelVersion) -> tuple
     return tuple(d.data_version for d in (run.inputs if run else ()) if d.data_version)
 
 
+def environment_facts(workspace: Workspace, environment_id: str) -> dict[str, Any] | None:
+    """What a person reads of an environment first; None when its record is not here."""
+    try:
+        environment = load_environment(workspace.records, environment_id)
+    except NotFoundError:
+        return None
+    return {
+        "description": describe(environment),
+        "python": environment.interpreter.version,
+        "machine": environment.platform.machine,
+        "packages": len(environment.distributions),
+    }
+
+
 def lineage(workspace: Workspace, reference: str) -> Lineage:
     """What made the model ``reference`` names (NAME@ALIAS, NAME/VERSION, NAME or RUN:PATH)."""
     source = resolve_source(workspace, reference)
@@ -73,6 +87,7 @@ def lineage(workspace: Workspace, reference: str) -> Lineage:
         source.model_id,
         lambda run_id: find_run(workspace, run_id),
         run_id=source.run_id,
+        environments=lambda environment_id: environment_facts(workspace, environment_id),
     )
 
 

@@ -291,6 +291,8 @@ def _describe_node(node: LineageNode) -> str:
         return f"code {str(a['commit'])[:12]}{branch}" + (" (dirty)" if a["dirty"] else "")
     if node.kind == "data":
         return f"data {node.label}  {a['path']}"
+    if node.kind == "environment" and a.get("description"):
+        return f"environment {node.label}  {a['description']}"
     return f"{node.kind} {node.label}"
 
 

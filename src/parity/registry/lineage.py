@@ -152,7 +152,7 @@ def _dot_escape(text: str) -> str:
 
 def _dot_lines(node: LineageNode) -> list[str]:
     lines = [f"{node.kind.replace('_', ' ')}: {node.label}"]
-    for key in ("flavor", "status", "branch", "path"):
+    for key in ("flavor", "status", "branch", "path", "description"):
         if node.attributes.get(key) is not None:
             lines.append(f"{key}: {node.attributes[key]}")
     return lines
@@ -175,13 +175,22 @@ def short(identifier: str) -> str:
     return identifier[:12]
 
 
-def _environment(graph: _Graph, environment_id: str) -> str:
-    return graph.add(
-        LineageNode(f"environment:{environment_id}", "environment", short(environment_id))
-    )
+EnvironmentFacts = Callable[[str], Mapping[str, Any] | None]
 
 
-def _run(graph: _Graph, run: RunFacts) -> str:
+def _no_facts(environment_id: str) -> Mapping[str, Any] | None:
+    return None
+
+
+def _environment(graph: _Graph, environment_id: str, facts: EnvironmentFacts) -> str:
+    node_id = f"environment:{environment_id}"
+    if node_id in graph.nodes:
+        return node_id
+    attributes = {"id": environment_id, **(facts(environment_id) or {})}
+    return graph.add(LineageNode(node_id, "environment", short(environment_id), attributes))
+
+
+def _run(graph: _Graph, run: RunFacts, environments: EnvironmentFacts) -> str:
     run_node = graph.add(
         LineageNode(
             f"run:{run.id}",
@@ -231,7 +240,8 @@ def _run(graph: _Graph, run: RunFacts) -> str:
         )
         graph.link(run_node, data_node, "input")
     if run.environment_id is not None:
-        graph.link(run_node, _environment(graph, run.environment_id), "environment")
+        environment = _environment(graph, run.environment_id, environments)
+        graph.link(run_node, environment, "environment")
     return run_node
 
 
@@ -241,12 +251,14 @@ def build_lineage(
     model_id: str,
     find_run: Callable[[str], RunFacts | None],
     run_id: str | None = None,
+    environments: EnvironmentFacts = _no_facts,
 ) -> Lineage:
     """The lineage graph of a model (a registered ``version``, or a logged model on its own),
     following parent runs until none is left.
 
     ``run_id`` is the run that made the model (default: the one the version was registered from);
-    ``find_run`` returns a run's facts, or None when the tracking store has no such run.
+    ``find_run`` returns a run's facts, or None when the tracking store has no such run;
+    ``environments`` the attributes to show of an environment (its description), if known.
     """
     graph = _Graph()
     model_node = graph.add(
@@ -283,7 +295,8 @@ def build_lineage(
         )
         graph.link(root, model_node, "points to")
     if record.environment_id is not None:
-        graph.link(model_node, _environment(graph, record.environment_id), "environment")
+        environment = _environment(graph, record.environment_id, environments)
+        graph.link(model_node, environment, "environment")
 
     missing: list[str] = []
     seen: set[str] = set()
@@ -295,7 +308,7 @@ def build_lineage(
         if run is None:
             missing.append(pending)
             break
-        run_node = _run(graph, run)
+        run_node = _run(graph, run, environments)
         graph.link(child_node, run_node, relation)
         child_node, relation, pending = run_node, "child of", run.parent_id
     nodes = sorted(graph.nodes.values(), key=lambda n: n.id != root)  # the root first
