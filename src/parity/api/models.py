@@ -37,9 +37,9 @@ class ModelSource:
 
     model_id: str
     record: ModelRecord
-    version: ModelVersion | None  # None for ``RUN:PATH`` and bare model ids
+    version: ModelVersion | None  # None for ``RUN:PATH``
     run_id: str | None  # the run that logged it, when known
-    label: str  # "bc/3", "RUN:model", or a short model id: how messages name it
+    label: str  # "bc/3" or "RUN:model": how messages name it
 
 
 def resolve_model(workspace: Workspace, reference: str) -> ModelVersion:
@@ -119,6 +119,7 @@ def register_model(
                     hint="list runs with 'parity runs list'",
                 ) from exc
             run_id, model_id = _model_artifact(run, DEFAULT_MODEL_PATH)
+    read_model_record(workspace.records, model_id)  # a version must point at a model it has
     return workspace.registry.register(
         name, model_id, workspace.actor(), run_id=run_id, description=description
     )
