@@ -4,7 +4,7 @@ The code state is read at once (two or three git calls, a few milliseconds), so 
 as it was when the run started, before the run itself writes anything. The environment, the slow
 part, is captured in a thread and attached when done; ``end`` and ``environment_id`` wait for it.
 The environment is captured once per process and reused while no site-packages folder changes
-(installing or removing a package changes its folder's mtime), since it is the slow part.
+(installing or removing a package changes its folder's mtime), and stored once per workspace.
 """
 
 from __future__ import annotations
@@ -22,29 +22,41 @@ from parity.tracking.code_state import capture_code_state
 from parity.tracking.records import store_code_state
 
 _cache_lock = threading.Lock()
-_cached: tuple[tuple[tuple[str, int], ...], Environment] | None = None
+_cached: tuple[tuple[tuple[str, int], ...], Environment, str] | None = None
+_stored: set[tuple[str, str]] = set()  # (workspace stores, environment id) already written
 
 
 def _site_stamp() -> tuple[tuple[str, int], ...]:
     stamp = []
     for entry in sys.path:
+        if Path(entry).name not in ("site-packages", "dist-packages"):
+            continue  # the script's own folder changes whenever it writes a file
         try:
-            stamp.append((entry, Path(entry or ".").stat().st_mtime_ns))
+            stamp.append((entry, Path(entry).stat().st_mtime_ns))
         except OSError:
             continue
     return tuple(stamp)
 
 
-def current_environment() -> Environment:
-    """This interpreter's environment, captured once and reused while nothing is installed."""
+def current_environment() -> tuple[Environment, str]:
+    """This interpreter's environment and its id, captured once while nothing is installed."""
     global _cached
     with _cache_lock:
         stamp = _site_stamp()
         if _cached is not None and _cached[0] == stamp:
-            return _cached[1]
+            return _cached[1], _cached[2]
         environment = capture()
-        _cached = (stamp, environment)
-        return environment
+        _cached = (stamp, environment, environment.id)
+        return environment, _cached[2]
+
+
+def _store_current(records: RecordStore, clock: Callable[[], int]) -> str:
+    environment, environment_id = current_environment()
+    key = (f"{records.objects.url} {records.meta.url}", environment_id)
+    if key not in _stored:
+        store_environment(records, environment, clock())
+        _stored.add(key)
+    return environment_id
 
 
 class SourceCapture:
@@ -71,8 +83,11 @@ class SourceCapture:
 
     def _run(self) -> None:
         try:
-            environment = capture(self._python) if self._python else current_environment()
-            self.environment_id = store_environment(self._records, environment, self._clock())
+            if self._python:
+                environment = capture(self._python)
+                self.environment_id = store_environment(self._records, environment, self._clock())
+            else:
+                self.environment_id = _store_current(self._records, self._clock)
         except BaseException as exc:  # reported by wait(); a capture must not kill the run
             self.error = exc
         try:
