@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -72,9 +73,16 @@ def packages_in(venv: Path) -> int:
 
 
 def main() -> None:
+    work = Path(tempfile.mkdtemp(prefix="parity-bench-restore-"))
+    try:
+        measure(work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)  # several GiB of venvs and caches
+
+
+def measure(work: Path) -> None:
     mlflow_python = tool_venv("mlflow", "mlflow==3.17.2", "scikit-learn==1.9.1")
     mlflow = str(mlflow_python.parent / "mlflow")
-    work = Path(tempfile.mkdtemp(prefix="parity-bench-restore-"))
     model = work / "model"
     run([str(mlflow_python), "-c", SAVE, str(model)], clean_env(), work)
     fingerprint = work / "trained-env.json"
