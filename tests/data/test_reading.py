@@ -47,7 +47,9 @@ def test_a_file_that_keeps_changing_is_refused(
         append()
         return data
 
-    def hash_chunks(name: str, average: int = hashing.AVERAGE_CHUNK) -> object:
+    def hash_chunks(
+        name: str, average: int = hashing.AVERAGE_CHUNK, on_chunks: object = None
+    ) -> object:
         result = reads["large"](name, average)
         append()
         return result
@@ -70,3 +72,31 @@ def test_the_stat_cache_forgets_nothing_it_should_not_trust(tmp_path: Path) -> N
     assert "d/fresh" not in entries  # modified within the racy window of the scan
     assert cache.under("dx") == {}
     cache.close()
+
+
+def test_add_refuses_a_large_file_changed_while_its_chunks_are_stored(
+    workspace_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from parity.api.data import add_data
+    from parity.data import hashing
+    from parity.workspace import open_workspace
+
+    path = workspace_dir / "big.bin"
+    path.write_bytes(os.urandom(5 << 20))
+    real = hashing.hash_chunks
+
+    def hash_then_append(name: str, average: int, on_chunks: object = None) -> object:
+        result = real(name, average, on_chunks)  # type: ignore[arg-type]
+        with open(path, "ab") as handle:
+            handle.write(b"late write")
+        return result
+
+    monkeypatch.setattr(hashing, "hash_chunks", hash_then_append)
+    workspace = open_workspace(workspace_dir, environ={})
+    try:
+        with pytest.raises(ConflictError, match="kept changing"):
+            add_data(workspace, path)
+        assert workspace.meta.record_ids("data") == []
+        assert not (workspace_dir / "big.bin.parity").exists()
+    finally:
+        workspace.close()

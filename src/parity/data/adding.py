@@ -11,18 +11,24 @@ import mmap
 import os
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import blake3
 
-from parity.data.hashing import check_unchanged, chunk_file, read_small
+from parity.data.hashing import (
+    CutChunk,
+    changed_while_reading,
+    check_unchanged,
+    chunk_file,
+    read_small,
+)
 from parity.data.manifest import EXECUTABLE, REGULAR, Chunk, DataVersion, FileEntry, make_version
 from parity.data.packs import PackWriter, Placed, compress_entry
 from parity.data.progress import Progress, no_progress
-from parity.data.scan import ScannedFile, scan
+from parity.data.scan import ScannedFile, scan, stat_of
 from parity.data.statcache import Stat, StatCache, cached_digest
 from parity.store.objects import blob
 from parity.store.objects.store import ObjectStore
@@ -209,41 +215,60 @@ class Adder:
             self.progress(self._done, self._total)
 
     def _add_large(self, file: ScannedFile, writer: PackWriter, key: str) -> None:
-        chunked = chunk_file(file)
+        """Chunk and hash a large file while a second thread copies its new chunks into the
+        pack, so the disk and the page cache work during the chunk pass, not after it."""
+        if file.size == 0:
+            self._add_small([file], writer, lambda _: key)
+            return
+        fd = os.open(file.full, os.O_RDONLY)
+        scheduled: dict[str, Future[Placed]] = {}
+        # Chunks are copied from this mapping while hashed from another: the file must not
+        # change from here to the end, or a copied entry could differ from its digest.
+        before = stat_of(os.fstat(fd))
+        try:
+            with (
+                mmap.mmap(fd, 0, access=mmap.ACCESS_READ) as view,
+                ThreadPoolExecutor(1, thread_name_prefix="parity-store") as copier,
+            ):
+                compress = self.compress and blob.worth_compressing(view[:_SAMPLE])
+
+                def store(chunks: list[CutChunk]) -> None:
+                    known = self._located, self._pending, scheduled
+                    unknown = [c.digest for c in chunks if not any(c.digest in k for k in known)]
+                    if unknown:
+                        self._located.update(self.index.locate(unknown))
+                    for chunk in chunks:
+                        if not any(chunk.digest in k for k in known):
+                            scheduled[chunk.digest] = copier.submit(
+                                _copy_chunk, writer, view, chunk, compress
+                            )
+                    self._done += sum(c.size for c in chunks)
+                    self.progress(min(self._done, self._total), self._total)
+
+                try:
+                    chunked = chunk_file(file, on_chunks=store)
+                finally:
+                    placed = {digest: future.result() for digest, future in scheduled.items()}
+                if chunked.stat != before:
+                    raise changed_while_reading(file.full)
+                check_unchanged(file.full, fd, before)
+        finally:
+            os.close(fd)
+        self._pending.update(placed)
         digests = [c.digest for c in chunked.chunks]
-        unknown = [d for d in digests if d not in self._located and d not in self._pending]
-        if unknown:
-            self._located.update(self.index.locate(unknown))
-        new = [
-            c
-            for c in chunked.chunks
-            if c.digest not in self._located and c.digest not in self._pending
-        ]
-        if new:
-            fd = os.open(file.full, os.O_RDONLY)
-            try:
-                with mmap.mmap(fd, 0, access=mmap.ACCESS_READ) as view:
-                    compress = self.compress and blob.worth_compressing(view[:_SAMPLE])
-                    for chunk in new:
-                        if chunk.digest in self._pending:
-                            continue  # the same chunk twice in one file
-                        data = memoryview(view)[chunk.offset : chunk.offset + chunk.size]
-                        try:
-                            self._pending[chunk.digest] = writer.add(data, compress)
-                        finally:
-                            data.release()
-                        self._done += chunk.size
-                        self.progress(self._done, self._total)
-                check_unchanged(file.full, fd, chunked.stat)
-            finally:
-                os.close(fd)
         self._plans.append(_Plan(file.path, chunked.size, _mode(file), chunked.digest, digests))
         self._cache_rows.append((key, chunked.stat, chunked.digest))
         self.stats.files_read += 1
         self.stats.bytes_read += chunked.size
         self.stats.bytes_stored = writer.bytes_written
-        self._done = min(self._done + (chunked.size - sum(c.size for c in new)), self._total)
-        self.progress(self._done, self._total)
+
+
+def _copy_chunk(writer: PackWriter, view: mmap.mmap, chunk: CutChunk, compress: bool) -> Placed:
+    data = memoryview(view)[chunk.offset : chunk.offset + chunk.size]
+    try:
+        return writer.add(data, compress)
+    finally:
+        data.release()
 
 
 _EMPTY = blake3.blake3().hexdigest()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -76,11 +77,19 @@ def _read_all(fd: int, size: int) -> bytes:
     return b"".join(parts)
 
 
-def hash_chunks(path: str, average: int = AVERAGE_CHUNK) -> tuple[str, list[CutChunk]]:
+OnChunks = Callable[[list[CutChunk]], None]
+_BATCH = 256
+
+
+def hash_chunks(
+    path: str, average: int = AVERAGE_CHUNK, on_chunks: OnChunks | None = None
+) -> tuple[str, list[CutChunk]]:
     """FastCDC chunks of a file with their BLAKE3 digests, and the digest of the whole file.
 
-    The whole-file digest is computed in a second thread from the same memory map (blake3
+    The whole-file digest is computed in a second thread from its own memory map (blake3
     releases the GIL), so the chunk pass runs at the speed of a bare chunk-and-hash loop.
+    ``on_chunks`` is handed every batch of chunks as soon as they are cut (add stores them
+    while the pass goes on).
     """
     from pyfastcdc import FastCDC
 
@@ -91,21 +100,36 @@ def hash_chunks(path: str, average: int = AVERAGE_CHUNK) -> tuple[str, list[CutC
 
     helper = threading.Thread(target=digest_whole, name="parity-file-digest")
     helper.start()
-    chunks = [
-        CutChunk(chunk.offset, chunk.length, blake3.blake3(chunk.data).hexdigest())
-        for chunk in FastCDC(average).cut_file(path)
-    ]
-    helper.join()
+    chunks = []
+    try:
+        if on_chunks is None:
+            chunks = [
+                CutChunk(chunk.offset, chunk.length, blake3.blake3(chunk.data).hexdigest())
+                for chunk in FastCDC(average).cut_file(path)
+            ]
+        else:
+            for chunk in FastCDC(average).cut_file(path):
+                chunks.append(
+                    CutChunk(chunk.offset, chunk.length, blake3.blake3(chunk.data).hexdigest())
+                )
+                if len(chunks) % _BATCH == 0:
+                    on_chunks(chunks[-_BATCH:])
+            if len(chunks) % _BATCH:
+                on_chunks(chunks[-(len(chunks) % _BATCH) :])
+    finally:
+        helper.join()
     return whole["digest"], chunks
 
 
-def chunk_file(file: ScannedFile, average: int = AVERAGE_CHUNK) -> ChunkedFile:
+def chunk_file(
+    file: ScannedFile, average: int = AVERAGE_CHUNK, on_chunks: OnChunks | None = None
+) -> ChunkedFile:
     """Chunk and hash a large file, refusing a file that changes while it is read."""
     for _ in range(ATTEMPTS):
         before = stat_of(Path(file.full).stat())
         if before[SIZE] == 0:
             return ChunkedFile(blake3.blake3().hexdigest(), 0, before, [])
-        digest, chunks = hash_chunks(file.full, average)
+        digest, chunks = hash_chunks(file.full, average, on_chunks)
         after = stat_of(Path(file.full).stat())
         if before == after and sum(c.size for c in chunks) == after[SIZE]:
             return ChunkedFile(digest, after[SIZE], after, chunks)
