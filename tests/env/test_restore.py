@@ -86,3 +86,29 @@ def test_restore_refuses_a_folder_that_is_not_a_venv(
     assert result.returncode == 2
     assert "is not a virtual environment" in result.stderr
     assert (target / "notes.txt").read_text() == "keep me"
+
+
+def test_a_record_from_another_os_restores_its_versions_and_says_what_differs(
+    recorded: tuple[Environment, Path], tmp_path: Path
+) -> None:
+    import dataclasses
+
+    environment, _ = recorded
+    mac = dataclasses.replace(
+        environment,
+        platform=dataclasses.replace(
+            environment.platform,
+            system="Darwin",
+            machine="arm64",
+            libc_family=None,
+            libc_version=None,
+            os_release="macOS 15.1",
+        ),
+    )
+    result = restore_environment(mac, tmp_path / "venv", cache_dir=tmp_path / "cache")
+    restored = capture(result.python)
+    assert {d.name: d.version for d in restored.distributions} == {
+        d.name: d.version for d in environment.distributions
+    }
+    assert not result.ok
+    assert {d.rule for d in result.verify.blocking} >= {"platform.system", "platform.machine"}

@@ -8,6 +8,8 @@ OS, a package that could not be had) is in the result, not hidden.
 
 from __future__ import annotations
 
+import dataclasses
+import platform
 import subprocess
 import tempfile
 from dataclasses import dataclass
@@ -59,6 +61,17 @@ def _run(command: list[str], what: str) -> None:
         )
 
 
+def _same_place(environment: Environment, python: str | None) -> bool:
+    """Do the record's own wheels fit here: same OS, CPU and C library, and its own Python?"""
+    recorded = environment.platform
+    libc, libc_version = platform.libc_ver()
+    return (
+        python is None
+        and (recorded.system, recorded.machine) == (platform.system(), platform.machine())
+        and (recorded.libc_family or "", recorded.libc_version or "") == (libc, libc_version)
+    )
+
+
 def _create_venv(venv: Path, python: str) -> Path:
     if venv.exists() and any(venv.iterdir()) and not (venv / "pyvenv.cfg").is_file():
         raise UsageError(
@@ -80,14 +93,22 @@ def restore_environment(
     threshold: Risk = Risk.HIGH,
 ) -> RestoreResult:
     """Build ``venv`` with exactly ``environment``'s packages and verify it against the record."""
+    target = _create_venv(venv, python or environment.interpreter.version)
+    wanted = environment
+    if not _same_place(environment, python):
+        # Another OS, CPU, C library or Python: the same versions, in the builds this venv takes;
+        # the verification below then says what that changes.
+        here = capture(target)
+        wanted = dataclasses.replace(
+            environment, interpreter=here.interpreter, platform=here.platform
+        )
     plan = plan_export(
-        environment,
+        wanted,
         index_url=index_url,
         extra_index_urls=extra_index_urls,
         cache_dir=cache_dir,
         wheels_dir=wheels_dir,
     )
-    target = _create_venv(venv, python or environment.interpreter.version)
     with tempfile.TemporaryDirectory(prefix="parity-restore-") as scratch:
         lock = Path(scratch) / "pylock.toml"  # uv recognises a PEP 751 lock by this name
         lock.write_text(render_pylock(plan), encoding="utf-8")
