@@ -8,6 +8,7 @@ from pathlib import Path
 from parity.core.records import StoredRecord
 from parity.data.pointer import read_pointer
 from parity.data.versions import load_version
+from parity.store.meta.serving_tables import data_profiles
 from parity.workspace import now_ms, open_workspace
 from tests.conftest import run_parity
 from tests.data._trees import git
@@ -31,6 +32,7 @@ def test_gc_deletes_only_what_nothing_reaches(tmp_path: Path) -> None:
     git(root, "add", "data.parity", ".gitignore")
     git(root, "commit", "-q", "-m", "v1")
     used_by_model = _add(root, "a model was trained on this\n")
+    profiled = _add(root, "a run read this (a row in the metadata store says so)\n")
     orphan = _add(root, "nobody needs this\n")
     current = _add(root, "what the work tree points at\n")
 
@@ -40,6 +42,12 @@ def test_gc_deletes_only_what_nothing_reaches(tmp_path: Path) -> None:
         model_id = workspace.records.put(StoredRecord("model", 1, model_body), now_ms())
         artifact = workspace.objects.put_bytes(b"model weights, not data")
         orphan_packs = load_version(workspace.objects, orphan).packs
+        with workspace.meta.write() as connection:
+            connection.execute(
+                data_profiles.insert().values(
+                    data_version=profiled, profile_id="c" * 64, created_ms=now_ms()
+                )
+            )
     finally:
         workspace.close()
 
@@ -55,7 +63,7 @@ def test_gc_deletes_only_what_nothing_reaches(tmp_path: Path) -> None:
     workspace = open_workspace(root, environ={})
     try:
         store = workspace.objects
-        for kept in (committed, used_by_model, current, model_id, artifact):
+        for kept in (committed, used_by_model, profiled, current, model_id, artifact):
             assert store.has(kept)
         assert not store.has(orphan)
         assert not any(store.has(p) for p in orphan_packs)
