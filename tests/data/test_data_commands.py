@@ -58,3 +58,37 @@ def test_usage_errors_are_one_line_with_a_hint(workspace_dir: Path, tmp_path: Pa
     no_history = run_parity("data", "log", "data", cwd=workspace_dir)
     assert no_history.returncode == 3
     assert "git" in no_history.stderr
+
+
+def test_a_remembered_clean_tree_still_sees_every_change(workspace_dir: Path) -> None:
+    import os
+
+    from parity.api.data import data_status, stat_cache
+    from parity.workspace import open_workspace
+
+    data = workspace_dir / "data"
+    data.mkdir()
+    for index in range(5):
+        (data / f"f{index}.txt").write_text(f"{index}\n")
+    old = (1_000_000_000, 1_000_000_000)
+    for path in data.iterdir():
+        os.utime(path, ns=old)
+    assert run_parity("data", "add", "data", cwd=workspace_dir).returncode == 0
+    workspace = open_workspace(workspace_dir, environ={})
+    try:
+        assert data_status(workspace)[0].clean  # the full comparison, which is remembered
+        cache = stat_cache(workspace)
+        pointer_version = data_status(workspace)[0].data_version
+        assert pointer_version is not None
+        assert cache.clean_tree("data", pointer_version) is not None
+        cache.close()
+
+        (data / "f1.txt").write_text("9\n")  # same size, new content and mtime
+        (data / "f2.txt").unlink()
+        (data / "new.txt").write_text("new\n")
+        changed = data_status(workspace)[0]
+    finally:
+        workspace.close()
+    assert changed.modified == ("f1.txt",)
+    assert changed.deleted == ("f2.txt",)
+    assert changed.added == ("new.txt",)

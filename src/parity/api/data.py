@@ -175,7 +175,7 @@ def _pointer_files(workspace: Workspace, paths: tuple[Path, ...]) -> list[tuple[
 
 def data_status(workspace: Workspace, paths: tuple[Path, ...] = ()) -> list[DataStatus]:
     """Added / modified / deleted files of each path against its pointer (default: all)."""
-    from parity.data.status import DataStatus, expected_files
+    from parity.data.status import DataStatus, confirm_clean, expected_files
     from parity.data.status import data_status as compare
     from parity.data.versions import load_body
 
@@ -187,6 +187,10 @@ def data_status(workspace: Workspace, paths: tuple[Path, ...] = ()) -> list[Data
                 results.append(DataStatus(key, None, added=(key,)))
                 continue
             pointer = read_pointer(pointer_file)
+            remembered = cache.clean_tree(key, pointer.data_version) if target.is_dir() else None
+            if remembered is not None and confirm_clean(target, remembered):
+                results.append(DataStatus(key, pointer.data_version))
+                continue
             expected = expected_files(load_body(workspace.objects, pointer.data_version))
             results.append(compare(target, key, pointer.data_version, expected, cache))
     finally:

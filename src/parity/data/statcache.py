@@ -15,7 +15,7 @@ from pathlib import Path
 
 from parity.core.errors import StorageError
 
-CACHE_FORMAT = 2
+CACHE_FORMAT = 3
 # A file written again within the file system's timestamp granularity after it was read would
 # keep its mtime; entries modified that recently are not trusted (git's "racily clean" rule:
 # any later write moves mtime past the cached one, so older entries are safe).
@@ -55,10 +55,16 @@ class StatCache:
             if version != CACHE_FORMAT:
                 # A cache is disposable: rebuild it rather than migrate it.
                 self._db.execute("DROP TABLE IF EXISTS stat")
+                self._db.execute("DROP TABLE IF EXISTS clean")
                 # One text column "size:mtime_ns:ctime_ns:inode:digest": read back with dict()
                 # at C speed and matched with one string comparison per file.
                 self._db.execute(
                     "CREATE TABLE stat (path TEXT PRIMARY KEY, entry TEXT) WITHOUT ROWID"
+                )
+                # The last tree status found identical to a version, as {name: signature}:
+                # an unchanged tree is then confirmed without reading the version's record.
+                self._db.execute(
+                    "CREATE TABLE clean (key TEXT PRIMARY KEY, version TEXT, names BLOB)"
                 )
                 self._db.execute(f"PRAGMA user_version={CACHE_FORMAT}")
         except sqlite3.Error as exc:
@@ -88,6 +94,36 @@ class StatCache:
         try:
             with self._transaction():
                 self._db.executemany("INSERT OR REPLACE INTO stat VALUES (?, ?)", rows)
+        except sqlite3.Error as exc:
+            raise StorageError(f"cannot write the stat cache {self.path}: {exc}") from exc
+
+    def clean_tree(self, key: str, version: str) -> dict[str, str] | None:
+        """The signatures of the files ``key`` held when it was last found equal to
+        ``version`` (None if it never was, or was found equal to another version since)."""
+        import orjson
+
+        row = self._db.execute("SELECT version, names FROM clean WHERE key = ?", (key,)).fetchone()
+        if row is None or row[0] != version:
+            return None
+        names: dict[str, str] = orjson.loads(row[1])
+        return names
+
+    def remember_clean(
+        self, key: str, version: str, stats: dict[str, Stat], scan_started_ns: int
+    ) -> None:
+        """Record that ``key`` held exactly ``version`` with these stats; not if any file is
+        recent enough to be racily clean."""
+        import orjson
+
+        limit = scan_started_ns - RACY_WINDOW_NS
+        if any(stat[MTIME] >= limit for stat in stats.values()):
+            return
+        names = orjson.dumps({name: _signature(stat) for name, stat in stats.items()})
+        try:
+            with self._transaction():
+                self._db.execute(
+                    "INSERT OR REPLACE INTO clean VALUES (?, ?, ?)", (key, version, names)
+                )
         except sqlite3.Error as exc:
             raise StorageError(f"cannot write the stat cache {self.path}: {exc}") from exc
 

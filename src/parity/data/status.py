@@ -92,8 +92,11 @@ def data_status(
     """Compare ``target`` with ``expected`` (path → (digest, mode, size), from the manifest)."""
     if not target.exists():
         return DataStatus(key, data_version, deleted=tuple(sorted(expected)))
+    settled: dict[str, Stat] = {}
     if target.is_dir():
-        found, added, modified, seen = _walk_folder(target, key, expected, cache.under(key))
+        found, added, modified, seen = _walk_folder(
+            target, key, expected, cache.under(key), settled
+        )
     else:
         found = scan(target)
         if len(expected) == 1:
@@ -115,13 +118,20 @@ def data_status(
             modified.append(file.path)
     oracle.save()
     deleted = sorted(set(expected) - seen)
-    return DataStatus(
+    status = DataStatus(
         key, data_version, tuple(sorted(added)), tuple(sorted(modified)), tuple(deleted)
     )
+    if status.clean and data_version and len(settled) == len(expected):
+        cache.remember_clean(key, data_version, settled, oracle.started)
+    return status
 
 
 def _walk_folder(
-    target: Path, key: str, expected: dict[str, tuple[str, int, int]], known: dict[str, str]
+    target: Path,
+    key: str,
+    expected: dict[str, tuple[str, int, int]],
+    known: dict[str, str],
+    settled: dict[str, Stat],
 ) -> tuple[Scan, list[str], list[str], set[str]]:
     """The fast path of status: walk the folder and settle every file whose stat matches the
     cache entry of the expected digest with one string comparison, building no objects. Files
@@ -158,9 +168,37 @@ def _walk_folder(
                 signature = f"{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}:{st.st_ino}:"
                 if known.get(f"{key}/{name}") != signature + digest:
                     unsettled.append(ScannedFile(name, entry.path, stat_of(st), executable))
+                else:
+                    settled[name] = stat_of(st)
     return Scan("folder", unsettled, []), added, modified, seen
 
 
 def expected_files(body: dict[str, Any]) -> dict[str, tuple[str, int, int]]:
     """path → (digest, mode, size) straight from a manifest body (no objects built: fast)."""
     return {f["path"]: (f["digest"], f["mode"], f["size"]) for f in body["files"]}
+
+
+def confirm_clean(target: Path, names: dict[str, str]) -> bool:
+    """Whether ``target`` holds exactly the files of a remembered clean tree, each with the
+    stat it had then (``StatCache.clean_tree``): one stat and one string comparison per file,
+    without reading the version's record."""
+    count = 0
+    stack = [(str(target), "")]
+    while stack:
+        folder, relative = stack.pop()
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append((entry.path, relative + entry.name + "/"))
+                    continue
+                try:
+                    st = entry.stat()
+                except FileNotFoundError:
+                    return False
+                if not stat_module.S_ISREG(st.st_mode):
+                    continue
+                signature = f"{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}:{st.st_ino}:"
+                if names.get(relative + entry.name) != signature:
+                    return False
+                count += 1
+    return count == len(names)
