@@ -301,3 +301,76 @@ def test_version_names_paritys_own_environment(tmp_path: Path) -> None:
     result = run_parity("--version", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == f"parity 0.1.0 (environment {capture().id[:12]})"
+
+
+def test_the_probe_writes_the_json_that_json_dumps_writes(venv_a: Path) -> None:
+    """The probe encodes its own output (importing json costs a target 6 ms)."""
+    tricky = [
+        "",
+        'a"b\\c',
+        "\n\t\r\b\f\x00\x1f\x7f",
+        "é",
+        "𝔘",
+        "\udcff",
+        "".join(map(chr, range(300))),
+    ]
+    for text in tricky:
+        assert probe.dumps(text) == json.dumps(text)
+    document = {"b": [1, True, None, False, ("x", -3)], "a": {"z": tricky}}
+    assert probe.dumps(document) == json.dumps(document, sort_keys=True, separators=(",", ":"))
+    collected = probe.collect()
+    assert json.loads(probe.dumps(collected)) == json.loads(json.dumps(collected))
+    with pytest.raises(TypeError):
+        probe.dumps({"x": 1.5})
+    output = subprocess.run([str(venv_a), str(PROBE_PATH)], capture_output=True, check=True).stdout
+    assert output.isascii()
+
+
+@pytest.mark.parametrize(
+    "filename",
+    [
+        "libscipy_openblas64_-56d6093b.so",
+        "libopenblas64_p-r0-0cf96a72.3.23.dev.so",
+        "libgomp-a34b3233.so.1.0.0",
+        "libomp.dylib",
+        "libiomp5.so",
+        "libmkl_rt.so.2",
+        "libOpenBLAS-1.2.3.dll",
+        "libgfortran-040039e1.so.5.0.0",
+        "x12.34.56.7y.so",
+    ],
+)
+def test_library_names_are_read_as_the_regular_expressions_would(filename: str) -> None:
+    import re
+
+    api = re.search(
+        r"openblas|mkl_rt|mkl_core|blis|flexiblas|accelerate|gomp|iomp5|libomp|omp", filename, re.I
+    )
+    library = probe._library(filename, "numpy")
+    assert (library is None) == (api is None)
+    if library is not None and api is not None:
+        version = re.search(r"\d+\.\d+\.\d+", re.split(r"\.(?:so|dylib|dll)", filename)[0])
+        assert library["version"] == (version.group(0) if version else None)
+        internal = {"mkl_rt": "mkl", "gomp": "openmp", "iomp5": "openmp", "libomp": "openmp"}
+        assert library["internal_api"] == internal.get(api.group(0).lower(), api.group(0).lower())
+
+
+@pytest.mark.parametrize("name", ["Foo_Bar", "a..b--c__d", "X.Y-Z", "ruamel.yaml.clib", "-_x_-"])
+def test_names_are_normalized_as_pep_503_says(name: str) -> None:
+    import re
+
+    assert probe.normalize(name) == re.sub(r"[-_.]+", "-", name).lower()
+
+
+def test_the_probe_imports_neither_json_nor_re_in_a_plain_target(venv_a: Path) -> None:
+    from parity.env.capture import BOOTSTRAP
+
+    imported = subprocess.run(
+        [str(venv_a), "-X", "importtime", "-c", BOOTSTRAP, str(PROBE_PATH.parent)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stderr
+    modules = {line.rsplit("|", 1)[1].strip() for line in imported.splitlines() if "|" in line}
+    assert "probe" in modules
+    assert not modules & {"json", "re", "hashlib", "platform", "subprocess"}

@@ -13,11 +13,11 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from parity.core.environment import Environment
 from parity.env.capture import capture
 
 if TYPE_CHECKING:
     from parity.core.env_rules import Difference, EnvDiff, Risk
+    from parity.core.environment import Environment
     from parity.env.verify import VerifyResult
 
 __all__ = [
@@ -33,7 +33,11 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    # The rules (and packaging) load on first use: capturing must stay fast.
+    # The record, the rules (and packaging) load on first use: a capture starts its probe first.
+    if name == "Environment":
+        from parity.core.environment import Environment
+
+        return Environment
     if name in ("Difference", "EnvDiff", "Risk"):
         from parity.core import env_rules
 

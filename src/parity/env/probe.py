@@ -1,23 +1,31 @@
 """Fingerprint the Python environment this file runs in, using the standard library only.
 
-Run inside a *target* interpreter (``python -c <this source>``) so Parity need not be installed
-there, or imported and called in-process for the running interpreter. It reads dist-info and
-egg-info files directly in one pass (importlib.metadata is several times slower), never imports
-a framework, and reads no environment variable except the allow-listed numerics ones. The output
-is the ``Environment`` record's dictionary form, printed as JSON.
+Run inside a *target* interpreter (imported from this folder by ``python -c``, see
+``parity.env.capture``) so Parity need not be installed there, or imported and called in-process
+for the running interpreter. It reads dist-info and egg-info files directly in one pass
+(importlib.metadata is several times slower), never imports a framework, and reads no environment
+variable except the allow-listed numerics ones. The output is the ``Environment`` record's
+dictionary form, printed as JSON.
 
 Keep this file compatible with Python 3.8: it may run in an older target interpreter.
+
+Start-up is most of a capture's time, so the probe imports only os, sys and sysconfig up front
+(measured in a target: hashlib costs 2.4 ms, json 6 ms, re 4.7 ms). json and re load only where a
+file needs them (direct_url.json, torch or TensorFlow version files), base64, platform, shutil and
+subprocess only where they are used, and the output is written by ``dumps`` below.
 """
 
-import hashlib
-import json
 import os
-import re
 import sys
 import sysconfig
 
-# base64, platform, shutil and subprocess are imported only where needed: each costs
-# milliseconds at start-up, and the probe's start-up is most of a capture's time.
+try:  # the C SHA-256 alone; hashlib would build every OpenSSL constructor first
+    from _sha256 import sha256  # type: ignore[import-not-found]  # Python 3.8 to 3.11
+except ImportError:  # pragma: no cover - depends on the target's version
+    try:
+        from _sha2 import sha256  # type: ignore[import-not-found]  # Python 3.12+
+    except ImportError:
+        from hashlib import sha256
 
 NUMERICS_VARIABLES = (
     "PYTHONHASHSEED",
@@ -69,11 +77,21 @@ ISA_FLAGS = {
     "bf16",
     "i8mm",
 }
-NATIVE_LIBRARY = re.compile(
-    r"(?P<api>openblas|mkl_rt|mkl_core|blis|flexiblas|accelerate|gomp|iomp5|libomp|omp)", re.I
+# BLAS and OpenMP runtimes by a name in their file name; where two match at the same place in the
+# name the first listed wins ("libomp" before "omp").
+NATIVE_APIS = (
+    "openblas",
+    "mkl_rt",
+    "mkl_core",
+    "blis",
+    "flexiblas",
+    "accelerate",
+    "gomp",
+    "iomp5",
+    "libomp",
+    "omp",
 )
 NATIVE_FOLDERS = ("numpy.libs", "scipy.libs", "scikit_learn.libs", "torch/lib", "numpy/.libs")
-_NAME_NORMALIZE = re.compile(r"[-_.]+")
 
 
 def _read(path, limit=None):
@@ -101,7 +119,11 @@ def _head(path, limit):
 
 
 def normalize(name):
-    return _NAME_NORMALIZE.sub("-", name).lower()
+    """PEP 503: runs of "-", "_" and "." become one "-", lower case (re.sub without re)."""
+    name = name.replace("_", "-").replace(".", "-")
+    while "--" in name:
+        name = name.replace("--", "-")
+    return name.lower()
 
 
 def _uname():
@@ -248,6 +270,9 @@ def _source(folder):
     text = _text(os.path.join(folder, "direct_url.json"))
     if not text:
         return {"kind": "index", "url": None, "commit": None, "vcs": None, "archive_hash": None}
+    import json
+    import re
+
     try:
         info = json.loads(text)
     except ValueError:
@@ -354,7 +379,7 @@ def _top_level(site, folder, record_text, name):
 def _sha256_urlsafe(data):
     import base64
 
-    return base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+    return base64.urlsafe_b64encode(sha256(data).digest()).rstrip(b"=").decode()
 
 
 def _modified(site, record_text):
@@ -401,7 +426,7 @@ def _dist_info(site, entry, deep):
         "source": _source(folder),
         "wheel_tags": wheel_tags,
         "pure": None if purelib is None else purelib.lower() == "true",
-        "record_digest": None if record is None else "sha256:" + hashlib.sha256(record).hexdigest(),
+        "record_digest": None if record is None else "sha256:" + sha256(record).hexdigest(),
         "top_level": _top_level(site, folder, record_text, normalize(name)),
         "modified_files": (_modified(site, record_text or "") if deep else None),
     }
@@ -468,11 +493,40 @@ def distributions(deep=False):
 
 
 # native libraries and accelerators ------------------------------------------------------------
+def _native_api(filename):
+    lowered = filename.lower()
+    found = [(lowered.find(api), rank, api) for rank, api in enumerate(NATIVE_APIS)]
+    found = [hit for hit in found if hit[0] >= 0]
+    return min(found)[2] if found else None
+
+
+def _first_version(text):
+    r"""The first "N.N.N" in ``text`` (what ``re.search(r"\d+\.\d+\.\d+")`` finds)."""
+    for start in range(len(text)):
+        if not text[start].isdigit() or (start and text[start - 1].isdigit()):
+            continue
+        end, groups = start, 0
+        while groups < 3:
+            digits = end
+            while end < len(text) and text[end].isdigit():
+                end += 1
+            if end == digits:
+                break
+            groups += 1
+            if groups < 3:
+                if end < len(text) and text[end] == ".":
+                    end += 1
+                else:
+                    break
+        if groups == 3:
+            return text[start:end]
+    return None
+
+
 def _library(filename, package):
-    match = NATIVE_LIBRARY.search(filename)
-    if not match:
+    api = _native_api(filename)
+    if api is None:
         return None
-    api = match.group("api").lower()
     internal = {
         "mkl_rt": "mkl",
         "mkl_core": "mkl",
@@ -483,11 +537,14 @@ def _library(filename, package):
     }.get(api, api)
     # A version in the name before ".so" (libopenblas64_p-r0-…3.23.dev.so); what follows ".so" is
     # the soname's ABI number, not the library's version.
-    version = re.search(r"(\d+\.\d+\.\d+)", re.split(r"\.(?:so|dylib|dll)", filename)[0])
+    stem = filename
+    for suffix in (".so", ".dylib", ".dll"):
+        if suffix in stem:
+            stem = stem[: stem.index(suffix)]
     return {
         "user_api": "openmp" if internal == "openmp" else "blas",
         "internal_api": internal,
-        "version": version.group(1) if version else None,
+        "version": _first_version(stem),
         "num_threads": None,
         "threading_layer": None,
         "architecture": None,
@@ -566,18 +623,28 @@ def driver_version(module_text, proc_text):
     550.54.14  Thu Feb 22 …")."""
     if module_text and module_text.strip():
         return module_text.strip()
+    if not proc_text:
+        return None
+    import re
+
     match = re.search(r"Kernel Module\s+(?:for \S+\s+)?(\d+(?:\.\d+)+)", proc_text or "")
     return match.group(1) if match else None
 
 
 def torch_cuda(version_py):
     """The CUDA version torch was built with, from torch/version.py (``cuda = '12.1'``)."""
-    match = re.search(r"^cuda\s*(?::[^=]*)?=\s*['\"]([^'\"]+)['\"]", version_py or "", re.M)
+    if not version_py:
+        return None
+    import re
+
+    match = re.search(r"^cuda\s*(?::[^=]*)?=\s*['\"]([^'\"]+)['\"]", version_py, re.M)
     return match.group(1) if match else None
 
 
 def tensorflow_cuda(build_info_py):
     """(CUDA, cuDNN) TensorFlow was built with, from tensorflow/python/platform/build_info.py."""
+    import re
+
     found = []
     for key in ("cuda_version", "cudnn_version"):
         match = re.search(r"['\"]" + key + r"['\"]\s*:\s*['\"]([^'\"]+)", build_info_py or "")
@@ -649,8 +716,53 @@ def collect(deep: bool = False) -> "dict[str, object]":
     }
 
 
+# JSON string escapes as json.dumps writes them: quote, backslash and every control character.
+_ESCAPES = {code: f"\\u{code:04x}" for code in (*range(32), 127)}
+_ESCAPES.update({ord(char): "\\" + short for char, short in zip("\b\f\n\r\t", "bfnrt")})
+_ESCAPES.update({ord('"'): '\\"', ord("\\"): "\\\\"})
+
+
+def _string(text):
+    text = text.translate(_ESCAPES)
+    if not text.isascii():  # ASCII-only output, whatever the target's stdout encoding is
+        escaped = []
+        for char in text:
+            code = ord(char)
+            if code < 0x80:
+                escaped.append(char)
+            elif code < 0x10000:
+                escaped.append(f"\\u{code:04x}")
+            else:
+                code -= 0x10000
+                high, low = 0xD800 | code >> 10, 0xDC00 | code & 0x3FF
+                escaped.append(f"\\u{high:04x}\\u{low:04x}")
+        text = "".join(escaped)
+    return '"' + text + '"'
+
+
+def dumps(value):
+    """JSON for the record's plain values (what ``json.dumps(..., sort_keys=True)`` gives,
+    without importing json and re into the target)."""
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, int):
+        return str(int(value))
+    if isinstance(value, str):
+        return _string(value)
+    if isinstance(value, (list, tuple)):
+        return "[" + ",".join(dumps(item) for item in value) + "]"
+    if isinstance(value, dict):
+        items = sorted(value.items())
+        return "{" + ",".join(_string(key) + ":" + dumps(item) for key, item in items) + "}"
+    raise TypeError(f"the probe has no JSON form for {value!r}")
+
+
 def main(argv):
-    json.dump(collect(deep="--deep" in argv), sys.stdout, sort_keys=True)
+    sys.stdout.write(dumps(collect(deep="--deep" in argv)))
 
 
 if __name__ == "__main__":
