@@ -85,7 +85,11 @@ class Adder:
         cache: StatCache,
         threshold: int,
         progress: Progress = no_progress,
-        workers: int = 2,
+        # Measured on 20,000 files of 1-16 KB: two reader threads took 1.14 s and 1.31 CPU
+        # seconds, one thread 0.83 s and 0.82: per-file work is Python holding the GIL (blake3
+        # releases it only for large inputs), so threads only add contention. Large files
+        # still use two more threads (whole-file digest, pack copy), where the work is in C.
+        workers: int = 1,
         compress: bool = True,
     ) -> None:
         self.store = store
