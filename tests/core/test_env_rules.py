@@ -256,3 +256,18 @@ def test_an_unimported_package_drops_to_info_but_an_imported_one_stays_high() ->
     narrowed = diff_environments(BASE, actual, imported={"numpy"})
     risks = {d.subject: d.risk for d in narrowed.differences}
     assert risks == {"package numpy": Risk.HIGH, "package requests": Risk.INFO}
+
+
+def test_record_digests_of_two_algorithms_are_not_compared() -> None:
+    older = with_dists(dist("numpy", "2.1.0", pure=False), dist("requests", "2.32.3"))
+    newer = with_dists(
+        dist("numpy", "2.1.0", pure=False),
+        dist("requests", "2.32.3", record_digest="blake2b-256:cc"),
+    )
+    assert diff_environments(older, newer).identical
+    changed_files = with_dists(
+        dist("numpy", "2.1.0", pure=False), dist("requests", "2.32.3", record_digest="sha256:bb")
+    )
+    assert [d.rule for d in diff_environments(older, changed_files).differences] == [
+        "package.files"
+    ]

@@ -88,7 +88,7 @@ class Distribution:
     source: Source
     wheel_tags: tuple[str, ...]
     pure: bool | None  # Root-Is-Purelib; False means the package ships native code
-    record_digest: str | None  # "sha256:<hex>" of the RECORD file
+    record_digest: str | None  # "<algorithm>:<hex>" of the RECORD file ("blake2b-256:…")
     top_level: tuple[str, ...]  # import names it provides
     modified_files: tuple[str, ...] | None = None  # set by a deep capture: files unlike RECORD
 
