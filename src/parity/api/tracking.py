@@ -297,6 +297,7 @@ def begin_run(
     """Create a run and start capturing its sources in the background."""
     store = run_store(workspace)
     parent_id = store.resolve(parent) if parent else None
+    sources = SourceCapture(workspace.records, Path.cwd(), now_ms, python=python)
     run_id = store.create(
         experiment=experiment,
         name=name,
@@ -304,14 +305,10 @@ def begin_run(
         host=socket.gethostname(),
         command=list(command) if command is not None else [Path(sys.executable).name, *sys.argv],
         parent_id=parent_id,
+        code_id=sources.code_id,
+        environment_id=sources.environment_id,
     )
-    sources = SourceCapture(
-        workspace.records,
-        Path.cwd(),
-        now_ms,
-        lambda code_id, env_id: store.set_sources(run_id, code_id, env_id),
-        python=python,
-    )
+    sources.start(lambda environment_id: store.set_sources(run_id, None, environment_id))
     return Run(
         workspace,
         run_id,

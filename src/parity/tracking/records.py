@@ -12,8 +12,17 @@ def describe(state: CodeState) -> str:
     return f"{where} {commit}" + (" (dirty)" if state.dirty else "")
 
 
+# Code states already written, per workspace: consecutive runs mostly share one.
+_stored: set[tuple[str, str]] = set()
+
+
 def store_code_state(records: RecordStore, state: CodeState, created_ms: int) -> str:
-    return records.put(state.to_record(), created_ms, label=describe(state))
+    record = state.to_record()
+    key = (f"{records.objects.url} {records.meta.url}", record.id)
+    if key not in _stored:
+        records.put(record, created_ms, label=describe(state))
+        _stored.add(key)
+    return key[1]
 
 
 def load_code_state(records: RecordStore, code_id: str) -> CodeState:

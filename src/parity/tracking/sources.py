@@ -50,9 +50,22 @@ def current_environment() -> tuple[Environment, str]:
         return environment, _cached[2]
 
 
+def _stores_key(records: RecordStore) -> str:
+    return f"{records.objects.url} {records.meta.url}"
+
+
+def stored_environment_id(records: RecordStore) -> str | None:
+    """This interpreter's environment id when it is known and already in these stores."""
+    with _cache_lock:
+        if _cached is None or _cached[0] != _site_stamp():
+            return None
+        environment_id = _cached[2]
+    return environment_id if (_stores_key(records), environment_id) in _stored else None
+
+
 def _store_current(records: RecordStore, clock: Callable[[], int]) -> str:
     environment, environment_id = current_environment()
-    key = (f"{records.objects.url} {records.meta.url}", environment_id)
+    key = (_stores_key(records), environment_id)
     if key not in _stored:
         store_environment(records, environment, clock())
         _stored.add(key)
@@ -60,44 +73,52 @@ def _store_current(records: RecordStore, clock: Callable[[], int]) -> str:
 
 
 class SourceCapture:
-    """A thread capturing the code state of ``folder`` and an environment into ``records``."""
+    """The code state of ``folder``, read now, and an environment captured in a thread.
+
+    ``environment_id`` is known at once when this interpreter's environment is cached and
+    stored; otherwise ``start(attach)`` captures it in the background and hands it to ``attach``.
+    """
 
     def __init__(
         self,
         records: RecordStore,
         folder: Path,
         clock: Callable[[], int],
-        attach: Callable[[str | None, str | None], None],
         python: str | None = None,
     ) -> None:
         self._records = records
         self._clock = clock
-        self._attach = attach
         self._python = python
-        self.environment_id: str | None = None
         self.error: BaseException | None = None
+        self._thread: threading.Thread | None = None
         state = capture_code_state(folder, records.objects)
         self.code_id = None if state is None else store_code_state(records, state, clock())
-        self._thread = threading.Thread(target=self._run, name="parity-capture", daemon=True)
-        self._thread.start()
+        self.environment_id = None if python else stored_environment_id(records)
 
-    def _run(self) -> None:
+    def start(self, attach: Callable[[str], None]) -> None:
+        """Capture the environment in the background unless it is already known."""
+        if self.environment_id is None:
+            self._thread = threading.Thread(
+                target=self._run, args=(attach,), name="parity-capture", daemon=True
+            )
+            self._thread.start()
+
+    def _run(self, attach: Callable[[str], None]) -> None:
         try:
             if self._python:
                 environment = capture(self._python)
-                self.environment_id = store_environment(self._records, environment, self._clock())
+                environment_id = store_environment(self._records, environment, self._clock())
             else:
-                self.environment_id = _store_current(self._records, self._clock)
+                environment_id = _store_current(self._records, self._clock)
+            attach(environment_id)
+            self.environment_id = environment_id
         except BaseException as exc:  # reported by wait(); a capture must not kill the run
             self.error = exc
-        try:
-            self._attach(self.code_id, self.environment_id)
-        except BaseException as exc:
-            self.error = self.error or exc
 
     def wait(self) -> None:
-        """Block until the capture is stored; raise what went wrong, once."""
-        self._thread.join()
+        """Block until the environment is stored; raise what went wrong, once."""
+        if self._thread is not None:
+            self._thread.join()
         if self.error is not None:
             error, self.error = self.error, None
             raise error

@@ -98,6 +98,8 @@ class RunStore:
         host: str | None,
         command: Sequence[str],
         parent_id: str | None = None,
+        code_id: str | None = None,
+        environment_id: str | None = None,
     ) -> str:
         """A new running run; returns its id (a UUIDv7, so ids sort by start time)."""
         experiment = experiment or DEFAULT_EXPERIMENT
@@ -119,6 +121,8 @@ class RunStore:
                     host=host,
                     command=json.dumps(list(command)),
                     parent_id=parent_id,
+                    code_id=code_id,
+                    environment_id=environment_id,
                 )
             )
             return run_id
