@@ -37,6 +37,7 @@ SMALL_FILES = max(200, int(20_000 * SCALE))
 BIG_SIZE = max(64 << 20, int((2 << 30) * SCALE))
 CSV_ROWS = max(20_000, int(6_450_000 * SCALE))  # ~410 MB: rows average ~64 bytes
 VERSIONS = 5
+ROUNDS = int(os.environ.get("BENCH_DATA_ROUNDS", "3"))  # medians: the machine is shared
 PARITY = [str(ROOT / ".venv" / "bin" / "parity")]
 
 
@@ -113,8 +114,8 @@ def small_files() -> Path:
     return source
 
 
-def bench_small() -> str:
-    source = small_files()
+def small_round(source: Path) -> dict[str, dict[str, tuple[float, float]]]:
+    """One round of (a) in fresh workspaces: cold add, 1 % rewritten, add, status x5."""
     spaces = fresh("small")
     for folder in spaces.values():
         shutil.copytree(source, folder / "small", ignore=shutil.ignore_patterns(".complete"))
@@ -138,23 +139,32 @@ def bench_small() -> str:
         results[tool]["incremental add (1 % rewritten)"] = timed(add, spaces[tool])
     for tool, (_, status) in commands.items():
         samples = [timed(status, spaces[tool]) for _ in range(5)]
-        results[tool]["status, unchanged tree"] = (
-            statistics.median(s[0] for s in samples),
-            statistics.median(s[1] for s in samples),
-        )
+        results[tool]["status, unchanged tree"] = median_pair(samples)
     assert "up to date" in run(commands["parity"][1], spaces["parity"])
-    rows = [
-        (
-            step,
-            cell(*results["parity"][step]),
-            cell(*results["dvc"][step]),
-            f"{results['dvc'][step][0] / results['parity'][step][0]:.1f}x",
-        )
-        for step in results["parity"]
-    ]
+    return results
+
+
+def median_pair(samples: list[tuple[float, float]]) -> tuple[float, float]:
+    return statistics.median(s[0] for s in samples), statistics.median(s[1] for s in samples)
+
+
+def bench_small() -> str:
+    source = small_files()
+    rounds = [small_round(source) for _ in range(ROUNDS)]
+    rows = []
+    for step in rounds[0]["parity"]:
+        ours = median_pair([r["parity"][step] for r in rounds])
+        theirs = median_pair([r["dvc"][step] for r in rounds])
+        rows.append((step, cell(*ours), cell(*theirs), f"{theirs[0] / ours[0]:.1f}x"))
     size = du(source) / 1e6
     return table(
-        [f"{SMALL_FILES} files, {size:.0f} MB", "Parity", "DVC 3.67", "DVC / Parity (wall)"], rows
+        [
+            f"{SMALL_FILES} files, {size:.0f} MB (median of {ROUNDS})",
+            "Parity",
+            "DVC 3.67",
+            "DVC / Parity (wall)",
+        ],
+        rows,
     )
 
 
@@ -192,13 +202,16 @@ def parity_pass(path: Path) -> float:
 
 def bench_big() -> str:
     source = big_file()
-    spaces = fresh("big")
-    for folder in spaces.values():
-        shutil.copyfile(source, folder / "big.bin")
-    parity_add = timed([*PARITY, "data", "add", "big.bin"], spaces["parity"])
-    dvc_add = timed([*dvc(), "add", "-q", "big.bin"], spaces["dvc"])
+    parity_adds, dvc_adds = [], []
+    for _ in range(ROUNDS):
+        spaces = fresh("big")
+        for folder in spaces.values():
+            shutil.copyfile(source, folder / "big.bin")
+        parity_adds.append(timed([*PARITY, "data", "add", "big.bin"], spaces["parity"]))
+        dvc_adds.append(timed([*dvc(), "add", "-q", "big.bin"], spaces["dvc"]))
+    parity_add, dvc_add = median_pair(parity_adds), median_pair(dvc_adds)
     bare, ours = [], []
-    for _ in range(3):
+    for _ in range(2 * ROUNDS + 1):
         bare.append(bare_pass(source))
         ours.append(parity_pass(source))
     bare_s, ours_s = statistics.median(bare), statistics.median(ours)
@@ -218,7 +231,13 @@ def bench_big() -> str:
         ),
     ]
     return table(
-        [f"one {BIG_SIZE / 2**30:.2f} GiB file", "Parity", "DVC 3.67 / bare", "ratio"], rows
+        [
+            f"one {BIG_SIZE / 2**30:.2f} GiB file (median of {ROUNDS})",
+            "Parity",
+            "DVC 3.67 / bare",
+            "ratio",
+        ],
+        rows,
     )
 
 
