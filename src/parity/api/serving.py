@@ -24,8 +24,19 @@ OPTIONS_VARIABLE = "PARITY_SERVE_OPTIONS"
 def serving_state(
     workspace: Workspace, reference: str, readiness: Readiness, sample_rate: float
 ) -> ServingState:
+    from parity.api.lineage import training_data_versions
+
+    # The server tags /metadata, /metrics and its prediction log with the data the model was
+    # trained on, so drift checks and dashboards know which data version a prediction belongs to.
+    data_versions = training_data_versions(workspace, workspace.registry.resolve(reference))
     return build_state(
-        workspace.registry, workspace.records, now_ms, reference, readiness, sample_rate
+        workspace.registry,
+        workspace.records,
+        now_ms,
+        reference,
+        readiness,
+        sample_rate,
+        data_versions=data_versions,
     )
 
 

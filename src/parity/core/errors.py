@@ -57,7 +57,8 @@ class CorruptObject(StorageError):
     def __init__(self, digest: str, detail: str) -> None:
         super().__init__(
             f"object {digest} is corrupt: {detail}",
-            hint="run 'parity data fsck', then restore it from a remote with 'parity data pull'",
+            # A plain pull trusts the local copies; --verify re-hashes them and swaps the bad.
+            hint="run 'parity data fsck', then 'parity data pull --verify' to restore it",
         )
         self.digest = digest
 

@@ -1,0 +1,39 @@
+"""A served model knows the data it was trained on: /metadata and /metrics name the data version."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from parity.api.models import register_model
+from parity.api.serving import serving_state
+from parity.api.tracking import start_run
+from parity.serve.app import create_app
+from parity.serve.state import Readiness
+from parity.workspace import open_workspace
+
+
+def test_served_model_names_its_training_data_version(
+    workspace_dir: Path, breast_cancer: tuple[Any, Any]
+) -> None:
+    model, features = breast_cancer
+    table = workspace_dir / "train.csv"
+    features.to_csv(table, index=False)
+    workspace = open_workspace(workspace_dir, environ={})
+    try:
+        with start_run(experiment="serve", workspace=workspace) as run:
+            data_version = run.use_data(table)
+            run.log_model(model, input_example=features)
+        version = register_model(workspace, f"{run.id}:model", "bc")
+        state = serving_state(workspace, "bc/1", Readiness(environment_verified=True), 0.0)
+        with TestClient(create_app(state)) as client:
+            metadata = client.get("/metadata").json()
+            metrics = client.get("/metrics").text
+        state.close()
+    finally:
+        workspace.close()
+    assert version.run_id == run.id
+    assert metadata["data_versions"] == [data_version]
+    assert f'data_version="{data_version}"' in metrics
