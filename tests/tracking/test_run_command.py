@@ -109,11 +109,16 @@ def test_sigterm_reaches_the_command_and_the_run_is_killed(repo: Path) -> None:
         stderr=subprocess.PIPE,
         text=True,
     )
-    assert process.stdout is not None
-    assert process.stdout.readline().strip() == "ready"
-    process.send_signal(signal.SIGTERM)
-    _, stderr = process.communicate(timeout=60)
-    assert process.returncode == 128 + signal.SIGTERM
+    try:
+        assert process.stdout is not None
+        assert process.stdout.readline().strip() == "ready"
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 128 + signal.SIGTERM, stderr
     workspace = open_workspace(repo, environ={})
     view = get_run(workspace, run_id_of(stderr))
     assert (view.status, view.exit_code) == (RunStatus.KILLED, 128 + signal.SIGTERM)

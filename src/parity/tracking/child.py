@@ -53,16 +53,18 @@ def run_child(
     command: Sequence[str], env: Mapping[str, str], stdout: IO[bytes], stderr: IO[bytes]
 ) -> ChildResult:
     """Run ``command`` to its end; raises OSError when it cannot be started."""
-    process = subprocess.Popen(
-        list(command), env=dict(env), stdout=subprocess.PIPE, stderr=subprocess.PIPE
-    )
-    assert process.stdout is not None
-    assert process.stderr is not None
-    tees = [_Tee(process.stdout, stdout), _Tee(process.stderr, stderr)]
-    for tee in tees:
-        tee.start()
-    previous = _forward_signals(process)
+    forwarder = _Forwarder()
+    previous = forwarder.install()  # before the child exists: no signal may slip past
     try:
+        process = subprocess.Popen(
+            list(command), env=dict(env), stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+        forwarder.attach(process)
+        assert process.stdout is not None
+        assert process.stderr is not None
+        tees = [_Tee(process.stdout, stdout), _Tee(process.stderr, stderr)]
+        for tee in tees:
+            tee.start()
         code = process.wait()
         for tee in tees:
             tee.join()
@@ -77,18 +79,31 @@ def run_child(
     )
 
 
-def _forward_signals(process: subprocess.Popen[bytes]) -> dict[int, Any]:
-    if threading.current_thread() is not threading.main_thread():
-        return {}
+class _Forwarder:
+    """Passes SIGTERM on to the child; one that arrives before the child starts waits for it."""
 
-    def forward(signum: int, _frame: object) -> None:
-        if process.poll() is None:
-            process.send_signal(signum)
+    def __init__(self) -> None:
+        self.process: subprocess.Popen[bytes] | None = None
+        self.pending: int | None = None
 
-    return {
-        signal.SIGINT: signal.signal(signal.SIGINT, signal.SIG_IGN),
-        signal.SIGTERM: signal.signal(signal.SIGTERM, forward),
-    }
+    def install(self) -> dict[int, Any]:
+        if threading.current_thread() is not threading.main_thread():
+            return {}
+        return {
+            signal.SIGINT: signal.signal(signal.SIGINT, signal.SIG_IGN),
+            signal.SIGTERM: signal.signal(signal.SIGTERM, self.forward),
+        }
+
+    def forward(self, signum: int, _frame: object) -> None:
+        if self.process is None:
+            self.pending = signum
+        elif self.process.poll() is None:
+            self.process.send_signal(signum)
+
+    def attach(self, process: subprocess.Popen[bytes]) -> None:
+        self.process = process
+        if self.pending is not None:
+            process.send_signal(self.pending)
 
 
 def _restore(previous: Mapping[int, Any]) -> None:
