@@ -93,10 +93,14 @@ raise RuntimeError("out of memory, say")
 def test_a_hard_crash_loses_at_most_what_was_not_yet_written(repo: Path) -> None:
     script = """
 import os, time, parity
+from parity.tracking.store import RunStore
 run = parity.start_run(name="crash")
 for step in range(100):
     run.log_metric("loss", float(step))
-time.sleep(2.5)  # more than two of the writer's 1 s intervals: these are written
+written = RunStore(run.workspace.meta, lambda: 0)
+deadline = time.monotonic() + 30
+while written.count_metric_points(run.id) < 100 and time.monotonic() < deadline:
+    time.sleep(0.05)  # no flush: the writer thread writes these within its interval
 for step in range(100, 150):
     run.log_metric("loss", float(step))
 print(run.id, flush=True)
