@@ -53,7 +53,12 @@ def run_store(workspace: Workspace) -> RunStore:
 
 
 class Run:
-    """An active run. Metrics are buffered and written in batches by a background thread."""
+    """An active run, from ``parity.start_run``. Metrics are buffered and written in batches.
+
+    >>> run = parity.start_run(experiment="churn")    # doctest: +SKIP
+    >>> run.log_metric("loss", 0.42, step=1)          # doctest: +SKIP
+    >>> run.end()                                     # doctest: +SKIP
+    """
 
     def __init__(
         self,
