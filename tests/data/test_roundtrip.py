@@ -106,3 +106,21 @@ def test_a_single_file_round_trips_with_its_exec_bit(repo: Path) -> None:
     assert run_parity("data", "checkout", "model.bin", cwd=repo).returncode == 0
     assert model.read_bytes() == original
     assert os.access(model, os.X_OK)
+
+
+def test_checkout_swaps_a_file_for_a_folder_of_the_same_name(repo: Path) -> None:
+    data = repo / "data"
+    data.mkdir()
+    (data / "x").write_text("a file called x\n")
+    assert run_parity("data", "add", "data", cwd=repo).returncode == 0
+    git(repo, "add", "data.parity", ".gitignore")
+    git(repo, "commit", "-q", "-m", "x is a file")
+    (data / "x").unlink()
+    (data / "x").mkdir()
+    (data / "x" / "inside.txt").write_text("now x is a folder\n")
+    assert run_parity("data", "add", "data", cwd=repo).returncode == 0
+    back = run_parity("data", "checkout", "--rev", "HEAD", cwd=repo)
+    assert back.returncode == 0, back.stderr
+    assert (data / "x").read_text() == "a file called x\n"
+    forward = run_parity("data", "checkout", "--rev", "HEAD", cwd=repo)
+    assert forward.returncode == 0

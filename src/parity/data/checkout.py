@@ -125,12 +125,17 @@ def checkout(
             f"{len(conflicts)} files in {key} were changed and would be overwritten: {shown}",
             hint=f"version them first with 'parity data add {key}', or pass --force",
         )
+    # Old files go first: a file of the old version may stand where a folder of the new one
+    # must be created (they are copies of what the store holds, so nothing is lost).
+    for file in to_remove:
+        Path(file.full).unlink(missing_ok=True)
+        result.removed.append(file.path)
     total = sum(e.size for e in to_write)
     done = 0
     with PackReader(store) as reader:
         for entry in to_write:
             destination = _destination(target, want, entry)
-            stat = _materialise(reader, entry, destination)
+            stat = _materialise(reader, entry, destination, force)
             cache_key = key if want.kind == "file" else f"{key}/{entry.path}"
             oracle.learned.append((cache_key, stat, entry.digest))
             result.written.append(entry.path)
@@ -138,9 +143,6 @@ def checkout(
             progress(done, total)
     for entry, file in to_fix_mode:
         Path(file.full).chmod(entry.mode)
-    for file in to_remove:
-        Path(file.full).unlink(missing_ok=True)
-        result.removed.append(file.path)
     if want.kind == "folder":
         for folder in want.folders:
             target.joinpath(*folder.split("/")).mkdir(parents=True, exist_ok=True)
@@ -149,8 +151,16 @@ def checkout(
     return result
 
 
-def _materialise(reader: PackReader, entry: FileEntry, destination: Path) -> Stat:
-    destination.parent.mkdir(parents=True, exist_ok=True)
+def _materialise(
+    reader: PackReader, entry: FileEntry, destination: Path, force: bool = False
+) -> Stat:
+    try:
+        destination.parent.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError) as exc:
+        raise ConflictError(
+            f"cannot create the folder for {entry.path}: a file of yours is in the way",
+            hint="move it away, or pass --force",
+        ) from exc
     fd, tmp_name = tempfile.mkstemp(dir=destination.parent, prefix=".parity-")
     try:
         whole = blake3.blake3()
@@ -167,7 +177,16 @@ def _materialise(reader: PackReader, entry: FileEntry, destination: Path) -> Sta
                 out.flush()
                 os.fsync(out.fileno())
         if destination.is_dir() and not destination.is_symlink():
-            shutil.rmtree(destination)
+            try:
+                if force:
+                    shutil.rmtree(destination)
+                else:
+                    destination.rmdir()  # emptied of the old version's files above
+            except OSError as exc:
+                raise ConflictError(
+                    f"{entry.path} is a folder of yours here and a file in the version",
+                    hint="move the folder away, or pass --force",
+                ) from exc
         os.replace(tmp_name, destination)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
