@@ -31,6 +31,7 @@ PACK_FORMAT = 1
 PACK_HEADER = PACK_MAGIC + bytes((PACK_FORMAT,))
 TARGET_PACK_SIZE = 64 << 20
 WRITEBACK_EVERY = 8 << 20
+_BUFFER = 1 << 20
 ZSTD_LEVEL = 3
 # Compress an entry only when that saves at least this fraction (decompression costs every read).
 MIN_SAVING = blob.MIN_SAVING
@@ -91,6 +92,7 @@ class PackWriter:
         self._tmp: Path | None = None
         self._out: BinaryIO | None = None
         self._hasher = blake3.blake3()
+        self._buffer = bytearray()
         self._offset = 0
         self._advised = 0
         self.bytes_written = 0
@@ -105,8 +107,11 @@ class PackWriter:
         size = len(data)
         payload = data if packed is None else packed
         out = self._out or self._open()
-        out.write(payload)
-        self._hasher.update(payload)
+        # Entries are gathered in one buffer and hashed and written a MiB at a time: blake3
+        # and write() are several times faster per byte on 1 MiB than on a 8 KB file.
+        self._buffer += payload
+        if len(self._buffer) >= _BUFFER:
+            self._flush(out)
         placed = Placed(len(self._finished), self._offset, len(payload), size)
         self._offset += len(payload)
         self.bytes_written += len(payload)
@@ -114,10 +119,16 @@ class PackWriter:
         if self._offset >= self.target_size:
             self._finish()
         elif self._offset - self._advised >= WRITEBACK_EVERY:
-            out.flush()
+            self._flush(out)
             _start_writeback(out.fileno(), self._advised, self._offset - self._advised)
             self._advised = self._offset
         return placed
+
+    def _flush(self, out: BinaryIO) -> None:
+        if self._buffer:
+            self._hasher.update(self._buffer)
+            out.write(self._buffer)
+            self._buffer.clear()
 
     def close(self) -> list[str]:
         """Finish the last pack, wait for every pack to be durable; return digests by slot."""
@@ -141,8 +152,9 @@ class PackWriter:
     def _open(self) -> BinaryIO:
         fd, name = tempfile.mkstemp(dir=self.store.backend.scratch_dir(), prefix=".pack-")
         self._tmp = Path(name)
-        out = self._out = os.fdopen(fd, "wb", buffering=1 << 20)
+        out = self._out = os.fdopen(fd, "wb")  # buffered: it retries short writes
         out.write(blob.header(blob.CODEC_RAW) + PACK_HEADER)
+        self._buffer.clear()
         self._hasher = blake3.blake3(PACK_HEADER)
         self._offset = self._advised = len(PACK_HEADER)
         return out
@@ -151,7 +163,7 @@ class PackWriter:
         out, tmp = self._out, self._tmp
         assert out is not None
         assert tmp is not None
-        out.flush()
+        self._flush(out)
         _start_writeback(out.fileno(), self._advised, self._offset - self._advised)
         out.close()
         self._out = self._tmp = None
