@@ -67,17 +67,19 @@ def clean_env(**extra: str) -> dict[str, str]:
 def python_env(bytecode_cache: bool = True, **extra: str) -> dict[str, str]:
     """``clean_env`` for timing Python processes, with or without a bytecode cache.
 
-    With it (the steady state of an installed tool), every process shares .bench/pycache, so no
-    venv is written to; without it, every import is compiled from source, as in a shell that
-    sets PYTHONDONTWRITEBYTECODE=1 over venvs that uv installed without bytecode.
+    Python then reads and writes bytecode only under PYTHONPYCACHEPREFIX, never in a
+    ``__pycache__`` beside the sources, so what other jobs left in the venvs cannot change a
+    figure. With the cache (the steady state of an installed tool) every process shares
+    .bench/pycache; without it, a prefix that stays empty means every module, the standard
+    library's included, is compiled from source on every import.
     """
     env = clean_env(**extra)
     if bytecode_cache:
         env.pop("PYTHONDONTWRITEBYTECODE", None)
         env["PYTHONPYCACHEPREFIX"] = str(BENCH / "pycache")
     else:
-        env.pop("PYTHONPYCACHEPREFIX", None)
         env["PYTHONDONTWRITEBYTECODE"] = "1"
+        env["PYTHONPYCACHEPREFIX"] = str(BENCH / "no-pycache")  # never written: stays empty
     return env
 
 

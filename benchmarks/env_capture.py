@@ -13,8 +13,8 @@ in a fresh process:
   scikit-learn model (`mlflow.models.infer_pip_requirements`, mlflow already imported).
 
 Every process runs twice over: with Python's bytecode cache (the steady state a user sees;
-written under .bench/pycache so nothing lands in the venvs) and without it (each import compiled
-from source, as in a shell with PYTHONDONTWRITEBYTECODE=1 over venvs uv installed).
+written under .bench/pycache so nothing lands in the venvs) and with nothing cached (every
+import compiled from source, the standard library's included: the worst case, alike for all).
 
     python -m benchmarks env_capture [--rounds N]
 """
@@ -140,7 +140,7 @@ def main() -> None:
     uv = find_uv_bin()
     target = str(python)
 
-    modes = {"bytecode cached": python_env(True), "no bytecode cache": python_env(False)}
+    modes = {"bytecode cached": python_env(True), "nothing cached": python_env(False)}
 
     rows: list[tuple[str, str, Callable[[dict[str, str]], Callable[[], float]], int]] = [
         ("pip freeze", "process", lambda e: process_timer([pip, "freeze"], e, work), args.rounds),

@@ -4,8 +4,8 @@ Both serve the same scikit-learn pipeline (trained identically in each tool's ow
 loopback; wrk sends the same MLflow-format request (one row, ``dataframe_split``) to each
 server's ``/invocations`` at 8 connections and at 1, alternating between the tools. Start-up time
 is from launching the command to the first ready answer, with Python's bytecode cached (as in an
-installed tool; the load tests run so) and without it (every import compiled from source, as in
-a shell with PYTHONDONTWRITEBYTECODE=1 over venvs uv installed without bytecode).
+installed tool; the load tests run so) and with nothing cached (every import compiled from
+source, the standard library's included).
 
     python -m benchmarks serve        (needs wrk: apt-get install wrk)
 """
@@ -206,7 +206,7 @@ def main() -> None:
             [
                 "server",
                 "start-up s, bytecode cached (best of rounds)",
-                "start-up s, no bytecode cache",
+                "start-up s, nothing cached",
             ],
             [
                 (tool, f"{min(times):.2f}", f"{min(cold_starts[tool]):.2f}")
@@ -220,7 +220,7 @@ def main() -> None:
     ratio_cold = min(cold_starts["parity"]) / min(cold_starts["mlflow"])
     print(
         f"\nat 8 connections: Parity {ratio_rps:.1f}x MLflow's requests/s, p99 {ratio_p99:.2f}x;"
-        f" start-up {ratio_start:.2f}x MLflow's ({ratio_cold:.2f}x without bytecode cache)"
+        f" start-up {ratio_start:.2f}x MLflow's ({ratio_cold:.2f}x with nothing cached)"
     )
     shutil.rmtree(work, ignore_errors=True)
 
