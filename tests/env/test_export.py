@@ -201,6 +201,23 @@ def test_vcs_is_exported_with_its_commit_and_editable_is_not_reproducible(
     assert vcs.vcs.commit_id == commit
 
 
+def test_an_excluded_editable_package_is_named_and_the_export_succeeds(
+    big: Environment, tmp_path: Path
+) -> None:
+    mixed = _with_sources(big, click=Source("editable", url="file:///home/me/click"))
+    fingerprint = tmp_path / "mixed.json"
+    fingerprint.write_text(json.dumps(mixed.to_record().to_dict()))
+    code, stderr, out = _export(
+        fingerprint, tmp_path, "requirements", "--no-hashes", "--exclude", "Click"
+    )
+    assert code == 0, stderr
+    text = out.read_text()
+    click_version = next(d.version for d in mixed.distributions if d.name == "click")
+    assert f"# left out on request (--exclude): click=={click_version}" in text
+    assert "click==" not in text.replace(f"(--exclude): click=={click_version}", "")
+    assert "NOT REPRODUCIBLE" not in text
+
+
 def _fake_wheel(folder: Path, name: str, version: str) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     wheel = folder / f"{name}-{version}-py3-none-any.whl"

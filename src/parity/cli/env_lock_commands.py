@@ -85,6 +85,13 @@ def _problems(plan: ExportPlan) -> None:
 )
 @click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), help="Write here.")
 @click.option("--no-hashes", is_flag=True, help="Pin versions without looking up hashes.")
+@click.option(
+    "--exclude",
+    "excluded",
+    multiple=True,
+    metavar="NAME",
+    help="Leave this package out on purpose (e.g. your own editable project); repeatable.",
+)
 @INDEX_OPTION
 @EXTRA_INDEX_OPTION
 @WHEELS_OPTION
@@ -94,6 +101,7 @@ def export(
     format_: str,
     output: Path | None,
     no_hashes: bool,
+    excluded: tuple[str, ...],
     index_url: str,
     extra_index_urls: tuple[str, ...],
     wheels_dir: Path | None,
@@ -104,6 +112,8 @@ def export(
     REFERENCE is an environment id, a fingerprint file, NAME@ALIAS, or current. Exits 1 when a
     package cannot be pinned exactly (an editable or local install, a missing hash).
     """
+    from packaging.utils import canonicalize_name
+
     from parity.env.export import export_environment
     from parity.store.objects.local import atomic_write_bytes
 
@@ -115,6 +125,7 @@ def export(
         extra_index_urls=extra_index_urls,
         cache_dir=_cache_dir(),
         wheels_dir=wheels_dir,
+        exclude=frozenset(canonicalize_name(name) for name in excluded),
     )
     if output is None:
         click.echo(result.main, nl=False)

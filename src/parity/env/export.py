@@ -54,6 +54,7 @@ def export_environment(
     extra_index_urls: tuple[str, ...] = (),
     cache_dir: Path | None = None,
     wheels_dir: Path | None = None,
+    exclude: frozenset[str] = frozenset(),
 ) -> ExportResult:
     """Render ``environment`` as ``format`` (one of FORMATS); ``ok`` False if anything is lost."""
     if format not in FORMATS:
@@ -73,6 +74,7 @@ def export_environment(
         extra_index_urls=extra_index_urls,
         cache_dir=cache_dir,
         wheels_dir=wheels_dir,
+        exclude=exclude,
     )
     name = FILE_NAMES[format]
     if format == "pylock":

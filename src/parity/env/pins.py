@@ -61,6 +61,7 @@ class ExportPlan:
     index_url: str
     cached: bool = False
     extra_index_urls: tuple[str, ...] = ()
+    excluded: tuple[str, ...] = ()  # "name==version" left out on request (--exclude)
 
     @property
     def ok(self) -> bool:
@@ -101,13 +102,23 @@ def plan_export(
     extra_index_urls: tuple[str, ...] = (),
     cache_dir: Path | None = None,
     wheels_dir: Path | None = None,
+    exclude: frozenset[str] = frozenset(),
 ) -> ExportPlan:
-    """Pin every distribution of ``environment``; look up hashes unless ``hashes`` is False."""
+    """Pin every distribution of ``environment``; look up hashes unless ``hashes`` is False.
+
+    ``exclude`` names (normalized) distributions to leave out on purpose, such as the project's
+    own editable package that a Dockerfile installs from its source instead.
+    """
     packages: list[LockedPackage] = []
+    excluded = tuple(
+        f"{d.name}=={d.version}" for d in environment.distributions if d.name in exclude
+    )
     not_reproducible: list[NotReproducible] = []
     unhashed: list[str] = []
     index_dists: list[Distribution] = []
     for dist in environment.distributions:
+        if dist.name in exclude:
+            continue
         source = dist.source
         if source.kind == "index":
             index_dists.append(dist)
@@ -171,4 +182,5 @@ def plan_export(
         index_url,
         cached,
         extra_index_urls,
+        excluded,
     )
