@@ -127,7 +127,8 @@ def show(run: str, json_output: bool) -> None:
     else:
         dirty = "dirty" if code.get("dirty") else "clean"
         say(f"code         commit {code.get('commit') or '-'}  branch {code.get('branch') or '-'}")
-        say(f"             {dirty}  diff {code.get('diff_digest') or '-'}  {code.get('repo_url')}")
+        remote = f"  remote {code['repo_url']}" if code.get("repo_url") else ""
+        say(f"             {dirty}  diff {code.get('diff_digest') or '-'}{remote}")
         if code.get("untracked"):
             say(f"             untracked: {', '.join(code['untracked'][:10])}")
     say(f"environment  {view.environment_id or '-'}")
