@@ -30,3 +30,22 @@ def test_every_error_family_has_its_exit_code() -> None:
     assert parity.CheckFailed("x").exit_code == 1
     assert issubclass(parity.CorruptObject, parity.StorageError)
     assert str(parity.UsageError("bad", hint="do this")) == "bad (do this)"
+
+
+def test_the_environment_api_after_a_plain_import_parity() -> None:
+    import subprocess
+    import sys
+
+    # A fresh interpreter: what users get from ``import parity``, whatever this process loaded.
+    script = (
+        "import parity\n"
+        "trained = parity.env.capture()\n"
+        "result = parity.env.verify(trained, trained)\n"
+        "again = parity.env.verify(trained, trained)\n"  # the function survives its own first use
+        "print(callable(parity.env.verify), result.ok, again.ok)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=False, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["True", "True", "True"]

@@ -28,7 +28,7 @@ __version__ = "0.1.0"
 
 
 def load_model(reference: str, verify_env: bool = True) -> object:
-    """Load a registered model (``NAME@ALIAS`` or ``NAME/VERSION``), verified, in this workspace.
+    """Load a model (``NAME@ALIAS``, ``NAME/VERSION`` or a run's ``RUN:PATH``), verified.
 
     >>> model = parity.load_model("churn@production")   # doctest: +SKIP
 
@@ -68,6 +68,11 @@ def __getattr__(name: str) -> Any:
         from parity.api.tracking import Run
 
         return Run
+    # ``parity.env.capture()`` after a plain ``import parity``, without paying for it up front.
+    if name == "env":
+        import importlib
+
+        return importlib.import_module("parity.env")
     raise AttributeError(f"module 'parity' has no attribute {name!r}")
 
 

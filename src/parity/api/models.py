@@ -15,7 +15,7 @@ from parity.core.model import MODEL_KIND, ModelRecord, ModelVersion
 from parity.core.refs import RefKind, parse_reference
 from parity.env.capture import capture
 from parity.env.records import load_environment, store_environment
-from parity.env.verify import VerifyResult, verify_environment
+from parity.env.verification import VerifyResult, verify_environment
 from parity.registry.loading import load_model_record, read_model_record
 from parity.registry.saving import save_model as save_model_files
 from parity.workspace import Workspace, now_ms, open_workspace

@@ -18,7 +18,7 @@ from parity.env.capture import capture
 if TYPE_CHECKING:
     from parity.core.env_rules import Difference, EnvDiff, Risk
     from parity.core.environment import Environment
-    from parity.env.verify import VerifyResult
+    from parity.env.verification import VerifyResult
 
 __all__ = [
     "Difference",
@@ -43,7 +43,7 @@ def __getattr__(name: str) -> Any:
 
         return getattr(env_rules, name)
     if name == "VerifyResult":
-        from parity.env.verify import VerifyResult
+        from parity.env.verification import VerifyResult
 
         return VerifyResult
     raise AttributeError(f"module 'parity.env' has no attribute {name!r}")
@@ -68,7 +68,7 @@ def verify(
 ) -> VerifyResult:
     """Is ``actual`` (default: ``python``'s environment, or this one) safe for ``expected``?"""
     from parity.core.env_rules import Risk
-    from parity.env.verify import verify_environment
+    from parity.env.verification import verify_environment
 
     level = Risk.parse(threshold) if isinstance(threshold, str) else threshold
     candidate = actual if actual is not None else capture(python)

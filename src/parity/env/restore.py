@@ -25,7 +25,7 @@ from parity.env.hashes import DEFAULT_INDEX, uv_bin
 from parity.env.pins import ExportPlan, plan_export
 
 if TYPE_CHECKING:
-    from parity.env.verify import VerifyResult
+    from parity.env.verification import VerifyResult
 
 INSTALL_TIMEOUT_SECONDS = 1800
 
@@ -116,9 +116,7 @@ def restore_environment(
             [uv_bin(), "pip", "sync", "--quiet", "--python", str(target), str(lock)],
             "installing the recorded packages",
         )
-    # Imported here: loading the submodule parity.env.verify rebinds the name parity.env.verify
-    # (the public function) to the module, so this module must not load it at import time.
-    from parity.env.verify import verify_environment
+    from parity.env.verification import verify_environment
 
     actual = capture(target)
     return RestoreResult(venv, target, plan, verify_environment(environment, actual, threshold))
