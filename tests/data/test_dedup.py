@@ -6,6 +6,7 @@ import os
 import random
 from pathlib import Path
 
+import blake3
 import pytest
 
 from parity.api.data import add_data
@@ -84,3 +85,31 @@ def test_empty_files_first_and_many_batches_are_packed(workspace_dir: Path) -> N
         workspace.close()
     assert added.files == 1101
     assert added.chunks_new == 1100
+
+
+def test_an_incompressible_large_file_is_stored_raw_and_deduplicated(
+    workspace_dir: Path,
+) -> None:
+    from parity.data.versions import load_version
+
+    small_chunks(workspace_dir)  # files of 64 KiB and more are chunked
+    block = os.urandom(2_000_000)
+    big = workspace_dir / "big.bin"
+    # The same random block twice: its chunks after the first resync are stored once.
+    big.write_bytes(block + os.urandom(300_000) + block)
+    workspace = open_workspace(workspace_dir, environ={})
+    try:
+        first = add_data(workspace, big)
+        entry = load_version(workspace.objects, first.data_version).files[0]
+        copy = workspace_dir / "copy.bin"
+        copy.write_bytes(big.read_bytes())
+        second = add_data(workspace, copy)
+    finally:
+        workspace.close()
+    assert len(entry.chunks) > 5
+    assert all(not c.compressed for c in entry.chunks)
+    assert len({c.digest for c in entry.chunks}) < len(entry.chunks)
+    assert first.bytes_stored < big.stat().st_size - 1_000_000
+    assert entry.digest == blake3.blake3(big.read_bytes()).hexdigest()
+    assert second.chunks_new == 0
+    assert second.bytes_stored == 0

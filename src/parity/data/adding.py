@@ -220,14 +220,20 @@ class Adder:
 
     def _add_large(self, file: ScannedFile, writer: PackWriter, key: str) -> None:
         """Chunk and hash a large file while a second thread copies its new chunks into the
-        pack, so the disk and the page cache work during the chunk pass, not after it."""
+        pack, so the disk and the page cache work during the chunk pass, not after it.
+
+        The copier gets one job per batch of chunks (not one per chunk: thousands of tiny jobs
+        cost more in GIL hand-offs than the copy). Incompressible content (judged once, from
+        the file's first MiB) is copied file to file by the kernel; compressible chunks are
+        compressed one by one and appended."""
         if file.size == 0:
             self._add_small([file], writer, lambda _: key)
             return
         fd = os.open(file.full, os.O_RDONLY)
-        scheduled: dict[str, Future[Placed]] = {}
-        # Chunks are copied from this mapping while hashed from another: the file must not
-        # change from here to the end, or a copied entry could differ from its digest.
+        jobs: list[Future[list[tuple[str, Placed]]]] = []
+        scheduled: set[str] = set()
+        # Chunks are copied from this file while hashed from another mapping: the file must
+        # not change from here to the end, or a copied entry could differ from its digest.
         before = stat_of(os.fstat(fd))
         try:
             with (
@@ -237,22 +243,30 @@ class Adder:
                 compress = self.compress and blob.worth_compressing(view[:_SAMPLE])
 
                 def store(chunks: list[CutChunk]) -> None:
-                    known = self._located, self._pending, scheduled
-                    unknown = [c.digest for c in chunks if not any(c.digest in k for k in known)]
+                    known = self._located, self._pending
+                    unknown = [
+                        c.digest
+                        for c in chunks
+                        if c.digest not in scheduled and not any(c.digest in k for k in known)
+                    ]
                     if unknown:
                         self._located.update(self.index.locate(unknown))
+                    new: list[CutChunk] = []
                     for chunk in chunks:
-                        if not any(chunk.digest in k for k in known):
-                            scheduled[chunk.digest] = copier.submit(
-                                _copy_chunk, writer, view, chunk, compress
-                            )
+                        if chunk.digest in scheduled or any(chunk.digest in k for k in known):
+                            continue
+                        scheduled.add(chunk.digest)
+                        new.append(chunk)
+                    if new:
+                        job = _copy_compressed if compress else _copy_raw
+                        jobs.append(copier.submit(job, writer, fd, view, new))
                     self._done += sum(c.size for c in chunks)
                     self.progress(min(self._done, self._total), self._total)
 
                 try:
                     chunked = chunk_file(file, on_chunks=store)
                 finally:
-                    placed = {digest: future.result() for digest, future in scheduled.items()}
+                    placed = [pair for job in jobs for pair in job.result()]
                 if chunked.stat != before:
                     raise changed_while_reading(file.full)
                 check_unchanged(file.full, fd, before)
@@ -267,12 +281,22 @@ class Adder:
         self.stats.bytes_stored = writer.bytes_written
 
 
-def _copy_chunk(writer: PackWriter, view: mmap.mmap, chunk: CutChunk, compress: bool) -> Placed:
-    data = memoryview(view)[chunk.offset : chunk.offset + chunk.size]
-    try:
-        return writer.add(data, compress)
-    finally:
-        data.release()
+def _copy_raw(
+    writer: PackWriter, fd: int, view: mmap.mmap, chunks: list[CutChunk]
+) -> list[tuple[str, Placed]]:
+    placed = writer.add_file_range(fd, view, [(c.offset, c.size) for c in chunks])
+    return [(c.digest, p) for c, p in zip(chunks, placed, strict=True)]
+
+
+def _copy_compressed(
+    writer: PackWriter, _fd: int, view: mmap.mmap, chunks: list[CutChunk]
+) -> list[tuple[str, Placed]]:
+    out = []
+    with memoryview(view) as whole:
+        for chunk in chunks:
+            with whole[chunk.offset : chunk.offset + chunk.size] as data:
+                out.append((chunk.digest, writer.add(data, True)))
+    return out
 
 
 _EMPTY = blake3.blake3().hexdigest()

@@ -10,9 +10,11 @@ against its own digest, so one flipped byte is reported as ``CorruptObject`` nam
 
 from __future__ import annotations
 
+import mmap
 import os
 import tempfile
 import threading
+from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -123,6 +125,56 @@ class PackWriter:
             _start_writeback(out.fileno(), self._advised, self._offset - self._advised)
             self._advised = self._offset
         return placed
+
+    def add_file_range(
+        self, source: int, view: mmap.mmap, chunks: Sequence[tuple[int, int]]
+    ) -> list[Placed]:
+        """Append raw entries for ``(offset, size)`` runs of the open file ``source``, whose
+        memory map is ``view``: each run of adjacent chunks is hashed from the mapping and copied
+        file to file by the kernel (``copy_file_range``), never through Python's memory."""
+        placed: list[Placed] = []
+        start = end = -1  # the run of the source file not yet copied
+        for offset, size in chunks:
+            out = self._out or self._open()
+            if offset != end:
+                self._copy_run(out, source, view, start, end)
+                start = end = offset
+            placed.append(Placed(len(self._finished), self._offset, size, size))
+            end += size
+            self._offset += size
+            self.bytes_written += size
+            self.entries += 1
+            if self._offset >= self.target_size:
+                self._copy_run(out, source, view, start, end)
+                start = end = -1
+                self._finish()
+        if self._out is not None:
+            self._copy_run(self._out, source, view, start, end)
+        return placed
+
+    def _copy_run(self, out: BinaryIO, source: int, view: mmap.mmap, start: int, end: int) -> None:
+        if end <= start:
+            return
+        self._flush(out)
+        out.flush()
+        target = out.fileno()
+        at = blob.HEADER_SIZE + self._offset - (end - start)  # where the run's entries begin
+        with memoryview(view) as whole:
+            self._hasher.update(whole[start:end])
+        while start < end:
+            try:
+                copied = os.copy_file_range(source, target, end - start, start, at)
+            except OSError:  # not supported by this file system or kernel: copy in user space
+                with memoryview(view) as whole:
+                    copied = os.pwrite(target, whole[start:end], at)
+            if copied <= 0:
+                raise OSError(f"could not copy into pack {self._tmp}")
+            start += copied
+            at += copied
+        out.seek(blob.HEADER_SIZE + self._offset)
+        if self._offset - self._advised >= WRITEBACK_EVERY:
+            _start_writeback(target, self._advised, self._offset - self._advised)
+            self._advised = self._offset
 
     def _flush(self, out: BinaryIO) -> None:
         if self._buffer:
