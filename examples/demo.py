@@ -184,10 +184,10 @@ def main() -> None:
     step("3. Train in a tracked run: params, metrics, input data version, code, environment")
     out = python("train.py", DATASET)
     run_id = out.split()[1]
-    parity("runs", "show", run_id[:12])
+    parity("runs", "show", run_id[:16])
 
     step("4. Register the run's model, promote it, lock it")
-    parity("models", "register", run_id[:12], "--name", "bc")
+    parity("models", "register", run_id[:16], "--name", "bc")
     parity("models", "alias", "bc", "1", "production", "--reason", "first release")
     parity("models", "lock", "bc", "1", "--reason", "serving in production")
     parity("models", "alias", "bc", "1", "staging", "--reason", "qa")

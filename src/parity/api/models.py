@@ -13,6 +13,7 @@ from parity.core.errors import EnvironmentMismatch, NotFoundError, UsageError
 from parity.core.ids import is_hex_prefix
 from parity.core.model import MODEL_KIND, ModelRecord, ModelVersion
 from parity.core.refs import RefKind, parse_reference
+from parity.core.run import short_run_id
 from parity.env.capture import capture
 from parity.env.records import load_environment, store_environment
 from parity.env.verification import VerifyResult, verify_environment
@@ -64,13 +65,13 @@ def _model_artifact(run: RunView, path: str) -> tuple[str, str]:
         if artifact.path == path:
             if artifact.kind != MODEL_KIND:
                 raise UsageError(
-                    f"{path!r} of run {run.id[:12]} is a {artifact.kind}, not a model",
+                    f"{path!r} of run {short_run_id(run.id)} is a {artifact.kind}, not a model",
                     hint="name a path the run logged with log_model",
                 )
             return run.id, artifact.digest
     models = [a.path for a in run.artifacts if a.kind == MODEL_KIND]
     raise NotFoundError(
-        f"run {run.id[:12]} logged no model at {path!r}",
+        f"run {short_run_id(run.id)} logged no model at {path!r}",
         hint=f"its models: {', '.join(models)}" if models else "log one with run.log_model(...)",
     )
 
@@ -81,7 +82,7 @@ def resolve_source(workspace: Workspace, reference: str) -> ModelSource:
     if parsed is not None and parsed.kind is RefKind.RUN_PATH:
         run_id, model_id = model_in_run(workspace, parsed.id_prefix or "", parsed.path or "")
         record = read_model_record(workspace.records, model_id)
-        return ModelSource(model_id, record, None, run_id, f"{run_id[:12]}:{parsed.path}")
+        return ModelSource(model_id, record, None, run_id, f"{short_run_id(run_id)}:{parsed.path}")
     version = resolve_model(workspace, reference)
     record = read_model_record(workspace.records, version.model_id)
     return ModelSource(version.model_id, record, version, version.run_id, version.ref)

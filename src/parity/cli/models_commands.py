@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from parity.cli.output import JSON_OPTION, print_json, print_table, say, warn
+from parity.core.run import short_run_id
 
 if TYPE_CHECKING:
     from parity.core.model import ModelVersion
@@ -23,12 +24,15 @@ def models_group() -> None:
 
 
 def _short(value: object) -> str:
-    """Ids shortened to 12 characters, as people read them everywhere; anything else as is."""
+    """Ids shortened as people read them everywhere (digests to 12, run ids to 16 characters:
+    a UUIDv7's first 12 are only its millisecond); anything else as is."""
     if value is None:
         return "-"
     text = str(value)
     hexadecimal = len(text) >= 32 and all(ch in "0123456789abcdef" for ch in text)
-    return text[:12] if hexadecimal else text
+    if not hexadecimal:
+        return text
+    return short_run_id(text) if len(text) == 32 else text[:12]  # run ids: UUIDv7 as 32 hex
 
 
 def _when(ms: int) -> str:
@@ -39,7 +43,7 @@ def _version_row(v: ModelVersion) -> tuple[str, ...]:
     return (
         str(v.version),
         v.model_id[:12],
-        (v.run_id or "")[:12],
+        short_run_id(v.run_id or ""),
         ", ".join(v.aliases),
         "yes" if v.locked else "",
         v.created_by,
@@ -62,7 +66,7 @@ def register(source: str, name: str, description: str | None, json_output: bool)
     if json_output:
         print_json(version.to_dict())
     else:
-        run = f", run {version.run_id[:12]}" if version.run_id else ""
+        run = f", run {short_run_id(version.run_id)}" if version.run_id else ""
         say(f"Registered {version.ref} (model {version.model_id[:12]}{run})")
 
 
@@ -280,9 +284,9 @@ def _describe_node(node: LineageNode) -> str:
         metrics = ", ".join(
             f"{k}={v:.4g}" for k, v in sorted(a["metrics"].items()) if v is not None
         )
-        name = "" if node.label == a["id"][:12] else f" {node.label!r}"
+        name = "" if node.label == short_run_id(a["id"]) else f" {node.label!r}"
         return (
-            f"run {a['id'][:12]}{name} {a['status']}"
+            f"run {short_run_id(a['id'])}{name} {a['status']}"
             + (f"  params: {params}" if params else "")
             + (f"  metrics: {metrics}" if metrics else "")
         )
@@ -318,7 +322,7 @@ def lineage(reference: str, json_output: bool, dot_output: bool) -> None:
         for line in render_tree(graph, _describe_node):
             click.echo(line)
         for run_id in graph.missing_runs:
-            warn(f"run {run_id[:12]} is not in this workspace: its lineage stops there")
+            warn(f"run {short_run_id(run_id)} is not in this workspace: its lineage stops there")
 
 
 @models_group.command("compare")

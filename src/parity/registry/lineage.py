@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from parity.core.model import ModelRecord, ModelVersion
+from parity.core.run import short_run_id
 
 LINEAGE_FORMAT = 1
 
@@ -195,7 +196,7 @@ def _run(graph: _Graph, run: RunFacts, environments: EnvironmentFacts) -> str:
         LineageNode(
             f"run:{run.id}",
             "run",
-            run.name or short(run.id),
+            run.name or short_run_id(run.id),
             {
                 "id": run.id,
                 "status": run.status,
