@@ -190,9 +190,7 @@ class Environment:
 
     @classmethod
     def from_record(cls, record: StoredRecord) -> Environment:
-        if record.kind != ENV_KIND:
-            raise ValueError(f"not an environment record: {record.kind}")
-        return cls.from_dict(record.body)
+        return cls.from_dict(record.body_of(ENV_KIND, ENV_FORMAT, "environment record"))
 
     @property
     def id(self) -> str:

@@ -107,9 +107,7 @@ class ModelRecord:
 
     @classmethod
     def from_record(cls, record: StoredRecord) -> ModelRecord:
-        if record.kind != MODEL_KIND:
-            raise ValueError(f"not a model record: {record.kind}")
-        return cls.from_dict(record.body)
+        return cls.from_dict(record.body_of(MODEL_KIND, MODEL_FORMAT, "model record"))
 
 
 @dataclass(frozen=True)

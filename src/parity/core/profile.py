@@ -93,6 +93,4 @@ class Profile:
 
     @classmethod
     def from_record(cls, record: StoredRecord) -> Profile:
-        if record.kind != PROFILE_KIND:
-            raise ValueError(f"not a profile record: {record.kind}")
-        return cls.from_dict(record.body)
+        return cls.from_dict(record.body_of(PROFILE_KIND, PROFILE_FORMAT, "profile record"))

@@ -35,6 +35,22 @@ class StoredRecord:
             raise UsageError("not a Parity record: kind, format or body has the wrong type")
         return cls(kind=kind, format=fmt, body=body)
 
+    def body_of(self, kind: str, newest_format: int, what: str | None = None) -> dict[str, Any]:
+        """The body, once this is a ``kind`` record in a format this Parity can read.
+
+        Every record type reads through here, so a record written by a newer Parity is refused
+        with the same message everywhere instead of being half understood.
+        """
+        what = what or f"{kind} record"
+        if self.kind != kind:
+            raise UsageError(f"not a {what} but a {self.kind} record")
+        if self.format > newest_format:
+            raise UsageError(
+                f"{what} format {self.format} is newer than this Parity understands",
+                hint="upgrade Parity: pip install -U parity-ml",
+            )
+        return self.body
+
     def to_bytes(self) -> bytes:
         return canonical_bytes(self.to_dict())
 

@@ -115,9 +115,7 @@ class CodeState:
 
     @classmethod
     def from_record(cls, record: StoredRecord) -> CodeState:
-        if record.kind != CODE_KIND:
-            raise ValueError(f"not a code state record: {record.kind}")
-        return cls.from_dict(record.body)
+        return cls.from_dict(record.body_of(CODE_KIND, CODE_FORMAT, "code state record"))
 
 
 class Metric(NamedTuple):

@@ -124,14 +124,7 @@ class DataVersion:
 
     @classmethod
     def from_record(cls, record: StoredRecord) -> DataVersion:
-        if record.kind != DATA_KIND:
-            raise UsageError(f"not a data version record but a {record.kind} record")
-        if record.format > DATA_FORMAT:
-            raise UsageError(
-                f"data version format {record.format} is newer than this Parity understands",
-                hint="upgrade Parity: pip install -U parity-ml",
-            )
-        return cls.from_dict(record.body)
+        return cls.from_dict(record.body_of(DATA_KIND, DATA_FORMAT, "data version record"))
 
 
 def make_version(kind: str, files: Iterable[FileEntry], folders: Iterable[str] = ()) -> DataVersion:

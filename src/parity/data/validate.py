@@ -88,14 +88,9 @@ class Validation:
 
     @classmethod
     def from_record(cls, record: StoredRecord) -> Validation:
-        if record.kind != VALIDATION_KIND:
-            raise UsageError(f"not a validation record but a {record.kind} record")
-        if record.format > VALIDATION_FORMAT:
-            raise UsageError(
-                f"validation format {record.format} is newer than this Parity understands",
-                hint="upgrade Parity: pip install -U parity-ml",
-            )
-        return cls.from_dict(record.body)
+        return cls.from_dict(
+            record.body_of(VALIDATION_KIND, VALIDATION_FORMAT, "validation record")
+        )
 
 
 def load_schema(path: Path) -> Any:
