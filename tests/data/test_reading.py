@@ -36,21 +36,24 @@ def test_a_file_that_keeps_changing_is_refused(
     path = tmp_path / "growing.log"
     path.write_bytes(os.urandom(size))
     scanned = scan(path).files[0]
-    reads = {"small": hashing._read_all, "large": hashing.hash_chunks}
+    real_read, real_hash = hashing._read_all, hashing.hash_chunks
 
     def append() -> None:
         with open(path, "ab") as handle:
             handle.write(b"more\n")
 
     def read_all(fd: int, expected: int) -> bytes:
-        data = reads["small"](fd, expected)
+        data = real_read(fd, expected)
         append()
         return data
 
     def hash_chunks(
-        name: str, average: int = hashing.AVERAGE_CHUNK, on_chunks: object = None
+        name: str,
+        average: int = hashing.AVERAGE_CHUNK,
+        on_chunks: object = None,
+        view: object = None,
     ) -> object:
-        result = reads["large"](name, average)
+        result = real_hash(name, average, None, view)  # type: ignore[arg-type]
         append()
         return result
 
@@ -85,8 +88,10 @@ def test_add_refuses_a_large_file_changed_while_its_chunks_are_stored(
     path.write_bytes(os.urandom(5 << 20))
     real = hashing.hash_chunks
 
-    def hash_then_append(name: str, average: int, on_chunks: object = None) -> object:
-        result = real(name, average, on_chunks)  # type: ignore[arg-type]
+    def hash_then_append(
+        name: str, average: int, on_chunks: object = None, view: object = None
+    ) -> object:
+        result = real(name, average, on_chunks, view)  # type: ignore[arg-type]
         with open(path, "ab") as handle:
             handle.write(b"late write")
         return result

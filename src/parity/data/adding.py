@@ -264,7 +264,7 @@ class Adder:
                     self.progress(min(self._done, self._total), self._total)
 
                 try:
-                    chunked = chunk_file(file, on_chunks=store)
+                    chunked = chunk_file(file, on_chunks=store, view=view)
                 finally:
                     placed = [pair for job in jobs for pair in job.result()]
                 if chunked.stat != before:

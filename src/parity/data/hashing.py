@@ -7,6 +7,7 @@ mtime, ctime or inode moved, the file is read again (a few times), then refused.
 
 from __future__ import annotations
 
+import mmap
 import os
 import threading
 from collections.abc import Callable
@@ -82,33 +83,52 @@ _BATCH = 256
 
 
 def hash_chunks(
-    path: str, average: int = AVERAGE_CHUNK, on_chunks: OnChunks | None = None
+    path: str,
+    average: int = AVERAGE_CHUNK,
+    on_chunks: OnChunks | None = None,
+    view: mmap.mmap | None = None,
 ) -> tuple[str, list[CutChunk]]:
     """FastCDC chunks of a file with their BLAKE3 digests, and the digest of the whole file.
 
-    The whole-file digest is computed in a second thread from its own memory map (blake3
-    releases the GIL), so the chunk pass runs at the speed of a bare chunk-and-hash loop.
+    The whole-file digest is computed in a second thread (blake3 releases the GIL), so the
+    chunk pass runs at the speed of a bare chunk-and-hash loop when a core is free. Both
+    threads read one memory map (``view``, the caller's, or one opened here): a page faulted
+    in by one is mapped for the other, where two mappings would each pay for it.
     ``on_chunks`` is handed every batch of chunks as soon as they are cut (add stores them
     while the pass goes on).
     """
+    if view is None:
+        with open(path, "rb") as handle:
+            if os.fstat(handle.fileno()).st_size == 0:
+                return blake3.blake3().hexdigest(), []
+            with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as own:
+                return _hash_view(own, average, on_chunks)
+    return _hash_view(view, average, on_chunks)
+
+
+def _hash_view(
+    view: mmap.mmap, average: int, on_chunks: OnChunks | None
+) -> tuple[str, list[CutChunk]]:
     from pyfastcdc import FastCDC
 
     whole: dict[str, str] = {}
 
     def digest_whole() -> None:
-        whole["digest"] = blake3.blake3().update_mmap(path).hexdigest()
+        with memoryview(view) as content:
+            whole["digest"] = blake3.blake3().update(content).hexdigest()
 
     helper = threading.Thread(target=digest_whole, name="parity-file-digest")
     helper.start()
-    chunks = []
+    chunks: list[CutChunk] = []
     try:
+        cuts = FastCDC(average).cut_buf(memoryview(view))
         if on_chunks is None:
             chunks = [
                 CutChunk(chunk.offset, chunk.length, blake3.blake3(chunk.data).hexdigest())
-                for chunk in FastCDC(average).cut_file(path)
+                for chunk in cuts
             ]
         else:
-            for chunk in FastCDC(average).cut_file(path):
+            for chunk in cuts:
                 chunks.append(
                     CutChunk(chunk.offset, chunk.length, blake3.blake3(chunk.data).hexdigest())
                 )
@@ -116,20 +136,25 @@ def hash_chunks(
                     on_chunks(chunks[-_BATCH:])
             if len(chunks) % _BATCH:
                 on_chunks(chunks[-(len(chunks) % _BATCH) :])
+        del cuts
     finally:
         helper.join()
     return whole["digest"], chunks
 
 
 def chunk_file(
-    file: ScannedFile, average: int = AVERAGE_CHUNK, on_chunks: OnChunks | None = None
+    file: ScannedFile,
+    average: int = AVERAGE_CHUNK,
+    on_chunks: OnChunks | None = None,
+    view: mmap.mmap | None = None,
 ) -> ChunkedFile:
-    """Chunk and hash a large file, refusing a file that changes while it is read."""
+    """Chunk and hash a large file (through ``view`` if given, a memory map of it), refusing
+    a file that changes while it is read."""
     for _ in range(ATTEMPTS):
         before = stat_of(Path(file.full).stat())
         if before[SIZE] == 0:
             return ChunkedFile(blake3.blake3().hexdigest(), 0, before, [])
-        digest, chunks = hash_chunks(file.full, average, on_chunks)
+        digest, chunks = hash_chunks(file.full, average, on_chunks, view)
         after = stat_of(Path(file.full).stat())
         if before == after and sum(c.size for c in chunks) == after[SIZE]:
             return ChunkedFile(digest, after[SIZE], after, chunks)
