@@ -40,7 +40,12 @@ def parse_since(text: str, now: dt.datetime) -> int:
 @monitor_group.command("drift")
 @click.argument("reference", metavar="MODEL_REF")
 @click.option("--since", help="Only inputs logged since: 30m, 24h, 7d or an ISO time.")
-@click.option("--reference", "training", help="Training table, its data version, or a profile id.")
+@click.option(
+    "--reference",
+    "training",
+    help="Training table, its data version, or a profile id "
+    "(default: the profiled input of the model's run).",
+)
 @click.option(
     "--min-rows", default=100, type=click.IntRange(min=1), help="Fewer rows give no verdict."
 )
