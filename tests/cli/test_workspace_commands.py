@@ -6,8 +6,14 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
 
 from tests.conftest import run_parity
+
+if TYPE_CHECKING:
+    from parity.workspace import Workspace
 
 
 def test_init_then_init_again_changes_nothing(tmp_path: Path) -> None:
@@ -102,3 +108,21 @@ def test_help_imports_no_heavy_library(tmp_path: Path) -> None:
     assert "parity" in imported
     for heavy in ("sqlalchemy", "alembic", "boto3", "botocore", "fastapi", "pandas", "sklearn"):
         assert heavy not in imported, f"parity --help imported {heavy}"
+
+
+def test_status_counts_runs_and_names_models_with_their_aliases(
+    served_workspace: Workspace,
+) -> None:
+    from parity.api.tracking import start_run
+
+    with start_run(experiment="status", workspace=served_workspace) as run:
+        run.log_metric("loss", 0.5)
+    with pytest.raises(RuntimeError), start_run(experiment="status", workspace=served_workspace):
+        raise RuntimeError("boom")
+    root = served_workspace.root
+    report = json.loads(run_parity("status", "--json", cwd=root).stdout)
+    assert report["runs"] == {"finished": 1, "failed": 1}
+    assert report["models"] == [{"name": "bc", "latest_version": 1, "aliases": {"production": 1}}]
+    table = run_parity("status", cwd=root).stdout
+    assert "Runs: 1 failed, 1 finished" in table
+    assert "Model bc: latest version 1  @production → 1" in table

@@ -8,7 +8,10 @@ from parity.workspace import Workspace
 
 
 def workspace_status(workspace: Workspace) -> dict[str, Any]:
+    from parity.api.tracking import run_store
+
     meta = workspace.meta
+    models = workspace.registry.models()
     return {
         "root": str(workspace.root),
         "metadata": {
@@ -18,6 +21,11 @@ def workspace_status(workspace: Workspace) -> dict[str, Any]:
         },
         "objects": {"url": workspace.objects.url},
         "records": meta.count_records(),
+        "runs": run_store(workspace).count_by_status(),
+        "models": [
+            {"name": m["name"], "latest_version": m["latest_version"], "aliases": m["aliases"]}
+            for m in models
+        ],
         "remotes": [
             {"name": r.name, "url": r.url, "default": r.name == workspace.config.default_remote}
             for r in workspace.config.remotes.values()

@@ -56,6 +56,12 @@ def status(json_output: bool) -> None:
         print_table(["record kind", "count"], sorted(records.items()), title="Records")
     else:
         say("No records yet.")
+    if report["runs"]:
+        counts = ", ".join(f"{n} {status}" for status, n in sorted(report["runs"].items()))
+        say(f"Runs: {counts}")
+    for model in report["models"]:
+        aliases = ", ".join(f"@{a} → {v}" for a, v in sorted(model["aliases"].items()))
+        say(f"Model {model['name']}: latest version {model['latest_version']}  {aliases}".rstrip())
     remotes = report["remotes"]
     if remotes:
         print_table(

@@ -292,6 +292,16 @@ class RunStore:
             rows = [(str(k), int(n), bytes(d)) for k, n, d in connection.execute(query)]
         return series.series(rows)
 
+    def count_by_status(self) -> dict[str, int]:
+        """How many runs there are in each status; soft-deleted runs are not counted."""
+        query = (
+            select(runs.c.status, func.count())
+            .where(runs.c.deleted_ms.is_(None))
+            .group_by(runs.c.status)
+        )
+        with self.meta.read() as connection:
+            return {str(status): int(count) for status, count in connection.execute(query)}
+
     def count_metric_points(self, run_id: str) -> int:
         columns = run_metric_chunks.c
         query = select(func.coalesce(func.sum(columns.count), 0)).where(columns.run_id == run_id)
