@@ -52,3 +52,17 @@ def test_a_damaged_or_foreign_record_is_refused() -> None:
         DataVersion.from_record(StoredRecord("data", 99, {}))
     with pytest.raises(UsageError, match="damaged data version record"):
         DataVersion.from_dict({"kind": "folder", "packs": [], "files": [{"path": "x"}]})
+
+
+@pytest.mark.parametrize(
+    "path", ["../outside", "a/../../outside", "/etc/passwd", "a//b", "./a", "a/.", "", "a\x00b"]
+)
+def test_a_path_that_would_escape_the_checkout_is_refused(path: str) -> None:
+    body = _version().to_dict()
+    body["files"][0]["path"] = path
+    with pytest.raises(UsageError, match=r"damaged data version record.*escapes the folder"):
+        DataVersion.from_dict(body)
+    folders = _version().to_dict()
+    folders["folders"] = [path]
+    with pytest.raises(UsageError, match="escapes the folder"):
+        DataVersion.from_dict(folders)

@@ -120,3 +120,23 @@ def test_pickle_scan_names_modules_without_running_anything(tmp_path: Path) -> N
     assert "pathlib" in modules_in_pickle(path)
     time.sleep(0)
     assert not marker.exists()
+
+
+def test_an_artifact_path_that_escapes_the_model_folder_is_refused(
+    records: RecordStore, tmp_path: Path
+) -> None:
+    import dataclasses
+
+    from parity.registry.loading import fetch_model_files
+
+    rows = np.array([[0.1, 1.0], [0.9, 2.0]])
+    _, record = save_model(ThresholdModel(0.5), records, 1, input_example=rows)
+    first = record.files[0]
+    escaping = dataclasses.replace(
+        record, files=(dataclasses.replace(first, path="../outside.txt"), *record.files[1:])
+    )
+    target = tmp_path / "model"
+    target.mkdir()
+    with pytest.raises(CorruptObject, match="escapes the model folder"):
+        fetch_model_files(records, escaping, target)
+    assert not (tmp_path / "outside.txt").exists()

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from parity.core.errors import UsageError
+from parity.core.paths import is_contained
 from parity.core.records import StoredRecord
 
 DATA_KIND = "data"
@@ -115,7 +116,11 @@ class DataVersion:
                 )
                 for f in body["files"]
             )
-            return cls(kind=body["kind"], files=files, folders=tuple(body.get("folders", ())))
+            folders = tuple(body.get("folders", ()))
+            escaping = [p for p in (*(f.path for f in files), *folders) if not is_contained(p)]
+            if escaping:
+                raise ValueError(f"path {escaping[0]!r} escapes the folder it belongs in")
+            return cls(kind=body["kind"], files=files, folders=folders)
         except (KeyError, IndexError, TypeError, ValueError) as exc:
             raise UsageError(f"damaged data version record: {exc!r}") from exc
 

@@ -10,16 +10,16 @@ from typing import Any
 
 from parity.core.errors import CorruptObject
 from parity.core.model import MODEL_KIND, ModelRecord
+from parity.core.paths import is_contained
 from parity.registry.flavors import flavor_named
 from parity.store.records import RecordStore
 
 
 def safe_relative(path: str) -> PurePosixPath:
     """An artifact path that stays inside its folder, or CorruptObject for one that escapes."""
-    relative = PurePosixPath(path)
-    if relative.is_absolute() or ".." in relative.parts or not relative.parts:
+    if not is_contained(path):
         raise CorruptObject("-", f"artifact path {path!r} escapes the model folder")
-    return relative
+    return PurePosixPath(path)
 
 
 def read_model_record(records: RecordStore, model_id: str) -> ModelRecord:
