@@ -264,5 +264,5 @@ def fsck(json_output: bool) -> None:
     if not result.ok:
         raise CheckFailed(
             f"{len(result.corrupt)} corrupt and {len(result.missing)} missing objects",
-            hint="restore them from a remote with 'parity data pull'",
+            hint="restore them from a remote with 'parity data pull --verify'",
         )
