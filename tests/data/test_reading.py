@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 from pathlib import Path
 
 import blake3
@@ -105,3 +106,34 @@ def test_add_refuses_a_large_file_changed_while_its_chunks_are_stored(
         assert not (workspace_dir / "big.bin.parity").exists()
     finally:
         workspace.close()
+
+
+@pytest.mark.parametrize("kind", ["random", "zeros", "repeats"])
+def test_chunking_from_both_ends_finds_the_single_pass_cuts(
+    tmp_path: Path, kind: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The two halves are spliced where their cuts meet; zeros never meet (every cut is at
+    the maximum size from its chunk's start), so the first half runs to the end."""
+    from pyfastcdc import FastCDC
+
+    from parity.data import hashing
+
+    monkeypatch.setattr(hashing, "PARALLEL_FROM", 1 << 20)
+    rng = random.Random(kind)
+    block = rng.randbytes(300_001)
+    content = {
+        "random": rng.randbytes(3_000_017),
+        "zeros": bytes(3_000_017),
+        "repeats": block * 7 + bytes(200_003) + block * 3,
+    }[kind]
+    path = tmp_path / "big.bin"
+    path.write_bytes(content)
+    batches: list[list[hashing.CutChunk]] = []
+    digest, chunks = hashing.hash_chunks(str(path), 16 << 10, batches.append)
+    single = [
+        (c.offset, c.length, blake3.blake3(c.data).hexdigest())
+        for c in FastCDC(16 << 10).cut_file(path)
+    ]
+    assert [(c.offset, c.size, c.digest) for c in chunks] == single
+    assert [c for batch in batches for c in batch] == chunks
+    assert digest == blake3.blake3(content).hexdigest()

@@ -80,6 +80,7 @@ def _read_all(fd: int, size: int) -> bytes:
 
 OnChunks = Callable[[list[CutChunk]], None]
 _BATCH = 256
+PARALLEL_FROM = 64 << 20  # files this large are chunked from both ends at once
 
 
 def hash_chunks(
@@ -109,35 +110,71 @@ def hash_chunks(
 def _hash_view(
     view: mmap.mmap, average: int, on_chunks: OnChunks | None
 ) -> tuple[str, list[CutChunk]]:
+    """Chunk ``view`` from its start on this thread and from its middle on another, then
+    splice: FastCDC's next cut depends only on where the current chunk starts, so once a cut
+    of the first half lands on a cut of the second, every later cut is the same as a single
+    pass would find. The result is exactly the single pass's (if the cuts never meet, this
+    thread simply goes on to the end); the two halves run at once where a core is free."""
     from pyfastcdc import FastCDC
 
     whole: dict[str, str] = {}
 
     def digest_whole() -> None:
-        with memoryview(view) as content:
-            whole["digest"] = blake3.blake3().update(content).hexdigest()
+        whole["digest"] = blake3.blake3().update(memoryview(view)).hexdigest()
 
     helper = threading.Thread(target=digest_whole, name="parity-file-digest")
     helper.start()
+    size = len(view)
+    split = size // 2 if size >= PARALLEL_FROM else size
+    tail: list[CutChunk] = []
+    failed: list[BaseException] = []
+
+    def cut_tail() -> None:
+        try:
+            for chunk in FastCDC(average).cut_buf(memoryview(view)[split:]):
+                digest = blake3.blake3(chunk.data).hexdigest()
+                tail.append(CutChunk(split + chunk.offset, chunk.length, digest))
+        except BaseException as exc:  # handed to the caller's thread below
+            failed.append(exc)
+
+    second = threading.Thread(target=cut_tail, name="parity-chunk-tail") if split < size else None
+    if second is not None:
+        second.start()
     chunks: list[CutChunk] = []
+    emitted = 0
+
+    def emit(final: bool) -> None:
+        nonlocal emitted
+        while on_chunks is not None and (
+            len(chunks) - emitted >= _BATCH or (final and emitted < len(chunks))
+        ):
+            batch = chunks[emitted : emitted + _BATCH]
+            emitted += len(batch)
+            on_chunks(batch)
+
+    cuts = FastCDC(average).cut_buf(memoryview(view))
+    starts: dict[int, int] | None = None
     try:
-        cuts = FastCDC(average).cut_buf(memoryview(view))
-        if on_chunks is None:
-            chunks = [
+        for chunk in cuts:
+            chunks.append(
                 CutChunk(chunk.offset, chunk.length, blake3.blake3(chunk.data).hexdigest())
-                for chunk in cuts
-            ]
-        else:
-            for chunk in cuts:
-                chunks.append(
-                    CutChunk(chunk.offset, chunk.length, blake3.blake3(chunk.data).hexdigest())
-                )
-                if len(chunks) % _BATCH == 0:
-                    on_chunks(chunks[-_BATCH:])
-            if len(chunks) % _BATCH:
-                on_chunks(chunks[-(len(chunks) % _BATCH) :])
-        del cuts
+            )
+            end = chunk.offset + chunk.length
+            if second is not None and end >= split:
+                if starts is None:
+                    second.join()
+                    if failed:
+                        raise failed[0]
+                    starts = {c.offset: index for index, c in enumerate(tail)}
+                at = starts.get(end)
+                if at is not None:
+                    chunks.extend(tail[at:])
+                    break
+            emit(False)
+        emit(True)
     finally:
+        if second is not None:
+            second.join()
         helper.join()
     return whole["digest"], chunks
 
