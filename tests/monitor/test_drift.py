@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -68,9 +69,13 @@ def test_too_few_rows_is_not_a_verdict(profile: Profile) -> None:
     assert "at least 100 are needed" in report.to_markdown("bc@production")
 
 
-def test_each_feature_check_is_about_a_millisecond(profile: Profile) -> None:
-    report = check_drift(profile, COLUMNS, serve_rows(10_000, seed=5))
-    assert max(f.milliseconds for f in report.features) < 20  # ~1 ms here; generous for CI load
+def test_every_feature_check_reports_its_time(profile: Profile) -> None:
+    # How long a check takes is measured by benchmarks/monitor.py, never asserted in a test.
+    report = check_drift(profile, COLUMNS, serve_rows(1_000, seed=5))
+    assert tuple(f.name for f in report.features) == COLUMNS
+    assert all(math.isfinite(f.milliseconds) and f.milliseconds >= 0 for f in report.features)
+    reported = [f["milliseconds"] for f in report.to_dict()["features"]]
+    assert reported == [round(f.milliseconds, 3) for f in report.features]
 
 
 def test_profile_round_trips_as_a_record(profile: Profile) -> None:
