@@ -57,3 +57,23 @@ def test_ranges_are_copied_in_user_space_where_the_kernel_cannot(
 
     monkeypatch.setattr(os, "copy_file_range", unsupported)
     _write_ranges(tmp_path, [(0, 100_000), (100_000, 100_000)])
+
+
+def test_a_source_that_ends_early_is_a_conflict_not_a_short_entry(tmp_path: Path) -> None:
+    from parity.core.errors import ConflictError
+
+    source = tmp_path / "source.bin"
+    source.write_bytes(os.urandom(100_000))
+    writer = PackWriter(ObjectStore(open_backend(str(tmp_path / "objects"))))
+    fd = os.open(source, os.O_RDONLY)
+    try:
+        # As if the file had been cut to 100 KB after its chunks were found.
+        with (
+            mmap.mmap(fd, 0, access=mmap.ACCESS_READ) as view,
+            pytest.raises(ConflictError, match="shrank while it was being stored"),
+        ):
+            writer.add_file_range(fd, view, [(0, 150_000)])
+    finally:
+        os.close(fd)
+        writer.abort()
+    assert not list((tmp_path / "objects").rglob(".pack-*"))

@@ -23,7 +23,7 @@ from typing import BinaryIO
 import blake3
 import zstandard
 
-from parity.core.errors import CorruptObject, NotFoundError
+from parity.core.errors import ConflictError, CorruptObject, NotFoundError
 from parity.data.manifest import Chunk
 from parity.store.objects import blob
 from parity.store.objects.store import ObjectStore, object_key
@@ -167,8 +167,11 @@ class PackWriter:
             except OSError:  # not supported by this file system or kernel: copy in user space
                 with memoryview(view) as whole:
                     copied = os.pwrite(target, whole[start:end], at)
-            if copied <= 0:
-                raise OSError(f"could not copy into pack {self._tmp}")
+            if copied <= 0:  # the source ended early: it was truncated while being stored
+                raise ConflictError(
+                    "a file shrank while it was being stored",
+                    hint="wait until whatever writes it has finished, then run the command again",
+                )
             start += copied
             at += copied
         out.seek(blob.HEADER_SIZE + self._offset)
