@@ -103,3 +103,15 @@ def test_markdown_report_names_the_drifted_feature(profile: Profile) -> None:
     text = report.to_markdown("bc@production")
     assert "drift in age" in text
     assert "| age |" in text
+
+
+def test_ks_reads_both_sides_of_each_grid_point_so_ties_cannot_hide_a_gap() -> None:
+    rng = np.random.default_rng(3)
+    grid = np.round(np.quantile(rng.normal(size=2_000), np.linspace(0, 1, 101)), 1)
+    sample = np.round(rng.normal(loc=0.3, size=3_000), 1)  # many values equal to grid points
+    probabilities = np.linspace(0, 1, len(grid))
+    direct = max(
+        max(abs(np.mean(sample < q) - p), abs(np.mean(sample <= q) - p))
+        for q, p in zip(grid, probabilities, strict=True)
+    )
+    assert ks_statistic(grid, sample) == pytest.approx(direct, abs=1e-12)
