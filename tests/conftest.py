@@ -116,6 +116,18 @@ def postgres_url() -> Iterator[str]:
         admin.dispose()
 
 
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A metadata-store URL: a SQLite file, then a fresh schema in the real PostgreSQL.
+
+    Every test that takes it runs on both backends (the PostgreSQL half skips only outside CI).
+    """
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'parity.db'}"
+    url: str = request.getfixturevalue("postgres_url")
+    return url
+
+
 @pytest.fixture(scope="session")
 def breast_cancer() -> tuple[Any, Any]:
     """A small scikit-learn model on the breast-cancer table bundled with scikit-learn."""

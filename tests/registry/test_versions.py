@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -19,13 +18,9 @@ MODEL_A = "a" * 64
 MODEL_B = "b" * 64
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def registry(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Registry]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'parity.db'}"
-    else:
-        url = request.getfixturevalue("postgres_url")
-    meta = open_metadata_store(url)
+@pytest.fixture
+def registry(database_url: str) -> Iterator[Registry]:
+    meta = open_metadata_store(database_url)
     ticks = itertools.count(1_000)
     yield Registry(meta, clock=lambda: next(ticks))
     meta.close()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -26,13 +25,9 @@ RUNS = {
 }  # fmt: skip
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def runs(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[RunStore]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'parity.db'}"
-    else:
-        url = request.getfixturevalue("postgres_url")
-    meta = open_metadata_store(url)
+@pytest.fixture
+def runs(database_url: str) -> Iterator[RunStore]:
+    meta = open_metadata_store(database_url)
     store = RunStore(meta, Clock())
     for name, (experiment, params, metrics, tags, status) in RUNS.items():
         run_id = store.create(

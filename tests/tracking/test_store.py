@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -23,13 +22,9 @@ class Clock:
         return self.now
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def runs(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[RunStore]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'parity.db'}"
-    else:
-        url = request.getfixturevalue("postgres_url")
-    meta = open_metadata_store(url)
+@pytest.fixture
+def runs(database_url: str) -> Iterator[RunStore]:
+    meta = open_metadata_store(database_url)
     yield RunStore(meta, Clock())
     meta.close()
 
