@@ -356,6 +356,20 @@ def _remote_keys(bucket_url: str, endpoint: str) -> list[str]:
     return keys
 
 
+def _settled_digests(remote: ObjectStore) -> set[str]:
+    # The server may still finish uploads that were in flight when the client died, so the remote
+    # is read only once two listings a moment apart agree.
+    previous = set(remote.digests())
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        time.sleep(0.3)
+        current = set(remote.digests())
+        if current == previous:
+            return current
+        previous = current
+    raise AssertionError("the remote kept changing for 30 s after the push was killed")
+
+
 def test_a_killed_push_resumes_and_the_remote_stays_consistent(
     tmp_path: Path, s3_bucket: str, s3_endpoint: str
 ) -> None:
@@ -386,7 +400,7 @@ def test_a_killed_push_resumes_and_the_remote_stays_consistent(
     process.send_signal(signal.SIGKILL)
     process.wait(timeout=30)
     remote = open_object_store(s3_bucket, endpoint_url=s3_endpoint)
-    there = set(remote.digests())
+    there = _settled_digests(remote)
     assert 0 < len(there) < len(needed)
     assert version not in there  # the manifest waits for its packs
 
