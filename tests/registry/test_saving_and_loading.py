@@ -35,13 +35,15 @@ def trained() -> tuple[object, object]:
     return model, features
 
 
-def test_sklearn_model_round_trips_through_skops(
+def test_sklearn_model_round_trips_with_its_globals_recorded(
     records: RecordStore, trained: tuple[object, object]
 ) -> None:
     model, features = trained
     model_id, record = save_model(model, records, 1, input_example=features)
     assert record.flavor == "sklearn"
-    assert record.loader["format"] == "skops"
+    assert record.loader["format"] == "restricted-pickle"
+    assert "sklearn.ensemble._forest:RandomForestClassifier" in record.loader["globals"]
+    assert "sklearn.tree._classes:DecisionTreeClassifier" in record.loader["globals"]
     assert record.signature is not None
     assert record.signature.input_names[:2] == ("mean radius", "mean texture")
     assert record.signature.inputs[0].dtype == "float64"
@@ -49,6 +51,34 @@ def test_sklearn_model_round_trips_through_skops(
     loaded = load_model_record(records, model_id)
     assert np.array_equal(loaded.predict(features), model.predict(features))  # type: ignore[attr-defined]
     assert read_model_record(records, model_id) == record
+
+
+def test_a_model_file_naming_a_global_its_record_does_not_list_is_refused_unrun(
+    tmp_path: Path,
+) -> None:
+    from parity.registry.flavors.sklearn import SklearnFlavor
+
+    marker = tmp_path / "marker.txt"
+    (tmp_path / "model.pkl").write_bytes(pickle.dumps(_WritesMarker(marker)))
+    loader = {
+        "format": "restricted-pickle",
+        "file": "model.pkl",
+        "globals": ["sklearn.ensemble._forest:RandomForestClassifier"],
+    }
+    with pytest.raises(CorruptObject, match=r"refers to pathlib\.Path\.write_text"):
+        SklearnFlavor().load(tmp_path, loader)
+    assert not marker.exists()
+
+
+def test_globals_are_matched_by_module_and_name_not_by_the_dotted_whole(tmp_path: Path) -> None:
+    from parity.registry.flavors.pickled import load_restricted
+
+    # GLOBAL "sklearn pipeline.Pipeline" joins to the same dotted text as the listed
+    # "sklearn.pipeline:Pipeline" but names another attribute path: it must not pass.
+    stream = b"csklearn\npipeline.Pipeline\n."
+    (tmp_path / "model.pkl").write_bytes(stream)
+    with pytest.raises(CorruptObject, match="does not list"):
+        load_restricted(tmp_path / "model.pkl", frozenset({"sklearn.pipeline:Pipeline"}))
 
 
 class ThresholdModel:

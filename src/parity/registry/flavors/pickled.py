@@ -1,6 +1,9 @@
 """Pickle, for models no safer format handles; loaded only after the hash check.
 
-The modules a pickle needs are read from its GLOBAL / STACK_GLOBAL opcodes without unpickling.
+The globals a pickle names (the classes and functions it will call) are read without running
+any of them: an unpickler whose every global is an inert stand-in walks the whole stream.
+A pickle can also be loaded restricted to a given set of globals, so that a file naming
+anything its record did not list is refused before any of it runs.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from parity.core.errors import CorruptObject
 from parity.registry.flavors.base import top_level
 
 PICKLE_FILE = "model.pkl"
@@ -41,33 +45,66 @@ class _Inert:
     def __setstate__(self, state: Any) -> None:
         pass
 
+    def __setitem__(self, key: Any, value: Any) -> None:
+        pass
+
     def __getattr__(self, name: str) -> Any:
         return _Inert()
 
 
-class _ModuleRecorder(pickle.Unpickler):
+class _GlobalRecorder(pickle.Unpickler):
     def __init__(self, handle: Any) -> None:
         super().__init__(handle)
-        self.modules: set[str] = set()
+        self.globals: set[str] = set()
 
     def find_class(self, module: str, name: str) -> Any:
-        self.modules.add(module)
+        self.globals.add(f"{module}:{name}")
         return _Inert
+
+
+def globals_in_pickle(path: Path) -> set[str]:
+    """The ``module:name`` globals a pickle refers to, found without running any of them.
+
+    Raises ``pickle.UnpicklingError`` (or what the stream raises) if the stand-ins cannot walk
+    it; ``modules_in_pickle`` then falls back to the plain GLOBAL opcodes."""
+    with open(path, "rb") as handle:
+        recorder = _GlobalRecorder(handle)
+        recorder.load()
+    return recorder.globals
 
 
 def modules_in_pickle(path: Path) -> set[str]:
     """Modules named by a pickle's global references, found without running them."""
-    with open(path, "rb") as handle:
-        recorder = _ModuleRecorder(handle)
-        try:
-            recorder.load()
-        except Exception:
-            # An exotic pickle the stand-ins cannot walk: fall back to the plain GLOBAL opcodes.
-            handle.seek(0)
+    try:
+        modules = {g.split(":", 1)[0] for g in globals_in_pickle(path)}
+    except Exception:
+        # An exotic pickle the stand-ins cannot walk: fall back to the plain GLOBAL opcodes.
+        modules = set()
+        with open(path, "rb") as handle:
             for opcode, argument, _ in pickletools.genops(handle):
                 if opcode.name == "GLOBAL" and isinstance(argument, str):
-                    recorder.modules.add(argument.split(" ", 1)[0])
-    return {m for m in recorder.modules if top_level(m) not in ("builtins", "copyreg")}
+                    modules.add(argument.split(" ", 1)[0])
+    return {m for m in modules if top_level(m) not in ("builtins", "copyreg")}
+
+
+class _Restricted(pickle.Unpickler):
+    def __init__(self, handle: Any, allowed: frozenset[str], what: str) -> None:
+        super().__init__(handle)
+        self.allowed = allowed
+        self.what = what
+
+    def find_class(self, module: str, name: str) -> Any:
+        if f"{module}:{name}" not in self.allowed:
+            raise CorruptObject(
+                self.what, f"it refers to {module}.{name}, which the model's record does not list"
+            )
+        return super().find_class(module, name)
+
+
+def load_restricted(path: Path, allowed: frozenset[str]) -> Any:
+    """Unpickle ``path``, refusing (before calling it) any global not in ``allowed``."""
+    with open(path, "rb") as handle:
+        return _Restricted(handle, allowed, path.name).load()
 
 
 class PickleFlavor:
