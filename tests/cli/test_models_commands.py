@@ -337,7 +337,7 @@ def test_compare_shows_params_metrics_and_data_differences(trained: Trained) -> 
 
 
 def test_drift_without_reference_uses_the_runs_training_data(trained: Trained) -> None:
-    from fastapi.testclient import TestClient
+    from starlette.testclient import TestClient
 
     from parity.api.serving import serving_state
     from parity.serve.app import create_app

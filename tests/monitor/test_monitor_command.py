@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from fastapi.testclient import TestClient
+from starlette.testclient import TestClient
 
 from parity.api.serving import serving_state
 from parity.serve.app import create_app

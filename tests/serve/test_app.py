@@ -1,4 +1,4 @@
-"""The model server's HTTP contract, in process (FastAPI's test client over the real app)."""
+"""The model server's HTTP contract, in process (Starlette's test client over the real app)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from fastapi.testclient import TestClient
+from starlette.testclient import TestClient
 
 from parity.api.serving import serving_state
 from parity.core.model import ArtifactFile

@@ -16,7 +16,7 @@ from parity.serve.state import Readiness, ServingState, build_state
 from parity.workspace import Workspace, now_ms, open_workspace
 
 if TYPE_CHECKING:
-    from fastapi import FastAPI
+    from starlette.applications import Starlette
 
 OPTIONS_VARIABLE = "PARITY_SERVE_OPTIONS"
 
@@ -57,7 +57,7 @@ def serving_options(
     )
 
 
-def build() -> FastAPI:
+def build() -> Starlette:
     from parity.serve.app import create_app
 
     options: dict[str, Any] = json.loads(os.environ[OPTIONS_VARIABLE])

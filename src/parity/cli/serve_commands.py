@@ -133,7 +133,14 @@ def serve(
     if not readiness.ready:
         warn("not ready: " + "; ".join(readiness.reasons))
     if workers == 1:
-        uvicorn.run(create_app(state), host=host, port=port, log_level="warning", access_log=False)
+        uvicorn.run(
+            create_app(state),
+            host=host,
+            port=port,
+            log_level="warning",
+            access_log=False,
+            ws="none",  # no endpoint speaks WebSocket: skip importing a WebSocket library
+        )
         state.close()
         return
     state.close()
@@ -146,4 +153,5 @@ def serve(
         workers=workers,
         log_level="warning",
         access_log=False,
+        ws="none",
     )

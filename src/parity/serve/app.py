@@ -1,5 +1,9 @@
-"""The HTTP interface of a model server (FastAPI): Parity's, MLflow's and the Open Inference
-Protocol's endpoints over one predictor. Bodies are parsed and written with orjson directly."""
+"""The HTTP interface of a model server: Parity's, MLflow's and the Open Inference Protocol's
+endpoints over one predictor. Bodies are parsed and written with orjson directly.
+
+Plain Starlette rather than FastAPI (which is Starlette plus pydantic): no endpoint here takes a
+pydantic model, and importing FastAPI cost 0.18 s of every server's start-up on this machine.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,10 @@ from typing import Any
 
 import numpy as np
 import orjson
-from fastapi import FastAPI, Request, Response
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 
 from parity.serve.decoder import PayloadError
 from parity.serve.state import ServingState
@@ -28,14 +35,7 @@ def _error(message: str, status: int) -> Response:
     return _json({"error": message}, status)
 
 
-def create_app(state: ServingState) -> FastAPI:
-    app = FastAPI(
-        title=f"Parity model server: {state.version.ref}",
-        docs_url=None,
-        redoc_url=None,
-        openapi_url="/openapi.json",
-    )
-    app.state.serving = state
+def create_app(state: ServingState) -> Starlette:
     metrics = state.metrics
     name = state.version.name
 
@@ -72,7 +72,6 @@ def create_app(state: ServingState) -> FastAPI:
         metrics.latency.labels(endpoint).observe(time.perf_counter() - started)
         return _json(answer(predictions))
 
-    @app.post("/predict")
     async def predict(request: Request) -> Response:
         return await predict_with(
             request,
@@ -81,14 +80,13 @@ def create_app(state: ServingState) -> FastAPI:
             lambda p: {"predictions": p, "model": state.version.ref},
         )
 
-    @app.post("/invocations")
     async def invocations(request: Request) -> Response:
         return await predict_with(
             request, "invocations", state.decoder.decode_mlflow, lambda p: {"predictions": p}
         )
 
-    @app.post("/v2/models/{model_name}/infer")
-    async def infer(model_name: str, request: Request) -> Response:
+    async def infer(request: Request) -> Response:
+        model_name = request.path_params["model_name"]
         if model_name != name:
             return _error(f"no model named {model_name!r} here; this server serves {name!r}", 404)
 
@@ -108,8 +106,8 @@ def create_app(state: ServingState) -> FastAPI:
 
         return await predict_with(request, "infer", state.decoder.decode_oip, answer)
 
-    @app.get("/v2/models/{model_name}")
-    async def model_metadata(model_name: str) -> Response:
+    async def model_metadata(request: Request) -> Response:
+        model_name = request.path_params["model_name"]
         if model_name != name:
             return _error(f"no model named {model_name!r} here", 404)
         signature = state.record.signature
@@ -127,28 +125,38 @@ def create_app(state: ServingState) -> FastAPI:
             }
         )
 
-    @app.get("/v2/health/live")
-    async def live() -> Response:
+    async def live(_request: Request) -> Response:
         return _json({"live": True})
 
-    @app.get("/v2/health/ready")
-    async def ready() -> Response:
+    async def ready(_request: Request) -> Response:
         return _json({"ready": state.readiness.ready}, 200 if state.readiness.ready else 503)
 
-    @app.get("/health")
-    async def health() -> Response:
+    async def health(_request: Request) -> Response:
         body = {
             "status": "ok" if state.readiness.ready else "not ready",
             "reasons": state.readiness.reasons,
         }
         return _json(body, 200 if state.readiness.ready else 503)
 
-    @app.get("/metadata")
-    async def metadata() -> Response:
+    async def metadata(_request: Request) -> Response:
         return _json(state.metadata())
 
-    @app.get("/metrics")
-    async def prometheus() -> Response:
+    async def prometheus(_request: Request) -> Response:
         return Response(metrics.render(), media_type="text/plain; version=0.0.4")
 
+    post, get = ["POST"], ["GET"]
+    app = Starlette(
+        routes=[
+            Route("/predict", predict, methods=post),
+            Route("/invocations", invocations, methods=post),
+            Route("/v2/models/{model_name}/infer", infer, methods=post),
+            Route("/v2/models/{model_name}", model_metadata, methods=get),
+            Route("/v2/health/live", live, methods=get),
+            Route("/v2/health/ready", ready, methods=get),
+            Route("/health", health, methods=get),
+            Route("/metadata", metadata, methods=get),
+            Route("/metrics", prometheus, methods=get),
+        ]
+    )
+    app.state.serving = state
     return app
