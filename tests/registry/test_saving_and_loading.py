@@ -70,6 +70,23 @@ def test_a_model_file_naming_a_global_its_record_does_not_list_is_refused_unrun(
     assert not marker.exists()
 
 
+def test_a_model_saved_in_the_earlier_skops_format_still_loads(
+    tmp_path: Path, trained: tuple[object, object]
+) -> None:
+    import skops.io as sio
+
+    from parity.registry.flavors.sklearn import SklearnFlavor
+
+    model, features = trained
+    sio.dump(model, tmp_path / "model.skops")
+    trusted = sorted(sio.get_untrusted_types(file=tmp_path / "model.skops"))
+    loader = {"format": "skops", "file": "model.skops", "trusted_types": trusted}
+    flavor = SklearnFlavor()
+    loaded = flavor.load(tmp_path, loader)
+    assert np.array_equal(loaded.predict(features), model.predict(features))  # type: ignore[attr-defined]
+    assert {"sklearn", "numpy", "scipy"} <= flavor.referenced_modules(tmp_path, loader)
+
+
 def test_globals_are_matched_by_module_and_name_not_by_the_dotted_whole(tmp_path: Path) -> None:
     from parity.registry.flavors.pickled import load_restricted
 
