@@ -126,6 +126,10 @@ def test_diff_cli_shows_rated_differences(venv_a: Path, venv_b: Path, tmp_path: 
     assert subjects["package scikit-learn"] == "high"
     same = run_parity("env", "diff", str(a_file), str(a_file), cwd=tmp_path)
     assert same.stdout.strip() == "identical"
+    # An interpreter's path is captured on the spot, not read as a fingerprint file.
+    live = run_parity("env", "diff", str(a_file), str(venv_b), "--json", cwd=tmp_path)
+    assert live.returncode == 0, live.stderr
+    assert {d["subject"]: d["risk"] for d in json.loads(live.stdout)["differences"]} == subjects
 
 
 def test_stored_environments_are_named_by_id_prefix(workspace_dir: Path, venv_a: Path) -> None:

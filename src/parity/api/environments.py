@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 from parity.core.environment import ENV_KIND, Environment
@@ -28,18 +29,30 @@ def read_fingerprint_file(path: Path) -> Environment:
         raise UsageError(f"{path} is not an environment fingerprint: {exc}") from exc
 
 
+def _is_program(path: Path) -> bool:
+    """An executable that is not JSON: an interpreter (ELF, or a script with a #! line)."""
+    if not os.access(path, os.X_OK):
+        return False
+    with open(path, "rb") as handle:
+        start = handle.read(4)
+    return start == b"\x7fELF" or start[:2] == b"#!"
+
+
 def resolve_environment(
     reference: str, workspace: Workspace | None, python: str | None = None
 ) -> Environment:
     """The environment named by ``reference``.
 
-    ``current`` (or ``--python PATH``), a fingerprint file, an environment id prefix, a model
-    (``NAME@ALIAS``, ``NAME/VERSION``) or a run id: the environment it was trained in.
+    ``current`` (or ``--python PATH``), a Python interpreter's path (captured now), a fingerprint
+    file, an environment id prefix, a model (``NAME@ALIAS``, ``NAME/VERSION``) or a run id: the
+    environment it was trained in.
     """
     if reference == "current":
         return capture(python)
     path = Path(reference)
     if path.is_file():
+        if _is_program(path):
+            return capture(str(path))
         return read_fingerprint_file(path)
     if workspace is None:
         raise NotFoundError(

@@ -160,7 +160,11 @@ def show(reference: str, python: str | None, json_output: bool) -> None:
 def diff(
     expected: str, actual: str, python: str | None, show_info: bool, json_output: bool
 ) -> None:
-    """Every difference between EXPECTED and ACTUAL (default: current), rated by risk."""
+    """Every difference between EXPECTED and ACTUAL (default: current), rated by risk.
+
+    Each is an environment id, a fingerprint file, a Python interpreter's path, NAME@ALIAS,
+    a run id, or current.
+    """
     from parity.env import diff as compare
 
     result = compare(_resolve(expected), _resolve(actual, python))
