@@ -248,6 +248,12 @@ def test_register_from_a_run_path_and_what_is_refused(trained: Trained) -> None:
     version = run_parity("models", "register", "bc/1", "--name", "from-path", cwd=root)
     assert version.returncode == 2
     assert "'bc/1' names no run or logged model" in version.stderr
+    # A bare model id is traced back to the run that logged it, so lineage stays whole.
+    shown = json.loads(run_parity("models", "show", "from-path/1", "--json", cwd=root).stdout)
+    by_id = run_parity("models", "register", shown["model_id"][:12], "--name", "by-id", cwd=root)
+    assert by_id.returncode == 0, by_id.stderr
+    registered = json.loads(run_parity("models", "show", "by-id/1", "--json", cwd=root).stdout)
+    assert registered["run_id"] == run
 
 
 def test_lineage_names_run_commit_environment_data_and_parent(trained: Trained) -> None:

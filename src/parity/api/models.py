@@ -108,7 +108,7 @@ def register_model(
         )
     else:
         try:
-            model_id, run_id = workspace.records.resolve(source, kind=MODEL_KIND), None
+            model_id = workspace.records.resolve(source, kind=MODEL_KIND)
         except NotFoundError:
             from parity.api.tracking import get_run
 
@@ -120,6 +120,13 @@ def register_model(
                     hint="list runs with 'parity runs list'",
                 ) from exc
             run_id, model_id = _model_artifact(run, DEFAULT_MODEL_PATH)
+        else:
+            from parity.api.tracking import run_store
+
+            # The model's lineage goes through the run that logged it, when one did (the
+            # oldest, should several runs have logged these very bytes).
+            logged_by = run_store(workspace).runs_that_logged(model_id, MODEL_KIND)
+            run_id = logged_by[0] if logged_by else None
     read_model_record(workspace.records, model_id)  # a version must point at a model it has
     return workspace.registry.register(
         name, model_id, workspace.actor(), run_id=run_id, description=description

@@ -280,6 +280,20 @@ class RunStore:
     def artifacts(self, run_id: str) -> list[Artifact]:
         return list(self.get(run_id).artifacts)
 
+    def runs_that_logged(self, digest: str, kind: str) -> list[str]:
+        """Ids of the runs that logged an artifact of ``kind`` with ``digest``, oldest first
+        (run ids sort by time); soft-deleted runs are left out."""
+        columns = run_artifacts.c
+        query = (
+            select(columns.run_id)
+            .join(runs, runs.c.run_id == columns.run_id)
+            .where(columns.digest == digest, columns.kind == kind, runs.c.deleted_ms.is_(None))
+            .distinct()
+            .order_by(columns.run_id)
+        )
+        with self.meta.read() as connection:
+            return [str(row[0]) for row in connection.execute(query)]
+
     def metric_history(self, run_id: str, key: str) -> list[Metric]:
         """Every point of one series, by step (then timestamp, then logging order)."""
         columns = run_metric_chunks.c
