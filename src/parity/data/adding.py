@@ -7,6 +7,8 @@ pointer. A crash at any point leaves at worst unreferenced packs, which gc remov
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import mmap
 import os
 import time
@@ -109,6 +111,10 @@ class Adder:
 
     def add(self, target: Path, key: str, previous: DataVersion | None) -> DataVersion:
         """Build the data version of ``target``; ``key`` names it in the stat cache."""
+        with _collector_paused():
+            return self._add(target, key, previous)
+
+    def _add(self, target: Path, key: str, previous: DataVersion | None) -> DataVersion:
         started = time.time_ns()
         found = scan(target)
         cached = self.cache.under(key)
@@ -300,3 +306,17 @@ def _copy_compressed(
 
 
 _EMPTY = blake3.blake3().hexdigest()
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cycle collector while an add builds its many small, acyclic records:
+    with it on, a 2 GiB file's 32,000 chunks cost ~0.1 CPU second of collections, on the
+    thread that also cuts chunks."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
