@@ -162,8 +162,10 @@ class PackWriter:
     def _drain(self) -> None:
         """Wait until every queued hash update is done (they run in order, on one thread)."""
         jobs, self._hash_jobs = self._hash_jobs, []
-        for job in jobs:
-            job.result()
+        # Every job is waited for before one's error is raised: none may still read a mapping.
+        failed = [error for error in (job.exception() for job in jobs) if error is not None]
+        if failed:
+            raise failed[0]
 
     def _copy_run(self, out: BinaryIO, source: int, view: mmap.mmap, start: int, end: int) -> None:
         if end <= start:
