@@ -113,3 +113,27 @@ def test_an_incompressible_large_file_is_stored_raw_and_deduplicated(
     assert entry.digest == blake3.blake3(big.read_bytes()).hexdigest()
     assert second.chunks_new == 0
     assert second.bytes_stored == 0
+
+
+def test_the_same_large_file_gives_the_same_version_in_any_workspace(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The version record names where each chunk sits in its pack, so the pack layout must not
+    # depend on how the chunking threads happened to interleave. Chunked from both ends here.
+    from parity.data import hashing
+    from parity.workspace import init_workspace
+
+    monkeypatch.setattr(hashing, "PARALLEL_FROM", 1 << 20)
+    monkeypatch.setattr(hashing, "_BATCH", 16)  # many hand-overs to the copier per file
+    content = random.Random(5).randbytes(24 << 20)
+    versions = set()
+    for attempt in range(3):
+        root = tmp_path / f"project-{attempt}"
+        root.mkdir()
+        workspace, _ = init_workspace(root)
+        try:
+            (root / "big.bin").write_bytes(content)
+            versions.add(add_data(workspace, root / "big.bin").data_version)
+        finally:
+            workspace.close()
+    assert len(versions) == 1
