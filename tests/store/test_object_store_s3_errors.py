@@ -1,4 +1,5 @@
-"""What only the S3 backend promises: botocore's errors arrive as StorageError with a hint."""
+"""What only the S3 backend promises: botocore's errors arrive as StorageError with a hint, and a
+pack-sized object goes up in one PUT (a killed push leaves no multipart upload behind)."""
 
 from __future__ import annotations
 
@@ -60,3 +61,21 @@ def test_unreachable_endpoint(
     assert info.value.message.endswith(f"{endpoint} does not answer")
     assert info.value.hint == "check the endpoint URL and that the server is up"
     assert "\n" not in str(info.value)
+
+
+def test_a_pack_sized_object_goes_up_in_one_put(
+    s3_bucket: str, s3_endpoint: str, tmp_path: Path
+) -> None:
+    import os
+
+    import boto3
+
+    store = open_object_store(s3_bucket, endpoint_url=s3_endpoint)
+    source = tmp_path / "pack.bin"
+    source.write_bytes(os.urandom(40 << 20))  # above boto3's 8 MiB multipart default
+    digest = store.put_file(source)
+    bucket, _, prefix = s3_bucket[len("s3://") :].partition("/")
+    client = boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1")
+    head = client.head_object(Bucket=bucket, Key=f"{prefix}/{digest[:2]}/{digest[2:]}")
+    assert "-" not in head["ETag"]  # a multipart upload's ETag ends in -PARTS
+    assert client.list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []

@@ -16,6 +16,12 @@ from parity.core.errors import NotFoundError, StorageError, UsageError
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
+# Objects up to this size go up in one PUT. A push killed mid-upload then leaves nothing on the
+# server, where a killed multipart upload leaves its parts behind (stored, and billed, until a
+# bucket lifecycle rule aborts them). Packs are at most ~64 MiB; larger objects (a big model
+# file) still go up in parallel parts.
+SINGLE_PUT_UP_TO = 128 << 20
+
 _MISSING = {"404", "NoSuchKey", "NotFound"}
 _DENIED = {"403", "AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch"}
 
@@ -113,8 +119,11 @@ class S3Backend:
             raise self._fail("write", key, exc) from exc
 
     def write_file(self, key: str, source: Path) -> None:
+        from boto3.s3.transfer import TransferConfig
+
+        single_put = TransferConfig(multipart_threshold=SINGLE_PUT_UP_TO)
         try:
-            self.client.upload_file(str(source), self.bucket, self._key(key))
+            self.client.upload_file(str(source), self.bucket, self._key(key), Config=single_put)
         except Exception as exc:
             raise self._fail("write", key, exc) from exc
         source.unlink(missing_ok=True)
