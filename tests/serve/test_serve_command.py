@@ -30,15 +30,15 @@ def _get(url: str) -> tuple[int, Any]:
         return error.code, error.read()
 
 
-def test_serve_answers_predictions_and_metrics(
-    served_workspace: Workspace, breast_cancer: tuple[Any, Any]
-) -> None:
-    model, features = breast_cancer
+def _serve_and_predict(
+    workspace: Workspace, features: Any, *options: str
+) -> tuple[list[Any], bytes, dict[str, Any]]:
+    """Start ``parity serve``, send 10 rows to /invocations; predictions, /metrics, /metadata."""
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("PARITY_")}
     process = subprocess.Popen(
-        [sys.executable, "-m", "parity", "serve", "bc@production", "--port", str(port)],
-        cwd=served_workspace.root,
+        [sys.executable, "-m", "parity", "serve", "bc@production", "--port", str(port), *options],
+        cwd=workspace.root,
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -64,15 +64,38 @@ def test_serve_answers_predictions_and_metrics(
             f"{base}/invocations", data=body.encode(), headers={"Content-Type": "application/json"}
         )
         with urllib.request.urlopen(request, timeout=10) as response:
-            assert json.loads(response.read())["predictions"] == model.predict(rows).tolist()
+            predictions = json.loads(response.read())["predictions"]
         status, text = _get(f"{base}/metrics")
         assert status == 200
-        assert b'parity_requests_total{endpoint="invocations",status="200"} 1.0' in text
+        status, metadata = _get(f"{base}/metadata")
+        assert status == 200
+        return predictions, text, json.loads(metadata)
     finally:
         process.terminate()
         process.wait(timeout=30)
         if process.stderr:
             process.stderr.close()
+
+
+def test_serve_answers_predictions_and_metrics(
+    served_workspace: Workspace, breast_cancer: tuple[Any, Any]
+) -> None:
+    model, features = breast_cancer
+    predictions, metrics, metadata = _serve_and_predict(served_workspace, features)
+    assert predictions == model.predict(features.iloc[:10]).tolist()
+    assert b'parity_requests_total{endpoint="invocations",status="200"} 1.0' in metrics
+    assert metadata["verified"] is True
+
+
+def test_serve_with_several_workers_checks_in_each_and_answers_the_same(
+    served_workspace: Workspace, breast_cancer: tuple[Any, Any]
+) -> None:
+    # Each worker process loads and checks the model itself; the verdict travels with it.
+    model, features = breast_cancer
+    predictions, _, metadata = _serve_and_predict(served_workspace, features, "--workers", "2")
+    assert predictions == model.predict(features.iloc[:10]).tolist()
+    assert metadata["verified"] is True
+    assert metadata["ready"] is True
 
 
 def test_serve_unknown_model_exits_3(workspace_dir: Path) -> None:
