@@ -79,21 +79,26 @@ def test_database_from_a_newer_parity_is_refused(database_url: str) -> None:
     assert info.value.hint == "upgrade Parity: pip install -U parity-ml"
 
 
-def test_concurrent_first_opens_migrate_once(database_url: str) -> None:
+def _open_at_once(url: str, openers: int) -> list[BaseException]:
+    """Open (and close) the store at ``url`` from ``openers`` threads at once; their errors."""
     errors: list[BaseException] = []
 
     def open_one() -> None:
         try:
-            open_metadata_store(database_url).close()
+            open_metadata_store(url).close()
         except BaseException as exc:
             errors.append(exc)
 
-    threads = [threading.Thread(target=open_one) for _ in range(4)]
+    threads = [threading.Thread(target=open_one) for _ in range(openers)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert errors == []
+    return errors
+
+
+def test_concurrent_first_opens_migrate_once(database_url: str) -> None:
+    assert _open_at_once(database_url, 4) == []
     store = open_metadata_store(database_url)
     assert store.schema_revisions() == sorted(HEADS)
     store.close()
@@ -104,20 +109,7 @@ def test_many_connections_opening_a_new_sqlite_file_at_once_all_succeed(tmp_path
     # busy wait when another connection opens it then: 8 openers on 50 new files made the bug
     # show (about 2 failing files in 100 before the switch was retried).
     for attempt in range(50):
-        url = f"sqlite:///{tmp_path / f'parity-{attempt}.db'}"
-        errors: list[BaseException] = []
-
-        def open_one(url: str = url, errors: list[BaseException] = errors) -> None:
-            try:
-                open_metadata_store(url).close()
-            except BaseException as exc:
-                errors.append(exc)
-
-        threads = [threading.Thread(target=open_one) for _ in range(8)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        errors = _open_at_once(f"sqlite:///{tmp_path / f'parity-{attempt}.db'}", 8)
         assert errors == [], f"file {attempt}: {errors[0]}"
 
 
