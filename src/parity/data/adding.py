@@ -230,7 +230,7 @@ class Adder:
 
         The copier gets one job per batch of chunks (not one per chunk: thousands of tiny jobs
         cost more in GIL hand-offs than the copy). Incompressible content (judged once, from
-        the file's first MiB) is copied file to file by the kernel; compressible chunks are
+        the file's first MiB) is read straight into the pack's buffers; compressible chunks are
         compressed one by one and appended."""
         if file.size == 0:
             self._add_small([file], writer, lambda _: key)
@@ -288,9 +288,9 @@ class Adder:
 
 
 def _copy_raw(
-    writer: PackWriter, fd: int, view: mmap.mmap, chunks: list[CutChunk]
+    writer: PackWriter, fd: int, _view: mmap.mmap, chunks: list[CutChunk]
 ) -> list[tuple[str, Placed]]:
-    placed = writer.add_file_range(fd, view, [(c.offset, c.size) for c in chunks])
+    placed = writer.add_file_range(fd, [(c.offset, c.size) for c in chunks])
     return [(c.digest, p) for c, p in zip(chunks, placed, strict=True)]
 
 

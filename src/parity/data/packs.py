@@ -10,7 +10,6 @@ against its own digest, so one flipped byte is reported as ``CorruptObject`` nam
 
 from __future__ import annotations
 
-import mmap
 import os
 import tempfile
 import threading
@@ -18,13 +17,13 @@ from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
 
 import blake3
 import zstandard
 
-from parity.core.errors import ConflictError, CorruptObject, NotFoundError
+from parity.core.errors import CorruptObject, NotFoundError
 from parity.data.manifest import Chunk
+from parity.data.pack_file import BufferPool, PackFile
 from parity.store.objects import blob
 from parity.store.objects.store import ObjectStore, object_key
 
@@ -32,8 +31,6 @@ PACK_MAGIC = b"PPAK"
 PACK_FORMAT = 1
 PACK_HEADER = PACK_MAGIC + bytes((PACK_FORMAT,))
 TARGET_PACK_SIZE = 64 << 20
-WRITEBACK_EVERY = 8 << 20
-_BUFFER = 1 << 20
 ZSTD_LEVEL = 3
 # Compress an entry only when that saves at least this fraction (decompression costs every read).
 MIN_SAVING = blob.MIN_SAVING
@@ -82,25 +79,22 @@ class PackWriter:
     """Appends entries into pack files in the store's scratch folder, hashing them as they go,
     and hands finished packs to a background thread that fsyncs and moves them into place.
 
-    Every WRITEBACK_EVERY bytes the kernel is asked to start writing the pack out (fadvise
-    DONTNEED starts writeback without waiting), so the disk works while files are still being
-    read and the final fsync finds little left to do. Not thread-safe: one writer thread."""
+    A pack's bytes are written around the page cache (see ``pack_file``), so the disk works
+    while files are still being read and the final fsync finds nothing left to write. Not
+    thread-safe: one thread appends at a time."""
 
     def __init__(self, store: ObjectStore, target_size: int = TARGET_PACK_SIZE) -> None:
         self.store = store
         self.target_size = target_size
         self._background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="parity-pack")
+        self._writes = ThreadPoolExecutor(max_workers=1, thread_name_prefix="parity-pack-write")
+        self._pool: BufferPool | None = None
         self._finished: list[Future[str]] = []
         self._tmp: Path | None = None
-        self._out: BinaryIO | None = None
+        self._fd = -1
+        self._file: PackFile | None = None
         self._hasher = blake3.blake3()
-        # Raw runs are hashed on their own thread while this one copies them (the two run on
-        # both cores; in one thread the copier was the last to finish a 2 GiB add, by 0.8 s).
-        self._hashing = ThreadPoolExecutor(max_workers=1, thread_name_prefix="parity-pack-hash")
-        self._hash_jobs: list[Future[object]] = []
-        self._buffer = bytearray()
         self._offset = 0
-        self._advised = 0
         self.bytes_written = 0
         self.entries = 0
 
@@ -112,143 +106,91 @@ class PackWriter:
         """Append one chunk, given its compressed form when ``compress_entry`` found one."""
         size = len(data)
         payload = data if packed is None else packed
-        out = self._out or self._open()
-        # Entries are gathered in one buffer and hashed and written a MiB at a time: blake3
-        # and write() are several times faster per byte on 1 MiB than on a 8 KB file.
-        self._buffer += payload
-        if len(self._buffer) >= _BUFFER:
-            self._flush(out)
+        (self._file or self._open()).append(payload)
         placed = Placed(len(self._finished), self._offset, len(payload), size)
-        self._offset += len(payload)
-        self.bytes_written += len(payload)
+        self._advance(len(payload))
+        return placed
+
+    def add_file_range(self, source: int, chunks: Sequence[tuple[int, int]]) -> list[Placed]:
+        """Append raw entries for ``(offset, size)`` runs of the open file ``source``: each run
+        of adjacent chunks is read straight into the pack's buffers (one ``preadv`` a buffer,
+        never through Python objects)."""
+        placed: list[Placed] = []
+        start = end = -1  # the run of the source file not yet appended
+        for offset, size in chunks:
+            file = self._file or self._open()
+            if offset != end:
+                if end > start:
+                    file.append_from(source, start, end - start)
+                start = end = offset
+            placed.append(Placed(len(self._finished), self._offset, size, size))
+            end += size
+            if self._offset + size >= self.target_size:
+                file.append_from(source, start, end - start)
+                start = end = -1
+            self._advance(size)
+        if end > start and self._file is not None:
+            self._file.append_from(source, start, end - start)
+        return placed
+
+    def _advance(self, stored: int) -> None:
+        self._offset += stored
+        self.bytes_written += stored
         self.entries += 1
         if self._offset >= self.target_size:
             self._finish()
-        elif self._offset - self._advised >= WRITEBACK_EVERY:
-            self._flush(out)
-            _start_writeback(out.fileno(), self._advised, self._offset - self._advised)
-            self._advised = self._offset
-        return placed
-
-    def add_file_range(
-        self, source: int, view: mmap.mmap, chunks: Sequence[tuple[int, int]]
-    ) -> list[Placed]:
-        """Append raw entries for ``(offset, size)`` runs of the open file ``source``, whose
-        memory map is ``view``: each run of adjacent chunks is hashed from the mapping and copied
-        file to file by the kernel (``copy_file_range``), never through Python's memory."""
-        placed: list[Placed] = []
-        start = end = -1  # the run of the source file not yet copied
-        try:
-            for offset, size in chunks:
-                out = self._out or self._open()
-                if offset != end:
-                    self._copy_run(out, source, view, start, end)
-                    start = end = offset
-                placed.append(Placed(len(self._finished), self._offset, size, size))
-                end += size
-                self._offset += size
-                self.bytes_written += size
-                self.entries += 1
-                if self._offset >= self.target_size:
-                    self._copy_run(out, source, view, start, end)
-                    start = end = -1
-                    self._finish()
-            if self._out is not None:
-                self._copy_run(self._out, source, view, start, end)
-        finally:
-            self._drain()  # no slice of ``view`` outlives this call: the caller may close it
-        return placed
-
-    def _drain(self) -> None:
-        """Wait until every queued hash update is done (they run in order, on one thread)."""
-        jobs, self._hash_jobs = self._hash_jobs, []
-        # Every job is waited for before one's error is raised: none may still read a mapping.
-        failed = [error for error in (job.exception() for job in jobs) if error is not None]
-        if failed:
-            raise failed[0]
-
-    def _copy_run(self, out: BinaryIO, source: int, view: mmap.mmap, start: int, end: int) -> None:
-        if end <= start:
-            return
-        self._flush(out)
-        out.flush()
-        target = out.fileno()
-        at = blob.HEADER_SIZE + self._offset - (end - start)  # where the run's entries begin
-        run = memoryview(view)[start:end]
-        self._hash_jobs.append(self._hashing.submit(self._hasher.update, run))
-        while start < end:
-            try:
-                copied = os.copy_file_range(source, target, end - start, start, at)
-            except OSError:  # not supported by this file system or kernel: copy in user space
-                with memoryview(view) as whole:
-                    copied = os.pwrite(target, whole[start:end], at)
-            if copied <= 0:  # the source ended early: it was truncated while being stored
-                raise ConflictError(
-                    "a file shrank while it was being stored",
-                    hint="wait until whatever writes it has finished, then run the command again",
-                )
-            start += copied
-            at += copied
-        out.seek(blob.HEADER_SIZE + self._offset)
-        if self._offset - self._advised >= WRITEBACK_EVERY:
-            _start_writeback(target, self._advised, self._offset - self._advised)
-            self._advised = self._offset
-
-    def _flush(self, out: BinaryIO) -> None:
-        if self._buffer:
-            self._drain()
-            self._hasher.update(self._buffer)
-            out.write(self._buffer)
-            self._buffer.clear()
 
     def close(self) -> list[str]:
         """Finish the last pack, wait for every pack to be durable; return digests by slot."""
         try:
-            if self._tmp is not None:
+            if self._file is not None:
                 self._finish()
             return [future.result() for future in self._finished]
         finally:
-            self._hashing.shutdown(wait=True)
-            self._background.shutdown(wait=True)
+            self._shutdown(cancel=False)
 
     def abort(self) -> None:
         """Drop the pack being written (packs already moved into place stay: gc finds them)."""
-        out, tmp = self._out, self._tmp
-        self._out = self._tmp = None
-        if out is not None:
-            out.close()
+        file, tmp = self._file, self._tmp
+        self._file = self._tmp = None
+        if file is not None:
+            file.abandon()
+            os.close(self._fd)
         if tmp is not None:
             tmp.unlink(missing_ok=True)
-        self._hashing.shutdown(wait=True, cancel_futures=True)
-        self._hash_jobs.clear()
-        self._background.shutdown(wait=True, cancel_futures=True)
+        self._shutdown(cancel=True)
 
-    def _open(self) -> BinaryIO:
+    def _shutdown(self, cancel: bool) -> None:
+        self._writes.shutdown(wait=True, cancel_futures=cancel)
+        self._background.shutdown(wait=True, cancel_futures=cancel)
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
+
+    def _open(self) -> PackFile:
         fd, name = tempfile.mkstemp(dir=self.store.backend.scratch_dir(), prefix=".pack-")
-        self._tmp = Path(name)
-        out = self._out = os.fdopen(fd, "wb")  # buffered: it retries short writes
-        out.write(blob.header(blob.CODEC_RAW) + PACK_HEADER)
-        self._buffer.clear()
-        self._hasher = blake3.blake3(PACK_HEADER)
-        self._offset = self._advised = len(PACK_HEADER)
-        return out
+        self._fd, self._tmp = fd, Path(name)
+        if self._pool is None:
+            self._pool = BufferPool()
+        self._hasher = blake3.blake3()
+        file = self._file = PackFile(
+            fd, self._pool, self._writes, self._hasher.update, hash_from=blob.HEADER_SIZE
+        )
+        file.append(blob.header(blob.CODEC_RAW) + PACK_HEADER)
+        self._offset = len(PACK_HEADER)
+        return file
 
     def _finish(self) -> None:
-        out, tmp = self._out, self._tmp
-        assert out is not None
+        file, tmp = self._file, self._tmp
+        assert file is not None
         assert tmp is not None
-        self._flush(out)
-        self._drain()
-        _start_writeback(out.fileno(), self._advised, self._offset - self._advised)
-        out.close()
-        self._out = self._tmp = None
+        self._file = self._tmp = None
+        try:
+            file.finish()
+        finally:
+            os.close(self._fd)
         digest = self._hasher.hexdigest()
         self._finished.append(self._background.submit(_store_pack, self.store, tmp, digest))
-
-
-def _start_writeback(fd: int, offset: int, length: int) -> None:
-    if hasattr(os, "posix_fadvise") and length > 0:
-        os.posix_fadvise(fd, blob.HEADER_SIZE + offset, length, os.POSIX_FADV_DONTNEED)
 
 
 def _store_pack(store: ObjectStore, tmp: Path, digest: str) -> str:
