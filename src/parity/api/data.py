@@ -118,7 +118,7 @@ def add_data(workspace: Workspace, path: Path, progress: Progress = no_progress)
     >>> add_data(workspace, Path("data/train"))            # doctest: +SKIP
     AddResult(data_version='3f2a…', files=20000, …)
     """
-    from parity.data.adding import Adder
+    from parity.data.adding import Adder, collector_paused
     from parity.data.index import ChunkIndex
     from parity.data.versions import store_version
 
@@ -126,20 +126,23 @@ def add_data(workspace: Workspace, path: Path, progress: Progress = no_progress)
     pointer_file = pointer_path(target)
     before, previous = current_version(workspace, pointer_file)
     cache = stat_cache(workspace)
-    try:
-        adder = Adder(
-            workspace.objects,
-            ChunkIndex(workspace.meta, workspace.objects),
-            cache,
-            chunk_threshold(workspace),
-            progress,
-            compress=workspace.config.section("data").get("compress", True) is not False,
-        )
-        version = adder.add(target, key, previous)
-    finally:
-        cache.close()
-    label = f"{key} · {len(version.files)} files · {version.size} bytes"
-    version_id = store_version(workspace.records, version, now_ms(), label)
+    # The collector stays paused until the version is stored: its record is built from the
+    # same many small objects (a 2 GiB file's 30,000 chunks cost ~50 ms of collections here).
+    with collector_paused():
+        try:
+            adder = Adder(
+                workspace.objects,
+                ChunkIndex(workspace.meta, workspace.objects),
+                cache,
+                chunk_threshold(workspace),
+                progress,
+                compress=workspace.config.section("data").get("compress", True) is not False,
+            )
+            version = adder.add(target, key, previous)
+        finally:
+            cache.close()
+        label = f"{key} · {len(version.files)} files · {version.size} bytes"
+        version_id = store_version(workspace.records, version, now_ms(), label)
     pointer = Pointer(version_id, version.size, len(version.files), version.kind)
     if before != pointer:
         write_pointer(pointer_file, pointer)
