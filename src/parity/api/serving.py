@@ -59,10 +59,12 @@ def serving_options(
 
 def build() -> Starlette:
     from parity.serve.app import create_app
+    from parity.serve.collector import collector_paused_for_startup
 
     options: dict[str, Any] = json.loads(os.environ[OPTIONS_VARIABLE])
-    workspace = open_workspace(Path(options["root"]))
-    readiness = Readiness(options["verified"], options["report"])
-    return create_app(
-        serving_state(workspace, options["reference"], readiness, options["sample_rate"])
-    )
+    with collector_paused_for_startup():
+        workspace = open_workspace(Path(options["root"]))
+        readiness = Readiness(options["verified"], options["report"])
+        return create_app(
+            serving_state(workspace, options["reference"], readiness, options["sample_rate"])
+        )

@@ -77,27 +77,31 @@ def serve(
     Endpoints: /predict, /invocations (MLflow), /v2/... (Open Inference Protocol), /health,
     /metadata and /metrics (Prometheus).
     """
-    import uvicorn
+    from parity.serve.collector import collector_paused_for_startup
 
-    from parity.api.serving import OPTIONS_VARIABLE, serving_options, serving_state
-    from parity.serve.app import create_app
-    from parity.serve.state import Readiness
-    from parity.workspace import open_workspace
+    with collector_paused_for_startup():
+        import uvicorn
 
-    if not _is_loopback(host):
-        warn(f"binding to {host}: the model server has no authentication; put it behind one")
-    workspace = open_workspace()
-    readiness = Readiness(environment_verified=None)
-    if no_verify_env:
-        warn("environment verification skipped (--no-verify-env): serving unverified")
-    else:
-        _verify_environment(workspace, reference, readiness)
-    state = serving_state(workspace, reference, readiness, log_sample)
-    if not readiness.ready:
-        warn("not ready: " + "; ".join(readiness.reasons))
-    if workers == 1:
+        from parity.api.serving import OPTIONS_VARIABLE, serving_options, serving_state
+        from parity.serve.app import create_app
+        from parity.serve.state import Readiness
+        from parity.workspace import open_workspace
+
+        if not _is_loopback(host):
+            warn(f"binding to {host}: the model server has no authentication; put it behind one")
+        workspace = open_workspace()
+        readiness = Readiness(environment_verified=None)
+        if no_verify_env:
+            warn("environment verification skipped (--no-verify-env): serving unverified")
+        else:
+            _verify_environment(workspace, reference, readiness)
+        state = serving_state(workspace, reference, readiness, log_sample)
+        if not readiness.ready:
+            warn("not ready: " + "; ".join(readiness.reasons))
+        app = create_app(state) if workers == 1 else None
+    if app is not None:
         uvicorn.run(
-            create_app(state),
+            app,
             host=host,
             port=port,
             log_level="warning",
