@@ -206,9 +206,10 @@ def _store_pack(store: ObjectStore, tmp: Path, digest: str) -> str:
 
 
 def _drop_cached(path: Path | None) -> None:
-    """Hand a durable pack's pages back to the kernel, so the next packs reuse them: adding a
-    2 GiB file then holds a few packs in the page cache, not 2 GiB of fresh pages (which cost
-    seconds of system time to obtain on a VM whose host has reclaimed its free memory)."""
+    """Hand a durable pack's pages back to the kernel, so the next packs reuse them. This matters
+    where packs went through the page cache (no O_DIRECT, or a remote store's copy): adding a
+    2 GiB file then holds a few packs there, not 2 GiB of fresh pages (which cost seconds of
+    system time to obtain on a VM whose host has reclaimed its free memory)."""
     if path is None or not hasattr(os, "posix_fadvise"):
         return
     try:
