@@ -137,3 +137,32 @@ def test_the_same_large_file_gives_the_same_version_in_any_workspace(
         finally:
             workspace.close()
     assert len(versions) == 1
+
+
+def test_a_large_files_second_half_is_stored_by_its_own_writer_and_reads_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Chunked from both ends, the second half's chunks go to a pack writer of their own while
+    # the first half is still being cut: two packs for one 24 MB file, and every byte back.
+    from parity.data import hashing
+    from parity.data.packs import PackReader
+    from parity.data.versions import load_version
+    from parity.workspace import init_workspace
+
+    monkeypatch.setattr(hashing, "PARALLEL_FROM", 1 << 20)
+    content = random.Random(11).randbytes(24 << 20)
+    root = tmp_path / "project"
+    root.mkdir()
+    workspace, _ = init_workspace(root)
+    try:
+        (root / "big.bin").write_bytes(content)
+        added = add_data(workspace, root / "big.bin")
+        entry = load_version(workspace.objects, added.data_version).files[0]
+        with PackReader(workspace.objects) as reader:
+            stored = b"".join(reader.read(chunk) for chunk in entry.chunks)
+    finally:
+        workspace.close()
+    assert stored == content
+    assert len({chunk.pack for chunk in entry.chunks}) == 2
+    # Only the few chunks the second half cut before the halves met are stored twice.
+    assert len(content) <= added.bytes_stored < len(content) + (1 << 20)

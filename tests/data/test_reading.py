@@ -53,6 +53,7 @@ def test_a_file_that_keeps_changing_is_refused(
         average: int = hashing.AVERAGE_CHUNK,
         on_chunks: object = None,
         view: object = None,
+        on_tail: object = None,
     ) -> object:
         result = real_hash(name, average, None, view)  # type: ignore[arg-type]
         append()
@@ -90,9 +91,13 @@ def test_add_refuses_a_large_file_changed_while_its_chunks_are_stored(
     real = hashing.hash_chunks
 
     def hash_then_append(
-        name: str, average: int, on_chunks: object = None, view: object = None
+        name: str,
+        average: int,
+        on_chunks: object = None,
+        view: object = None,
+        on_tail: object = None,
     ) -> object:
-        result = real(name, average, on_chunks, view)  # type: ignore[arg-type]
+        result = real(name, average, on_chunks, view, on_tail)  # type: ignore[arg-type]
         with open(path, "ab") as handle:
             handle.write(b"late write")
         return result
@@ -137,3 +142,34 @@ def test_chunking_from_both_ends_finds_the_single_pass_cuts(
     assert [(c.offset, c.size, c.digest) for c in chunks] == single
     assert [c for batch in batches for c in batch] == chunks
     assert digest == blake3.blake3(content).hexdigest()
+
+
+def test_the_second_halfs_chunks_are_handed_over_whole_and_in_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With ``on_tail``, every chunk the second half's thread cut goes there, in order, and
+    the first half's go to ``on_chunks`` up to where the halves met; the result is still the
+    single pass's."""
+    from pyfastcdc import FastCDC
+
+    from parity.data import hashing
+
+    monkeypatch.setattr(hashing, "PARALLEL_FROM", 1 << 20)
+    monkeypatch.setattr(hashing, "_BATCH", 8)
+    content = random.Random("tail").randbytes(3_000_017)
+    path = tmp_path / "big.bin"
+    path.write_bytes(content)
+    split = len(content) // 2
+    heads: list[list[hashing.CutChunk]] = []
+    tails: list[list[hashing.CutChunk]] = []
+    _, chunks = hashing.hash_chunks(str(path), 16 << 10, heads.append, None, tails.append)
+    single = [(c.offset, c.length) for c in FastCDC(16 << 10).cut_file(path)]
+    second_half = [(split + c.offset, c.length) for c in FastCDC(16 << 10).cut_buf(content[split:])]
+    assert [(c.offset, c.size) for c in chunks] == single
+    handed_tail = [(c.offset, c.size) for batch in tails for c in batch]
+    assert handed_tail == second_half
+    head = [c for batch in heads for c in batch]
+    assert head == chunks[: len(head)]
+    rest = [(c.offset, c.size) for c in chunks[len(head) :]]
+    assert rest
+    assert rest == handed_tail[len(handed_tail) - len(rest) :]

@@ -88,6 +88,7 @@ def hash_chunks(
     average: int = AVERAGE_CHUNK,
     on_chunks: OnChunks | None = None,
     view: mmap.mmap | None = None,
+    on_tail: OnChunks | None = None,
 ) -> tuple[str, list[CutChunk]]:
     """FastCDC chunks of a file with their BLAKE3 digests, and the digest of the whole file.
 
@@ -96,19 +97,22 @@ def hash_chunks(
     threads read one memory map (``view``, the caller's, or one opened here): a page faulted
     in by one is mapped for the other, where two mappings would each pay for it.
     ``on_chunks`` is handed every batch of chunks as soon as they are cut (add stores them
-    while the pass goes on).
+    while the pass goes on). With ``on_tail``, a file chunked from both ends hands the chunks
+    its second half's thread cut to ``on_tail`` instead, all of them and in order, while the
+    pass goes on; ``on_chunks`` then gets the first half's up to where the halves met. The
+    second half's first few chunks (before that point) are then not in the result.
     """
     if view is None:
         with open(path, "rb") as handle:
             if os.fstat(handle.fileno()).st_size == 0:
                 return blake3.blake3().hexdigest(), []
             with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as own:
-                return _hash_view(own, average, on_chunks)
-    return _hash_view(view, average, on_chunks)
+                return _hash_view(own, average, on_chunks, on_tail)
+    return _hash_view(view, average, on_chunks, on_tail)
 
 
 def _hash_view(
-    view: mmap.mmap, average: int, on_chunks: OnChunks | None
+    view: mmap.mmap, average: int, on_chunks: OnChunks | None, on_tail: OnChunks | None = None
 ) -> tuple[str, list[CutChunk]]:
     """Chunk ``view`` from its start on this thread and from its middle on another, then
     splice: FastCDC's next cut depends only on where the current chunk starts, so once a cut
@@ -142,15 +146,26 @@ def _hash_view(
         second.start()
     chunks: list[CutChunk] = []
     emitted = 0
+    own = -1  # with on_tail: how many of ``chunks`` this thread cut (the rest are the tail's)
+    tail_sent = 0
 
     def emit(final: bool) -> None:
         nonlocal emitted
-        while on_chunks is not None and (
-            len(chunks) - emitted >= _BATCH or (final and emitted < len(chunks))
-        ):
-            batch = chunks[emitted : emitted + _BATCH]
+        mine = len(chunks) if own < 0 else own
+        while on_chunks is not None and (mine - emitted >= _BATCH or (final and emitted < mine)):
+            batch = chunks[emitted : min(emitted + _BATCH, mine)]
             emitted += len(batch)
             on_chunks(batch)
+
+    def send_tail(final: bool) -> None:
+        # ``tail`` only grows (on the tail thread): a slice of what is there is safe to take.
+        nonlocal tail_sent
+        while on_tail is not None and (
+            len(tail) - tail_sent >= _BATCH or (final and tail_sent < len(tail))
+        ):
+            batch = tail[tail_sent : tail_sent + _BATCH]
+            tail_sent += len(batch)
+            on_tail(batch)
 
     cuts = FastCDC(average).cut_buf(memoryview(view))
     starts: dict[int, int] | None = None
@@ -168,10 +183,18 @@ def _hash_view(
                     starts = {c.offset: index for index, c in enumerate(tail)}
                 at = starts.get(end)
                 if at is not None:
+                    if on_tail is not None:
+                        own = len(chunks)
                     chunks.extend(tail[at:])
                     break
             emit(False)
+            send_tail(False)
         emit(True)
+        if second is not None:
+            second.join()
+            if failed:
+                raise failed[0]
+        send_tail(True)
     finally:
         if second is not None:
             second.join()
@@ -184,6 +207,7 @@ def chunk_file(
     average: int = AVERAGE_CHUNK,
     on_chunks: OnChunks | None = None,
     view: mmap.mmap | None = None,
+    on_tail: OnChunks | None = None,
 ) -> ChunkedFile:
     """Chunk and hash a large file (through ``view`` if given, a memory map of it), refusing
     a file that changes while it is read."""
@@ -191,7 +215,7 @@ def chunk_file(
         before = stat_of(Path(file.full).stat())
         if before[SIZE] == 0:
             return ChunkedFile(blake3.blake3().hexdigest(), 0, before, [])
-        digest, chunks = hash_chunks(file.full, average, on_chunks, view)
+        digest, chunks = hash_chunks(file.full, average, on_chunks, view, on_tail)
         after = stat_of(Path(file.full).stat())
         if before == after and sum(c.size for c in chunks) == after[SIZE]:
             return ChunkedFile(digest, after[SIZE], after, chunks)
