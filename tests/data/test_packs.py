@@ -132,3 +132,24 @@ def test_a_source_that_ends_early_is_a_conflict_not_a_short_entry(tmp_path: Path
         os.close(fd)
         writer.abort()
     assert not list((tmp_path / "objects").rglob(".pack-*"))
+
+
+def test_a_full_disk_is_a_storage_error_and_leaves_no_pack(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from parity.core.errors import StorageError
+
+    def full(*_args: object) -> int:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "pwrite", full)
+    writer = PackWriter(ObjectStore(open_backend(str(tmp_path / "objects"))))
+    try:
+        with pytest.raises(StorageError, match="No space left on device") as raised:
+            writer.add(os.urandom(100_000), compress=False)
+            writer.close()
+    finally:
+        writer.abort()
+    assert "free some disk space" in str(raised.value)
+    assert raised.value.exit_code == 5
+    assert not list((tmp_path / "objects").rglob(".pack-*"))

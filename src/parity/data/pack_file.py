@@ -22,7 +22,7 @@ import os
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 
-from parity.core.errors import ConflictError
+from parity.core.errors import ConflictError, StorageError
 
 ALIGN = 4096  # O_DIRECT's alignment of memory, offset and length (a page covers every device)
 BLOCK = 4 << 20
@@ -39,6 +39,15 @@ class BufferPool:
     def close(self) -> None:
         for buffer in self.buffers:
             buffer.close()
+
+
+def cannot_write(exc: OSError) -> StorageError:
+    hint = (
+        "free some disk space (or move the store: objects_url), then run the command again"
+        if exc.errno == errno.ENOSPC
+        else "check the disk the workspace is on, then run the command again"
+    )
+    return StorageError(f"cannot write a pack file: {exc.strerror or exc}", hint=hint)
 
 
 def shrank() -> ConflictError:
@@ -107,7 +116,10 @@ class PackFile:
         if self._fill:
             self._submit()
         self._wait_all()
-        os.ftruncate(self.fd, size)  # the last write was padded to the alignment
+        try:
+            os.ftruncate(self.fd, size)  # the last write was padded to the alignment
+        except OSError as exc:
+            raise cannot_write(exc) from exc
 
     def abandon(self) -> None:
         """Wait for writes still in flight (their errors no longer matter)."""
@@ -144,6 +156,12 @@ class PackFile:
             self._take(index)
 
     def _write(self, buffer: mmap.mmap, length: int, offset: int) -> None:
+        try:
+            self._write_all(buffer, length, offset)
+        except OSError as exc:
+            raise cannot_write(exc) from exc
+
+    def _write_all(self, buffer: mmap.mmap, length: int, offset: int) -> None:
         with memoryview(buffer) as whole:
             written = 0
             while written < length:

@@ -187,6 +187,10 @@ class PackWriter:
         self._file = self._tmp = None
         try:
             file.finish()
+        except BaseException:
+            file.abandon()
+            tmp.unlink(missing_ok=True)
+            raise
         finally:
             os.close(self._fd)
         digest = self._hasher.hexdigest()
