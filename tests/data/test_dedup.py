@@ -166,3 +166,24 @@ def test_a_large_files_second_half_is_stored_by_its_own_writer_and_reads_back(
     assert len({chunk.pack for chunk in entry.chunks}) == 2
     # Only the few chunks the second half cut before the halves met are stored twice.
     assert len(content) <= added.bytes_stored < len(content) + (1 << 20)
+
+
+def test_two_copies_of_a_large_file_in_one_add_are_stored_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Both halves of the second copy find the first copy's chunks, whichever writer took them.
+    from parity.data import hashing
+    from parity.workspace import init_workspace
+
+    monkeypatch.setattr(hashing, "PARALLEL_FROM", 1 << 20)
+    content = random.Random(12).randbytes(24 << 20)
+    root = tmp_path / "project"
+    (root / "data").mkdir(parents=True)
+    workspace, _ = init_workspace(root)
+    try:
+        (root / "data" / "a.bin").write_bytes(content)
+        (root / "data" / "b.bin").write_bytes(content)
+        added = add_data(workspace, root / "data")
+    finally:
+        workspace.close()
+    assert len(content) <= added.bytes_stored < len(content) + (1 << 20)

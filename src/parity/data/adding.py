@@ -105,9 +105,11 @@ class Adder:
         self.stats = AddStats()
         self._located: dict[str, Chunk] = {}
         self._pending: dict[str, Placed] = {}
+        self._pending_before: frozenset[str] = frozenset()
         # A large file's second half is stored by a writer of its own while the first half is
         # still being cut (see _add_large); what each of those writers placed, in order.
         self._tail_writers: list[tuple[PackWriter, dict[str, Placed]]] = []
+        self._stored_by_tails: set[str] = set()  # of files finished: later files dedup on it
         self._plans: list[_Plan] = []
         self._cache_rows: list[tuple[str, Stat, str]] = []
         self._done = 0
@@ -252,6 +254,9 @@ class Adder:
             self._add_small([file], writer, lambda _: key)
             return
         fd = os.open(file.full, os.O_RDONLY)
+        # What the first half's writer held before this file: the tail may dedup on that, not
+        # on what it takes from this file while the tail runs.
+        self._pending_before = frozenset(self._pending)
         jobs: list[Future[list[tuple[str, Placed]]]] = []
         scheduled: set[str] = set()
         # A file chunked from both ends: the second half's chunks go to a writer of their own
@@ -279,7 +284,7 @@ class Adder:
                 job = _copy_compressed if compress else _copy_raw
 
                 def store(chunks: list[CutChunk]) -> None:
-                    known = self._located, self._pending
+                    known = self._located, self._pending, self._stored_by_tails
                     unknown = [
                         c.digest
                         for c in chunks
@@ -302,16 +307,21 @@ class Adder:
                     # Known means stored before this add (the index, or the previous version):
                     # never what the first half's writer has taken so far, which is timing.
                     assert tail_writer is not None
+                    # (and what earlier files of this add stored, all of it, never this one's).
+                    earlier = self._located, self._pending_before, self._stored_by_tails
                     unknown = [
                         c.digest
                         for c in chunks
-                        if c.digest not in tail_scheduled and c.digest not in self._located
+                        if c.digest not in tail_scheduled
+                        and not any(c.digest in k for k in earlier)
                     ]
                     if unknown:
                         self._located.update(self.index.locate(unknown))
                     new: list[CutChunk] = []
                     for chunk in chunks:
-                        if chunk.digest in tail_scheduled or chunk.digest in self._located:
+                        if chunk.digest in tail_scheduled or any(
+                            chunk.digest in k for k in earlier
+                        ):
                             continue
                         tail_scheduled.add(chunk.digest)
                         new.append(chunk)
@@ -336,6 +346,7 @@ class Adder:
         finally:
             os.close(fd)
         self._pending.update(placed)
+        self._stored_by_tails.update(tail_placed)
         digests = [c.digest for c in chunked.chunks]
         self._plans.append(_Plan(file.path, chunked.size, _mode(file), chunked.digest, digests))
         self._cache_rows.append((key, chunked.stat, chunked.digest))
