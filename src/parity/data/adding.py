@@ -12,7 +12,7 @@ import gc
 import mmap
 import os
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Container, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -258,7 +258,6 @@ class Adder:
         # on what it takes from this file while the tail runs.
         self._pending_before = frozenset(self._pending)
         jobs: list[Future[list[tuple[str, Placed]]]] = []
-        scheduled: set[str] = set()
         # A file chunked from both ends: the second half's chunks go to a writer of their own
         # as they are cut, instead of waiting for the halves to meet (0.37 s of a 2 GiB add).
         # Each writer stores what it is handed in the order cut, deduplicated against the store
@@ -270,7 +269,6 @@ class Adder:
         if tail_writer is not None:
             self._tail_writers.append((tail_writer, tail_placed))
         tail_jobs: list[Future[list[tuple[str, Placed]]]] = []
-        tail_scheduled: set[str] = set()
         # Chunks are copied from this file while hashed from another mapping: the file must
         # not change from here to the end, or a copied entry could differ from its digest.
         before = stat_of(os.fstat(fd))
@@ -283,59 +281,58 @@ class Adder:
                 compress = self.compress and blob.worth_compressing(view[:_SAMPLE])
                 job = _copy_compressed if compress else _copy_raw
 
-                def store(chunks: list[CutChunk]) -> None:
-                    known = self._located, self._pending, self._stored_by_tails
-                    unknown = [
-                        c.digest
-                        for c in chunks
-                        if c.digest not in scheduled and not any(c.digest in k for k in known)
-                    ]
-                    if unknown:
-                        self._located.update(self.index.locate(unknown))
-                    new: list[CutChunk] = []
-                    for chunk in chunks:
-                        if chunk.digest in scheduled or any(chunk.digest in k for k in known):
-                            continue
-                        scheduled.add(chunk.digest)
-                        new.append(chunk)
-                    if new:
-                        jobs.append(copier.submit(job, writer, fd, view, new))
-                    self._done += sum(c.size for c in chunks)
-                    self.progress(min(self._done, self._total), self._total)
+                def storer(
+                    to: PackWriter,
+                    copier: ThreadPoolExecutor,
+                    known: tuple[Container[str], ...],
+                    jobs: list[Future[list[tuple[str, Placed]]]],
+                ) -> Callable[[list[CutChunk]], None]:
+                    """Hand ``to`` (through ``copier``) each chunk neither in ``known`` nor
+                    handed to it before; the index is asked about the rest first."""
+                    scheduled: set[str] = set()
 
-                def store_tail(chunks: list[CutChunk]) -> None:
-                    # Known means stored before this add (the index, or the previous version):
-                    # never what the first half's writer has taken so far, which is timing.
-                    assert tail_writer is not None
-                    # (and what earlier files of this add stored, all of it, never this one's).
-                    earlier = self._located, self._pending_before, self._stored_by_tails
-                    unknown = [
-                        c.digest
-                        for c in chunks
-                        if c.digest not in tail_scheduled
-                        and not any(c.digest in k for k in earlier)
-                    ]
-                    if unknown:
-                        self._located.update(self.index.locate(unknown))
-                    new: list[CutChunk] = []
-                    for chunk in chunks:
-                        if chunk.digest in tail_scheduled or any(
-                            chunk.digest in k for k in earlier
-                        ):
-                            continue
-                        tail_scheduled.add(chunk.digest)
-                        new.append(chunk)
-                    if new:
-                        tail_jobs.append(tail_copier.submit(job, tail_writer, fd, view, new))
-                    self._done += sum(c.size for c in chunks)
-                    self.progress(min(self._done, self._total), self._total)
+                    def fresh(digest: str) -> bool:
+                        return digest not in scheduled and not any(digest in k for k in known)
+
+                    def store(chunks: list[CutChunk]) -> None:
+                        unknown = [c.digest for c in chunks if fresh(c.digest)]
+                        if unknown:
+                            self._located.update(self.index.locate(unknown))
+                        new: list[CutChunk] = []
+                        for chunk in chunks:
+                            if fresh(chunk.digest):
+                                scheduled.add(chunk.digest)
+                                new.append(chunk)
+                        if new:
+                            jobs.append(copier.submit(job, to, fd, view, new))
+                        self._done += sum(c.size for c in chunks)
+                        self.progress(min(self._done, self._total), self._total)
+
+                    return store
+
+                store = storer(
+                    writer, copier, (self._located, self._pending, self._stored_by_tails), jobs
+                )
+                # The tail's "known" is what was stored before this file (the index, the
+                # previous version, earlier files of this add), never what the first half's
+                # writer takes from this file meanwhile, which depends on timing.
+                store_tail = (
+                    None
+                    if tail_writer is None
+                    else storer(
+                        tail_writer,
+                        tail_copier,
+                        (self._located, self._pending_before, self._stored_by_tails),
+                        tail_jobs,
+                    )
+                )
 
                 try:
                     chunked = chunk_file(
                         file,
                         on_chunks=store,
                         view=view,
-                        on_tail=store_tail if tail_writer is not None else None,
+                        on_tail=store_tail,
                     )
                 finally:
                     placed = [pair for job in jobs for pair in job.result()]
