@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from parity.store.meta.store import MetadataStore
     from parity.store.objects.store import ObjectStore
     from parity.store.records import RecordStore
+    from parity.tracking.store import RunStore
 
 PARITY_DIR = ".parity"
 CONFIG_FILE = "config.toml"
@@ -114,6 +115,12 @@ class Workspace:
         from parity.registry.versions import Registry
 
         return Registry(self.meta, clock=now_ms)
+
+    @cached_property
+    def runs(self) -> RunStore:
+        from parity.tracking.store import RunStore
+
+        return RunStore(self.meta, now_ms, self.records)
 
     def actor(self) -> Actor:
         """Who is acting: PARITY_USER or the login name. With no ``[registry] admins`` list in

@@ -79,9 +79,7 @@ def _models(workspace: Workspace) -> Iterator[Subject]:
 
 
 def _runs(workspace: Workspace) -> Iterator[Subject]:
-    from parity.api.tracking import run_store
-
-    for run in run_store(workspace).search():
+    for run in workspace.runs.search():
         if run.environment_id is not None:
             yield Subject("run", run.id, run.environment_id)
 

@@ -84,10 +84,8 @@ def resolve_environment(
 
 def _run_environment(workspace: Workspace, run_prefix: str) -> str | None:
     """The environment of the run whose id starts with ``run_prefix``; None without such a run."""
-    from parity.api.tracking import get_run
-
     try:
-        run = get_run(workspace, run_prefix)
+        run = workspace.runs.find(run_prefix)
     except NotFoundError:
         return None
     if run.environment_id is None:

@@ -47,10 +47,8 @@ def run_facts(view: RunView) -> RunFacts:
 
 def find_run(workspace: Workspace, run_id: str) -> RunFacts | None:
     """A run's facts, or None when this workspace's tracking store does not have it."""
-    from parity.api.tracking import get_run
-
     try:
-        return run_facts(get_run(workspace, run_id))
+        return run_facts(workspace.runs.find(run_id))
     except NotFoundError:
         return None
 

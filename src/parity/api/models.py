@@ -22,7 +22,6 @@ from parity.registry.saving import save_model as save_model_files
 from parity.workspace import Workspace, now_ms, open_workspace
 
 if TYPE_CHECKING:
-    from parity.api.tracking import Run
     from parity.core.run import RunView
 
 DEFAULT_MODEL_PATH = "model"
@@ -55,9 +54,7 @@ def model_record(workspace: Workspace, reference: str) -> tuple[ModelVersion, Mo
 
 def model_in_run(workspace: Workspace, run_reference: str, path: str) -> tuple[str, str]:
     """``(run id, model id)`` of the model a run logged at ``path``."""
-    from parity.api.tracking import get_run
-
-    return _model_artifact(get_run(workspace, run_reference), path)
+    return _model_artifact(workspace.runs.find(run_reference), path)
 
 
 def _model_artifact(run: RunView, path: str) -> tuple[str, str]:
@@ -110,10 +107,8 @@ def register_model(
         try:
             model_id = workspace.records.resolve(source, kind=MODEL_KIND)
         except NotFoundError:
-            from parity.api.tracking import get_run
-
             try:
-                run = get_run(workspace, source)
+                run = workspace.runs.find(source)
             except NotFoundError as exc:
                 raise NotFoundError(
                     f"no run or logged model has an id starting with {source.lower()}",
@@ -121,11 +116,9 @@ def register_model(
                 ) from exc
             run_id, model_id = _model_artifact(run, DEFAULT_MODEL_PATH)
         else:
-            from parity.api.tracking import run_store
-
             # The model's lineage goes through the run that logged it, when one did (the
             # oldest, should several runs have logged these very bytes).
-            logged_by = run_store(workspace).runs_that_logged(model_id, MODEL_KIND)
+            logged_by = workspace.runs.runs_that_logged(model_id, MODEL_KIND)
             run_id = logged_by[0] if logged_by else None
     read_model_record(workspace.records, model_id)  # a version must point at a model it has
     return workspace.registry.register(
@@ -181,38 +174,6 @@ def describe(differences: Iterable[Difference]) -> str:
 
 def describe_blocking(result: VerifyResult) -> str:
     return describe(result.blocking)
-
-
-def log_model_to_run(
-    run: Run,
-    model: object,
-    name: str = DEFAULT_MODEL_PATH,
-    input_example: Any = None,
-    flavor: str | None = None,
-    *,
-    registered_model_name: str | None = None,
-) -> str:
-    """Save ``model`` as an artifact of ``run`` at ``name`` and return its model id.
-
-    The model record carries the run's environment (so verification compares against the
-    environment that trained it) and the distributions the model imports. With
-    ``registered_model_name`` the model is also registered as that model's next version.
-    """
-    workspace = run.workspace
-    model_id, record = save_model(
-        workspace,
-        model,
-        input_example=input_example,
-        flavor=flavor,
-        environment_id=run.environment_id,
-    )
-    size = sum(f.size for f in record.files)
-    run.add_artifact_ref(name, model_id, kind=MODEL_KIND, size=size)
-    if registered_model_name is not None:
-        workspace.registry.register(
-            registered_model_name, model_id, workspace.actor(), run_id=run.id
-        )
-    return model_id
 
 
 def load_model(reference: str, verify_env: bool = True, workspace: Workspace | None = None) -> Any:

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from parity.core.errors import UsageError
+from parity.core.errors import NotFoundError, UsageError
 from parity.core.model import ModelVersion
 from parity.core.profile import PROFILE_KIND, Profile
+from parity.core.run import RunView
 from parity.monitor.drift import MIN_ROWS, DriftReport, check_drift
 from parity.monitor.logged import logged_inputs, profile_of, remember_profile
 from parity.monitor.profile import profile_frame, read_table
@@ -34,6 +35,16 @@ def load_profile(workspace: Workspace, reference: str) -> Profile:
     return Profile.from_record(workspace.records.get(profile_id, kind=PROFILE_KIND))
 
 
+def _run_or_none(workspace: Workspace, run_id: str | None) -> RunView | None:
+    """The run that made a version, or None when there is none or this store lacks it."""
+    if run_id is None:
+        return None
+    try:
+        return workspace.runs.find(run_id)
+    except NotFoundError:
+        return None
+
+
 def training_data_version(
     workspace: Workspace, version: ModelVersion, features: Sequence[str]
 ) -> str:
@@ -41,9 +52,7 @@ def training_data_version(
 
     Of several profiled inputs, the one whose columns cover the model's features wins.
     """
-    from parity.api.lineage import find_run
-
-    run = find_run(workspace, version.run_id) if version.run_id else None
+    run = _run_or_none(workspace, version.run_id)
     profiled = [
         (link.data_version, profile_id)
         for link in (run.inputs if run else ())

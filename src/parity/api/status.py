@@ -8,8 +8,6 @@ from parity.workspace import Workspace
 
 
 def workspace_status(workspace: Workspace) -> dict[str, Any]:
-    from parity.api.tracking import run_store
-
     meta = workspace.meta
     models = workspace.registry.models()
     return {
@@ -21,7 +19,7 @@ def workspace_status(workspace: Workspace) -> dict[str, Any]:
         },
         "objects": {"url": workspace.objects.url},
         "records": meta.count_records(),
-        "runs": run_store(workspace).count_by_status(),
+        "runs": workspace.runs.count_by_status(),
         "models": [
             {"name": m["name"], "latest_version": m["latest_version"], "aliases": m["aliases"]}
             for m in models

@@ -22,7 +22,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+from parity.api.models import DEFAULT_MODEL_PATH, save_model
 from parity.core.errors import NotFoundError, UsageError
+from parity.core.model import MODEL_KIND
 from parity.core.run import (
     Artifact,
     DataLink,
@@ -36,7 +38,6 @@ from parity.core.run_filter import parse_filter, parse_sort
 from parity.tracking.buffer import DEFAULT_INTERVAL_SECONDS, MetricBuffer
 from parity.tracking.lifecycle import RunTerminated, TerminationGuard
 from parity.tracking.sources import SourceCapture
-from parity.tracking.store import RunStore
 from parity.workspace import Workspace, now_ms, open_workspace
 
 if TYPE_CHECKING:
@@ -46,10 +47,6 @@ RUN_ID_VARIABLE = "PARITY_RUN_ID"
 WORKSPACE_VARIABLE = "PARITY_WORKSPACE"
 ERROR_TAG = "error"
 TABLE_SUFFIXES = (".csv", ".tsv", ".parquet", ".pq")
-
-
-def run_store(workspace: Workspace) -> RunStore:
-    return RunStore(workspace.meta, now_ms, workspace.records)
 
 
 class Run:
@@ -73,7 +70,7 @@ class Run:
     ) -> None:
         self.workspace = workspace
         self.id = run_id
-        self.store = run_store(workspace)
+        self.store = workspace.runs
         self._owns_run = owns_run
         self._owns_workspace = owns_workspace
         self._sources = sources
@@ -221,12 +218,33 @@ class Run:
             return str(path)
 
     def log_model(
-        self, model: object, name: str = "model", input_example: Any = None, **kw: Any
+        self,
+        model: object,
+        name: str = DEFAULT_MODEL_PATH,
+        input_example: Any = None,
+        flavor: str | None = None,
+        *,
+        registered_model_name: str | None = None,
     ) -> str:
-        """Save ``model`` as an artifact of this run; returns its model id (parity.api.models)."""
-        from parity.api.models import log_model_to_run
+        """Save ``model`` as an artifact of this run at ``name``; returns its model id.
 
-        model_id: str = log_model_to_run(self, model, name, input_example, **kw)
+        The model record carries the run's environment (so verification compares against the
+        environment that trained it) and the distributions the model imports. With
+        ``registered_model_name`` the model is also registered as that model's next version.
+        """
+        model_id, record = save_model(
+            self.workspace,
+            model,
+            input_example=input_example,
+            flavor=flavor,
+            environment_id=self.environment_id,
+        )
+        size = sum(f.size for f in record.files)
+        self.add_artifact_ref(name, model_id, kind=MODEL_KIND, size=size)
+        if registered_model_name is not None:
+            self.workspace.registry.register(
+                registered_model_name, model_id, self.workspace.actor(), run_id=self.id
+            )
         return model_id
 
     # the end -----------------------------------------------------------------------------------
@@ -300,7 +318,7 @@ def begin_run(
     guard: bool = True,
 ) -> Run:
     """Create a run and start capturing its sources in the background."""
-    store = run_store(workspace)
+    store = workspace.runs
     parent_id = store.resolve(parent) if parent else None
     sources = SourceCapture(workspace.records, Path.cwd(), now_ms, python=python)
     run_id = store.create(
@@ -344,7 +362,7 @@ def start_run(
     joined = os.environ.get(RUN_ID_VARIABLE) if parent is None else None
     try:
         if joined:
-            store = run_store(ws)
+            store = ws.runs
             if not store.exists(joined):
                 raise NotFoundError(
                     f"{RUN_ID_VARIABLE}={joined} is not a run of the workspace at {ws.root}",
@@ -368,8 +386,7 @@ def start_run(
 
 def get_run(workspace: Workspace, reference: str) -> RunView:
     """A run by id or unique id prefix."""
-    store = run_store(workspace)
-    return store.get(store.resolve(reference))
+    return workspace.runs.find(reference)
 
 
 def list_runs(
@@ -382,7 +399,7 @@ def list_runs(
 ) -> list[RunView]:
     """Runs matching ``filter`` (see parity.core.run_filter), sorted (``-KEY`` descending)."""
     keys = [sort] if isinstance(sort, str) else list(sort or ())
-    return run_store(workspace).search(
+    return workspace.runs.search(
         experiment=experiment,
         expression=parse_filter(filter or ""),
         sort=[parse_sort(k) for k in keys],
@@ -395,18 +412,18 @@ def compare_runs(workspace: Workspace, references: Sequence[str]) -> RunComparis
     """Two or more runs side by side (the first is the baseline for environment differences)."""
     from parity.tracking.compare import compare_runs as compare
 
-    return compare(workspace.records, [get_run(workspace, r) for r in references])
+    return compare(workspace.records, [workspace.runs.find(r) for r in references])
 
 
 def delete_run(workspace: Workspace, reference: str) -> str:
-    store = run_store(workspace)
+    store = workspace.runs
     run_id = store.resolve(reference)
     store.delete(run_id)
     return run_id
 
 
 def restore_run(workspace: Workspace, reference: str) -> str:
-    store = run_store(workspace)
+    store = workspace.runs
     run_id = store.resolve(reference)
     store.restore(run_id)
     return run_id

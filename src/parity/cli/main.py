@@ -6,35 +6,107 @@ One handler turns every ParityError into ``error: <message> (<hint>)`` and its e
 
 from __future__ import annotations
 
+import importlib
 import sys
 
 import click
 
-import parity.cli.env_lock_commands  # noqa: F401  (attaches export/restore/check-lock/audit to env)
 from parity import __version__
-from parity.cli import data_transfer_commands  # noqa: F401  (attaches push, pull, validate to data)
-from parity.cli.data_commands import data_group
-from parity.cli.env_commands import env_group
-from parity.cli.models_commands import models_group
-from parity.cli.monitor_commands import monitor_group
-from parity.cli.object_commands import object_group
-from parity.cli.remote_commands import remote_group
-from parity.cli.run_commands import run as run_command
-from parity.cli.runs_commands import runs_group
-from parity.cli.serve_commands import serve
-from parity.cli.workspace_commands import init, status
 from parity.core.errors import ParityError
+
+# Each command lives in its own module, imported only when that command runs, so that every
+# command module may import the API it calls at the top. The short help is kept here for
+# ``parity --help``; a test checks it against each command's own docstring.
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "data": (
+        "parity.cli.data_transfer_commands",
+        "data_group",
+        "Version data files and folders; git versions their small PATH.parity pointers.",
+    ),
+    "env": (
+        "parity.cli.env_lock_commands",
+        "env_group",
+        "Fingerprint, compare and verify environments.",
+    ),
+    "init": (
+        "parity.cli.workspace_commands",
+        "init",
+        "Create a Parity workspace (.parity/ with config, database and object store).",
+    ),
+    "models": (
+        "parity.cli.models_commands",
+        "models_group",
+        "Register, promote, lock and inspect model versions.",
+    ),
+    "monitor": ("parity.cli.monitor_commands", "monitor_group", "Watch served models."),
+    "object": (
+        "parity.cli.object_commands",
+        "object_group",
+        "Low-level access to the object store.",
+    ),
+    "remote": (
+        "parity.cli.remote_commands",
+        "remote_group",
+        "Add, list and remove data remotes (s3://, file:// or a folder).",
+    ),
+    "run": (
+        "parity.cli.run_commands",
+        "run",
+        "Run COMMAND as a tracked run: code, environment, params, data, output and exit code.",
+    ),
+    "runs": (
+        "parity.cli.runs_commands",
+        "runs_group",
+        "List, search, show, compare, delete and restore tracked runs.",
+    ),
+    "serve": (
+        "parity.cli.serve_commands",
+        "serve",
+        "Serve model REFERENCE (NAME@ALIAS) over HTTP after its checks pass.",
+    ),
+    "status": (
+        "parity.cli.workspace_commands",
+        "status",
+        "Show the workspace, its stores and what they hold.",
+    ),
+}
+
+
+def load_command(name: str) -> click.Command:
+    """The command ``name``, importing its module now."""
+    module, attribute, _ = COMMANDS[name]
+    command = getattr(importlib.import_module(module), attribute)
+    assert isinstance(command, click.Command)
+    return command
+
+
+class LazyGroup(click.Group):
+    """A group whose commands are imported when invoked, not when the group is built."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        return load_command(cmd_name) if cmd_name in COMMANDS else None
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, COMMANDS[name][2]) for name in self.list_commands(ctx)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
 
 def _show_version(context: click.Context, _param: click.Parameter, value: bool) -> None:
     if value and not context.resilient_parsing:
-        from parity.env.capture import capture
+        from parity.env.capture import capture  # lazy: only --version fingerprints
 
         click.echo(f"parity {__version__} (environment {capture().id[:12]})")
         context.exit()
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(
+    cls=LazyGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.option(
     "--version",
     is_flag=True,
@@ -47,28 +119,12 @@ def cli() -> None:
     """Keep ML development and production in parity: environment, data, code, runs, models."""
 
 
-for command in (
-    init,
-    status,
-    object_group,
-    env_group,
-    models_group,
-    serve,
-    monitor_group,
-    remote_group,
-    run_command,
-    runs_group,
-    data_group,
-):
-    cli.add_command(command)
-
-
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; return the documented exit code."""
     try:
         result = cli.main(args=argv, prog_name="parity", standalone_mode=False)
     except ParityError as exc:
-        from parity.cli.output import err_console
+        from parity.cli.output import err_console  # lazy: Rich loads only to print an error
 
         hint = f" ({exc.hint})" if exc.hint else ""
         err_console().print(f"error: {exc.message}{hint}", markup=False)

@@ -105,10 +105,9 @@ def list_runs(
 @JSON_OPTION
 def show(run: str, json_output: bool) -> None:
     """Everything about RUN (an id or id prefix): code, environment, data, params, metrics."""
-    from parity.api.tracking import get_run
     from parity.workspace import open_workspace
 
-    view = get_run(open_workspace(), run)
+    view = open_workspace().runs.find(run)
     if json_output:
         print_json(view.to_dict())
         return

@@ -266,6 +266,10 @@ class RunStore:
             )
         return resolve_prefix(prefix, candidates, "run")
 
+    def find(self, reference: str) -> RunView:
+        """The run named by a full id or a unique prefix."""
+        return self.get(self.resolve(reference))
+
     def exists(self, run_id: str) -> bool:
         with self.meta.read() as connection:
             query = select(runs.c.run_id).where(runs.c.run_id == run_id)

@@ -1,0 +1,38 @@
+"""The command table: every command loads lazily and ``parity --help`` describes it truly."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+import pytest
+
+from parity.cli.main import COMMANDS, cli, load_command
+
+
+@pytest.mark.parametrize("name", sorted(COMMANDS))
+def test_each_listed_command_loads_under_its_name_with_the_help_the_table_shows(name: str) -> None:
+    command = load_command(name)
+    assert command.name == name
+    assert command.get_short_help_str(limit=200) == COMMANDS[name][2]
+
+
+def test_an_unknown_command_is_a_usage_error_not_an_import() -> None:
+    with pytest.raises(click.UsageError, match="No such command"):
+        cli.main(["no-such-command"], standalone_mode=False, prog_name="parity")
+
+
+def test_top_level_help_imports_no_command_module(tmp_path: Path) -> None:
+    script = (
+        "import sys\n"
+        "from parity.cli.main import main\n"
+        "main(['--help'])\n"
+        "print(sorted(m for m in sys.modules if m.startswith('parity.cli.') and "
+        "m not in ('parity.cli.main',)))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=tmp_path
+    )
+    assert done.stdout.strip().splitlines()[-1] == "[]"
