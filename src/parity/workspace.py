@@ -92,13 +92,17 @@ class Workspace:
     # the stores, built on first use so that commands that need none stay fast ------------------
     @cached_property
     def meta(self) -> MetadataStore:
-        from parity.store.meta.store import open_metadata_store
+        from parity.store.meta.store import (
+            open_metadata_store,
+        )  # lazy: SQLAlchemy loads only for commands that use the database
 
         return open_metadata_store(self.metadata_url)
 
     @cached_property
     def objects(self) -> ObjectStore:
-        from parity.store.objects import open_object_store
+        from parity.store.objects import (
+            open_object_store,
+        )  # lazy: the object store (and boto3 for S3) loads on first use
 
         return open_object_store(
             self.objects_url, base=self.root, endpoint_url=self.config.s3_endpoint_url
@@ -106,26 +110,34 @@ class Workspace:
 
     @cached_property
     def records(self) -> RecordStore:
-        from parity.store.records import RecordStore
+        from parity.store.records import (
+            RecordStore,
+        )  # lazy: SQLAlchemy loads only for commands that use the database
 
         return RecordStore(self.objects, self.meta)
 
     @cached_property
     def registry(self) -> Registry:
-        from parity.registry.versions import Registry
+        from parity.registry.versions import (
+            Registry,
+        )  # lazy: SQLAlchemy loads only for commands that use the database
 
         return Registry(self.meta, clock=now_ms)
 
     @cached_property
     def runs(self) -> RunStore:
-        from parity.tracking.store import RunStore
+        from parity.tracking.store import (
+            RunStore,
+        )  # lazy: SQLAlchemy loads only for commands that use the database
 
         return RunStore(self.meta, now_ms, self.records)
 
     def actor(self) -> Actor:
         """Who is acting: PARITY_USER or the login name. With no ``[registry] admins`` list in
         config.toml, the local user of an embedded workspace is its admin."""
-        from parity.registry.versions import Actor
+        from parity.registry.versions import (
+            Actor,
+        )  # lazy: SQLAlchemy loads only for commands that use the database
 
         name = self.user
         admins = self.config.section("registry").get("admins")
@@ -141,9 +153,11 @@ class Workspace:
 
     def save_config(self, config: Config) -> None:
         """Write ``config`` to config.toml atomically and use it from now on."""
-        import tomli_w
+        import tomli_w  # lazy: the TOML writer loads only when config.toml is written
 
-        from parity.store.objects.local import atomic_write_bytes
+        from parity.store.objects.local import (
+            atomic_write_bytes,
+        )  # lazy: the object store loads only when something is written
 
         atomic_write_bytes(self.config_path, tomli_w.dumps(config.to_dict()).encode())
         self.config = config
@@ -192,7 +206,9 @@ def init_workspace(
     parity_dir = root / PARITY_DIR
     created = not (parity_dir / CONFIG_FILE).is_file()
     if created:
-        from parity.store.objects.local import atomic_write_bytes
+        from parity.store.objects.local import (
+            atomic_write_bytes,
+        )  # lazy: the object store loads only when something is written
 
         try:
             (parity_dir / OBJECTS_DIR).mkdir(parents=True, exist_ok=True)

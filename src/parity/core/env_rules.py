@@ -16,6 +16,7 @@ from typing import Any
 from packaging.version import InvalidVersion, Version
 
 from parity.core.environment import Distribution, Environment
+from parity.core.errors import UsageError
 
 
 class Risk(IntEnum):
@@ -29,8 +30,6 @@ class Risk(IntEnum):
         try:
             return cls[text.upper()]
         except KeyError:
-            from parity.core.errors import UsageError
-
             raise UsageError(
                 f"unknown risk level {text!r}", hint="use high, medium, low or info"
             ) from None

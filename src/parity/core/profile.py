@@ -8,7 +8,7 @@ category frequencies. Immutable and content-addressed, like every record.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from parity.core.records import StoredRecord
@@ -62,8 +62,6 @@ class Profile:
         return next((column for column in columns if column.name == name), None)
 
     def to_dict(self) -> dict[str, Any]:
-        from dataclasses import asdict
-
         return asdict(self)
 
     @classmethod

@@ -119,7 +119,7 @@ def _hash_view(
     of the first half lands on a cut of the second, every later cut is the same as a single
     pass would find. The result is exactly the single pass's (if the cuts never meet, this
     thread simply goes on to the end); the two halves run at once where a core is free."""
-    from pyfastcdc import FastCDC
+    from pyfastcdc import FastCDC  # lazy: the chunker loads only when a large file is cut
 
     whole: dict[str, str] = {}
 

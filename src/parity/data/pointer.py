@@ -20,6 +20,7 @@ from typing import Any
 
 from parity.core.errors import UsageError
 from parity.core.ids import is_digest
+from parity.store.objects.local import atomic_write_bytes
 
 POINTER_FORMAT = 1
 SUFFIX = ".parity"
@@ -90,7 +91,7 @@ def _parse(text: str, source: str) -> Any:
 
 
 def _parse_yaml(text: str, source: str) -> Any:
-    import yaml
+    import yaml  # lazy: PyYAML loads only when a pointer file is read or written
 
     try:
         return yaml.safe_load(text)
@@ -123,16 +124,12 @@ def read_pointer(path: Path) -> Pointer:
 
 def write_pointer(path: Path, pointer: Pointer) -> None:
     """Write ``pointer`` atomically and make git ignore the data beside it."""
-    from parity.store.objects.local import atomic_write_bytes
-
     atomic_write_bytes(path, pointer.to_text().encode("utf-8"))
     ignore_in_git(target_of(path))
 
 
 def ignore_in_git(target: Path) -> None:
     """Add ``/NAME`` for ``target`` to the ``.gitignore`` of its folder, once."""
-    from parity.store.objects.local import atomic_write_bytes
-
     gitignore = target.parent / ".gitignore"
     # gitignore patterns treat these characters as wildcards; the entry must match one name.
     name = "".join("\\" + char if char in "\\*?[" else char for char in target.name)

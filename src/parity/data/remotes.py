@@ -12,6 +12,7 @@ from pathlib import Path
 from parity.core.config import Config, Remote
 from parity.core.errors import ConflictError, NotFoundError, UsageError
 from parity.store.objects import open_object_store
+from parity.store.objects.s3 import parse_s3_url
 from parity.store.objects.store import ObjectStore
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -25,8 +26,6 @@ def check_remote_url(url: str) -> str:
             hint="use s3://BUCKET/PREFIX, file:///PATH or a folder path for now",
         )
     if url.startswith("s3://"):
-        from parity.store.objects.s3 import parse_s3_url
-
         parse_s3_url(url)
         return url
     if url.startswith("file://"):

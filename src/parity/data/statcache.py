@@ -13,6 +13,8 @@ import sqlite3
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+import orjson
+
 from parity.core.errors import StorageError
 
 CACHE_FORMAT = 3
@@ -100,8 +102,6 @@ class StatCache:
     def clean_tree(self, key: str, version: str) -> dict[str, str] | None:
         """The signatures of the files ``key`` held when it was last found equal to
         ``version`` (None if it never was, or was found equal to another version since)."""
-        import orjson
-
         row = self._db.execute("SELECT version, names FROM clean WHERE key = ?", (key,)).fetchone()
         if row is None or row[0] != version:
             return None
@@ -113,8 +113,6 @@ class StatCache:
     ) -> None:
         """Record that ``key`` held exactly ``version`` with these stats; not if any file is
         recent enough to be racily clean."""
-        import orjson
-
         limit = scan_started_ns - RACY_WINDOW_NS
         if any(stat[MTIME] >= limit for stat in stats.values()):
             return

@@ -15,7 +15,7 @@ from typing import Any
 
 import blake3
 
-from parity.data.hashing import CHUNK_THRESHOLD, read_small
+from parity.data.hashing import CHUNK_THRESHOLD, chunk_file, read_small
 from parity.data.manifest import EXECUTABLE, REGULAR
 from parity.data.scan import Scan, ScannedFile, scan, stat_of
 from parity.data.statcache import Stat, StatCache, cached_digest
@@ -49,8 +49,6 @@ def file_digest(file: ScannedFile, threshold: int = CHUNK_THRESHOLD) -> tuple[st
     if file.size < threshold:
         data, stat = read_small(file)
         return blake3.blake3(data).hexdigest(), stat
-    from parity.data.hashing import chunk_file
-
     chunked = chunk_file(file)
     return chunked.digest, chunked.stat
 

@@ -95,7 +95,7 @@ class Validation:
 
 def load_schema(path: Path) -> Any:
     """A pandera DataFrameSchema from pandera's YAML format, or from a Python file's ``schema``."""
-    import pandera.pandas as pa
+    import pandera.pandas as pa  # lazy: pandas and pandera load only to validate a table
 
     suffix = path.suffix.lower()
     schema: Any
@@ -132,7 +132,7 @@ def load_schema(path: Path) -> Any:
 
 def read_table(path: Path) -> Any:
     """A CSV or Parquet file as a pandas DataFrame."""
-    import pandas as pd
+    import pandas as pd  # lazy: pandas loads only to read a table
 
     kind = _TABLE_SUFFIXES.get(path.suffix.lower())
     if kind is None:
@@ -147,7 +147,7 @@ def read_table(path: Path) -> Any:
 
 def validate_frame(frame: Any, schema: Any, data_version: str, schema_digest: str) -> Validation:
     """Check ``frame`` against ``schema`` lazily and return every failed check."""
-    import pandera.errors
+    import pandera.errors  # lazy: pandas and pandera load only to validate a table
 
     try:
         schema.validate(frame, lazy=True)
@@ -179,7 +179,7 @@ def failed_checks(cases: Any) -> tuple[FailedCheck, ...]:
 
 
 def _missing(value: Any) -> bool:
-    import pandas as pd
+    import pandas as pd  # lazy: pandas loads only to read a table
 
     try:
         return bool(pd.isna(value))

@@ -35,15 +35,21 @@ __all__ = [
 def __getattr__(name: str) -> Any:
     # The record, the rules (and packaging) load on first use: a capture starts its probe first.
     if name == "Environment":
-        from parity.core.environment import Environment
+        from parity.core.environment import (
+            Environment,
+        )  # lazy: packaging loads after the probe has started, not before
 
         return Environment
     if name in ("Difference", "EnvDiff", "Risk"):
-        from parity.core import env_rules
+        from parity.core import (
+            env_rules,
+        )  # lazy: packaging loads after the probe has started, not before
 
         return getattr(env_rules, name)
     if name == "VerifyResult":
-        from parity.env.verification import VerifyResult
+        from parity.env.verification import (
+            VerifyResult,
+        )  # lazy: packaging loads after the probe has started, not before
 
         return VerifyResult
     raise AttributeError(f"module 'parity.env' has no attribute {name!r}")
@@ -53,7 +59,9 @@ def diff(
     expected: Environment, actual: Environment, imported: Iterable[str] | None = None
 ) -> EnvDiff:
     """Every difference between two environments, rated by risk (riskiest first)."""
-    from parity.core.env_rules import diff_environments
+    from parity.core.env_rules import (
+        diff_environments,
+    )  # lazy: packaging loads after the probe has started, not before
 
     return diff_environments(expected, actual, imported)
 
@@ -67,8 +75,12 @@ def verify(
     imported: Iterable[str] | None = None,
 ) -> VerifyResult:
     """Is ``actual`` (default: ``python``'s environment, or this one) safe for ``expected``?"""
-    from parity.core.env_rules import Risk
-    from parity.env.verification import verify_environment
+    from parity.core.env_rules import (
+        Risk,
+    )  # lazy: packaging loads after the probe has started, not before
+    from parity.env.verification import (
+        verify_environment,
+    )  # lazy: packaging loads after the probe has started, not before
 
     level = Risk.parse(threshold) if isinstance(threshold, str) else threshold
     candidate = actual if actual is not None else capture(python)

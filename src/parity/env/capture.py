@@ -54,10 +54,10 @@ class PendingCapture:
             self._process = _start_probe(python, deep)
 
     def environment(self) -> Environment:
-        from parity.core.environment import Environment
+        from parity.core.environment import Environment  # lazy: packaging, after the probe starts
 
         if self._process is None or self.python is None:
-            from parity.env import probe
+            from parity.env import probe  # lazy: only this interpreter runs the probe in-process
 
             return Environment.from_dict(probe.collect(self.deep))
         return Environment.from_dict(_finish_probe(self.python, self._process))

@@ -58,7 +58,9 @@ class HashLookup:
 
 
 def uv_bin() -> str:
-    from uv import find_uv_bin
+    from uv import (
+        find_uv_bin,
+    )  # lazy: the uv package is asked for its binary only by export and restore
 
     return find_uv_bin()
 

@@ -23,6 +23,7 @@ from parity.env.capture import capture
 from parity.env.export_pylock import render_pylock
 from parity.env.hashes import DEFAULT_INDEX, uv_bin
 from parity.env.pins import ExportPlan, plan_export
+from parity.env.verification import verify_environment
 
 if TYPE_CHECKING:
     from parity.env.verification import VerifyResult
@@ -116,7 +117,5 @@ def restore_environment(
             [uv_bin(), "pip", "sync", "--quiet", "--python", str(target), str(lock)],
             "installing the recorded packages",
         )
-    from parity.env.verification import verify_environment
-
     actual = capture(target)
     return RestoreResult(venv, target, plan, verify_environment(environment, actual, threshold))

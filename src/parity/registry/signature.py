@@ -20,7 +20,7 @@ def head(example: Any, rows: int = GOLDEN_ROWS) -> Any:
 
 
 def _columns_of(example: Any, model: object) -> list[ColumnSpec]:
-    import numpy as np
+    import numpy as np  # lazy: numpy loads only for array inputs and outputs
 
     if hasattr(example, "dtypes") and hasattr(example, "columns"):
         return [
@@ -41,7 +41,7 @@ def _columns_of(example: Any, model: object) -> list[ColumnSpec]:
 
 
 def infer_signature(example: Any, predictions: Any, model: object) -> Signature:
-    import numpy as np
+    import numpy as np  # lazy: numpy loads only for array inputs and outputs
 
     outputs = np.asarray(predictions)
     output_specs: tuple[ColumnSpec, ...]
@@ -56,7 +56,7 @@ def infer_signature(example: Any, predictions: Any, model: object) -> Signature:
 
 def to_rows(example: Any) -> dict[str, Any]:
     """A JSON-ready ``{"columns": [...], "data": [[...], ...]}`` form of a table."""
-    import numpy as np
+    import numpy as np  # lazy: numpy loads only for array inputs and outputs
 
     if hasattr(example, "columns") and hasattr(example, "to_numpy"):
         return {
@@ -70,7 +70,7 @@ def to_rows(example: Any) -> dict[str, Any]:
 
 
 def predictions_to_json(predictions: Any) -> list[Any]:
-    import numpy as np
+    import numpy as np  # lazy: numpy loads only for array inputs and outputs
 
     result: list[Any] = np.asarray(predictions).tolist()
     return result

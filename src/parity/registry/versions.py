@@ -7,6 +7,7 @@ change that happened. Nothing here updates or deletes an audit entry (the databa
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -434,8 +435,6 @@ class Registry:
 
 
 def _check_name(name: str, what: str = "model name") -> None:
-    import re
-
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,199}", name):
         raise UsageError(
             f"{name!r} is not a valid {what}",

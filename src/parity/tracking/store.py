@@ -41,6 +41,7 @@ from parity.store.meta.tracking_tables import (
     runs,
 )
 from parity.tracking import series
+from parity.tracking.search import run_query
 from parity.tracking.views import read_views
 
 if TYPE_CHECKING:
@@ -336,8 +337,6 @@ class RunStore:
         deleted: bool = False,
     ) -> list[RunView]:
         """Runs matching ``expression``, in ``sort`` order (default: newest first)."""
-        from parity.tracking.search import run_query
-
         query = run_query(
             experiment=experiment, expression=expression, sort=sort, limit=limit, deleted=deleted
         )

@@ -52,7 +52,7 @@ def marker_holds(marker: str | None, environment: Mapping[str, str]) -> bool:
     so a package is never hidden from the check by a marker Parity cannot parse."""
     if not marker:
         return True
-    from packaging.markers import InvalidMarker, Marker, UndefinedEnvironmentName
+    from packaging.markers import InvalidMarker, Marker, UndefinedEnvironmentName  # lazy: rare
 
     try:
         return Marker(marker).evaluate(dict(environment))

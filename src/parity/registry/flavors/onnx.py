@@ -16,7 +16,7 @@ class OnnxModel:
 
     def __init__(self, path: Path) -> None:
         try:
-            import onnxruntime
+            import onnxruntime  # lazy: only ONNX models import it
         except ImportError as exc:
             raise UsageError(
                 "loading an ONNX model needs onnxruntime", hint="pip install onnxruntime"
@@ -25,7 +25,7 @@ class OnnxModel:
         self.input_name = self.session.get_inputs()[0].name
 
     def predict(self, rows: Any) -> Any:
-        import numpy as np
+        import numpy as np  # lazy: numpy loads only for array inputs and outputs
 
         values = np.asarray(rows, dtype=np.float32)
         return self.session.run(None, {self.input_name: values})[0]

@@ -21,8 +21,8 @@ class TorchModel:
         self.module = module
 
     def predict(self, rows: Any) -> Any:
-        import numpy as np
-        import torch
+        import numpy as np  # lazy: numpy loads only for array inputs and outputs
+        import torch  # lazy: only PyTorch models import it
 
         with torch.no_grad():
             output = self.module(torch.as_tensor(np.asarray(rows, dtype=np.float32)))
@@ -39,7 +39,7 @@ class PytorchFlavor:
         )
 
     def save(self, model: object, directory: Path) -> dict[str, Any]:
-        import torch
+        import torch  # lazy: only PyTorch models import it
 
         try:
             scripted = torch.jit.script(model)
@@ -55,7 +55,7 @@ class PytorchFlavor:
         return {"format": "torchscript", "file": SCRIPT_FILE}
 
     def load(self, directory: Path, loader: Mapping[str, Any]) -> Any:
-        import torch
+        import torch  # lazy: only PyTorch models import it
 
         path = directory / str(loader["file"])
         if loader.get("format") == "torchscript":

@@ -41,9 +41,15 @@ def ensure_schema(engine: Engine) -> None:
 
 
 def _upgrade(engine: Engine) -> None:
-    from alembic import command
-    from alembic.config import Config
-    from alembic.script import ScriptDirectory
+    from alembic import (
+        command,
+    )  # lazy: Alembic (~100 ms) loads only when the schema is checked or migrated
+    from alembic.config import (
+        Config,
+    )  # lazy: Alembic (~100 ms) loads only when the schema is checked or migrated
+    from alembic.script import (
+        ScriptDirectory,
+    )  # lazy: Alembic (~100 ms) loads only when the schema is checked or migrated
 
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))

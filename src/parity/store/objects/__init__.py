@@ -8,6 +8,7 @@ from urllib.parse import unquote, urlparse
 from parity.core.errors import UsageError
 from parity.store.objects.backend import ObjectBackend
 from parity.store.objects.local import LocalBackend
+from parity.store.objects.s3 import S3Backend
 from parity.store.objects.store import ObjectStore
 
 __all__ = ["LocalBackend", "ObjectBackend", "ObjectStore", "open_backend", "open_object_store"]
@@ -21,8 +22,6 @@ def open_backend(
     Relative folder paths are taken relative to ``base``.
     """
     if url.startswith("s3://"):
-        from parity.store.objects.s3 import S3Backend
-
         return S3Backend(url, endpoint_url=endpoint_url, region=region)
     if url.startswith("file://"):
         return LocalBackend(Path(unquote(urlparse(url).path)))

@@ -41,8 +41,10 @@ class S3Backend:
         self, url: str, endpoint_url: str | None = None, region: str | None = None
     ) -> None:
         try:
-            import boto3
-            from botocore.config import Config
+            import boto3  # lazy: boto3 (~300 ms) loads only when an S3 store is used
+            from botocore.config import (
+                Config,
+            )  # lazy: boto3 (~300 ms) loads only when an S3 store is used
         except ImportError as exc:  # pragma: no cover - depends on the install
             raise UsageError(
                 "S3 support is not installed", hint="pip install 'parity-ml[s3]'"
@@ -64,7 +66,7 @@ class S3Backend:
             CredentialRetrievalError,
             NoCredentialsError,
             PartialCredentialsError,
-        )
+        )  # lazy: boto3 (~300 ms) loads only when an S3 store is used
 
         where = f"{self.url}/{key}" if key else self.url
         code = str((getattr(exc, "response", None) or {}).get("Error", {}).get("Code", ""))
@@ -119,7 +121,9 @@ class S3Backend:
             raise self._fail("write", key, exc) from exc
 
     def write_file(self, key: str, source: Path) -> None:
-        from boto3.s3.transfer import TransferConfig
+        from boto3.s3.transfer import (
+            TransferConfig,
+        )  # lazy: boto3 (~300 ms) loads only when an S3 store is used
 
         single_put = TransferConfig(multipart_threshold=SINGLE_PUT_UP_TO)
         try:
