@@ -20,8 +20,14 @@ sync: $(UV)
 demo: sync
 	$(BIN)/python examples/demo.py
 
+# `make test`: every test not marked slow, on both cores, and every module imported by one.
+# `make test TESTS=all`: the whole suite, as CI runs it.
 test: sync
-	$(BIN)/python -m pytest -q
+ifeq ($(TESTS),all)
+	$(BIN)/python -m pytest -q -n 2
+else
+	PARITY_TEST_EVERY_MODULE=1 $(BIN)/python -m pytest -q -n 2 -m "not slow"
+endif
 
 lint: sync
 	$(BIN)/ruff check src tests benchmarks examples

@@ -16,6 +16,8 @@ import pytest
 if TYPE_CHECKING:
     from parity.workspace import Workspace
 
+pytest_plugins = ["tests.module_coverage"]
+
 _CLEARED_PREFIXES = ("PARITY_", "AWS_")
 _CLEARED_NAMES = {"HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"}
 # Read once, before the autouse fixture clears PARITY_* from each test's view.
