@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from starlette.routing import Route
 from starlette.testclient import TestClient
 
 from parity.api.serving import serving_state
@@ -169,3 +170,78 @@ def test_changed_numerics_keep_the_server_not_ready(
     )
     assert refused.status_code == 503
     assert isinstance(swapped_files[0], ArtifactFile)
+
+
+def test_the_server_serves_exactly_these_routes(state: ServingState) -> None:
+    """Every path and method of the three protocols; one dropped or added fails here."""
+    routes = [r for r in create_app(state).routes if isinstance(r, Route)]
+    served = sorted((r.path, tuple(sorted(r.methods or ()))) for r in routes)
+    get, post = ("GET", "HEAD"), ("POST",)
+    assert served == sorted(
+        [
+            ("/predict", post),
+            ("/health", get),
+            ("/metadata", get),
+            ("/metrics", get),
+            ("/invocations", post),
+            ("/v2/models/{model_name}/infer", post),
+            ("/v2/models/{model_name}", get),
+            ("/v2/health/live", get),
+            ("/v2/health/ready", get),
+        ]
+    )
+
+
+def test_a_server_not_ready_refuses_every_protocol_alike(served_workspace: Workspace) -> None:
+    serving = serving_state(served_workspace, "bc@production", Readiness(False), sample_rate=0)
+    try:
+        client = TestClient(create_app(serving))
+        reason = "model is not ready: the environment differs from the model's at high risk"
+        for path in ("/predict", "/invocations", "/v2/models/bc/infer"):
+            refused = client.post(path, content=b"{not json")  # refused before it is read
+            assert (refused.status_code, refused.json()) == (503, {"error": reason})
+        # A model this server does not serve is 404 whether or not the server is ready.
+        elsewhere = client.post("/v2/models/other/infer", json={})
+        assert elsewhere.status_code == 404
+        assert elsewhere.json() == {"error": "no model named 'other' here; this server serves 'bc'"}
+        assert client.get("/v2/health/ready").json() == {"ready": False}
+        text = client.get("/metrics").text
+        for endpoint in ("predict", "invocations", "infer"):
+            assert f'parity_requests_total{{endpoint="{endpoint}",status="503"}} 1.0' in text
+    finally:
+        serving.close()
+
+
+def test_a_model_error_is_a_500_naming_it_and_counted(
+    client: TestClient, breast_cancer: tuple[Any, Any]
+) -> None:
+    _, features = breast_cancer
+    # numpy reads the string "nan" as NaN, which the logistic regression refuses to predict.
+    record = dict(features.iloc[0].to_dict(), **{"mean area": "nan"})
+    response = client.post("/invocations", json={"dataframe_records": [record]})
+    assert response.status_code == 500
+    assert response.json()["error"].startswith("the model failed: ValueError: ")
+    text = client.get("/metrics").text
+    assert 'parity_prediction_errors_total{kind="model"} 1.0' in text
+    assert 'parity_requests_total{endpoint="invocations",status="500"} 1.0' in text
+    good = features.iloc[0].to_dict()  # and the server still answers the next request
+    assert client.post("/invocations", json={"dataframe_records": [good]}).status_code == 200
+
+
+def test_inference_requests_that_are_not_the_models_input_get_422(client: TestClient) -> None:
+    def infer(*tensors: dict[str, Any]) -> tuple[int, Any]:
+        response = client.post("/v2/models/bc/infer", json={"inputs": list(tensors)})
+        return response.status_code, response.json()
+
+    narrow = {"name": "x", "shape": [1, 29], "datatype": "FP64", "data": [1.0] * 29}
+    assert infer(narrow) == (422, {"error": "tensor 'x' must have shape [rows, 30]"})
+    half = dict(narrow, datatype="FP16")
+    assert infer(half) == (422, {"error": "unsupported datatype 'FP16'"})
+    assert infer() == (422, {"error": "an inference request needs a non-empty 'inputs' list"})
+    one_column = {"name": "mean radius", "shape": [1], "datatype": "FP64", "data": [1.0]}
+    assert infer(one_column, one_column) == (
+        422,
+        {"error": "missing column 'mean texture' (and 28 more)"},
+    )
+    unknown = client.get("/v2/models/other")
+    assert (unknown.status_code, unknown.json()) == (404, {"error": "no model named 'other' here"})

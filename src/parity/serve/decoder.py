@@ -1,8 +1,8 @@
-"""Turn request payloads into the model's input matrix, in training column order.
+"""Turn the shapes request payloads come in into the model's input matrix, in training order.
 
 Built once from the signature, so each request is a JSON parse and one array build: no
-per-request DataFrame. Understands Parity's own payloads, MLflow's (``dataframe_split``,
-``dataframe_records``, ``instances``, ``inputs``) and the Open Inference Protocol's tensors.
+per-request DataFrame. Knows shapes (records, a columns/data split, column lists, rows, a ready
+array), not protocols: each protocol module says which of its payloads is which shape.
 """
 
 from __future__ import annotations
@@ -14,15 +14,6 @@ from typing import Any
 import numpy as np
 
 from parity.core.model import Signature
-
-_OIP_TYPES = {
-    "FP64": np.float64,
-    "FP32": np.float32,
-    "INT64": np.int64,
-    "INT32": np.int32,
-    "BOOL": np.bool_,
-    "BYTES": np.object_,
-}
 
 
 class PayloadError(ValueError):
@@ -40,66 +31,6 @@ class RequestDecoder:
         numeric = kinds <= {"f", "i", "u", "b"}
         return cls(signature.input_names, np.dtype(np.float64) if numeric else np.dtype(object))
 
-    # one entry point per protocol ---------------------------------------------------------------
-    def decode(self, payload: Any) -> np.ndarray[Any, Any]:
-        """Parity's /predict: records, ``{"columns", "data"}``, or ``{"column": [values]}``."""
-        if isinstance(payload, Mapping):
-            if "records" in payload:
-                return self.from_records(payload["records"])
-            if "columns" in payload and "data" in payload:
-                return self.from_split(payload["columns"], payload["data"])
-            if (
-                "inputs" in payload
-                or "instances" in payload
-                or any(k.startswith("dataframe_") for k in payload)
-            ):
-                return self.decode_mlflow(payload)
-            return self.from_column_lists(payload)
-        if isinstance(payload, list):
-            return self.from_records(payload)
-        raise PayloadError("send a JSON list of records or an object with 'columns' and 'data'")
-
-    def decode_mlflow(self, payload: Any) -> np.ndarray[Any, Any]:
-        if not isinstance(payload, Mapping):
-            raise PayloadError("an MLflow payload is a JSON object")
-        if "dataframe_split" in payload:
-            split = payload["dataframe_split"]
-            if not isinstance(split, Mapping) or "data" not in split:
-                raise PayloadError("dataframe_split needs 'columns' and 'data'")
-            return self.from_split(split.get("columns", list(self.columns)), split["data"])
-        if "dataframe_records" in payload:
-            return self.from_records(payload["dataframe_records"])
-        for key in ("instances", "inputs"):
-            if key in payload:
-                value = payload[key]
-                if isinstance(value, Mapping):
-                    return self.from_column_lists(value)
-                if isinstance(value, list) and value and isinstance(value[0], Mapping):
-                    return self.from_records(value)
-                return self.from_rows(value)
-        raise PayloadError(
-            "an MLflow payload needs one of dataframe_split, dataframe_records, instances, inputs"
-        )
-
-    def decode_oip(self, payload: Any) -> np.ndarray[Any, Any]:
-        """Open Inference Protocol: one [rows, columns] tensor, or one tensor per column."""
-        tensors = payload.get("inputs") if isinstance(payload, Mapping) else None
-        if not isinstance(tensors, list) or not tensors:
-            raise PayloadError("an inference request needs a non-empty 'inputs' list")
-        if len(tensors) == 1 and len(self.columns) != 1:
-            tensor = tensors[0]
-            shape = tensor.get("shape") or []
-            data = np.asarray(tensor.get("data"), dtype=self._oip_dtype(tensor))
-            if len(shape) != 2 or shape[1] != len(self.columns):
-                raise PayloadError(
-                    f"tensor {tensor.get('name')!r} must have shape [rows, {len(self.columns)}]"
-                )
-            return self._convert(data.reshape(shape), "tensor")
-        by_name = {str(t.get("name")): t for t in tensors}
-        return self.from_column_lists(
-            {name: by_name[name]["data"] for name in self._present(by_name)}
-        )
-
     # the shapes payloads come in ------------------------------------------------------------------
     def from_records(self, records: Any) -> np.ndarray[Any, Any]:
         if not isinstance(records, list) or not records:
@@ -116,7 +47,7 @@ class RequestDecoder:
         if not isinstance(columns, list) or not isinstance(data, list) or not data:
             raise PayloadError("'columns' must be a list and 'data' a non-empty list of rows")
         position = {str(c): i for i, c in enumerate(columns)}
-        order = [position[c] for c in self._present(position)]
+        order = [position[c] for c in self.require_columns(position)]
         if order == list(range(len(columns))):
             return self._build(data)
         try:
@@ -125,7 +56,7 @@ class RequestDecoder:
             raise PayloadError("every row in 'data' must have one value per column") from exc
 
     def from_column_lists(self, columns: Mapping[str, Any]) -> np.ndarray[Any, Any]:
-        present = self._present(columns)
+        present = self.require_columns(columns)
         lengths = {len(columns[c]) if isinstance(columns[c], list) else -1 for c in present}
         if len(lengths) != 1 or -1 in lengths:
             raise PayloadError("each column must be a list, all of the same length")
@@ -136,8 +67,17 @@ class RequestDecoder:
             raise PayloadError("rows must be a non-empty list")
         return self._build(rows)
 
+    def from_array(self, matrix: np.ndarray[Any, Any], what: str) -> np.ndarray[Any, Any]:
+        """An array already in training column order; ``what`` names it in the error message."""
+        if matrix.ndim != 2 or matrix.shape[1] != len(self.columns):
+            raise PayloadError(f"{what} must have {len(self.columns)} values each")
+        if self.dtype.kind == "f" and matrix.dtype != self.dtype:
+            matrix = matrix.astype(self.dtype)
+        return matrix
+
     # checks ---------------------------------------------------------------------------------------
-    def _present(self, available: Mapping[str, Any] | Sequence[str]) -> tuple[str, ...]:
+    def require_columns(self, available: Mapping[str, Any] | Sequence[str]) -> tuple[str, ...]:
+        """The training columns, once all are in ``available``; else the first missing is named."""
         missing = [c for c in self.columns if c not in available]
         if missing:
             raise PayloadError(
@@ -151,14 +91,7 @@ class RequestDecoder:
             matrix = np.array(rows, dtype=self.dtype)
         except (ValueError, TypeError):
             raise PayloadError(self._describe_bad_value(rows)) from None
-        return self._convert(matrix, "rows")
-
-    def _convert(self, matrix: np.ndarray[Any, Any], what: str) -> np.ndarray[Any, Any]:
-        if matrix.ndim != 2 or matrix.shape[1] != len(self.columns):
-            raise PayloadError(f"{what} must have {len(self.columns)} values each")
-        if self.dtype.kind == "f" and matrix.dtype != self.dtype:
-            matrix = matrix.astype(self.dtype)
-        return matrix
+        return self.from_array(matrix, "rows")
 
     def _describe_bad_value(self, rows: Any) -> str:
         for index, name in enumerate(self.columns):
@@ -169,10 +102,3 @@ class RequestDecoder:
                 except (TypeError, ValueError):
                     return f"column {name!r} expects a number, got {value!r}"
         return f"rows must have {len(self.columns)} values each"
-
-    @staticmethod
-    def _oip_dtype(tensor: Mapping[str, Any]) -> Any:
-        datatype = str(tensor.get("datatype", "FP64"))
-        if datatype not in _OIP_TYPES:
-            raise PayloadError(f"unsupported datatype {datatype!r}")
-        return _OIP_TYPES[datatype]
