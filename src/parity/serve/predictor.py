@@ -17,7 +17,7 @@ class Predictor:
 
     def predict(self, matrix: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
         if self.needs_frame:
-            import pandas as pd  # lazy: pandas loads only to read a table
+            import pandas as pd  # lazy: only models fitted on a DataFrame need pandas
 
             if self._index is None:
                 # One index of plain str objects, built once and shared by every request's
