@@ -246,54 +246,10 @@ def data_log(workspace: Workspace, path: Path) -> list[PointerCommit]:
 
 def _live_versions(workspace: Workspace) -> dict[str, str]:
     """Data versions something still needs → who: pointers in the work tree and in every git
-    ref, any record of another kind that mentions them (runs, models, profiles, validations),
-    and any ``*data_version*`` column in the metadata store."""
-    import re
+    ref, the references each record kind declares, and the metadata store's declared columns."""
+    from parity.data.liveness import live_versions
 
-    from parity.data.git import pointers_in_all_refs
-    from parity.data.manifest import DATA_KIND
-    from parity.data.pointer import find_pointers
-
-    live: dict[str, str] = {}
-    for pointer_file in find_pointers(workspace.root):
-        live.setdefault(read_pointer(pointer_file).data_version, str(pointer_file))
-    for pointer in pointers_in_all_refs(workspace.root):
-        live.setdefault(pointer.data_version, "a pointer in git history")
-    data_versions = set(workspace.meta.record_ids(DATA_KIND))
-    hex64 = re.compile(rb"(?<![0-9a-f])[0-9a-f]{64}(?![0-9a-f])")
-    for kind in workspace.meta.count_records():
-        if kind == DATA_KIND:
-            continue
-        for record_id in workspace.meta.record_ids(kind):
-            try:
-                body = workspace.objects.get_bytes(record_id)
-            except NotFoundError:
-                continue
-            for match in hex64.findall(body):
-                digest = match.decode()
-                if digest in data_versions:
-                    live.setdefault(digest, f"{kind} record {record_id[:12]}")
-    for digest, where in _versions_in_tables(workspace):
-        if digest in data_versions:
-            live.setdefault(digest, where)
-    return live
-
-
-def _versions_in_tables(workspace: Workspace) -> list[tuple[str, str]]:
-    """Values of every column whose name mentions data_version (runs' inputs and outputs…)."""
-    from sqlalchemy import MetaData, select
-
-    reflected = MetaData()
-    with workspace.meta.read() as connection:
-        reflected.reflect(connection)
-        found = []
-        for table in reflected.tables.values():
-            for column in table.columns:
-                if "data_version" in column.name:
-                    for (value,) in connection.execute(select(column).distinct()):
-                        if isinstance(value, str):
-                            found.append((value, f"{table.name}.{column.name}"))
-    return found
+    return live_versions(workspace.root, workspace.records)
 
 
 def gc_data(workspace: Workspace, delete: bool = False) -> GcPlan:

@@ -12,6 +12,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from parity.core.records import StoredRecord
+from parity.core.references import (
+    RecordReferences,
+    Reference,
+    Target,
+    as_object,
+    list_at,
+    referenced,
+)
 
 ENV_KIND = "env"
 ENV_FORMAT = 1
@@ -195,3 +203,22 @@ class Environment:
     @property
     def id(self) -> str:
         return self.to_record().id
+
+
+def environment_references(body: Mapping[str, Any]) -> list[Reference]:
+    """Per distribution: the VCS commit it was installed from, the archive's hash and the digest
+    of its RECORD file (digests of files outside Parity's stores, declared all the same)."""
+    found: list[Reference] = []
+    for index, item in enumerate(list_at(body, "distributions")):
+        where = f"distributions[{index}]"
+        dist = as_object(item, where)
+        source = as_object(dist.get("source") or {}, f"{where}.source")
+        found += referenced(Target.COMMIT, source.get("commit"), f"{where}.source.commit")
+        found += referenced(
+            Target.CONTENT, source.get("archive_hash"), f"{where}.source.archive_hash"
+        )
+        found += referenced(Target.CONTENT, dist.get("record_digest"), f"{where}.record_digest")
+    return found
+
+
+ENVIRONMENT_REFERENCES = RecordReferences(ENV_KIND, ENV_FORMAT, environment_references)

@@ -11,6 +11,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from parity.core.records import StoredRecord
+from parity.core.references import (
+    RecordReferences,
+    Reference,
+    Target,
+    as_object,
+    list_at,
+    referenced,
+)
 
 MODEL_KIND = "model"
 MODEL_FORMAT = 1
@@ -108,6 +116,18 @@ class ModelRecord:
     @classmethod
     def from_record(cls, record: StoredRecord) -> ModelRecord:
         return cls.from_dict(record.body_of(MODEL_KIND, MODEL_FORMAT, "model record"))
+
+
+def model_references(body: Mapping[str, Any]) -> list[Reference]:
+    """The blob of every artifact file and the environment the model was saved from."""
+    found = referenced(Target.ENVIRONMENT, body.get("environment_id"), "environment_id")
+    for index, item in enumerate(list_at(body, "files")):
+        field = f"files[{index}].digest"
+        found += referenced(Target.OBJECT, as_object(item, field).get("digest"), field)
+    return found
+
+
+MODEL_REFERENCES = RecordReferences(MODEL_KIND, MODEL_FORMAT, model_references)
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from parity.core.records import StoredRecord
+from parity.core.references import RecordReferences, Reference, Target, referenced
 
 PROFILE_KIND = "profile"
 PROFILE_FORMAT = 1
@@ -92,3 +93,11 @@ class Profile:
     @classmethod
     def from_record(cls, record: StoredRecord) -> Profile:
         return cls.from_dict(record.body_of(PROFILE_KIND, PROFILE_FORMAT, "profile record"))
+
+
+def profile_references(body: Mapping[str, Any]) -> list[Reference]:
+    """The data version the profile describes."""
+    return referenced(Target.DATA_VERSION, body.get("data_version"), "data_version")
+
+
+PROFILE_REFERENCES = RecordReferences(PROFILE_KIND, PROFILE_FORMAT, profile_references)

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from parity.core.errors import UsageError
 from parity.core.records import StoredRecord
+from parity.core.references import RecordReferences, Reference, Target, referenced
 
 CODE_KIND = "code"
 CODE_FORMAT = 1
@@ -116,6 +117,17 @@ class CodeState:
     @classmethod
     def from_record(cls, record: StoredRecord) -> CodeState:
         return cls.from_dict(record.body_of(CODE_KIND, CODE_FORMAT, "code state record"))
+
+
+def code_references(body: Mapping[str, Any]) -> list[Reference]:
+    """The commit it was at (in the user's repository) and the blob of the uncommitted diff."""
+    return [
+        *referenced(Target.COMMIT, body.get("commit"), "commit"),
+        *referenced(Target.OBJECT, body.get("diff_digest"), "diff_digest"),
+    ]
+
+
+CODE_REFERENCES = RecordReferences(CODE_KIND, CODE_FORMAT, code_references)
 
 
 class Metric(NamedTuple):

@@ -24,6 +24,14 @@ from typing import Any
 from parity.core.errors import UsageError
 from parity.core.paths import is_contained
 from parity.core.records import StoredRecord
+from parity.core.references import (
+    RecordReferences,
+    Reference,
+    Target,
+    as_object,
+    list_at,
+    referenced,
+)
 
 DATA_KIND = "data"
 DATA_FORMAT = 1
@@ -130,6 +138,26 @@ class DataVersion:
     @classmethod
     def from_record(cls, record: StoredRecord) -> DataVersion:
         return cls.from_dict(record.body_of(DATA_KIND, DATA_FORMAT, "data version record"))
+
+
+def data_references(body: Mapping[str, Any]) -> list[Reference]:
+    """The packs the content is in, each chunk of them it uses, and each file's content digest."""
+    found: list[Reference] = []
+    for index, pack in enumerate(list_at(body, "packs")):
+        found += referenced(Target.PACK, pack, f"packs[{index}]")
+    for index, item in enumerate(list_at(body, "files")):
+        where = f"files[{index}]"
+        file = as_object(item, where)
+        found += referenced(Target.CONTENT, file.get("digest"), f"{where}.digest")
+        for number, chunk in enumerate(list_at(file, "chunks")):
+            field = f"{where}.chunks[{number}][0]"
+            if not isinstance(chunk, list) or not chunk:
+                raise UsageError(f"damaged record: {field} is missing")
+            found += referenced(Target.CHUNK, chunk[0], field)
+    return found
+
+
+DATA_REFERENCES = RecordReferences(DATA_KIND, DATA_FORMAT, data_references)
 
 
 def make_version(kind: str, files: Iterable[FileEntry], folders: Iterable[str] = ()) -> DataVersion:

@@ -15,6 +15,7 @@ from typing import Any
 
 from parity.core.errors import UsageError
 from parity.core.records import StoredRecord
+from parity.core.references import RecordReferences, Reference, Target, referenced
 
 VALIDATION_KIND = "validation"
 VALIDATION_FORMAT = 1
@@ -91,6 +92,18 @@ class Validation:
         return cls.from_dict(
             record.body_of(VALIDATION_KIND, VALIDATION_FORMAT, "validation record")
         )
+
+
+def validation_references(body: Mapping[str, Any]) -> list[Reference]:
+    """The data version checked (or, for a file never versioned, its content digest: no data
+    version has that id, so it keeps nothing) and the blob of the schema file."""
+    return [
+        *referenced(Target.DATA_VERSION, body.get("data_version"), "data_version"),
+        *referenced(Target.OBJECT, body.get("schema_digest"), "schema_digest"),
+    ]
+
+
+VALIDATION_REFERENCES = RecordReferences(VALIDATION_KIND, VALIDATION_FORMAT, validation_references)
 
 
 def load_schema(path: Path) -> Any:

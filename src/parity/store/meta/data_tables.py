@@ -7,9 +7,12 @@ trusted (a team database may outlive one person's local objects).
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import BigInteger, Column, Index, Integer, String, Table
 
-from parity.store.meta.schema import metadata
+from parity.core.references import Target
+from parity.store.meta.schema import ColumnReference, metadata
 
 data_chunks = Table(
     "data_chunks",
@@ -29,3 +32,7 @@ data_packs = Table(
     Column("digest", String(64), primary_key=True),
     Column("created_ms", BigInteger, nullable=False),
 )
+
+# The index only says where a chunk is: what keeps a pack alive is a data version naming it.
+REFERENCE_COLUMNS = (ColumnReference(data_chunks.c.pack, Target.PACK),)
+PLAIN_COLUMNS: tuple[Column[Any], ...] = (data_chunks.c.digest, data_packs.c.digest)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -13,7 +15,8 @@ from sqlalchemy import (
     Text,
 )
 
-from parity.store.meta.schema import metadata
+from parity.core.references import Target
+from parity.store.meta.schema import ColumnReference, metadata
 
 registered_models = Table(
     "registered_models",
@@ -63,4 +66,27 @@ audit_events = Table(
     Column("reason", Text, nullable=True),
     Column("forced", Boolean, nullable=False, default=False),
     Index("ix_audit_events_name", "name", "sequence"),
+)
+
+REFERENCE_COLUMNS = (
+    ColumnReference(model_versions.c.model_id, Target.MODEL),
+    ColumnReference(model_versions.c.run_id, Target.RUN),
+)
+# ``before`` and ``after`` are JSON history (a deleted version's model id among it): an audit
+# entry tells what was, it keeps nothing alive.
+PLAIN_COLUMNS: tuple[Column[Any], ...] = (
+    registered_models.c.name,
+    registered_models.c.created_by,
+    registered_models.c.description,
+    model_versions.c.name,
+    model_versions.c.created_by,
+    model_versions.c.description,
+    model_aliases.c.name,
+    model_aliases.c.alias,
+    audit_events.c.name,
+    audit_events.c.action,
+    audit_events.c.actor,
+    audit_events.c.before,
+    audit_events.c.after,
+    audit_events.c.reason,
 )

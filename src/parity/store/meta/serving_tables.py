@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import BigInteger, Column, Index, Integer, String, Table, Text
 
-from parity.store.meta.schema import metadata
+from parity.core.references import Target
+from parity.store.meta.schema import ColumnReference, metadata
 
 prediction_log = Table(
     "prediction_log",
@@ -27,4 +30,16 @@ data_profiles = Table(
     Column("data_version", String(64), primary_key=True),
     Column("profile_id", String(64), nullable=False),
     Column("created_ms", BigInteger, nullable=False),
+)
+
+REFERENCE_COLUMNS = (
+    ColumnReference(prediction_log.c.environment_id, Target.ENVIRONMENT),
+    ColumnReference(prediction_log.c.data_version, Target.DATA_VERSION),
+    ColumnReference(data_profiles.c.data_version, Target.DATA_VERSION),
+    ColumnReference(data_profiles.c.profile_id, Target.PROFILE),
+)
+PLAIN_COLUMNS: tuple[Column[Any], ...] = (
+    prediction_log.c.model,
+    prediction_log.c.inputs,
+    prediction_log.c.prediction,
 )

@@ -6,11 +6,12 @@ import contextlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, func, select
+from sqlalchemy import Connection, Engine, String, Table, func, literal, select, union
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
 from parity.core.errors import ConflictError, ParityError, StorageError
+from parity.core.references import Target
 from parity.store.meta.engine import WRITE_OPTION, create_metadata_engine
 from parity.store.meta.migrate import ensure_schema, stamped_revisions
 from parity.store.meta.schema import records
@@ -104,6 +105,29 @@ class MetadataStore:
         query = select(records.c.kind, func.count()).group_by(records.c.kind)
         with self.read() as connection:
             return {str(kind): int(count) for kind, count in connection.execute(query)}
+
+    def referenced_data_versions(self) -> dict[str, str]:
+        """Every data version a row names → one ``table.column`` naming it, in one query over
+        the columns declared to hold data versions (``parity.store.meta.references``)."""
+        from parity.store.meta.references import REFERENCE_COLUMNS
+
+        columns = [c.column for c in REFERENCE_COLUMNS if c.target is Target.DATA_VERSION]
+        if not columns:
+            return {}
+        query = union(
+            *(
+                select(
+                    column.label("id"),
+                    literal(f"{column.table.name}.{column.name}", String).label("source"),
+                ).where(column.is_not(None))
+                for column in columns
+            )
+        )
+        with self.read() as connection:
+            found: dict[str, str] = {}
+            for version, source in connection.execute(query):
+                found.setdefault(str(version), str(source))
+            return found
 
     def schema_revisions(self) -> list[str]:
         with self.read() as connection:

@@ -8,9 +8,12 @@ The history itself is kept in columnar chunks, written a batch at a time.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import BigInteger, Column, Float, Index, Integer, LargeBinary, String, Table, Text
 
-from parity.store.meta.schema import metadata
+from parity.core.references import Target
+from parity.store.meta.schema import ColumnReference, metadata
 
 experiments = Table(
     "experiments",
@@ -109,4 +112,40 @@ run_artifacts = Table(
     Column("digest", String(64), nullable=False),
     Column("size", BigInteger, nullable=True),
     Index("ix_run_artifacts_digest", "digest"),
+)
+
+REFERENCE_COLUMNS = (
+    ColumnReference(runs.c.code_id, Target.CODE),
+    ColumnReference(runs.c.environment_id, Target.ENVIRONMENT),
+    ColumnReference(runs.c.parent_id, Target.RUN),
+    ColumnReference(run_params.c.run_id, Target.RUN),
+    ColumnReference(run_tags.c.run_id, Target.RUN),
+    ColumnReference(run_metric_chunks.c.run_id, Target.RUN),
+    ColumnReference(latest_metrics.c.run_id, Target.RUN),
+    ColumnReference(run_data.c.run_id, Target.RUN),
+    ColumnReference(run_data.c.data_version, Target.DATA_VERSION),  # inputs and outputs
+    ColumnReference(run_artifacts.c.run_id, Target.RUN),
+    ColumnReference(run_artifacts.c.digest, Target.OBJECT),  # a file's blob, or a model record
+)
+# Params, tags and the command are the user's text: an id in them is theirs to mean, not ours.
+PLAIN_COLUMNS: tuple[Column[Any], ...] = (
+    experiments.c.name,
+    runs.c.run_id,
+    runs.c.experiment,
+    runs.c.name,
+    runs.c.status,
+    runs.c.user,
+    runs.c.host,
+    runs.c.command,
+    run_params.c.key,
+    run_params.c.value,
+    run_tags.c.key,
+    run_tags.c.value,
+    run_metric_chunks.c.key,
+    run_metric_chunks.c.data,
+    latest_metrics.c.key,
+    run_data.c.direction,
+    run_data.c.path,
+    run_artifacts.c.path,
+    run_artifacts.c.kind,
 )
