@@ -14,6 +14,7 @@ from parity.core.errors import ConflictError, ParityError, StorageError
 from parity.core.references import Target
 from parity.store.meta.engine import WRITE_OPTION, create_metadata_engine
 from parity.store.meta.migrate import ensure_schema, stamped_revisions
+from parity.store.meta.references import REFERENCE_COLUMNS
 from parity.store.meta.schema import records
 
 
@@ -109,8 +110,6 @@ class MetadataStore:
     def referenced_data_versions(self) -> dict[str, str]:
         """Every data version a row names → one ``table.column`` naming it, in one query over
         the columns declared to hold data versions (``parity.store.meta.references``)."""
-        from parity.store.meta.references import REFERENCE_COLUMNS
-
         columns = [c.column for c in REFERENCE_COLUMNS if c.target is Target.DATA_VERSION]
         if not columns:
             return {}
