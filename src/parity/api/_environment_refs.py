@@ -6,7 +6,6 @@ import json
 import os
 from pathlib import Path
 
-from parity.api.models import model_record
 from parity.core.environment import ENV_KIND, Environment
 from parity.core.errors import NotFoundError, UsageError
 from parity.core.records import StoredRecord
@@ -62,6 +61,8 @@ def resolve_environment(
         )
     parsed = parse_reference(reference)
     if parsed.kind in (RefKind.MODEL_ALIAS, RefKind.MODEL_VERSION):
+        from parity.api.models import model_record  # lazy: the registry loads zstandard, packaging
+
         version, record = model_record(workspace, reference)
         if record.environment_id is None:
             raise NotFoundError(f"{version.ref} has no recorded environment")

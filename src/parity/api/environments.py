@@ -13,34 +13,53 @@ id. ``capture``, ``diff`` and ``verify`` are ``parity.env``'s own functions.
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from packaging.utils import canonicalize_name
-
-from parity.api._audit import Subject, WorkspaceAudit, audit_workspace
 from parity.api._environment_refs import resolve_environment
 from parity.core.environment import Environment
 from parity.core.errors import NotFoundError
 from parity.env import capture, diff, verify
-from parity.env.advisories import load_advisories
-from parity.env.audit import AuditResult, Finding, audit_environment
 from parity.env.capture import start_capture
-from parity.env.check_lock import INSTALLER_TOOLS, LockCheck
-from parity.env.check_lock import check_lock as compare_lock
-from parity.env.export import ExportResult, export_environment
-from parity.env.hashes import DEFAULT_INDEX
-from parity.env.lockfiles import find_lock, read_lock
 from parity.env.markers import marker_environment
-from parity.env.pins import ExportPlan
 from parity.env.records import describe, store_environment
-from parity.env.restore import RestoreResult, restore_environment
-from parity.store.objects.local import atomic_write_bytes
 from parity.workspace import Workspace, find_git_root, now_ms, open_workspace
+
+# Exports, restores, lock checks and audits load packaging, PyYAML and the registry; ``parity env
+# capture`` must not wait for them before its probe starts, so they load in the functions below.
+if TYPE_CHECKING:
+    from parity.api._audit import Subject as Subject
+    from parity.api._audit import WorkspaceAudit as WorkspaceAudit
+    from parity.env.audit import AuditResult as AuditResult
+    from parity.env.audit import Finding as Finding
+    from parity.env.check_lock import LockCheck as LockCheck
+    from parity.env.export import ExportResult as ExportResult
+    from parity.env.pins import ExportPlan as ExportPlan
+    from parity.env.restore import RestoreResult as RestoreResult
+
+_RESULT_TYPES = {
+    "AuditResult": "parity.env.audit",
+    "ExportPlan": "parity.env.pins",
+    "ExportResult": "parity.env.export",
+    "Finding": "parity.env.audit",
+    "LockCheck": "parity.env.check_lock",
+    "RestoreResult": "parity.env.restore",
+    "Subject": "parity.api._audit",
+    "WorkspaceAudit": "parity.api._audit",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _RESULT_TYPES:
+        return getattr(importlib.import_module(_RESULT_TYPES[name]), name)
+    raise AttributeError(f"module 'parity.api.environments' has no attribute {name!r}")
+
 
 __all__ = [
     "AuditResult",
@@ -127,6 +146,8 @@ def record(
     else:
         environment = pending.environment()
     if output is not None:
+        from parity.store.objects.local import atomic_write_bytes  # lazy: loads zstandard
+
         document = environment.to_record().to_dict()
         atomic_write_bytes(Path(output), json.dumps(document, indent=2, sort_keys=True).encode())
     return Captured(environment, stored)
@@ -167,7 +188,7 @@ def export(
     *,
     hashes: bool = True,
     exclude: Iterable[str] = (),
-    index_url: str = DEFAULT_INDEX,
+    index_url: str | None = None,
     extra_index_urls: Iterable[str] = (),
     wheels_dir: str | os.PathLike[str] | None = None,
     python: str | os.PathLike[str] | None = None,
@@ -176,16 +197,22 @@ def export(
     """Render an environment as ``pylock``, ``requirements``, ``conda``, ``dockerfile`` or
     ``json``; ``ok`` is False when a package cannot be pinned exactly (see ``plan``).
 
-    ``exclude`` leaves packages out on purpose (e.g. your own editable project).
+    ``exclude`` leaves packages out on purpose (e.g. your own editable project); ``index_url``
+    is where the packages came from (default: PyPI).
 
     >>> print(environments.export("churn@production", "requirements").main)  # doctest: +SKIP
     """
+    from packaging.utils import canonicalize_name  # lazy: packaging is not needed to capture
+
+    from parity.env.export import export_environment  # lazy: loads PyYAML and packaging
+    from parity.env.hashes import DEFAULT_INDEX  # lazy: loads packaging
+
     with _optional_workspace(workspace) as ws:
         return export_environment(
             get(reference, python=python, workspace=ws),
             format,
             hashes=hashes,
-            index_url=index_url,
+            index_url=index_url or DEFAULT_INDEX,
             extra_index_urls=tuple(extra_index_urls),
             cache_dir=_cache_dir(ws),
             wheels_dir=None if wheels_dir is None else Path(wheels_dir),
@@ -200,6 +227,8 @@ def write_export(result: ExportResult, output: str | os.PathLike[str]) -> list[P
     >>> environments.write_export(result, "deploy/Dockerfile")  # doctest: +SKIP
     [PosixPath('deploy/Dockerfile'), PosixPath('deploy/requirements.txt')]
     """
+    from parity.store.objects.local import atomic_write_bytes  # lazy: loads zstandard
+
     main = Path(output)
     written = []
     for index, (name, text) in enumerate(result.files.items()):
@@ -215,24 +244,28 @@ def restore(
     venv: str | os.PathLike[str],
     *,
     python: str | None = None,
-    index_url: str = DEFAULT_INDEX,
+    index_url: str | None = None,
     extra_index_urls: Iterable[str] = (),
     wheels_dir: str | os.PathLike[str] | None = None,
     workspace: Workspace | None = None,
 ) -> RestoreResult:
     """Build a venv with exactly ``reference``'s packages (no resolution), then verify it.
 
-    ``python`` is the interpreter (a version or a path) the new venv is made with.
+    ``python`` is the interpreter (a version or a path) the new venv is made with;
+    ``index_url`` where the packages came from (default: PyPI).
 
     >>> environments.restore("churn@production", "/tmp/churn-venv").ok  # doctest: +SKIP
     True
     """
+    from parity.env.hashes import DEFAULT_INDEX  # lazy: loads packaging
+    from parity.env.restore import restore_environment  # lazy: loads packaging
+
     with _optional_workspace(workspace) as ws:
         return restore_environment(
             get(reference, workspace=ws),
             Path(venv),
             python=python,
-            index_url=index_url,
+            index_url=index_url or DEFAULT_INDEX,
             extra_index_urls=tuple(extra_index_urls),
             cache_dir=_cache_dir(ws),
             wheels_dir=None if wheels_dir is None else Path(wheels_dir),
@@ -255,6 +288,12 @@ def check_lock(
     >>> environments.check_lock("uv.lock").ok              # doctest: +SKIP
     True
     """
+    from packaging.utils import canonicalize_name  # lazy: packaging is not needed to capture
+
+    from parity.env.check_lock import INSTALLER_TOOLS  # lazy: loads packaging
+    from parity.env.check_lock import check_lock as compare_lock  # lazy: loads packaging
+    from parity.env.lockfiles import find_lock, read_lock  # lazy: loads PyYAML and packaging
+
     if lock is None:
         start = workspace.root if workspace is not None else Path.cwd()
         path = find_lock(find_git_root(start) or start)
@@ -278,6 +317,9 @@ def audit(
 
     >>> environments.audit("current", "osv/PyPI/all.zip").vulnerable_packages  # doctest: +SKIP
     """
+    from parity.env.advisories import load_advisories  # lazy: loads packaging
+    from parity.env.audit import audit_environment  # lazy: loads packaging
+
     advisory_set = load_advisories(Path(advisories))
     return audit_environment(get(reference, python=python, workspace=workspace), advisory_set)
 
@@ -290,6 +332,9 @@ def audit_all(
 
     >>> [r.environment_id for r in environments.audit_all("all.zip").vulnerable]  # doctest: +SKIP
     """
+    from parity.api._audit import audit_workspace  # lazy: the registry loads zstandard
+    from parity.env.advisories import load_advisories  # lazy: loads packaging
+
     advisory_set = load_advisories(Path(advisories))
     with _optional_workspace(workspace) as ws:
         if ws is None:

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from parity.api import environments
 from parity.cli.output import JSON_OPTION, console, print_json, print_table, say, warn
-from parity.core.env_rules import Difference, Risk
 from parity.core.errors import CheckFailed
+
+if TYPE_CHECKING:
+    from parity.core.env_rules import Difference
 
 PYTHON_OPTION = click.option(
     "--python", default=None, help="Inspect this interpreter instead of the current one."
@@ -154,7 +157,8 @@ def verify(
 
     TARGET is the environment a model needs: an id, a fingerprint file, or NAME@ALIAS.
     """
-    level = Risk.LOW if strict else Risk.parse(threshold)
+    # A name, not the Risk enum: the rules (and packaging) load only once they are applied.
+    level = "low" if strict else threshold
     result = environments.verify(environments.get(target), python=python, threshold=level)
     if json_output:
         print_json(result.to_dict())

@@ -8,14 +8,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from parity.api import environments
-from parity.api.environments import ExportPlan, Finding, Subject
 from parity.cli.env_commands import PYTHON_OPTION, env_group, print_differences
 from parity.cli.output import JSON_OPTION, console, print_json, print_table, say, warn
 from parity.core.errors import CheckFailed
+
+if TYPE_CHECKING:
+    from parity.api.environments import ExportPlan, Finding, Subject
 
 DEFAULT_INDEX = "https://pypi.org/simple"
 INDEX_OPTION = click.option(
