@@ -396,13 +396,13 @@ def test_compare_names_the_environment_difference(
     workspace_dir: Path, breast_cancer: tuple[Any, Any]
 ) -> None:
     """One model made here, and again in an environment one scikit-learn minor back."""
-    from parity.api.environments import read_fingerprint_file
+    from parity.api import environments
     from parity.api.models import save_model as save
     from parity.env.records import store_environment
 
     model, features = breast_cancer
     examples = Path(__file__).resolve().parents[2] / "examples"
-    drifted = read_fingerprint_file(examples / "drifted_environment.json")
+    drifted = environments.get(examples / "drifted_environment.json")
     workspace = open_workspace(workspace_dir, environ={})
     try:
         here, _ = save(workspace, model, input_example=features)

@@ -63,7 +63,8 @@ def test_usage_errors_are_one_line_with_a_hint(workspace_dir: Path, tmp_path: Pa
 def test_a_remembered_clean_tree_still_sees_every_change(workspace_dir: Path) -> None:
     import os
 
-    from parity.api.data import data_status, stat_cache
+    from parity.api import data as data_api
+    from parity.api._worktree import stat_cache
     from parity.workspace import open_workspace
 
     data = workspace_dir / "data"
@@ -76,9 +77,11 @@ def test_a_remembered_clean_tree_still_sees_every_change(workspace_dir: Path) ->
     assert run_parity("data", "add", "data", cwd=workspace_dir).returncode == 0
     workspace = open_workspace(workspace_dir, environ={})
     try:
-        assert data_status(workspace)[0].clean  # the full comparison, which is remembered
+        assert data_api.status(workspace=workspace)[
+            0
+        ].clean  # the full comparison, which is remembered
         cache = stat_cache(workspace)
-        pointer_version = data_status(workspace)[0].data_version
+        pointer_version = data_api.status(workspace=workspace)[0].data_version
         assert pointer_version is not None
         assert cache.clean_tree("data", pointer_version) is not None
         cache.close()
@@ -86,7 +89,7 @@ def test_a_remembered_clean_tree_still_sees_every_change(workspace_dir: Path) ->
         (data / "f1.txt").write_text("9\n")  # same size, new content and mtime
         (data / "f2.txt").unlink()
         (data / "new.txt").write_text("new\n")
-        changed = data_status(workspace)[0]
+        changed = data_api.status(workspace=workspace)[0]
     finally:
         workspace.close()
     assert changed.modified == ("f1.txt",)

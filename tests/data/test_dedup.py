@@ -9,7 +9,7 @@ from pathlib import Path
 import blake3
 import pytest
 
-from parity.api.data import add_data
+from parity.api import data as data_api
 from parity.workspace import open_workspace
 from tests.data._trees import small_chunks
 
@@ -20,11 +20,11 @@ def test_a_small_edit_to_a_large_file_stores_only_a_few_chunks(workspace_dir: Pa
     big.write_text("".join(rows))  # ~6 MiB: above the 4 MiB default threshold
     workspace = open_workspace(workspace_dir, environ={})
     try:
-        first = add_data(workspace, big)
+        first = data_api.add(big, workspace=workspace)
         assert first.chunks_new > 40
         rows[100_000] = "edited,row,here\n"
         big.write_text("".join(rows))
-        second = add_data(workspace, big)
+        second = data_api.add(big, workspace=workspace)
     finally:
         workspace.close()
     assert second.data_version != first.data_version
@@ -41,11 +41,11 @@ def test_identical_files_are_stored_once_across_files_and_versions(workspace_dir
         (data / f"copy{index}.bin").write_bytes(blob)
     workspace = open_workspace(workspace_dir, environ={})
     try:
-        first = add_data(workspace, data)
+        first = data_api.add(data, workspace=workspace)
         assert first.chunks_new == 1
         assert first.bytes_stored == pytest.approx(50_000, abs=64)
         (data / "another.bin").write_bytes(blob)
-        second = add_data(workspace, data)
+        second = data_api.add(data, workspace=workspace)
     finally:
         workspace.close()
     assert second.files == 6
@@ -62,8 +62,8 @@ def test_an_unchanged_tree_is_not_read_again(workspace_dir: Path) -> None:
         os.utime(path, ns=(1_000_000_000, 1_000_000_000))  # old enough to be trusted
     workspace = open_workspace(workspace_dir, environ={})
     try:
-        first = add_data(workspace, data)
-        again = add_data(workspace, data)
+        first = data_api.add(data, workspace=workspace)
+        again = data_api.add(data, workspace=workspace)
     finally:
         workspace.close()
     assert first.files_read == 20
@@ -80,7 +80,7 @@ def test_empty_files_first_and_many_batches_are_packed(workspace_dir: Path) -> N
         (data / f"f{index:04}").write_bytes(os.urandom(100))
     workspace = open_workspace(workspace_dir, environ={})
     try:
-        added = add_data(workspace, data)
+        added = data_api.add(data, workspace=workspace)
     finally:
         workspace.close()
     assert added.files == 1101
@@ -99,11 +99,11 @@ def test_an_incompressible_large_file_is_stored_raw_and_deduplicated(
     big.write_bytes(block + os.urandom(300_000) + block)
     workspace = open_workspace(workspace_dir, environ={})
     try:
-        first = add_data(workspace, big)
+        first = data_api.add(big, workspace=workspace)
         entry = load_version(workspace.objects, first.data_version).files[0]
         copy = workspace_dir / "copy.bin"
         copy.write_bytes(big.read_bytes())
-        second = add_data(workspace, copy)
+        second = data_api.add(copy, workspace=workspace)
     finally:
         workspace.close()
     assert len(entry.chunks) > 5
@@ -133,7 +133,7 @@ def test_the_same_large_file_gives_the_same_version_in_any_workspace(
         workspace, _ = init_workspace(root)
         try:
             (root / "big.bin").write_bytes(content)
-            versions.add(add_data(workspace, root / "big.bin").data_version)
+            versions.add(data_api.add(root / "big.bin", workspace=workspace).data_version)
         finally:
             workspace.close()
     assert len(versions) == 1
@@ -156,7 +156,7 @@ def test_a_large_files_second_half_is_stored_by_its_own_writer_and_reads_back(
     workspace, _ = init_workspace(root)
     try:
         (root / "big.bin").write_bytes(content)
-        added = add_data(workspace, root / "big.bin")
+        added = data_api.add(root / "big.bin", workspace=workspace)
         entry = load_version(workspace.objects, added.data_version).files[0]
         with PackReader(workspace.objects) as reader:
             stored = b"".join(reader.read(chunk) for chunk in entry.chunks)
@@ -183,7 +183,7 @@ def test_two_copies_of_a_large_file_in_one_add_are_stored_once(
     try:
         (root / "data" / "a.bin").write_bytes(content)
         (root / "data" / "b.bin").write_bytes(content)
-        added = add_data(workspace, root / "data")
+        added = data_api.add(root / "data", workspace=workspace)
     finally:
         workspace.close()
     assert len(content) <= added.bytes_stored < len(content) + (1 << 20)

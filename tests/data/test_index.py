@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from parity.api.data import add_data
+from parity.api import data as data_api
 from parity.data.index import ChunkIndex, index_version
 from parity.data.pointer import read_pointer
 from parity.data.versions import load_version
@@ -30,7 +30,7 @@ def test_chunks_are_found_again_and_only_in_packs_that_exist(workspace: Workspac
     data.mkdir()
     for index in range(30):
         (data / f"f{index}.bin").write_bytes(os.urandom(3000))
-    added = add_data(workspace, data)
+    added = data_api.add(data, workspace=workspace)
     version = load_version(workspace.objects, added.data_version)
     digests = [f.digest for f in version.files]
     index = ChunkIndex(workspace.meta, workspace.objects)
@@ -51,7 +51,7 @@ def test_index_version_makes_a_fetched_version_dedup_here(workspace: Workspace) 
     data = workspace.root / "data"
     data.mkdir()
     (data / "a.bin").write_bytes(os.urandom(5000))
-    added = add_data(workspace, data)
+    added = data_api.add(data, workspace=workspace)
     version_id = read_pointer(workspace.root / "data.parity").data_version
     index = ChunkIndex(workspace.meta, workspace.objects)
     index.forget(load_version(workspace.objects, version_id).packs, [version_id])

@@ -82,7 +82,7 @@ def test_the_stat_cache_forgets_nothing_it_should_not_trust(tmp_path: Path) -> N
 def test_add_refuses_a_large_file_changed_while_its_chunks_are_stored(
     workspace_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from parity.api.data import add_data
+    from parity.api import data as data_api
     from parity.data import hashing
     from parity.workspace import open_workspace
 
@@ -106,7 +106,7 @@ def test_add_refuses_a_large_file_changed_while_its_chunks_are_stored(
     workspace = open_workspace(workspace_dir, environ={})
     try:
         with pytest.raises(ConflictError, match="kept changing"):
-            add_data(workspace, path)
+            data_api.add(path, workspace=workspace)
         assert workspace.meta.record_ids("data") == []
         assert not (workspace_dir / "big.bin.parity").exists()
     finally:

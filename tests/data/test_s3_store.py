@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from parity.api.data import add_data, checkout_data, data_status, fsck_data, gc_data
+from parity.api import data as data_api
 from parity.workspace import open_workspace
 from tests.data._trees import build_tree, fingerprint, small_chunks
 
@@ -21,15 +21,15 @@ def test_add_checkout_status_fsck_gc_over_an_s3_object_store(
     environ = {"PARITY_OBJECTS_URL": s3_bucket, "PARITY_S3_ENDPOINT_URL": s3_endpoint}
     workspace = open_workspace(workspace_dir, environ=environ)
     try:
-        added = add_data(workspace, data)
+        added = data_api.add(data, workspace=workspace)
         assert workspace.objects.url.startswith("s3://")
         assert workspace.objects.has(added.data_version)
         (data / "a.csv").unlink()
         (data / "large.bin").write_bytes(b"changed")
-        checkout_data(workspace, (data,), force=True)
+        data_api.checkout((data,), force=True, workspace=workspace)
         assert fingerprint(data) == original
-        assert data_status(workspace)[0].clean
-        assert fsck_data(workspace).ok
-        assert gc_data(workspace).delete_versions == []
+        assert data_api.status(workspace=workspace)[0].clean
+        assert data_api.fsck(workspace=workspace).ok
+        assert data_api.gc(workspace=workspace).delete_versions == []
     finally:
         workspace.close()

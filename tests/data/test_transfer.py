@@ -255,14 +255,15 @@ def requests(monkeypatch: pytest.MonkeyPatch) -> _Requests:
 def test_push_then_pull_a_version_through_s3(
     tmp_path: Path, s3_bucket: str, s3_endpoint: str, requests: _Requests
 ) -> None:
-    from parity.api.data_transfer import add_remote, pull, push
+    from parity.api import data as data_api
+    from parity.api import remotes
 
     here = _workspace(tmp_path / "here")
     version = _version(here, "images", packs=2, files_per_pack=1500)
-    add_remote(here, "origin", s3_bucket, endpoint_url=s3_endpoint)
+    remotes.add("origin", s3_bucket, endpoint_url=s3_endpoint, workspace=here)
     needed = objects_of_version(here.objects, version)
 
-    pushed = push(here)
+    pushed = data_api.push(workspace=here)
     assert pushed.result.ok
     assert set(pushed.result.done) == needed
     assert pushed.versions == (version,)
@@ -272,9 +273,9 @@ def test_push_then_pull_a_version_through_s3(
 
     there = _workspace(tmp_path / "there")
     shutil.copy(here.root / "images.parity", there.root / "images.parity")
-    add_remote(there, "origin", s3_bucket, endpoint_url=s3_endpoint)
+    remotes.add("origin", s3_bucket, endpoint_url=s3_endpoint, workspace=there)
     requests.sent.clear()
-    pulled = pull(there)
+    pulled = data_api.pull(workspace=there)
     assert pulled.result.ok
     assert set(pulled.result.done) == needed
     assert requests.sent.count("GET") == len(needed) + 1  # the manifest is read first
@@ -283,7 +284,7 @@ def test_push_then_pull_a_version_through_s3(
         there.objects.verify(digest)
     assert there.meta.record_kind(version) == "data"  # indexed: usable here now
 
-    again = pull(there)
+    again = data_api.pull(workspace=there)
     assert again.result.done == ()
     assert set(again.result.skipped) == needed
     here.close()
@@ -291,28 +292,29 @@ def test_push_then_pull_a_version_through_s3(
 
 
 def test_push_and_pull_through_a_folder_remote(tmp_path: Path) -> None:
-    from parity.api.data_transfer import add_remote, pull, pull_versions, push
+    from parity.api import data as data_api
+    from parity.api import remotes
 
     here = _workspace(tmp_path / "here")
     one = _version(here, "one", packs=1, files_per_pack=10)
     two = _version(here, "two", packs=3, files_per_pack=2)
-    add_remote(here, "backup", f"file://{tmp_path / 'remote'}")
-    assert push(here, [here.root / "one"]).versions == (one,)
-    assert push(here).result.ok
+    remotes.add("backup", f"file://{tmp_path / 'remote'}", workspace=here)
+    assert data_api.push([here.root / "one"], workspace=here).versions == (one,)
+    assert data_api.push(workspace=here).result.ok
     remote = open_object_store(str(tmp_path / "remote"))
     assert remote.missing(objects_of_version(here.objects, one)) == set()
     assert remote.missing(objects_of_version(here.objects, two)) == set()
 
     there = _workspace(tmp_path / "there")
     shutil.copy(here.root / "two.parity", there.root / "two.parity")
-    add_remote(there, "backup", str(tmp_path / "remote"))
-    assert pull(there, [there.root / "two.parity"]).result.ok
+    remotes.add("backup", str(tmp_path / "remote"), workspace=there)
+    assert data_api.pull([there.root / "two.parity"], workspace=there).result.ok
     assert there.objects.missing(objects_of_version(remote, two)) == set()
 
     # by data version id, as a run's inputs are named: no pointer needed
     third = _workspace(tmp_path / "third")
-    add_remote(third, "backup", str(tmp_path / "remote"))
-    assert pull_versions(third, [one, one]).versions == (one,)
+    remotes.add("backup", str(tmp_path / "remote"), workspace=third)
+    assert data_api.pull(versions=[one, one], workspace=third).versions == (one,)
     assert third.objects.missing(objects_of_version(remote, one)) == set()
     assert third.meta.record_kind(one) == "data"
     for workspace in (here, there, third):
@@ -320,22 +322,23 @@ def test_push_and_pull_through_a_folder_remote(tmp_path: Path) -> None:
 
 
 def test_a_version_missing_on_either_side_is_not_found(tmp_path: Path) -> None:
-    from parity.api.data_transfer import add_remote, pull, push
+    from parity.api import data as data_api
+    from parity.api import remotes
     from parity.core.errors import NotFoundError
 
     here = _workspace(tmp_path / "here")
     _version(here, "one", packs=1, files_per_pack=1)
-    add_remote(here, "backup", str(tmp_path / "remote"))
+    remotes.add("backup", str(tmp_path / "remote"), workspace=here)
     with pytest.raises(NotFoundError, match=r"data version \w{12} is not in remote backup") as info:
-        pull(here)
+        data_api.pull(workspace=here)
     assert info.value.hint == (
         "push it from the workspace that added it, or pick another remote with -r"
     )
     there = _workspace(tmp_path / "there")
     shutil.copy(here.root / "one.parity", there.root / "one.parity")
-    add_remote(there, "backup", str(tmp_path / "remote"))
+    remotes.add("backup", str(tmp_path / "remote"), workspace=there)
     with pytest.raises(NotFoundError, match=r"\w{12} is not in this workspace") as info:
-        push(there)
+        data_api.push(workspace=there)
     assert info.value.hint == "pull it here first with 'parity data pull'"
     here.close()
     there.close()
@@ -532,8 +535,8 @@ def test_add_push_lose_pull_checkout_is_identical(
 def test_thousands_of_files_are_a_bounded_number_of_requests(
     tmp_path: Path, s3_bucket: str, s3_endpoint: str, requests: _Requests
 ) -> None:
-    from parity.api.data import add_data
-    from parity.api.data_transfer import add_remote, pull, push
+    from parity.api import data as data_api
+    from parity.api import remotes
 
     root = tmp_path / "project"
     workspace = _workspace(root)
@@ -541,16 +544,16 @@ def test_thousands_of_files_are_a_bounded_number_of_requests(
     folder.mkdir()
     for i in range(3000):
         (folder / f"{i:05d}.json").write_bytes(os.urandom(100 + i % 900))
-    added = add_data(workspace, folder)
-    add_remote(workspace, "origin", s3_bucket, endpoint_url=s3_endpoint)
+    added = data_api.add(folder, workspace=workspace)
+    remotes.add("origin", s3_bucket, endpoint_url=s3_endpoint, workspace=workspace)
     objects = objects_of_version(workspace.objects, added.data_version)
 
     requests.sent.clear()
-    assert push(workspace).result.ok
+    assert data_api.push(workspace=workspace).result.ok
     pushed = list(requests.sent)
     _lose_local_objects(root)
     requests.sent.clear()
-    assert pull(workspace).result.ok
+    assert data_api.pull(workspace=workspace).result.ok
     pulled = list(requests.sent)
 
     assert len(objects) <= 3  # packed: 3,000 files are a pack and a manifest

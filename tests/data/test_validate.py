@@ -67,11 +67,11 @@ def _write(folder: Path, name: str, text: str) -> Path:
 
 
 def test_a_passing_table(workspace: Workspace) -> None:
-    from parity.api.validation import validate_table, validations_of
+    from parity.api import data as data_api
 
     table = _write(workspace.root, "people.csv", GOOD)
     schema = _write(workspace.root, "people.yaml", SCHEMA_YAML)
-    outcome = validate_table(workspace, table, schema)
+    outcome = data_api.validate(table, schema, workspace=workspace)
 
     validation = outcome.validation
     assert validation.ok
@@ -81,15 +81,17 @@ def test_a_passing_table(workspace: Workspace) -> None:
     assert validation.data_version == digest_bytes(table.read_bytes())
     assert validation.schema_digest == digest_bytes(schema.read_bytes())
     assert workspace.objects.get_bytes(validation.schema_digest) == schema.read_bytes()
-    assert validations_of(workspace, validation.data_version) == [(outcome.record_id, validation)]
+    assert data_api.validations(validation.data_version, workspace=workspace) == [
+        (outcome.record_id, validation)
+    ]
 
 
 def test_a_failing_table_lists_every_failed_check_by_column(workspace: Workspace) -> None:
-    from parity.api.validation import validate_table, validations_of
+    from parity.api import data as data_api
 
     table = _write(workspace.root, "people.csv", BAD)
     schema = _write(workspace.root, "people.yaml", SCHEMA_YAML)
-    outcome = validate_table(workspace, table, schema)
+    outcome = data_api.validate(table, schema, workspace=workspace)
 
     validation = outcome.validation
     assert not validation.ok
@@ -102,7 +104,7 @@ def test_a_failing_table_lists_every_failed_check_by_column(workspace: Workspace
     assert failed["country", "isin(['DE', 'FR', 'NL'])"].failure_cases == 2
     assert failed["country", "isin(['DE', 'FR', 'NL'])"].examples == ("row 2: 'US'", "row 3: 'XX'")
     assert failed["age", "greater_than_or_equal_to(0)"].examples == ("row 1: -3",)
-    [(record_id, stored)] = validations_of(workspace, validation.data_version)
+    [(record_id, stored)] = data_api.validations(validation.data_version, workspace=workspace)
     assert record_id == outcome.record_id
     assert stored == validation
     assert workspace.records.get(record_id).body["ok"] is False
@@ -111,56 +113,56 @@ def test_a_failing_table_lists_every_failed_check_by_column(workspace: Workspace
 def test_python_schema_and_parquet_table(workspace: Workspace) -> None:
     import pandas as pd
 
-    from parity.api.validation import validate_table
+    from parity.api import data as data_api
 
     table = workspace.root / "people.parquet"
     pd.DataFrame({"age": [1, 200], "country": ["DE", "FR"]}).to_parquet(table)
     schema = _write(workspace.root, "schema.py", SCHEMA_PY)
-    validation = validate_table(workspace, table, schema).validation
+    validation = data_api.validate(table, schema, workspace=workspace).validation
     checks = {(f.column, f.check) for f in validation.failures}
     assert checks == {("age", "in_range(0, 130)"), (None, "at_least_3_rows")}
 
 
 def test_a_missing_column_is_reported_on_that_column(workspace: Workspace) -> None:
-    from parity.api.validation import validate_table
+    from parity.api import data as data_api
 
     table = _write(workspace.root, "t.csv", "age,income\n3,1.0\n")
     schema = _write(workspace.root, "people.yaml", SCHEMA_YAML)
-    validation = validate_table(workspace, table, schema).validation
+    validation = data_api.validate(table, schema, workspace=workspace).validation
     assert ("country", "column_in_dataframe") in {(f.column, f.check) for f in validation.failures}
 
 
 def test_bad_inputs_are_usage_errors(workspace: Workspace) -> None:
-    from parity.api.validation import validate_table
+    from parity.api import data as data_api
     from parity.core.errors import UsageError
 
     table = _write(workspace.root, "people.csv", GOOD)
     not_schema = _write(workspace.root, "x.py", "schema = 42\n")
     with pytest.raises(UsageError, match="does not define a pandera DataFrameSchema"):
-        validate_table(workspace, table, not_schema)
+        data_api.validate(table, not_schema, workspace=workspace)
     broken = _write(workspace.root, "broken.yaml", "columns: [1, 2\n")
     with pytest.raises(UsageError, match="is not a pandera schema"):
-        validate_table(workspace, table, broken)
+        data_api.validate(table, broken, workspace=workspace)
     text = _write(workspace.root, "notes.txt", "hello")
     schema = _write(workspace.root, "people.yaml", SCHEMA_YAML)
     with pytest.raises(UsageError, match="not a table"):
-        validate_table(workspace, text, schema)
+        data_api.validate(text, schema, workspace=workspace)
 
 
 @pytest.mark.postgres
 def test_validations_are_listed_for_the_version_on_postgresql(
     workspace_dir: Path, postgres_url: str
 ) -> None:
-    from parity.api.validation import validate_table, validations_of
+    from parity.api import data as data_api
 
     workspace = open_workspace(workspace_dir, environ={"PARITY_METADATA_URL": postgres_url})
     try:
         table = _write(workspace.root, "people.csv", BAD)
         schema = _write(workspace.root, "people.yaml", SCHEMA_YAML)
-        first = validate_table(workspace, table, schema)
+        first = data_api.validate(table, schema, workspace=workspace)
         schema_py = _write(workspace.root, "schema.py", SCHEMA_PY)
-        second = validate_table(workspace, table, schema_py)
-        listed = validations_of(workspace, first.validation.data_version)
+        second = data_api.validate(table, schema_py, workspace=workspace)
+        listed = data_api.validations(first.validation.data_version, workspace=workspace)
         assert {record_id for record_id, _ in listed} == {first.record_id, second.record_id}
         assert {v.schema_digest for _, v in listed} == {
             first.validation.schema_digest,
@@ -175,7 +177,7 @@ def test_validations_are_listed_for_the_version_on_postgresql(
 def test_validate_command_exit_codes_and_the_record_on_the_data_version(
     workspace_dir: Path,
 ) -> None:
-    from parity.api.validation import validations_of
+    from parity.api import data as data_api
     from parity.data.pointer import read_pointer
 
     root = workspace_dir
@@ -214,7 +216,7 @@ def test_validate_command_exit_codes_and_the_record_on_the_data_version(
 
     workspace = open_workspace(root, environ={})
     try:
-        recorded = validations_of(workspace, version)
+        recorded = data_api.validations(version, workspace=workspace)
     finally:
         workspace.close()
     assert sorted(v.ok for _, v in recorded) == [False, True]

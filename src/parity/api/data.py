@@ -1,247 +1,173 @@
-"""The data API: version a file or folder, and check out, inspect, clean and check versions.
+"""Version data files and folders next to git, and share, check out, inspect, clean and check
+their versions: what ``parity data`` does.
 
-The CLI and the tracking API call these; they compose the data services with the workspace's
-stores. ``version_path`` is what ``run.use_data(path)`` and ``parity run --output`` use.
+>>> from parity.api import data
+>>> data.add("data/train").data_version                  # doctest: +SKIP
+'3f2a…'
+>>> [s.path for s in data.status() if not s.clean]       # doctest: +SKIP
+>>> data.push(remote="origin").result.ok                 # doctest: +SKIP
+True
+
+Each call opens the current folder's workspace unless given ``workspace=``.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from parity.api._adding import AddResult, add_path
+from parity.api._session import session
+from parity.api._transfer import SyncReport, pull_versions, push_versions, versions_of
+from parity.api._validation import ValidationOutcome, validate_table, validations_of
+from parity.api._worktree import current_version, data_target, pointer_files, stat_cache
 from parity.core.errors import NotFoundError, UsageError
-from parity.data.hashing import CHUNK_THRESHOLD
-from parity.data.pointer import (
-    SUFFIX,
-    Pointer,
-    pointer_path,
-    read_pointer,
-    target_of,
-    write_pointer,
-)
+from parity.data.checkout import CheckoutResult
+from parity.data.checkout import checkout as checkout_version
+from parity.data.fsck import FsckResult
+from parity.data.fsck import fsck as check_objects
+from parity.data.git import PointerCommit, history, pointer_at
+from parity.data.pointer import find_pointers, pointer_path, read_pointer, write_pointer
 from parity.data.progress import Progress, no_progress
-from parity.workspace import Workspace, now_ms
+from parity.data.status import DataStatus, confirm_clean, expected_files
+from parity.data.status import data_status as compare_tree
+from parity.data.transfer import TransferProgress
+from parity.data.validate import Validation
+from parity.data.versions import load_body, load_version
+from parity.workspace import Workspace
 
 if TYPE_CHECKING:
-    from parity.data.checkout import CheckoutResult
-    from parity.data.fsck import FsckResult
     from parity.data.gc import GcPlan
-    from parity.data.git import PointerCommit
-    from parity.data.manifest import DataVersion
-    from parity.data.statcache import StatCache
-    from parity.data.status import DataStatus
 
-STAT_CACHE = Path("cache") / "stat.db"
+__all__ = [
+    "AddResult",
+    "SyncReport",
+    "ValidationOutcome",
+    "add",
+    "checkout",
+    "fsck",
+    "gc",
+    "log",
+    "pull",
+    "push",
+    "status",
+    "validate",
+    "validations",
+]
 
-
-@dataclass(frozen=True)
-class AddResult:
-    data_version: str
-    pointer: Path
-    files: int
-    size: int
-    files_read: int  # files read and hashed (the rest came from the stat cache)
-    chunks_new: int  # chunks no earlier version had stored
-    bytes_stored: int  # bytes written into new packs
-    changed: bool  # whether the pointer names another version than before
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "data_version": self.data_version,
-            "pointer": str(self.pointer),
-            "files": self.files,
-            "size": self.size,
-            "files_read": self.files_read,
-            "chunks_new": self.chunks_new,
-            "bytes_stored": self.bytes_stored,
-            "changed": self.changed,
-        }
+PathLike = str | os.PathLike[str]
 
 
-def data_target(workspace: Workspace, path: Path) -> tuple[Path, str]:
-    """The absolute data path for ``path`` (a data path or its pointer) and its cache key
-    (the path relative to the workspace root, POSIX)."""
-    # Resolve the folders above, not the data path itself: a symlinked folder is versioned
-    # where it appears, and the workspace root is a resolved path.
-    absolute = Path(os.path.normpath(Path.cwd() / path))
-    absolute = absolute.parent.resolve() / absolute.name
-    if absolute.name.endswith(SUFFIX) and absolute.name != SUFFIX:
-        absolute = target_of(absolute)
-    try:
-        relative = absolute.relative_to(workspace.root)
-    except ValueError as exc:
-        raise UsageError(
-            f"{path} is outside the workspace {workspace.root}",
-            hint="version data inside the project folder",
-        ) from exc
-    if not relative.parts or relative.parts[0] in (".parity", ".git"):
-        raise UsageError(f"{path} cannot be versioned", hint="give a file or folder of your data")
-    return absolute, relative.as_posix()
+def add(
+    path: PathLike, *, progress: Progress = no_progress, workspace: Workspace | None = None
+) -> AddResult:
+    """Version ``path`` (a file or folder): store what is new, write ``PATH.parity`` for git.
 
-
-def chunk_threshold(workspace: Workspace) -> int:
-    value = workspace.config.section("data").get("chunk_threshold", CHUNK_THRESHOLD)
-    if not isinstance(value, int) or value < 1:
-        raise UsageError(
-            f"[data] chunk_threshold must be a positive number of bytes, not {value!r}",
-            hint="fix .parity/config.toml",
-        )
-    return value
-
-
-def stat_cache(workspace: Workspace) -> StatCache:
-    from parity.data.statcache import StatCache
-
-    return StatCache(workspace.parity_dir / STAT_CACHE)
-
-
-def current_version(
-    workspace: Workspace, pointer_file: Path
-) -> tuple[Pointer | None, DataVersion | None]:
-    """The pointer at ``pointer_file`` and its version, when both are here (else None)."""
-    from parity.data.versions import load_version
-
-    if not pointer_file.is_file():
-        return None, None
-    pointer = read_pointer(pointer_file)
-    try:
-        return pointer, load_version(workspace.objects, pointer.data_version)
-    except NotFoundError:
-        return pointer, None
-
-
-def add_data(workspace: Workspace, path: Path, progress: Progress = no_progress) -> AddResult:
-    """Version ``path``: store what is new, write ``PATH.parity`` and its .gitignore entry.
-
-    >>> add_data(workspace, Path("data/train"))            # doctest: +SKIP
+    >>> data.add("data/train")                          # doctest: +SKIP
     AddResult(data_version='3f2a…', files=20000, …)
     """
-    from parity.data.adding import Adder, collector_paused
-    from parity.data.index import ChunkIndex
-    from parity.data.versions import store_version
-
-    target, key = data_target(workspace, path)
-    pointer_file = pointer_path(target)
-    before, previous = current_version(workspace, pointer_file)
-    cache = stat_cache(workspace)
-    # The collector stays paused until the version is stored: its record is built from the
-    # same many small objects (a 2 GiB file's 30,000 chunks cost ~50 ms of collections here).
-    with collector_paused():
-        try:
-            adder = Adder(
-                workspace.objects,
-                ChunkIndex(workspace.meta, workspace.objects),
-                cache,
-                chunk_threshold(workspace),
-                progress,
-                compress=workspace.config.section("data").get("compress", True) is not False,
-            )
-            version = adder.add(target, key, previous)
-        finally:
-            cache.close()
-        label = f"{key} · {len(version.files)} files · {version.size} bytes"
-        version_id = store_version(workspace.records, version, now_ms(), label)
-    pointer = Pointer(version_id, version.size, len(version.files), version.kind)
-    if before != pointer:
-        write_pointer(pointer_file, pointer)
-    stats = adder.stats
-    return AddResult(
-        data_version=version_id,
-        pointer=pointer_file,
-        files=stats.files,
-        size=stats.size,
-        files_read=stats.files_read,
-        chunks_new=stats.chunks_new,
-        bytes_stored=stats.bytes_stored,
-        changed=before is None or before.data_version != version_id,
-    )
+    with session(workspace) as ws:
+        return add_path(ws, Path(path), progress)
 
 
 def version_path(workspace: Workspace, path: Path) -> str:
     """The data version id of ``path``'s current content, versioning it first if it is new or
-    changed (unchanged files are not read again: the stat cache knows them)."""
-    return add_data(workspace, path).data_version
+    changed (unchanged files are not read again: the stat cache knows them).
+
+    Not public: what ``run.use_data(path)`` records.
+    """
+    return add_path(workspace, path).data_version
 
 
-def _pointer_files(workspace: Workspace, paths: tuple[Path, ...]) -> list[tuple[Path, Path, str]]:
-    """(data path, pointer file, key) for ``paths``, or for every pointer in the workspace."""
-    from parity.data.pointer import find_pointers
+def status(
+    paths: Iterable[PathLike] = (), *, workspace: Workspace | None = None
+) -> list[DataStatus]:
+    """Added / modified / deleted files of each path against its pointer (default: all).
 
-    if paths:
-        targets = [data_target(workspace, p) for p in paths]
-    else:
-        targets = [data_target(workspace, p) for p in find_pointers(workspace.root)]
-    return [(target, pointer_path(target), key) for target, key in targets]
-
-
-def data_status(workspace: Workspace, paths: tuple[Path, ...] = ()) -> list[DataStatus]:
-    """Added / modified / deleted files of each path against its pointer (default: all)."""
-    from parity.data.status import DataStatus, confirm_clean, expected_files
-    from parity.data.status import data_status as compare
-    from parity.data.versions import load_body
-
+    >>> [s.path for s in data.status() if not s.clean]  # doctest: +SKIP
+    ['data/train']
+    """
     results = []
-    cache = stat_cache(workspace)
-    try:
-        for target, pointer_file, key in _pointer_files(workspace, paths):
-            if not pointer_file.is_file():
-                results.append(DataStatus(key, None, added=(key,)))
-                continue
-            pointer = read_pointer(pointer_file)
-            remembered = cache.clean_tree(key, pointer.data_version) if target.is_dir() else None
-            if remembered is not None and confirm_clean(target, remembered):
-                results.append(DataStatus(key, pointer.data_version))
-                continue
-            expected = expected_files(load_body(workspace.objects, pointer.data_version))
-            results.append(compare(target, key, pointer.data_version, expected, cache))
-    finally:
-        cache.close()
+    with session(workspace) as ws:
+        cache = stat_cache(ws)
+        try:
+            for target, pointer_file, key in pointer_files(ws, (Path(p) for p in paths)):
+                if not pointer_file.is_file():
+                    results.append(DataStatus(key, None, added=(key,)))
+                    continue
+                pointer = read_pointer(pointer_file)
+                remembered = (
+                    cache.clean_tree(key, pointer.data_version) if target.is_dir() else None
+                )
+                if remembered is not None and confirm_clean(target, remembered):
+                    results.append(DataStatus(key, pointer.data_version))
+                    continue
+                expected = expected_files(load_body(ws.objects, pointer.data_version))
+                results.append(compare_tree(target, key, pointer.data_version, expected, cache))
+        finally:
+            cache.close()
     return results
 
 
-def checkout_data(
-    workspace: Workspace,
-    paths: tuple[Path, ...] = (),
+def checkout(
+    paths: Iterable[PathLike] = (),
+    *,
     rev: str | None = None,
     force: bool = False,
     progress: Progress = no_progress,
+    workspace: Workspace | None = None,
 ) -> list[tuple[str, CheckoutResult]]:
-    """Make each path hold the version its pointer names (at git revision ``rev`` if given;
-    the pointer file is then updated to that revision's)."""
-    from parity.data.checkout import checkout
-    from parity.data.git import pointer_at
-    from parity.data.versions import load_version
+    """Make each path hold the version its pointer names (default: every pointer).
 
+    With ``rev`` (a git revision), the version committed there, and the pointer file is updated
+    to it. Files you changed are kept (ConflictError) unless ``force``.
+
+    >>> data.checkout(["data/train"], rev="HEAD~1")     # doctest: +SKIP
+    """
     done = []
-    cache = stat_cache(workspace)
-    try:
-        for target, pointer_file, key in _pointer_files(workspace, paths):
-            pointer, current = current_version(workspace, pointer_file)
-            if rev is not None:
-                pointer = pointer_at(pointer_file, rev)
-            if pointer is None:
-                raise UsageError(
-                    f"{key} has no pointer {pointer_file.name}",
-                    hint=f"version it with 'parity data add {key}'",
+    with session(workspace) as ws:
+        cache = stat_cache(ws)
+        try:
+            for target, pointer_file, key in pointer_files(ws, (Path(p) for p in paths)):
+                pointer, current = current_version(ws, pointer_file)
+                if rev is not None:
+                    pointer = pointer_at(pointer_file, rev)
+                if pointer is None:
+                    raise UsageError(
+                        f"{key} has no pointer {pointer_file.name}",
+                        hint=f"version it with 'parity data add {key}'",
+                    )
+                want = load_version(ws.objects, pointer.data_version)
+                result = checkout_version(
+                    ws.objects, cache, target, key, want, current, force, progress
                 )
-            want = load_version(workspace.objects, pointer.data_version)
-            result = checkout(workspace.objects, cache, target, key, want, current, force, progress)
-            if rev is not None:
-                write_pointer(pointer_file, pointer)
-            done.append((key, result))
-    finally:
-        cache.close()
+                if rev is not None:
+                    write_pointer(pointer_file, pointer)
+                done.append((key, result))
+        finally:
+            cache.close()
     return done
 
 
-def data_log(workspace: Workspace, path: Path) -> list[PointerCommit]:
-    """The versions of ``path`` in git history, newest first."""
-    from parity.data.git import history
+def log(path: PathLike, *, workspace: Workspace | None = None) -> list[PointerCommit]:
+    """The versions of ``path`` in git history, newest first.
 
-    target, _key = data_target(workspace, path)
-    return history(pointer_path(target))
+    >>> [c.pointer.data_version[:12] for c in data.log("data/train") if c.pointer]  # doctest: +SKIP
+    """
+    with session(workspace) as ws:
+        target, _key = data_target(ws, Path(path))
+        return history(pointer_path(target))
+
+
+def gc(*, delete: bool = False, workspace: Workspace | None = None) -> GcPlan:
+    """What no pointer (in any git ref), run or model reaches any more; removed with ``delete``.
+
+    >>> data.gc().delete_versions                        # doctest: +SKIP
+    """
+    with session(workspace) as ws:
+        return gc_data(ws, delete=delete)
 
 
 def _live_versions(workspace: Workspace) -> dict[str, str]:
@@ -264,13 +190,82 @@ def gc_data(workspace: Workspace, delete: bool = False) -> GcPlan:
     return run_gc(workspace.objects, index, plan) if delete else plan
 
 
-def fsck_data(workspace: Workspace) -> FsckResult:
-    """Re-hash every object; find what the work tree's pointers need but the store lacks."""
-    from parity.data.fsck import fsck
-    from parity.data.pointer import find_pointers
+def fsck(*, workspace: Workspace | None = None) -> FsckResult:
+    """Re-hash every stored object; find what the work tree's pointers need but the store lacks.
 
-    named = [
-        (read_pointer(p).data_version, str(p.relative_to(workspace.root)))
-        for p in find_pointers(workspace.root)
-    ]
-    return fsck(workspace.objects, named)
+    >>> data.fsck().ok                                   # doctest: +SKIP
+    True
+    """
+    with session(workspace) as ws:
+        named = [
+            (read_pointer(p).data_version, str(p.relative_to(ws.root)))
+            for p in find_pointers(ws.root)
+        ]
+        return check_objects(ws.objects, named)
+
+
+def validate(
+    path: PathLike, schema: PathLike, *, workspace: Workspace | None = None
+) -> ValidationOutcome:
+    """Check the table at ``path`` (CSV or Parquet) against a pandera schema (YAML, or a Python
+    file defining ``schema``) and record the verdict on its data version.
+
+    >>> data.validate("data/train.csv", "schema.yaml").validation.ok  # doctest: +SKIP
+    """
+    with session(workspace) as ws:
+        return validate_table(ws, Path(path), Path(schema))
+
+
+def validations(
+    data_version: str, *, workspace: Workspace | None = None
+) -> list[tuple[str, Validation]]:
+    """Every validation recorded on ``data_version``, oldest first, with its record id.
+
+    >>> [v.ok for _, v in data.validations("3f2a…")]     # doctest: +SKIP
+    [False, True]
+    """
+    with session(workspace) as ws:
+        return validations_of(ws, data_version)
+
+
+def push(
+    paths: Iterable[PathLike] = (),
+    *,
+    versions: Sequence[str] = (),
+    remote: str | None = None,
+    jobs: int | None = None,
+    progress: TransferProgress | None = None,
+    workspace: Workspace | None = None,
+) -> SyncReport:
+    """Send the data versions of ``paths``' pointers and ``versions`` (ids) to a remote (default:
+    every pointer; the default remote); only what it lacks is copied.
+
+    >>> data.push(["data/train"], remote="origin").result.ok  # doctest: +SKIP
+    True
+    """
+    with session(workspace) as ws:
+        wanted = versions_of(ws, [Path(p) for p in paths], versions)
+        return push_versions(ws, wanted, remote, jobs, progress)
+
+
+def pull(
+    paths: Iterable[PathLike] = (),
+    *,
+    versions: Sequence[str] = (),
+    remote: str | None = None,
+    jobs: int | None = None,
+    progress: TransferProgress | None = None,
+    verify: bool = False,
+    workspace: Workspace | None = None,
+) -> SyncReport:
+    """Fetch the data versions of ``paths``' pointers and ``versions`` (ids) from a remote
+    (default: every pointer; the default remote), ready for :func:`checkout`.
+
+    With ``verify``, the local copies are re-hashed too and corrupt ones fetched again.
+
+    >>> data.pull(remote="origin", verify=True).result.ok  # doctest: +SKIP
+    True
+    """
+    with session(workspace) as ws:
+        wanted = versions_of(ws, [Path(p) for p in paths], versions)
+        return pull_versions(ws, wanted, remote, jobs, progress, verify)

@@ -1,93 +1,342 @@
-"""Name an environment the way a user does: an id, a fingerprint file, a model, or ``current``."""
+"""Fingerprint, compare, verify, export, restore and audit Python environments: ``parity env``.
+
+>>> from parity.api import environments
+>>> trained = environments.get("churn@production")            # doctest: +SKIP
+>>> environments.verify(trained, python="/srv/venv/bin/python").ok  # doctest: +SKIP
+True
+>>> print(environments.export(trained, "requirements").main)   # doctest: +SKIP
+
+An environment is named the way a user names it: ``current``, an interpreter's path, a
+fingerprint file, an environment id prefix, a model (``NAME@ALIAS``, ``NAME/VERSION``) or a run
+id. ``capture``, ``diff`` and ``verify`` are ``parity.env``'s own functions.
+"""
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from parity.core.environment import ENV_KIND, Environment
-from parity.core.errors import NotFoundError, UsageError
-from parity.core.records import StoredRecord
-from parity.core.refs import RefKind, parse_reference
-from parity.env.capture import capture
-from parity.env.records import load_environment
-from parity.workspace import Workspace
+from parity.api._environment_refs import resolve_environment
+from parity.core.environment import Environment
+from parity.core.errors import NotFoundError
+from parity.env import capture, diff, verify
+from parity.env.capture import start_capture
+from parity.env.markers import marker_environment
+from parity.env.records import describe, store_environment
+from parity.workspace import Workspace, find_git_root, now_ms, open_workspace
+
+# Exports, restores, lock checks and audits load packaging, PyYAML and the registry; ``parity env
+# capture`` must not wait for them before its probe starts, so they load in the functions below.
+if TYPE_CHECKING:
+    from parity.api._audit import Subject as Subject
+    from parity.api._audit import WorkspaceAudit as WorkspaceAudit
+    from parity.env.audit import AuditResult as AuditResult
+    from parity.env.audit import Finding as Finding
+    from parity.env.check_lock import LockCheck as LockCheck
+    from parity.env.export import ExportResult as ExportResult
+    from parity.env.pins import ExportPlan as ExportPlan
+    from parity.env.restore import RestoreResult as RestoreResult
+
+_RESULT_TYPES = {
+    "AuditResult": "parity.env.audit",
+    "ExportPlan": "parity.env.pins",
+    "ExportResult": "parity.env.export",
+    "Finding": "parity.env.audit",
+    "LockCheck": "parity.env.check_lock",
+    "RestoreResult": "parity.env.restore",
+    "Subject": "parity.api._audit",
+    "WorkspaceAudit": "parity.api._audit",
+}
 
 
-def read_fingerprint_file(path: Path) -> Environment:
-    """A fingerprint JSON: the record form ({kind, format, body}) or the bare environment."""
+def __getattr__(name: str) -> Any:
+    if name in _RESULT_TYPES:
+        return getattr(importlib.import_module(_RESULT_TYPES[name]), name)
+    raise AttributeError(f"module 'parity.api.environments' has no attribute {name!r}")
+
+
+__all__ = [
+    "AuditResult",
+    "Captured",
+    "ExportPlan",
+    "ExportResult",
+    "Finding",
+    "LockCheck",
+    "RestoreResult",
+    "Subject",
+    "WorkspaceAudit",
+    "audit",
+    "audit_all",
+    "capture",
+    "check_lock",
+    "diff",
+    "export",
+    "get",
+    "record",
+    "restore",
+    "verify",
+    "write_export",
+]
+
+Reference = str | os.PathLike[str] | Environment
+
+
+@dataclass(frozen=True)
+class Captured:
+    """An environment just fingerprinted, and whether it was stored in a workspace."""
+
+    environment: Environment
+    stored: bool
+
+    @property
+    def description(self) -> str:
+        """One line: interpreter, package count, machine."""
+        return describe(self.environment)
+
+
+@contextmanager
+def _optional_workspace(workspace: Workspace | None) -> Iterator[Workspace | None]:
+    """``workspace``, else the current folder's workspace when there is one (closed after)."""
+    if workspace is not None:
+        yield workspace
+        return
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise UsageError(f"cannot read fingerprint {path}: {exc}") from exc
-    try:
-        if isinstance(document, dict) and document.get("kind") == ENV_KIND:
-            return Environment.from_record(StoredRecord.from_dict(document))
-        return Environment.from_dict(document)
-    except (KeyError, TypeError, ValueError) as exc:
-        raise UsageError(f"{path} is not an environment fingerprint: {exc}") from exc
-
-
-def _is_program(path: Path) -> bool:
-    """An executable that is not JSON: an interpreter (ELF, or a script with a #! line)."""
-    if not os.access(path, os.X_OK):
-        return False
-    with open(path, "rb") as handle:
-        start = handle.read(4)
-    return start == b"\x7fELF" or start[:2] == b"#!"
-
-
-def resolve_environment(
-    reference: str, workspace: Workspace | None, python: str | None = None
-) -> Environment:
-    """The environment named by ``reference``.
-
-    ``current`` (or ``--python PATH``), a Python interpreter's path (captured now), a fingerprint
-    file, an environment id prefix, a model (``NAME@ALIAS``, ``NAME/VERSION``) or a run id: the
-    environment it was trained in.
-    """
-    if reference == "current":
-        return capture(python)
-    path = Path(reference)
-    if path.is_file():
-        if _is_program(path):
-            return capture(str(path))
-        return read_fingerprint_file(path)
-    if workspace is None:
-        raise NotFoundError(
-            f"{reference!r} is not a file, and there is no workspace to look it up in",
-            hint="run inside a Parity workspace, or pass a fingerprint file",
-        )
-    parsed = parse_reference(reference)
-    if parsed.kind in (RefKind.MODEL_ALIAS, RefKind.MODEL_VERSION):
-        from parity.api.models import model_record
-
-        version, record = model_record(workspace, reference)
-        if record.environment_id is None:
-            raise NotFoundError(f"{version.ref} has no recorded environment")
-        return load_environment(workspace.records, record.environment_id)
-    if parsed.kind is RefKind.ID:
-        try:
-            environment_id = workspace.records.resolve(parsed.id_prefix or "", kind=ENV_KIND)
-        except NotFoundError as not_an_environment:
-            found = _run_environment(workspace, parsed.id_prefix or "")
-            if found is None:
-                raise not_an_environment from None
-            environment_id = found
-        return load_environment(workspace.records, environment_id)
-    raise NotFoundError(
-        f"no environment named {reference!r}",
-        hint="give an environment id, a run id, a fingerprint file, NAME@ALIAS, or current",
-    )
-
-
-def _run_environment(workspace: Workspace, run_prefix: str) -> str | None:
-    """The environment of the run whose id starts with ``run_prefix``; None without such a run."""
-    try:
-        run = workspace.runs.find(run_prefix)
+        opened = open_workspace()
     except NotFoundError:
-        return None
-    if run.environment_id is None:
-        raise NotFoundError(f"run {run.id[:16]} has no recorded environment")
-    return run.environment_id
+        yield None
+        return
+    try:
+        yield opened
+    finally:
+        opened.close()
+
+
+def record(
+    python: str | os.PathLike[str] | None = None,
+    *,
+    deep: bool = False,
+    store: bool = True,
+    output: str | os.PathLike[str] | None = None,
+    workspace: Workspace | None = None,
+) -> Captured:
+    """Fingerprint this (or ``python``'s) environment and store it in the workspace, when there
+    is one (and ``store``); with ``output``, also write the fingerprint file there.
+
+    ``deep`` re-hashes installed files against their RECORD and asks threadpoolctl.
+
+    >>> environments.record().environment.id             # doctest: +SKIP
+    """
+    # The target interpreter works on the other core while this process finds the workspace and
+    # opens its stores.
+    pending = start_capture(None if python is None else os.fspath(python), deep=deep)
+    stored = False
+    if store:
+        with _optional_workspace(workspace) as ws:
+            records = ws.records if ws is not None else None
+            environment = pending.environment()
+            if records is not None:
+                store_environment(records, environment, now_ms())
+                stored = True
+    else:
+        environment = pending.environment()
+    if output is not None:
+        from parity.store.objects.local import atomic_write_bytes  # lazy: loads zstandard
+
+        document = environment.to_record().to_dict()
+        atomic_write_bytes(Path(output), json.dumps(document, indent=2, sort_keys=True).encode())
+    return Captured(environment, stored)
+
+
+def get(
+    reference: Reference,
+    *,
+    python: str | os.PathLike[str] | None = None,
+    workspace: Workspace | None = None,
+) -> Environment:
+    """The environment named by ``reference`` (``current`` is ``python``'s, or this one).
+
+    >>> environments.get("churn@production").interpreter.version  # doctest: +SKIP
+    '3.12.4'
+    """
+    if isinstance(reference, Environment):
+        return reference
+    name = os.fspath(reference)
+    interpreter = None if python is None else os.fspath(python)
+    if name == "current" or Path(name).is_file():
+        return resolve_environment(name, None, interpreter)
+    with _optional_workspace(workspace) as ws:
+        return resolve_environment(name, ws, interpreter)
+
+
+def _cache_dir(workspace: Workspace | None) -> Path:
+    """Where resolved, hashed locks are cached: the workspace's, else the user's cache folder."""
+    if workspace is not None:
+        return workspace.parity_dir / "cache"
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "parity"
+
+
+def export(
+    reference: Reference,
+    format: str = "pylock",
+    *,
+    hashes: bool = True,
+    exclude: Iterable[str] = (),
+    index_url: str | None = None,
+    extra_index_urls: Iterable[str] = (),
+    wheels_dir: str | os.PathLike[str] | None = None,
+    python: str | os.PathLike[str] | None = None,
+    workspace: Workspace | None = None,
+) -> ExportResult:
+    """Render an environment as ``pylock``, ``requirements``, ``conda``, ``dockerfile`` or
+    ``json``; ``ok`` is False when a package cannot be pinned exactly (see ``plan``).
+
+    ``exclude`` leaves packages out on purpose (e.g. your own editable project); ``index_url``
+    is where the packages came from (default: PyPI).
+
+    >>> print(environments.export("churn@production", "requirements").main)  # doctest: +SKIP
+    """
+    from packaging.utils import canonicalize_name  # lazy: packaging is not needed to capture
+
+    from parity.env.export import export_environment  # lazy: loads PyYAML and packaging
+    from parity.env.hashes import DEFAULT_INDEX  # lazy: loads packaging
+
+    with _optional_workspace(workspace) as ws:
+        return export_environment(
+            get(reference, python=python, workspace=ws),
+            format,
+            hashes=hashes,
+            index_url=index_url or DEFAULT_INDEX,
+            extra_index_urls=tuple(extra_index_urls),
+            cache_dir=_cache_dir(ws),
+            wheels_dir=None if wheels_dir is None else Path(wheels_dir),
+            exclude=frozenset(canonicalize_name(name) for name in exclude),
+        )
+
+
+def write_export(result: ExportResult, output: str | os.PathLike[str]) -> list[Path]:
+    """Write an export: its main file at ``output``, the others (a Dockerfile's requirements)
+    beside it. Returns the files written.
+
+    >>> environments.write_export(result, "deploy/Dockerfile")  # doctest: +SKIP
+    [PosixPath('deploy/Dockerfile'), PosixPath('deploy/requirements.txt')]
+    """
+    from parity.store.objects.local import atomic_write_bytes  # lazy: loads zstandard
+
+    main = Path(output)
+    written = []
+    for index, (name, text) in enumerate(result.files.items()):
+        target = main if index == 0 else main.parent / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(target, text.encode())
+        written.append(target)
+    return written
+
+
+def restore(
+    reference: Reference,
+    venv: str | os.PathLike[str],
+    *,
+    python: str | None = None,
+    index_url: str | None = None,
+    extra_index_urls: Iterable[str] = (),
+    wheels_dir: str | os.PathLike[str] | None = None,
+    workspace: Workspace | None = None,
+) -> RestoreResult:
+    """Build a venv with exactly ``reference``'s packages (no resolution), then verify it.
+
+    ``python`` is the interpreter (a version or a path) the new venv is made with;
+    ``index_url`` where the packages came from (default: PyPI).
+
+    >>> environments.restore("churn@production", "/tmp/churn-venv").ok  # doctest: +SKIP
+    True
+    """
+    from parity.env.hashes import DEFAULT_INDEX  # lazy: loads packaging
+    from parity.env.restore import restore_environment  # lazy: loads packaging
+
+    with _optional_workspace(workspace) as ws:
+        return restore_environment(
+            get(reference, workspace=ws),
+            Path(venv),
+            python=python,
+            index_url=index_url or DEFAULT_INDEX,
+            extra_index_urls=tuple(extra_index_urls),
+            cache_dir=_cache_dir(ws),
+            wheels_dir=None if wheels_dir is None else Path(wheels_dir),
+        )
+
+
+def check_lock(
+    lock: str | os.PathLike[str] | None = None,
+    *,
+    python: str | os.PathLike[str] | None = None,
+    ignore: Iterable[str] = (),
+    workspace: Workspace | None = None,
+) -> LockCheck:
+    """How the installed environment (this one, or ``python``'s) drifts from a lock file.
+
+    ``lock`` is uv.lock, poetry.lock, Pipfile.lock, requirements*.txt, pylock.toml or
+    environment.yml; left out, the one at the git root (of the workspace, else of the current
+    folder) is used. ``ignore`` names packages that may be installed undeclared.
+
+    >>> environments.check_lock("uv.lock").ok              # doctest: +SKIP
+    True
+    """
+    from packaging.utils import canonicalize_name  # lazy: packaging is not needed to capture
+
+    from parity.env.check_lock import INSTALLER_TOOLS  # lazy: loads packaging
+    from parity.env.check_lock import check_lock as compare_lock  # lazy: loads packaging
+    from parity.env.lockfiles import find_lock, read_lock  # lazy: loads PyYAML and packaging
+
+    if lock is None:
+        start = workspace.root if workspace is not None else Path.cwd()
+        path = find_lock(find_git_root(start) or start)
+    else:
+        path = Path(lock)
+    environment = capture(None if python is None else os.fspath(python))
+    declared = read_lock(path, marker_environment(environment))
+    ignored = INSTALLER_TOOLS | {canonicalize_name(name) for name in ignore}
+    return compare_lock(declared, environment, ignored)
+
+
+def audit(
+    reference: Reference,
+    advisories: str | os.PathLike[str],
+    *,
+    python: str | os.PathLike[str] | None = None,
+    workspace: Workspace | None = None,
+) -> AuditResult:
+    """Packages of an environment with known vulnerabilities, matched offline against OSV
+    ``advisories`` (a folder of JSON files, or PyPI's all.zip).
+
+    >>> environments.audit("current", "osv/PyPI/all.zip").vulnerable_packages  # doctest: +SKIP
+    """
+    from parity.env.advisories import load_advisories  # lazy: loads packaging
+    from parity.env.audit import audit_environment  # lazy: loads packaging
+
+    advisory_set = load_advisories(Path(advisories))
+    return audit_environment(get(reference, python=python, workspace=workspace), advisory_set)
+
+
+def audit_all(
+    advisories: str | os.PathLike[str], *, workspace: Workspace | None = None
+) -> WorkspaceAudit:
+    """Audit every environment the workspace recorded, naming the models and runs made in the
+    vulnerable ones.
+
+    >>> [r.environment_id for r in environments.audit_all("all.zip").vulnerable]  # doctest: +SKIP
+    """
+    from parity.api._audit import audit_workspace  # lazy: the registry loads zstandard
+    from parity.env.advisories import load_advisories  # lazy: loads packaging
+
+    advisory_set = load_advisories(Path(advisories))
+    with _optional_workspace(workspace) as ws:
+        if ws is None:
+            raise NotFoundError("--all needs a Parity workspace", hint="run 'parity init' first")
+        return audit_workspace(ws, advisory_set)

@@ -5,14 +5,18 @@
 
 from __future__ import annotations
 
+import datetime
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import click
 
-from parity.cli.output import JSON_OPTION, print_json, say
+from parity.api import data
+from parity.cli.output import JSON_OPTION, err_console, print_json, print_table, say
+from parity.core.errors import CheckFailed
 
 PATHS = click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 
@@ -32,11 +36,12 @@ def progress_bar(description: str) -> Iterator[Callable[[int, int], None]]:
     if not sys.stderr.isatty():
         yield _quiet
         return
-    import time
-
-    from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
-
-    from parity.cli.output import err_console
+    from rich.progress import (  # lazy: Rich only loads when a terminal shows the bar
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        TransferSpeedColumn,
+    )
 
     bar = Progress(
         "[progress.description]{task.description}",
@@ -78,17 +83,10 @@ def _human(size: int) -> str:
 @JSON_OPTION
 def add(paths: tuple[Path, ...], json_output: bool) -> None:
     """Version files or folders: store new content, write PATH.parity for git."""
-    from parity.api.data import add_data
-    from parity.workspace import open_workspace
-
-    workspace = open_workspace()
     results = []
-    try:
-        for path in paths:
-            with progress_bar(f"adding {path}") as update:
-                results.append(add_data(workspace, path, progress=update))
-    finally:
-        workspace.close()
+    for path in paths:
+        with progress_bar(f"adding {path}") as update:
+            results.append(data.add(path, progress=update))
     if json_output:
         print_json([r.to_dict() for r in results])
         return
@@ -105,14 +103,7 @@ def add(paths: tuple[Path, ...], json_output: bool) -> None:
 @JSON_OPTION
 def status(paths: tuple[Path, ...], json_output: bool) -> None:
     """Show added, modified and deleted files against the pointers (default: all)."""
-    from parity.api.data import data_status
-    from parity.workspace import open_workspace
-
-    workspace = open_workspace()
-    try:
-        results = data_status(workspace, paths)
-    finally:
-        workspace.close()
+    results = data.status(paths)
     if json_output:
         print_json([r.to_dict() for r in results])
         return
@@ -135,15 +126,8 @@ def status(paths: tuple[Path, ...], json_output: bool) -> None:
 @JSON_OPTION
 def checkout(paths: tuple[Path, ...], rev: str | None, force: bool, json_output: bool) -> None:
     """Make files and folders hold the version their pointers name (default: all)."""
-    from parity.api.data import checkout_data
-    from parity.workspace import open_workspace
-
-    workspace = open_workspace()
-    try:
-        with progress_bar("checking out") as update:
-            done = checkout_data(workspace, paths, rev=rev, force=force, progress=update)
-    finally:
-        workspace.close()
+    with progress_bar("checking out") as update:
+        done = data.checkout(paths, rev=rev, force=force, progress=update)
     if json_output:
         print_json({key: result.to_dict() for key, result in done})
         return
@@ -160,16 +144,7 @@ def checkout(paths: tuple[Path, ...], rev: str | None, force: bool, json_output:
 @JSON_OPTION
 def log(path: Path, json_output: bool) -> None:
     """List the versions of PATH from git history, newest first."""
-    import datetime
-
-    from parity.api.data import data_log
-    from parity.workspace import open_workspace
-
-    workspace = open_workspace()
-    try:
-        commits = data_log(workspace, path)
-    finally:
-        workspace.close()
+    commits = data.log(path)
 
     def when(seconds: int) -> str:
         return datetime.datetime.fromtimestamp(seconds, datetime.UTC).isoformat()
@@ -193,8 +168,6 @@ def log(path: Path, json_output: bool) -> None:
     if not commits:
         say(f"{path}: no committed versions (commit {path}.parity to start its history)")
         return
-    from parity.cli.output import print_table
-
     print_table(
         ["time (UTC)", "commit", "data version", "size", "files", "subject"],
         [
@@ -216,14 +189,7 @@ def log(path: Path, json_output: bool) -> None:
 @JSON_OPTION
 def gc(yes: bool, json_output: bool) -> None:
     """Remove data versions and packs no pointer (in any git ref), run or model reaches."""
-    from parity.api.data import gc_data
-    from parity.workspace import open_workspace
-
-    workspace = open_workspace()
-    try:
-        plan = gc_data(workspace, delete=yes)
-    finally:
-        workspace.close()
+    plan = data.gc(delete=yes)
     if json_output:
         print_json(plan.to_dict())
         return
@@ -241,15 +207,7 @@ def gc(yes: bool, json_output: bool) -> None:
 @JSON_OPTION
 def fsck(json_output: bool) -> None:
     """Re-hash every stored object; report corrupt and missing ones (exit 1 if any)."""
-    from parity.api.data import fsck_data
-    from parity.core.errors import CheckFailed
-    from parity.workspace import open_workspace
-
-    workspace = open_workspace()
-    try:
-        result = fsck_data(workspace)
-    finally:
-        workspace.close()
+    result = data.fsck()
     if json_output:
         print_json(result.to_dict())
     else:

@@ -6,17 +6,15 @@ import contextlib
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
+from parity.api import data
+from parity.api.data import SyncReport
 from parity.cli.data_commands import data_group
-from parity.cli.output import JSON_OPTION, print_json, print_table, say
+from parity.cli.output import JSON_OPTION, err_console, print_json, print_table, say
 from parity.core.errors import CheckFailed, StorageError
-
-if TYPE_CHECKING:
-    from parity.api.data_transfer import SyncReport
-    from parity.data.transfer import TransferProgress
 
 _SHOWN_FAILURES = 10
 _PATHS = click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
@@ -42,14 +40,12 @@ class _BarProgress:
 
 
 @contextlib.contextmanager
-def _progress(label: str) -> Iterator[TransferProgress | None]:
+def _progress(label: str) -> Iterator[_BarProgress | None]:
     """A progress bar when stderr is a terminal; nothing when it is read by a program."""
     if not sys.stderr.isatty():
         yield None
         return
-    from rich.progress import Progress
-
-    from parity.cli.output import err_console
+    from rich.progress import Progress  # lazy: Rich only loads when a terminal shows the bar
 
     with Progress(console=err_console(), transient=True) as bar:
         yield _BarProgress(bar, label)
@@ -89,15 +85,8 @@ def push(
     paths: tuple[Path, ...], remote_name: str | None, jobs: int | None, json_output: bool
 ) -> None:
     """Send the data versions of PATHS (default: every pointer) to a remote; only what it lacks."""
-    from parity.api.data_transfer import push as push_data
-    from parity.workspace import open_workspace
-
-    workspace = open_workspace()
-    try:
-        with _progress("push") as progress:
-            report = push_data(workspace, paths, remote_name, jobs, progress)
-    finally:
-        workspace.close()
+    with _progress("push") as progress:
+        report = data.push(paths, remote=remote_name, jobs=jobs, progress=progress)
     _report(report, "Pushed", "push", json_output)
 
 
@@ -115,15 +104,8 @@ def pull(
     json_output: bool,
 ) -> None:
     """Fetch the data versions of PATHS (default: every pointer) from a remote; then checkout."""
-    from parity.api.data_transfer import pull as pull_data
-    from parity.workspace import open_workspace
-
-    workspace = open_workspace()
-    try:
-        with _progress("pull") as progress:
-            report = pull_data(workspace, paths, remote_name, jobs, progress, verify=verify)
-    finally:
-        workspace.close()
+    with _progress("pull") as progress:
+        report = data.pull(paths, remote=remote_name, jobs=jobs, progress=progress, verify=verify)
     _report(report, "Pulled", "pull", json_output)
 
 
@@ -142,14 +124,7 @@ def validate(path: Path, schema_path: Path, json_output: bool) -> None:
 
     The result is recorded on PATH's data version.
     """
-    from parity.api.validation import validate_table
-    from parity.workspace import open_workspace
-
-    workspace = open_workspace()
-    try:
-        outcome = validate_table(workspace, path, schema_path)
-    finally:
-        workspace.close()
+    outcome = data.validate(path, schema_path)
     validation = outcome.validation
     if json_output:
         print_json(

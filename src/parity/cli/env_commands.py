@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
+from parity.api import environments
 from parity.cli.output import JSON_OPTION, console, print_json, print_table, say, warn
+from parity.core.errors import CheckFailed
 
 if TYPE_CHECKING:
     from parity.core.env_rules import Difference
-    from parity.core.environment import Environment
-    from parity.workspace import Workspace
 
 PYTHON_OPTION = click.option(
     "--python", default=None, help="Inspect this interpreter instead of the current one."
@@ -26,22 +25,6 @@ def env_group() -> None:
 
 
 _STYLE = {"high": "bold red", "medium": "yellow", "low": "cyan", "info": "dim"}
-
-
-def _workspace() -> Workspace | None:
-    from parity.core.errors import NotFoundError
-    from parity.workspace import open_workspace
-
-    try:
-        return open_workspace()
-    except NotFoundError:
-        return None
-
-
-def _resolve(reference: str, python: str | None = None) -> Environment:
-    from parity.api.environments import resolve_environment
-
-    return resolve_environment(reference, _workspace(), python)
 
 
 def print_differences(differences: tuple[Difference, ...], show_info: bool) -> None:
@@ -79,35 +62,16 @@ def capture(
     python: str | None, deep: bool, json_output: bool, output: Path | None, store: bool
 ) -> None:
     """Fingerprint an environment and store it in the workspace."""
-    from parity.env.capture import start_capture
-
-    # The target interpreter works on the other core while this process finds the workspace and
-    # opens its stores.
-    pending = start_capture(python, deep=deep)
-    workspace = _workspace() if store else None
-    records = workspace.records if workspace is not None else None
-    environment = pending.environment()
-    environment_id = environment.id
-    if records is not None:
-        from parity.env.records import store_environment
-        from parity.workspace import now_ms
-
-        store_environment(records, environment, now_ms())
-    if output is not None:
-        from parity.store.objects.local import atomic_write_bytes
-
-        document = environment.to_record().to_dict()
-        atomic_write_bytes(output, json.dumps(document, indent=2, sort_keys=True).encode())
+    captured = environments.record(python, deep=deep, store=store, output=output)
+    environment = captured.environment
     if json_output:
-        print_json({"id": environment_id, **environment.to_dict()})
+        print_json({"id": environment.id, **environment.to_dict()})
         return
-    from parity.env.records import describe
-
-    say(f"{environment_id}  {describe(environment)}")
+    say(f"{environment.id}  {captured.description}")
     modified = [d.name for d in environment.distributions if d.modified_files]
     if modified:
         warn(f"locally modified packages: {', '.join(modified)}")
-    if workspace is None and store:
+    if store and not captured.stored:
         warn("not stored: no Parity workspace here (run 'parity init')")
 
 
@@ -120,7 +84,7 @@ def show(reference: str, python: str | None, json_output: bool) -> None:
 
     REFERENCE is an environment id, a fingerprint file, NAME@ALIAS, or current.
     """
-    environment = _resolve(reference, python)
+    environment = environments.get(reference, python=python)
     if json_output:
         print_json({"id": environment.id, **environment.to_dict()})
         return
@@ -165,9 +129,7 @@ def diff(
     Each is an environment id, a fingerprint file, a Python interpreter's path, NAME@ALIAS,
     a run id, or current.
     """
-    from parity.env import diff as compare
-
-    result = compare(_resolve(expected), _resolve(actual, python))
+    result = environments.diff(environments.get(expected), environments.get(actual, python=python))
     if json_output:
         print_json(result.to_dict())
         return
@@ -195,12 +157,9 @@ def verify(
 
     TARGET is the environment a model needs: an id, a fingerprint file, or NAME@ALIAS.
     """
-    from parity.core.env_rules import Risk
-    from parity.core.errors import CheckFailed
-    from parity.env import verify as check
-
-    level = Risk.LOW if strict else Risk.parse(threshold)
-    result = check(_resolve(target), python=python, threshold=level)
+    # A name, not the Risk enum: the rules (and packaging) load only once they are applied.
+    level = "low" if strict else threshold
+    result = environments.verify(environments.get(target), python=python, threshold=level)
     if json_output:
         print_json(result.to_dict())
     else:

@@ -1,7 +1,7 @@
 """``parity env export / restore / check-lock / audit``: the environment record put to work.
 
 Attached to the ``env`` group from its own module, so lock files and audits stay apart from
-capture, diff and verify. Heavy modules load inside the commands.
+capture, diff and verify.
 """
 
 from __future__ import annotations
@@ -12,19 +12,13 @@ from typing import TYPE_CHECKING
 
 import click
 
-from parity.cli.env_commands import (
-    PYTHON_OPTION,
-    _resolve,
-    _workspace,
-    env_group,
-    print_differences,
-)
+from parity.api import environments
+from parity.cli.env_commands import PYTHON_OPTION, env_group, print_differences
 from parity.cli.output import JSON_OPTION, console, print_json, print_table, say, warn
+from parity.core.errors import CheckFailed
 
 if TYPE_CHECKING:
-    from parity.api.environment_audit import Subject
-    from parity.env.audit import Finding
-    from parity.env.pins import ExportPlan
+    from parity.api.environments import ExportPlan, Finding, Subject
 
 DEFAULT_INDEX = "https://pypi.org/simple"
 INDEX_OPTION = click.option(
@@ -47,16 +41,8 @@ WHEELS_OPTION = click.option(
 )
 
 
-def _cache_dir() -> Path:
-    from parity.api.environment_audit import lock_cache_dir
-
-    return lock_cache_dir(_workspace())
-
-
 def _problems(plan: ExportPlan) -> None:
     """Say what the export could not pin exactly, then fail: never a silent gap."""
-    from parity.core.errors import CheckFailed
-
     for package in plan.not_reproducible:
         warn(f"not reproducible: {package.name}=={package.version} ({package.reason})")
     if plan.unhashed:
@@ -112,20 +98,15 @@ def export(
     REFERENCE is an environment id, a fingerprint file, NAME@ALIAS, or current. Exits 1 when a
     package cannot be pinned exactly (an editable or local install, a missing hash).
     """
-    from packaging.utils import canonicalize_name
-
-    from parity.env.export import export_environment
-    from parity.store.objects.local import atomic_write_bytes
-
-    result = export_environment(
-        _resolve(reference, python),
+    result = environments.export(
+        reference,
         format_,
         hashes=not no_hashes,
+        exclude=excluded,
         index_url=index_url,
         extra_index_urls=extra_index_urls,
-        cache_dir=_cache_dir(),
         wheels_dir=wheels_dir,
-        exclude=frozenset(canonicalize_name(name) for name in excluded),
+        python=python,
     )
     if output is None:
         click.echo(result.main, nl=False)
@@ -133,10 +114,7 @@ def export(
             others = ", ".join(list(result.files)[1:])
             warn(f"the Dockerfile also needs {others}: export with -o to write it alongside")
     else:
-        for index, (name, text) in enumerate(result.files.items()):
-            target = output if index == 0 else output.parent / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            atomic_write_bytes(target, text.encode())
+        for target in environments.write_export(result, output):
             click.echo(f"wrote {target}", err=True)
     if result.plan is not None:
         _problems(result.plan)
@@ -169,16 +147,12 @@ def restore(
 
     Exits 1 when the new venv still differs at high risk (another OS, a package left out).
     """
-    from parity.core.errors import CheckFailed
-    from parity.env.restore import restore_environment
-
-    result = restore_environment(
-        _resolve(reference),
+    result = environments.restore(
+        reference,
         venv,
         python=python,
         index_url=index_url,
         extra_index_urls=extra_index_urls,
-        cache_dir=_cache_dir(),
         wheels_dir=wheels_dir,
     )
     plan = result.plan
@@ -224,30 +198,17 @@ def check_lock_command(
     LOCK is uv.lock, poetry.lock, Pipfile.lock, requirements*.txt, pylock.toml or
     environment.yml; left out, the one at the git root is used.
     """
-    from packaging.utils import canonicalize_name
-
-    from parity.core.errors import CheckFailed
-    from parity.env.capture import capture
-    from parity.env.check_lock import INSTALLER_TOOLS, check_lock
-    from parity.env.lockfiles import find_lock, read_lock
-    from parity.env.markers import marker_environment
-    from parity.workspace import find_git_root
-
-    if lock is None:
-        lock = find_lock(find_git_root(Path.cwd()) or Path.cwd())
-    environment = capture(python)
-    declared = read_lock(lock, marker_environment(environment))
-    ignored = INSTALLER_TOOLS | {canonicalize_name(name) for name in ignore}
-    result = check_lock(declared, environment, ignored)
+    result = environments.check_lock(lock, python=python, ignore=ignore)
+    lock_path = Path(result.lock.path)
     if json_output:
         print_json(result.to_dict())
     elif result.ok:
-        say(f"{lock}: all {result.matched} declared packages match")
+        say(f"{lock_path}: all {result.matched} declared packages match")
     else:
         print_table(
             ["drift", "package", "locked", "installed"],
             [(d.kind, d.name, d.expected or "-", d.actual or "-") for d in result.drift],
-            title=f"{lock} ({declared.format})",
+            title=f"{lock_path} ({result.lock.format})",
         )
     if not result.ok:
         parts = [
@@ -255,7 +216,7 @@ def check_lock_command(
             for kind in ("missing", "extra", "different")
             if result.of_kind(kind)
         ]
-        raise CheckFailed(f"the environment drifts from {lock.name}: {'; '.join(parts)}")
+        raise CheckFailed(f"the environment drifts from {lock_path.name}: {'; '.join(parts)}")
 
 
 @env_group.command("audit")
@@ -276,18 +237,8 @@ def audit(
 
     REFERENCE is an environment id, a fingerprint file, NAME@ALIAS, or current.
     """
-    from parity.core.errors import CheckFailed, NotFoundError
-    from parity.env.advisories import load_advisories
-    from parity.env.audit import audit_environment
-
-    advisory_set = load_advisories(advisories)
     if audit_all:
-        from parity.api.environment_audit import audit_workspace
-
-        workspace = _workspace()
-        if workspace is None:
-            raise NotFoundError("--all needs a Parity workspace", hint="run 'parity init' first")
-        report = audit_workspace(workspace, advisory_set)
+        report = environments.audit_all(advisories)
         if json_output:
             print_json(report.to_dict())
         else:
@@ -300,7 +251,7 @@ def audit(
         if not report.ok:
             raise CheckFailed(f"{len(report.vulnerable)} recorded environments are vulnerable")
         return
-    result = audit_environment(_resolve(reference, python), advisory_set)
+    result = environments.audit(reference, advisories, python=python)
     if json_output:
         print_json(result.to_dict())
     elif result.ok:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from parity.api import remotes
 from parity.cli.output import JSON_OPTION, print_json, print_table, say
 
 
@@ -22,12 +23,11 @@ def add(
     name: str, url: str, endpoint_url: str | None, region: str | None, make_default: bool
 ) -> None:
     """Add remote NAME at URL: s3://BUCKET/PREFIX, file:///PATH or a folder."""
-    from parity.api.data_transfer import add_remote
-    from parity.workspace import open_workspace
-
-    workspace = open_workspace()
-    remote = add_remote(workspace, name, url, endpoint_url, region, make_default)
-    default = " (default)" if workspace.config.default_remote == name else ""
+    remote = remotes.add(
+        name, url, endpoint_url=endpoint_url, region=region, make_default=make_default
+    )
+    is_default = any(r["default"] for r in remotes.list() if r["name"] == name)
+    default = " (default)" if is_default else ""
     say(f"Added remote {remote.name} at {remote.url}{default}")
 
 
@@ -35,19 +35,16 @@ def add(
 @JSON_OPTION
 def list_(json_output: bool) -> None:
     """List the remotes."""
-    from parity.api.data_transfer import list_remotes
-    from parity.workspace import open_workspace
-
-    remotes = list_remotes(open_workspace())
+    found = remotes.list()
     if json_output:
-        print_json(remotes)
+        print_json(found)
         return
-    if not remotes:
+    if not found:
         say("No remotes. Add one with 'parity remote add NAME URL'.")
         return
     print_table(
         ["remote", "url", "endpoint", "default"],
-        [(r["name"], r["url"], r["endpoint_url"], "yes" if r["default"] else "") for r in remotes],
+        [(r["name"], r["url"], r["endpoint_url"], "yes" if r["default"] else "") for r in found],
     )
 
 
@@ -55,8 +52,5 @@ def list_(json_output: bool) -> None:
 @click.argument("name")
 def remove(name: str) -> None:
     """Remove remote NAME from the configuration (its data stays where it is)."""
-    from parity.api.data_transfer import remove_remote
-    from parity.workspace import open_workspace
-
-    remove_remote(open_workspace(), name)
+    remotes.remove(name)
     say(f"Removed remote {name}")

@@ -1,4 +1,4 @@
-"""Audit everything the workspace recorded: every environment, and what was made in them.
+"""Auditing everything a workspace recorded: every environment, and what was made in them.
 
 ``audit_workspace`` matches each stored environment record once, then names the registered model
 versions (with their aliases) and the runs whose environment is vulnerable. Another kind of
@@ -7,10 +7,8 @@ subject recorded with an environment id joins by adding its source to ``_subject
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from parity.core.environment import ENV_KIND
@@ -95,11 +93,3 @@ def audit_workspace(workspace: Workspace, advisories: AdvisorySet) -> WorkspaceA
         for environment_id in workspace.meta.record_ids(ENV_KIND)
     )
     return WorkspaceAudit(results, tuple(_subjects(workspace)))
-
-
-def lock_cache_dir(workspace: Workspace | None) -> Path:
-    """Where resolved, hashed locks are cached: the workspace's, else the user's cache folder."""
-    if workspace is not None:
-        return workspace.parity_dir / "cache"
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "parity"

@@ -1,73 +1,26 @@
-"""Remotes, push and pull: the data versions of a workspace shared through an object store."""
+"""Push and pull: the data versions of a workspace shared through a remote object store."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from parity.core.config import Config, Remote
+from parity.core.config import Remote
 from parity.core.errors import NotFoundError, UsageError
 from parity.data import remotes
-from parity.data.index import index_version
 from parity.data.pointer import SUFFIX, find_pointers, pointer_path, read_pointer
 from parity.data.reachable import objects_of_version
 from parity.data.transfer import TransferProgress, TransferResult, transfer
 from parity.store.objects.store import ObjectStore, corrupt_digests
-from parity.workspace import Workspace, now_ms, read_config
-
-
-# remotes -----------------------------------------------------------------------------------------
-def add_remote(
-    workspace: Workspace,
-    name: str,
-    url: str,
-    endpoint_url: str | None = None,
-    region: str | None = None,
-    make_default: bool = False,
-) -> Remote:
-    if "://" not in url and not Path(url).expanduser().is_absolute():
-        # Typed relative to where the user stands; kept relative to the workspace root, so a
-        # committed config.toml works in every clone.
-        url = os.path.relpath(Path.cwd() / url, workspace.root)
-    # Edit the file's own config, not the one with PARITY_* overrides applied, so an override
-    # set in the shell is never written into config.toml.
-    saved = remotes.add_remote(
-        read_config(workspace.config_path), name, url, endpoint_url, region, make_default
-    )
-    _save_remotes(workspace, saved)
-    return saved.remotes[name]
-
-
-def remove_remote(workspace: Workspace, name: str) -> None:
-    _save_remotes(workspace, remotes.remove_remote(read_config(workspace.config_path), name))
-
-
-def list_remotes(workspace: Workspace) -> list[dict[str, Any]]:
-    config = workspace.config
-    return [
-        {
-            "name": r.name,
-            "url": r.url,
-            "endpoint_url": r.endpoint_url,
-            "region": r.region,
-            "default": r.name == config.default_remote,
-        }
-        for r in sorted(config.remotes.values(), key=lambda r: r.name)
-    ]
+from parity.workspace import Workspace, now_ms
 
 
 def open_remote(workspace: Workspace, name: str | None) -> tuple[Remote, ObjectStore]:
+    """The remote named ``name`` (default: the default remote) and its object store."""
     remote = remotes.choose_remote(workspace.config, name)
     return remote, remotes.open_remote(remote, workspace.root)
-
-
-def _save_remotes(workspace: Workspace, saved: Config) -> None:
-    current = workspace.config
-    workspace.save_config(saved)
-    workspace.config = replace(current, remotes=saved.remotes, default_remote=saved.default_remote)
 
 
 # push and pull -----------------------------------------------------------------------------------
@@ -88,8 +41,13 @@ class SyncReport:
         }
 
 
-def versions_of(workspace: Workspace, paths: Sequence[Path]) -> tuple[str, ...]:
-    """The data versions named by the pointers of ``paths`` (all pointers when none is given)."""
+def versions_of(
+    workspace: Workspace, paths: Sequence[Path], versions: Sequence[str] = ()
+) -> tuple[str, ...]:
+    """The data versions named by the pointers of ``paths``, then ``versions`` (ids); every
+    pointer's when neither is given."""
+    if versions and not paths:
+        return tuple(dict.fromkeys(versions))
     if paths:
         pointer_files = [p if p.name.endswith(SUFFIX) else pointer_path(p) for p in paths]
     else:
@@ -99,18 +57,8 @@ def versions_of(workspace: Workspace, paths: Sequence[Path]) -> tuple[str, ...]:
                 "there is no versioned data in this workspace",
                 hint="version some with 'parity data add PATH' first",
             )
-    return tuple(dict.fromkeys(read_pointer(p).data_version for p in pointer_files))
-
-
-def push(
-    workspace: Workspace,
-    paths: Sequence[Path] = (),
-    remote_name: str | None = None,
-    jobs: int | None = None,
-    progress: TransferProgress | None = None,
-) -> SyncReport:
-    """Copy what the remote lacks of the data versions of ``paths``: packs first, manifests last."""
-    return push_versions(workspace, versions_of(workspace, paths), remote_name, jobs, progress)
+    named = [read_pointer(p).data_version for p in pointer_files]
+    return tuple(dict.fromkeys([*named, *versions]))
 
 
 def push_versions(
@@ -120,7 +68,7 @@ def push_versions(
     jobs: int | None = None,
     progress: TransferProgress | None = None,
 ) -> SyncReport:
-    """``push`` by data version id (for runs and models whose inputs have no pointer here)."""
+    """Copy what the remote lacks of ``versions``: packs first, manifests last."""
     versions = tuple(dict.fromkeys(versions))
     remote, store = open_remote(workspace, remote_name)
     needed: set[str] = set()
@@ -135,23 +83,6 @@ def push_versions(
     return SyncReport(remote, versions, result)
 
 
-def pull(
-    workspace: Workspace,
-    paths: Sequence[Path] = (),
-    remote_name: str | None = None,
-    jobs: int | None = None,
-    progress: TransferProgress | None = None,
-    verify: bool = False,
-) -> SyncReport:
-    """Fetch what this workspace lacks of the data versions of ``paths`` and make them usable.
-
-    With ``verify``, the local copies are re-hashed too and corrupt ones fetched again.
-    """
-    return pull_versions(
-        workspace, versions_of(workspace, paths), remote_name, jobs, progress, verify
-    )
-
-
 def pull_versions(
     workspace: Workspace,
     versions: Sequence[str],
@@ -160,7 +91,12 @@ def pull_versions(
     progress: TransferProgress | None = None,
     verify: bool = False,
 ) -> SyncReport:
-    """``pull`` by data version id (what ``repro`` needs for a run's inputs)."""
+    """Fetch what this workspace lacks of ``versions`` and index them, so they check out.
+
+    With ``verify``, the local copies are re-hashed too and corrupt ones fetched again.
+    """
+    from parity.data.index import index_version  # lazy: loads SQLAlchemy, which status never needs
+
     versions = tuple(dict.fromkeys(versions))
     remote, store = open_remote(workspace, remote_name)
     hint = "push it from the workspace that added it, or pick another remote with -r"

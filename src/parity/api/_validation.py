@@ -1,4 +1,4 @@
-"""``validate``: check a table against a schema and record the verdict on its data version."""
+"""Checking a table against a schema, the verdict recorded on its data version."""
 
 from __future__ import annotations
 
@@ -67,9 +67,9 @@ def data_version_of(workspace: Workspace, path: Path) -> tuple[str, bool]:
 
 def validations_of(workspace: Workspace, data_version: str) -> list[tuple[str, Validation]]:
     """Every validation recorded for ``data_version``, oldest first, with its record id."""
-    from sqlalchemy import select
+    from sqlalchemy import select  # lazy: SQLAlchemy is only needed to list validations
 
-    from parity.store.meta.schema import records
+    from parity.store.meta.schema import records  # lazy: its tables are SQLAlchemy objects
 
     query = (
         select(records.c.id)

@@ -1,0 +1,71 @@
+"""Where versioned data sits in the work tree: data paths, their pointers, the stat cache."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+from parity.core.errors import NotFoundError, UsageError
+from parity.data.manifest import DataVersion
+from parity.data.pointer import (
+    SUFFIX,
+    Pointer,
+    find_pointers,
+    pointer_path,
+    read_pointer,
+    target_of,
+)
+from parity.data.statcache import StatCache
+from parity.data.versions import load_version
+from parity.workspace import Workspace
+
+STAT_CACHE = Path("cache") / "stat.db"
+
+
+def data_target(workspace: Workspace, path: Path) -> tuple[Path, str]:
+    """The absolute data path for ``path`` (a data path or its pointer) and its cache key
+    (the path relative to the workspace root, POSIX)."""
+    # Resolve the folders above, not the data path itself: a symlinked folder is versioned
+    # where it appears, and the workspace root is a resolved path.
+    absolute = Path(os.path.normpath(Path.cwd() / path))
+    absolute = absolute.parent.resolve() / absolute.name
+    if absolute.name.endswith(SUFFIX) and absolute.name != SUFFIX:
+        absolute = target_of(absolute)
+    try:
+        relative = absolute.relative_to(workspace.root)
+    except ValueError as exc:
+        raise UsageError(
+            f"{path} is outside the workspace {workspace.root}",
+            hint="version data inside the project folder",
+        ) from exc
+    if not relative.parts or relative.parts[0] in (".parity", ".git"):
+        raise UsageError(f"{path} cannot be versioned", hint="give a file or folder of your data")
+    return absolute, relative.as_posix()
+
+
+def stat_cache(workspace: Workspace) -> StatCache:
+    return StatCache(workspace.parity_dir / STAT_CACHE)
+
+
+def current_version(
+    workspace: Workspace, pointer_file: Path
+) -> tuple[Pointer | None, DataVersion | None]:
+    """The pointer at ``pointer_file`` and its version, when both are here (else None)."""
+    if not pointer_file.is_file():
+        return None, None
+    pointer = read_pointer(pointer_file)
+    try:
+        return pointer, load_version(workspace.objects, pointer.data_version)
+    except NotFoundError:
+        return pointer, None
+
+
+def pointer_files(workspace: Workspace, paths: Iterable[Path]) -> list[tuple[Path, Path, str]]:
+    """(data path, pointer file, key) for ``paths``, or for every pointer in the workspace."""
+    given = list(paths)
+    if given:
+        targets = [data_target(workspace, p) for p in given]
+    else:
+        targets = [data_target(workspace, p) for p in find_pointers(workspace.root)]
+    return [(target, pointer_path(target), key) for target, key in targets]
