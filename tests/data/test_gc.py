@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from parity.api.data import add_data, gc_data
+from parity.api.data import add, gc
 from parity.core.errors import UsageError
 from parity.core.profile import PROFILE_FORMAT, PROFILE_KIND
 from parity.core.records import StoredRecord
@@ -109,7 +109,7 @@ def _unpointed(workspace: Workspace, name: str) -> str:
     """A stored data version no pointer names (its pointer file is removed)."""
     path = workspace.root / name
     path.write_text(f"{name}\n")
-    result = add_data(workspace, path)
+    result = add(path, workspace=workspace)
     result.pointer.unlink()
     return result.data_version
 
@@ -136,14 +136,14 @@ def test_a_record_keeps_the_version_it_references_until_it_is_gone(
     orphan = _unpointed(workspace, "orphan.csv")
     record_id = workspace.records.put(example_record(kind, kept), now_ms())
 
-    plan = gc_data(workspace, delete=True)
+    plan = gc(delete=True, workspace=workspace)
     assert plan.delete_versions == [orphan]
     assert kept in plan.live_versions
     assert workspace.objects.has(kept)
     assert not workspace.objects.has(orphan)
 
     workspace.objects.delete(record_id)  # a record not in this store keeps nothing here
-    assert gc_data(workspace, delete=True).delete_versions == [kept]
+    assert gc(delete=True, workspace=workspace).delete_versions == [kept]
     assert not workspace.objects.has(kept)
 
 
@@ -160,13 +160,13 @@ def test_a_row_keeps_the_version_it_names_until_it_is_gone(
     with workspace.meta.write() as connection:
         connection.execute(sa.insert(column.table).values(**row_naming(column, kept)))
 
-    plan = gc_data(workspace, delete=True)
+    plan = gc(delete=True, workspace=workspace)
     assert plan.delete_versions == [orphan]
     assert workspace.objects.has(kept)
 
     with workspace.meta.write() as connection:
         connection.execute(sa.delete(column.table).where(column == kept))
-    assert gc_data(workspace, delete=True).delete_versions == [kept]
+    assert gc(delete=True, workspace=workspace).delete_versions == [kept]
 
 
 def test_run_inputs_and_outputs_keep_their_versions(workspace: Workspace) -> None:
@@ -179,13 +179,13 @@ def test_run_inputs_and_outputs_keep_their_versions(workspace: Workspace) -> Non
     runs.add_data(run_id, "output", [DataLink("predictions.csv", written)])
     runs.delete(run_id)  # soft: the run can be restored, so its data stays
 
-    plan = gc_data(workspace, delete=True)
+    plan = gc(delete=True, workspace=workspace)
     assert plan.delete_versions == [orphan]
     assert {read, written} <= plan.live_versions
 
     with workspace.meta.write() as connection:
         connection.execute(sa.delete(run_data).where(run_data.c.run_id == run_id))
-    assert gc_data(workspace, delete=True).delete_versions == sorted([read, written])
+    assert gc(delete=True, workspace=workspace).delete_versions == sorted([read, written])
 
 
 @pytest.mark.parametrize(
@@ -203,7 +203,7 @@ def test_a_record_gc_cannot_read_stops_it_before_anything_is_deleted(
     orphan = _unpointed(workspace, "orphan.csv")
     workspace.records.put(record, now_ms())
     with pytest.raises(UsageError):
-        gc_data(workspace, delete=True)
+        gc(delete=True, workspace=workspace)
     assert workspace.objects.has(orphan)
 
 

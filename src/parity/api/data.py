@@ -23,12 +23,13 @@ from parity.api._session import session
 from parity.api._transfer import SyncReport, pull_versions, push_versions, versions_of
 from parity.api._validation import ValidationOutcome, validate_table, validations_of
 from parity.api._worktree import current_version, data_target, pointer_files, stat_cache
-from parity.core.errors import NotFoundError, UsageError
+from parity.core.errors import UsageError
 from parity.data.checkout import CheckoutResult
 from parity.data.checkout import checkout as checkout_version
 from parity.data.fsck import FsckResult
 from parity.data.fsck import fsck as check_objects
 from parity.data.git import PointerCommit, history, pointer_at
+from parity.data.manifest import DATA_KIND
 from parity.data.pointer import find_pointers, pointer_path, read_pointer, write_pointer
 from parity.data.progress import Progress, no_progress
 from parity.data.status import DataStatus, confirm_clean, expected_files
@@ -164,30 +165,21 @@ def log(path: PathLike, *, workspace: Workspace | None = None) -> list[PointerCo
 def gc(*, delete: bool = False, workspace: Workspace | None = None) -> GcPlan:
     """What no pointer (in any git ref), run or model reaches any more; removed with ``delete``.
 
+    Alive is what a pointer in the work tree or any git ref names, what a stored record
+    declares it references, and what a declared metadata column names (docs/data.md).
+
     >>> data.gc().delete_versions                        # doctest: +SKIP
     """
+
+    from parity.data.gc import plan_gc, run_gc  # lazy: gc's queries load SQLAlchemy, status not
+    from parity.data.index import ChunkIndex  # lazy: as above
+    from parity.data.liveness import live_versions  # lazy: as above
+
     with session(workspace) as ws:
-        return gc_data(ws, delete=delete)
-
-
-def _live_versions(workspace: Workspace) -> dict[str, str]:
-    """Data versions something still needs → who: pointers in the work tree and in every git
-    ref, the references each record kind declares, and the metadata store's declared columns."""
-    from parity.data.liveness import live_versions
-
-    return live_versions(workspace.root, workspace.records)
-
-
-def gc_data(workspace: Workspace, delete: bool = False) -> GcPlan:
-    """Plan (and with ``delete``, do) the removal of data nothing reaches any more."""
-    from parity.data.gc import plan_gc, run_gc
-    from parity.data.index import ChunkIndex
-    from parity.data.manifest import DATA_KIND
-
-    index = ChunkIndex(workspace.meta, workspace.objects)
-    live = _live_versions(workspace)
-    plan = plan_gc(workspace.objects, index, live, workspace.meta.record_ids(DATA_KIND))
-    return run_gc(workspace.objects, index, plan) if delete else plan
+        index = ChunkIndex(ws.meta, ws.objects)
+        live = live_versions(ws.root, ws.records)
+        plan = plan_gc(ws.objects, index, live, ws.meta.record_ids(DATA_KIND))
+        return run_gc(ws.objects, index, plan) if delete else plan
 
 
 def fsck(*, workspace: Workspace | None = None) -> FsckResult:
