@@ -48,6 +48,7 @@ PARITY_SAVE = (
     TRAIN
     + """
 import parity
+import parity.api.workspace
 with parity.api.workspace.open() as workspace:
     model_id, _ = parity.models.save(model, input_example=features, workspace=workspace)
     version = parity.models.register(model_id, "bc", workspace=workspace)

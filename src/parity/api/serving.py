@@ -58,7 +58,7 @@ def check(
     # Runs in the serving process before the model is loaded: with the bytecode cached the check
     # takes ~20 ms here, less than the interference a second process caused (it ran verify beside
     # the model load when that took seconds, but the two processes slowed each other by ~0.08 s).
-    from parity.serve.state import Readiness  # lazy: NumPy and SQLAlchemy, with its model
+    from parity.serve.state import Readiness  # lazy: NumPy and SQLAlchemy load only to serve
 
     readiness = Readiness(environment_verified=None)
     with session(workspace) as ws:
