@@ -197,7 +197,9 @@ def test_the_server_serves_exactly_these_routes(state: ServingState) -> None:
 
 
 def test_a_server_not_ready_refuses_every_protocol_alike(served_workspace: Workspace) -> None:
-    serving = serving_state(served_workspace, "bc@production", Readiness(False), sample_rate=0)
+    serving = api_serving.load(
+        "bc@production", readiness=Readiness(False), sample_rate=0, workspace=served_workspace
+    )
     try:
         client = TestClient(create_app(serving))
         reason = "model is not ready: the environment differs from the model's at high risk"
