@@ -47,12 +47,12 @@ mlflow.sklearn.save_model(model, sys.argv[1], input_example=features.iloc[:5])
 PARITY_SAVE = (
     TRAIN
     + """
-from parity.api.models import save_model
-from parity.workspace import open_workspace
-workspace = open_workspace()
-model_id, _ = save_model(workspace, model, input_example=features)
-version = workspace.registry.register("bc", model_id, workspace.actor())
-workspace.registry.set_alias("bc", version.version, "production", workspace.actor(), reason="bench")
+import parity
+import parity.api.workspace
+with parity.api.workspace.open() as workspace:
+    model_id, _ = parity.models.save(model, input_example=features, workspace=workspace)
+    version = parity.models.register(model_id, "bc", workspace=workspace)
+    parity.models.alias("bc", version.version, "production", reason="bench", workspace=workspace)
 """
 )
 LUA = """

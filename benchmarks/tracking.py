@@ -146,7 +146,7 @@ print(json.dumps(results))
 def parity_half(project: Path, runs: list[dict[str, Any]]) -> dict[str, Any]:
     os.chdir(project)
     import parity
-    from parity.api.tracking import list_runs
+    from parity.api import runs as api_runs
     from parity.core.run import Metric, RunStatus
     from parity.tracking.store import RunStore
     from parity.workspace import now_ms, open_workspace
@@ -193,7 +193,9 @@ def parity_half(project: Path, runs: list[dict[str, Any]]) -> dict[str, Any]:
         store.end(run_id, RunStatus.FINISHED)
 
     def search(limit: int | None) -> list[Any]:
-        return list_runs(workspace, "search", FILTER, "-metrics.m1", limit)
+        return api_runs.list(
+            "search", filter=FILTER, sort="-metrics.m1", limit=limit, workspace=workspace
+        )
 
     search(100)
     times = []

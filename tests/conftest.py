@@ -148,12 +148,12 @@ def breast_cancer() -> tuple[Any, Any]:
 @pytest.fixture
 def served_workspace(workspace_dir: Path, breast_cancer: tuple[Any, Any]) -> Iterator[Workspace]:
     """A workspace with the model registered as bc/1 and aliased production."""
-    from parity.api.models import save_model
+    from parity.api import models
     from parity.workspace import open_workspace
 
     model, features = breast_cancer
     workspace = open_workspace(workspace_dir, environ={})
-    model_id, _ = save_model(workspace, model, input_example=features)
+    model_id, _ = models.save(model, input_example=features, workspace=workspace)
     actor = workspace.actor()
     workspace.registry.register("bc", model_id, actor)
     workspace.registry.set_alias("bc", 1, "production", actor, reason="test")

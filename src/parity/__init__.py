@@ -1,10 +1,22 @@
 """Parity keeps machine-learning development and production in parity.
 
 It versions the environment, data, code, runs and models a model depends on, and links them.
+
+>>> import parity
+>>> with parity.start_run(experiment="churn", params={"model": "rf"}) as run:  # doctest: +SKIP
+...     run.log_metric("accuracy", 0.93)
+...     run.log_model(model, "model", input_example=features)
+>>> parity.models.register(f"{run.id}:model", "churn")                         # doctest: +SKIP
+>>> model = parity.load_model("churn/1")                                       # doctest: +SKIP
+
+Every capability has one entry in ``parity.api`` (``runs``, ``models``, ``data``, ...); the
+most used are here: ``start_run`` is ``parity.api.runs.start``, ``load_model`` is
+``parity.api.models.load``, ``models`` and ``runs`` are those modules, ``env`` is ``parity.env``.
 """
 
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING, Any
 
 from parity.core.errors import (
@@ -19,61 +31,33 @@ from parity.core.errors import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
-
-    from parity.api.tracking import Run
-    from parity.workspace import Workspace
+    from parity import env as env
+    from parity.api import models as models
+    from parity.api import runs as runs
+    from parity.api.models import load as load_model
+    from parity.api.runs import Run as Run
+    from parity.api.runs import start as start_run
 
 __version__ = "0.1.0"
 
-
-def load_model(reference: str, verify_env: bool = True) -> object:
-    """Load a model (``NAME@ALIAS``, ``NAME/VERSION`` or a run's ``RUN:PATH``), verified.
-
-    >>> model = parity.load_model("churn@production")   # doctest: +SKIP
-
-    See ``parity.api.models.load_model``.
-    """
-    from parity.api.models import load_model as load
-
-    return load(reference, verify_env=verify_env)
-
-
-def start_run(
-    experiment: str | None = None,
-    name: str | None = None,
-    params: Mapping[str, object] | None = None,
-    tags: Mapping[str, object] | None = None,
-    parent: str | None = None,
-    workspace: Workspace | None = None,
-) -> Run:
-    """Start a tracked run in this workspace; use it as a context manager.
-
-    >>> with parity.start_run(experiment="churn", params={"model": "rf"}) as run:  # doctest: +SKIP
-    ...     run.use_data("data/train.csv")
-    ...     run.log_metric("accuracy", 0.93)
-    ...     run.log_model(model, "model")
-
-    The code state, environment, command line, host and user are captured at start; metrics are
-    buffered and written in batches. See ``parity.api.tracking.start_run``.
-    """
-    from parity.api.tracking import start_run as start
-
-    return start(experiment, name, params, tags, parent, workspace)
+# Public names that live in heavier modules, loaded on first use so ``import parity`` stays cheap
+# (no SQLAlchemy): name -> (module, attribute; None for the module itself).
+_LAZY: dict[str, tuple[str, str | None]] = {
+    "Run": ("parity.api.runs", "Run"),
+    "start_run": ("parity.api.runs", "start"),
+    "load_model": ("parity.api.models", "load"),
+    "models": ("parity.api.models", None),
+    "runs": ("parity.api.runs", None),
+    "env": ("parity.env", None),
+}
 
 
 def __getattr__(name: str) -> Any:
-    # ``Run`` is importable from here without loading SQLAlchemy for every ``import parity``.
-    if name == "Run":
-        from parity.api.tracking import Run
-
-        return Run
-    # ``parity.env.capture()`` after a plain ``import parity``, without paying for it up front.
-    if name == "env":
-        import importlib
-
-        return importlib.import_module("parity.env")
-    raise AttributeError(f"module 'parity' has no attribute {name!r}")
+    if name not in _LAZY:
+        raise AttributeError(f"module 'parity' has no attribute {name!r}")
+    module_name, attribute = _LAZY[name]
+    module = importlib.import_module(module_name)
+    return module if attribute is None else getattr(module, attribute)
 
 
 __all__ = [
@@ -88,5 +72,7 @@ __all__ = [
     "UsageError",
     "__version__",
     "load_model",
+    "models",
+    "runs",
     "start_run",
 ]

@@ -151,6 +151,12 @@ class Workspace:
         if "meta" in self.__dict__:
             self.meta.close()
 
+    def __enter__(self) -> Workspace:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
     def save_config(self, config: Config) -> None:
         """Write ``config`` to config.toml atomically and use it from now on."""
         import tomli_w  # lazy: the TOML writer loads only when config.toml is written

@@ -282,7 +282,7 @@ def test_lineage_names_run_commit_environment_data_and_parent(trained: Trained) 
     assert f"code {trained.commit[:12]} on main" in tree.stdout
     assert "child of → run" in tree.stdout
 
-    from parity.api.lineage import training_data_versions
+    from parity.api._lineage import training_data_versions
 
     workspace = open_workspace(root, environ={})
     try:
@@ -345,7 +345,7 @@ def test_compare_shows_params_metrics_and_data_differences(trained: Trained) -> 
 def test_drift_without_reference_uses_the_runs_training_data(trained: Trained) -> None:
     from starlette.testclient import TestClient
 
-    from parity.api.serving import serving_state
+    from parity.api import serving
     from parity.serve.app import create_app
     from parity.serve.state import Readiness
 
@@ -356,7 +356,7 @@ def test_drift_without_reference_uses_the_runs_training_data(trained: Trained) -
     served = served.reset_index(drop=True)
     served["mean texture"] += 0.5 * trained.features["mean texture"].std()
     workspace = open_workspace(root, environ={})
-    state = serving_state(workspace, "drift/1", Readiness(True), sample_rate=1.0)
+    state = serving.load("drift/1", readiness=Readiness(True), sample_rate=1.0, workspace=workspace)
     client = TestClient(create_app(state))
     for start in range(0, len(served), 250):
         chunk = served.iloc[start : start + 250].to_dict(orient="records")
@@ -383,7 +383,7 @@ def test_log_model_can_register_at_once(trained: Trained, monkeypatch: pytest.Mo
             )
         version = workspace.registry.resolve("at-once")
         assert (version.version, version.model_id, version.run_id) == (1, model_id, run.id)
-        artifacts = {a.path: a for a in parity.api.tracking.get_run(workspace, run.id).artifacts}
+        artifacts = {a.path: a for a in parity.runs.get(run.id, workspace=workspace).artifacts}
         assert artifacts["best"].kind == "model"
         assert artifacts["best"].digest == model_id
         assert artifacts["best"].size is not None
@@ -396,8 +396,7 @@ def test_compare_names_the_environment_difference(
     workspace_dir: Path, breast_cancer: tuple[Any, Any]
 ) -> None:
     """One model made here, and again in an environment one scikit-learn minor back."""
-    from parity.api import environments
-    from parity.api.models import save_model as save
+    from parity.api import environments, models
     from parity.env.records import store_environment
 
     model, features = breast_cancer
@@ -405,9 +404,11 @@ def test_compare_names_the_environment_difference(
     drifted = environments.get(examples / "drifted_environment.json")
     workspace = open_workspace(workspace_dir, environ={})
     try:
-        here, _ = save(workspace, model, input_example=features)
+        here, _ = models.save(model, input_example=features, workspace=workspace)
         elsewhere_env = store_environment(workspace.records, drifted, 1)
-        elsewhere, _ = save(workspace, model, input_example=features, environment_id=elsewhere_env)
+        elsewhere, _ = models.save(
+            model, input_example=features, environment_id=elsewhere_env, workspace=workspace
+        )
         actor = workspace.actor()
         workspace.registry.register("bc", here, actor)
         workspace.registry.register("bc", elsewhere, actor)

@@ -113,11 +113,11 @@ def test_help_imports_no_heavy_library(tmp_path: Path) -> None:
 def test_status_counts_runs_and_names_models_with_their_aliases(
     served_workspace: Workspace,
 ) -> None:
-    from parity.api.tracking import start_run
+    from parity.api import runs
 
-    with start_run(experiment="status", workspace=served_workspace) as run:
+    with runs.start(experiment="status", workspace=served_workspace) as run:
         run.log_metric("loss", 0.5)
-    with pytest.raises(RuntimeError), start_run(experiment="status", workspace=served_workspace):
+    with pytest.raises(RuntimeError), runs.start(experiment="status", workspace=served_workspace):
         raise RuntimeError("boom")
     root = served_workspace.root
     report = json.loads(run_parity("status", "--json", cwd=root).stdout)

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 from starlette.testclient import TestClient
 
-from parity.api.serving import serving_state
+from parity.api import serving
 from parity.serve.app import create_app
 from parity.serve.state import Readiness
 from parity.workspace import Workspace
@@ -17,7 +17,9 @@ from tests.conftest import run_parity
 
 
 def _serve_rows(workspace: Workspace, rows: Any) -> None:
-    state = serving_state(workspace, "bc@production", Readiness(True), sample_rate=1.0)
+    state = serving.load(
+        "bc@production", readiness=Readiness(True), sample_rate=1.0, workspace=workspace
+    )
     client = TestClient(create_app(state))
     for start in range(0, len(rows), 200):
         chunk = rows.iloc[start : start + 200]

@@ -71,7 +71,7 @@ SETUP = """
 import json
 import numpy as np
 import parity
-from parity.api.models import save_model
+from parity.api import models
 from parity.workspace import init_workspace
 
 workspace, _ = init_workspace()
@@ -79,7 +79,7 @@ rows = np.array([[1.0, 2.0], [3.0, 1.0], [0.5, -4.0]], dtype=np.float32)
 
 
 def register(name, model):
-    model_id, record = save_model(workspace, model, input_example=rows)
+    model_id, record = models.save(model, input_example=rows, workspace=workspace)
     workspace.registry.register(name, model_id, workspace.actor())
     workspace.registry.set_alias(name, 1, "production", workspace.actor(), reason="test")
     return record

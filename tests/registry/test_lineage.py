@@ -15,7 +15,6 @@ from parity.registry.lineage import (
     Lineage,
     RunFacts,
     build_lineage,
-    render_tree,
 )
 from tests.conftest import IN_CI
 
@@ -113,7 +112,7 @@ def test_a_version_without_a_run_is_the_model_and_its_environment() -> None:
 
 def test_tree_shows_a_shared_node_once() -> None:
     lineage = _lineage({CHILD.id: CHILD, PARENT.id: PARENT})
-    lines = render_tree(lineage, lambda n: f"{n.kind} {n.label}")
+    lines = lineage.tree(lambda n: f"{n.kind} {n.label}")
     assert lines[0] == "model_version bc/3"
     assert sum("environment eeeeeeeeeeee" in line for line in lines) == 2
     assert sum("(see above)" in line for line in lines) == 1

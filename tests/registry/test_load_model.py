@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import parity
-from parity.api.models import save_model
+from parity.api import models
 from parity.registry.loading import read_model_record
 from parity.store.objects.blob import CODEC_RAW, header
 from parity.workspace import Workspace, open_workspace
@@ -38,7 +38,9 @@ def doubler(workspace_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Wo
     """``doubler/1`` aliased production, in a workspace that is the current folder."""
     monkeypatch.chdir(workspace_dir)
     workspace = open_workspace(workspace_dir, environ={})
-    model_id, _ = save_model(workspace, Doubler(), input_example=np.array([[1.0], [2.0]]))
+    model_id, _ = models.save(
+        Doubler(), input_example=np.array([[1.0], [2.0]]), workspace=workspace
+    )
     actor = workspace.actor()
     workspace.registry.register("doubler", model_id, actor)
     workspace.registry.set_alias("doubler", 1, "production", actor, reason="test")
@@ -93,7 +95,7 @@ def test_a_lower_risk_difference_loads_with_a_warning(doubler: Workspace) -> Non
     threads = "7" if here.numerics.get("OMP_NUM_THREADS") != "7" else "8"
     elsewhere = replace(here, numerics={**here.numerics, "OMP_NUM_THREADS": threads})
     environment_id = store_environment(doubler.records, elsewhere, 1)
-    model_id, _ = save_model(doubler, Doubler(), environment_id=environment_id)
+    model_id, _ = models.save(Doubler(), environment_id=environment_id, workspace=doubler)
     doubler.registry.register("threads", model_id, doubler.actor())
     expected = rf"env OMP_NUM_THREADS {threads} -> .* \(low\)"
     with pytest.warns(EnvironmentMismatchWarning, match=expected):

@@ -11,7 +11,7 @@ import pytest
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from parity.api.serving import serving_state
+from parity.api import serving as api_serving
 from parity.core.model import ArtifactFile
 from parity.monitor.logged import logged_inputs
 from parity.registry.saving import save_model
@@ -22,7 +22,9 @@ from parity.workspace import Workspace
 
 @pytest.fixture
 def state(served_workspace: Workspace) -> Iterator[ServingState]:
-    serving = serving_state(served_workspace, "bc@production", Readiness(True), sample_rate=1.0)
+    serving = api_serving.load(
+        "bc@production", readiness=Readiness(True), sample_rate=1.0, workspace=served_workspace
+    )
     yield serving
     serving.close()
 
@@ -158,7 +160,9 @@ def test_changed_numerics_keep_the_server_not_ready(
     tampered = dataclasses.replace(good, files=swapped_files)
     tampered_id = served_workspace.records.put(tampered.to_record(), 3)
     served_workspace.registry.register("bc", tampered_id, served_workspace.actor())
-    serving = serving_state(served_workspace, "bc/2", Readiness(True), sample_rate=0)
+    serving = api_serving.load(
+        "bc/2", readiness=Readiness(True), sample_rate=0, workspace=served_workspace
+    )
     client = TestClient(create_app(serving))
     assert not serving.readiness.ready
     health = client.get("/health")
@@ -193,7 +197,9 @@ def test_the_server_serves_exactly_these_routes(state: ServingState) -> None:
 
 
 def test_a_server_not_ready_refuses_every_protocol_alike(served_workspace: Workspace) -> None:
-    serving = serving_state(served_workspace, "bc@production", Readiness(False), sample_rate=0)
+    serving = api_serving.load(
+        "bc@production", readiness=Readiness(False), sample_rate=0, workspace=served_workspace
+    )
     try:
         client = TestClient(create_app(serving))
         reason = "model is not ready: the environment differs from the model's at high risk"

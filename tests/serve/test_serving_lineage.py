@@ -7,9 +7,7 @@ from typing import Any
 
 from starlette.testclient import TestClient
 
-from parity.api.models import register_model
-from parity.api.serving import serving_state
-from parity.api.tracking import start_run
+from parity.api import models, runs, serving
 from parity.serve.app import create_app
 from parity.serve.state import Readiness
 from parity.workspace import open_workspace
@@ -23,11 +21,16 @@ def test_served_model_names_its_training_data_version(
     features.to_csv(table, index=False)
     workspace = open_workspace(workspace_dir, environ={})
     try:
-        with start_run(experiment="serve", workspace=workspace) as run:
+        with runs.start(experiment="serve", workspace=workspace) as run:
             data_version = run.use_data(table)
             run.log_model(model, input_example=features)
-        version = register_model(workspace, f"{run.id}:model", "bc")
-        state = serving_state(workspace, "bc/1", Readiness(environment_verified=True), 0.0)
+        version = models.register(f"{run.id}:model", "bc", workspace=workspace)
+        state = serving.load(
+            "bc/1",
+            readiness=Readiness(environment_verified=True),
+            sample_rate=0.0,
+            workspace=workspace,
+        )
         with TestClient(create_app(state)) as client:
             metadata = client.get("/metadata").json()
             metrics = client.get("/metrics").text

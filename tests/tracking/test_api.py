@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 import parity
-from parity.api.tracking import ERROR_TAG, get_run, list_runs
+from parity.api import runs
+from parity.api._run import ERROR_TAG
 from parity.core.errors import NotFoundError, UsageError
 from parity.core.run import RunStatus
 from parity.monitor.logged import profile_of
@@ -41,7 +42,7 @@ def test_a_run_captures_its_sources_and_what_it_logs(repo: Path, workspace: Work
         run.log_dict({"b": 1, "a": [1, 2]}, "config.json")
         run.log_text("hello", "notes/hello.txt")
         assert run.environment_id is not None
-    view = get_run(workspace, run.id[:10])
+    view = runs.get(run.id[:10], workspace=workspace)
     assert view.status is RunStatus.FINISHED
     assert (view.experiment, view.name, view.user) == ("churn", "first", workspace.user)
     assert view.params == {"depth": "3", "lr": "0.1"}
@@ -76,13 +77,13 @@ def test_a_metric_must_be_a_number(workspace: Workspace) -> None:
         with pytest.raises(UsageError, match="invalid metric name"):
             run.log_metric("bad'name", 1.0)
         run.log_metric("acc", 1)  # ints and numpy numbers are numbers
-    assert get_run(workspace, run.id).metrics == {"acc": 1.0}
+    assert runs.get(run.id, workspace=workspace).metrics == {"acc": 1.0}
 
 
 def test_an_exception_fails_the_run_with_its_last_line(workspace: Workspace) -> None:
     with pytest.raises(ValueError, match="bad input"), parity.start_run(workspace=workspace) as run:
         raise ValueError("bad input")
-    view = get_run(workspace, run.id)
+    view = runs.get(run.id, workspace=workspace)
     assert view.status is RunStatus.FAILED
     assert view.tags[ERROR_TAG] == "ValueError: bad input"
 
@@ -91,7 +92,7 @@ def test_keyboard_interrupt_kills_the_run(workspace: Workspace) -> None:
     with pytest.raises(KeyboardInterrupt), parity.start_run(workspace=workspace) as run:
         run.log_metric("loss", 1.0)
         raise KeyboardInterrupt
-    view = get_run(workspace, run.id)
+    view = runs.get(run.id, workspace=workspace)
     assert view.status is RunStatus.KILLED
     assert view.metrics == {"loss": 1.0}  # flushed on the way out
 
@@ -104,9 +105,9 @@ def test_a_child_process_joins_the_run_named_by_parity_run_id(
     with parity.start_run(params={"inner": True}, workspace=workspace) as inner:
         inner.log_metric("m", 2.0)
     assert inner.id == outer.id
-    assert get_run(workspace, outer.id).status is RunStatus.RUNNING  # its owner ends it
+    assert runs.get(outer.id, workspace=workspace).status is RunStatus.RUNNING  # its owner ends it
     outer.end()
-    view = get_run(workspace, outer.id)
+    view = runs.get(outer.id, workspace=workspace)
     assert (view.status, view.params, view.metrics) == (
         RunStatus.FINISHED,
         {"inner": "true"},
@@ -124,11 +125,11 @@ def test_parent_runs_and_listing(workspace: Workspace) -> None:
                 experiment="sweep", params={"lr": lr}, parent=parent.id[:16], workspace=workspace
             ) as child:
                 child.log_metric("acc", 1 - lr)
-    children = list_runs(
-        workspace, filter=f"attributes.parent_id = '{parent.id}'", sort="-metrics.acc"
+    children = runs.list(
+        filter=f"attributes.parent_id = '{parent.id}'", sort="-metrics.acc", workspace=workspace
     )
     assert [c.params["lr"] for c in children] == ["0.01", "0.1"]
-    assert len(list_runs(workspace, experiment="sweep")) == 3
+    assert len(runs.list(experiment="sweep", workspace=workspace)) == 3
 
 
 def test_use_data_records_the_version_and_profiles_a_table(
@@ -140,6 +141,6 @@ def test_use_data_records_the_version_and_profiles_a_table(
     with parity.start_run(workspace=workspace) as run:
         version = run.use_data("data/train.csv")
         assert run.use_data(table) == version  # the same content is the same version
-    view = get_run(workspace, run.id)
+    view = runs.get(run.id, workspace=workspace)
     assert [(link.path, link.data_version) for link in view.inputs] == [("data/train.csv", version)]
     assert profile_of(workspace.meta, version) is not None

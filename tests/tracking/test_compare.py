@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import pytest
 
-from parity.api.tracking import compare_runs
+from parity.api import runs
 from parity.core.errors import UsageError
 from parity.core.run import DataLink, Metric
 from parity.env.capture import capture
@@ -38,7 +38,7 @@ def test_compare_names_every_difference(workspace: Workspace, store: RunStore) -
         store.set_sources(run_id, None, environment_id)
         ids.append(run_id)
 
-    result = compare_runs(workspace, ids)
+    result = runs.compare(ids, workspace=workspace)
     assert [(row.key, row.values, row.differs) for row in result.params] == [
         ("lr", ("0.1", "0.2"), True),
         ("seed", ("7", "7"), False),
@@ -53,4 +53,4 @@ def test_compare_names_every_difference(workspace: Workspace, store: RunStore) -
     assert "package scikit-learn" in subjects
     assert result.to_dict()["environments"][0]["identical"] is False
     with pytest.raises(UsageError, match="at least two runs"):
-        compare_runs(workspace, ids[:1])
+        runs.compare(ids[:1], workspace=workspace)

@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from parity.api.tracking import list_runs
+from parity.api import runs as api_runs
 from parity.tracking.store import RunStore
 from parity.workspace import open_workspace
 
@@ -50,7 +50,7 @@ def test_eight_processes_lose_no_point(repo: Path) -> None:
         _, stderr = process.communicate(timeout=240)
         assert process.returncode == 0, stderr
     workspace = open_workspace(repo, environ={})
-    runs = list_runs(workspace, experiment="concurrent")
+    runs = api_runs.list(experiment="concurrent", workspace=workspace)
     store = RunStore(workspace.meta, lambda: 0)
     assert sorted(run.name or "" for run in runs) == [f"p{i}" for i in range(PROCESSES)]
     counts = [store.count_metric_points(run.id) for run in runs]

@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from parity.api.tracking import get_run
+from parity.api import runs
 from parity.core.run import RunStatus
 from parity.tracking.lifecycle import TERMINATED_EXIT_CODE
 from parity.workspace import open_workspace
@@ -40,7 +40,7 @@ def test_sigterm_kills_the_run_and_the_process_still_exits_as_terminated(repo: P
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == TERMINATED_EXIT_CODE, stderr
     workspace = open_workspace(repo, environ={})
-    view = get_run(workspace, run_id)
+    view = runs.get(run_id, workspace=workspace)
     assert view.status is RunStatus.KILLED
     assert view.metrics == {"loss": 0.5}
     workspace.close()
@@ -61,7 +61,7 @@ assert signal.getsignal(signal.SIGTERM) is not None
     run_id, chained = result.stdout.split()
     assert chained == "True"
     workspace = open_workspace(repo, environ={})
-    assert get_run(workspace, run_id).status is RunStatus.FINISHED
+    assert runs.get(run_id, workspace=workspace).status is RunStatus.FINISHED
     workspace.close()
 
 
@@ -81,12 +81,12 @@ raise RuntimeError("out of memory, say")
     ok_id, crashing_id = json.loads(result.stdout)
     workspace = open_workspace(repo, environ={})
     # Both were open when the exception ended the program: both count as failed by it.
-    assert get_run(workspace, crashing_id).status is RunStatus.FAILED
-    assert get_run(workspace, ok_id).status is RunStatus.FAILED
-    assert get_run(workspace, ok_id).metrics == {"loss": 1 / 2500}
+    assert runs.get(crashing_id, workspace=workspace).status is RunStatus.FAILED
+    assert runs.get(ok_id, workspace=workspace).status is RunStatus.FAILED
+    assert runs.get(ok_id, workspace=workspace).metrics == {"loss": 1 / 2500}
 
     clean = run_script("import parity\nrun = parity.start_run()\nprint(run.id)\n", repo)
-    assert get_run(workspace, clean.stdout.strip()).status is RunStatus.FINISHED
+    assert runs.get(clean.stdout.strip(), workspace=workspace).status is RunStatus.FINISHED
     workspace.close()
 
 
@@ -110,7 +110,7 @@ os._exit(9)  # no flush, no atexit: like SIGKILL or a power cut
     result = run_script(script, repo)
     assert result.returncode == 9
     workspace = open_workspace(repo, environ={})
-    view = get_run(workspace, result.stdout.strip())
+    view = runs.get(result.stdout.strip(), workspace=workspace)
     assert view.status is RunStatus.RUNNING  # nobody was left to end it
     from parity.tracking.store import RunStore
 

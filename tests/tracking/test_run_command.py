@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from parity.api.tracking import get_run
+from parity.api import runs
 from parity.core.run import RunStatus
 from parity.workspace import open_workspace
 from tests.conftest import run_parity
@@ -49,7 +49,7 @@ def test_a_wrapped_command_in_a_dirty_repo(repo: Path) -> None:
     assert "trained on 3 rows" in result.stdout  # the user still sees the output
     assert "a warning" in result.stderr
     workspace = open_workspace(repo, environ={})
-    view = get_run(workspace, run_id_of(result.stderr))
+    view = runs.get(run_id_of(result.stderr), workspace=workspace)
     assert view.status is RunStatus.FINISHED
     assert view.exit_code == 0
     assert view.command == (sys.executable, "train.py")
@@ -74,7 +74,7 @@ def test_a_failing_command_leaves_a_failed_run_and_its_exit_code(repo: Path) -> 
     result = run_parity("run", "--output", "out", "--", sys.executable, "train.py", "7", cwd=repo)
     assert result.returncode == 7
     workspace = open_workspace(repo, environ={})
-    view = get_run(workspace, run_id_of(result.stderr))
+    view = runs.get(run_id_of(result.stderr), workspace=workspace)
     assert view.status is RunStatus.FAILED
     assert view.exit_code == 7
     assert view.outputs == ()  # a failed command's outputs are not versioned
@@ -120,6 +120,6 @@ def test_sigterm_reaches_the_command_and_the_run_is_killed(repo: Path) -> None:
             process.communicate()
     assert process.returncode == 128 + signal.SIGTERM, stderr
     workspace = open_workspace(repo, environ={})
-    view = get_run(workspace, run_id_of(stderr))
+    view = runs.get(run_id_of(stderr), workspace=workspace)
     assert (view.status, view.exit_code) == (RunStatus.KILLED, 128 + signal.SIGTERM)
     workspace.close()

@@ -61,7 +61,7 @@ def resolve_environment(
         )
     parsed = parse_reference(reference)
     if parsed.kind in (RefKind.MODEL_ALIAS, RefKind.MODEL_VERSION):
-        from parity.api.models import model_record  # lazy: the registry loads zstandard, packaging
+        from parity.api._models import model_record  # lazy: the registry loads zstandard, packaging
 
         version, record = model_record(workspace, reference)
         if record.environment_id is None:

@@ -1,182 +1,237 @@
-"""The model API: save, resolve, verify and load models; ``parity.load_model`` lives here."""
+"""Models: save, register, promote, lock, inspect, verify and load them (``parity models``).
+
+>>> import parity                                                       # doctest: +SKIP
+>>> version = parity.models.register("0190ab12:model", "churn")         # doctest: +SKIP
+>>> parity.models.alias("churn", version.version, "production", reason="beats v2 on AUC")
+... # doctest: +SKIP
+>>> model = parity.models.load("churn@production")                      # doctest: +SKIP
+
+A model is named ``NAME@ALIAS``, ``NAME/VERSION``, ``NAME`` (its latest version) or, for a model
+a run logged that is not registered, ``RUN:PATH``. Every change to the registry is made as the
+workspace's actor (``PARITY_USER`` or the login name) and kept in the model's audit trail.
+"""
 
 from __future__ import annotations
 
+import builtins
 import warnings
-from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from parity.core.env_rules import Difference, Risk
-from parity.core.errors import EnvironmentMismatch, NotFoundError, UsageError
-from parity.core.ids import is_hex_prefix
-from parity.core.model import MODEL_KIND, ModelRecord, ModelVersion
-from parity.core.refs import RefKind, parse_reference
-from parity.core.run import short_run_id
-from parity.env.capture import capture
-from parity.env.records import load_environment, store_environment
-from parity.env.verification import VerifyResult, verify_environment
-from parity.registry.loading import load_model_record, read_model_record
-from parity.registry.saving import save_model as save_model_files
-from parity.workspace import Workspace, now_ms, open_workspace
+from parity.api._lineage import compare_sources, model_lineage
+from parity.api._models import (
+    ModelVerification,
+    describe,
+    describe_blocking,
+    register_model,
+    resolve_source,
+    save_model,
+    verify_model,
+    verify_model_environment,
+)
+from parity.api._session import session
+from parity.core.env_rules import Risk
+from parity.core.errors import EnvironmentMismatch
+from parity.core.model import AuditEvent, ModelRecord, ModelVersion
+from parity.registry.comparison import ModelComparison
+from parity.registry.lineage import Lineage, LineageNode
+from parity.registry.loading import load_model_record
+from parity.workspace import Workspace
 
-if TYPE_CHECKING:
-    from parity.core.run import RunView
+__all__ = [
+    "EnvironmentMismatchWarning",
+    "Lineage",
+    "LineageNode",
+    "ModelVerification",
+    "alias",
+    "compare",
+    "delete",
+    "get",
+    "history",
+    "lineage",
+    "list",
+    "load",
+    "lock",
+    "record",
+    "register",
+    "save",
+    "unalias",
+    "unlock",
+    "verify",
+    "versions",
+]
 
-DEFAULT_MODEL_PATH = "model"
+
+# Warnings point at the line that loaded the model: check <- load_model_record <- load <- caller.
+_CALLER_OF_LOAD = 4
 
 
 class EnvironmentMismatchWarning(UserWarning):
     """The environment differs from the model's; shown when verification is skipped or mild."""
 
 
-@dataclass(frozen=True)
-class ModelSource:
-    """A model as the user named it: a registered version, or a model logged to a run."""
-
-    model_id: str
-    record: ModelRecord
-    version: ModelVersion | None  # None for ``RUN:PATH``
-    run_id: str | None  # the run that logged it, when known
-    label: str  # "bc/3" or "RUN:model": how messages name it
-
-
-def resolve_model(workspace: Workspace, reference: str) -> ModelVersion:
-    """The model version named ``NAME@ALIAS``, ``NAME/VERSION`` or ``NAME`` (latest)."""
-    return workspace.registry.resolve(reference)
-
-
-def model_record(workspace: Workspace, reference: str) -> tuple[ModelVersion, ModelRecord]:
-    version = resolve_model(workspace, reference)
-    return version, read_model_record(workspace.records, version.model_id)
-
-
-def model_in_run(workspace: Workspace, run_reference: str, path: str) -> tuple[str, str]:
-    """``(run id, model id)`` of the model a run logged at ``path``."""
-    return _model_artifact(workspace.runs.find(run_reference), path)
-
-
-def _model_artifact(run: RunView, path: str) -> tuple[str, str]:
-    for artifact in run.artifacts:
-        if artifact.path == path:
-            if artifact.kind != MODEL_KIND:
-                raise UsageError(
-                    f"{path!r} of run {short_run_id(run.id)} is a {artifact.kind}, not a model",
-                    hint="name a path the run logged with log_model",
-                )
-            return run.id, artifact.digest
-    models = [a.path for a in run.artifacts if a.kind == MODEL_KIND]
-    raise NotFoundError(
-        f"run {short_run_id(run.id)} logged no model at {path!r}",
-        hint=f"its models: {', '.join(models)}" if models else "log one with run.log_model(...)",
-    )
-
-
-def resolve_source(workspace: Workspace, reference: str) -> ModelSource:
-    """``NAME@ALIAS``, ``NAME/VERSION``, ``NAME`` (latest) or ``RUN:PATH``, as a ModelSource."""
-    parsed = parse_reference(reference) if ":" in reference else None
-    if parsed is not None and parsed.kind is RefKind.RUN_PATH:
-        run_id, model_id = model_in_run(workspace, parsed.id_prefix or "", parsed.path or "")
-        record = read_model_record(workspace.records, model_id)
-        return ModelSource(model_id, record, None, run_id, f"{short_run_id(run_id)}:{parsed.path}")
-    version = resolve_model(workspace, reference)
-    record = read_model_record(workspace.records, version.model_id)
-    return ModelSource(version.model_id, record, version, version.run_id, version.ref)
-
-
-def register_model(
-    workspace: Workspace, source: str, name: str, description: str | None = None
-) -> ModelVersion:
-    """Register the next version of ``name`` from ``RUN[:PATH]`` or a logged model's id prefix.
-
-    A bare hex prefix names a model id if one matches, else a run (its model at ``model``).
-    """
-    run_id: str | None
-    if ":" in source:
-        parsed = parse_reference(source)
-        if parsed.kind is not RefKind.RUN_PATH:
-            raise UsageError(f"cannot read {source!r} as RUN:PATH", hint="e.g. 0190ab12:model")
-        run_id, model_id = model_in_run(workspace, parsed.id_prefix or "", parsed.path or "")
-    elif not is_hex_prefix(source.lower()):
-        raise UsageError(
-            f"{source!r} names no run or logged model",
-            hint="give a run id prefix (RUN or RUN:PATH, PATH defaults to model) or a model id",
-        )
-    else:
-        try:
-            model_id = workspace.records.resolve(source, kind=MODEL_KIND)
-        except NotFoundError:
-            try:
-                run = workspace.runs.find(source)
-            except NotFoundError as exc:
-                raise NotFoundError(
-                    f"no run or logged model has an id starting with {source.lower()}",
-                    hint="list runs with 'parity runs list'",
-                ) from exc
-            run_id, model_id = _model_artifact(run, DEFAULT_MODEL_PATH)
-        else:
-            # The model's lineage goes through the run that logged it, when one did (the
-            # oldest, should several runs have logged these very bytes).
-            logged_by = workspace.runs.runs_that_logged(model_id, MODEL_KIND)
-            run_id = logged_by[0] if logged_by else None
-    read_model_record(workspace.records, model_id)  # a version must point at a model it has
-    return workspace.registry.register(
-        name, model_id, workspace.actor(), run_id=run_id, description=description
-    )
-
-
-def save_model(
-    workspace: Workspace,
+def save(
     model: object,
     *,
     input_example: Any = None,
     flavor: str | None = None,
     environment_id: str | None = None,
+    workspace: Workspace | None = None,
 ) -> tuple[str, ModelRecord]:
-    """Store a model with its signature, golden rows and the environment it was made in.
+    """Store a model with its signature, golden rows and environment; returns (model id, record).
 
-    Without ``environment_id`` the current environment is captured and stored.
+    >>> model_id, record = parity.models.save(model, input_example=rows)   # doctest: +SKIP
+
+    Without ``environment_id`` the current environment is captured and stored with it. To file
+    the model under a run, use ``run.log_model`` instead.
     """
-    if environment_id is None:
-        environment_id = store_environment(workspace.records, capture(), now_ms())
-    return save_model_files(
-        model,
-        workspace.records,
-        now_ms(),
-        input_example=input_example,
-        flavor=flavor,
-        environment_id=environment_id,
-    )
+    with session(workspace) as ws:
+        return save_model(
+            ws, model, input_example=input_example, flavor=flavor, environment_id=environment_id
+        )
 
 
-def verify_model_environment(
-    workspace: Workspace,
-    record: ModelRecord,
+def register(
+    source: str, name: str, *, description: str | None = None, workspace: Workspace | None = None
+) -> ModelVersion:
+    """Register the next version of ``name`` from ``RUN[:PATH]`` or a logged model's id prefix.
+
+    >>> parity.models.register("0190ab12", "churn")   # doctest: +SKIP
+
+    ``PATH`` defaults to ``model``; a bare hex prefix names a model id if one matches, else a run.
+    """
+    with session(workspace) as ws:
+        return register_model(ws, source, name, description)
+
+
+def get(reference: str, *, workspace: Workspace | None = None) -> ModelVersion:
+    """The version ``NAME@ALIAS``, ``NAME/VERSION`` or ``NAME`` (the latest) names.
+
+    >>> parity.models.get("churn@production").version   # doctest: +SKIP
+    """
+    with session(workspace) as ws:
+        return ws.registry.resolve(reference)
+
+
+def record(reference: str, *, workspace: Workspace | None = None) -> ModelRecord:
+    """The model record (flavor, files, signature, environment) behind a version or ``RUN:PATH``."""
+    with session(workspace) as ws:
+        return resolve_source(ws, reference).record
+
+
+def list(*, workspace: Workspace | None = None) -> builtins.list[dict[str, Any]]:
+    """Every registered model: ``name``, ``latest_version``, ``aliases`` and ``created_ms``."""
+    with session(workspace) as ws:
+        return ws.registry.models()
+
+
+def versions(name: str, *, workspace: Workspace | None = None) -> builtins.list[ModelVersion]:
+    """The versions of ``name``, oldest first."""
+    with session(workspace) as ws:
+        return ws.registry.versions(name)
+
+
+def history(name: str, *, workspace: Workspace | None = None) -> builtins.list[AuditEvent]:
+    """Every change to ``name``, oldest first: who, when, what, before, after and why."""
+    with session(workspace) as ws:
+        return ws.registry.history(name)
+
+
+def alias(
+    name: str,
+    version: int,
+    alias: str,
+    *,
+    reason: str | None = None,
+    force: bool = False,
+    workspace: Workspace | None = None,
+) -> ModelVersion:
+    """Point ``alias`` at ``name``'s ``version``; moving it off a locked version needs ``force``.
+
+    >>> parity.models.alias("churn", 3, "production", reason="beats v2")   # doctest: +SKIP
+
+    ``force`` is for admins only and is audited as forced.
+    """
+    with session(workspace) as ws:
+        return ws.registry.set_alias(name, version, alias, ws.actor(), reason, force=force)
+
+
+def unalias(
+    name: str,
+    alias: str,
+    *,
+    reason: str | None = None,
+    force: bool = False,
+    workspace: Workspace | None = None,
+) -> None:
+    """Remove ``alias`` from ``name``; from a locked version only by an admin with ``force``."""
+    with session(workspace) as ws:
+        ws.registry.remove_alias(name, alias, ws.actor(), reason, force=force)
+
+
+def lock(
+    name: str, version: int, *, reason: str | None = None, workspace: Workspace | None = None
+) -> None:
+    """Lock a version: its aliases cannot move and it cannot be deleted without ``force``."""
+    with session(workspace) as ws:
+        ws.registry.lock(name, version, ws.actor(), reason)
+
+
+def unlock(
+    name: str, version: int, *, reason: str | None = None, workspace: Workspace | None = None
+) -> None:
+    """Unlock a version (admins only)."""
+    with session(workspace) as ws:
+        ws.registry.unlock(name, version, ws.actor(), reason)
+
+
+def delete(
+    name: str,
+    version: int,
+    *,
+    reason: str | None = None,
+    force: bool = False,
+    workspace: Workspace | None = None,
+) -> None:
+    """Delete a version; refused while it is locked or holds an alias, unless an admin forces."""
+    with session(workspace) as ws:
+        ws.registry.delete(name, version, ws.actor(), reason, force=force)
+
+
+def lineage(reference: str, *, workspace: Workspace | None = None) -> Lineage:
+    """What made a model: its run, code state, data versions, environment and parent runs.
+
+    >>> parity.models.lineage("churn@production").summary()["commits"]   # doctest: +SKIP
+    """
+    with session(workspace) as ws:
+        return model_lineage(ws, reference)
+
+
+def compare(first: str, second: str, *, workspace: Workspace | None = None) -> ModelComparison:
+    """Two models side by side: their runs' params and metrics, environments and data inputs."""
+    with session(workspace) as ws:
+        return compare_sources(ws, first, second)
+
+
+def verify(
+    reference: str,
+    *,
     python: str | Path | None = None,
     threshold: Risk = Risk.HIGH,
-) -> VerifyResult | None:
-    """Compare this (or ``python``'s) environment with the model's; None if it has none.
+    workspace: Workspace | None = None,
+) -> ModelVerification:
+    """Is this (or ``python``'s) environment safe for the model? A verdict, not an exception.
 
-    Only the distributions the model needs (its requirements) count; others drop to info.
+    >>> parity.models.verify("churn@production").ok   # doctest: +SKIP
+
+    Only the distributions the model needs count at or above ``threshold``. A model with no
+    recorded environment raises ``NotFoundError``.
     """
-    if record.environment_id is None:
-        return None
-    expected = load_environment(workspace.records, record.environment_id)
-    return verify_environment(expected, capture(python), threshold, imported=record.requirements)
+    with session(workspace) as ws:
+        return verify_model(ws, reference, python, threshold)
 
 
-def describe(differences: Iterable[Difference]) -> str:
-    return "; ".join(
-        f"{d.subject} {d.expected or '-'} -> {d.actual or '-'} ({d.risk})" for d in differences
-    )
-
-
-def describe_blocking(result: VerifyResult) -> str:
-    return describe(result.blocking)
-
-
-def load_model(reference: str, verify_env: bool = True, workspace: Workspace | None = None) -> Any:
+def load(reference: str, *, verify_env: bool = True, workspace: Workspace | None = None) -> Any:
     """Load a model, verified byte for byte and checked against this environment.
 
     >>> model = parity.load_model("churn@production")   # doctest: +SKIP
@@ -189,9 +244,7 @@ def load_model(reference: str, verify_env: bool = True, workspace: Workspace | N
     raises ``EnvironmentMismatch`` listing it; with ``verify_env=False`` the model loads with an
     ``EnvironmentMismatchWarning`` instead. Medium and low differences load with that warning.
     """
-    owned = workspace is None
-    ws = workspace or open_workspace()
-    try:
+    with session(workspace) as ws:
         source = resolve_source(ws, reference)
         label = source.label
 
@@ -201,7 +254,7 @@ def load_model(reference: str, verify_env: bool = True, workspace: Workspace | N
                 warnings.warn(
                     f"{label} has no recorded environment: not verified",
                     EnvironmentMismatchWarning,
-                    stacklevel=4,
+                    stacklevel=_CALLER_OF_LOAD,
                 )
             elif not result.ok and verify_env:
                 raise EnvironmentMismatch(
@@ -214,17 +267,14 @@ def load_model(reference: str, verify_env: bool = True, workspace: Workspace | N
                     f"loading {label} in an environment that differs at high risk: "
                     f"{describe_blocking(result)}",
                     EnvironmentMismatchWarning,
-                    stacklevel=4,
+                    stacklevel=_CALLER_OF_LOAD,
                 )
             elif milder := describe(result.diff.at_or_above(Risk.LOW)):
                 # Below the threshold: safe to load, but worth knowing (informational: silent).
                 warnings.warn(
                     f"{label} loads in an environment that differs at lower risk: {milder}",
                     EnvironmentMismatchWarning,
-                    stacklevel=4,
+                    stacklevel=_CALLER_OF_LOAD,
                 )
 
         return load_model_record(ws.records, source.model_id, check_environment=check)
-    finally:
-        if owned:
-            ws.close()

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
 
 import click
 
+from parity.api import models
+from parity.api import workspace as workspaces
+from parity.api.models import LineageNode
+from parity.cli.env_commands import print_differences
 from parity.cli.output import JSON_OPTION, print_json, print_table, say, warn
+from parity.core.errors import EnvironmentMismatch, UsageError
+from parity.core.model import ModelVersion
 from parity.core.run import short_run_id
-
-if TYPE_CHECKING:
-    from parity.core.model import ModelVersion
-    from parity.registry.lineage import LineageNode
 
 REASON_OPTION = click.option("--reason", "-r", help="Why: kept in the audit trail.")
 FORCE_OPTION = click.option("--force", is_flag=True, help="As an admin, override a lock (audited).")
@@ -59,10 +60,7 @@ def _version_row(v: ModelVersion) -> tuple[str, ...]:
 def register(source: str, name: str, description: str | None, json_output: bool) -> None:
     """Create the next version of NAME from a model a run logged (PATH defaults to "model"),
     or from a logged model's id prefix."""
-    from parity.api.models import register_model
-    from parity.workspace import open_workspace
-
-    version = register_model(open_workspace(), source, name, description)
+    version = models.register(source, name, description=description)
     if json_output:
         print_json(version.to_dict())
     else:
@@ -74,13 +72,11 @@ def register(source: str, name: str, description: str | None, json_output: bool)
 @JSON_OPTION
 def list_models(json_output: bool) -> None:
     """Every registered model, its latest version and aliases."""
-    from parity.workspace import open_workspace
-
-    models = open_workspace().registry.models()
+    registered = models.list()
     if json_output:
-        print_json(models)
+        print_json(registered)
         return
-    if not models:
+    if not registered:
         say("No registered models yet.")
         return
     print_table(
@@ -92,7 +88,7 @@ def list_models(json_output: bool) -> None:
                 ", ".join(f"{a}→{v}" for a, v in sorted(m["aliases"].items())),
                 _when(m["created_ms"]),
             )
-            for m in models
+            for m in registered
         ],
     )
 
@@ -102,13 +98,10 @@ def list_models(json_output: bool) -> None:
 @JSON_OPTION
 def show(reference: str, json_output: bool) -> None:
     """A model's versions (NAME), or one version with its record (NAME@ALIAS, NAME/VERSION)."""
-    from parity.registry.loading import read_model_record
-    from parity.workspace import open_workspace
-
-    workspace = open_workspace()
     if "@" in reference or "/" in reference:
-        version = workspace.registry.resolve(reference)
-        record = read_model_record(workspace.records, version.model_id)
+        with workspaces.open() as workspace:
+            version = models.get(reference, workspace=workspace)
+            record = models.record(version.ref, workspace=workspace)
         if json_output:
             print_json({**version.to_dict(), "record": record.to_dict()})
             return
@@ -125,7 +118,7 @@ def show(reference: str, json_output: bool) -> None:
             ["file", "size", "digest"], [(f.path, f.size, f.digest[:12]) for f in record.files]
         )
         return
-    versions = workspace.registry.versions(reference)
+    versions = models.versions(reference)
     if json_output:
         print_json([v.to_dict() for v in versions])
         return
@@ -144,10 +137,7 @@ def show(reference: str, json_output: bool) -> None:
 @FORCE_OPTION
 def alias(name: str, version: int, alias_name: str, reason: str, force: bool) -> None:
     """Point ALIAS (e.g. production) at NAME's VERSION; the move is audited."""
-    from parity.workspace import open_workspace
-
-    workspace = open_workspace()
-    workspace.registry.set_alias(name, version, alias_name, workspace.actor(), reason, force=force)
+    models.alias(name, version, alias_name, reason=reason, force=force)
     say(f"{name}@{alias_name} → {name}/{version}")
 
 
@@ -158,10 +148,7 @@ def alias(name: str, version: int, alias_name: str, reason: str, force: bool) ->
 @FORCE_OPTION
 def unalias(name: str, alias_name: str, reason: str, force: bool) -> None:
     """Remove ALIAS from NAME."""
-    from parity.workspace import open_workspace
-
-    workspace = open_workspace()
-    workspace.registry.remove_alias(name, alias_name, workspace.actor(), reason, force=force)
+    models.unalias(name, alias_name, reason=reason, force=force)
     say(f"removed {name}@{alias_name}")
 
 
@@ -171,10 +158,7 @@ def unalias(name: str, alias_name: str, reason: str, force: bool) -> None:
 @REASON_OPTION
 def lock(name: str, version: int, reason: str | None) -> None:
     """Lock a version: its aliases cannot move and it cannot be deleted without --force."""
-    from parity.workspace import open_workspace
-
-    workspace = open_workspace()
-    workspace.registry.lock(name, version, workspace.actor(), reason)
+    models.lock(name, version, reason=reason)
     say(f"locked {name}/{version}")
 
 
@@ -184,10 +168,7 @@ def lock(name: str, version: int, reason: str | None) -> None:
 @REASON_OPTION
 def unlock(name: str, version: int, reason: str | None) -> None:
     """Unlock a version (admins only)."""
-    from parity.workspace import open_workspace
-
-    workspace = open_workspace()
-    workspace.registry.unlock(name, version, workspace.actor(), reason)
+    models.unlock(name, version, reason=reason)
     say(f"unlocked {name}/{version}")
 
 
@@ -198,10 +179,7 @@ def unlock(name: str, version: int, reason: str | None) -> None:
 @FORCE_OPTION
 def delete(name: str, version: int, reason: str | None, force: bool) -> None:
     """Delete a version; refused while it is locked or holds an alias."""
-    from parity.workspace import open_workspace
-
-    workspace = open_workspace()
-    workspace.registry.delete(name, version, workspace.actor(), reason, force=force)
+    models.delete(name, version, reason=reason, force=force)
     say(f"deleted {name}/{version}")
 
 
@@ -210,9 +188,7 @@ def delete(name: str, version: int, reason: str | None, force: bool) -> None:
 @JSON_OPTION
 def history(name: str, json_output: bool) -> None:
     """Every change to NAME: who, when, what, before, after and why."""
-    from parity.workspace import open_workspace
-
-    events = open_workspace().registry.history(name)
+    events = models.history(name)
     if json_output:
         print_json([e.to_dict() for e in events])
         return
@@ -247,26 +223,15 @@ def history(name: str, json_output: bool) -> None:
 @JSON_OPTION
 def verify(reference: str, python: str | None, json_output: bool) -> None:
     """Exit 0 when this (or --python's) environment is safe for the model, 1 otherwise."""
-    from parity.api.models import describe_blocking, resolve_source, verify_model_environment
-    from parity.cli.env_commands import print_differences
-    from parity.core.errors import EnvironmentMismatch, NotFoundError
-    from parity.workspace import open_workspace
-
-    workspace = open_workspace()
-    source = resolve_source(workspace, reference)
-    label = source.label
-    result = verify_model_environment(workspace, source.record, python)
-    if result is None:
-        raise NotFoundError(f"{label} has no recorded environment to verify against")
+    check = models.verify(reference, python=python)
     if json_output:
-        print_json({"model": label, **result.to_dict()})
+        print_json(check.to_dict())
     else:
-        print_differences(result.diff.differences, show_info=False)
-        say(f"{label}: " + ("verified" if result.ok else "not verified"))
-    if not result.ok:
+        print_differences(check.result.diff.differences, show_info=False)
+        say(f"{check.model}: " + ("verified" if check.ok else "not verified"))
+    if not check.ok:
         raise EnvironmentMismatch(
-            f"this environment is not safe for {label}: {describe_blocking(result)}",
-            result.blocking,
+            f"this environment is not safe for {check.model}: {check.summary}", check.blocking
         )
 
 
@@ -306,20 +271,15 @@ def _describe_node(node: LineageNode) -> str:
 @click.option("--dot", "dot_output", is_flag=True, help="Print a Graphviz DOT graph.")
 def lineage(reference: str, json_output: bool, dot_output: bool) -> None:
     """What made a model: run, code state, data versions, environment and parent runs."""
-    from parity.api.lineage import lineage as build
-    from parity.core.errors import UsageError
-    from parity.registry.lineage import render_tree
-    from parity.workspace import open_workspace
-
     if json_output and dot_output:
         raise UsageError("--json and --dot cannot be combined", hint="pick one")
-    graph = build(open_workspace(), reference)
+    graph = models.lineage(reference)
     if json_output:
         print_json(graph.to_dict())
     elif dot_output:
         click.echo(graph.to_dot(), nl=False)
     else:
-        for line in render_tree(graph, _describe_node):
+        for line in graph.tree(_describe_node):
             click.echo(line)
         for run_id in graph.missing_runs:
             warn(f"run {short_run_id(run_id)} is not in this workspace: its lineage stops there")
@@ -332,11 +292,7 @@ def lineage(reference: str, json_output: bool, dot_output: bool) -> None:
 @JSON_OPTION
 def compare(first: str, second: str, show_all: bool, json_output: bool) -> None:
     """Two models side by side: metrics, params, environment and data differences."""
-    from parity.api.lineage import compare as compare_models
-    from parity.cli.env_commands import print_differences
-    from parity.workspace import open_workspace
-
-    result = compare_models(open_workspace(), first, second)
+    result = models.compare(first, second)
     if json_output:
         print_json(result.to_dict())
         return

@@ -2,39 +2,18 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import re
 from pathlib import Path
 
 import click
 
+from parity.api import monitor
 from parity.cli.output import JSON_OPTION, print_json, print_table, say
-from parity.core.errors import CheckFailed, UsageError
+from parity.core.errors import CheckFailed
 
 
 @click.group("monitor")
 def monitor_group() -> None:
     """Watch served models."""
-
-
-_DURATION = re.compile(r"^(\d+)([smhd])$")
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-
-
-def parse_since(text: str, now: dt.datetime) -> int:
-    """``30m``, ``24h``, ``7d`` or an ISO time → milliseconds since the epoch."""
-    if match := _DURATION.match(text):
-        seconds = int(match[1]) * _UNITS[match[2]]
-        return int((now.timestamp() - seconds) * 1000)
-    try:
-        moment = dt.datetime.fromisoformat(text)
-    except ValueError as exc:
-        raise UsageError(
-            f"cannot read --since {text!r}", hint="use 30m, 24h, 7d or an ISO time"
-        ) from exc
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    return int(moment.timestamp() * 1000)
 
 
 @monitor_group.command("drift")
@@ -60,11 +39,7 @@ def drift(
     json_output: bool,
 ) -> None:
     """Compare MODEL_REF's logged inputs with its training data; exit 1 on drift."""
-    from parity.api.monitoring import drift as check
-    from parity.workspace import open_workspace
-
-    since_ms = parse_since(since, dt.datetime.now(dt.UTC)) if since else None
-    result = check(open_workspace(), reference, training, since_ms, min_rows)
+    result = monitor.drift(reference, reference=training, since=since or None, min_rows=min_rows)
     if report is not None:
         report.write_text(result.to_markdown(reference), encoding="utf-8")
     if json_output:

@@ -6,7 +6,9 @@ from pathlib import Path
 
 import click
 
+from parity.api import objects
 from parity.cli.output import JSON_OPTION, print_json, say
+from parity.core.errors import CheckFailed
 
 
 @click.group("object")
@@ -18,9 +20,7 @@ def object_group() -> None:
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def put(path: Path) -> None:
     """Store a file's content and print its digest."""
-    from parity.workspace import open_workspace
-
-    say(open_workspace().objects.put_file(path))
+    say(objects.put(path))
 
 
 @object_group.command("get")
@@ -28,9 +28,7 @@ def put(path: Path) -> None:
 @click.option("-o", "--output", required=True, type=click.Path(path_type=Path), help="Where to.")
 def get(digest: str, output: Path) -> None:
     """Write an object's verified content to a file."""
-    from parity.workspace import open_workspace
-
-    open_workspace().objects.get_to_file(digest, output)
+    objects.get(digest, output)
 
 
 @object_group.command("verify")
@@ -38,18 +36,12 @@ def get(digest: str, output: Path) -> None:
 @JSON_OPTION
 def verify(digests: tuple[str, ...], json_output: bool) -> None:
     """Re-hash objects (default: all); exit 1 if any is corrupt."""
-    from parity.core.errors import CheckFailed
-    from parity.store.objects.store import corrupt_digests
-    from parity.workspace import open_workspace
-
-    store = open_workspace().objects
-    wanted = list(digests) if digests else list(store.digests())
-    corrupt = corrupt_digests(store, wanted)
+    check = objects.verify(digests)
     if json_output:
-        print_json({"checked": len(wanted), "corrupt": [c.digest for c in corrupt]})
+        print_json(check.to_dict())
     else:
-        for problem in corrupt:
-            say(f"corrupt: {problem.digest}")
-        say(f"checked {len(wanted)} objects, {len(corrupt)} corrupt")
-    if corrupt:
-        raise CheckFailed(f"{len(corrupt)} corrupt objects")
+        for digest in check.corrupt:
+            say(f"corrupt: {digest}")
+        say(f"checked {check.checked} objects, {len(check.corrupt)} corrupt")
+    if not check.ok:
+        raise CheckFailed(f"{len(check.corrupt)} corrupt objects")

@@ -6,12 +6,13 @@ from pathlib import Path
 
 import click
 
+from parity.api._run_command import track_command
 from parity.cli.output import warn
+from parity.core.errors import UsageError
+from parity.core.run import short_run_id
 
 
 def _params(pairs: tuple[str, ...]) -> dict[str, str]:
-    from parity.core.errors import UsageError
-
     params = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
@@ -21,14 +22,6 @@ def _params(pairs: tuple[str, ...]) -> dict[str, str]:
             )
         params[key.strip()] = value
     return params
-
-
-def _python_of(command: tuple[str, ...]) -> str | None:
-    """The interpreter a command runs in, when it starts with one (``python train.py``)."""
-    import shutil
-
-    found = shutil.which(command[0])
-    return found if found and Path(found).name.startswith("python") else None
 
 
 @click.command(
@@ -70,58 +63,17 @@ def run(
 
         parity run --experiment churn --input data/train.csv -- python train.py --lr 0.1
     """
-    import os
-    import sys
-
-    from parity.api.tracking import RUN_ID_VARIABLE, WORKSPACE_VARIABLE, begin_run
-    from parity.core.errors import UsageError
-    from parity.core.run import RunStatus, short_run_id
-    from parity.tracking.child import run_child
-    from parity.workspace import open_workspace
-
     params = _params(param_pairs)
-    workspace = open_workspace()
-    tracked = begin_run(
-        workspace,
+    done = track_command(
+        command,
         experiment=experiment,
         name=name,
-        command=command,
-        python=_python_of(command),
-        guard=False,
+        params=params,
+        inputs=inputs,
+        outputs=outputs,
+        on_start=lambda run_id: click.echo(f"parity: run {run_id}", err=True),
+        on_missing_output=lambda path: warn(f"output {path} was not written: not recorded"),
     )
-    click.echo(f"parity: run {tracked.id}", err=True)
-    status, exit_code = RunStatus.FAILED, None
-    try:
-        tracked.log_params(params)
-        for path in inputs:
-            tracked.use_data(path)
-        env = {**os.environ, RUN_ID_VARIABLE: tracked.id, WORKSPACE_VARIABLE: str(workspace.root)}
-        env.setdefault("PYTHONUNBUFFERED", "1")  # so the tee shows a Python child's output live
-        try:
-            result = run_child(command, env, sys.stdout.buffer, sys.stderr.buffer)
-        except OSError as exc:
-            tracked.set_tag("error", f"cannot run {command[0]}: {exc.strerror}")
-            raise UsageError(
-                f"cannot run {command[0]}: {exc.strerror}", hint="check the command after --"
-            ) from exc
-        exit_code = result.exit_code
-        for tail, file_name in (
-            (result.stdout_tail, "stdout.txt"),
-            (result.stderr_tail, "stderr.txt"),
-        ):
-            if tail:
-                tracked.log_bytes(tail, file_name, kind="log")
-        if exit_code == 0:
-            for path in outputs:
-                if path.exists():
-                    tracked.log_output(path)
-                else:
-                    warn(f"output {path} was not written: not recorded")
-            status = RunStatus.FINISHED
-        elif result.signalled or exit_code in (130, 143):
-            status = RunStatus.KILLED
-    finally:
-        tracked.end(status, exit_code)
-    code = "" if exit_code is None else f" (exit code {exit_code})"
-    click.echo(f"parity: run {short_run_id(tracked.id)} {status}{code}", err=True)
-    return exit_code if exit_code is not None else 1
+    code = "" if done.exit_code is None else f" (exit code {done.exit_code})"
+    click.echo(f"parity: run {short_run_id(done.run_id)} {done.status}{code}", err=True)
+    return done.exit_code if done.exit_code is not None else 1

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
+from parity.api import runs as api_runs
+from parity.api import workspace as workspaces
+from parity.cli.env_commands import print_differences
 from parity.cli.output import JSON_OPTION, print_json, print_table, say
-from parity.core.run import short_run_id
-
-if TYPE_CHECKING:
-    from parity.core.run import RunView
+from parity.core.run import RunView, short_run_id
 
 SHOWN_KEYS = 4
 
@@ -70,11 +70,8 @@ def list_runs(
     json_output: bool,
 ) -> None:
     """Runs, newest first, or filtered and sorted."""
-    from parity.api.tracking import list_runs as search
-    from parity.workspace import open_workspace
-
-    found = search(
-        open_workspace(), experiment, filter_text, list(sort_keys), limit, deleted=deleted
+    found = api_runs.list(
+        experiment, filter=filter_text, sort=list(sort_keys), limit=limit, deleted=deleted
     )
     if json_output:
         print_json([run.to_dict() for run in found])
@@ -105,9 +102,7 @@ def list_runs(
 @JSON_OPTION
 def show(run: str, json_output: bool) -> None:
     """Everything about RUN (an id or id prefix): code, environment, data, params, metrics."""
-    from parity.workspace import open_workspace
-
-    view = open_workspace().runs.find(run)
+    view = api_runs.get(run)
     if json_output:
         print_json(view.to_dict())
         return
@@ -158,11 +153,7 @@ def show(run: str, json_output: bool) -> None:
 @JSON_OPTION
 def compare(runs: tuple[str, ...], show_all: bool, json_output: bool) -> None:
     """RUNS side by side: params, final metrics, data inputs, environment differences."""
-    from parity.api.tracking import compare_runs
-    from parity.cli.env_commands import print_differences
-    from parity.workspace import open_workspace
-
-    result = compare_runs(open_workspace(), runs)
+    result = api_runs.compare(runs)
     if json_output:
         print_json(result.to_dict())
         return
@@ -207,21 +198,15 @@ def compare(runs: tuple[str, ...], show_all: bool, json_output: bool) -> None:
 @click.argument("runs", nargs=-1, required=True)
 def delete(runs: tuple[str, ...]) -> None:
     """Hide RUNS from lists and searches (they stay restorable)."""
-    from parity.api.tracking import delete_run
-    from parity.workspace import open_workspace
-
-    workspace = open_workspace()
-    for reference in runs:
-        say(f"deleted run {short_run_id(delete_run(workspace, reference))}")
+    with workspaces.open() as workspace:
+        for reference in runs:
+            say(f"deleted run {short_run_id(api_runs.delete(reference, workspace=workspace))}")
 
 
 @runs_group.command("restore")
 @click.argument("runs", nargs=-1, required=True)
 def restore(runs: tuple[str, ...]) -> None:
     """Bring deleted RUNS back."""
-    from parity.api.tracking import restore_run
-    from parity.workspace import open_workspace
-
-    workspace = open_workspace()
-    for reference in runs:
-        say(f"restored run {short_run_id(restore_run(workspace, reference))}")
+    with workspaces.open() as workspace:
+        for reference in runs:
+            say(f"restored run {short_run_id(api_runs.restore(reference, workspace=workspace))}")

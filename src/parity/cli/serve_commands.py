@@ -2,57 +2,13 @@
 
 from __future__ import annotations
 
-import ipaddress
-import os
-from typing import TYPE_CHECKING
-
 import click
 
+from parity.api import serving
+from parity.cli.env_commands import print_differences
 from parity.cli.output import warn
-
-if TYPE_CHECKING:
-    from parity.serve.state import Readiness
-    from parity.workspace import Workspace
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def _verify_environment(workspace: Workspace, reference: str, readiness: Readiness) -> None:
-    """Refuse (exit 1, with the differences) to serve where the model is not safe to run.
-
-    Runs in the serving process before the model is loaded: with the bytecode cached the check
-    takes ~20 ms here, less than the interference a second process caused (it ran verify beside
-    the model load when that took seconds, but the two processes slowed each other by ~0.08 s).
-    """
-    from parity.api.models import describe_blocking, resolve_source, verify_model_environment
-    from parity.core.env_rules import Risk
-    from parity.core.errors import EnvironmentMismatch
-
-    source = resolve_source(workspace, reference)
-    result = verify_model_environment(workspace, source.record)
-    if result is None:
-        warn(f"{source.label} has no recorded environment to verify against: serving unverified")
-        return
-    if not result.ok:
-        from parity.cli.env_commands import print_differences
-
-        print_differences(result.blocking, show_info=False)
-        raise EnvironmentMismatch(
-            f"refusing to serve {source.label}: {describe_blocking(result)}",
-            result.blocking,
-            hint="serve it from its own environment (parity env restore), or --no-verify-env",
-        )
-    readiness.environment_verified = True
-    readiness.environment_report = [
-        d.to_dict() for d in result.diff.differences if d.risk > Risk.INFO
-    ]
+from parity.core.env_rules import Difference
+from parity.core.errors import EnvironmentMismatch
 
 
 @click.command()
@@ -77,48 +33,17 @@ def serve(
     Endpoints: /predict, /invocations (MLflow), /v2/... (Open Inference Protocol), /health,
     /metadata and /metrics (Prometheus).
     """
-    from parity.serve.collector import collector_paused_for_startup
-
-    with collector_paused_for_startup():
-        import uvicorn
-
-        from parity.api.serving import OPTIONS_VARIABLE, serving_options, serving_state
-        from parity.serve.app import create_app
-        from parity.serve.state import Readiness
-        from parity.workspace import open_workspace
-
-        if not _is_loopback(host):
-            warn(f"binding to {host}: the model server has no authentication; put it behind one")
-        workspace = open_workspace()
-        readiness = Readiness(environment_verified=None)
-        if no_verify_env:
-            warn("environment verification skipped (--no-verify-env): serving unverified")
-        else:
-            _verify_environment(workspace, reference, readiness)
-        state = serving_state(workspace, reference, readiness, log_sample)
-        if not readiness.ready:
-            warn("not ready: " + "; ".join(readiness.reasons))
-        app = create_app(state) if workers == 1 else None
-    if app is not None:
-        uvicorn.run(
-            app,
+    try:
+        serving.serve(
+            reference,
             host=host,
             port=port,
-            log_level="warning",
-            access_log=False,
-            ws="none",  # no endpoint speaks WebSocket: skip importing a WebSocket library
+            workers=workers,
+            verify_env=not no_verify_env,
+            sample_rate=log_sample,
+            on_warning=warn,
         )
-        state.close()
-        return
-    state.close()
-    os.environ[OPTIONS_VARIABLE] = serving_options(workspace.root, reference, readiness, log_sample)
-    uvicorn.run(
-        "parity.api.serving:build",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level="warning",
-        access_log=False,
-        ws="none",
-    )
+    except EnvironmentMismatch as refused:
+        shown = tuple(d for d in refused.differences if isinstance(d, Difference))
+        print_differences(shown, show_info=False)
+        raise

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from parity.api import workspace as workspaces
 from parity.cli.output import JSON_OPTION, print_json, print_table, say
 
 
@@ -16,30 +17,19 @@ def init(path: Path | None) -> None:
 
     PATH defaults to the git root, else the current folder.
     """
-    from parity.workspace import init_workspace
-
-    workspace, created = init_workspace(path)
-    try:
+    workspace, created = workspaces.init(path)
+    with workspace:
         if created:
             say(f"Initialised Parity workspace in {workspace.parity_dir}")
         else:
             say(f"Parity workspace already initialised in {workspace.parity_dir}; nothing changed")
-    finally:
-        workspace.close()
 
 
 @click.command()
 @JSON_OPTION
 def status(json_output: bool) -> None:
     """Show the workspace, its stores and what they hold."""
-    from parity.api.status import workspace_status
-    from parity.workspace import open_workspace
-
-    workspace = open_workspace()
-    try:
-        report = workspace_status(workspace)
-    finally:
-        workspace.close()
+    report = workspaces.status()
     if json_output:
         print_json(report)
         return

@@ -117,6 +117,25 @@ class Lineage:
             "missing_runs": list(self.missing_runs),
         }
 
+    def tree(self, describe: Callable[[LineageNode], str]) -> Sequence[str]:
+        """The graph as indented lines from the root; a node reached twice is shown once in full."""
+        lines: list[str] = []
+        shown: set[str] = set()
+
+        def walk(node_id: str, depth: int, relation: str | None) -> None:
+            node = self.node(node_id)
+            prefix = "  " * depth + (f"{relation} → " if relation else "")
+            if node_id in shown:
+                lines.append(f"{prefix}{node.kind.replace('_', ' ')} {node.label} (see above)")
+                return
+            shown.add(node_id)
+            lines.append(prefix + describe(node))
+            for edge in self.children(node_id):
+                walk(edge.target, depth + 1, edge.relation)
+
+        walk(self.root, 0, None)
+        return lines
+
     def to_dot(self) -> str:
         """Graphviz DOT: every string quoted and escaped, so any path or branch name is safe."""
         lines = [
@@ -314,23 +333,3 @@ def build_lineage(
         child_node, relation, pending = run_node, "child of", run.parent_id
     nodes = sorted(graph.nodes.values(), key=lambda n: n.id != root)  # the root first
     return Lineage(root, tuple(nodes), tuple(graph.edges.values()), tuple(missing))
-
-
-def render_tree(lineage: Lineage, describe: Callable[[LineageNode], str]) -> Sequence[str]:
-    """The graph as indented lines from the root; a node reached twice is shown once in full."""
-    lines: list[str] = []
-    shown: set[str] = set()
-
-    def walk(node_id: str, depth: int, relation: str | None) -> None:
-        node = lineage.node(node_id)
-        prefix = "  " * depth + (f"{relation} → " if relation else "")
-        if node_id in shown:
-            lines.append(f"{prefix}{node.kind.replace('_', ' ')} {node.label} (see above)")
-            return
-        shown.add(node_id)
-        lines.append(prefix + describe(node))
-        for edge in lineage.children(node_id):
-            walk(edge.target, depth + 1, edge.relation)
-
-    walk(lineage.root, 0, None)
-    return lines

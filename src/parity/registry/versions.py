@@ -223,7 +223,7 @@ class Registry:
         version: int,
         alias: str,
         actor: Actor,
-        reason: str,
+        reason: str | None = None,
         force: bool = False,
     ) -> ModelVersion:
         """Point ``alias`` at ``version``; moving it off a locked version needs an admin's force."""
@@ -260,7 +260,7 @@ class Registry:
             return self._get(connection, name, version)
 
     def remove_alias(
-        self, name: str, alias: str, actor: Actor, reason: str, force: bool = False
+        self, name: str, alias: str, actor: Actor, reason: str | None = None, force: bool = False
     ) -> None:
         with self.meta.write() as connection:
             version = connection.execute(

@@ -2,13 +2,16 @@
 
 This is where the two services meet (registry and tracking may not import each other), so the
 composition lives here and the graph itself is built by the pure ``parity.registry.lineage``.
+Not public: ``parity.api.models.lineage`` and ``compare`` are the doors; serving reads
+``training_data_versions``.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from parity.api.models import ModelSource, resolve_source
+from parity.api._models import ModelSource, resolve_source
+from parity.core.env_rules import diff_environments
 from parity.core.errors import NotFoundError
 from parity.env.records import describe, load_environment
 from parity.registry.comparison import ModelComparison, ModelSide, compare_models
@@ -76,7 +79,7 @@ def environment_facts(workspace: Workspace, environment_id: str) -> dict[str, An
     }
 
 
-def lineage(workspace: Workspace, reference: str) -> Lineage:
+def model_lineage(workspace: Workspace, reference: str) -> Lineage:
     """What made the model ``reference`` names (NAME@ALIAS, NAME/VERSION, NAME or RUN:PATH)."""
     source = resolve_source(workspace, reference)
     return build_lineage(
@@ -94,14 +97,12 @@ def _side(workspace: Workspace, source: ModelSource) -> ModelSide:
     return ModelSide(source.version, source.record, source.model_id, source.label, run)
 
 
-def compare(workspace: Workspace, first: str, second: str) -> ModelComparison:
+def compare_sources(workspace: Workspace, first: str, second: str) -> ModelComparison:
     """Two models side by side: their runs' params and metrics, environments and data inputs."""
     a, b = resolve_source(workspace, first), resolve_source(workspace, second)
     environment: EnvDiff | None = None
     if a.record.environment_id and b.record.environment_id:
-        from parity.env import diff
-
-        environment = diff(
+        environment = diff_environments(
             load_environment(workspace.records, a.record.environment_id),
             load_environment(workspace.records, b.record.environment_id),
             imported=set(a.record.requirements) | set(b.record.requirements),

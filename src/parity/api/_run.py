@@ -1,17 +1,12 @@
-"""The tracking API: ``parity.start_run`` and the ``Run`` a training script logs into.
+"""The ``Run`` a training script logs into, and how one begins (``parity.api.runs`` is the door).
 
->>> with parity.start_run(experiment="churn", params={"model": "rf"}) as run:  # doctest: +SKIP
-...     run.use_data("data/train.csv")
-...     for epoch in range(10):
-...         run.log_metric("loss", train_one_epoch(), step=epoch)
-...     run.log_model(model, "model", input_example=features)
+``begin_run`` is shared by ``parity.api.runs.start`` and ``parity run``; it is not public.
 """
 
 from __future__ import annotations
 
 import atexit
 import json
-import os
 import socket
 import sys
 import time
@@ -20,28 +15,17 @@ import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from parity.api.models import DEFAULT_MODEL_PATH, save_model
+from parity.api._models import DEFAULT_MODEL_PATH, save_model
+from parity.api.data import version_path
 from parity.core.errors import NotFoundError, UsageError
 from parity.core.model import MODEL_KIND
-from parity.core.run import (
-    Artifact,
-    DataLink,
-    Metric,
-    RunStatus,
-    RunView,
-    check_key,
-    short_run_id,
-)
-from parity.core.run_filter import parse_filter, parse_sort
+from parity.core.run import Artifact, DataLink, Metric, RunStatus, check_key, short_run_id
 from parity.tracking.buffer import DEFAULT_INTERVAL_SECONDS, MetricBuffer
 from parity.tracking.lifecycle import RunTerminated, TerminationGuard
 from parity.tracking.sources import SourceCapture
-from parity.workspace import Workspace, now_ms, open_workspace
-
-if TYPE_CHECKING:
-    from parity.tracking.compare import RunComparison
+from parity.workspace import Workspace, now_ms
 
 RUN_ID_VARIABLE = "PARITY_RUN_ID"
 WORKSPACE_VARIABLE = "PARITY_WORKSPACE"
@@ -198,15 +182,13 @@ class Run:
         return self._link_data(Path(path), "output", profile=False)
 
     def _link_data(self, path: Path, direction: str, profile: bool) -> str:
-        from parity.api.data import version_path
-
         version = version_path(self.workspace, path)
         self.store.add_data(self.id, direction, [DataLink(self._display(path), version)])
         if profile and path.is_file() and path.suffix.lower() in TABLE_SUFFIXES:
-            from parity.api.monitoring import profile_table
+            from parity.api import monitor  # lazy: numpy, pandas load for a table only
 
             try:
-                profile_table(self.workspace, path, version)
+                monitor.profile(path, data_version=version, workspace=self.workspace)
             except UsageError as exc:
                 warnings.warn(f"{path} is not profiled for drift: {exc}", stacklevel=3)
         return version
@@ -340,90 +322,3 @@ def begin_run(
         sources=sources,
         guard=guard,
     )
-
-
-def start_run(
-    experiment: str | None = None,
-    name: str | None = None,
-    params: Mapping[str, object] | None = None,
-    tags: Mapping[str, object] | None = None,
-    parent: str | None = None,
-    workspace: Workspace | None = None,
-) -> Run:
-    """Start a run (or, under ``parity run``, join the run it created: ``PARITY_RUN_ID``).
-
-    At start the code state (git commit, branch, remote, dirty flag, uncommitted diff, untracked
-    files), the environment, the command line, host and user are captured in the background.
-    Used as a context manager the run ends finished, failed (on an exception, whose last
-    traceback line becomes the ``error`` tag) or killed (KeyboardInterrupt, SIGTERM).
-    """
-    owns_workspace = workspace is None
-    ws = workspace or open_workspace()
-    joined = os.environ.get(RUN_ID_VARIABLE) if parent is None else None
-    try:
-        if joined:
-            store = ws.runs
-            if not store.exists(joined):
-                raise NotFoundError(
-                    f"{RUN_ID_VARIABLE}={joined} is not a run of the workspace at {ws.root}",
-                    hint=f"unset {RUN_ID_VARIABLE}, or set {WORKSPACE_VARIABLE} to its workspace",
-                )
-            run = Run(ws, joined, owns_run=False, owns_workspace=owns_workspace, sources=None)
-        else:
-            run = begin_run(
-                ws, experiment=experiment, name=name, parent=parent, owns_workspace=owns_workspace
-            )
-        if params:
-            run.log_params(params)
-        if tags:
-            run.set_tags(tags)
-    except BaseException:
-        if owns_workspace:
-            ws.close()
-        raise
-    return run
-
-
-def get_run(workspace: Workspace, reference: str) -> RunView:
-    """A run by id or unique id prefix."""
-    return workspace.runs.find(reference)
-
-
-def list_runs(
-    workspace: Workspace,
-    experiment: str | None = None,
-    filter: str | None = None,
-    sort: str | Sequence[str] | None = None,
-    limit: int | None = None,
-    deleted: bool = False,
-) -> list[RunView]:
-    """Runs matching ``filter`` (see parity.core.run_filter), sorted (``-KEY`` descending)."""
-    keys = [sort] if isinstance(sort, str) else list(sort or ())
-    return workspace.runs.search(
-        experiment=experiment,
-        expression=parse_filter(filter or ""),
-        sort=[parse_sort(k) for k in keys],
-        limit=limit,
-        deleted=deleted,
-    )
-
-
-def compare_runs(workspace: Workspace, references: Sequence[str]) -> RunComparison:
-    """Two or more runs side by side (the first is the baseline for environment differences)."""
-    from parity.tracking.compare import compare_runs as compare
-
-    return compare(workspace.records, [workspace.runs.find(r) for r in references])
-
-
-def delete_run(workspace: Workspace, reference: str) -> str:
-    store = workspace.runs
-    run_id = store.resolve(reference)
-    store.delete(run_id)
-    return run_id
-
-
-def restore_run(workspace: Workspace, reference: str) -> str:
-    store = workspace.runs
-    run_id = store.resolve(reference)
-    store.restore(run_id)
-    return run_id

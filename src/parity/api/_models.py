@@ -1,0 +1,214 @@
+"""What several API modules need of models: resolve a reference, save, verify an environment.
+
+Not public: ``parity.api.models`` is the door. ``parity.api.runs`` saves through here (a run's
+``log_model``), ``parity.api.serving`` gates on ``verify_model_environment``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from parity.core.env_rules import Difference, Risk
+from parity.core.errors import NotFoundError, UsageError
+from parity.core.ids import is_hex_prefix
+from parity.core.model import MODEL_KIND, ModelRecord, ModelVersion
+from parity.core.refs import RefKind, parse_reference
+from parity.core.run import short_run_id
+from parity.env.capture import capture
+from parity.env.records import load_environment, store_environment
+from parity.env.verification import VerifyResult, verify_environment
+from parity.registry.loading import read_model_record
+from parity.registry.saving import save_model as save_model_files
+from parity.workspace import Workspace, now_ms
+
+if TYPE_CHECKING:
+    from parity.core.run import RunView
+
+DEFAULT_MODEL_PATH = "model"
+
+
+@dataclass(frozen=True)
+class ModelSource:
+    """A model as the user named it: a registered version, or a model logged to a run."""
+
+    model_id: str
+    record: ModelRecord
+    version: ModelVersion | None  # None for ``RUN:PATH``
+    run_id: str | None  # the run that logged it, when known
+    label: str  # "bc/3" or "RUN:model": how messages name it
+
+
+def resolve_model(workspace: Workspace, reference: str) -> ModelVersion:
+    """The model version named ``NAME@ALIAS``, ``NAME/VERSION`` or ``NAME`` (latest)."""
+    return workspace.registry.resolve(reference)
+
+
+def model_record(workspace: Workspace, reference: str) -> tuple[ModelVersion, ModelRecord]:
+    """The registered version ``reference`` names and its model record."""
+    version = resolve_model(workspace, reference)
+    return version, read_model_record(workspace.records, version.model_id)
+
+
+def model_in_run(workspace: Workspace, run_reference: str, path: str) -> tuple[str, str]:
+    """``(run id, model id)`` of the model a run logged at ``path``."""
+    return _model_artifact(workspace.runs.find(run_reference), path)
+
+
+def _model_artifact(run: RunView, path: str) -> tuple[str, str]:
+    for artifact in run.artifacts:
+        if artifact.path == path:
+            if artifact.kind != MODEL_KIND:
+                raise UsageError(
+                    f"{path!r} of run {short_run_id(run.id)} is a {artifact.kind}, not a model",
+                    hint="name a path the run logged with log_model",
+                )
+            return run.id, artifact.digest
+    models = [a.path for a in run.artifacts if a.kind == MODEL_KIND]
+    raise NotFoundError(
+        f"run {short_run_id(run.id)} logged no model at {path!r}",
+        hint=f"its models: {', '.join(models)}" if models else "log one with run.log_model(...)",
+    )
+
+
+def resolve_source(workspace: Workspace, reference: str) -> ModelSource:
+    """``NAME@ALIAS``, ``NAME/VERSION``, ``NAME`` (latest) or ``RUN:PATH``, as a ModelSource."""
+    parsed = parse_reference(reference) if ":" in reference else None
+    if parsed is not None and parsed.kind is RefKind.RUN_PATH:
+        run_id, model_id = model_in_run(workspace, parsed.id_prefix or "", parsed.path or "")
+        record = read_model_record(workspace.records, model_id)
+        return ModelSource(model_id, record, None, run_id, f"{short_run_id(run_id)}:{parsed.path}")
+    version = resolve_model(workspace, reference)
+    record = read_model_record(workspace.records, version.model_id)
+    return ModelSource(version.model_id, record, version, version.run_id, version.ref)
+
+
+def register_model(
+    workspace: Workspace, source: str, name: str, description: str | None = None
+) -> ModelVersion:
+    """Register the next version of ``name`` from ``RUN[:PATH]`` or a logged model's id prefix.
+
+    A bare hex prefix names a model id if one matches, else a run (its model at ``model``).
+    """
+    run_id: str | None
+    if ":" in source:
+        parsed = parse_reference(source)
+        if parsed.kind is not RefKind.RUN_PATH:
+            raise UsageError(f"cannot read {source!r} as RUN:PATH", hint="e.g. 0190ab12:model")
+        run_id, model_id = model_in_run(workspace, parsed.id_prefix or "", parsed.path or "")
+    elif not is_hex_prefix(source.lower()):
+        raise UsageError(
+            f"{source!r} names no run or logged model",
+            hint="give a run id prefix (RUN or RUN:PATH, PATH defaults to model) or a model id",
+        )
+    else:
+        try:
+            model_id = workspace.records.resolve(source, kind=MODEL_KIND)
+        except NotFoundError:
+            try:
+                run = workspace.runs.find(source)
+            except NotFoundError as exc:
+                raise NotFoundError(
+                    f"no run or logged model has an id starting with {source.lower()}",
+                    hint="list runs with 'parity runs list'",
+                ) from exc
+            run_id, model_id = _model_artifact(run, DEFAULT_MODEL_PATH)
+        else:
+            # The model's lineage goes through the run that logged it, when one did (the
+            # oldest, should several runs have logged these very bytes).
+            logged_by = workspace.runs.runs_that_logged(model_id, MODEL_KIND)
+            run_id = logged_by[0] if logged_by else None
+    read_model_record(workspace.records, model_id)  # a version must point at a model it has
+    return workspace.registry.register(
+        name, model_id, workspace.actor(), run_id=run_id, description=description
+    )
+
+
+def save_model(
+    workspace: Workspace,
+    model: object,
+    *,
+    input_example: Any = None,
+    flavor: str | None = None,
+    environment_id: str | None = None,
+) -> tuple[str, ModelRecord]:
+    """Store a model with its signature, golden rows and the environment it was made in.
+
+    Without ``environment_id`` the current environment is captured and stored.
+    """
+    if environment_id is None:
+        environment_id = store_environment(workspace.records, capture(), now_ms())
+    return save_model_files(
+        model,
+        workspace.records,
+        now_ms(),
+        input_example=input_example,
+        flavor=flavor,
+        environment_id=environment_id,
+    )
+
+
+def verify_model_environment(
+    workspace: Workspace,
+    record: ModelRecord,
+    python: str | Path | None = None,
+    threshold: Risk = Risk.HIGH,
+) -> VerifyResult | None:
+    """Compare this (or ``python``'s) environment with the model's; None if it has none.
+
+    Only the distributions the model needs (its requirements) count; others drop to info.
+    """
+    if record.environment_id is None:
+        return None
+    expected = load_environment(workspace.records, record.environment_id)
+    return verify_environment(expected, capture(python), threshold, imported=record.requirements)
+
+
+def describe(differences: Iterable[Difference]) -> str:
+    return "; ".join(
+        f"{d.subject} {d.expected or '-'} -> {d.actual or '-'} ({d.risk})" for d in differences
+    )
+
+
+def describe_blocking(result: VerifyResult) -> str:
+    return describe(result.blocking)
+
+
+@dataclass(frozen=True)
+class ModelVerification:
+    """Whether an environment is safe for a model: the verdict and the model it is about."""
+
+    model: str  # how messages name the model: "churn/3", or "RUN:PATH" for a logged model
+    result: VerifyResult
+
+    @property
+    def ok(self) -> bool:
+        return self.result.ok
+
+    @property
+    def blocking(self) -> tuple[Difference, ...]:
+        return self.result.blocking
+
+    @property
+    def summary(self) -> str:
+        """The blocking differences in one line, as error messages quote them."""
+        return describe_blocking(self.result)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"model": self.model, **self.result.to_dict()}
+
+
+def verify_model(
+    workspace: Workspace,
+    reference: str,
+    python: str | Path | None = None,
+    threshold: Risk = Risk.HIGH,
+) -> ModelVerification:
+    """Verify this (or ``python``'s) environment for the model ``reference`` names."""
+    source = resolve_source(workspace, reference)
+    result = verify_model_environment(workspace, source.record, python, threshold)
+    if result is None:
+        raise NotFoundError(f"{source.label} has no recorded environment to verify against")
+    return ModelVerification(source.label, result)

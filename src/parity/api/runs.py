@@ -1,0 +1,137 @@
+"""Runs: start one from a training script, then find, search, compare, delete and restore them.
+
+>>> with parity.runs.start(experiment="churn", params={"model": "rf"}) as run:  # doctest: +SKIP
+...     run.use_data("data/train.csv")
+...     for epoch in range(10):
+...         run.log_metric("loss", train_one_epoch(), step=epoch)
+...     run.log_model(model, "model", input_example=features)
+>>> parity.runs.list(experiment="churn", filter="metrics.loss < 0.1", sort="-metrics.auc")
+... # doctest: +SKIP
+
+``parity.start_run`` is ``start``. A run is named by its id or a unique prefix of it.
+"""
+
+from __future__ import annotations
+
+import builtins
+import os
+from collections.abc import Mapping, Sequence
+
+from parity.api._run import RUN_ID_VARIABLE, WORKSPACE_VARIABLE, Run, begin_run
+from parity.api._session import session
+from parity.core.errors import NotFoundError
+from parity.core.run import RunView
+from parity.core.run_filter import parse_filter, parse_sort
+from parity.tracking.compare import RunComparison, compare_runs
+from parity.workspace import Workspace, open_workspace
+
+__all__ = ["Run", "compare", "delete", "get", "list", "restore", "start"]
+
+
+def start(
+    experiment: str | None = None,
+    name: str | None = None,
+    params: Mapping[str, object] | None = None,
+    tags: Mapping[str, object] | None = None,
+    parent: str | None = None,
+    *,
+    workspace: Workspace | None = None,
+) -> Run:
+    """Start a run (or, under ``parity run``, join the run it created: ``PARITY_RUN_ID``).
+
+    >>> with parity.start_run(experiment="churn", params={"model": "rf"}) as run:  # doctest: +SKIP
+    ...     run.log_metric("accuracy", 0.93)
+
+    At start the code state (git commit, branch, remote, dirty flag, uncommitted diff, untracked
+    files), the environment, the command line, host and user are captured in the background;
+    metrics are buffered and written in batches. Used as a context manager the run ends
+    finished, failed (on an exception, whose last traceback line becomes the ``error`` tag) or
+    killed (KeyboardInterrupt, SIGTERM). Without ``workspace`` the run opens the current
+    folder's workspace and closes it when it ends.
+    """
+    # Not ``session``: the run outlives this call, and closes the workspace it opened at its end.
+    owns_workspace = workspace is None
+    ws = workspace or open_workspace()
+    joined = os.environ.get(RUN_ID_VARIABLE) if parent is None else None
+    try:
+        if joined:
+            if not ws.runs.exists(joined):
+                raise NotFoundError(
+                    f"{RUN_ID_VARIABLE}={joined} is not a run of the workspace at {ws.root}",
+                    hint=f"unset {RUN_ID_VARIABLE}, or set {WORKSPACE_VARIABLE} to its workspace",
+                )
+            run = Run(ws, joined, owns_run=False, owns_workspace=owns_workspace, sources=None)
+        else:
+            run = begin_run(
+                ws, experiment=experiment, name=name, parent=parent, owns_workspace=owns_workspace
+            )
+        if params:
+            run.log_params(params)
+        if tags:
+            run.set_tags(tags)
+    except BaseException:
+        if owns_workspace:
+            ws.close()
+        raise
+    return run
+
+
+def get(reference: str, *, workspace: Workspace | None = None) -> RunView:
+    """A run by id or unique id prefix, with its params, metrics, data, artifacts and code.
+
+    >>> parity.runs.get("0190ab12").metrics   # doctest: +SKIP
+    """
+    with session(workspace) as ws:
+        return ws.runs.find(reference)
+
+
+def list(
+    experiment: str | None = None,
+    *,
+    filter: str | None = None,
+    sort: str | Sequence[str] | None = None,
+    limit: int | None = None,
+    deleted: bool = False,
+    workspace: Workspace | None = None,
+) -> builtins.list[RunView]:
+    """Runs, newest first, or matching ``filter`` and sorted by ``sort`` (``-KEY`` descending).
+
+    >>> parity.runs.list(filter="metrics.acc > 0.9 and params.model = 'rf'")  # doctest: +SKIP
+
+    The filter language: ``and``, ``or``, ``not``, ``LIKE`` over ``params.*``, ``metrics.*``,
+    ``tags.*`` and run attributes. ``deleted=True`` lists the deleted runs instead.
+    """
+    keys = [sort] if isinstance(sort, str) else builtins.list(sort or ())
+    with session(workspace) as ws:
+        return ws.runs.search(
+            experiment=experiment,
+            expression=parse_filter(filter or ""),
+            sort=[parse_sort(k) for k in keys],
+            limit=limit,
+            deleted=deleted,
+        )
+
+
+def compare(references: Sequence[str], *, workspace: Workspace | None = None) -> RunComparison:
+    """Two or more runs side by side; the first is the baseline for environment differences.
+
+    >>> parity.runs.compare(["0190ab12", "0190ab13"]).metrics   # doctest: +SKIP
+    """
+    with session(workspace) as ws:
+        return compare_runs(ws.records, [ws.runs.find(r) for r in references])
+
+
+def delete(reference: str, *, workspace: Workspace | None = None) -> str:
+    """Hide a run from lists and searches (it stays restorable); returns its full id."""
+    with session(workspace) as ws:
+        run_id = ws.runs.resolve(reference)
+        ws.runs.delete(run_id)
+        return run_id
+
+
+def restore(reference: str, *, workspace: Workspace | None = None) -> str:
+    """Bring a deleted run back; returns its full id."""
+    with session(workspace) as ws:
+        run_id = ws.runs.resolve(reference)
+        ws.runs.restore(run_id)
+        return run_id
