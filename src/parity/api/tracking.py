@@ -206,10 +206,10 @@ class Run:
         version = version_path(self.workspace, path)
         self.store.add_data(self.id, direction, [DataLink(self._display(path), version)])
         if profile and path.is_file() and path.suffix.lower() in TABLE_SUFFIXES:
-            from parity.api.monitoring import profile_table
+            from parity.monitor.reference import store_profile
 
             try:
-                profile_table(self.workspace, path, version)
+                store_profile(self.workspace.records, self.workspace.meta, path, version, now_ms())
             except UsageError as exc:
                 warnings.warn(f"{path} is not profiled for drift: {exc}", stacklevel=3)
         return version
