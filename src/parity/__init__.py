@@ -27,7 +27,9 @@ if TYPE_CHECKING:
 __version__ = "0.1.0"
 
 
-def load_model(reference: str, verify_env: bool = True) -> object:
+def load_model(
+    reference: str, verify_env: bool = True, *, allow_unrestricted_pickle: bool = False
+) -> object:
     """Load a model (``NAME@ALIAS``, ``NAME/VERSION`` or a run's ``RUN:PATH``), verified.
 
     >>> model = parity.load_model("churn@production")   # doctest: +SKIP
@@ -36,7 +38,9 @@ def load_model(reference: str, verify_env: bool = True) -> object:
     """
     from parity.api.models import load_model as load
 
-    return load(reference, verify_env=verify_env)
+    return load(
+        reference, verify_env=verify_env, allow_unrestricted_pickle=allow_unrestricted_pickle
+    )
 
 
 def start_run(

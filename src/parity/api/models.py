@@ -140,6 +140,7 @@ def save_model(
     input_example: Any = None,
     flavor: str | None = None,
     environment_id: str | None = None,
+    allow_unrestricted_pickle: bool = False,
 ) -> tuple[str, ModelRecord]:
     """Store a model with its signature, golden rows and the environment it was made in.
 
@@ -154,6 +155,7 @@ def save_model(
         input_example=input_example,
         flavor=flavor,
         environment_id=environment_id,
+        allow_unrestricted_pickle=allow_unrestricted_pickle,
     )
 
 
@@ -191,6 +193,7 @@ def log_model_to_run(
     flavor: str | None = None,
     *,
     registered_model_name: str | None = None,
+    allow_unrestricted_pickle: bool = False,
 ) -> str:
     """Save ``model`` as an artifact of ``run`` at ``name`` and return its model id.
 
@@ -205,6 +208,7 @@ def log_model_to_run(
         input_example=input_example,
         flavor=flavor,
         environment_id=run.environment_id,
+        allow_unrestricted_pickle=allow_unrestricted_pickle,
     )
     size = sum(f.size for f in record.files)
     run.add_artifact_ref(name, model_id, kind=MODEL_KIND, size=size)
@@ -215,7 +219,13 @@ def log_model_to_run(
     return model_id
 
 
-def load_model(reference: str, verify_env: bool = True, workspace: Workspace | None = None) -> Any:
+def load_model(
+    reference: str,
+    verify_env: bool = True,
+    workspace: Workspace | None = None,
+    *,
+    allow_unrestricted_pickle: bool = False,
+) -> Any:
     """Load a model, verified byte for byte and checked against this environment.
 
     >>> model = parity.load_model("churn@production")   # doctest: +SKIP
@@ -227,6 +237,8 @@ def load_model(reference: str, verify_env: bool = True, workspace: Workspace | N
     with the one the model was made in: a high-risk difference in a package the model needs
     raises ``EnvironmentMismatch`` listing it; with ``verify_env=False`` the model loads with an
     ``EnvironmentMismatchWarning`` instead. Medium and low differences load with that warning.
+    A model its flavor could only keep as an unrestricted pickle (saved with
+    ``allow_unrestricted_pickle=True``) loads only with that option too.
     """
     owned = workspace is None
     ws = workspace or open_workspace()
@@ -263,7 +275,12 @@ def load_model(reference: str, verify_env: bool = True, workspace: Workspace | N
                     stacklevel=4,
                 )
 
-        return load_model_record(ws.records, source.model_id, check_environment=check)
+        return load_model_record(
+            ws.records,
+            source.model_id,
+            check_environment=check,
+            allow_unrestricted_pickle=allow_unrestricted_pickle,
+        )
     finally:
         if owned:
             ws.close()
