@@ -12,11 +12,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from hypothesis import settings
 
 if TYPE_CHECKING:
     from parity.workspace import Workspace
 
 pytest_plugins = ["tests.module_coverage"]
+
+# Two shared cores: a property test must not fail on the clock, only on a counterexample.
+settings.register_profile("parity", deadline=None)
+settings.load_profile("parity")
 
 _CLEARED_PREFIXES = ("PARITY_", "AWS_")
 _CLEARED_NAMES = {"HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"}

@@ -1,9 +1,12 @@
+import dataclasses
+
 from parity.core.environment import (
     Distribution,
     Environment,
     Interpreter,
     NativeLibrary,
     Platform,
+    Skipped,
     Source,
 )
 
@@ -85,3 +88,28 @@ def test_any_change_changes_the_id() -> None:
     env = sample()
     other = Environment.from_dict({**env.to_dict(), "numerics": {"OMP_NUM_THREADS": "2"}})
     assert other.id != env.id
+
+
+def test_a_complete_capture_keeps_the_id_it_had_before_skips_were_recorded() -> None:
+    env = sample()
+    assert "skipped" not in env.to_dict()
+    # sample()'s id on the code before the field existed: ordinary captures keep their ids.
+    assert env.id == "6ab49d8fc588c0dab29a12935bfa5e83b7311f7e21e4d07cfbbb822982a8b2ea"
+
+
+def test_what_a_capture_skipped_is_part_of_the_record() -> None:
+    gpu = Skipped("GPU names (nvidia-smi)", "exit 9: NVIDIA-SMI has failed")
+    numpy = Skipped("importing numpy for its native libraries", "ImportError: libx.so: missing")
+    env = dataclasses.replace(sample(), skipped=(gpu, numpy))
+    assert env.to_dict()["skipped"] == [
+        {"what": "GPU names (nvidia-smi)", "error": "exit 9: NVIDIA-SMI has failed"},
+        {
+            "what": "importing numpy for its native libraries",
+            "error": "ImportError: libx.so: missing",
+        },
+    ]
+    again = Environment.from_record(env.to_record())
+    assert again.skipped == (gpu, numpy)
+    assert again.id == env.id != sample().id
+    # Found in another order, skipped in another order: the same record.
+    assert dataclasses.replace(sample(), skipped=(numpy, gpu)).id == env.id

@@ -377,3 +377,60 @@ def test_the_probe_imports_neither_json_nor_re_in_a_plain_target(venv_a: Path) -
     modules = {line.rsplit("|", 1)[1].strip() for line in imported.splitlines() if "|" in line}
     assert "probe" in modules
     assert not modules & {"json", "re", "hashlib", "platform", "subprocess"}
+
+
+def test_a_deep_capture_names_the_native_library_that_would_not_load(tmp_path: Path) -> None:
+    # numpy installed, its bundled OpenBLAS gone (a broken copy, a stripped image): numpy cannot
+    # import, so threadpoolctl sees no BLAS. The record says so instead of an empty list.
+    python = build_venv(tmp_path / "venv", "numpy", "threadpoolctl", copy=True)
+    (blas,) = (site_packages(python) / "numpy.libs").glob("libscipy_openblas*")
+    blas.unlink()
+
+    environment = capture(python, deep=True)
+
+    assert [(s.what, s.error) for s in environment.skipped] == [
+        (
+            "importing numpy for its native libraries",
+            f"ImportError: {blas.name}: cannot open shared object file: No such file or directory",
+        )
+    ]
+    assert not any(lib.user_api == "blas" for lib in environment.native)
+    written = run_parity(
+        "env", "capture", "--python", str(python), "--deep", "-o", "fp.json", cwd=tmp_path
+    )
+    assert written.returncode == 0, written.stderr
+    shown = run_parity("env", "show", "fp.json", cwd=tmp_path)
+    assert shown.returncode == 0, shown.stderr
+    assert f"skipped  importing numpy for its native libraries: ImportError: {blas.name}" in (
+        shown.stdout
+    )
+    # A plain capture imports nothing, so it skips nothing and keeps its usual form.
+    assert capture(python).skipped == ()
+
+
+def test_a_failing_nvidia_smi_is_recorded_as_skipped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A driver whose user-space library does not match the kernel module: nvidia-smi exits 9.
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    smi = tools / "nvidia-smi"
+    smi.write_text(
+        "#!/bin/sh\necho \"NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA"
+        ' driver. Make sure that the latest NVIDIA driver is installed and running."\nexit 9\n'
+    )
+    smi.chmod(0o755)
+    (tmp_path / "version").write_text("550.54.14\n")
+    monkeypatch.setenv("PATH", f"{tools}{os.pathsep}{os.environ['PATH']}")
+    skipped: list[dict[str, str]] = []
+
+    found = probe.accelerators([], (str(tmp_path / "version"), "/nonexistent"), skipped)
+
+    assert (found["nvidia_driver"], found["gpus"]) == ("550.54.14", [])
+    assert skipped == [
+        {
+            "what": "GPU names (nvidia-smi)",
+            "error": "exit 9: NVIDIA-SMI has failed because it couldn't communicate with the "
+            "NVIDIA driver. Make sure that the latest NVIDIA driver is installed and running.",
+        }
+    ]

@@ -14,6 +14,7 @@ from parity.api import models
 from parity.registry.loading import read_model_record
 from parity.store.objects.blob import CODEC_RAW, header
 from parity.workspace import Workspace, open_workspace
+from tests.registry._factory_model import fitted_factory_model
 
 
 class Doubler:
@@ -101,3 +102,21 @@ def test_a_lower_risk_difference_loads_with_a_warning(doubler: Workspace) -> Non
     with pytest.warns(EnvironmentMismatchWarning, match=expected):
         model = parity.load_model("threads/1")
     assert np.array_equal(model.predict(np.array([[2.0]])), [4.0])  # type: ignore[attr-defined]
+
+
+def test_an_unrestricted_pickle_needs_the_option_at_log_and_at_load(
+    workspace_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(workspace_dir)
+    workspace = open_workspace(workspace_dir, environ={})
+    try:
+        with parity.start_run(experiment="factory", workspace=workspace) as run:
+            with pytest.raises(parity.UsageError, match="allow_unrestricted_pickle=True"):
+                run.log_model(fitted_factory_model(), "model")
+            run.log_model(fitted_factory_model(), "model", allow_unrestricted_pickle=True)
+        with pytest.raises(parity.UsageError, match="is an unrestricted pickle"):
+            parity.load_model(f"{run.id}:model")
+        model = parity.load_model(f"{run.id}:model", allow_unrestricted_pickle=True)
+        assert model.predict([[0.0]]).tolist() == [1]  # type: ignore[attr-defined]
+    finally:
+        workspace.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import pickle
 import time
 from pathlib import Path
@@ -9,12 +10,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from parity.core.errors import CorruptObject
+from parity.core.errors import CorruptObject, UsageError
 from parity.registry.loading import load_model_record, read_model_record
 from parity.registry.saving import save_model
 from parity.store.meta import open_metadata_store
 from parity.store.objects import open_object_store
 from parity.store.records import RecordStore
+from tests.registry._factory_model import fitted_factory_model
 
 
 @pytest.fixture
@@ -187,3 +189,55 @@ def test_an_artifact_path_that_escapes_the_model_folder_is_refused(
     with pytest.raises(CorruptObject, match="escapes the model folder"):
         fetch_model_files(records, escaping, target)
     assert not (tmp_path / "outside.txt").exists()
+
+
+def test_a_pickle_whose_globals_cannot_be_listed_is_refused_at_save(records: RecordStore) -> None:
+    with pytest.raises(UsageError) as info:
+        save_model(fitted_factory_model(), records, 1)
+    assert str(info.value).startswith(
+        "cannot list what the pickle of this FactoryModel refers to (UnpicklingError: NEWOBJ "
+    )
+    assert info.value.hint == (
+        "pass allow_unrestricted_pickle=True to store it as a plain pickle, "
+        "which then loads only with the same option"
+    )
+    assert records.meta.record_ids() == []  # nothing half-stored
+
+
+def test_an_unrestricted_pickle_is_saved_and_loaded_only_on_request(
+    records: RecordStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    model = fitted_factory_model()
+    with caplog.at_level(logging.WARNING, logger="parity.registry"):
+        model_id, record = save_model(model, records, 1, allow_unrestricted_pickle=True)
+    assert record.loader["format"] == "pickle"
+    assert record.loader["reason"].startswith("UnpicklingError: NEWOBJ class argument")
+    assert "saving a FactoryModel as an unrestricted pickle (opted in)" in caplog.text
+
+    caplog.clear()
+    with pytest.raises(UsageError, match=r"is an unrestricted pickle .*may run any code"):
+        load_model_record(records, model_id)
+    assert caplog.text == ""
+    with caplog.at_level(logging.WARNING, logger="parity.registry"):
+        loaded = load_model_record(records, model_id, allow_unrestricted_pickle=True)
+    assert loaded.predict([[5.0]]).tolist() == [1]  # type: ignore[attr-defined]
+    assert "loading an unrestricted scikit-learn pickle (opted in)" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("loader", "message"),
+    [
+        ({"format": "pickle", "file": "model.pkl"}, r"unrestricted pickle \(saved by an earlier"),
+        ({"format": "onnx", "file": "model.pkl"}, "format 'onnx', unknown to this Parity"),
+    ],
+)
+def test_an_unlisted_pickle_never_loads_by_default(
+    tmp_path: Path, loader: dict[str, str], message: str
+) -> None:
+    from parity.registry.flavors.sklearn import SklearnFlavor
+
+    marker = tmp_path / "marker.txt"
+    (tmp_path / "model.pkl").write_bytes(pickle.dumps(_WritesMarker(marker)))
+    with pytest.raises(UsageError, match=message):
+        SklearnFlavor().load(tmp_path, loader)
+    assert not marker.exists()

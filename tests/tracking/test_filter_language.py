@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from parity.core.errors import UsageError
 from parity.core.run_filter import (
+    ATTRIBUTES,
+    OPERATORS,
+    PREFIXES,
     And,
     Comparison,
+    Expression,
     Key,
     Not,
     Or,
@@ -84,3 +90,102 @@ def test_sort_keys() -> None:
     assert parse_key("attr.status") == Key("attributes", "status")
     with pytest.raises(UsageError, match="has no key prefix"):
         parse_sort("acc")
+
+
+# Properties: a generated filter tree, printed the many ways a person may write it, parses back.
+_RAW_NAMES = st.from_regex(r"[\w\-/]+(?:\.[\w\-/]+)*", fullmatch=True)
+_QUOTED_NAMES = st.text(st.characters(exclude_characters="`"), min_size=1)
+_ALIASES = {
+    "metrics": ["metrics", "metric"],
+    "params": ["params", "param"],
+    "tags": ["tags", "tag"],
+    "attributes": ["attributes", "attribute", "attr"],
+}
+
+
+@st.composite
+def comparisons(draw: st.DrawFn) -> tuple[Comparison, list[str]]:
+    """A comparison and its tokens as written."""
+    prefix = draw(st.sampled_from(PREFIXES))
+    if prefix == "attributes":
+        written_name = draw(st.sampled_from([*ATTRIBUTES, "run_id"]))
+        name = "id" if written_name == "run_id" else written_name
+        bare = written_name in ATTRIBUTES and draw(st.booleans())
+    else:
+        quoted = draw(st.booleans())
+        name = draw(_QUOTED_NAMES if quoted else _RAW_NAMES)
+        written_name, bare = (f"`{name}`" if quoted else name), False
+    alias = draw(st.sampled_from(_ALIASES[prefix]))
+    alias = draw(st.sampled_from([alias, alias.upper(), alias.title()]))
+    key_text = written_name if bare else f"{alias}.{written_name}"
+    op = draw(st.sampled_from([o for o in OPERATORS if o != "LIKE" or prefix != "metrics"]))
+    written_op = draw(st.sampled_from({"=": ["=", "=="], "!=": ["!=", "<>"]}.get(op, [op])))
+    written_op = draw(st.sampled_from(["LIKE", "like"])) if op == "LIKE" else written_op
+    value: str | float
+    if prefix == "metrics" or (op != "LIKE" and draw(st.booleans())):
+        value = draw(st.floats(allow_nan=False, allow_infinity=False))
+        written_value = repr(value)
+    else:
+        value = draw(st.text())
+        quote = draw(st.sampled_from(["'", '"']))
+        written_value = quote + value.replace(quote, quote * 2) + quote
+    return Comparison(Key(prefix, name), op, value), [key_text, written_op, written_value]
+
+
+@st.composite
+def filters(draw: st.DrawFn, depth: int = 3) -> tuple[Expression, list[str]]:
+    """A filter tree and its tokens, with keywords in any case and optional parentheses."""
+    kind = draw(st.sampled_from(["comparison", "not", "and", "or"] if depth else ["comparison"]))
+    expression: Expression
+    if kind == "comparison":
+        expression, tokens = draw(comparisons())
+    elif kind == "not":
+        inner, inner_tokens = draw(filters(depth - 1))
+        expression = Not(inner)
+        tokens = [draw(st.sampled_from(["not", "NOT"])), *_grouped(inner, inner_tokens, Not)]
+    else:
+        parts = draw(st.lists(filters(depth - 1), min_size=2, max_size=3))
+        expression = (
+            And(tuple(p for p, _ in parts)) if kind == "and" else Or(tuple(p for p, _ in parts))
+        )
+        word = draw(st.sampled_from([kind, kind.upper()]))
+        tokens = []
+        for index, (part, part_tokens) in enumerate(parts):
+            tokens += ([word] if index else []) + _grouped(part, part_tokens, type(expression))
+    if draw(st.booleans()) and depth == 1:
+        tokens = ["(", *tokens, ")"]  # redundant parentheses change nothing
+    return expression, tokens
+
+
+def _grouped(part: Expression, tokens: list[str], parent: type) -> list[str]:
+    """Parentheses where precedence needs them: an and/or inside not, and/or inside itself."""
+    needs = isinstance(part, Or) or (isinstance(part, And) and parent is not Or)
+    return ["(", *tokens, ")"] if needs else tokens
+
+
+@given(filters(), st.lists(st.sampled_from([" ", "  ", "\t", "\n"]), min_size=1))
+def test_a_generated_filter_parses_to_its_tree(
+    generated: tuple[Expression, list[str]], spaces: list[str]
+) -> None:
+    expression, tokens = generated
+    text = "".join(token + spaces[i % len(spaces)] for i, token in enumerate(tokens))
+    assert parse_filter(text) == expression
+
+
+@given(
+    st.lists(
+        st.sampled_from(["metrics.acc", "params.`a b`", "tags.x", "status", "(", ")", "and"])
+        | st.sampled_from(["or", "not", "=", "<>", "LIKE", "'it''s'", '"', "1e5", "-.5", "`"])
+        | st.text(max_size=5),
+        max_size=12,
+    ).map(" ".join)
+)
+def test_any_text_parses_or_is_a_usage_error(text: str) -> None:
+    try:
+        parsed: Expression | UsageError | None = parse_filter(text)
+    except UsageError as exc:
+        parsed = exc
+    if isinstance(parsed, UsageError):
+        assert parsed.hint  # every refusal says how to write it
+    else:
+        assert parsed is None or isinstance(parsed, Comparison | And | Or | Not)

@@ -5,7 +5,9 @@ from __future__ import annotations
 import math
 
 import pytest
+import zstandard
 
+from parity.core.errors import StorageError, UsageError
 from parity.core.run import Metric
 from parity.tracking import series
 
@@ -29,8 +31,24 @@ def test_chunks_round_trip_per_key() -> None:
 
 
 def test_a_chunk_from_a_newer_parity_is_refused() -> None:
-    import zstandard
-
     data = zstandard.ZstdCompressor().compress(bytes([99]) + bytes(24))
-    with pytest.raises(ValueError, match="format 99 is newer"):
+    with pytest.raises(UsageError) as info:
         series.decode("x", 1, data)
+    assert info.value.exit_code == 2
+    assert str(info.value) == (
+        "metric 'x' is stored in chunk format 99, newer than this Parity reads "
+        "(upgrade Parity: pip install -U parity-ml)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("data", "detail"),
+    [
+        (b"not zstd at all", "frame header"),
+        (zstandard.ZstdCompressor().compress(b""), "no format byte"),
+        (zstandard.ZstdCompressor().compress(bytes([1]) + bytes(23)), "23 bytes for 1 points"),
+    ],
+)
+def test_a_damaged_chunk_is_a_storage_error_naming_the_metric(data: bytes, detail: str) -> None:
+    with pytest.raises(StorageError, match=f"series of metric 'loss' is corrupt: .*{detail}"):
+        series.decode("loss", 1, data)

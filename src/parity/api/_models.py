@@ -133,6 +133,7 @@ def save_model(
     input_example: Any = None,
     flavor: str | None = None,
     environment_id: str | None = None,
+    allow_unrestricted_pickle: bool = False,
 ) -> tuple[str, ModelRecord]:
     """Store a model with its signature, golden rows and the environment it was made in.
 
@@ -147,6 +148,7 @@ def save_model(
         input_example=input_example,
         flavor=flavor,
         environment_id=environment_id,
+        allow_unrestricted_pickle=allow_unrestricted_pickle,
     )
 
 

@@ -22,6 +22,7 @@ from parity.api.data import version_path
 from parity.core.errors import NotFoundError, UsageError
 from parity.core.model import MODEL_KIND
 from parity.core.run import Artifact, DataLink, Metric, RunStatus, check_key, short_run_id
+from parity.monitor.reference import store_profile
 from parity.tracking.buffer import DEFAULT_INTERVAL_SECONDS, MetricBuffer
 from parity.tracking.lifecycle import RunTerminated, TerminationGuard
 from parity.tracking.sources import SourceCapture
@@ -185,10 +186,8 @@ class Run:
         version = version_path(self.workspace, path)
         self.store.add_data(self.id, direction, [DataLink(self._display(path), version)])
         if profile and path.is_file() and path.suffix.lower() in TABLE_SUFFIXES:
-            from parity.api import monitor  # lazy: numpy, pandas load for a table only
-
             try:
-                monitor.profile(path, data_version=version, workspace=self.workspace)
+                store_profile(self.workspace.records, self.workspace.meta, path, version, now_ms())
             except UsageError as exc:
                 warnings.warn(f"{path} is not profiled for drift: {exc}", stacklevel=3)
         return version
@@ -207,12 +206,15 @@ class Run:
         flavor: str | None = None,
         *,
         registered_model_name: str | None = None,
+        allow_unrestricted_pickle: bool = False,
     ) -> str:
         """Save ``model`` as an artifact of this run at ``name``; returns its model id.
 
         The model record carries the run's environment (so verification compares against the
         environment that trained it) and the distributions the model imports. With
         ``registered_model_name`` the model is also registered as that model's next version.
+        ``allow_unrestricted_pickle`` keeps a model its flavor cannot save restricted as a plain
+        pickle (logged; loading it needs the same option).
         """
         model_id, record = save_model(
             self.workspace,
@@ -220,6 +222,7 @@ class Run:
             input_example=input_example,
             flavor=flavor,
             environment_id=self.environment_id,
+            allow_unrestricted_pickle=allow_unrestricted_pickle,
         )
         size = sum(f.size for f in record.files)
         self.add_artifact_ref(name, model_id, kind=MODEL_KIND, size=size)

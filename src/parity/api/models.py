@@ -76,6 +76,7 @@ def save(
     input_example: Any = None,
     flavor: str | None = None,
     environment_id: str | None = None,
+    allow_unrestricted_pickle: bool = False,
     workspace: Workspace | None = None,
 ) -> tuple[str, ModelRecord]:
     """Store a model with its signature, golden rows and environment; returns (model id, record).
@@ -87,7 +88,12 @@ def save(
     """
     with session(workspace) as ws:
         return save_model(
-            ws, model, input_example=input_example, flavor=flavor, environment_id=environment_id
+            ws,
+            model,
+            input_example=input_example,
+            flavor=flavor,
+            environment_id=environment_id,
+            allow_unrestricted_pickle=allow_unrestricted_pickle,
         )
 
 
@@ -231,7 +237,13 @@ def verify(
         return verify_model(ws, reference, python, threshold)
 
 
-def load(reference: str, *, verify_env: bool = True, workspace: Workspace | None = None) -> Any:
+def load(
+    reference: str,
+    *,
+    verify_env: bool = True,
+    allow_unrestricted_pickle: bool = False,
+    workspace: Workspace | None = None,
+) -> Any:
     """Load a model, verified byte for byte and checked against this environment.
 
     >>> model = parity.load_model("churn@production")   # doctest: +SKIP
@@ -243,6 +255,8 @@ def load(reference: str, *, verify_env: bool = True, workspace: Workspace | None
     with the one the model was made in: a high-risk difference in a package the model needs
     raises ``EnvironmentMismatch`` listing it; with ``verify_env=False`` the model loads with an
     ``EnvironmentMismatchWarning`` instead. Medium and low differences load with that warning.
+    A model its flavor could only keep as an unrestricted pickle (saved with
+    ``allow_unrestricted_pickle=True``) loads only with that option too.
     """
     with session(workspace) as ws:
         source = resolve_source(ws, reference)
@@ -277,4 +291,9 @@ def load(reference: str, *, verify_env: bool = True, workspace: Workspace | None
                     stacklevel=_CALLER_OF_LOAD,
                 )
 
-        return load_model_record(ws.records, source.model_id, check_environment=check)
+        return load_model_record(
+            ws.records,
+            source.model_id,
+            check_environment=check,
+            allow_unrestricted_pickle=allow_unrestricted_pickle,
+        )

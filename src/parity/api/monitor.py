@@ -16,8 +16,8 @@ from parity.core.model import ModelVersion
 from parity.core.profile import PROFILE_KIND, Profile
 from parity.core.run import RunView
 from parity.monitor.drift import MIN_ROWS, DriftReport, check_drift
-from parity.monitor.logged import logged_inputs, profile_of, remember_profile
-from parity.monitor.profile import profile_frame, read_table
+from parity.monitor.logged import logged_inputs, profile_of
+from parity.monitor.reference import store_profile
 from parity.registry.loading import read_model_record
 from parity.workspace import Workspace, now_ms
 
@@ -84,11 +84,7 @@ def _since_epoch_ms(since: str | dt.datetime, now: dt.datetime) -> int:
 
 def _profile_table(workspace: Workspace, path: Path, data_version: str | None = None) -> str:
     """Profile a CSV/Parquet table, store the profile and (for a data version) remember it."""
-    table = profile_frame(read_table(path), data_version)
-    profile_id = workspace.records.put(table.to_record(), now_ms(), label=data_version)
-    if data_version is not None:
-        remember_profile(workspace.meta, data_version, profile_id, now_ms())
-    return profile_id
+    return store_profile(workspace.records, workspace.meta, path, data_version, now_ms())
 
 
 def _load_profile(workspace: Workspace, reference: str) -> Profile:

@@ -100,6 +100,8 @@ def show(reference: str, python: str | None, json_output: bool) -> None:
         say(f"cuda     runtime {accel.cuda_runtime} · driver {accel.nvidia_driver} · {accel.gpus}")
     for name, value in sorted(environment.numerics.items()):
         say(f"env      {name}={value}")
+    for skip in environment.skipped:
+        say(f"skipped  {skip.what}: {skip.error}")
     print_table(
         ["package", "version", "native", "source", "installer"],
         [

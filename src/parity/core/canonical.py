@@ -32,9 +32,18 @@ def _check_finite(value: Any, path: str) -> None:
 def canonical_bytes(document: Mapping[str, Any]) -> bytes:
     """Serialise ``document`` as canonical JSON: sorted keys, no spaces, UTF-8, finite numbers."""
     _check_finite(document, "")
-    return json.dumps(
+    text = json.dumps(
         document, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    ).encode("utf-8")
+    )
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        # A lone surrogate: how Python decodes a file name that is not UTF-8 (os.fsdecode).
+        bad, before = exc.object[exc.start : exc.end], text[: exc.start][-40:]
+        raise UsageError(
+            f"cannot store text that is not valid Unicode ({bad!r} after {before!r})",
+            hint="rename what has a name that is not UTF-8",
+        ) from exc
 
 
 def parse_canonical(data: bytes) -> dict[str, Any]:

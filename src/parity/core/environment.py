@@ -124,6 +124,14 @@ class Accelerators:
 
 
 @dataclass(frozen=True)
+class Skipped:
+    """A part of the environment the probe could not read, and why ("ImportError: …")."""
+
+    what: str
+    error: str
+
+
+@dataclass(frozen=True)
 class Environment:
     interpreter: Interpreter
     platform: Platform
@@ -132,6 +140,9 @@ class Environment:
     accelerators: Accelerators = field(default_factory=Accelerators)
     numerics: Mapping[str, str] = field(default_factory=dict)
     deep: bool = False
+    # What the capture could not read (a broken native library, a failing nvidia-smi), so an
+    # empty field above is not mistaken for "none there".
+    skipped: tuple[Skipped, ...] = ()
 
     def __post_init__(self) -> None:
         # One canonical order, so the id never depends on the order packages were found in.
@@ -142,6 +153,9 @@ class Environment:
             self,
             "native",
             tuple(sorted(self.native, key=lambda n: (n.user_api, n.internal_api, n.filename))),
+        )
+        object.__setattr__(
+            self, "skipped", tuple(sorted(self.skipped, key=lambda s: (s.what, s.error)))
         )
 
     def distribution(self, name: str) -> Distribution | None:
@@ -154,7 +168,7 @@ class Environment:
     def to_dict(self) -> dict[str, Any]:
         # By hand rather than dataclasses.asdict, which deep-copies every value and was a tenth
         # of a whole `parity env capture`; the records here hold only str/int/bool/None/tuples.
-        return {
+        document = {
             "interpreter": _fields(self.interpreter),
             "platform": _fields(self.platform),
             "distributions": [
@@ -165,6 +179,11 @@ class Environment:
             "numerics": dict(sorted(self.numerics.items())),
             "deep": self.deep,
         }
+        # Only when something was skipped: a complete capture keeps the id it always had, and
+        # an older Parity reads the record (format 1) without the field it does not know.
+        if self.skipped:
+            document["skipped"] = [_fields(skip) for skip in self.skipped]
+        return document
 
     @classmethod
     def from_dict(cls, document: Mapping[str, Any]) -> Environment:
@@ -191,6 +210,7 @@ class Environment:
             accelerators=Accelerators(**accel),
             numerics=dict(document.get("numerics") or {}),
             deep=bool(document.get("deep", False)),
+            skipped=tuple(Skipped(**skip) for skip in document.get("skipped", ())),
         )
 
     def to_record(self) -> StoredRecord:

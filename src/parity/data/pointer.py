@@ -26,6 +26,7 @@ POINTER_FORMAT = 1
 SUFFIX = ".parity"
 _HEADER = "# Parity data pointer: commit this file; the data lives in Parity's object store.\n"
 _SKIPPED_DIRS = {".git", ".parity"}
+_NUMERIC_FIELDS = {"format", "size", "files"}
 
 
 @dataclass(frozen=True)
@@ -61,18 +62,31 @@ class Pointer:
         kind = str(document.get("kind", "folder"))
         if kind not in ("folder", "file"):
             raise UsageError(f"{source} has unknown kind {kind!r}", hint="restore it from git")
-        try:
-            return cls(version, int(document["size"]), int(document["files"]), kind, fmt)
-        except (KeyError, TypeError, ValueError) as exc:
-            raise UsageError(f"{source} lacks size or files", hint="restore it from git") from exc
+        size, files = _count(document.get("size")), _count(document.get("files"))
+        if size is None or files is None:
+            raise UsageError(f"{source} lacks size or files", hint="restore it from git")
+        return cls(version, size, files, kind, fmt)
 
     def to_text(self) -> str:
-        lines = [f"{key}: {value}" for key, value in self.to_dict().items()]
+        # YAML would read an id of digits only as a number: quote it (no real digest is one).
+        lines = [
+            f"{key}: '{value}'" if isinstance(value, str) and value.isdigit() else f"{key}: {value}"
+            for key, value in self.to_dict().items()
+        ]
         return _HEADER + "\n".join(lines) + "\n"
 
     @classmethod
     def from_text(cls, text: str, source: str = "pointer") -> Pointer:
         return cls.from_dict(_parse(text, source), source)
+
+
+def _count(value: Any) -> int | None:
+    """A size or file count: a whole number, not negative (YAML may give it as text)."""
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        return int(value)
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    return None
 
 
 def _parse(text: str, source: str) -> Any:
@@ -84,9 +98,17 @@ def _parse(text: str, source: str) -> Any:
         if not stripped or stripped.startswith("#"):
             continue
         key, sep, value = stripped.partition(": ")
-        if not sep or not key.isidentifier() or line[0].isspace() or value[:1] in "'\"[{&*!|>":
+        if (
+            not sep
+            or not key.isidentifier()
+            or line[0].isspace()
+            or value[:1] in "'\"[{&*!|>"
+            or " #" in value  # a comment after the value
+            or "\t#" in value
+        ):
             return _parse_yaml(text, source)
-        document[key] = int(value) if value.isdigit() else value
+        numeric = key in _NUMERIC_FIELDS and value.isascii() and value.isdigit()
+        document[key] = int(value) if numeric else value
     return document
 
 

@@ -8,9 +8,8 @@ uv (a standalone build: the CUDA images carry no Python of their own). Packages 
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
-
 from parity.env.pins import ExportPlan
+from parity.env.uv_binary import uv_version
 
 REQUIREMENTS_NAME = "requirements.txt"
 USER = "parity"
@@ -38,13 +37,6 @@ def cuda_image(runtime: str) -> str:
     return f"nvidia/cuda:{tag}"
 
 
-def _uv_version() -> str:
-    try:
-        return version("uv")
-    except PackageNotFoundError:  # pragma: no cover - uv is a dependency of Parity
-        return "latest"
-
-
 def render_dockerfile(
     plan: ExportPlan, requirements: str = REQUIREMENTS_NAME, require_hashes: bool = True
 ) -> str:
@@ -59,7 +51,7 @@ def render_dockerfile(
     install = f"pip install --no-cache-dir{checked} -r /tmp/{requirements}"
     if cuda:
         lines += [
-            f"FROM ghcr.io/astral-sh/uv:{_uv_version()} AS uv",
+            f"FROM ghcr.io/astral-sh/uv:{uv_version() or 'latest'} AS uv",
             "",
             f"FROM {cuda_image(cuda)}",
             "COPY --from=uv /uv /usr/local/bin/uv",

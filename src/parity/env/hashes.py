@@ -23,6 +23,7 @@ from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel
 from parity.core.environment import Environment
 from parity.core.ids import digest_bytes
 from parity.env.markers import uv_platform
+from parity.env.uv_binary import uv_bin
 from parity.store.objects.local import atomic_write_bytes
 
 DEFAULT_INDEX = "https://pypi.org/simple"
@@ -55,14 +56,6 @@ class HashLookup:
     missing: tuple[str, ...]  # "name==version" pins nobody could serve
     index_url: str
     cached: bool
-
-
-def uv_bin() -> str:
-    from uv import (
-        find_uv_bin,
-    )  # lazy: the uv package is asked for its binary only by export and restore
-
-    return find_uv_bin()
 
 
 def lookup_files(

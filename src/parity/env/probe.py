@@ -87,6 +87,22 @@ NATIVE_APIS = (
 NATIVE_FOLDERS = ("numpy.libs", "scipy.libs", "scikit_learn.libs", "torch/lib", "numpy/.libs")
 
 
+def _skip(skipped, what, error):
+    """Note in ``skipped`` that ``what`` could not be read: an exception, or a message.
+
+    An exception is told by its root cause's first line: numpy wraps "libscipy_openblas….so:
+    cannot open shared object file" in a page of advice that would hide it.
+    """
+    if skipped is None:
+        return
+    if isinstance(error, BaseException):
+        while error.__cause__ is not None or error.__context__ is not None:
+            error = error.__cause__ or error.__context__
+        lines = str(error).strip().splitlines()
+        error = type(error).__name__ + (": " + lines[0] if lines else "")
+    skipped.append({"what": what, "error": error[:300]})
+
+
 def _read(path, limit=None):
     try:
         with open(path, "rb") as handle:
@@ -480,12 +496,13 @@ def search_path():
     return folders
 
 
-def distributions(deep=False):
+def distributions(deep=False, skipped=None):
     found: dict[str, dict[str, object]] = {}
     for site in search_path():
         try:
             entries = os.listdir(site)
-        except OSError:
+        except OSError as exc:  # it exists (search_path checked): unreadable, its packages unseen
+            _skip(skipped, "packages in " + site, exc)
             continue
         for entry in entries:
             if entry.endswith(".dist-info"):
@@ -560,14 +577,17 @@ def _library(filename, package):
     }
 
 
-def native_libraries():
+def native_libraries(skipped=None):
     found: dict[str, dict[str, object]] = {}
     for site in search_path():
         for folder in NATIVE_FOLDERS:
             path = os.path.join(site, folder)
             try:
                 names = os.listdir(path)
-            except OSError:
+            except (FileNotFoundError, NotADirectoryError):
+                continue  # no such package here: nothing to report
+            except OSError as exc:
+                _skip(skipped, "native libraries in " + path, exc)
                 continue
             package = normalize(folder.split("/")[0].replace(".libs", ""))
             for filename in names:
@@ -578,21 +598,29 @@ def native_libraries():
     return [found[name] for name in sorted(found)]
 
 
-def loaded_libraries():
+def loaded_libraries(skipped=None):
     """BLAS/OpenMP versions and thread counts from threadpoolctl, after importing numpy and scipy.
 
-    Costly (imports numpy/scipy), so only a deep capture calls it.
+    Costly (imports numpy/scipy), so only a deep capture calls it. A package that is installed
+    but fails to import (a native library missing, say) is noted in ``skipped``.
     """
+    what = "loaded BLAS/OpenMP libraries (threadpoolctl)"
     try:
         import threadpoolctl
-
-        for module in ("numpy", "scipy.linalg", "sklearn"):
-            try:
-                __import__(module)
-            except Exception:
-                continue
+    except Exception as exc:  # the target has no threadpoolctl, or a broken one
+        _skip(skipped, what, exc)
+        return []
+    for module in ("numpy", "scipy.linalg", "sklearn"):
+        try:
+            __import__(module)
+        except Exception as exc:
+            top = module.split(".")[0]
+            if not (isinstance(exc, ModuleNotFoundError) and exc.name == top):
+                _skip(skipped, "importing " + module + " for its native libraries", exc)
+    try:
         info = threadpoolctl.threadpool_info()
-    except Exception:
+    except Exception as exc:
+        _skip(skipped, what, exc)
         return []
     found = []
     for lib in info:
@@ -663,28 +691,34 @@ def gpu_names(smi_output):
     return [line.strip() for line in (smi_output or "").splitlines() if line.strip()]
 
 
-def _query_gpus():
+def _query_gpus(skipped=None):
     import shutil
     import subprocess
 
     smi = shutil.which("nvidia-smi")
     if not smi:
         return []
+    what = "GPU names (nvidia-smi)"
     try:
-        return gpu_names(
-            subprocess.run(
-                [smi, "--query-gpu=name", "--format=csv,noheader"],
-                capture_output=True,
-                text=True,
-                timeout=10,
-                check=False,
-            ).stdout
+        result = subprocess.run(
+            [smi, "--query-gpu=name", "--format=csv,noheader"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
         )
-    except (OSError, subprocess.SubprocessError):
+    except (OSError, subprocess.SubprocessError) as exc:
+        _skip(skipped, what, exc)
         return []
+    if result.returncode != 0:
+        # e.g. "NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver"
+        said = (result.stderr.strip() or result.stdout.strip()).splitlines()
+        _skip(skipped, what, "exit " + str(result.returncode) + (": " + said[0] if said else ""))
+        return []
+    return gpu_names(result.stdout)
 
 
-def accelerators(dists, driver_files=DRIVER_FILES):
+def accelerators(dists, driver_files=DRIVER_FILES, skipped=None):
     # Everything is read as text: importing torch or tensorflow takes seconds and may need a GPU.
     driver = driver_version(_text(driver_files[0]), _text(driver_files[1]))
     cuda = cudnn = None
@@ -701,7 +735,7 @@ def accelerators(dists, driver_files=DRIVER_FILES):
         if dist["name"].startswith("nvidia-cuda-runtime-cu") and cuda is None:
             cuda = ".".join(dist["version"].split(".")[:2])
     # nvidia-smi only runs where a driver is loaded: elsewhere it cannot answer anyway.
-    gpus = _query_gpus() if driver else []
+    gpus = _query_gpus(skipped) if driver else []
     return {"nvidia_driver": driver, "cuda_runtime": cuda, "cudnn": cudnn, "gpus": gpus}
 
 
@@ -711,16 +745,21 @@ def numerics():
 
 def collect(deep: bool = False) -> "dict[str, object]":
     libc_family, libc_version = _glibc()
-    dists = distributions(deep)
-    return {
+    skipped: list[dict[str, str]] = []
+    dists = distributions(deep, skipped)
+    loaded = loaded_libraries(skipped) if deep else []
+    document = {
         "interpreter": interpreter(libc_family, libc_version),
         "platform": platform_facts(libc_family, libc_version),
         "distributions": dists,
-        "native": merge_libraries(native_libraries(), loaded_libraries() if deep else []),
-        "accelerators": accelerators(dists),
+        "native": merge_libraries(native_libraries(skipped), loaded),
+        "accelerators": accelerators(dists, skipped=skipped),
         "numerics": numerics(),
         "deep": deep,
     }
+    if skipped:  # as in the record: absent when the capture is complete
+        document["skipped"] = skipped
+    return document
 
 
 # JSON string escapes as json.dumps writes them: quote, backslash and every control character.

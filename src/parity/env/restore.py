@@ -21,8 +21,9 @@ from parity.core.environment import Environment
 from parity.core.errors import StorageError, UsageError
 from parity.env.capture import capture
 from parity.env.export_pylock import render_pylock
-from parity.env.hashes import DEFAULT_INDEX, uv_bin
+from parity.env.hashes import DEFAULT_INDEX
 from parity.env.pins import ExportPlan, plan_export
+from parity.env.uv_binary import uv_bin
 from parity.env.verification import verify_environment
 
 if TYPE_CHECKING:

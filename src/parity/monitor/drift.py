@@ -13,10 +13,14 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
 from parity.core.profile import CategoricalProfile, NoiseFloor, NumericProfile, Profile
+from parity.monitor.reference import monitor_extra_missing
 from parity.monitor.statistics import category_psi, ks_statistic, psi
+
+try:
+    import numpy as np
+except ModuleNotFoundError as exc:  # a base install: drift needs the monitor extra
+    raise monitor_extra_missing(exc) from exc
 
 MIN_ROWS = 100
 MIN_EFFECT_KS = 0.1

@@ -5,11 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from parity.core.errors import UsageError
 from parity.core.profile import CategoricalProfile, NoiseFloor, NumericProfile, Profile
+from parity.monitor.reference import monitor_extra_missing
 from parity.monitor.statistics import ks_statistic, psi
+
+try:
+    import numpy as np
+except ModuleNotFoundError as exc:  # a base install: drift needs the monitor extra
+    raise monitor_extra_missing(exc) from exc
 
 QUANTILE_INTERVALS = 1000
 PSI_BINS = 10
@@ -21,7 +25,10 @@ CALIBRATION_DRAWS = 100
 
 def read_table(path: Path) -> Any:
     """A CSV or Parquet file as a DataFrame."""
-    import pandas as pd
+    try:
+        import pandas as pd
+    except ModuleNotFoundError as exc:
+        raise monitor_extra_missing(exc) from exc
 
     suffix = path.suffix.lower()
     try:
@@ -29,6 +36,11 @@ def read_table(path: Path) -> Any:
             return pd.read_parquet(path)
         if suffix in (".csv", ".tsv", ".txt"):
             return pd.read_csv(path, sep="\t" if suffix == ".tsv" else ",")
+    except ImportError as exc:  # no Parquet engine (pyarrow) in this install
+        raise UsageError(
+            f"reading {path.name} needs a Parquet engine, which is not installed",
+            hint="pip install pyarrow",
+        ) from exc
     except (OSError, ValueError) as exc:
         raise UsageError(f"cannot read {path}: {exc}", hint="give a CSV or Parquet table") from exc
     raise UsageError(f"{path.name} is not a table Parity can profile", hint="use .csv or .parquet")

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
+from parity.monitor.reference import monitor_extra_missing
+
+try:
+    import numpy as np
+except ModuleNotFoundError as exc:  # a base install: drift needs the monitor extra
+    raise monitor_extra_missing(exc) from exc
 
 # Shares below this are floored so an empty bin does not make PSI infinite.
 _PSI_FLOOR = 1e-4

@@ -36,6 +36,7 @@ def load_model_record(
     records: RecordStore,
     model_id: str,
     check_environment: Callable[[ModelRecord], None] | None = None,
+    allow_unrestricted_pickle: bool = False,
 ) -> Any:
     """The model object behind ``model_id``.
 
@@ -48,4 +49,6 @@ def load_model_record(
         fetch_model_files(records, record, directory)
         if check_environment is not None:
             check_environment(record)
-        return flavor_named(record.flavor).load(directory, record.loader)
+        return flavor_named(record.flavor).load(
+            directory, record.loader, allow_unrestricted_pickle=allow_unrestricted_pickle
+        )

@@ -25,8 +25,11 @@ def save_model(
     input_example: Any = None,
     flavor: str | None = None,
     environment_id: str | None = None,
+    allow_unrestricted_pickle: bool = False,
 ) -> tuple[str, ModelRecord]:
     """Store ``model`` and return ``(model id, record)``.
+
+    ``allow_unrestricted_pickle`` lets a flavor fall back to a plain pickle (see flavors.base).
 
     With an input example, the signature is inferred and up to 20 rows are kept with the
     predictions they gave now, so a server can check it reproduces them before it is ready.
@@ -34,7 +37,8 @@ def save_model(
     chosen = flavor_named(flavor) if flavor else flavor_for(model)
     with tempfile.TemporaryDirectory(prefix="parity-model-") as tmp:
         directory = Path(tmp)
-        loader = chosen.save(model, directory)
+        unrestricted = allow_unrestricted_pickle
+        loader = chosen.save(model, directory, allow_unrestricted_pickle=unrestricted)
         signature = None
         golden_inputs = golden_predictions = None
         if input_example is not None:
@@ -44,7 +48,7 @@ def save_model(
             predictor: Any = (
                 model
                 if callable(getattr(model, "predict", None))
-                else chosen.load(directory, loader)
+                else chosen.load(directory, loader, allow_unrestricted_pickle=unrestricted)
             )
             predictions = predictor.predict(rows)
             signature = infer_signature(rows, predictions, model)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import zstandard
 
+from parity.core.errors import StorageError, UsageError
 from parity.core.run import Metric
 
 CHUNK_FORMAT = 1
@@ -53,11 +54,21 @@ def encode(points: Sequence[Metric]) -> list[Chunk]:
 
 
 def decode(key: str, count: int, data: bytes) -> list[Metric]:
-    raw = zstandard.ZstdDecompressor().decompress(data)
-    if raw[0] != CHUNK_FORMAT:
-        raise ValueError(f"metric chunk format {raw[0]} is newer than this Parity")
+    try:
+        raw = zstandard.ZstdDecompressor().decompress(data)
+    except zstandard.ZstdError as exc:
+        raise _corrupt(key, str(exc)) from exc
+    if raw[:1] != bytes([CHUNK_FORMAT]):
+        if raw[:1] > bytes([CHUNK_FORMAT]):
+            raise UsageError(
+                f"metric {key!r} is stored in chunk format {raw[0]}, newer than this Parity reads",
+                hint="upgrade Parity: pip install -U parity-ml",
+            )
+        raise _corrupt(key, "no format byte")
     body = memoryview(raw)[1:]
     width = count * 8
+    if len(body) != 3 * width:
+        raise _corrupt(key, f"{len(body)} bytes for {count} points")
     steps, stamps, values = array("q"), array("q"), array("d")
     steps.frombytes(body[:width])
     stamps.frombytes(body[width : 2 * width])
@@ -66,6 +77,13 @@ def decode(key: str, count: int, data: bytes) -> list[Metric]:
         Metric(key, None if math.isnan(v) else v, s, t)
         for s, t, v in zip(steps, stamps, values, strict=True)
     ]
+
+
+def _corrupt(key: str, detail: str) -> StorageError:
+    return StorageError(
+        f"the stored series of metric {key!r} is corrupt: {detail}",
+        hint="restore the metadata database from a backup",
+    )
 
 
 def series(rows: Iterable[tuple[str, int, bytes]]) -> list[Metric]:

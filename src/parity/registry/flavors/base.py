@@ -18,12 +18,23 @@ class Flavor(Protocol):
         """Whether this flavor knows how to save ``model``."""
         ...
 
-    def save(self, model: object, directory: Path) -> dict[str, Any]:
-        """Write the model's files into ``directory``; return the loader settings to record."""
+    def save(
+        self, model: object, directory: Path, *, allow_unrestricted_pickle: bool = False
+    ) -> dict[str, Any]:
+        """Write the model's files into ``directory``; return the loader settings to record.
+
+        A flavor that would have to fall back to a pickle any code may hide in does so only
+        with ``allow_unrestricted_pickle`` (and says so in the loader settings).
+        """
         ...
 
-    def load(self, directory: Path, loader: Mapping[str, Any]) -> Any:
-        """Rebuild the model from verified files in ``directory``."""
+    def load(
+        self, directory: Path, loader: Mapping[str, Any], *, allow_unrestricted_pickle: bool = False
+    ) -> Any:
+        """Rebuild the model from verified files in ``directory``.
+
+        Files saved as an unrestricted fallback pickle load only with ``allow_unrestricted_pickle``.
+        """
         ...
 
     def referenced_modules(self, directory: Path, loader: Mapping[str, Any]) -> set[str]:

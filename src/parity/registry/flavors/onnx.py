@@ -37,11 +37,15 @@ class OnnxFlavor:
     def accepts(self, model: object) -> bool:
         return type(model).__module__.startswith("onnx") and hasattr(model, "SerializeToString")
 
-    def save(self, model: object, directory: Path) -> dict[str, Any]:
+    def save(
+        self, model: object, directory: Path, *, allow_unrestricted_pickle: bool = False
+    ) -> dict[str, Any]:
         (directory / ONNX_FILE).write_bytes(model.SerializeToString())  # type: ignore[attr-defined]
         return {"format": "onnx", "file": ONNX_FILE}
 
-    def load(self, directory: Path, loader: Mapping[str, Any]) -> Any:
+    def load(
+        self, directory: Path, loader: Mapping[str, Any], *, allow_unrestricted_pickle: bool = False
+    ) -> Any:
         return OnnxModel(directory / str(loader["file"]))
 
     def referenced_modules(self, directory: Path, loader: Mapping[str, Any]) -> set[str]:

@@ -108,18 +108,26 @@ def load_restricted(path: Path, allowed: frozenset[str]) -> Any:
 
 
 class PickleFlavor:
-    """The generic Python-function flavor: any object with ``predict``."""
+    """The generic Python-function flavor: any object with ``predict``.
+
+    Choosing it (``flavor="pyfunc"``, or a model no other flavor takes) is choosing a plain
+    pickle, so ``allow_unrestricted_pickle`` changes nothing here.
+    """
 
     name = "pyfunc"
 
     def accepts(self, model: object) -> bool:
         return callable(getattr(model, "predict", None))
 
-    def save(self, model: object, directory: Path) -> dict[str, Any]:
+    def save(
+        self, model: object, directory: Path, *, allow_unrestricted_pickle: bool = False
+    ) -> dict[str, Any]:
         dump(model, directory / PICKLE_FILE)
         return {"format": "pickle", "file": PICKLE_FILE}
 
-    def load(self, directory: Path, loader: Mapping[str, Any]) -> Any:
+    def load(
+        self, directory: Path, loader: Mapping[str, Any], *, allow_unrestricted_pickle: bool = False
+    ) -> Any:
         return load(directory / str(loader["file"]))
 
     def referenced_modules(self, directory: Path, loader: Mapping[str, Any]) -> set[str]:

@@ -38,7 +38,9 @@ class PytorchFlavor:
             for c in type(model).__mro__
         )
 
-    def save(self, model: object, directory: Path) -> dict[str, Any]:
+    def save(
+        self, model: object, directory: Path, *, allow_unrestricted_pickle: bool = False
+    ) -> dict[str, Any]:
         import torch  # lazy: only PyTorch models import it
 
         try:
@@ -54,7 +56,9 @@ class PytorchFlavor:
         torch.jit.save(scripted, str(directory / SCRIPT_FILE))
         return {"format": "torchscript", "file": SCRIPT_FILE}
 
-    def load(self, directory: Path, loader: Mapping[str, Any]) -> Any:
+    def load(
+        self, directory: Path, loader: Mapping[str, Any], *, allow_unrestricted_pickle: bool = False
+    ) -> Any:
         import torch  # lazy: only PyTorch models import it
 
         path = directory / str(loader["file"])

@@ -5,10 +5,15 @@ loading refuses a file that names anything else, on top of the digest check ever
 gets. This replaced skops: its loader imports every scikit-learn estimator to build its trusted
 types (about 0.5 s of a server's start-up), where this one imports only the modules the model
 names. Models saved in the skops format before still load, if skops is installed.
+
+A pickle whose globals cannot be listed is refused, unless the caller asks for it to be kept as
+a plain (unrestricted) pickle; loading one then needs the same explicit request, and both are
+logged as warnings.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -17,7 +22,10 @@ from parity.core.errors import UsageError
 from parity.registry.flavors import pickled
 
 RESTRICTED = "restricted-pickle"
+# The fallback for a pickle whose globals cannot be listed: saved and loaded only on request.
+UNRESTRICTED = "pickle"
 SKOPS = "skops"
+logger = logging.getLogger(__name__)
 
 
 class SklearnFlavor:
@@ -29,22 +37,50 @@ class SklearnFlavor:
             c.__module__.startswith("sklearn.") for c in type(model).__mro__[1:]
         )
 
-    def save(self, model: object, directory: Path) -> dict[str, Any]:
+    def save(
+        self, model: object, directory: Path, *, allow_unrestricted_pickle: bool = False
+    ) -> dict[str, Any]:
         path = directory / pickled.PICKLE_FILE
         pickled.dump(model, path)
         try:
             names = pickled.globals_in_pickle(path)
-        except Exception:  # a stream the inert walk cannot follow: keep it as a plain pickle
-            return {"format": "pickle", "file": pickled.PICKLE_FILE}
+        except Exception as exc:  # a stream the inert walk cannot follow (any error it raises)
+            reason = f"{type(exc).__name__}: {exc}"
+            if not allow_unrestricted_pickle:
+                raise UsageError(
+                    f"cannot list what the pickle of this {type(model).__name__} refers to "
+                    f"({reason}), so it could not be loaded restricted",
+                    hint="pass allow_unrestricted_pickle=True to store it as a plain pickle, "
+                    "which then loads only with the same option",
+                ) from exc
+            logger.warning(
+                "saving a %s as an unrestricted pickle (opted in): %s", type(model).__name__, reason
+            )
+            return {"format": UNRESTRICTED, "file": pickled.PICKLE_FILE, "reason": reason}
         return {"format": RESTRICTED, "file": pickled.PICKLE_FILE, "globals": sorted(names)}
 
-    def load(self, directory: Path, loader: Mapping[str, Any]) -> Any:
+    def load(
+        self, directory: Path, loader: Mapping[str, Any], *, allow_unrestricted_pickle: bool = False
+    ) -> Any:
         path = directory / str(loader["file"])
         kind = loader.get("format")
         if kind == RESTRICTED:
             return pickled.load_restricted(path, frozenset(loader.get("globals", ())))
         if kind == SKOPS:
             return _skops().load(path, trusted=list(loader.get("trusted_types", ())))
+        if kind != UNRESTRICTED:
+            raise UsageError(
+                f"this scikit-learn model is stored in format {kind!r}, unknown to this Parity",
+                hint="upgrade Parity: pip install -U parity-ml",
+            )
+        reason = loader.get("reason", "saved by an earlier Parity")
+        if not allow_unrestricted_pickle:
+            raise UsageError(
+                f"this scikit-learn model is an unrestricted pickle ({reason}): loading it "
+                "may run any code it names",
+                hint="if you trust whoever saved it, load it with allow_unrestricted_pickle=True",
+            )
+        logger.warning("loading an unrestricted scikit-learn pickle (opted in): %s", reason)
         return pickled.load(path)
 
     def referenced_modules(self, directory: Path, loader: Mapping[str, Any]) -> set[str]:

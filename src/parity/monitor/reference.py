@@ -1,0 +1,49 @@
+"""The reference profile of a data version: made when a run reads a table, kept for drift checks.
+
+Profiles need numpy and pandas, which come with the ``monitor`` extra. This module imports neither
+up front, so a base install still records a run's inputs; only the profile is then refused, with
+a UsageError naming the extra (a run turns that into a one-line warning and carries on).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from parity.core.errors import UsageError
+from parity.monitor.logged import remember_profile
+
+if TYPE_CHECKING:
+    from parity.store.meta.store import MetadataStore
+    from parity.store.records import RecordStore
+
+MONITOR_EXTRA = "parity-ml[monitor]"
+
+
+def monitor_extra_missing(error: ImportError) -> UsageError:
+    """The error for a drift module that cannot import numpy or pandas."""
+    missing = error.name or "numpy and pandas"
+    return UsageError(
+        f"drift profiles need {missing}, which is not installed",
+        hint=f"pip install '{MONITOR_EXTRA}'",
+    )
+
+
+def store_profile(
+    records: RecordStore,
+    meta: MetadataStore,
+    path: Path,
+    data_version: str | None,
+    now_ms: int,
+) -> str:
+    """Profile a CSV/Parquet table, store the profile and (for a data version) remember it.
+
+    Raises UsageError, before anything is stored, when the table cannot be profiled here.
+    """
+    from parity.monitor.profile import profile_frame, read_table
+
+    profile = profile_frame(read_table(path), data_version)
+    profile_id = records.put(profile.to_record(), now_ms, label=data_version)
+    if data_version is not None:
+        remember_profile(meta, data_version, profile_id, now_ms)
+    return profile_id
