@@ -57,7 +57,7 @@ def test_a_run_captures_its_sources_and_what_it_logs(repo: Path, workspace: Work
     assert view.code["repo_url"] == PUBLIC_REMOTE
     assert view.environment_id == run.environment_id
     # The command line of the process that ran it (pytest's own, or an xdist worker's).
-    assert view.command == [Path(sys.executable).name, *sys.argv]
+    assert list(view.command) == [Path(sys.executable).name, *sys.argv]
     artifacts = {a.path: a for a in view.artifacts}
     assert sorted(artifacts) == [
         "config.json",
