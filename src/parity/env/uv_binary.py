@@ -23,7 +23,7 @@ _VERSION = re.compile(r"^uv (\d+\.\d+\.\d+)")
 def uv_bin() -> str:
     """The uv executable to run; UsageError with the install hint when there is none."""
     try:
-        from uv import find_uv_bin
+        from uv import find_uv_bin  # lazy: an optional extra, needed by export and restore only
 
         return find_uv_bin()
     except (ImportError, FileNotFoundError):

@@ -26,7 +26,7 @@ CALIBRATION_DRAWS = 100
 def read_table(path: Path) -> Any:
     """A CSV or Parquet file as a DataFrame."""
     try:
-        import pandas as pd
+        import pandas as pd  # lazy: pandas loads only to read a table
     except ModuleNotFoundError as exc:
         raise monitor_extra_missing(exc) from exc
 

@@ -40,7 +40,7 @@ def store_profile(
 
     Raises UsageError, before anything is stored, when the table cannot be profiled here.
     """
-    from parity.monitor.profile import profile_frame, read_table
+    from parity.monitor.profile import profile_frame, read_table  # lazy: the monitor extra
 
     profile = profile_frame(read_table(path), data_version)
     profile_id = records.put(profile.to_record(), now_ms, label=data_version)

@@ -100,7 +100,7 @@ class SklearnFlavor:
 
 def _skops() -> Any:
     try:
-        import skops.io as sio
+        import skops.io as sio  # lazy: only models saved in the old skops format need skops
     except ImportError as exc:
         raise UsageError(
             "this model was saved in the skops format, and skops is not installed",
