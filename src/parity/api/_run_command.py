@@ -58,6 +58,8 @@ def track_command(
 ) -> CommandRun:
     """Run ``command`` as a tracked run; inputs are versioned before, outputs after success.
 
+    >>> parity.runs.track(["python", "train.py"], inputs=[Path("data/train.csv")])  # doctest: +SKIP
+
     ``on_start`` gets the run id once the run exists; ``on_missing_output`` each output the
     command did not write. The last 64 KiB of the child's stdout and stderr become log artifacts.
     """

@@ -18,6 +18,8 @@ import os
 from collections.abc import Mapping, Sequence
 
 from parity.api._run import RUN_ID_VARIABLE, WORKSPACE_VARIABLE, Run, begin_run
+from parity.api._run_command import CommandRun
+from parity.api._run_command import track_command as track
 from parity.api._session import session
 from parity.core.errors import NotFoundError
 from parity.core.run import RunView
@@ -25,7 +27,7 @@ from parity.core.run_filter import parse_filter, parse_sort
 from parity.tracking.compare import RunComparison, compare_runs
 from parity.workspace import Workspace, open_workspace
 
-__all__ = ["Run", "compare", "delete", "get", "list", "restore", "start"]
+__all__ = ["CommandRun", "Run", "compare", "delete", "get", "list", "restore", "start", "track"]
 
 
 def start(

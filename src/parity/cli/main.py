@@ -97,7 +97,7 @@ class LazyGroup(click.Group):
 
 def _show_version(context: click.Context, _param: click.Parameter, value: bool) -> None:
     if value and not context.resilient_parsing:
-        from parity.env.capture import capture  # lazy: only --version fingerprints
+        from parity.api.environments import capture  # lazy: only --version fingerprints
 
         click.echo(f"parity {__version__} (environment {capture().id[:12]})")
         context.exit()

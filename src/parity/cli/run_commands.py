@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from parity.api._run_command import track_command
+from parity.api import runs
 from parity.cli.output import warn
 from parity.core.errors import UsageError
 from parity.core.run import short_run_id
@@ -64,7 +64,7 @@ def run(
         parity run --experiment churn --input data/train.csv -- python train.py --lr 0.1
     """
     params = _params(param_pairs)
-    done = track_command(
+    done = runs.track(
         command,
         experiment=experiment,
         name=name,

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from parity.core.profile import CategoricalProfile, NoiseFloor, NumericProfile, Profile
-from parity.monitor.reference import monitor_extra_missing
+from parity.monitor.extra import monitor_extra_missing
 from parity.monitor.statistics import category_psi, ks_statistic, psi
 
 try:

@@ -7,7 +7,7 @@ from typing import Any
 
 from parity.core.errors import UsageError
 from parity.core.profile import CategoricalProfile, NoiseFloor, NumericProfile, Profile
-from parity.monitor.reference import monitor_extra_missing
+from parity.monitor.extra import monitor_extra_missing
 from parity.monitor.statistics import ks_statistic, psi
 
 try:

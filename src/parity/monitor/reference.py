@@ -10,23 +10,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from parity.core.errors import UsageError
 from parity.monitor.logged import remember_profile
 
 if TYPE_CHECKING:
     from parity.store.meta.store import MetadataStore
     from parity.store.records import RecordStore
-
-MONITOR_EXTRA = "parity-ml[monitor]"
-
-
-def monitor_extra_missing(error: ImportError) -> UsageError:
-    """The error for a drift module that cannot import numpy or pandas."""
-    missing = error.name or "numpy and pandas"
-    return UsageError(
-        f"drift profiles need {missing}, which is not installed",
-        hint=f"pip install '{MONITOR_EXTRA}'",
-    )
 
 
 def store_profile(

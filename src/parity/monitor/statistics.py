@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from parity.monitor.reference import monitor_extra_missing
+from parity.monitor.extra import monitor_extra_missing
 
 try:
     import numpy as np
