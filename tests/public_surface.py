@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import pkgutil
+import re
 import types
 
 HEADER = """# The Python API
@@ -33,15 +34,19 @@ def public_modules() -> list[str]:
 
 
 def _summary(obj: object) -> str:
-    doc = inspect.getdoc(obj) or ""
+    # A class's own docstring only: an inherited one (IntEnum's) changes with Python's version.
+    own = vars(obj).get("__doc__") if inspect.isclass(obj) else inspect.getdoc(obj)
+    doc = inspect.cleandoc(own) if isinstance(own, str) else ""
     return doc.strip().splitlines()[0] if doc.strip() else ""
 
 
 def _signature(obj: object) -> str:
     try:
-        return str(inspect.signature(obj))  # type: ignore[arg-type]
+        text = str(inspect.signature(obj))  # type: ignore[arg-type]
     except (TypeError, ValueError):
         return ""
+    # A default that is a function prints with its address: keep the name only.
+    return re.sub(r"<function (\S+) at 0x[0-9a-f]+>", r"\1", text)
 
 
 def _describe(qualified: str, obj: object) -> list[str]:

@@ -78,3 +78,82 @@ def test_the_environment_api_after_a_plain_import_parity() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["True", "True", "True"]
+
+
+def test_the_documented_surface_is_the_real_one() -> None:
+    # docs/api.md lists every public name with its signature; a change to either shows here.
+    from pathlib import Path
+
+    from tests.public_surface import render
+
+    documented = Path(__file__).resolve().parents[1] / "docs" / "api.md"
+    assert documented.read_text(encoding="utf-8") == render(), (
+        "the public API changed: regenerate with 'python -m tests.public_surface > docs/api.md'"
+    )
+
+
+def test_every_capability_has_one_entry() -> None:
+    # Two public names for one function are allowed only where one is a documented shortcut
+    # to the other; two different functions doing one job would each drift on their own.
+    import importlib
+
+    from tests.public_surface import public_modules
+
+    shortcuts = {
+        "parity.start_run": "parity.api.runs.start",
+        "parity.load_model": "parity.api.models.load",
+        "parity.env.capture": "parity.api.environments.capture",
+        "parity.env.diff": "parity.api.environments.diff",
+        "parity.env.verify": "parity.api.environments.verify",
+    }
+    names_of: dict[int, list[str]] = {}
+    for module_name in public_modules():
+        module = importlib.import_module(module_name)
+        for name in module.__all__:
+            value = getattr(module, name)
+            if callable(value) and not isinstance(value, type):
+                names_of.setdefault(id(value), []).append(f"{module_name}.{name}")
+    for names in names_of.values():
+        if len(names) > 1:
+            canonical = {shortcuts.get(name, name) for name in names}
+            assert len(canonical) == 1, f"one function, several entries: {names}"
+
+
+def test_every_public_function_says_what_it_does() -> None:
+    import importlib
+    import inspect
+
+    from tests.public_surface import public_modules
+
+    undocumented = []
+    for module_name in public_modules():
+        module = importlib.import_module(module_name)
+        assert module.__doc__, f"{module_name} has no docstring"
+        for name in module.__all__:
+            value = getattr(module, name)
+            if inspect.isfunction(value) and not inspect.getdoc(value):
+                undocumented.append(f"{module_name}.{name}")
+    assert undocumented == []
+
+
+def test_api_functions_act_on_the_workspace_they_are_given_and_name_it_last() -> None:
+    import importlib
+    import inspect
+
+    from tests.public_surface import public_modules
+
+    for module_name in public_modules():
+        if not module_name.startswith("parity.api."):
+            continue
+        module = importlib.import_module(module_name)
+        for name in module.__all__:
+            value = getattr(module, name)
+            if not inspect.isfunction(value):
+                continue
+            parameters = list(inspect.signature(value).parameters.values())
+            if not any(p.name == "workspace" for p in parameters):
+                continue
+            last = parameters[-1]
+            assert last.name == "workspace", f"{module_name}.{name}: workspace is not last"
+            assert last.kind is inspect.Parameter.KEYWORD_ONLY, f"{module_name}.{name}"
+            assert last.default is None, f"{module_name}.{name}"
