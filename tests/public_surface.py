@@ -7,6 +7,7 @@ change to the public surface is always a visible change to that file. Regenerate
 
 from __future__ import annotations
 
+import enum
 import importlib
 import inspect
 import pkgutil
@@ -52,6 +53,9 @@ def _signature(obj: object) -> str:
 def _describe(qualified: str, obj: object) -> list[str]:
     if isinstance(obj, types.ModuleType):
         return [f"- `{qualified}`: module `{obj.__name__}`"]
+    if inspect.isclass(obj) and issubclass(obj, enum.Enum):
+        members = ", ".join(member.name for member in obj)
+        return [f"- enum `{qualified}` ({members}): {_summary(obj)}"]
     if inspect.isclass(obj):
         lines = [f"- class `{qualified}{_signature(obj)}`: {_summary(obj)}"]
         for name, member in sorted(vars(obj).items()):
