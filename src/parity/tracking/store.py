@@ -355,7 +355,8 @@ class RunStore:
         try:
             state = CodeState.from_record(self.records.get(code_id, kind=CODE_KIND))
         except NotFoundError:
-            return {"id": code_id, "missing": True}
+            # A teammate's run, stored in their object store: the view says where to look.
+            return {"id": code_id, "missing": True, "looked_in": self.records.objects.url}
         return {"id": code_id, **state.to_dict()}
 
 
