@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 
 import pytest
 import sqlalchemy as sa
 
 from parity.core.errors import ConflictError, NotFoundError, StorageError, UsageError
+from parity.core.model import ModelVersion
 from parity.registry.versions import Actor, Registry
 from parity.store.meta import open_metadata_store
 
@@ -129,3 +131,65 @@ def test_list_models(registry: Registry) -> None:
     listed = {m["name"]: m for m in registry.models()}
     assert listed["bc"]["latest_version"] == 1
     assert listed["churn"]["aliases"] == {"production": 1}
+
+
+def _at_once(calls: list[Callable[[], object]]) -> list[object]:
+    """Run ``calls`` in threads released together; each one's result or exception."""
+    barrier = threading.Barrier(len(calls))
+    results: list[object] = [None] * len(calls)
+
+    def run(index: int) -> None:
+        barrier.wait()
+        try:
+            results[index] = calls[index]()
+        except Exception as exc:
+            results[index] = exc
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+def test_eight_registrants_at_once_all_succeed(registry: Registry) -> None:
+    def register_three() -> list[int]:
+        return [registry.register("bc", MODEL_A, ALICE).version for _ in range(3)]
+
+    outcome = _at_once([register_three] * 8)
+    numbers = sorted(n for result in outcome if isinstance(result, list) for n in result)
+    assert numbers == list(range(1, 25)), outcome
+    registered = sorted(e.version or 0 for e in registry.history("bc") if e.action == "register")
+    assert registered == numbers
+
+
+def test_writers_creating_one_alias_at_once_all_succeed(registry: Registry) -> None:
+    for _ in range(4):
+        registry.register("bc", MODEL_A, ALICE)
+    for round_ in range(5):
+        alias = f"new-{round_}"
+        outcome = _at_once(
+            [
+                lambda v=v, a=alias: registry.set_alias("bc", v, a, ALICE, reason="create")
+                for v in range(1, 5)
+            ]
+        )
+        assert [type(o) for o in outcome] == [ModelVersion] * 4, outcome
+        moves = [e for e in registry.history("bc") if e.after and e.after.get("alias") == alias]
+        assert moves[0].before is None  # created once, then moved by the others in turn
+        for earlier, later in itertools.pairwise(moves):
+            assert later.before == earlier.after
+        assert registry.resolve(f"bc@{alias}").version == moves[-1].version
+
+
+def test_a_clock_behind_never_moves_the_trail_back_in_time(registry: Registry) -> None:
+    # Two team members whose clocks disagree by a minute change the same model in turn.
+    ahead = Registry(registry.meta, clock=lambda: 1_800_000_060_000)
+    behind = Registry(registry.meta, clock=lambda: 1_800_000_000_000)
+    ahead.register("bc", MODEL_A, ALICE)
+    behind.register("bc", MODEL_B, ALICE)
+    behind.set_alias("bc", 2, "production", ALICE, reason="release")
+    times = [e.time_ms for e in registry.history("bc")]
+    assert times == sorted(times)
+    assert times == [1_800_000_060_000] * 3

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import socket
+import sqlite3
 import threading
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
-from parity.core.errors import ConflictError, StorageError
+from parity.core.errors import ConflictError, DatabaseBusy, StorageError
 from parity.store.meta import MetadataStore, open_metadata_store
+from parity.store.meta.errors import is_contention
 from parity.store.meta.migrations import HEADS
 
 
@@ -62,8 +65,9 @@ def test_write_rolls_back_on_error(meta: MetadataStore) -> None:
 def test_duplicate_key_is_a_conflict(meta: MetadataStore) -> None:
     records = sa.table("records", sa.column("id"), sa.column("kind"), sa.column("created_ms"))
     meta.index_records([("e" * 64, "env", 1, None)])
-    with pytest.raises(ConflictError), meta.write() as connection:
+    with pytest.raises(ConflictError) as error, meta.write() as connection:
         connection.execute(sa.insert(records).values(id="e" * 64, kind="env", created_ms=1))
+    assert "\n" not in str(error.value)  # PostgreSQL's DETAIL line is left out
 
 
 def test_database_from_a_newer_parity_is_refused(database_url: str) -> None:
@@ -143,3 +147,112 @@ def test_heads_match_the_migration_scripts() -> None:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     assert set(ScriptDirectory.from_config(config).get_heads()) == set(HEADS)
+
+
+def test_an_unreachable_postgresql_is_a_one_line_error() -> None:
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    with pytest.raises(StorageError, match="Connection refused") as error:
+        open_metadata_store(f"postgresql+psycopg://nobody@127.0.0.1:{port}/parity")
+    assert "\n" not in str(error.value)  # psycopg's own hint is a second line
+    assert error.value.exit_code == 5
+
+
+def test_contention_is_told_by_its_code_not_its_text(tmp_path: Path) -> None:
+    path = tmp_path / "busy.db"
+    holder = sqlite3.connect(path, timeout=0, isolation_level=None)
+    holder.execute("CREATE TABLE t (x)")
+    holder.execute("BEGIN IMMEDIATE")
+    other = sqlite3.connect(path, timeout=0, isolation_level=None)
+    with pytest.raises(sqlite3.OperationalError) as busy:
+        other.execute("BEGIN IMMEDIATE")
+    with pytest.raises(sqlite3.OperationalError) as missing:
+        other.execute("SELECT * FROM locked_table")  # "locked" in the text, not in the code
+    holder.close()
+    other.close()
+    assert is_contention(busy.value)
+    assert not is_contention(missing.value)
+
+
+def _hold_a_row(url: str) -> sa.Connection:
+    """A connection holding the row of record e…e (it is released when closed)."""
+    engine = sa.create_engine(url)
+    connection = engine.connect()
+    connection.execute(
+        sa.text("SELECT id FROM records WHERE id = :id FOR UPDATE"), {"id": "e" * 64}
+    )
+    return connection
+
+
+def _wait_for_the_row(connection: sa.Connection) -> int:
+    connection.execute(sa.text("SET LOCAL lock_timeout = '50ms'"))
+    query = sa.text("SELECT id FROM records WHERE id = :id FOR UPDATE")
+    return len(connection.execute(query, {"id": "e" * 64}).all())
+
+
+def test_contention_is_retried_until_it_clears(postgres_url: str) -> None:
+    store = open_metadata_store(postgres_url)
+    store.index_records([("e" * 64, "env", 1, None)])
+    holder = _hold_a_row(postgres_url)
+    attempts: list[int] = []
+
+    def action(connection: sa.Connection) -> int:
+        attempts.append(1)
+        if len(attempts) == 3:
+            holder.close()
+        return _wait_for_the_row(connection)
+
+    try:
+        assert store.transact(action) == 1
+    finally:
+        holder.close()
+        holder.engine.dispose()
+    assert len(attempts) == 3  # refused twice while the row was held, then it went through
+    store.close()
+
+
+def test_contention_that_never_clears_is_a_one_line_conflict(postgres_url: str) -> None:
+    store = open_metadata_store(postgres_url)
+    store.index_records([("e" * 64, "env", 1, None)])
+    holder = _hold_a_row(postgres_url)
+    try:
+        with pytest.raises(DatabaseBusy) as error:
+            store.transact(_wait_for_the_row, attempts=3)
+    finally:
+        holder.close()
+        holder.engine.dispose()
+    assert str(error.value) == (
+        f"the database at {store.url} stayed busy with other writers (3 attempts) "
+        "(try again in a moment)"
+    )
+    assert error.value.exit_code == 4
+    store.close()
+
+
+def test_metric_chunks_from_before_batch_keys_survive_the_upgrade(database_url: str) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    from parity.store.meta.migrate import MIGRATIONS
+
+    store = open_metadata_store(database_url)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with store.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "t001")
+    chunk = {"run_id": "r" * 32, "key": "loss", "first_step": 0, "last_step": 0, "count": 1}
+    with store.write() as connection:
+        insert = sa.text(
+            "INSERT INTO run_metric_chunks (run_id, key, first_step, last_step, count, data) "
+            "VALUES (:run_id, :key, :first_step, :last_step, :count, :data)"
+        )
+        connection.execute(insert, [{**chunk, "data": b"x"}, {**chunk, "data": b"x"}])
+    store.close()
+    upgraded = open_metadata_store(database_url)
+    assert upgraded.schema_revisions() == sorted(HEADS)
+    with upgraded.read() as connection:
+        rows = connection.execute(sa.text("SELECT batch FROM run_metric_chunks")).all()
+    assert [row.batch for row in rows] == [None, None]  # two unkeyed batches never clash
+    upgraded.close()

@@ -14,10 +14,12 @@ from parity.tracking.buffer import MetricBuffer
 class Sink:
     def __init__(self, fail_times: int = 0) -> None:
         self.batches: list[list[Metric]] = []
+        self.keys: list[str] = []  # the key of every attempt, failed or not
         self.fail_times = fail_times
         self.arrived = threading.Event()
 
-    def __call__(self, batch: list[Metric]) -> None:
+    def __call__(self, batch: list[Metric], key: str) -> None:
+        self.keys.append(key)
         if self.fail_times:
             self.fail_times -= 1
             raise OSError("database is down")
@@ -68,7 +70,7 @@ def test_the_writer_wakes_every_interval() -> None:
 def test_memory_stays_bounded_when_the_writer_is_slow() -> None:
     written: list[int] = []
 
-    def slow(batch: list[Metric]) -> None:
+    def slow(batch: list[Metric], key: str) -> None:
         time.sleep(0.01)
         written.append(len(batch))
 
@@ -93,6 +95,23 @@ def test_a_failed_write_keeps_the_points_and_reports_once() -> None:
     assert sink.points == [point(1), point(2)]
     buffer.close()
     buffer.close()  # closing twice is harmless
+
+
+def test_a_failed_batch_is_written_again_whole_with_its_key() -> None:
+    # The failure may have come after the commit: only the same key lets the store see that
+    # the batch is already there, so the batch is not merged with newer points.
+    sink = Sink(fail_times=1)
+    buffer = MetricBuffer(sink, interval=60)
+    buffer.extend([point(1), point(2)])
+    with pytest.raises(OSError, match="database is down"):
+        buffer.flush()
+    assert buffer.pending == 2
+    buffer.add(point(3))
+    buffer.flush()
+    assert sink.batches == [[point(1), point(2)], [point(3)]]
+    assert sink.keys[0] == sink.keys[1] != sink.keys[2]
+    assert buffer.written == 3
+    buffer.close()
 
 
 def test_close_stops_the_thread_after_writing() -> None:

@@ -118,3 +118,30 @@ def test_env_commands_take_run_ids(trained: tuple[Path, list[str]]) -> None:
     shown = json.loads(run_parity("env", "show", first[:16], "--json", cwd=repo).stdout)
     view = json.loads(run_parity("runs", "show", first, "--json", cwd=repo).stdout)
     assert shown["id"] == view["environment_id"]
+
+
+def test_runs_show_says_where_a_teammates_code_record_lives(repo: Path, tmp_path: Path) -> None:
+    # Alice's run stores its code record in her object store; Bob shares the database only.
+    started = run_script(
+        "import parity\nwith parity.start_run(experiment='team') as run:\n    print(run.id)\n",
+        repo,
+        env={"PARITY_USER": "alice"},
+    )
+    assert started.returncode == 0, started.stderr
+    run_id = started.stdout.strip()
+    own = json.loads(run_parity("runs", "show", run_id, "--json", cwd=repo).stdout)
+    assert own["code"]["commit"] == git(repo, "rev-parse", "HEAD").strip()
+    bobs_objects = tmp_path / "bob-objects"
+    bobs_objects.mkdir()
+    as_bob = {"PARITY_OBJECTS_URL": str(bobs_objects)}
+    shown = run_parity("runs", "show", run_id, cwd=repo, env=as_bob)
+    assert shown.returncode == 0, shown.stderr
+    code_line = next(line for line in shown.stdout.splitlines() if line.startswith("code"))
+    assert code_line.split(maxsplit=1)[1] == (
+        f"record {own['code']['id'][:12]} is not available here (not in {bobs_objects.as_uri()}): "
+        f"it is in the object store of {own['user']} on {own['host']}"
+    )
+    assert "commit -" not in shown.stdout
+    view = json.loads(run_parity("runs", "show", run_id, "--json", cwd=repo, env=as_bob).stdout)
+    assert view["code"]["missing"] is True
+    assert view["code"]["looked_in"] == bobs_objects.as_uri()

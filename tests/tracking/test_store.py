@@ -3,13 +3,24 @@
 from __future__ import annotations
 
 import math
+import sqlite3
+import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
-from parity.core.errors import AmbiguousReference, ConflictError, NotFoundError, UsageError
+from parity.core.errors import (
+    AmbiguousReference,
+    ConflictError,
+    NotFoundError,
+    StorageError,
+    UsageError,
+)
 from parity.core.run import Artifact, DataLink, Metric, RunStatus
 from parity.store.meta import open_metadata_store
+from parity.tracking.buffer import MetricBuffer
 from parity.tracking.store import RunStore
 
 
@@ -125,3 +136,95 @@ def test_soft_delete_and_restore(runs: RunStore) -> None:
     assert runs.get(removed).deleted
     runs.restore(removed)
     assert [r.id for r in runs.search()] == [removed, kept]
+
+
+def _fail_after_next_commit(
+    runs: RunStore, error: Exception, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The next commit is made, then reported as failed: a write whose outcome looks unknown."""
+    dialect = runs.meta.engine.dialect
+    commit = dialect.do_commit
+    failed: list[bool] = []
+
+    def commit_then_fail(dbapi_connection: Any) -> None:
+        commit(dbapi_connection)
+        if not failed:
+            failed.append(True)
+            raise error
+
+    monkeypatch.setattr(dialect, "do_commit", commit_then_fail)
+
+
+def _contention(dialect: str) -> Exception:
+    """The error each database gives when other writers hold it (as its driver raises it)."""
+    if dialect == "postgresql":
+        import psycopg
+
+        return psycopg.errors.SerializationFailure("could not serialize access")
+    error = sqlite3.OperationalError("database is locked")
+    error.sqlite_errorcode = sqlite3.SQLITE_BUSY  # type: ignore[attr-defined]
+    return error
+
+
+def _lost_connection(dialect: str) -> Exception:
+    """The error a commit whose outcome is unknown gives (not contention: never retried)."""
+    if dialect == "postgresql":
+        import psycopg
+
+        return psycopg.OperationalError("server closed the connection unexpectedly")
+    return sqlite3.OperationalError("disk I/O error")
+
+
+def test_a_batch_retried_after_its_commit_is_stored_once(
+    runs: RunStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run_id = new_run(runs)
+    points = [Metric.of("loss", 1 / (step + 1), step, 100 + step) for step in range(50)]
+    _fail_after_next_commit(runs, _contention(runs.meta.dialect), monkeypatch)
+    runs.log_metrics(run_id, points)  # retried after the commit that "failed"
+    assert runs.count_metric_points(run_id) == 50
+    assert runs.metric_history(run_id, "loss") == points
+
+
+def test_the_same_batch_key_twice_stores_the_points_once(runs: RunStore) -> None:
+    run_id = new_run(runs)
+    points = [Metric.of("loss", 0.5, 1, 10), Metric.of("acc", 0.9, 1, 10)]
+    runs.log_metrics(run_id, points, batch="b" * 32)
+    runs.log_metrics(run_id, points, batch="b" * 32)
+    runs.log_metrics(run_id, points)  # another batch of the same points is another batch
+    assert runs.count_metric_points(run_id) == 4
+    assert [p.value for p in runs.metric_history(run_id, "loss")] == [0.5, 0.5]
+
+
+def test_a_batch_the_buffer_writes_again_after_a_lost_commit_is_stored_once(
+    runs: RunStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run_id = new_run(runs)
+    buffer = MetricBuffer(lambda points, key: runs.log_metrics(run_id, points, key), interval=60)
+    _fail_after_next_commit(runs, _lost_connection(runs.meta.dialect), monkeypatch)
+    for step in range(10):
+        buffer.add(Metric.of("loss", float(step), step, step))
+    with pytest.raises(StorageError):
+        buffer.flush()
+    buffer.add(Metric.of("loss", 10.0, 10, 10))
+    buffer.close()
+    assert [p.step for p in runs.metric_history(run_id, "loss")] == list(range(11))
+
+
+def test_only_contention_is_retried(runs: RunStore) -> None:
+    run_id = new_run(runs)
+    attempts: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if statement.lstrip().upper().startswith("SELECT") and "run_params" in statement:
+            attempts.append(statement)
+
+    with runs.meta.write() as connection:
+        connection.execute(sa.text("DROP TABLE run_params"))
+    sa.event.listen(runs.meta.engine, "before_cursor_execute", count)
+    started = time.monotonic()
+    with pytest.raises(StorageError, match="run_params") as error:
+        runs.log_params(run_id, {"model": "rf"})
+    assert len(attempts) == 1  # a missing table, like a disk I/O error, is not worth a retry
+    assert time.monotonic() - started < 1
+    assert "\n" not in str(error.value)

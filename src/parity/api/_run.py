@@ -66,8 +66,8 @@ class Run:
         self._ended = False
         atexit.register(self._at_exit)
 
-    def _write_metrics(self, points: list[Metric]) -> None:
-        self.store.log_metrics(self.id, points)
+    def _write_metrics(self, points: list[Metric], batch: str) -> None:
+        self.store.log_metrics(self.id, points, batch)
 
     def __repr__(self) -> str:
         return f"<Run {short_run_id(self.id)}>"

@@ -118,6 +118,11 @@ def show(run: str, json_output: bool) -> None:
     code = view.code
     if code is None:
         say("code         not in a git repository")
+    elif code.get("missing"):
+        say(
+            f"code         record {code['id'][:12]} is not available here (not in "
+            f"{code['looked_in']}): it is in the object store of {code['captured_by']}"
+        )
     else:
         dirty = "dirty" if code.get("dirty") else "clean"
         say(f"code         commit {code.get('commit') or '-'}  branch {code.get('branch') or '-'}")

@@ -45,6 +45,11 @@ class ConflictError(ParityError):
     exit_code = 4
 
 
+class DatabaseBusy(ConflictError):
+    """Other writers held the database: SQLite busy or locked, a PostgreSQL serialization
+    failure or deadlock. The same request, retried, can succeed."""
+
+
 class StorageError(ParityError):
     """A remote, database or file-system operation failed (exit 5)."""
 

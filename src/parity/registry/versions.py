@@ -2,6 +2,13 @@
 
 Every change and its audit entry are written in one transaction, so the trail can never miss a
 change that happened. Nothing here updates or deletes an audit entry (the database refuses to).
+
+Every change reads before it writes (is the version locked? where does the alias point now?
+which number is next?), so each one first holds its model's row (``SELECT … FOR UPDATE``; on
+SQLite the write transaction holds the whole database): changes to one model happen one after
+the other, each sees the one before, and the audit trail of a model is a chain in ``sequence``
+order. Contention the database still reports (a deadlock, a serialization failure, SQLite busy)
+reruns the change, a bounded number of times (``MetadataStore.transact``).
 """
 
 from __future__ import annotations
@@ -23,9 +30,7 @@ from parity.store.meta.registry_tables import (
     model_versions,
     registered_models,
 )
-from parity.store.meta.store import MetadataStore
-
-_MAX_REGISTER_ATTEMPTS = 5
+from parity.store.meta.store import MetadataStore, insert_ignoring_duplicates
 
 
 @dataclass(frozen=True)
@@ -48,11 +53,7 @@ class Registry:
 
     def by_alias(self, name: str, alias: str) -> ModelVersion:
         with self.meta.read() as connection:
-            version = connection.execute(
-                select(model_aliases.c.version).where(
-                    model_aliases.c.name == name, model_aliases.c.alias == alias
-                )
-            ).scalar_one_or_none()
+            version = self._alias_target(connection, name, alias)
             if version is None:
                 self._require_model(connection, name)
                 raise NotFoundError(
@@ -161,36 +162,13 @@ class Registry:
     ) -> ModelVersion:
         """Create the next version of ``name`` (creating the model on first use)."""
         _check_name(name)
-        for _ in range(_MAX_REGISTER_ATTEMPTS):
-            try:
-                return self._register(name, model_id, actor, run_id, description, reason)
-            except ConflictError:
-                continue  # another writer took the same number; take the next one
-        raise ConflictError(
-            f"could not register a version of {name!r}: too many concurrent registrations",
-            hint="try again",
-        )
 
-    def _register(
-        self,
-        name: str,
-        model_id: str,
-        actor: Actor,
-        run_id: str | None,
-        description: str | None,
-        reason: str | None,
-    ) -> ModelVersion:
-        now = self.clock()
-        with self.meta.write() as connection:
-            exists = connection.execute(
-                select(registered_models.c.name).where(registered_models.c.name == name)
-            ).first()
-            if exists is None:
-                connection.execute(
-                    insert(registered_models).values(
-                        name=name, created_ms=now, created_by=actor.name
-                    )
-                )
+        def act(connection: Connection) -> ModelVersion:
+            # The model's row is what every change of the model holds: make sure it exists.
+            first = {"name": name, "created_ms": self.clock(), "created_by": actor.name}
+            insert_ignoring_duplicates(connection, registered_models, [first])
+            self._hold(connection, name)
+            now = self.clock()
             current = connection.execute(
                 select(func.max(model_versions.c.version)).where(model_versions.c.name == name)
             ).scalar_one_or_none()
@@ -217,6 +195,8 @@ class Registry:
             self._audit(connection, name, number, "register", actor, None, after, reason)
             return self._get(connection, name, number)
 
+        return self.meta.transact(act)
+
     def set_alias(
         self,
         name: str,
@@ -230,13 +210,11 @@ class Registry:
         _check_name(alias, what="alias")
         if alias.isdigit() or alias == "latest":
             raise UsageError(f"{alias!r} cannot be an alias", hint="pick a word like production")
-        with self.meta.write() as connection:
+
+        def act(connection: Connection) -> ModelVersion:
+            self._hold(connection, name)
             target = self._get(connection, name, version)
-            previous = connection.execute(
-                select(model_aliases.c.version).where(
-                    model_aliases.c.name == name, model_aliases.c.alias == alias
-                )
-            ).scalar_one_or_none()
+            previous = self._alias_target(connection, name, alias)
             if previous == version:
                 return target
             forced = False
@@ -259,15 +237,14 @@ class Registry:
             self._audit(connection, name, version, "alias", actor, before, after, reason, forced)
             return self._get(connection, name, version)
 
+        return self.meta.transact(act)
+
     def remove_alias(
         self, name: str, alias: str, actor: Actor, reason: str | None = None, force: bool = False
     ) -> None:
-        with self.meta.write() as connection:
-            version = connection.execute(
-                select(model_aliases.c.version).where(
-                    model_aliases.c.name == name, model_aliases.c.alias == alias
-                )
-            ).scalar_one_or_none()
+        def act(connection: Connection) -> None:
+            self._hold(connection, name)
+            version = self._alias_target(connection, name, alias)
             if version is None:
                 raise NotFoundError(f"model {name!r} has no alias {alias!r}")
             holder = self._get(connection, name, version)
@@ -279,6 +256,8 @@ class Registry:
             )
             before = {"alias": alias, "version": version}
             self._audit(connection, name, version, "unalias", actor, before, None, reason, forced)
+
+        self.meta.transact(act)
 
     def lock(self, name: str, version: int, actor: Actor, reason: str | None = None) -> None:
         self._set_lock(name, version, actor, True, reason)
@@ -293,7 +272,8 @@ class Registry:
     def _set_lock(
         self, name: str, version: int, actor: Actor, locked: bool, reason: str | None
     ) -> None:
-        with self.meta.write() as connection:
+        def act(connection: Connection) -> None:
+            self._hold(connection, name)
             current = self._get(connection, name, version)
             if current.locked == locked:
                 return
@@ -303,22 +283,18 @@ class Registry:
                 .values(locked=locked)
             )
             action = "lock" if locked else "unlock"
-            self._audit(
-                connection,
-                name,
-                version,
-                action,
-                actor,
-                {"locked": current.locked},
-                {"locked": locked},
-                reason,
-            )
+            before, after = {"locked": current.locked}, {"locked": locked}
+            self._audit(connection, name, version, action, actor, before, after, reason)
+
+        self.meta.transact(act)
 
     def delete(
         self, name: str, version: int, actor: Actor, reason: str | None = None, force: bool = False
     ) -> None:
         """Delete a version; refused while locked or aliased, unless an admin forces it."""
-        with self.meta.write() as connection:
+
+        def act(connection: Connection) -> None:
+            self._hold(connection, name)
             current = self._get(connection, name, version)
             forced = self._check_unlocked(current, actor, force, "delete")
             if current.aliases and not force:
@@ -341,7 +317,29 @@ class Registry:
             before = current.to_dict()
             self._audit(connection, name, version, "delete", actor, before, None, reason, forced)
 
+        self.meta.transact(act)
+
     # helpers -----------------------------------------------------------------------------------
+    def _hold(self, connection: Connection, name: str) -> None:
+        """Hold model ``name``'s row until the transaction ends, so no other change of the model
+        runs between what this one reads and what it writes. Called before any such read: on
+        PostgreSQL each later statement then sees what the change before this one committed."""
+        held = connection.execute(
+            select(registered_models.c.name)
+            .where(registered_models.c.name == name)
+            .with_for_update()
+        ).first()
+        if held is None:
+            raise NotFoundError(f"no model named {name!r}", hint="list models: parity models list")
+
+    @staticmethod
+    def _alias_target(connection: Connection, name: str, alias: str) -> int | None:
+        return connection.execute(
+            select(model_aliases.c.version).where(
+                model_aliases.c.name == name, model_aliases.c.alias == alias
+            )
+        ).scalar_one_or_none()
+
     def _check_unlocked(self, version: ModelVersion, actor: Actor, force: bool, what: str) -> bool:
         """Return whether a lock was forced; raise ConflictError when locked and not forced."""
         if not version.locked:
@@ -373,13 +371,21 @@ class Registry:
         reason: str | None,
         forced: bool = False,
     ) -> None:
+        # Clocks of different hosts disagree: a model's trail never goes back in time, so an
+        # entry is never older than the one before it (the model's row is held, see _hold).
+        last = connection.execute(
+            select(audit_events.c.time_ms)
+            .where(audit_events.c.name == name)
+            .order_by(audit_events.c.sequence.desc())
+            .limit(1)
+        ).scalar_one_or_none()
         connection.execute(
             insert(audit_events).values(
                 name=name,
                 version=version,
                 action=action,
                 actor=actor.name,
-                time_ms=self.clock(),
+                time_ms=max(self.clock(), last or 0),
                 before=json.dumps(before, sort_keys=True) if before is not None else None,
                 after=json.dumps(after, sort_keys=True) if after is not None else None,
                 reason=reason,

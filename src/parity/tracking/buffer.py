@@ -5,10 +5,15 @@ A training loop pays for a lock and a list append per point. The writer thread w
 one transaction. ``flush()`` writes synchronously; ``close()`` flushes and stops the thread.
 If the writer falls far behind, ``add`` writes in the caller's thread, so memory stays bounded.
 What a hard crash (SIGKILL, power loss) can lose is what was pending: at most the last interval.
+
+Each batch is written with a key of its own. A batch whose write failed is kept whole, with its
+key, and written again before anything newer: the failure may have come after the commit (a
+lost connection), and the store keeps one copy of a batch it is given twice.
 """
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable
 
@@ -20,10 +25,15 @@ DEFAULT_BATCH_POINTS = 10_000
 BACKPRESSURE_FACTOR = 10
 
 
+def new_batch_key() -> str:
+    """A key for one batch of metric points: random, so two writers never share one."""
+    return os.urandom(16).hex()
+
+
 class MetricBuffer:
     def __init__(
         self,
-        write: Callable[[list[Metric]], None],
+        write: Callable[[list[Metric], str], None],
         interval: float = DEFAULT_INTERVAL_SECONDS,
         batch_points: int = DEFAULT_BATCH_POINTS,
     ) -> None:
@@ -31,6 +41,7 @@ class MetricBuffer:
         self._interval = interval
         self._batch_points = batch_points
         self._pending: list[Metric] = []
+        self._failed: tuple[list[Metric], str] | None = None  # a batch to write again, its key
         self._lock = threading.Lock()  # guards _pending
         self._writing = threading.Lock()  # one batch at a time, in order
         self._wake = threading.Event()
@@ -60,7 +71,7 @@ class MetricBuffer:
     @property
     def pending(self) -> int:
         with self._lock:
-            return len(self._pending)
+            return len(self._pending) + (len(self._failed[0]) if self._failed else 0)
 
     def flush(self) -> None:
         """Write everything logged so far; raise the error of a failed write, if any."""
@@ -86,16 +97,23 @@ class MetricBuffer:
 
     def _drain(self) -> None:
         with self._writing:
+            if self._failed is not None and not self._write_batch(*self._failed):
+                return
             with self._lock:
                 batch, self._pending = self._pending, []
-            if not batch:
-                return
-            try:
-                self._write(batch)
-            except BaseException as exc:
-                # Keep the points for the next attempt rather than lose them.
-                with self._lock:
-                    self._pending[:0] = batch
-                self.error = exc
-                return
-            self.written += len(batch)
+            if batch:
+                self._write_batch(batch, new_batch_key())
+
+    def _write_batch(self, batch: list[Metric], key: str) -> bool:
+        """Write one batch; on failure keep it (with its key) for the next attempt."""
+        try:
+            self._write(batch, key)
+        except BaseException as exc:
+            with self._lock:
+                self._failed = (batch, key)
+            self.error = exc
+            return False
+        with self._lock:
+            self._failed = None
+        self.written += len(batch)
+        return True

@@ -1,14 +1,15 @@
 """The run store: a run's mutable state in the metadata store, written in short transactions.
 
 Every write is one transaction (SQLite: BEGIN IMMEDIATE with a busy timeout), so many processes
-can log into one workspace at once; a write that still finds the database locked is retried.
+can log into one workspace at once; a write that still meets contention is retried (only that:
+see ``MetadataStore.transact``). Metric chunks carry a batch key, so writing a batch again after
+a commit whose outcome was unknown stores its points once.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from sqlalchemy import Connection, and_, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from parity.core.errors import ConflictError, NotFoundError, StorageError, UsageError
+from parity.core.errors import ConflictError, NotFoundError, UsageError
 from parity.core.ids import is_hex_prefix, new_run_id, resolve_prefix
 from parity.core.run import (
     CODE_KIND,
@@ -41,6 +42,7 @@ from parity.store.meta.tracking_tables import (
     runs,
 )
 from parity.tracking import series
+from parity.tracking.buffer import new_batch_key
 from parity.tracking.search import run_query
 from parity.tracking.views import read_views
 
@@ -52,7 +54,6 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 DEFAULT_EXPERIMENT = "default"
 MAX_VALUE_LENGTH = 8000
-_RETRIES = 8
 
 
 def _number(text: str) -> float | None:
@@ -77,18 +78,8 @@ class RunStore:
 
     # writing -----------------------------------------------------------------------------------
     def _write(self, action: Callable[[Connection], T]) -> T:
-        """Run ``action`` in a write transaction, retrying while SQLite reports a lock."""
-        for attempt in range(_RETRIES):
-            try:
-                with self.meta.write() as connection:
-                    return action(connection)
-            except StorageError as exc:
-                if "locked" not in str(exc) and "busy" not in str(exc):
-                    raise
-                if attempt == _RETRIES - 1:
-                    raise
-                time.sleep(0.05 * 2**attempt)
-        raise AssertionError("unreachable")
+        """Run ``action`` in a write transaction, retried while other writers hold the database."""
+        return self.meta.transact(action)
 
     def create(
         self,
@@ -194,14 +185,19 @@ class RunStore:
         if rows:
             self._write(lambda connection: _upsert(connection, run_tags, rows, ["value"]))
 
-    def log_metrics(self, run_id: str, points: Sequence[Metric]) -> None:
-        """Append a batch of points and move each key's latest value, in one transaction."""
+    def log_metrics(self, run_id: str, points: Sequence[Metric], batch: str | None = None) -> None:
+        """Append a batch of points and move each key's latest value, in one transaction.
+
+        ``batch`` names the batch (default: a new random key): writing the same batch again,
+        after a failure that may have come after its commit, leaves one copy of its points."""
         if not points:
             return
+        batch = batch or new_batch_key()
         chunks = [
             {
                 "run_id": run_id,
                 "key": c.key,
+                "batch": batch,
                 "first_step": c.first_step,
                 "last_step": c.last_step,
                 "count": c.count,
@@ -226,7 +222,11 @@ class RunStore:
         ]
 
         def act(connection: Connection) -> None:
-            connection.execute(insert(run_metric_chunks), chunks)
+            statement = _dialect(connection).insert(run_metric_chunks)
+            connection.execute(
+                statement.on_conflict_do_nothing(index_elements=["run_id", "key", "batch"]),
+                chunks,
+            )
             _upsert_latest(connection, latest)
 
         self._write(act)
@@ -355,7 +355,8 @@ class RunStore:
         try:
             state = CodeState.from_record(self.records.get(code_id, kind=CODE_KIND))
         except NotFoundError:
-            return {"id": code_id, "missing": True}
+            # A teammate's run, stored in their object store: the view says where to look.
+            return {"id": code_id, "missing": True, "looked_in": self.records.objects.url}
         return {"id": code_id, **state.to_dict()}
 
 

@@ -74,6 +74,10 @@ def _fill(connection: Connection, present: list[str], parts: dict[str, dict[str,
 
 def _view(part: Mapping[str, Any], code_of: CodeLoader) -> RunView:
     row = part["row"]
+    code = code_of(row.code_id) if row.code_id else None
+    if code is not None and code.get("missing"):
+        # The record lives in the object store of whoever ran it: name them.
+        code = {**code, "captured_by": f"{row.user} on {row.host or 'an unknown host'}"}
     return RunView(
         id=row.run_id,
         experiment=row.experiment,
@@ -87,7 +91,7 @@ def _view(part: Mapping[str, Any], code_of: CodeLoader) -> RunView:
         params=dict(sorted(part["params"].items())),
         metrics=dict(sorted(part["metrics"].items())),
         tags=dict(sorted(part["tags"].items())),
-        code=code_of(row.code_id) if row.code_id else None,
+        code=code,
         environment_id=row.environment_id,
         inputs=tuple(part["input"]),
         outputs=tuple(part["output"]),

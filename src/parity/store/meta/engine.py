@@ -12,6 +12,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 from parity.core.errors import StorageError, UsageError
+from parity.store.meta.errors import is_contention
 
 SQLITE_BUSY_TIMEOUT_MS = 60_000
 # Execution option that makes a SQLite transaction take the write lock at BEGIN, so two writers
@@ -38,7 +39,15 @@ def create_metadata_engine(url: str) -> Engine:
         if parsed.drivername == "postgresql":
             parsed = parsed.set(drivername="postgresql+psycopg")
         try:
-            return create_engine(parsed, pool_pre_ping=True, pool_size=5, max_overflow=10)
+            # Read committed whatever the server's default: a change that waited for a row
+            # lock (SELECT ... FOR UPDATE) must then read what the holder committed.
+            return create_engine(
+                parsed,
+                pool_pre_ping=True,
+                pool_size=5,
+                max_overflow=10,
+                isolation_level="READ COMMITTED",
+            )
         except (NoSuchModuleError, ImportError) as exc:
             raise UsageError(
                 "PostgreSQL support is not installed", hint="pip install 'parity-ml[postgres]'"
@@ -95,7 +104,7 @@ def _use_wal(dbapi_connection: Any) -> None:
                 cursor.execute("PRAGMA journal_mode=WAL")
                 return
             except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc) or time.monotonic() > deadline:
+                if not is_contention(exc) or time.monotonic() > deadline:
                     raise
                 time.sleep(0.005)
     finally:

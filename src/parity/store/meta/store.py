@@ -3,19 +3,29 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Any
+import random
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, String, Table, func, literal, select, union
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 
-from parity.core.errors import ConflictError, ParityError, StorageError
+from parity.core.errors import DatabaseBusy, ParityError
 from parity.core.references import Target
 from parity.store.meta.engine import WRITE_OPTION, create_metadata_engine
+from parity.store.meta.errors import translate
 from parity.store.meta.migrate import ensure_schema, stamped_revisions
 from parity.store.meta.references import REFERENCE_COLUMNS
 from parity.store.meta.schema import records
+
+T = TypeVar("T")
+# A transaction that meets contention is run again, at most this many times in all, after a
+# growing, jittered pause (so writers that collided do not collide again in step): about 5 s.
+TRANSACTION_ATTEMPTS = 8
+_FIRST_PAUSE_S = 0.02
+_LONGEST_PAUSE_S = 2.0
 
 
 def insert_ignoring_duplicates(
@@ -58,24 +68,35 @@ class MetadataStore:
         ):
             yield connection
 
+    def transact(
+        self, action: Callable[[Connection], T], attempts: int = TRANSACTION_ATTEMPTS
+    ) -> T:
+        """``action`` in one write transaction, run again from the start while the database
+        reports contention. ``action`` must be safe to repeat: a run that met contention was
+        rolled back, and any write that could be retried after an unknown commit needs a key."""
+        for attempt in range(1, attempts + 1):
+            try:
+                with self.write() as connection:
+                    return action(connection)
+            except DatabaseBusy as exc:
+                if attempt == attempts:
+                    raise DatabaseBusy(
+                        f"the database at {self.url} stayed busy with other writers "
+                        f"({attempts} attempts)",
+                        hint="try again in a moment",
+                    ) from exc
+                pause = min(_LONGEST_PAUSE_S, _FIRST_PAUSE_S * 2**attempt)
+                time.sleep(pause * random.uniform(0.5, 1.0))
+        raise AssertionError("unreachable")
+
     @contextlib.contextmanager
     def _translated(self) -> Iterator[None]:
         try:
             yield
         except ParityError:
             raise
-        except IntegrityError as exc:
-            raise ConflictError(
-                f"the change clashes with what is stored: {exc.orig}",
-                hint="reload and try again",
-            ) from exc
-        except OperationalError as exc:
-            raise StorageError(
-                f"database error on {self.url}: {exc.orig}",
-                hint="check that the database is reachable and not locked",
-            ) from exc
         except SQLAlchemyError as exc:
-            raise StorageError(f"database error on {self.url}: {exc}") from exc
+            raise translate(exc, self.url) from exc
 
     # the record index ---------------------------------------------------------------------------
     def index_records(self, entries: Iterable[tuple[str, str, int, str | None]]) -> None:

@@ -66,7 +66,9 @@ run_tags = Table(
 )
 
 # Every point of every series, in columnar chunks (see parity.tracking.series): one row holds a
-# batch of one key's points as packed steps, timestamps and values.
+# batch of one key's points as packed steps, timestamps and values. ``batch`` is the writer's key
+# for the batch, unique per run and metric key, so a batch written twice is stored once (rows
+# from before migration t002 have none; NULLs never clash).
 run_metric_chunks = Table(
     "run_metric_chunks",
     metadata,
@@ -77,7 +79,9 @@ run_metric_chunks = Table(
     Column("last_step", BigInteger, nullable=False),
     Column("count", Integer, nullable=False),
     Column("data", LargeBinary, nullable=False),
+    Column("batch", String(32), nullable=True),
     Index("ix_run_metric_chunks_run_key", "run_id", "key", "first_step"),
+    Index("ix_run_metric_chunks_batch", "run_id", "key", "batch", unique=True),
 )
 
 # The latest point per (run, key): highest step, then latest timestamp.
@@ -143,6 +147,7 @@ PLAIN_COLUMNS: tuple[Column[Any], ...] = (
     run_tags.c.value,
     run_metric_chunks.c.key,
     run_metric_chunks.c.data,
+    run_metric_chunks.c.batch,
     latest_metrics.c.key,
     run_data.c.direction,
     run_data.c.path,
