@@ -27,7 +27,7 @@ from parity.data.dedup import ChunkDeduper
 from parity.data.hashing import read_small
 from parity.data.large_file import store_large_file
 from parity.data.manifest import EXECUTABLE, REGULAR, DataVersion, FileEntry, make_version
-from parity.data.packs import compress_entry
+from parity.data.packs import EntryCompressor
 from parity.data.progress import Progress, no_progress
 from parity.data.scan import ScannedFile, scan
 from parity.data.statcache import Stat, StatCache, cached_digest
@@ -66,13 +66,13 @@ def _mode(file: ScannedFile) -> int:
 
 
 def _read_batch(
-    files: Sequence[ScannedFile], compress: bool = True
+    files: Sequence[ScannedFile], compressor: EntryCompressor | None
 ) -> list[tuple[bytes, Stat, str, bytes | None]]:
     """Worker: read, hash and try compressing a batch of small files."""
     out = []
     for file in files:
         data, stat = read_small(file)
-        packed = compress_entry(data) if compress else None
+        packed = None if compressor is None else compressor.compress(data)
         out.append((data, stat, blake3.blake3(data).hexdigest(), packed))
     return out
 
@@ -196,11 +196,15 @@ class Adder:
             batches[-1].append(file)
             size += file.size
         if self.workers <= 1 or len(batches) <= 1:
+            compressor = EntryCompressor() if self.compress else None  # one for the add
             for batch in batches:
-                yield batch, _read_batch(batch, self.compress)
+                yield batch, _read_batch(batch, compressor)
             return
+        # Batches run on any thread, in any order: one compressor each keeps what is
+        # compressed independent of that.
+        compressors = [EntryCompressor() if self.compress else None for _ in batches]
         with ThreadPoolExecutor(self.workers, thread_name_prefix="parity-read") as pool:
-            results = pool.map(_read_batch, batches, [self.compress] * len(batches))
+            results = pool.map(_read_batch, batches, compressors)
             yield from zip(batches, results, strict=True)
 
     def _add_small(

@@ -23,13 +23,12 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass
-from itertools import compress
 from types import TracebackType
 
 from parity.data import hashing
 from parity.data.dedup import ChunkDeduper
 from parity.data.hashing import ChunkedFile, CutChunk, OnChunks, changed_while_reading
-from parity.data.packs import PackWriter, Placed
+from parity.data.packs import EntryCompressor, Placed
 from parity.data.scan import ScannedFile, stat_of
 from parity.data.writers import Lane, PackLanes
 from parity.store.objects import blob
@@ -92,17 +91,29 @@ class ChunkCopier:
         self.lane = lane
         self._fd = chunker.fd
         self._view = chunker.view
-        self._copy = _copy_compressed if compressed else _copy_raw
+        self._compressor = EntryCompressor() if compressed else None  # used on the thread only
         self._thread = ThreadPoolExecutor(1, thread_name_prefix=name)
         self._jobs: list[Future[list[tuple[str, Placed]]]] = []
 
     def submit(self, chunks: list[CutChunk]) -> None:
-        job = self._thread.submit(self._copy, self.lane.writer, self._fd, self._view, chunks)
-        self._jobs.append(job)
+        copy = self._copy_raw if self._compressor is None else self._copy_compressed
+        self._jobs.append(self._thread.submit(copy, chunks))
 
     def wait(self) -> list[tuple[str, Placed]]:
         """Where every chunk submitted went, in order (raises the first copy that failed)."""
         return [pair for job in self._jobs for pair in job.result()]
+
+    def _copy_raw(self, chunks: list[CutChunk]) -> list[tuple[str, Placed]]:
+        placed = self.lane.writer.add_file_range(self._fd, [(c.offset, c.size) for c in chunks])
+        return [(c.digest, p) for c, p in zip(chunks, placed, strict=True)]
+
+    def _copy_compressed(self, chunks: list[CutChunk]) -> list[tuple[str, Placed]]:
+        out = []
+        with memoryview(self._view) as whole:
+            for chunk in chunks:
+                with whole[chunk.offset : chunk.offset + chunk.size] as data:
+                    out.append((chunk.digest, self.lane.writer.add(data, self._compressor)))
+        return out
 
     def __enter__(self) -> ChunkCopier:
         return self
@@ -122,7 +133,7 @@ class _HandOver:
 
     def __call__(self, chunks: list[CutChunk]) -> None:
         fresh = self.deduper.claim(self.copier.lane, [c.digest for c in chunks])
-        new = list(compress(chunks, fresh))
+        new = [chunk for chunk, new in zip(chunks, fresh, strict=True) if new]
         if new:
             self.copier.submit(new)
         self.progress(sum(c.size for c in chunks))
@@ -164,21 +175,3 @@ def store_large_file(
         tail.placed.update(tail_placed)
     deduper.file_done()
     return chunked
-
-
-def _copy_raw(
-    writer: PackWriter, fd: int, _view: mmap.mmap, chunks: list[CutChunk]
-) -> list[tuple[str, Placed]]:
-    placed = writer.add_file_range(fd, [(c.offset, c.size) for c in chunks])
-    return [(c.digest, p) for c, p in zip(chunks, placed, strict=True)]
-
-
-def _copy_compressed(
-    writer: PackWriter, _fd: int, view: mmap.mmap, chunks: list[CutChunk]
-) -> list[tuple[str, Placed]]:
-    out = []
-    with memoryview(view) as whole:
-        for chunk in chunks:
-            with whole[chunk.offset : chunk.offset + chunk.size] as data:
-                out.append((chunk.digest, writer.add(data, True)))
-    return out
