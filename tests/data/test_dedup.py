@@ -187,3 +187,27 @@ def test_two_copies_of_a_large_file_in_one_add_are_stored_once(
     finally:
         workspace.close()
     assert len(content) <= added.bytes_stored < len(content) + (1 << 20)
+
+
+def test_whether_a_file_is_compressed_does_not_depend_on_earlier_adds(tmp_path: Path) -> None:
+    # Compression gives up after 16 incompressible entries in a row (then tries every 16th);
+    # that count must start again with each add, or the same tree gets another version id
+    # depending on what the process (a notebook, `parity data add a b`) added before.
+    from parity.data.versions import load_version
+    from parity.workspace import init_workspace
+
+    text = "".join(f"{i},{i * 7 % 13},label{i % 5}\n" for i in range(500)).encode()
+    for count, random_files in enumerate((20, 21)):  # one of them leaves a count % 16 != 0
+        root = tmp_path / f"project-{count}"
+        (root / "noise").mkdir(parents=True)
+        (root / "table.csv").write_bytes(text)
+        for index in range(random_files):
+            (root / "noise" / f"{index}.bin").write_bytes(os.urandom(2000))
+        workspace, _ = init_workspace(root)
+        try:
+            add_data(workspace, root / "noise")
+            added = add_data(workspace, root / "table.csv")
+            (chunk,) = load_version(workspace.objects, added.data_version).files[0].chunks
+        finally:
+            workspace.close()
+        assert chunk.compressed

@@ -146,7 +146,7 @@ def test_a_full_disk_is_a_storage_error_and_leaves_no_pack(
     writer = PackWriter(ObjectStore(open_backend(str(tmp_path / "objects"))))
     try:
         with pytest.raises(StorageError, match="No space left on device") as raised:
-            writer.add(os.urandom(100_000), compress=False)
+            writer.add(os.urandom(100_000))
             writer.close()
     finally:
         writer.abort()

@@ -124,3 +124,16 @@ def test_checkout_swaps_a_file_for_a_folder_of_the_same_name(repo: Path) -> None
     assert (data / "x").read_text() == "a file called x\n"
     forward = run_parity("data", "checkout", "--rev", "HEAD", cwd=repo)
     assert forward.returncode == 0
+
+
+def test_an_emptied_folder_is_checked_out_where_it_was_deleted(repo: Path) -> None:
+    # A version with no files at all still names a folder: checkout must create it, or the
+    # next `data add` finds nothing to version.
+    data = repo / "data"
+    data.mkdir()
+    assert run_parity("data", "add", "data", cwd=repo).returncode == 0
+    data.rmdir()
+    restored = run_parity("data", "checkout", "data", cwd=repo)
+    assert restored.returncode == 0, restored.stderr
+    assert data.is_dir()
+    assert run_parity("data", "add", "data", cwd=repo).returncode == 0

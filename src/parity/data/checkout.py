@@ -144,6 +144,7 @@ def checkout(
     for entry, file in to_fix_mode:
         Path(file.full).chmod(entry.mode)
     if want.kind == "folder":
+        target.mkdir(parents=True, exist_ok=True)  # a version without files is still a folder
         for folder in want.folders:
             target.joinpath(*folder.split("/")).mkdir(parents=True, exist_ok=True)
         _prune_empty(target, found, want)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import tempfile
-import threading
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -37,32 +36,35 @@ MIN_SAVING = blob.MIN_SAVING
 MIN_COMPRESSIBLE = 64
 
 
-_local = threading.local()
-
-
 # After this many entries in a row did not compress, only every SKIP_EVERY-th is tried (until
 # one compresses again): 20,000 incompressible files then cost 20,000 / 16 zstd attempts.
 GIVE_UP_AFTER = 16
 SKIP_EVERY = 16
 
 
-def compress_entry(data: bytes | memoryview) -> bytes | None:
-    """The zstd form of an entry when it saves enough, else None (thread-safe)."""
-    if len(data) < MIN_COMPRESSIBLE:
+class EntryCompressor:
+    """The zstd form of an entry when it saves enough, giving up on content that does not
+    compress (above). Not thread-safe. One per add, or per large file and writer: whether an
+    entry is compressed must depend only on the entries before it in the same add, never on
+    what the process compressed earlier, or the same tree would get another version id."""
+
+    def __init__(self) -> None:
+        self._zstd = zstandard.ZstdCompressor(level=ZSTD_LEVEL)
+        self._misses = 0
+
+    def compress(self, data: bytes | memoryview) -> bytes | None:
+        if len(data) < MIN_COMPRESSIBLE:
+            return None
+        misses = self._misses
+        if misses >= GIVE_UP_AFTER and misses % SKIP_EVERY:
+            self._misses = misses + 1
+            return None
+        packed: bytes = self._zstd.compress(data)
+        if len(packed) <= len(data) * (1 - MIN_SAVING):
+            self._misses = 0
+            return packed
+        self._misses = misses + 1
         return None
-    state = getattr(_local, "state", None)
-    if state is None:
-        state = _local.state = [zstandard.ZstdCompressor(level=ZSTD_LEVEL), 0]
-    misses: int = state[1]
-    if misses >= GIVE_UP_AFTER and misses % SKIP_EVERY:
-        state[1] = misses + 1
-        return None
-    packed: bytes = state[0].compress(data)
-    if len(packed) <= len(data) * (1 - MIN_SAVING):
-        state[1] = 0
-        return packed
-    state[1] = misses + 1
-    return None
 
 
 @dataclass(frozen=True)
@@ -98,12 +100,12 @@ class PackWriter:
         self.bytes_written = 0
         self.entries = 0
 
-    def add(self, data: bytes | memoryview, compress: bool = True) -> Placed:
-        """Append one chunk's bytes; compress it if asked and worth it."""
-        return self.add_encoded(data, compress_entry(data) if compress else None)
+    def add(self, data: bytes | memoryview, compressor: EntryCompressor | None = None) -> Placed:
+        """Append one chunk's bytes, compressed by ``compressor`` if given and worth it."""
+        return self.add_encoded(data, None if compressor is None else compressor.compress(data))
 
     def add_encoded(self, data: bytes | memoryview, packed: bytes | None) -> Placed:
-        """Append one chunk, given its compressed form when ``compress_entry`` found one."""
+        """Append one chunk, given its compressed form when ``EntryCompressor`` found one."""
         size = len(data)
         payload = data if packed is None else packed
         (self._file or self._open()).append(payload)

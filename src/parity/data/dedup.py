@@ -1,0 +1,72 @@
+"""Which chunks an add stores: each new chunk once per add, none that the store already had.
+
+An add hands chunks to more than one pack writer at once (a large file's two halves go to two
+writers while it is cut, see ``large_file``). If a writer skipped a chunk because another writer
+had just taken it, the packs, and so the data version id, would depend on how the threads
+interleaved. So a writer dedups only against knowledge that is fixed while it works:
+
+- ``located``: chunks stored before this add (the previous version's, and those the chunk index
+  knows: it is asked only about digests nothing else here knows, once per batch);
+- what any writer took from the files this add has finished (grows only between files);
+- what this writer itself took from the file in progress (its claims), never another writer's.
+
+Two writers may therefore both store a chunk of one file; the add then names the first writer's
+copy (``writers.PackLanes.close``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterable, Sequence
+from typing import TYPE_CHECKING
+
+from parity.data.manifest import Chunk
+
+if TYPE_CHECKING:
+    from parity.data.index import ChunkIndex
+
+
+class ChunkDeduper:
+    """Owns what counts as stored during one add. A writer is named by any hashable token
+    (the add passes its ``Lane``); nothing else reads or changes these sets."""
+
+    def __init__(self, index: ChunkIndex) -> None:
+        self.index = index
+        self.located: dict[str, Chunk] = {}  # stored before this add: where each chunk is
+        self._finished: set[str] = set()  # taken by any writer from files already finished
+        self._claims: dict[Hashable, set[str]] = {}  # by writer: taken from the file in progress
+
+    def remember(self, chunks: Iterable[Chunk]) -> None:
+        """Chunks the previous version stored (a location already known is kept)."""
+        for chunk in chunks:
+            self.located.setdefault(chunk.digest, chunk)
+
+    def locate(self, digests: Iterable[str]) -> dict[str, Chunk]:
+        """Ask the index where ``digests`` are stored; remember and return those it knows."""
+        found = self.index.locate(digests)
+        self.located.update(found)
+        return found
+
+    def claim(self, writer: Hashable, digests: Sequence[str]) -> list[bool]:
+        """For each of ``digests``, whether ``writer`` is to store it: true for the first
+        occurrence of a digest that was not stored before this add, not taken from a finished
+        file, and not claimed by ``writer`` already (it is then claimed)."""
+        located, finished = self.located, self._finished
+        claimed = self._claims.setdefault(writer, set())
+        unknown = [
+            d for d in digests if d not in claimed and d not in located and d not in finished
+        ]
+        if unknown:
+            located.update(self.index.locate(unknown))
+        fresh: list[bool] = []
+        for digest in digests:
+            new = digest not in claimed and digest not in located and digest not in finished
+            if new:
+                claimed.add(digest)
+            fresh.append(new)
+        return fresh
+
+    def file_done(self) -> None:
+        """The file in progress is stored: every writer's claims now count for all writers."""
+        for claimed in self._claims.values():
+            self._finished |= claimed
+        self._claims.clear()
