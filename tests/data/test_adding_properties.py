@@ -28,7 +28,7 @@ from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
 from pyfastcdc import FastCDC
 
-from parity.api.data import add_data, checkout_data, fsck_data
+from parity.api import data as data_api
 from parity.data import hashing
 from parity.data.versions import load_version
 from parity.workspace import Workspace, init_workspace, open_workspace
@@ -296,9 +296,9 @@ def new_workspace(root: Path, compress: bool) -> Workspace:
 def check_checkout(workspace: Workspace, data: Path, expected: Tree) -> None:
     """The version the pointer names, checked out into an empty place, is ``expected``."""
     shutil.rmtree(data)
-    checkout_data(workspace, (data,))
+    data_api.checkout((data,), workspace=workspace)
     assert Tree.read(data) == expected
-    assert fsck_data(workspace).ok
+    assert data_api.fsck(workspace=workspace).ok
 
 
 def check_chunk_lists(workspace: Workspace, version: str, tree: dict[str, bytes]) -> None:
@@ -345,7 +345,7 @@ def test_any_add_then_edits_then_add_matches_the_references(
         try:
             tree = workspace.root / "data"
             Tree.of(first).write(tree)
-            added = add_data(workspace, tree)
+            added = data_api.add(tree, workspace=workspace)
             check_stored(added.bytes_stored, model.add(first), compress)
             check_checkout(workspace, tree, Tree.of(first))
             check_chunk_lists(workspace, added.data_version, first)
@@ -353,13 +353,13 @@ def test_any_add_then_edits_then_add_matches_the_references(
             for edit in edits:  # on the checked-out files, in place
                 edit.do(tree)
             assert Tree.read(tree) == second
-            changed = add_data(workspace, tree)
+            changed = data_api.add(tree, workspace=workspace)
             check_stored(changed.bytes_stored, model.add(second.files), compress)
             check_checkout(workspace, tree, second)
             check_chunk_lists(workspace, changed.data_version, second.files)
             if set(second.files.values()) <= set(first.values()):  # deletes and copies only
                 assert changed.bytes_stored == 0
-            again = add_data(workspace, tree)
+            again = data_api.add(tree, workspace=workspace)
             assert again.data_version == changed.data_version
             assert again.bytes_stored == 0
         finally:
@@ -370,9 +370,9 @@ def test_any_add_then_edits_then_add_matches_the_references(
         try:
             tree = fresh.root / "data"
             Tree.of(first).write(tree)
-            assert add_data(fresh, tree).data_version == added.data_version
+            assert data_api.add(tree, workspace=fresh).data_version == added.data_version
             second.write(tree)
-            assert add_data(fresh, tree).data_version == changed.data_version
+            assert data_api.add(tree, workspace=fresh).data_version == changed.data_version
         finally:
             fresh.close()
 

@@ -205,8 +205,8 @@ def test_whether_a_file_is_compressed_does_not_depend_on_earlier_adds(tmp_path: 
             (root / "noise" / f"{index}.bin").write_bytes(os.urandom(2000))
         workspace, _ = init_workspace(root)
         try:
-            add_data(workspace, root / "noise")
-            added = add_data(workspace, root / "table.csv")
+            data_api.add(root / "noise", workspace=workspace)
+            added = data_api.add(root / "table.csv", workspace=workspace)
             (chunk,) = load_version(workspace.objects, added.data_version).files[0].chunks
         finally:
             workspace.close()
