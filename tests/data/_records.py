@@ -15,6 +15,7 @@ from parity.core.environment import (
     Interpreter,
     NativeLibrary,
     Platform,
+    Skipped,
     Source,
 )
 from parity.core.ids import digest_bytes
@@ -95,6 +96,7 @@ def _environment() -> Environment:
         accelerators=Accelerators("550.54", "12.1", "8.9", ("NVIDIA A100",)),
         numerics={"OMP_NUM_THREADS": "1"},
         deep=True,
+        skipped=(Skipped("threadpoolctl", "ImportError: No module named 'threadpoolctl'"),),
     )
 
 
