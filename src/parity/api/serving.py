@@ -45,6 +45,7 @@ def serving_options(
     reference: str,
     readiness: Readiness,
     sample_rate: float,
+    max_body_bytes: int | None = None,
 ) -> str:
     return json.dumps(
         {
@@ -53,6 +54,7 @@ def serving_options(
             "verified": readiness.environment_verified,
             "report": readiness.environment_report,
             "sample_rate": sample_rate,
+            "max_body_bytes": max_body_bytes,
         }
     )
 
@@ -65,6 +67,7 @@ def build() -> Starlette:
     with collector_paused_for_startup():
         workspace = open_workspace(Path(options["root"]))
         readiness = Readiness(options["verified"], options["report"])
-        return create_app(
-            serving_state(workspace, options["reference"], readiness, options["sample_rate"])
-        )
+        state = serving_state(workspace, options["reference"], readiness, options["sample_rate"])
+        if options.get("max_body_bytes") is None:
+            return create_app(state)
+        return create_app(state, max_body_bytes=options["max_body_bytes"])
