@@ -69,8 +69,21 @@ def _verify_environment(workspace: Workspace, reference: str, readiness: Readine
     type=click.FloatRange(0.0, 1.0),
     help="Fraction of requests whose rows are logged for drift checks.",
 )
+@click.option(
+    "--max-body-mib",
+    default=4.0,
+    show_default=True,
+    type=click.FloatRange(min=0, min_open=True),
+    help="Largest request body taken, in MiB; a larger one is refused with 413.",
+)
 def serve(
-    reference: str, host: str, port: int, workers: int, no_verify_env: bool, log_sample: float
+    reference: str,
+    host: str,
+    port: int,
+    workers: int,
+    no_verify_env: bool,
+    log_sample: float,
+    max_body_mib: float,
 ) -> None:
     """Serve model REFERENCE (NAME@ALIAS) over HTTP after its checks pass.
 
@@ -98,7 +111,8 @@ def serve(
         state = serving_state(workspace, reference, readiness, log_sample)
         if not readiness.ready:
             warn("not ready: " + "; ".join(readiness.reasons))
-        app = create_app(state) if workers == 1 else None
+        max_body_bytes = int(max_body_mib * 1024 * 1024)
+        app = create_app(state, max_body_bytes) if workers == 1 else None
     if app is not None:
         uvicorn.run(
             app,
@@ -111,7 +125,9 @@ def serve(
         state.close()
         return
     state.close()
-    os.environ[OPTIONS_VARIABLE] = serving_options(workspace.root, reference, readiness, log_sample)
+    os.environ[OPTIONS_VARIABLE] = serving_options(
+        workspace.root, reference, readiness, log_sample, max_body_bytes
+    )
     uvicorn.run(
         "parity.api.serving:build",
         factory=True,
