@@ -289,6 +289,19 @@ def test_inference_requests_that_are_not_the_models_input_get_400(client: TestCl
         400,
         {"error": "missing column 'mean texture' (and 28 more)"},
     )
+    # Malformed tensors: text, null, ragged rows, a shape the data does not fill.
+    for data, error in (
+        (["1.5"] * 30, "input 'x' is FP64 but holds \"1.5\""),
+        ([None] * 30, "input 'x' is FP64 but holds null"),
+        ([[1.0] * 30, [1.0] * 29], "input 'x' has 59 values; its shape holds 60"),
+    ):
+        shape = [2, 30] if isinstance(data[0], list) else [1, 30]
+        tensor = {"name": "x", "shape": shape, "datatype": "FP64", "data": data}
+        assert infer(tensor) == (400, {"error": error})
+    assert infer(dict(narrow, shape=[2, 30])) == (
+        400,
+        {"error": "input 'x' has 29 values; its shape holds 60"},
+    )
     unknown = client.get("/v2/models/other")
     assert (unknown.status_code, unknown.json()) == (
         404,
