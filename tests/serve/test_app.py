@@ -16,6 +16,7 @@ from parity.core.model import ArtifactFile
 from parity.monitor.logged import logged_inputs
 from parity.registry.saving import save_model
 from parity.serve.app import create_app
+from parity.serve.predictor import Predictor
 from parity.serve.state import Readiness, ServingState
 from parity.workspace import Workspace
 
@@ -108,7 +109,7 @@ def test_bad_payloads_get_4xx_naming_the_column_and_the_server_stays_up(
     assert "not valid JSON" in response.json()["error"]
 
     response = client.post("/invocations", json={"nothing": 1})
-    assert response.status_code == 422
+    assert response.status_code == 400  # MLflow's status for a payload it cannot read
     assert client.post("/v2/models/other/infer", json={}).status_code == 404
     assert client.post("/predict", json=[record]).status_code == 200
 
@@ -132,7 +133,7 @@ def test_health_metadata_and_metrics(client: TestClient, state: ServingState) ->
         'model="bc",verified="true",version="1"} 1.0' in text
     )
     described = client.get("/v2/models/bc").json()
-    assert described["inputs"][0] == {"name": "mean radius", "datatype": "float64", "shape": [-1]}
+    assert described["inputs"][0] == {"name": "mean radius", "datatype": "FP64", "shape": [-1]}
 
 
 def test_predictions_are_logged_for_monitoring(client: TestClient, state: ServingState) -> None:
@@ -188,8 +189,15 @@ def test_the_server_serves_exactly_these_routes(state: ServingState) -> None:
             ("/metadata", get),
             ("/metrics", get),
             ("/invocations", post),
+            ("/ping", get),
+            ("/version", get),
+            ("/v2", get),
             ("/v2/models/{model_name}/infer", post),
             ("/v2/models/{model_name}", get),
+            ("/v2/models/{model_name}/ready", get),
+            ("/v2/models/{model_name}/versions/{version}/infer", post),
+            ("/v2/models/{model_name}/versions/{version}", get),
+            ("/v2/models/{model_name}/versions/{version}/ready", get),
             ("/v2/health/live", get),
             ("/v2/health/ready", get),
         ]
@@ -203,9 +211,16 @@ def test_a_server_not_ready_refuses_every_protocol_alike(served_workspace: Works
     try:
         client = TestClient(create_app(serving))
         reason = "model is not ready: the environment differs from the model's at high risk"
-        for path in ("/predict", "/invocations", "/v2/models/bc/infer"):
+        mlflow = {"error_code": "TEMPORARILY_UNAVAILABLE", "message": reason}
+        for path, error in (
+            ("/predict", {"error": reason}),
+            ("/invocations", mlflow),  # each protocol's own error document
+            ("/v2/models/bc/infer", {"error": reason}),
+        ):
             refused = client.post(path, content=b"{not json")  # refused before it is read
-            assert (refused.status_code, refused.json()) == (503, {"error": reason})
+            assert (refused.status_code, refused.json()) == (503, error)
+        assert (client.get("/ping").status_code, client.get("/ping").json()) == (503, mlflow)
+        assert client.get("/v2/models/bc/ready").json() == {"name": "bc", "ready": False}
         # A model this server does not serve is 404 whether or not the server is ready.
         elsewhere = client.post("/v2/models/other/infer", json={})
         assert elsewhere.status_code == 404
@@ -218,36 +233,83 @@ def test_a_server_not_ready_refuses_every_protocol_alike(served_workspace: Works
         serving.close()
 
 
-def test_a_model_error_is_a_500_naming_it_and_counted(
-    client: TestClient, breast_cancer: tuple[Any, Any]
+class _Raising:
+    """A model whose predict raises ``error``; it takes frames like the real one."""
+
+    def __init__(self, error: Exception, names: Any) -> None:
+        self.error, self.feature_names_in_ = error, names
+
+    def predict(self, _rows: Any) -> Any:
+        raise self.error
+
+
+# Where a server prints the overflow warning and goes on to scikit-learn's ValueError, pytest
+# would turn the warning itself into the exception.
+@pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")
+def test_a_model_that_refuses_the_rows_is_a_4xx_and_a_model_failure_a_500(
+    state: ServingState, breast_cancer: tuple[Any, Any]
 ) -> None:
     _, features = breast_cancer
-    # numpy reads the string "nan" as NaN, which the logistic regression refuses to predict.
-    record = dict(features.iloc[0].to_dict(), **{"mean area": "nan"})
-    response = client.post("/invocations", json={"dataframe_records": [record]})
-    assert response.status_code == 500
-    assert response.json()["error"].startswith("the model failed: ValueError: ")
+    good = features.iloc[0].to_dict()
+    # A value the decoder takes but scaling overflows to infinity: scikit-learn's ValueError.
+    huge = dict(good, **{"mean fractal dimension": 1e308})
+    client = TestClient(create_app(state))
+    response = client.post("/invocations", json={"dataframe_records": [huge]})
+    assert response.status_code == 400
+    assert response.json()["error_code"] == "BAD_REQUEST"
+    assert response.json()["message"].startswith("the model cannot predict these rows: ValueError")
+    assert client.post("/predict", json=[huge]).status_code == 422
+    text = client.get("/metrics").text
+    assert 'parity_prediction_errors_total{kind="model_refused"} 2.0' in text
+    assert client.post("/invocations", json={"dataframe_records": [good]}).status_code == 200
+
+    broken = dataclasses.replace(
+        state, predictor=Predictor(_Raising(RuntimeError("out of memory\ndetails"), None), ())
+    )
+    client = TestClient(create_app(broken))
+    response = client.post("/invocations", json={"dataframe_records": [good]})
+    assert (response.status_code, response.json()) == (
+        500,
+        {
+            "error_code": "INTERNAL_ERROR",
+            "message": "the model failed: RuntimeError: out of memory",
+        },
+    )
     text = client.get("/metrics").text
     assert 'parity_prediction_errors_total{kind="model"} 1.0' in text
     assert 'parity_requests_total{endpoint="invocations",status="500"} 1.0' in text
-    good = features.iloc[0].to_dict()  # and the server still answers the next request
-    assert client.post("/invocations", json={"dataframe_records": [good]}).status_code == 200
 
 
-def test_inference_requests_that_are_not_the_models_input_get_422(client: TestClient) -> None:
+def test_inference_requests_that_are_not_the_models_input_get_400(client: TestClient) -> None:
     def infer(*tensors: dict[str, Any]) -> tuple[int, Any]:
         response = client.post("/v2/models/bc/infer", json={"inputs": list(tensors)})
         return response.status_code, response.json()
 
     narrow = {"name": "x", "shape": [1, 29], "datatype": "FP64", "data": [1.0] * 29}
-    assert infer(narrow) == (422, {"error": "tensor 'x' must have shape [rows, 30]"})
-    half = dict(narrow, datatype="FP16")
-    assert infer(half) == (422, {"error": "unsupported datatype 'FP16'"})
-    assert infer() == (422, {"error": "an inference request needs a non-empty 'inputs' list"})
+    assert infer(narrow) == (400, {"error": "tensor 'x' must have shape [rows, 30]"})
+    brain = dict(narrow, datatype="BF16")
+    assert infer(brain) == (400, {"error": "unsupported datatype 'BF16' for input 'x'"})
+    assert infer() == (400, {"error": "an inference request needs a non-empty 'inputs' list"})
     one_column = {"name": "mean radius", "shape": [1], "datatype": "FP64", "data": [1.0]}
     assert infer(one_column, one_column) == (
-        422,
+        400,
         {"error": "missing column 'mean texture' (and 28 more)"},
     )
+    # Malformed tensors: text, null, ragged rows, a shape the data does not fill.
+    for data, error in (
+        (["1.5"] * 30, "input 'x' is FP64 but holds \"1.5\""),
+        ([None] * 30, "input 'x' is FP64 but holds null"),
+        ([[1.0] * 30, [1.0] * 29], "input 'x' has 59 values; its shape holds 60"),
+    ):
+        shape = [2, 30] if isinstance(data[0], list) else [1, 30]
+        tensor = {"name": "x", "shape": shape, "datatype": "FP64", "data": data}
+        assert infer(tensor) == (400, {"error": error})
+    assert infer(dict(narrow, shape=[2, 30])) == (
+        400,
+        {"error": "input 'x' has 29 values; its shape holds 60"},
+    )
     unknown = client.get("/v2/models/other")
-    assert (unknown.status_code, unknown.json()) == (404, {"error": "no model named 'other' here"})
+    assert (unknown.status_code, unknown.json()) == (
+        404,
+        {"error": "no model named 'other' here; this server serves 'bc'"},
+    )

@@ -10,6 +10,8 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -30,10 +32,9 @@ def _get(url: str) -> tuple[int, Any]:
         return error.code, error.read()
 
 
-def _serve_and_predict(
-    workspace: Workspace, features: Any, *options: str
-) -> tuple[list[Any], bytes, dict[str, Any]]:
-    """Start ``parity serve``, send 10 rows to /invocations; predictions, /metrics, /metadata."""
+@contextmanager
+def _serving(workspace: Workspace, *options: str) -> Iterator[str]:
+    """Start ``parity serve`` on a free port; yields its base URL once it is ready."""
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("PARITY_")}
     process = subprocess.Popen(
@@ -56,25 +57,40 @@ def _serve_and_predict(
                 pass
             assert process.poll() is None, process.stderr.read() if process.stderr else ""
             time.sleep(0.1)
-        rows = features.iloc[:10]
-        body = json.dumps(
-            {"dataframe_split": {"columns": list(rows.columns), "data": rows.to_numpy().tolist()}}
-        )
-        request = urllib.request.Request(
-            f"{base}/invocations", data=body.encode(), headers={"Content-Type": "application/json"}
-        )
-        with urllib.request.urlopen(request, timeout=10) as response:
-            predictions = json.loads(response.read())["predictions"]
-        status, text = _get(f"{base}/metrics")
-        assert status == 200
-        status, metadata = _get(f"{base}/metadata")
-        assert status == 200
-        return predictions, text, json.loads(metadata)
+        yield base
     finally:
         process.terminate()
         process.wait(timeout=30)
         if process.stderr:
             process.stderr.close()
+
+
+def _post(url: str, body: bytes) -> tuple[int, Any]:
+    request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def _split(rows: Any) -> bytes:
+    split = {"columns": list(rows.columns), "data": rows.to_numpy().tolist()}
+    return json.dumps({"dataframe_split": split}).encode()
+
+
+def _serve_and_predict(
+    workspace: Workspace, features: Any, *options: str
+) -> tuple[list[Any], bytes, dict[str, Any]]:
+    """Start ``parity serve``, send 10 rows to /invocations; predictions, /metrics, /metadata."""
+    with _serving(workspace, *options) as base:
+        status, answer = _post(f"{base}/invocations", _split(features.iloc[:10]))
+        assert status == 200, answer
+        status, text = _get(f"{base}/metrics")
+        assert status == 200
+        status, metadata = _get(f"{base}/metadata")
+        assert status == 200
+        return answer["predictions"], text, json.loads(metadata)
 
 
 def test_serve_answers_predictions_and_metrics(
@@ -104,3 +120,26 @@ def test_serve_unknown_model_exits_3(workspace_dir: Path) -> None:
     result = run_parity("serve", "nope@production", cwd=workspace_dir)
     assert result.returncode == 3
     assert "no model named 'nope'" in result.stderr
+
+
+def test_serve_refuses_a_body_over_max_body_mib(
+    served_workspace: Workspace, breast_cancer: tuple[Any, Any]
+) -> None:
+    _, features = breast_cancer
+    one_row, ten_rows = _split(features.iloc[:1]), _split(features.iloc[:10])
+    assert len(one_row) < 1024 < len(ten_rows)
+    with _serving(served_workspace, "--max-body-mib", str(1024 / 1024 / 1024)) as base:
+        status, answer = _post(f"{base}/invocations", ten_rows)
+        assert status == 413
+        assert answer["message"].startswith("the body is larger than this server takes (1024")
+        assert _post(f"{base}/invocations", one_row)[0] == 200
+
+
+def test_serve_help_shows_the_body_limit_default(tmp_path: Path) -> None:
+    from parity.serve.request_body import DEFAULT_MAX_BODY_BYTES
+    from tests.conftest import run_parity
+
+    result = run_parity("serve", "--help", cwd=tmp_path)
+    assert "--max-body-mib" in result.stdout
+    default = DEFAULT_MAX_BODY_BYTES / 1024 / 1024
+    assert f"[default: {default}; x>0]" in " ".join(result.stdout.split())

@@ -46,6 +46,7 @@ def serving_options(
     reference: str,
     readiness: Readiness,
     sample_rate: float,
+    max_body_bytes: int,
 ) -> str:
     return json.dumps(
         {
@@ -54,6 +55,7 @@ def serving_options(
             "verified": readiness.environment_verified,
             "report": readiness.environment_report,
             "sample_rate": sample_rate,
+            "max_body_bytes": max_body_bytes,
         }
     )
 
@@ -65,6 +67,5 @@ def build() -> Starlette:
 
         workspace = open_workspace(Path(options["root"]))
         readiness = Readiness(options["verified"], options["report"])
-        return create_app(
-            serving_state(workspace, options["reference"], readiness, options["sample_rate"])
-        )
+        state = serving_state(workspace, options["reference"], readiness, options["sample_rate"])
+        return create_app(state, options["max_body_bytes"])

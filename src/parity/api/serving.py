@@ -25,6 +25,7 @@ from parity.api._session import session
 from parity.core.env_rules import Risk
 from parity.core.errors import EnvironmentMismatch
 from parity.serve.collector import collector_paused_for_startup
+from parity.serve.limits import DEFAULT_MAX_BODY_BYTES
 from parity.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -103,11 +104,12 @@ def load(
         )
 
 
-def app(state: ServingState) -> Starlette:
-    """The ASGI app that serves a loaded model."""
+def app(state: ServingState, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> Starlette:
+    """The ASGI app that serves a loaded model; a larger request body than
+    ``max_body_bytes`` is refused with 413."""
     from parity.serve.app import create_app  # lazy: Starlette
 
-    return create_app(state)
+    return create_app(state, max_body_bytes)
 
 
 def _is_loopback(host: str) -> bool:
@@ -127,6 +129,7 @@ def serve(
     workers: int = 1,
     verify_env: bool = True,
     sample_rate: float = DEFAULT_SAMPLE_RATE,
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     on_warning: Callable[[str], None] = _warn,
     workspace: Workspace | None = None,
 ) -> None:
@@ -159,7 +162,7 @@ def serve(
             state = serving_state(ws, reference, readiness, sample_rate)
             if not readiness.ready:
                 on_warning("not ready: " + "; ".join(readiness.reasons))
-            asgi_app = create_app(state) if workers == 1 else None
+            asgi_app = create_app(state, max_body_bytes) if workers == 1 else None
         if asgi_app is not None:
             try:
                 uvicorn.run(
@@ -175,7 +178,9 @@ def serve(
             return
         state.close()
         # Each worker loads and checks the model itself; the options reach it in the environment.
-        os.environ[OPTIONS_VARIABLE] = serving_options(ws.root, reference, readiness, sample_rate)
+        os.environ[OPTIONS_VARIABLE] = serving_options(
+            ws.root, reference, readiness, sample_rate, max_body_bytes
+        )
         uvicorn.run(
             "parity.api._serving:build",
             factory=True,

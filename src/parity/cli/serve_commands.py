@@ -25,8 +25,21 @@ from parity.core.errors import EnvironmentMismatch
     type=click.FloatRange(0.0, 1.0),
     help="Fraction of requests whose rows are logged for drift checks.",
 )
+@click.option(
+    "--max-body-mib",
+    default=4.0,
+    show_default=True,
+    type=click.FloatRange(min=0, min_open=True),
+    help="Largest request body taken, in MiB; a larger one is refused with 413.",
+)
 def serve(
-    reference: str, host: str, port: int, workers: int, no_verify_env: bool, log_sample: float
+    reference: str,
+    host: str,
+    port: int,
+    workers: int,
+    no_verify_env: bool,
+    log_sample: float,
+    max_body_mib: float,
 ) -> None:
     """Serve model REFERENCE (NAME@ALIAS) over HTTP after its checks pass.
 
@@ -41,6 +54,7 @@ def serve(
             workers=workers,
             verify_env=not no_verify_env,
             sample_rate=log_sample,
+            max_body_bytes=int(max_body_mib * 1024 * 1024),
             on_warning=warn,
         )
     except EnvironmentMismatch as refused:

@@ -28,9 +28,16 @@ MODEL_FORMAT = 1
 class ColumnSpec:
     name: str
     dtype: str  # numpy dtype string: "float64", "int64", "bool", "object" (strings), …
+    # The input example had missing values here, so a served model takes null in this column.
+    nullable: bool = False
 
-    def to_dict(self) -> dict[str, str]:
-        return {"name": self.name, "dtype": self.dtype}
+    def to_dict(self) -> dict[str, Any]:
+        # Written only when set: records saved before the field existed keep their ids.
+        return {
+            "name": self.name,
+            "dtype": self.dtype,
+            **({"nullable": True} if self.nullable else {}),
+        }
 
 
 @dataclass(frozen=True)

@@ -19,15 +19,31 @@ def head(example: Any, rows: int = GOLDEN_ROWS) -> Any:
     return example[:rows]
 
 
+def _has_missing(values: Any) -> bool:
+    """Whether a column (or a whole array) holds a null: None, or NaN in a float column."""
+    import numpy as np  # lazy: numpy loads only for array inputs and outputs
+
+    array = np.asarray(values)
+    if array.dtype.kind in "fc":
+        return bool(np.isnan(array).any())
+    if array.dtype.kind == "O":
+        return any(v is None or (isinstance(v, float) and v != v) for v in array.ravel())
+    return False
+
+
 def _columns_of(example: Any, model: object) -> list[ColumnSpec]:
     import numpy as np  # lazy: numpy loads only for array inputs and outputs
 
     if hasattr(example, "dtypes") and hasattr(example, "columns"):
         return [
-            ColumnSpec(str(n), str(t)) for n, t in zip(example.columns, example.dtypes, strict=True)
+            ColumnSpec(str(n), str(t), nullable=bool(example[n].isna().any()))
+            for n, t in zip(example.columns, example.dtypes, strict=True)
         ]
     if isinstance(example, dict):
-        return [ColumnSpec(str(k), str(np.asarray(v).dtype)) for k, v in example.items()]
+        return [
+            ColumnSpec(str(k), str(np.asarray(v).dtype), nullable=_has_missing(v))
+            for k, v in example.items()
+        ]
     array = np.asarray(example)
     if array.ndim != 2:
         raise UsageError(
@@ -37,7 +53,11 @@ def _columns_of(example: Any, model: object) -> list[ColumnSpec]:
     names = getattr(model, "feature_names_in_", None)
     if names is None or len(names) != array.shape[1]:
         names = [f"f{i}" for i in range(array.shape[1])]
-    return [ColumnSpec(str(name), str(array.dtype)) for name in names]
+    nullable = [_has_missing(array[:, i]) for i in range(array.shape[1])]
+    return [
+        ColumnSpec(str(name), str(array.dtype), nullable=missing)
+        for name, missing in zip(names, nullable, strict=True)
+    ]
 
 
 def infer_signature(example: Any, predictions: Any, model: object) -> Signature:

@@ -13,12 +13,18 @@ from starlette.applications import Starlette
 
 from parity.serve import protocol_mlflow, protocol_oip, protocol_parity
 from parity.serve.prediction import PredictionCore
+from parity.serve.request_body import DEFAULT_MAX_BODY_BYTES
 from parity.serve.state import ServingState
 
 
-def create_app(state: ServingState) -> Starlette:
+def create_app(state: ServingState, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> Starlette:
+    """The server's app; a prediction request whose body exceeds ``max_body_bytes`` gets 413."""
     core = PredictionCore(
-        state.predictor, gate=state.readiness, metrics=state.metrics, log=state.log
+        state.predictor,
+        gate=state.readiness,
+        metrics=state.metrics,
+        log=state.log,
+        max_body_bytes=max_body_bytes,
     )
     app = Starlette(
         routes=[

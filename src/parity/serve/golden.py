@@ -29,7 +29,7 @@ def check_golden(
     predictor: Predictor, decoder: RequestDecoder, inputs: dict[str, Any], expected: list[Any]
 ) -> GoldenResult:
     columns, data = inputs.get("columns"), inputs["data"]
-    matrix = decoder.from_split(columns, data) if columns else decoder.from_rows(data)
+    matrix = decoder.from_trusted_split(columns, data)
     got = predictor.predict(matrix)
     want = np.asarray(expected, dtype=got.dtype if got.dtype.kind != "O" else object)
     if got.shape != want.shape:

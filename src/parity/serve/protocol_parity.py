@@ -14,10 +14,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from parity.serve.decoder import PayloadError, RequestDecoder
-from parity.serve.prediction import Matrix, PredictionCore
+from parity.serve.column_rules import PayloadError
+from parity.serve.decoder import RequestDecoder
+from parity.serve.prediction import Decoded, Matrix, PredictionCore
 from parity.serve.protocol_mlflow import decode_mlflow_payload
-from parity.serve.responses import json_response
+from parity.serve.responses import json_response, jsonable
 from parity.serve.state import ServingState
 
 _PROMETHEUS_TEXT = "text/plain; version=0.0.4"
@@ -44,11 +45,11 @@ def decode_predict_payload(decoder: RequestDecoder, payload: Any) -> Matrix:
 def routes(state: ServingState, core: PredictionCore) -> list[Route]:
     decoder, readiness, model = state.decoder, state.readiness, state.version.ref
 
-    async def decode(request: Request) -> Matrix:
-        return decode_predict_payload(decoder, orjson.loads(await request.body()))
+    def reply(predictions: Matrix) -> Response:
+        return json_response({"predictions": jsonable(predictions), "model": model})
 
-    def encode(predictions: Matrix) -> Response:
-        return json_response({"predictions": predictions, "model": model})
+    def decode(_request: Request, body: bytes) -> Decoded:
+        return Decoded(decode_predict_payload(decoder, orjson.loads(body)), reply)
 
     async def health(_request: Request) -> Response:
         body = {"status": "ok" if readiness.ready else "not ready", "reasons": readiness.reasons}
@@ -61,7 +62,7 @@ def routes(state: ServingState, core: PredictionCore) -> list[Route]:
         return Response(state.metrics.render(), media_type=_PROMETHEUS_TEXT)
 
     return [
-        Route("/predict", core.endpoint("predict", decode, encode), methods=["POST"]),
+        Route("/predict", core.endpoint("predict", decode), methods=["POST"]),
         Route("/health", health, methods=["GET"]),
         Route("/metadata", metadata, methods=["GET"]),
         Route("/metrics", prometheus, methods=["GET"]),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import importlib.metadata
 import json
 import tempfile
 from collections.abc import Callable
@@ -20,6 +22,16 @@ from parity.serve.metrics import ServerMetrics
 from parity.serve.prediction_log import LogTags, PredictionLog
 from parity.serve.predictor import Predictor
 from parity.store.records import RecordStore
+
+
+@functools.cache
+def parity_version() -> str:
+    """The installed Parity's version, which /version and /v2 report (read on first ask: the
+    lookup walks the installed distributions, a cost start-up need not pay)."""
+    try:
+        return importlib.metadata.version("parity-ml")
+    except importlib.metadata.PackageNotFoundError:  # run from a source tree, not installed
+        return "unknown"
 
 
 @dataclass
