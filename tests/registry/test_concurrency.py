@@ -13,9 +13,8 @@ import json
 import os
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -26,6 +25,7 @@ from parity.core.model import AuditEvent
 from parity.registry.versions import Actor, Registry
 from parity.store.meta import open_metadata_store
 from parity.workspace import now_ms
+from tests._threads import at_once
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
@@ -73,26 +73,6 @@ def check_versions(registry: Registry, name: str, expected: int) -> None:
 
 def current_aliases(registry: Registry, name: str) -> dict[str, int]:
     return {a: v.version for v in registry.versions(name) for a in v.aliases}
-
-
-def at_once(*calls: Callable[[], object]) -> list[object]:
-    """Run ``calls`` in threads released together; each one's result or exception."""
-    barrier = threading.Barrier(len(calls))
-    results: list[object] = [None] * len(calls)
-
-    def run(index: int) -> None:
-        barrier.wait()
-        try:
-            results[index] = calls[index]()
-        except Exception as exc:
-            results[index] = exc
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
 
 
 def test_a_locked_version_keeps_its_alias_under_racing_moves(registry: Registry) -> None:

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import itertools
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
@@ -13,6 +12,7 @@ from parity.core.errors import ConflictError, NotFoundError, StorageError, Usage
 from parity.core.model import ModelVersion
 from parity.registry.versions import Actor, Registry
 from parity.store.meta import open_metadata_store
+from tests._threads import at_once
 
 ALICE = Actor("alice")
 ADMIN = Actor("root", admin=True)
@@ -133,31 +133,11 @@ def test_list_models(registry: Registry) -> None:
     assert listed["churn"]["aliases"] == {"production": 1}
 
 
-def _at_once(calls: list[Callable[[], object]]) -> list[object]:
-    """Run ``calls`` in threads released together; each one's result or exception."""
-    barrier = threading.Barrier(len(calls))
-    results: list[object] = [None] * len(calls)
-
-    def run(index: int) -> None:
-        barrier.wait()
-        try:
-            results[index] = calls[index]()
-        except Exception as exc:
-            results[index] = exc
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
-
-
 def test_eight_registrants_at_once_all_succeed(registry: Registry) -> None:
     def register_three() -> list[int]:
         return [registry.register("bc", MODEL_A, ALICE).version for _ in range(3)]
 
-    outcome = _at_once([register_three] * 8)
+    outcome = at_once(*[register_three] * 8)
     numbers = sorted(n for result in outcome if isinstance(result, list) for n in result)
     assert numbers == list(range(1, 25)), outcome
     registered = sorted(e.version or 0 for e in registry.history("bc") if e.action == "register")
@@ -169,8 +149,8 @@ def test_writers_creating_one_alias_at_once_all_succeed(registry: Registry) -> N
         registry.register("bc", MODEL_A, ALICE)
     for round_ in range(5):
         alias = f"new-{round_}"
-        outcome = _at_once(
-            [
+        outcome = at_once(
+            *[
                 lambda v=v, a=alias: registry.set_alias("bc", v, a, ALICE, reason="create")
                 for v in range(1, 5)
             ]
