@@ -146,6 +146,28 @@ def test_a_relative_python_path_is_taken_from_the_current_folder(
     assert json.loads(result.stdout)["id"] == capture(venv_a).id
 
 
+def test_the_written_fingerprint_is_the_document_json_prints(
+    venv_a: Path, tmp_path: Path
+) -> None:
+    result = run_parity(
+        "env", "capture", "--python", str(venv_a), "--json", "-o", "fp.json", cwd=tmp_path
+    )
+    assert result.returncode == 0, result.stderr
+    printed = json.loads(result.stdout)
+    written = json.loads((tmp_path / "fp.json").read_text())
+    assert written == printed
+    assert set(written) == {"id", "kind", "format", "body"}
+    assert written["id"] == capture(venv_a).id
+    shown = run_parity("env", "show", "fp.json", "--json", cwd=tmp_path)
+    assert json.loads(shown.stdout) == printed
+    # The id is the content's: a body edited after capture is read as what it now says.
+    written["body"]["distributions"][0]["version"] = "0.0.0"
+    (tmp_path / "edited.json").write_text(json.dumps(written))
+    edited = run_parity("env", "show", "edited.json", "--json", cwd=tmp_path)
+    assert edited.returncode == 0, edited.stderr
+    assert json.loads(edited.stdout)["id"] != printed["id"]
+
+
 def test_deep_capture_reports_threadpoolctl_libraries(venv_a: Path) -> None:
     environment = capture(venv_a, deep=True)
     blas = [lib for lib in environment.native if lib.user_api == "blas"]

@@ -148,7 +148,7 @@ def record(
     if output is not None:
         from parity.store.objects.local import atomic_write_bytes  # lazy: loads zstandard
 
-        document = environment.to_record().to_dict()
+        document = environment.to_document()  # what --json prints: one shape for both
         atomic_write_bytes(Path(output), json.dumps(document, indent=2, sort_keys=True).encode())
     return Captured(environment, stored)
 

@@ -65,7 +65,7 @@ def capture(
     captured = environments.record(python, deep=deep, store=store, output=output)
     environment = captured.environment
     if json_output:
-        print_json({"id": environment.id, **environment.to_dict()})
+        print_json(environment.to_document())
         return
     say(f"{environment.id}  {captured.description}")
     modified = [d.name for d in environment.distributions if d.modified_files]
@@ -86,7 +86,7 @@ def show(reference: str, python: str | None, json_output: bool) -> None:
     """
     environment = environments.get(reference, python=python)
     if json_output:
-        print_json({"id": environment.id, **environment.to_dict()})
+        print_json(environment.to_document())
         return
     i, p = environment.interpreter, environment.platform
     say(f"[bold]environment {environment.id[:12]}[/bold]", markup=True)

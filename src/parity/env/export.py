@@ -62,7 +62,7 @@ def export_environment(
             f"unknown export format {format!r}", hint=f"use one of {', '.join(FORMATS)}"
         )
     if format == "json":
-        document = environment.to_record().to_dict()
+        document = environment.to_document()
         text = json.dumps(document, indent=2, sort_keys=True) + "\n"
         return ExportResult(format, {FILE_NAMES[format]: text})
     if format == "pylock" and not hashes:
