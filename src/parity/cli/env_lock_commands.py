@@ -225,8 +225,9 @@ def check_lock_command(
 @click.option(
     "--advisories",
     required=True,
-    type=click.Path(path_type=Path, exists=True),
-    help="OSV advisories: a folder of JSON files, or PyPI/all.zip.",
+    metavar="PATH",
+    type=click.Path(path_type=Path),
+    help="OSV advisories, read offline: PyPI/all.zip, a folder of OSV JSON files, or one file.",
 )
 @PYTHON_OPTION
 @JSON_OPTION
@@ -236,6 +237,15 @@ def audit(
     """List packages with known vulnerabilities, offline; exit 1 if any.
 
     REFERENCE is an environment id, a fingerprint file, NAME@ALIAS, or current.
+
+    Parity never downloads advisories: --advisories is a copy of OSV's PyPI database that you
+    keep, published daily by osv.dev at
+
+    \b
+        https://osv-vulnerabilities.storage.googleapis.com/PyPI/all.zip
+
+    To refresh it, download that file again (on any machine with a network) and copy it over
+    the old one; each audit reads it offline.
     """
     if audit_all:
         report = environments.audit_all(advisories)
