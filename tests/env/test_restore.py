@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
 
+from parity.core.env_rules import Risk
 from parity.core.environment import Environment
 from parity.env.capture import capture
 from parity.env.restore import restore_environment
+from parity.env.verification import verify_environment
 from tests.conftest import run_parity
+from tests.env.conftest import build_venv
 
 pytestmark = pytest.mark.usefixtures("private_cache")  # never the user's ~/.cache
 
@@ -37,6 +41,11 @@ def test_restore_then_verify_against_the_original_exits_0(
         "env", "verify", str(fingerprint), "--python", str(python), cwd=workspace_dir
     )
     assert verify.returncode == 0, verify.stdout
+    # Even at the lowest threshold: the installer's rewritten #! lines are not a difference.
+    strict = run_parity(
+        "env", "verify", str(fingerprint), "--python", str(python), "--strict", cwd=workspace_dir
+    )
+    assert strict.returncode == 0, strict.stdout
     restored = capture(python)
     assert {d.name: d.version for d in restored.distributions} == {
         d.name: d.version for d in environment.distributions
@@ -112,3 +121,27 @@ def test_a_record_from_another_os_restores_its_versions_and_says_what_differs(
     }
     assert not result.ok
     assert {d.rule for d in result.verify.blocking} >= {"platform.system", "platform.machine"}
+
+
+def test_strict_verify_passes_after_restoring_what_pip_installed(tmp_path: Path) -> None:
+    """pip records the bytecode it compiles and writes its own INSTALLER and script launchers;
+    uv, restoring the record, does neither: the same files all the same."""
+    python = build_venv(tmp_path / "by-pip", "pip")
+    pip = [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
+    subprocess.run([*pip, "six==1.17.0", "wheel==0.45.1"], check=True)
+    made_by_pip = capture(python)
+    wheel = made_by_pip.distribution("wheel")
+    assert wheel is not None
+    assert wheel.installer == "pip"
+    result = restore_environment(made_by_pip, tmp_path / "restored", cache_dir=tmp_path / "cache")
+    assert result.ok
+    strict = verify_environment(made_by_pip, capture(result.python), Risk.LOW)
+    assert strict.ok, [d.to_dict() for d in strict.blocking]
+    # A real change to an installed file still blocks, at high risk (--deep re-hashes them).
+    module = next((result.venv / "lib").glob("python*/site-packages/six.py"))
+    module.unlink()  # uv links files from its cache: replace, never edit in place
+    module.write_text("raise SystemExit('tampered')\n")
+    tampered = verify_environment(made_by_pip, capture(result.python, deep=True), Risk.LOW)
+    assert [(d.subject, d.rule, d.risk) for d in tampered.blocking] == [
+        ("package six", "package.modified", Risk.HIGH)
+    ]
