@@ -176,9 +176,7 @@ def test_the_record_digest_leaves_out_what_installers_write_their_own_way() -> N
         assert probe._record_digest(changed, "six-1.0.dist-info") != digest, real
 
 
-def test_the_written_fingerprint_is_the_document_json_prints(
-    venv_a: Path, tmp_path: Path
-) -> None:
+def test_the_written_fingerprint_is_the_document_json_prints(venv_a: Path, tmp_path: Path) -> None:
     result = run_parity(
         "env", "capture", "--python", str(venv_a), "--json", "-o", "fp.json", cwd=tmp_path
     )

@@ -216,6 +216,12 @@ def test_an_excluded_editable_package_is_named_and_the_export_succeeds(
     assert f"# left out on request (--exclude): click=={click_version}" in text
     assert "click==" not in text.replace(f"(--exclude): click=={click_version}", "")
     assert "NOT REPRODUCIBLE" not in text
+    assert "(verify with --exclude click)" in text
+    # The lock names it for machines too: what to pass to `env verify --exclude`.
+    lock = export_environment(
+        mixed, "pylock", exclude=frozenset({"click"}), cache_dir=tmp_path / "cache"
+    )
+    assert tomllib.loads(lock.main)["tool"]["parity"]["excluded"] == [f"click=={click_version}"]
 
 
 def _fake_wheel(folder: Path, name: str, version: str) -> Path:

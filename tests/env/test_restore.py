@@ -145,3 +145,58 @@ def test_strict_verify_passes_after_restoring_what_pip_installed(tmp_path: Path)
     assert [(d.subject, d.rule, d.risk) for d in tampered.blocking] == [
         ("package six", "package.modified", Risk.HIGH)
     ]
+
+
+def test_a_package_left_out_on_purpose_is_restored_without_and_verified_with_exclude(
+    recorded: tuple[Environment, Path], tmp_path: Path
+) -> None:
+    import dataclasses
+
+    from parity.core.environment import Source
+
+    environment, _ = recorded
+    # Your own project, installed editable where the model was made.
+    edited = dataclasses.replace(
+        environment,
+        distributions=tuple(
+            dataclasses.replace(d, source=Source("editable", url="file:///home/me/attrs"))
+            if d.name == "attrs"
+            else d
+            for d in environment.distributions
+        ),
+    )
+    fingerprint = tmp_path / "edited.json"
+    fingerprint.write_text(json.dumps(edited.to_document()))
+    refused = run_parity(
+        "env", "restore", str(fingerprint), "--venv", str(tmp_path / "one"), cwd=tmp_path
+    )
+    assert refused.returncode == 1
+    error = refused.stderr.splitlines()[-1]
+    assert "differs: attrs (not reproducible) (--exclude attrs leaves them out" in error
+    assert "package attrs" not in error  # named once, not as "attrs, package attrs"
+
+    venv = tmp_path / "two"
+    restored = run_parity(
+        "env", "restore", str(fingerprint), "--venv", str(venv), "--exclude", "Attrs", cwd=tmp_path
+    )
+    assert restored.returncode == 0, restored.stderr
+    assert "left out on request (--exclude): attrs==" in restored.stderr
+    python = str(venv / "bin" / "python")
+    plain = run_parity("env", "verify", str(fingerprint), "--python", python, cwd=tmp_path)
+    assert plain.returncode == 1
+    assert "package attrs" in plain.stderr
+    same = run_parity(
+        "env",
+        "verify",
+        str(fingerprint),
+        "--python",
+        python,
+        "--exclude",
+        "attrs",
+        "--json",
+        cwd=tmp_path,
+    )
+    assert same.returncode == 0, same.stdout
+    attrs = [d for d in json.loads(same.stdout)["differences"] if d["subject"] == "package attrs"]
+    assert [(d["rule"], d["risk"]) for d in attrs] == [("package.missing", "info")]
+    assert attrs[0]["reason"].endswith("left out of the export on purpose (--exclude)")

@@ -71,7 +71,9 @@ def named_version(workspace: Workspace, model: str, version: int | None) -> tupl
     if parsed.kind is RefKind.MODEL_ALIAS:
         found = resolve_model(workspace, model)
         return found.name, found.version
-    raise UsageError(f"{model!r} does not name a model version", hint="use NAME/VERSION or NAME@ALIAS")
+    raise UsageError(
+        f"{model!r} does not name a model version", hint="use NAME/VERSION or NAME@ALIAS"
+    )
 
 
 def named_alias(model: str, alias: str | None) -> tuple[str, str]:

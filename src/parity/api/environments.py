@@ -244,6 +244,7 @@ def restore(
     venv: str | os.PathLike[str],
     *,
     python: str | None = None,
+    exclude: Iterable[str] = (),
     index_url: str | None = None,
     extra_index_urls: Iterable[str] = (),
     wheels_dir: str | os.PathLike[str] | None = None,
@@ -252,11 +253,14 @@ def restore(
     """Build a venv with exactly ``reference``'s packages (no resolution), then verify it.
 
     ``python`` is the interpreter (a version or a path) the new venv is made with;
+    ``exclude`` leaves packages out on purpose (they do not count in the verification);
     ``index_url`` where the packages came from (default: PyPI).
 
     >>> environments.restore("churn@production", "/tmp/churn-venv").ok  # doctest: +SKIP
     True
     """
+    from packaging.utils import canonicalize_name  # lazy: packaging is not needed to capture
+
     from parity.env.hashes import DEFAULT_INDEX  # lazy: loads packaging
     from parity.env.restore import restore_environment  # lazy: loads packaging
 
@@ -265,6 +269,7 @@ def restore(
             get(reference, workspace=ws),
             Path(venv),
             python=python,
+            exclude=frozenset(canonicalize_name(name) for name in exclude),
             index_url=index_url or DEFAULT_INDEX,
             extra_index_urls=tuple(extra_index_urls),
             cache_dir=_cache_dir(ws),

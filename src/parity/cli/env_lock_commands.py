@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import click
 
 from parity.api import environments
-from parity.cli.env_commands import PYTHON_OPTION, env_group, print_differences
+from parity.cli.env_commands import EXCLUDE_OPTION, PYTHON_OPTION, env_group, print_differences
 from parity.cli.output import JSON_OPTION, console, print_json, print_table, say, warn
 from parity.core.errors import CheckFailed
 
@@ -41,6 +41,14 @@ WHEELS_OPTION = click.option(
 )
 
 
+def _exclude_hint(plan: ExportPlan) -> str:
+    options = " ".join(f"--exclude {p.name}" for p in plan.not_reproducible)
+    return (
+        f"{options} leaves them out on purpose (your own project, installed from its source), "
+        "or install them from an index or a VCS commit and capture again"
+    )
+
+
 def _problems(plan: ExportPlan) -> None:
     """Say what the export could not pin exactly, then fail: never a silent gap."""
     for package in plan.not_reproducible:
@@ -51,7 +59,7 @@ def _problems(plan: ExportPlan) -> None:
         names = ", ".join(p.name for p in plan.not_reproducible)
         raise CheckFailed(
             f"{len(plan.not_reproducible)} packages cannot be reproduced elsewhere: {names}",
-            hint="install them from an index or a VCS commit, then capture again",
+            hint=_exclude_hint(plan),
         )
     if plan.unhashed:
         raise CheckFailed(
@@ -71,13 +79,7 @@ def _problems(plan: ExportPlan) -> None:
 )
 @click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), help="Write here.")
 @click.option("--no-hashes", is_flag=True, help="Pin versions without looking up hashes.")
-@click.option(
-    "--exclude",
-    "excluded",
-    multiple=True,
-    metavar="NAME",
-    help="Leave this package out on purpose (e.g. your own editable project); repeatable.",
-)
+@EXCLUDE_OPTION
 @INDEX_OPTION
 @EXTRA_INDEX_OPTION
 @WHEELS_OPTION
@@ -130,6 +132,7 @@ def export(
     help="Create the environment here.",
 )
 @click.option("--python", default=None, help="Interpreter (version or path) for the new venv.")
+@EXCLUDE_OPTION
 @INDEX_OPTION
 @EXTRA_INDEX_OPTION
 @WHEELS_OPTION
@@ -138,6 +141,7 @@ def restore(
     reference: str,
     venv: Path,
     python: str | None,
+    excluded: tuple[str, ...],
     index_url: str,
     extra_index_urls: tuple[str, ...],
     wheels_dir: Path | None,
@@ -145,12 +149,14 @@ def restore(
 ) -> None:
     """Build a venv with exactly REFERENCE's packages (no resolution), then verify it.
 
-    Exits 1 when the new venv still differs at high risk (another OS, a package left out).
+    Exits 1 when the new venv still differs at high risk (another OS, a package that could not
+    be restored); --exclude NAME leaves a package out on purpose, and then it does not count.
     """
     result = environments.restore(
         reference,
         venv,
         python=python,
+        exclude=excluded,
         index_url=index_url,
         extra_index_urls=extra_index_urls,
         wheels_dir=wheels_dir,
@@ -164,6 +170,7 @@ def restore(
                 "python": str(result.python),
                 "cached": result.cached,
                 "not_reproducible": [p.name for p in plan.not_reproducible],
+                "excluded": list(plan.excluded),
                 "unhashed": list(plan.unhashed),
                 "verify": result.verify.to_dict(),
             }
@@ -173,6 +180,8 @@ def restore(
         say(f"restored {len(plan.packages)} packages into {result.venv} from {source}")
         for package in plan.not_reproducible:
             warn(f"left out, not reproducible: {package.name} ({package.reason})")
+        for pin in plan.excluded:
+            warn(f"left out on request (--exclude): {pin}")
         print_differences(result.verify.diff.differences, show_info=False)
         verdict = "[green]verified[/green]" if result.verify.ok else "[bold red]not verified[/]"
         console().print(
@@ -180,9 +189,18 @@ def restore(
             f"{result.verify.threshold} ({len(result.verify.diff.differences)} in all)"
         )
     if not result.ok:
-        names = [d.subject for d in result.verify.blocking[:5]]
-        names += [p.name for p in plan.not_reproducible]
-        raise CheckFailed(f"the restored environment differs: {', '.join(names)}")
+        # A package left out is both not reproducible and missing: name it once.
+        left_out = [p.name for p in plan.not_reproducible]
+        names = [f"{p} (not reproducible)" for p in left_out]
+        names += [
+            d.subject
+            for d in result.verify.blocking
+            if d.subject.removeprefix("package ") not in left_out
+        ]
+        raise CheckFailed(
+            f"the restored environment differs: {_names(names, shown=5)}",
+            hint=_exclude_hint(plan) if left_out else None,
+        )
 
 
 @env_group.command("check-lock")

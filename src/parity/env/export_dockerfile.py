@@ -46,7 +46,10 @@ def render_dockerfile(
     lines = ["# syntax=docker/dockerfile:1"]
     lines += [f"# Exported by Parity from environment {environment.id}"]
     lines += [f"# NOT REPRODUCIBLE, left out: {p.name}=={p.version}" for p in plan.not_reproducible]
-    lines += [f"# left out on request (--exclude): {pin}" for pin in plan.excluded]
+    lines += [
+        f"# left out on request (--exclude): {pin} (verify with --exclude {pin.split('==')[0]})"
+        for pin in plan.excluded
+    ]
     checked = " --require-hashes" if require_hashes else ""
     install = f"pip install --no-cache-dir{checked} -r /tmp/{requirements}"
     if cuda:

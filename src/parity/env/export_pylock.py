@@ -80,5 +80,8 @@ def render_pylock(plan: ExportPlan) -> str:
         "packages": [p for p in packages if p is not None],
         "tool": {"parity": {"environment": environment.id}},
     }
+    if plan.excluded:
+        # Named for machines too: verify the built environment with the same --exclude.
+        document["tool"]["parity"]["excluded"] = list(plan.excluded)
     comments = "".join(f"{line}\n" for line in header(plan))
     return comments + tomli_w.dumps(document)

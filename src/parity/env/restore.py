@@ -93,8 +93,13 @@ def restore_environment(
     cache_dir: Path | None = None,
     wheels_dir: Path | None = None,
     threshold: Risk = Risk.HIGH,
+    exclude: frozenset[str] = frozenset(),
 ) -> RestoreResult:
-    """Build ``venv`` with exactly ``environment``'s packages and verify it against the record."""
+    """Build ``venv`` with exactly ``environment``'s packages and verify it against the record.
+
+    ``exclude`` (normalized names) leaves packages out on purpose: the verification rates what
+    became of them as info.
+    """
     target = _create_venv(venv, python or environment.interpreter.version)
     wanted = environment
     if not _same_place(environment, python):
@@ -110,6 +115,7 @@ def restore_environment(
         extra_index_urls=extra_index_urls,
         cache_dir=cache_dir,
         wheels_dir=wheels_dir,
+        exclude=exclude,
     )
     with tempfile.TemporaryDirectory(prefix="parity-restore-") as scratch:
         lock = Path(scratch) / "pylock.toml"  # uv recognises a PEP 751 lock by this name
@@ -119,4 +125,5 @@ def restore_environment(
             "installing the recorded packages",
         )
     actual = capture(target)
-    return RestoreResult(venv, target, plan, verify_environment(environment, actual, threshold))
+    verified = verify_environment(environment, actual, threshold, excluded=exclude)
+    return RestoreResult(venv, target, plan, verified)
