@@ -159,7 +159,7 @@ def alias(
     locked version needs ``force``.
 
     >>> parity.models.alias("churn", 3, "production", reason="beats v2")   # doctest: +SKIP
-    >>> parity.models.alias("churn@staging", alias="production", reason="QA passed")  # doctest: +SKIP
+    >>> parity.models.alias("churn@staging", alias="production", reason="QA")  # doctest: +SKIP
 
     ``force`` is for admins only and is audited as forced.
     """
