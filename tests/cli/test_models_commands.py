@@ -278,6 +278,26 @@ def test_train_log_register_alias_and_load_predicts_identically(
     assert verified.returncode == 0, verified.stdout + verified.stderr
 
 
+def test_a_dockerfile_exported_for_a_model_serves_it(trained: Trained) -> None:
+    root = trained.root
+    assert run_parity("models", "register", trained.runs[0], "-n", "img", cwd=root).returncode == 0
+    assert run_parity("models", "alias", "img/1", "prod", "-r", "ship", cwd=root).returncode == 0
+    out = root / "deploy" / "Dockerfile"
+    # This test venv has Parity as an editable install: left out, the image could not serve.
+    export = ("env", "export", "--format", "dockerfile", "--no-hashes", "-o", str(out))
+    result = run_parity(*export[:2], "img@prod", *export[2:], "--exclude", "parity-ml", cwd=root)
+    assert result.returncode == 1
+    assert "the image cannot serve img@prod: it would lack parity-ml" in result.stderr
+    serving = ["parity", "serve", "img@prod", "--host", "0.0.0.0", "--port", "8080"]
+    assert out.read_text().rstrip().splitlines()[-1] == f"CMD {json.dumps(serving)}"
+    # The same environment named by its id is only an environment: no server, no such check.
+    by_id = run_parity(
+        *export[:2], trained.environment_id[:12], *export[2:], "--exclude", "parity-ml", cwd=root
+    )
+    assert by_id.returncode == 0, by_id.stderr
+    assert out.read_text().rstrip().endswith('CMD ["python"]')
+
+
 def test_register_from_a_run_path_and_what_is_refused(trained: Trained) -> None:
     root, run = trained.root, trained.runs[1]
     result = run_parity("models", "register", f"{run[:10]}:model", "--name", "from-path", cwd=root)

@@ -83,6 +83,11 @@ def _problems(plan: ExportPlan) -> None:
 @INDEX_OPTION
 @EXTRA_INDEX_OPTION
 @WHEELS_OPTION
+@click.option(
+    "--base-image",
+    metavar="NAME:TAG[@sha256:DIGEST]",
+    help="The Dockerfile's base image instead of the recorded Python's; a digest pins it.",
+)
 @PYTHON_OPTION
 def export(
     reference: str,
@@ -93,12 +98,14 @@ def export(
     index_url: str,
     extra_index_urls: tuple[str, ...],
     wheels_dir: Path | None,
+    base_image: str | None,
     python: str | None,
 ) -> None:
     """Export an environment: pylock.toml, requirements.txt, environment.yml, a Dockerfile, JSON.
 
     REFERENCE is an environment id, a fingerprint file, NAME@ALIAS, or current. Exits 1 when a
-    package cannot be pinned exactly (an editable or local install, a missing hash).
+    package cannot be pinned exactly (an editable or local install, a missing hash). A
+    Dockerfile exported for a model (NAME@ALIAS, NAME/VERSION) runs 'parity serve' of it.
     """
     result = environments.export(
         reference,
@@ -109,17 +116,20 @@ def export(
         extra_index_urls=extra_index_urls,
         wheels_dir=wheels_dir,
         python=python,
+        base_image=base_image,
     )
     if output is None:
         click.echo(result.main, nl=False)
-        if len(result.files) > 1:
-            others = ", ".join(list(result.files)[1:])
-            warn(f"the Dockerfile also needs {others}: export with -o to write it alongside")
+        others = [*list(result.files)[1:], *result.copies]
+        if others:
+            warn(f"the Dockerfile also needs {', '.join(others)}: export with -o to write them")
     else:
         for target in environments.write_export(result, output):
             click.echo(f"wrote {target}", err=True)
     if result.plan is not None:
         _problems(result.plan)
+    if result.problems:
+        raise CheckFailed("; ".join(result.problems))
 
 
 @env_group.command("restore")
