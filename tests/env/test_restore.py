@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -200,3 +201,88 @@ def test_a_package_left_out_on_purpose_is_restored_without_and_verified_with_exc
     attrs = [d for d in json.loads(same.stdout)["differences"] if d["subject"] == "package attrs"]
     assert [(d["rule"], d["risk"]) for d in attrs] == [("package.missing", "info")]
     assert attrs[0]["reason"].endswith("left out of the export on purpose (--exclude)")
+
+
+@pytest.fixture
+def pyenv_machine(tmp_path: Path) -> tuple[dict[str, str], str]:
+    """A machine where the recorded Python is installed only in pyenv's versions folder, and
+    PATH holds pyenv's shims, which exit 127 for a version that is not selected (uv takes
+    those); returns the environment variables for `parity` and that Python's version."""
+    from parity.env.interpreters import query
+
+    base = query(Path(getattr(sys, "_base_executable", sys.executable)))
+    assert base is not None
+    minor = ".".join(base.version.split(".")[:2])
+    shims = tmp_path / "shims"
+    shims.mkdir()
+    for name in (f"python{minor}", "python3", "python"):
+        shim = shims / name
+        shim.write_text(f"#!/bin/sh\necho 'pyenv: {name}: command not found' >&2\nexit 127\n")
+        shim.chmod(0o755)
+    installed = tmp_path / "pyenv" / "versions" / base.version / "bin"
+    installed.mkdir(parents=True)
+    (installed / f"python{minor}").symlink_to(base.path.resolve())
+    return {
+        "PATH": str(shims),
+        "PYENV_ROOT": str(tmp_path / "pyenv"),
+        "UV_PYTHON_INSTALL_DIR": str(tmp_path / "no-managed-pythons"),
+        "UV_PYTHON_DOWNLOADS": "automatic",  # what uv does unless told: restore must not ask
+    }, base.version
+
+
+def test_restore_finds_the_recorded_python_where_uv_does_not_look(
+    venv_locked: Path, pyenv_machine: tuple[dict[str, str], str], tmp_path: Path
+) -> None:
+    environ, version = pyenv_machine
+    recorded = capture(venv_locked)
+    assert recorded.interpreter.version == version
+    fingerprint = tmp_path / "tiny.json"
+    fingerprint.write_text(json.dumps(recorded.to_document()))
+    venv = tmp_path / "restored"
+    result = run_parity(
+        "env", "restore", str(fingerprint), "--venv", str(venv), cwd=tmp_path, env=environ
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert capture(venv / "bin" / "python").interpreter.version == version
+
+
+def test_without_the_recorded_python_restore_says_which_and_downloads_nothing(
+    venv_locked: Path, pyenv_machine: tuple[dict[str, str], str], tmp_path: Path
+) -> None:
+    import dataclasses
+
+    environ, _ = pyenv_machine
+    recorded = capture(venv_locked)
+    future = dataclasses.replace(
+        recorded, interpreter=dataclasses.replace(recorded.interpreter, version="3.99.1")
+    )
+    fingerprint = tmp_path / "future.json"
+    fingerprint.write_text(json.dumps(future.to_document()))
+    venv = tmp_path / "restored"
+    result = run_parity(
+        "env", "restore", str(fingerprint), "--venv", str(venv), cwd=tmp_path, env=environ
+    )
+    assert result.returncode == 3
+    assert "error: needs CPython 3.99.1: pass --python PATH" in result.stderr
+    assert "--download-python lets uv download it" in result.stderr
+    assert not venv.exists()
+    assert not (tmp_path / "no-managed-pythons").exists()
+
+
+def test_verbose_keeps_uvs_whole_message(
+    recorded: tuple[Environment, Path], tmp_path: Path
+) -> None:
+    _, fingerprint = recorded
+    broken = tmp_path / "python"
+    broken.write_text("#!/bin/sh\necho 'first complaint' >&2\necho 'the real reason' >&2\nexit 1\n")
+    broken.chmod(0o755)
+    command = ("env", "restore", str(fingerprint), "--venv", str(tmp_path / "v"))
+    quiet = run_parity(*command, "--python", str(broken), cwd=tmp_path)
+    assert quiet.returncode == 5
+    (line,) = quiet.stderr.strip().splitlines()
+    assert line.startswith("error: uv venv failed: ")
+    assert line.endswith("(--verbose shows uv's whole message)")
+    loud = run_parity(*command, "--python", str(broken), "--verbose", cwd=tmp_path)
+    assert loud.returncode == 5
+    assert "the real reason" in loud.stderr
+    assert loud.stderr.strip().splitlines()[-1] == line

@@ -271,11 +271,14 @@ def restore(
     index_url: str | None = None,
     extra_index_urls: Iterable[str] = (),
     wheels_dir: str | os.PathLike[str] | None = None,
+    download_python: bool = False,
     workspace: Workspace | None = None,
 ) -> RestoreResult:
     """Build a venv with exactly ``reference``'s packages (no resolution), then verify it.
 
-    ``python`` is the interpreter (a version or a path) the new venv is made with;
+    ``python`` is the interpreter (a version or a path) the new venv is made with; by default
+    an installed one of the recorded version, found with uv, in pyenv's versions folder or on
+    PATH (``NotFoundError`` when there is none; ``download_python`` lets uv download it);
     ``exclude`` leaves packages out on purpose (they do not count in the verification);
     ``index_url`` where the packages came from (default: PyPI).
 
@@ -297,6 +300,7 @@ def restore(
             extra_index_urls=tuple(extra_index_urls),
             cache_dir=_cache_dir(ws),
             wheels_dir=None if wheels_dir is None else Path(wheels_dir),
+            download_python=download_python,
         )
 
 

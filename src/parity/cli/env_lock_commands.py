@@ -6,6 +6,8 @@ capture, diff and verify.
 
 from __future__ import annotations
 
+import shlex
+import subprocess
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -15,7 +17,7 @@ import click
 from parity.api import environments
 from parity.cli.env_commands import EXCLUDE_OPTION, PYTHON_OPTION, env_group, print_differences
 from parity.cli.output import JSON_OPTION, console, print_json, print_table, say, warn
-from parity.core.errors import CheckFailed
+from parity.core.errors import CheckFailed, ParityError
 
 if TYPE_CHECKING:
     from parity.api.environments import ExportPlan, Finding, Subject
@@ -141,36 +143,56 @@ def export(
     type=click.Path(path_type=Path, file_okay=False),
     help="Create the environment here.",
 )
-@click.option("--python", default=None, help="Interpreter (version or path) for the new venv.")
+@click.option(
+    "--python",
+    default=None,
+    help="Interpreter for the new venv: a path, or a version to look for instead of the record's.",
+)
+@click.option(
+    "--download-python", is_flag=True, help="Let uv download the Python when none is installed."
+)
 @EXCLUDE_OPTION
 @INDEX_OPTION
 @EXTRA_INDEX_OPTION
 @WHEELS_OPTION
 @JSON_OPTION
+@click.option("--verbose", "-v", is_flag=True, help="On failure, print uv's whole message.")
 def restore(
     reference: str,
     venv: Path,
     python: str | None,
+    download_python: bool,
     excluded: tuple[str, ...],
     index_url: str,
     extra_index_urls: tuple[str, ...],
     wheels_dir: Path | None,
     json_output: bool,
+    verbose: bool,
 ) -> None:
     """Build a venv with exactly REFERENCE's packages (no resolution), then verify it.
 
-    Exits 1 when the new venv still differs at high risk (another OS, a package that could not
-    be restored); --exclude NAME leaves a package out on purpose, and then it does not count.
+    The venv is made with an installed Python of the recorded version (found by uv, in pyenv's
+    versions folder or on PATH; exit 3 when there is none), never a downloaded one unless
+    --download-python. Exits 1 when the new venv still differs at high risk (another OS, a
+    package that could not be restored); --exclude NAME leaves a package out on purpose, and
+    then it does not count.
     """
-    result = environments.restore(
-        reference,
-        venv,
-        python=python,
-        exclude=excluded,
-        index_url=index_url,
-        extra_index_urls=extra_index_urls,
-        wheels_dir=wheels_dir,
-    )
+    try:
+        result = environments.restore(
+            reference,
+            venv,
+            python=python,
+            exclude=excluded,
+            index_url=index_url,
+            extra_index_urls=extra_index_urls,
+            wheels_dir=wheels_dir,
+            download_python=download_python,
+        )
+    except ParityError as failed:
+        cause = failed.__cause__
+        if verbose and isinstance(cause, subprocess.CalledProcessError) and cause.stderr:
+            click.echo(f"$ {shlex.join(map(str, cause.cmd))}\n{cause.stderr.rstrip()}", err=True)
+        raise
     plan = result.plan
     if json_output:
         print_json(
@@ -192,6 +214,8 @@ def restore(
             warn(f"left out, not reproducible: {package.name} ({package.reason})")
         for pin in plan.excluded:
             warn(f"left out on request (--exclude): {pin}")
+        if plan.unhashed:
+            warn(f"no file found to install: {', '.join(plan.unhashed)}")
         print_differences(result.verify.diff.differences, show_info=False)
         verdict = "[green]verified[/green]" if result.verify.ok else "[bold red]not verified[/]"
         console().print(
