@@ -18,6 +18,8 @@ PYPI_FILES = "https://files.pythonhosted.org/"
 def _index_of(package: LockedPackage, index_url: str, extra_indexes: Sequence[str]) -> str | None:
     """The index that served the files: the one their URLs live under, or the only one asked."""
     urls = [f.url for f in package.files]
+    if any(url.startswith("file:") for url in urls):
+        return None  # hashed from a local folder of wheels (--wheels): no index serves them
     for index in extra_indexes:
         base = index.rsplit("/simple", 1)[0]
         if urls and all(url.startswith(base) for url in urls):
