@@ -2,7 +2,14 @@
 
 In a fresh git repository (build/demo) it drives the real `parity` command as a user would:
 version a dataset, train in a tracked run, register the model, promote it, verify environments,
-export the environment, load the model, serve it, and catch drift in what it is sent.
+export and restore the model's environment, load the model, serve it, and catch drift in what it
+is sent.
+
+Everything the user runs runs in a small venv of its own (build/demo-env): Parity installed from
+a wheel of this checkout with only the extras the demo needs, at the versions uv.lock pins, and
+none of the dev tools (ruff, mypy, moto) of .venv. So the model is recorded in an environment
+that can be exported and restored as it is, and its image can serve it. uv builds that venv from
+its cache (offline when the cache holds everything).
 """
 
 from __future__ import annotations
@@ -24,6 +31,11 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 DEMO = ROOT / "build" / "demo"
+DEMO_ENV = ROOT / "build" / "demo-env"  # the venv the user's commands run in
+WHEELS = ROOT / "build" / "demo-wheels"  # Parity's own wheel, built from this checkout
+DEMO_PYTHON = DEMO_ENV / "bin" / "python"
+# Runtime extras only: scikit-learn models, the server, drift profiles, and uv for export.
+EXTRAS = ("sklearn", "serve", "monitor", "uv")
 DATASET = "data/breast_cancer.csv"
 BOLD, DIM, RESET = ("\033[1m", "\033[2m", "\033[0m") if sys.stdout.isatty() else ("", "", "")
 
@@ -62,14 +74,65 @@ def show(
 def parity(*args: str, expect: int | tuple[int, ...] = 0, quiet: bool = False) -> str:
     return show(
         "parity " + " ".join(_quote(a) for a in args),
-        [sys.executable, "-m", "parity", *args],
+        [str(DEMO_PYTHON), "-m", "parity", *args],
         expect,
         quiet,
     )
 
 
 def python(script: str, *args: str) -> str:
-    return show(f"python {' '.join((script, *args))}", [sys.executable, script, *args])
+    return show(f"python {' '.join((script, *args))}", [str(DEMO_PYTHON), script, *args])
+
+
+def _uv(*args: str) -> None:
+    """Run uv from the cache first (offline), and ask the index only for what it lacks."""
+    uv = str(Path(sys.executable).parent / "uv")
+    for offline in (["--offline"], []):
+        done = subprocess.run([uv, *args, *offline], cwd=ROOT, capture_output=True, text=True)
+        if done.returncode == 0:
+            return
+    sys.exit(f"demo failed: uv {' '.join(args)}: {done.stderr.strip()}")
+
+
+def build_demo_env() -> None:
+    """build/demo-env: Parity's wheel and its runtime extras at their locked versions."""
+    shutil.rmtree(DEMO_ENV, ignore_errors=True)
+    shutil.rmtree(WHEELS, ignore_errors=True)
+    requirements = ROOT / "build" / "demo-requirements.txt"
+    extras = [option for extra in EXTRAS for option in ("--extra", extra)]
+    _uv("build", "--wheel", "--quiet", "--out-dir", str(WHEELS))
+    _uv(
+        "export", "--frozen", "--quiet", "--no-dev", "--no-emit-project", "--no-header", *extras,
+        "--format", "requirements-txt", "--output-file", str(requirements),
+    )  # fmt: skip
+    base = getattr(sys, "_base_executable", sys.executable)
+    _uv("venv", "--quiet", "--python", base, str(DEMO_ENV))
+    _uv(
+        "pip",
+        "sync",
+        "--quiet",
+        "--python",
+        str(DEMO_PYTHON),
+        "--require-hashes",
+        str(requirements),
+    )
+    # From a folder of wheels, as from an index: a pinned, hashable package, not a local path.
+    _uv(
+        "pip", "install", "--quiet", "--python", str(DEMO_PYTHON), "--no-deps", "--no-index",
+        "--find-links", str(WHEELS), "parity-ml",
+    )  # fmt: skip
+
+
+def write_drifted_environment(path: Path) -> None:
+    """This environment's fingerprint with scikit-learn one minor version back: the environment
+    of a model made elsewhere. (Its id is left out: the content decides it when it is read.)"""
+    document = json.loads(path.read_text())
+    del document["id"]
+    for distribution in document["body"]["distributions"]:
+        if distribution["name"] == "scikit-learn":
+            major, minor, *_ = distribution["version"].split(".")
+            distribution["version"] = f"{major}.{max(int(minor) - 1, 0)}.0"
+    path.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n")
 
 
 def _quote(arg: str) -> str:
@@ -115,7 +178,7 @@ def serve_and_send(shifted: list[dict[str, float]], rows: list[dict[str, float]]
     command = ["serve", "bc@production", "--port", str(port), "--log-sample", "1"]
     print(f"$ parity {' '.join(command)} &", flush=True)
     server = subprocess.Popen(
-        [sys.executable, "-m", "parity", *command], cwd=DEMO, env=_environ(), text=True
+        [str(DEMO_PYTHON), "-m", "parity", *command], cwd=DEMO, env=_environ(), text=True
     )
     try:
         deadline = time.monotonic() + 60
@@ -170,6 +233,12 @@ def main() -> None:
     DEMO.mkdir(parents=True)
     git("init", "-q", "-b", "main")
 
+    step("0. A venv for the demo: Parity and its runtime extras as uv.lock pins them, no dev tools")
+    build_demo_env()
+    note(
+        f"{DEMO_ENV.relative_to(ROOT)}: {', '.join(EXTRAS)} extras; every command below runs there"
+    )
+
     step("1. A workspace at the root of a git repository")
     parity("init")
 
@@ -200,17 +269,30 @@ def main() -> None:
     parity("models", "verify", "bc@production")
 
     step("7. And for a model made where scikit-learn was one minor version back? (no)")
-    shutil.copy(EXAMPLES / "drifted_environment.json", DEMO / "drifted_environment.json")
+    parity("env", "capture", "--no-store", "-o", "drifted_environment.json", quiet=True)
+    write_drifted_environment(DEMO / "drifted_environment.json")
+    note("drifted_environment.json: this environment's fingerprint, scikit-learn one minor back")
     parity("env", "verify", "drifted_environment.json", expect=1)
 
-    step("8. Export the model's environment: a PEP 751 lock and a Dockerfile")
-    note("this checkout's own Parity is an editable install: leave it out on purpose")
-    exclude = ("--exclude", "parity-ml")
-    parity("env", "export", "bc@production", "--format", "pylock", "-o", "pylock.toml", *exclude)
-    parity("env", "export", "bc@production", "--format", "dockerfile", "-o", "Dockerfile", *exclude)
+    step("8. Export the model's environment: a PEP 751 lock, and an image that serves the model")
+    note("Parity itself comes from a wheel of this checkout, which no index serves: --wheels")
+    wheels = ("--wheels", os.path.relpath(WHEELS, DEMO))
+    parity("env", "export", "bc@production", "--format", "pylock", "-o", "pylock.toml", *wheels)
     lock = (DEMO / "pylock.toml").read_text().splitlines()
     print("$ head -4 pylock.toml")
     print("\n".join(lock[:4]))
+    dockerfile = ("--format", "dockerfile", "-o", "image/Dockerfile")
+    parity("env", "export", "bc@production", *dockerfile, *wheels)
+    print("$ tail -5 image/Dockerfile")
+    print("\n".join((DEMO / "image" / "Dockerfile").read_text().splitlines()[-5:]))
+    hadolint = Path(sys.executable).parent / "hadolint"
+    if hadolint.exists():
+        show("hadolint image/Dockerfile", [str(hadolint), "image/Dockerfile"])
+        note("hadolint found nothing to say")
+
+    step("8b. Restore it into a new venv: the exact files, then verified against the record")
+    restored = os.path.relpath(ROOT / "build" / "demo-restored", DEMO)
+    parity("env", "restore", "bc@production", "--venv", restored, *wheels)
 
     step("9. Load the model by alias (every blob hash-checked, the environment verified)")
     (DEMO / "predict.py").write_text(

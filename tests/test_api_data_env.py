@@ -37,7 +37,7 @@ SURFACE: dict[ModuleType, dict[str, list[str]]] = {
     environments: {
         "capture": ["python", "deep"],
         "diff": ["expected", "actual", "imported"],
-        "verify": ["expected", "actual", "python", "threshold", "imported"],
+        "verify": ["expected", "actual", "python", "threshold", "imported", "exclude"],
         "record": ["python", "deep", "store", "output", "workspace"],
         "get": ["reference", "python", "workspace"],
         "export": [
@@ -49,6 +49,7 @@ SURFACE: dict[ModuleType, dict[str, list[str]]] = {
             "extra_index_urls",
             "wheels_dir",
             "python",
+            "base_image",
             "workspace",
         ],
         "write_export": ["result", "output"],
@@ -56,9 +57,11 @@ SURFACE: dict[ModuleType, dict[str, list[str]]] = {
             "reference",
             "venv",
             "python",
+            "exclude",
             "index_url",
             "extra_index_urls",
             "wheels_dir",
+            "download_python",
             "workspace",
         ],
         "check_lock": ["lock", "python", "ignore", "workspace"],

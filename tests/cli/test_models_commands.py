@@ -82,6 +82,54 @@ def test_promotion_lock_and_history(workspace_dir: Path, model_ids: list[str]) -
     assert "alias (forced)" in table
 
 
+def test_every_command_on_one_version_takes_a_reference_or_name_and_version(
+    workspace_dir: Path, model_ids: list[str]
+) -> None:
+    config = workspace_dir / ".parity" / "config.toml"
+    config.write_text(config.read_text() + '\n[registry]\nadmins = ["alice"]\n')
+
+    def parity(*args: str) -> subprocess.CompletedProcess[str]:
+        return run_parity(*args, cwd=workspace_dir, env={"PARITY_USER": "alice"})
+
+    for model_id in model_ids:
+        assert parity("models", "register", model_id[:10], "--name", "bc").returncode == 0
+    steps = [
+        (("alias", "bc/1", "staging", "-r", "qa"), "bc@staging → bc/1"),
+        (("alias", "bc@staging", "production", "-r", "launch"), "bc@production → bc/1"),
+        (("alias", "bc", "2", "canary", "-r", "try"), "bc@canary → bc/2"),
+        (("lock", "bc@production", "-r", "serving"), "locked bc/1"),
+        (("unlock", "bc/1"), "unlocked bc/1"),
+        (("lock", "bc", "2"), "locked bc/2"),
+        (("unlock", "bc@canary"), "unlocked bc/2"),
+        (("unalias", "bc@canary", "-r", "done"), "removed bc@canary"),
+        (("unalias", "bc", "staging", "-r", "done"), "removed bc@staging"),
+        (("delete", "bc/2", "-r", "retired"), "deleted bc/2"),
+    ]
+    for args, said in steps:
+        result = parity("models", *args)
+        assert result.returncode == 0, (args, result.stderr)
+        assert said in result.stdout, args
+    history = json.loads(parity("models", "history", "bc", "--json").stdout)
+    assert [(e["action"], e["version"]) for e in history[2:]] == [
+        ("alias", 1),
+        ("alias", 1),
+        ("alias", 2),
+        ("lock", 1),
+        ("unlock", 1),
+        ("lock", 2),
+        ("unlock", 2),
+        ("unalias", 2),
+        ("unalias", 1),
+        ("delete", 2),
+    ]
+    vague = parity("models", "lock", "bc")
+    assert vague.returncode == 2
+    assert "give bc/VERSION, bc@ALIAS, or bc VERSION" in vague.stderr
+    both = parity("models", "delete", "bc/1", "1")
+    assert both.returncode == 2
+    assert parity("models", "lock", "bc@nope").returncode == 3
+
+
 def test_unknown_model_exits_3(workspace_dir: Path) -> None:
     result = run_parity("models", "show", "nope@production", cwd=workspace_dir)
     assert result.returncode == 3
@@ -228,6 +276,26 @@ def test_train_log_register_alias_and_load_predicts_identically(
     assert np.array_equal(by_run.predict(rows), trained.model.predict(rows))  # type: ignore[attr-defined]
     verified = run_parity("models", "verify", "bc@production", cwd=root)
     assert verified.returncode == 0, verified.stdout + verified.stderr
+
+
+def test_a_dockerfile_exported_for_a_model_serves_it(trained: Trained) -> None:
+    root = trained.root
+    assert run_parity("models", "register", trained.runs[0], "-n", "img", cwd=root).returncode == 0
+    assert run_parity("models", "alias", "img/1", "prod", "-r", "ship", cwd=root).returncode == 0
+    out = root / "deploy" / "Dockerfile"
+    # This test venv has Parity as an editable install: left out, the image could not serve.
+    export = ("env", "export", "--format", "dockerfile", "--no-hashes", "-o", str(out))
+    result = run_parity(*export[:2], "img@prod", *export[2:], "--exclude", "parity-ml", cwd=root)
+    assert result.returncode == 1
+    assert "the image cannot serve img@prod: it would lack parity-ml" in result.stderr
+    serving = ["parity", "serve", "img@prod", "--host", "0.0.0.0", "--port", "8080"]
+    assert out.read_text().rstrip().splitlines()[-1] == f"CMD {json.dumps(serving)}"
+    # The same environment named by its id is only an environment: no server, no such check.
+    by_id = run_parity(
+        *export[:2], trained.environment_id[:12], *export[2:], "--exclude", "parity-ml", cwd=root
+    )
+    assert by_id.returncode == 0, by_id.stderr
+    assert out.read_text().rstrip().endswith('CMD ["python"]')
 
 
 def test_register_from_a_run_path_and_what_is_refused(trained: Trained) -> None:

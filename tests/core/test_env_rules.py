@@ -170,6 +170,20 @@ def test_packages_the_code_did_not_import_drop_to_info() -> None:
     assert "did not import" in missing.reason
 
 
+def test_packages_left_out_on_purpose_drop_to_info_whatever_became_of_them() -> None:
+    actual = with_dists(dist("numpy", "2.2.0", pure=False))  # requests missing, numpy moved
+    plain = diff_environments(BASE, actual)
+    assert {d.subject for d in plain.at_or_above(Risk.HIGH)} == {
+        "package numpy",
+        "package requests",
+    }
+    excluded = diff_environments(BASE, actual, excluded={"requests"})
+    (missing,) = [d for d in excluded.differences if d.subject == "package requests"]
+    assert (missing.rule, missing.risk) == ("package.missing", Risk.INFO)
+    assert missing.reason.endswith(RULES["package.excluded"][1])
+    assert [d.subject for d in excluded.at_or_above(Risk.HIGH)] == ["package numpy"]
+
+
 def test_every_rule_is_documented() -> None:
     docs = (Path(__file__).parents[2] / "docs" / "environment.md").read_text()
     section = docs.split("## Risk rules", 1)[1].split("\n## ", 1)[0]

@@ -161,3 +161,13 @@ def test_audit_all_names_the_models_aliases_and_runs_of_a_vulnerable_environment
     ]
     clean = _write(tmp_path / "clean", OTHER)
     assert run_parity("env", "audit", "--all", "--advisories", str(clean), cwd=root).returncode == 0
+
+
+def test_help_and_a_missing_file_say_where_the_advisories_come_from(tmp_path: Path) -> None:
+    url = "https://osv-vulnerabilities.storage.googleapis.com/PyPI/all.zip"
+    shown = run_parity("env", "audit", "--help", cwd=tmp_path)
+    assert url in shown.stdout
+    assert "To refresh it, download that file again" in " ".join(shown.stdout.split())
+    missing = run_parity("env", "audit", "--advisories", "osv/all.zip", cwd=tmp_path)
+    assert missing.returncode == 3  # not found, as the README says: not click's exit 2
+    assert f"no advisory set at osv/all.zip (download {url}" in missing.stderr

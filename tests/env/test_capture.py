@@ -40,10 +40,7 @@ def test_capture_reads_packages_sources_and_builds(venv_a: Path) -> None:
     assert sklearn.source.kind == "index"
     assert any(tag.startswith("cp311-cp311-manylinux") for tag in sklearn.wheel_tags)
     assert sklearn.record_digest is not None
-    site = next((venv_a.parent.parent / "lib").glob("python*/site-packages"))
-    record = next(site.glob(f"scikit_learn-{SKLEARN_A}.dist-info")) / "RECORD"
-    digest = hashlib.blake2b(record.read_bytes(), digest_size=32).hexdigest()
-    assert sklearn.record_digest == f"blake2b-256:{digest}"
+    assert sklearn.record_digest.startswith("files-blake2b-256:")
     numpy = environment.distribution("numpy")
     assert numpy is not None
     assert isinstance(numpy.requested, bool)  # uv marks every package it installs as requested
@@ -144,6 +141,59 @@ def test_a_relative_python_path_is_taken_from_the_current_folder(
     result = run_parity("env", "capture", "--python", relative, "--json", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["id"] == capture(venv_a).id
+
+
+def test_the_record_digest_leaves_out_what_installers_write_their_own_way() -> None:
+    """uv's RECORD and pip's for one wheel: another order, installer files, bytecode, and
+    scripts whose #! line names each venv's python. The digest is the same for both."""
+    by_uv = (
+        "six.py,sha256=AAAA,100\n"
+        "six-1.0.dist-info/INSTALLER,sha256=uvuv,2\n"
+        "six-1.0.dist-info/RECORD,,\n"
+        "six-1.0.dist-info/uv_cache.json,sha256=TIME,127\n"
+        "../../../bin/six,sha256=SHEBANG1,50\n"
+        "../../../share/six/data.json,sha256=DATA,5\n"
+        "six-1.0.dist-info/METADATA,sha256=META,10\n"
+    )
+    by_pip = (
+        "../../../bin/six,sha256=SHEBANG2,61\r\n"
+        "../../../share/six/data.json,sha256=DATA,5\r\n"
+        "__pycache__/six.cpython-311.pyc,,\r\n"
+        "six-1.0.dist-info/INSTALLER,sha256=pippip,4\r\n"
+        "six-1.0.dist-info/METADATA,sha256=META,10\r\n"
+        "six-1.0.dist-info/RECORD,,\r\n"
+        "six-1.0.dist-info/REQUESTED,sha256=EMPTY,0\r\n"
+        "six-1.0.dist-info/direct_url.json,sha256=URL,80\r\n"
+        "six.py,sha256=AAAA,100\r\n"
+    )
+    digest = probe._record_digest(by_uv, "six-1.0.dist-info")
+    assert digest.startswith("files-blake2b-256:")
+    assert probe._record_digest(by_pip, "six-1.0.dist-info") == digest
+    # What the wheel itself installed still counts: a module, a data file, the metadata.
+    for real in ("sha256=AAAA", "sha256=DATA", "sha256=META", "../../../bin/six,"):
+        changed = by_uv.replace(real, real.replace("A", "B").replace("bin/six", "bin/sox"))
+        assert changed != by_uv
+        assert probe._record_digest(changed, "six-1.0.dist-info") != digest, real
+
+
+def test_the_written_fingerprint_is_the_document_json_prints(venv_a: Path, tmp_path: Path) -> None:
+    result = run_parity(
+        "env", "capture", "--python", str(venv_a), "--json", "-o", "fp.json", cwd=tmp_path
+    )
+    assert result.returncode == 0, result.stderr
+    printed = json.loads(result.stdout)
+    written = json.loads((tmp_path / "fp.json").read_text())
+    assert written == printed
+    assert set(written) == {"id", "kind", "format", "body"}
+    assert written["id"] == capture(venv_a).id
+    shown = run_parity("env", "show", "fp.json", "--json", cwd=tmp_path)
+    assert json.loads(shown.stdout) == printed
+    # The id is the content's: a body edited after capture is read as what it now says.
+    written["body"]["distributions"][0]["version"] = "0.0.0"
+    (tmp_path / "edited.json").write_text(json.dumps(written))
+    edited = run_parity("env", "show", "edited.json", "--json", cwd=tmp_path)
+    assert edited.returncode == 0, edited.stderr
+    assert json.loads(edited.stdout)["id"] != printed["id"]
 
 
 def test_deep_capture_reports_threadpoolctl_libraries(venv_a: Path) -> None:

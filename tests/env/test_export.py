@@ -147,8 +147,69 @@ def test_dockerfile_for_a_cpu_record_passes_hadolint(
     assert "--require-hashes -r /tmp/requirements.txt" in text
     assert "USER 10001" in text
     assert (out.parent / "requirements.txt").is_file()
+    # No registry is asked, so the tag is all it is pinned by, and the file says so.
+    tag = f"python:{big.interpreter.version}-slim"
+    assert f"# base image pinned by tag only: {tag}" in text
+    assert f"# --base-image {tag}@sha256:<digest>" in text
+    assert text.rstrip().endswith('CMD ["python"]')  # an environment, not a model: no server
     lint = _hadolint(out)
     assert lint.returncode == 0, lint.stdout
+
+
+def test_a_base_image_digest_pins_the_dockerfile(
+    big: Environment, fingerprint: Path, tmp_path: Path
+) -> None:
+    digest = "sha256:" + hashlib.sha256(b"an image manifest").hexdigest()
+    image = f"python:{big.interpreter.version}-slim@{digest}"
+    code, stderr, out = _export(fingerprint, tmp_path, "dockerfile", "--base-image", image)
+    assert code == 0, stderr
+    text = out.read_text()
+    assert f"\nFROM {image}\n" in text
+    assert f"# base image pinned by digest: {image}" in text
+    assert "pinned by tag only" not in text
+    lint = _hadolint(out)
+    assert lint.returncode == 0, lint.stdout
+    for bad in ("python:3.12-slim@sha256:abc", "Python:3.12", "python"):
+        code, stderr, _ = _export(fingerprint, tmp_path, "dockerfile", "--base-image", bad)
+        assert code == 2, bad
+        assert f"cannot use {bad!r} as a base image" in stderr
+    code, stderr, _ = _export(fingerprint, tmp_path, "pylock", "--base-image", image)
+    assert code == 2
+    assert "--base-image is for --format dockerfile" in stderr
+
+
+def _with_parity(environment: Environment, *names: str) -> Environment:
+    """``environment`` plus distributions named like Parity's own and its serve extra's."""
+    template = environment.distributions[0]
+    extra = tuple(dataclasses.replace(template, name=name, version="1.0") for name in names)
+    return dataclasses.replace(environment, distributions=(*environment.distributions, *extra))
+
+
+def test_a_models_dockerfile_serves_the_model_when_it_can(big: Environment, tmp_path: Path) -> None:
+    serving = _with_parity(big, "parity-ml", "starlette", "uvicorn", "prometheus-client")
+    result = export_environment(serving, "dockerfile", hashes=False, serve="bc@production")
+    assert result.ok, result.problems
+    lines = result.main.rstrip().splitlines()
+    assert (
+        lines[-1]
+        == 'CMD ["parity", "serve", "bc@production", "--host", "0.0.0.0", "--port", "8080"]'
+    )
+    assert "ENV PARITY_WORKSPACE=/workspace" in lines
+    assert "EXPOSE 8080" in lines
+    dockerfile = tmp_path / "Dockerfile"
+    dockerfile.write_text(result.main)
+    lint = _hadolint(dockerfile)
+    assert lint.returncode == 0, lint.stdout
+    # Without Parity (left out, or never installed) the image could not serve: exit 1.
+    without = export_environment(
+        serving, "dockerfile", hashes=False, serve="bc@production", exclude=frozenset({"parity-ml"})
+    )
+    assert not without.ok
+    assert without.problems == (
+        "the image cannot serve bc@production: it would lack parity-ml (record the model where "
+        "parity-ml[serve] is installed, or export its environment id for an image without the "
+        "server)",
+    )
 
 
 def test_dockerfile_for_a_cuda_record_passes_hadolint(big: Environment, tmp_path: Path) -> None:
@@ -216,6 +277,12 @@ def test_an_excluded_editable_package_is_named_and_the_export_succeeds(
     assert f"# left out on request (--exclude): click=={click_version}" in text
     assert "click==" not in text.replace(f"(--exclude): click=={click_version}", "")
     assert "NOT REPRODUCIBLE" not in text
+    assert "(verify with --exclude click)" in text
+    # The lock names it for machines too: what to pass to `env verify --exclude`.
+    lock = export_environment(
+        mixed, "pylock", exclude=frozenset({"click"}), cache_dir=tmp_path / "cache"
+    )
+    assert tomllib.loads(lock.main)["tool"]["parity"]["excluded"] == [f"click=={click_version}"]
 
 
 def _fake_wheel(folder: Path, name: str, version: str) -> Path:
@@ -247,6 +314,18 @@ def test_packages_without_hashes_are_listed_and_fail_unless_no_hashes(
     )
     assert code == 0, stderr
     assert "parity-no-such-package==0.0.1 \\\n    --hash=sha256:" in out.read_text()
+    # A Dockerfile installs such a wheel from a copy beside it: the image needs no index for it.
+    code, stderr, out = _export(
+        fingerprint, tmp_path, "dockerfile", "--wheels", str(tmp_path / "wheels")
+    )
+    assert code == 0, stderr
+    copied = out.parent / "wheels" / "parity_no_such_package-0.0.1-py3-none-any.whl"
+    assert copied.read_bytes() == (tmp_path / "wheels" / copied.name).read_bytes()
+    text = out.read_text()
+    assert "COPY wheels/ /tmp/wheels/" in text
+    assert "--require-hashes --find-links /tmp/wheels -r /tmp/requirements.txt" in text
+    lint = _hadolint(out)
+    assert lint.returncode == 0, lint.stdout
 
 
 def test_the_hash_lookup_is_cached_per_record(big: Environment, tmp_path: Path) -> None:

@@ -101,7 +101,7 @@ def test_secrets_never_reach_the_record_the_store_or_the_database(
         env={**secrets, "OMP_NUM_THREADS": "3"},
     )
     assert result.returncode == 0, result.stderr
-    record = json.loads(result.stdout)
+    record = json.loads(result.stdout)["body"]
     assert record["numerics"]["OMP_NUM_THREADS"] == "3"
     assert set(record["numerics"]) <= set(NUMERICS_VARIABLES)
     in_process = run_parity("env", "capture", cwd=workspace_dir, env=secrets)

@@ -16,7 +16,12 @@ from parity.workspace import Workspace
 
 
 def read_fingerprint_file(path: Path) -> Environment:
-    """A fingerprint JSON: the record form ({kind, format, body}) or the bare environment."""
+    """A fingerprint JSON: the document ``env capture -o`` writes ({id, kind, format, body}),
+    the record form without its id, or the bare environment (older ``--json`` output).
+
+    The id is recomputed from the content, never taken from the file: an edited fingerprint is
+    the environment it now describes.
+    """
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -24,6 +29,8 @@ def read_fingerprint_file(path: Path) -> Environment:
     try:
         if isinstance(document, dict) and document.get("kind") == ENV_KIND:
             return Environment.from_record(StoredRecord.from_dict(document))
+        if isinstance(document, dict):
+            document.pop("id", None)
         return Environment.from_dict(document)
     except (KeyError, TypeError, ValueError) as exc:
         raise UsageError(f"{path} is not an environment fingerprint: {exc}") from exc

@@ -46,6 +46,51 @@ def resolve_model(workspace: Workspace, reference: str) -> ModelVersion:
     return workspace.registry.resolve(reference)
 
 
+def named_version(workspace: Workspace, model: str, version: int | None) -> tuple[str, int]:
+    """``(name, version)`` from a name and a version number, or from one reference to a version:
+    ``NAME/VERSION``, or ``NAME@ALIAS`` (the version the alias points at now).
+
+    A bare name without a number is refused: a change aimed at "the latest" could land on a
+    version registered a moment ago.
+    """
+    if version is not None:
+        if "@" in model or "/" in model:
+            raise UsageError(
+                f"{model!r} already names a version: give it alone, or NAME VERSION",
+                hint=f"e.g. {model.split('@')[0].split('/')[0]} {version}",
+            )
+        return model, version
+    if "@" not in model and "/" not in model:
+        raise UsageError(
+            f"{model!r} names a model, not one of its versions",
+            hint=f"give {model}/VERSION, {model}@ALIAS, or {model} VERSION",
+        )
+    parsed = parse_reference(model)
+    if parsed.kind is RefKind.MODEL_VERSION and parsed.name and parsed.version:
+        return parsed.name, parsed.version
+    if parsed.kind is RefKind.MODEL_ALIAS:
+        found = resolve_model(workspace, model)
+        return found.name, found.version
+    raise UsageError(
+        f"{model!r} does not name a model version", hint="use NAME/VERSION or NAME@ALIAS"
+    )
+
+
+def named_alias(model: str, alias: str | None) -> tuple[str, str]:
+    """``(name, alias)`` from a name and an alias, or from one ``NAME@ALIAS``."""
+    if alias is not None:
+        if "@" in model or "/" in model:
+            raise UsageError(
+                f"{model!r} already names a version: give NAME ALIAS or NAME@ALIAS",
+                hint=f"e.g. {model.split('@')[0].split('/')[0]} {alias}",
+            )
+        return model, alias
+    parsed = parse_reference(model) if "@" in model else None
+    if parsed is None or parsed.kind is not RefKind.MODEL_ALIAS:
+        raise UsageError(f"{model!r} names no alias", hint="give NAME@ALIAS, or NAME ALIAS")
+    return parsed.name or "", parsed.alias or ""
+
+
 def model_record(workspace: Workspace, reference: str) -> tuple[ModelVersion, ModelRecord]:
     """The registered version ``reference`` names and its model record."""
     version = resolve_model(workspace, reference)

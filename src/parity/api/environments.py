@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from parity.api._environment_refs import resolve_environment
 from parity.core.environment import Environment
 from parity.core.errors import NotFoundError
+from parity.core.refs import RefKind, parse_reference
 from parity.env import capture, diff, verify
 from parity.env.capture import start_capture
 from parity.env.markers import marker_environment
@@ -148,7 +149,7 @@ def record(
     if output is not None:
         from parity.store.objects.local import atomic_write_bytes  # lazy: loads zstandard
 
-        document = environment.to_record().to_dict()
+        document = environment.to_document()  # what --json prints: one shape for both
         atomic_write_bytes(Path(output), json.dumps(document, indent=2, sort_keys=True).encode())
     return Captured(environment, stored)
 
@@ -192,13 +193,17 @@ def export(
     extra_index_urls: Iterable[str] = (),
     wheels_dir: str | os.PathLike[str] | None = None,
     python: str | os.PathLike[str] | None = None,
+    base_image: str | None = None,
     workspace: Workspace | None = None,
 ) -> ExportResult:
     """Render an environment as ``pylock``, ``requirements``, ``conda``, ``dockerfile`` or
-    ``json``; ``ok`` is False when a package cannot be pinned exactly (see ``plan``).
+    ``json``; ``ok`` is False when a package cannot be pinned exactly (see ``plan``) or, for a
+    model's Dockerfile, the image could not serve it (see ``problems``).
 
     ``exclude`` leaves packages out on purpose (e.g. your own editable project); ``index_url``
-    is where the packages came from (default: PyPI).
+    is where the packages came from (default: PyPI); ``base_image`` (``NAME:TAG``, with
+    ``@sha256:…`` to pin it by digest) replaces a Dockerfile's base. A Dockerfile exported for
+    a model (``NAME@ALIAS``, ``NAME/VERSION``) ends in ``parity serve`` of that model.
 
     >>> print(environments.export("churn@production", "requirements").main)  # doctest: +SKIP
     """
@@ -217,12 +222,25 @@ def export(
             cache_dir=_cache_dir(ws),
             wheels_dir=None if wheels_dir is None else Path(wheels_dir),
             exclude=frozenset(canonicalize_name(name) for name in exclude),
+            base_image=base_image,
+            serve=_model_reference(reference) if format == "dockerfile" else None,
         )
 
 
+def _model_reference(reference: Reference) -> str | None:
+    """``reference`` when it names a model version (whose server an image can run)."""
+    if isinstance(reference, Environment):
+        return None
+    name = os.fspath(reference)
+    if Path(name).exists() or ("@" not in name and "/" not in name):
+        return None
+    kind = parse_reference(name).kind
+    return name if kind in (RefKind.MODEL_ALIAS, RefKind.MODEL_VERSION) else None
+
+
 def write_export(result: ExportResult, output: str | os.PathLike[str]) -> list[Path]:
-    """Write an export: its main file at ``output``, the others (a Dockerfile's requirements)
-    beside it. Returns the files written.
+    """Write an export: its main file at ``output``, the others (a Dockerfile's requirements
+    and local wheels) beside it. Returns the files written.
 
     >>> environments.write_export(result, "deploy/Dockerfile")  # doctest: +SKIP
     [PosixPath('deploy/Dockerfile'), PosixPath('deploy/requirements.txt')]
@@ -236,6 +254,11 @@ def write_export(result: ExportResult, output: str | os.PathLike[str]) -> list[P
         target.parent.mkdir(parents=True, exist_ok=True)
         atomic_write_bytes(target, text.encode())
         written.append(target)
+    for name, source in result.copies.items():
+        target = main.parent / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(target, source.read_bytes())
+        written.append(target)
     return written
 
 
@@ -244,19 +267,26 @@ def restore(
     venv: str | os.PathLike[str],
     *,
     python: str | None = None,
+    exclude: Iterable[str] = (),
     index_url: str | None = None,
     extra_index_urls: Iterable[str] = (),
     wheels_dir: str | os.PathLike[str] | None = None,
+    download_python: bool = False,
     workspace: Workspace | None = None,
 ) -> RestoreResult:
     """Build a venv with exactly ``reference``'s packages (no resolution), then verify it.
 
-    ``python`` is the interpreter (a version or a path) the new venv is made with;
+    ``python`` is the interpreter (a version or a path) the new venv is made with; by default
+    an installed one of the recorded version, found with uv, in pyenv's versions folder or on
+    PATH (``NotFoundError`` when there is none; ``download_python`` lets uv download it);
+    ``exclude`` leaves packages out on purpose (they do not count in the verification);
     ``index_url`` where the packages came from (default: PyPI).
 
     >>> environments.restore("churn@production", "/tmp/churn-venv").ok  # doctest: +SKIP
     True
     """
+    from packaging.utils import canonicalize_name  # lazy: packaging is not needed to capture
+
     from parity.env.hashes import DEFAULT_INDEX  # lazy: loads packaging
     from parity.env.restore import restore_environment  # lazy: loads packaging
 
@@ -265,10 +295,12 @@ def restore(
             get(reference, workspace=ws),
             Path(venv),
             python=python,
+            exclude=frozenset(canonicalize_name(name) for name in exclude),
             index_url=index_url or DEFAULT_INDEX,
             extra_index_urls=tuple(extra_index_urls),
             cache_dir=_cache_dir(ws),
             wheels_dir=None if wheels_dir is None else Path(wheels_dir),
+            download_python=download_python,
         )
 
 

@@ -23,6 +23,8 @@ from parity.api._models import (
     ModelVerification,
     describe,
     describe_blocking,
+    named_alias,
+    named_version,
     register_model,
     resolve_source,
     save_model,
@@ -31,7 +33,7 @@ from parity.api._models import (
 )
 from parity.api._session import session
 from parity.core.env_rules import Risk
-from parity.core.errors import EnvironmentMismatch
+from parity.core.errors import EnvironmentMismatch, UsageError
 from parity.core.model import AuditEvent, ModelRecord, ModelVersion
 from parity.registry.comparison import ModelComparison
 from parity.registry.lineage import Lineage, LineageNode
@@ -145,63 +147,91 @@ def history(name: str, *, workspace: Workspace | None = None) -> builtins.list[A
 
 def alias(
     name: str,
-    version: int,
-    alias: str,
+    version: int | None = None,
+    alias: str | None = None,
     *,
     reason: str | None = None,
     force: bool = False,
     workspace: Workspace | None = None,
 ) -> ModelVersion:
-    """Point ``alias`` at ``name``'s ``version``; moving it off a locked version needs ``force``.
+    """Point ``alias`` at a version: ``name`` and ``version``, or ``name`` alone as a reference
+    (``NAME/VERSION``, or ``NAME@OTHER`` for the version another alias names). Moving it off a
+    locked version needs ``force``.
 
     >>> parity.models.alias("churn", 3, "production", reason="beats v2")   # doctest: +SKIP
+    >>> parity.models.alias("churn@staging", alias="production", reason="QA")  # doctest: +SKIP
 
     ``force`` is for admins only and is audited as forced.
     """
+    if alias is None:
+        raise UsageError("name the alias to set", hint="e.g. alias('churn/3', alias='production')")
     with session(workspace) as ws:
-        return ws.registry.set_alias(name, version, alias, ws.actor(), reason, force=force)
+        model, number = named_version(ws, name, version)
+        return ws.registry.set_alias(model, number, alias, ws.actor(), reason, force=force)
 
 
 def unalias(
     name: str,
-    alias: str,
+    alias: str | None = None,
     *,
     reason: str | None = None,
     force: bool = False,
     workspace: Workspace | None = None,
 ) -> None:
-    """Remove ``alias`` from ``name``; from a locked version only by an admin with ``force``."""
+    """Remove ``alias`` from ``name`` (or ``name`` alone as ``NAME@ALIAS``); from a locked
+    version only by an admin with ``force``."""
+    model, alias_name = named_alias(name, alias)
     with session(workspace) as ws:
-        ws.registry.remove_alias(name, alias, ws.actor(), reason, force=force)
+        ws.registry.remove_alias(model, alias_name, ws.actor(), reason, force=force)
 
 
 def lock(
-    name: str, version: int, *, reason: str | None = None, workspace: Workspace | None = None
-) -> None:
-    """Lock a version: its aliases cannot move and it cannot be deleted without ``force``."""
+    name: str,
+    version: int | None = None,
+    *,
+    reason: str | None = None,
+    workspace: Workspace | None = None,
+) -> ModelVersion:
+    """Lock a version (``name`` and ``version``, or ``NAME/VERSION`` / ``NAME@ALIAS``): its
+    aliases cannot move and it cannot be deleted without ``force``. Returns the version locked.
+
+    >>> parity.models.lock("churn@production", reason="serving")   # doctest: +SKIP
+    """
     with session(workspace) as ws:
-        ws.registry.lock(name, version, ws.actor(), reason)
+        model, number = named_version(ws, name, version)
+        ws.registry.lock(model, number, ws.actor(), reason)
+        return ws.registry.get(model, number)
 
 
 def unlock(
-    name: str, version: int, *, reason: str | None = None, workspace: Workspace | None = None
-) -> None:
-    """Unlock a version (admins only)."""
+    name: str,
+    version: int | None = None,
+    *,
+    reason: str | None = None,
+    workspace: Workspace | None = None,
+) -> ModelVersion:
+    """Unlock a version, named as ``lock`` takes it (admins only). Returns the version."""
     with session(workspace) as ws:
-        ws.registry.unlock(name, version, ws.actor(), reason)
+        model, number = named_version(ws, name, version)
+        ws.registry.unlock(model, number, ws.actor(), reason)
+        return ws.registry.get(model, number)
 
 
 def delete(
     name: str,
-    version: int,
+    version: int | None = None,
     *,
     reason: str | None = None,
     force: bool = False,
     workspace: Workspace | None = None,
-) -> None:
-    """Delete a version; refused while it is locked or holds an alias, unless an admin forces."""
+) -> ModelVersion:
+    """Delete a version, named as ``lock`` takes it; refused while it is locked or holds an
+    alias, unless an admin forces. Returns the version deleted."""
     with session(workspace) as ws:
-        ws.registry.delete(name, version, ws.actor(), reason, force=force)
+        model, number = named_version(ws, name, version)
+        deleted = ws.registry.get(model, number)
+        ws.registry.delete(model, number, ws.actor(), reason, force=force)
+        return deleted
 
 
 def lineage(reference: str, *, workspace: Workspace | None = None) -> Lineage:

@@ -17,6 +17,13 @@ if TYPE_CHECKING:
 PYTHON_OPTION = click.option(
     "--python", default=None, help="Inspect this interpreter instead of the current one."
 )
+EXCLUDE_OPTION = click.option(
+    "--exclude",
+    "excluded",
+    multiple=True,
+    metavar="NAME",
+    help="A package left out on purpose (e.g. your own editable project); repeatable.",
+)
 
 
 @click.group("env")
@@ -65,7 +72,7 @@ def capture(
     captured = environments.record(python, deep=deep, store=store, output=output)
     environment = captured.environment
     if json_output:
-        print_json({"id": environment.id, **environment.to_dict()})
+        print_json(environment.to_document())
         return
     say(f"{environment.id}  {captured.description}")
     modified = [d.name for d in environment.distributions if d.modified_files]
@@ -86,7 +93,7 @@ def show(reference: str, python: str | None, json_output: bool) -> None:
     """
     environment = environments.get(reference, python=python)
     if json_output:
-        print_json({"id": environment.id, **environment.to_dict()})
+        print_json(environment.to_document())
         return
     i, p = environment.interpreter, environment.platform
     say(f"[bold]environment {environment.id[:12]}[/bold]", markup=True)
@@ -151,17 +158,26 @@ def diff(
     help="Fail at or above this risk.",
 )
 @click.option("--strict", is_flag=True, help="Same as --threshold low.")
+@EXCLUDE_OPTION
 @JSON_OPTION
 def verify(
-    target: str, python: str | None, threshold: str, strict: bool, json_output: bool
+    target: str,
+    python: str | None,
+    threshold: str,
+    strict: bool,
+    excluded: tuple[str, ...],
+    json_output: bool,
 ) -> None:
     """Exit 0 when this (or --python's) environment is safe for TARGET, 1 otherwise.
 
-    TARGET is the environment a model needs: an id, a fingerprint file, or NAME@ALIAS.
+    TARGET is the environment a model needs: an id, a fingerprint file, or NAME@ALIAS. After
+    'env export --exclude NAME', pass the same --exclude: what became of NAME is only info.
     """
     # A name, not the Risk enum: the rules (and packaging) load only once they are applied.
     level = "low" if strict else threshold
-    result = environments.verify(environments.get(target), python=python, threshold=level)
+    result = environments.verify(
+        environments.get(target), python=python, threshold=level, exclude=excluded
+    )
     if json_output:
         print_json(result.to_dict())
     else:

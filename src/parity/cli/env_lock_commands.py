@@ -6,6 +6,8 @@ capture, diff and verify.
 
 from __future__ import annotations
 
+import shlex
+import subprocess
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -13,9 +15,9 @@ from typing import TYPE_CHECKING
 import click
 
 from parity.api import environments
-from parity.cli.env_commands import PYTHON_OPTION, env_group, print_differences
+from parity.cli.env_commands import EXCLUDE_OPTION, PYTHON_OPTION, env_group, print_differences
 from parity.cli.output import JSON_OPTION, console, print_json, print_table, say, warn
-from parity.core.errors import CheckFailed
+from parity.core.errors import CheckFailed, ParityError
 
 if TYPE_CHECKING:
     from parity.api.environments import ExportPlan, Finding, Subject
@@ -41,6 +43,14 @@ WHEELS_OPTION = click.option(
 )
 
 
+def _exclude_hint(plan: ExportPlan) -> str:
+    options = " ".join(f"--exclude {p.name}" for p in plan.not_reproducible)
+    return (
+        f"{options} leaves them out on purpose (your own project, installed from its source), "
+        "or install them from an index or a VCS commit and capture again"
+    )
+
+
 def _problems(plan: ExportPlan) -> None:
     """Say what the export could not pin exactly, then fail: never a silent gap."""
     for package in plan.not_reproducible:
@@ -51,7 +61,7 @@ def _problems(plan: ExportPlan) -> None:
         names = ", ".join(p.name for p in plan.not_reproducible)
         raise CheckFailed(
             f"{len(plan.not_reproducible)} packages cannot be reproduced elsewhere: {names}",
-            hint="install them from an index or a VCS commit, then capture again",
+            hint=_exclude_hint(plan),
         )
     if plan.unhashed:
         raise CheckFailed(
@@ -71,16 +81,15 @@ def _problems(plan: ExportPlan) -> None:
 )
 @click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), help="Write here.")
 @click.option("--no-hashes", is_flag=True, help="Pin versions without looking up hashes.")
-@click.option(
-    "--exclude",
-    "excluded",
-    multiple=True,
-    metavar="NAME",
-    help="Leave this package out on purpose (e.g. your own editable project); repeatable.",
-)
+@EXCLUDE_OPTION
 @INDEX_OPTION
 @EXTRA_INDEX_OPTION
 @WHEELS_OPTION
+@click.option(
+    "--base-image",
+    metavar="NAME:TAG[@sha256:DIGEST]",
+    help="The Dockerfile's base image instead of the recorded Python's; a digest pins it.",
+)
 @PYTHON_OPTION
 def export(
     reference: str,
@@ -91,12 +100,14 @@ def export(
     index_url: str,
     extra_index_urls: tuple[str, ...],
     wheels_dir: Path | None,
+    base_image: str | None,
     python: str | None,
 ) -> None:
     """Export an environment: pylock.toml, requirements.txt, environment.yml, a Dockerfile, JSON.
 
     REFERENCE is an environment id, a fingerprint file, NAME@ALIAS, or current. Exits 1 when a
-    package cannot be pinned exactly (an editable or local install, a missing hash).
+    package cannot be pinned exactly (an editable or local install, a missing hash). A
+    Dockerfile exported for a model (NAME@ALIAS, NAME/VERSION) runs 'parity serve' of it.
     """
     result = environments.export(
         reference,
@@ -107,17 +118,20 @@ def export(
         extra_index_urls=extra_index_urls,
         wheels_dir=wheels_dir,
         python=python,
+        base_image=base_image,
     )
     if output is None:
         click.echo(result.main, nl=False)
-        if len(result.files) > 1:
-            others = ", ".join(list(result.files)[1:])
-            warn(f"the Dockerfile also needs {others}: export with -o to write it alongside")
+        others = [*list(result.files)[1:], *result.copies]
+        if others:
+            warn(f"the Dockerfile also needs {', '.join(others)}: export with -o to write them")
     else:
         for target in environments.write_export(result, output):
             click.echo(f"wrote {target}", err=True)
     if result.plan is not None:
         _problems(result.plan)
+    if result.problems:
+        raise CheckFailed("; ".join(result.problems))
 
 
 @env_group.command("restore")
@@ -129,32 +143,56 @@ def export(
     type=click.Path(path_type=Path, file_okay=False),
     help="Create the environment here.",
 )
-@click.option("--python", default=None, help="Interpreter (version or path) for the new venv.")
+@click.option(
+    "--python",
+    default=None,
+    help="Interpreter for the new venv: a path, or a version to look for instead of the record's.",
+)
+@click.option(
+    "--download-python", is_flag=True, help="Let uv download the Python when none is installed."
+)
+@EXCLUDE_OPTION
 @INDEX_OPTION
 @EXTRA_INDEX_OPTION
 @WHEELS_OPTION
 @JSON_OPTION
+@click.option("--verbose", "-v", is_flag=True, help="On failure, print uv's whole message.")
 def restore(
     reference: str,
     venv: Path,
     python: str | None,
+    download_python: bool,
+    excluded: tuple[str, ...],
     index_url: str,
     extra_index_urls: tuple[str, ...],
     wheels_dir: Path | None,
     json_output: bool,
+    verbose: bool,
 ) -> None:
     """Build a venv with exactly REFERENCE's packages (no resolution), then verify it.
 
-    Exits 1 when the new venv still differs at high risk (another OS, a package left out).
+    The venv is made with an installed Python of the recorded version (found by uv, in pyenv's
+    versions folder or on PATH; exit 3 when there is none), never a downloaded one unless
+    --download-python. Exits 1 when the new venv still differs at high risk (another OS, a
+    package that could not be restored); --exclude NAME leaves a package out on purpose, and
+    then it does not count.
     """
-    result = environments.restore(
-        reference,
-        venv,
-        python=python,
-        index_url=index_url,
-        extra_index_urls=extra_index_urls,
-        wheels_dir=wheels_dir,
-    )
+    try:
+        result = environments.restore(
+            reference,
+            venv,
+            python=python,
+            exclude=excluded,
+            index_url=index_url,
+            extra_index_urls=extra_index_urls,
+            wheels_dir=wheels_dir,
+            download_python=download_python,
+        )
+    except ParityError as failed:
+        cause = failed.__cause__
+        if verbose and isinstance(cause, subprocess.CalledProcessError) and cause.stderr:
+            click.echo(f"$ {shlex.join(map(str, cause.cmd))}\n{cause.stderr.rstrip()}", err=True)
+        raise
     plan = result.plan
     if json_output:
         print_json(
@@ -164,6 +202,7 @@ def restore(
                 "python": str(result.python),
                 "cached": result.cached,
                 "not_reproducible": [p.name for p in plan.not_reproducible],
+                "excluded": list(plan.excluded),
                 "unhashed": list(plan.unhashed),
                 "verify": result.verify.to_dict(),
             }
@@ -173,6 +212,10 @@ def restore(
         say(f"restored {len(plan.packages)} packages into {result.venv} from {source}")
         for package in plan.not_reproducible:
             warn(f"left out, not reproducible: {package.name} ({package.reason})")
+        for pin in plan.excluded:
+            warn(f"left out on request (--exclude): {pin}")
+        if plan.unhashed:
+            warn(f"no file found to install: {', '.join(plan.unhashed)}")
         print_differences(result.verify.diff.differences, show_info=False)
         verdict = "[green]verified[/green]" if result.verify.ok else "[bold red]not verified[/]"
         console().print(
@@ -180,9 +223,18 @@ def restore(
             f"{result.verify.threshold} ({len(result.verify.diff.differences)} in all)"
         )
     if not result.ok:
-        names = [d.subject for d in result.verify.blocking[:5]]
-        names += [p.name for p in plan.not_reproducible]
-        raise CheckFailed(f"the restored environment differs: {', '.join(names)}")
+        # A package left out is both not reproducible and missing: name it once.
+        left_out = [p.name for p in plan.not_reproducible]
+        names = [f"{p} (not reproducible)" for p in left_out]
+        names += [
+            d.subject
+            for d in result.verify.blocking
+            if d.subject.removeprefix("package ") not in left_out
+        ]
+        raise CheckFailed(
+            f"the restored environment differs: {_names(names, shown=5)}",
+            hint=_exclude_hint(plan) if left_out else None,
+        )
 
 
 @env_group.command("check-lock")
@@ -225,8 +277,9 @@ def check_lock_command(
 @click.option(
     "--advisories",
     required=True,
-    type=click.Path(path_type=Path, exists=True),
-    help="OSV advisories: a folder of JSON files, or PyPI/all.zip.",
+    metavar="PATH",
+    type=click.Path(path_type=Path),
+    help="OSV advisories, read offline: PyPI/all.zip, a folder of OSV JSON files, or one file.",
 )
 @PYTHON_OPTION
 @JSON_OPTION
@@ -236,6 +289,15 @@ def audit(
     """List packages with known vulnerabilities, offline; exit 1 if any.
 
     REFERENCE is an environment id, a fingerprint file, NAME@ALIAS, or current.
+
+    Parity never downloads advisories: --advisories is a copy of OSV's PyPI database that you
+    keep, published daily by osv.dev at
+
+    \b
+        https://osv-vulnerabilities.storage.googleapis.com/PyPI/all.zip
+
+    To refresh it, download that file again (on any machine with a network) and copy it over
+    the old one; each audit reads it offline.
     """
     if audit_all:
         report = environments.audit_all(advisories)

@@ -129,58 +129,72 @@ def show(reference: str, json_output: bool) -> None:
     )
 
 
+def _version_arguments(command: click.decorators.FC) -> click.decorators.FC:
+    """REF (NAME/VERSION, NAME@ALIAS), as show, lineage and verify take it, or NAME VERSION."""
+    command = click.argument("version", metavar="[VERSION]", type=int, required=False)(command)
+    return click.argument("model", metavar="REF|NAME")(command)
+
+
 @models_group.command("alias")
-@click.argument("name")
-@click.argument("version", type=int)
-@click.argument("alias_name", metavar="ALIAS")
+@click.argument("words", nargs=-1, required=True, metavar="REF ALIAS | NAME VERSION ALIAS")
 @click.option("--reason", "-r", required=True, help="Why: kept in the audit trail.")
 @FORCE_OPTION
-def alias(name: str, version: int, alias_name: str, reason: str, force: bool) -> None:
-    """Point ALIAS (e.g. production) at NAME's VERSION; the move is audited."""
-    models.alias(name, version, alias_name, reason=reason, force=force)
-    say(f"{name}@{alias_name} → {name}/{version}")
+def alias(words: tuple[str, ...], reason: str, force: bool) -> None:
+    """Point ALIAS (e.g. production) at a version, audited: REF is NAME/VERSION or NAME@ALIAS
+    (the version another alias names), or give NAME VERSION."""
+    if len(words) == 2:
+        model, version, alias_name = words[0], None, words[1]
+    elif len(words) == 3:
+        if not words[1].isdigit():
+            raise UsageError(f"{words[1]!r} is not a version number", hint="e.g. bc 3 production")
+        model, version, alias_name = words[0], int(words[1]), words[2]
+    else:
+        raise UsageError(
+            "give REF ALIAS or NAME VERSION ALIAS", hint="e.g. bc/3 production, or bc 3 production"
+        )
+    moved = models.alias(model, version, alias_name, reason=reason, force=force)
+    say(f"{moved.name}@{alias_name} → {moved.ref}")
 
 
 @models_group.command("unalias")
-@click.argument("name")
-@click.argument("alias_name", metavar="ALIAS")
+@click.argument("model", metavar="NAME@ALIAS | NAME")
+@click.argument("alias_name", metavar="[ALIAS]", required=False)
 @click.option("--reason", "-r", required=True, help="Why: kept in the audit trail.")
 @FORCE_OPTION
-def unalias(name: str, alias_name: str, reason: str, force: bool) -> None:
-    """Remove ALIAS from NAME."""
-    models.unalias(name, alias_name, reason=reason, force=force)
-    say(f"removed {name}@{alias_name}")
+def unalias(model: str, alias_name: str | None, reason: str, force: bool) -> None:
+    """Remove an alias: NAME@ALIAS, or NAME ALIAS."""
+    models.unalias(model, alias_name, reason=reason, force=force)
+    name, _, named = model.partition("@")
+    say(f"removed {name}@{alias_name or named}")
 
 
 @models_group.command("lock")
-@click.argument("name")
-@click.argument("version", type=int)
+@_version_arguments
 @REASON_OPTION
-def lock(name: str, version: int, reason: str | None) -> None:
-    """Lock a version: its aliases cannot move and it cannot be deleted without --force."""
-    models.lock(name, version, reason=reason)
-    say(f"locked {name}/{version}")
+def lock(model: str, version: int | None, reason: str | None) -> None:
+    """Lock a version (REF is NAME/VERSION or NAME@ALIAS, or give NAME VERSION): its aliases
+    cannot move and it cannot be deleted without --force."""
+    locked = models.lock(model, version, reason=reason)
+    say(f"locked {locked.ref}")
 
 
 @models_group.command("unlock")
-@click.argument("name")
-@click.argument("version", type=int)
+@_version_arguments
 @REASON_OPTION
-def unlock(name: str, version: int, reason: str | None) -> None:
-    """Unlock a version (admins only)."""
-    models.unlock(name, version, reason=reason)
-    say(f"unlocked {name}/{version}")
+def unlock(model: str, version: int | None, reason: str | None) -> None:
+    """Unlock a version, REF or NAME VERSION (admins only)."""
+    unlocked = models.unlock(model, version, reason=reason)
+    say(f"unlocked {unlocked.ref}")
 
 
 @models_group.command("delete")
-@click.argument("name")
-@click.argument("version", type=int)
+@_version_arguments
 @REASON_OPTION
 @FORCE_OPTION
-def delete(name: str, version: int, reason: str | None, force: bool) -> None:
-    """Delete a version; refused while it is locked or holds an alias."""
-    models.delete(name, version, reason=reason, force=force)
-    say(f"deleted {name}/{version}")
+def delete(model: str, version: int | None, reason: str | None, force: bool) -> None:
+    """Delete a version, REF or NAME VERSION; refused while it is locked or holds an alias."""
+    deleted = models.delete(model, version, reason=reason, force=force)
+    say(f"deleted {deleted.ref}")
 
 
 @models_group.command("history")

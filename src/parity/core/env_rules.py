@@ -121,6 +121,7 @@ RULES: Mapping[str, tuple[Risk, str]] = {
     "package.modified": (Risk.HIGH, "installed files were modified after installation"),
     "package.extra": (Risk.INFO, "a package only the actual environment has"),
     "package.not_imported": (Risk.INFO, "differs, but the code did not import it"),
+    "package.excluded": (Risk.INFO, "left out of the export on purpose (--exclude)"),
     "native.blas_vendor": (
         Risk.MEDIUM,
         "another BLAS/OpenMP vendor: results can differ in the last bits",
@@ -251,24 +252,27 @@ def _package_rule(expected: Distribution, actual: Distribution) -> str | None:
 
 
 def _packages(
-    expected: Environment, actual: Environment, imported: frozenset[str] | None
+    expected: Environment,
+    actual: Environment,
+    imported: frozenset[str] | None,
+    excluded: frozenset[str],
 ) -> Iterable[Difference]:
     theirs = {d.name: d for d in actual.distributions}
     mine = {d.name: d for d in expected.distributions}
 
     def rated(rule: str, name: str, old: object, new: object) -> Difference:
-        if imported is not None and name not in imported and rule != "package.extra":
-            base = _rate(rule, f"package {name}", old, new)
-            risk, reason = RULES["package.not_imported"]
-            return Difference(
-                base.subject,
-                base.rule,
-                base.expected,
-                base.actual,
-                risk,
-                f"{base.reason}; {reason}",
-            )
-        return _rate(rule, f"package {name}", old, new)
+        base = _rate(rule, f"package {name}", old, new)
+        # The rule that found the difference stays named; these two only lower its risk.
+        if name in excluded:
+            lowered = "package.excluded"
+        elif imported is not None and name not in imported and rule != "package.extra":
+            lowered = "package.not_imported"
+        else:
+            return base
+        risk, reason = RULES[lowered]
+        return Difference(
+            base.subject, base.rule, base.expected, base.actual, risk, f"{base.reason}; {reason}"
+        )
 
     for name, dist in mine.items():
         other = theirs.get(name)
@@ -386,15 +390,19 @@ CHECKS: tuple[Callable[[Environment, Environment], Iterable[Difference]], ...] =
 
 
 def diff_environments(
-    expected: Environment, actual: Environment, imported: Iterable[str] | None = None
+    expected: Environment,
+    actual: Environment,
+    imported: Iterable[str] | None = None,
+    excluded: Iterable[str] = (),
 ) -> EnvDiff:
     """Every difference between ``expected`` and ``actual``, riskiest first.
 
     ``imported``, when known, names the distributions the code imported: package differences
-    outside it drop to info.
+    outside it drop to info. ``excluded`` names (normalized) distributions an export left out on
+    purpose (``--exclude``): whatever became of them drops to info too.
     """
     names = frozenset(imported) if imported is not None else None
     found = [d for check in CHECKS for d in check(expected, actual)]
-    found.extend(_packages(expected, actual, names))
+    found.extend(_packages(expected, actual, names, frozenset(excluded)))
     found.sort(key=lambda d: (-d.risk, d.subject))
     return EnvDiff(expected.id, actual.id, tuple(found))

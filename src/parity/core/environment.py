@@ -224,6 +224,12 @@ class Environment:
     def id(self) -> str:
         return self.to_record().id
 
+    def to_document(self) -> dict[str, Any]:
+        """The fingerprint document: the record (kind, format, body) and its id, one shape for
+        every file and ``--json`` output that holds an environment."""
+        record = self.to_record()
+        return {"id": record.id, **record.to_dict()}
+
 
 def environment_references(body: Mapping[str, Any]) -> list[Reference]:
     """Per distribution: the VCS commit it was installed from, the archive's hash and the digest

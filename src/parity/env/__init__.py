@@ -73,8 +73,13 @@ def verify(
     python: str | Path | None = None,
     threshold: Risk | str = "high",
     imported: Iterable[str] | None = None,
+    exclude: Iterable[str] = (),
 ) -> VerifyResult:
-    """Is ``actual`` (default: ``python``'s environment, or this one) safe for ``expected``?"""
+    """Is ``actual`` (default: ``python``'s environment, or this one) safe for ``expected``?
+
+    ``exclude`` names packages an export left out on purpose (``env export --exclude``), such
+    as your own project the image installs from source: their differences are only info.
+    """
     from parity.core.env_rules import (
         Risk,
     )  # lazy: packaging loads after the probe has started, not before
@@ -84,4 +89,4 @@ def verify(
 
     level = Risk.parse(threshold) if isinstance(threshold, str) else threshold
     candidate = actual if actual is not None else capture(python)
-    return verify_environment(expected, candidate, level, imported)
+    return verify_environment(expected, candidate, level, imported, exclude)

@@ -19,6 +19,8 @@ from packaging.version import InvalidVersion, Version
 from parity.core.errors import NotFoundError, UsageError
 
 ECOSYSTEM = "PyPI"
+# OSV's published export of every PyPI advisory (osv.dev, "Data dumps"), refreshed daily.
+OSV_PYPI_ALL = "https://osv-vulnerabilities.storage.googleapis.com/PyPI/all.zip"
 
 
 @dataclass(frozen=True)
@@ -125,7 +127,7 @@ def _documents(path: Path) -> Iterator[tuple[str, bytes]]:
     else:
         raise NotFoundError(
             f"no advisory set at {path}",
-            hint="pass a folder of OSV JSON files or OSV's PyPI/all.zip",
+            hint=f"download {OSV_PYPI_ALL} where there is a network, then pass its path",
         )
 
 

@@ -18,6 +18,8 @@ PYPI_FILES = "https://files.pythonhosted.org/"
 def _index_of(package: LockedPackage, index_url: str, extra_indexes: Sequence[str]) -> str | None:
     """The index that served the files: the one their URLs live under, or the only one asked."""
     urls = [f.url for f in package.files]
+    if any(url.startswith("file:") for url in urls):
+        return None  # hashed from a local folder of wheels (--wheels): no index serves them
     for index in extra_indexes:
         base = index.rsplit("/simple", 1)[0]
         if urls and all(url.startswith(base) for url in urls):
@@ -80,5 +82,8 @@ def render_pylock(plan: ExportPlan) -> str:
         "packages": [p for p in packages if p is not None],
         "tool": {"parity": {"environment": environment.id}},
     }
+    if plan.excluded:
+        # Named for machines too: verify the built environment with the same --exclude.
+        document["tool"]["parity"]["excluded"] = list(plan.excluded)
     comments = "".join(f"{line}\n" for line in header(plan))
     return comments + tomli_w.dumps(document)

@@ -11,7 +11,10 @@ def header(plan: ExportPlan) -> list[str]:
         f"# NOT REPRODUCIBLE, left out: {p.name}=={p.version} ({p.reason})"
         for p in plan.not_reproducible
     ]
-    lines += [f"# left out on request (--exclude): {pin}" for pin in plan.excluded]
+    lines += [
+        f"# left out on request (--exclude): {pin} (verify with --exclude {pin.split('==')[0]})"
+        for pin in plan.excluded
+    ]
     lines += [f"# no hash: {pin}" for pin in plan.unhashed]
     return lines
 

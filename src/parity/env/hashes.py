@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 import subprocess
+import sys
 import tempfile
 import tomllib
 from collections.abc import Mapping, Sequence
@@ -154,6 +155,10 @@ def _run_uv(
             indexes[0],
             # uv asks extra indexes first: a +cu121 build is found where it is published.
             *(option for url in indexes[1:] for option in ("--extra-index-url", url)),
+            # Parity's own interpreter to resolve with: uv's discovery would take the first
+            # python on PATH, and a pyenv shim there exits 127 when its version is not selected.
+            "--python",
+            sys.executable,
             "--python-version",
             environment.interpreter.version,
             "--output-file",

@@ -385,17 +385,57 @@ def _top_level(site, folder, record_text, name):
     return sorted(found) or [name.replace("-", "_")]
 
 
-def _record_digest(record):
-    """BLAKE2b-256 of RECORD, named in the digest: CPython's own _blake2 loads in 0.2 ms and hashes
-    the 2.6 MB of RECORD files of a 160-package venv in 2.5 ms, where hashlib's OpenSSL sha256
-    needs 3 ms to import and the built-in _sha256 9 ms to hash."""
+# What two faithful installs of one wheel write differently into RECORD, so the digest leaves it
+# out: files the installer writes itself (its name, REQUESTED, PEP 610's direct_url.json, uv's
+# cache stamp with its timestamp, RECORD), and bytecode, which pip compiles and records and uv
+# does not. Scripts keep their path but not their hash: the installer rewrites their #! line to
+# name this venv's python (and writes console-script launchers of its own), so their content
+# follows from the venv and from entry_points.txt, which keeps its hash. A real change to an
+# installed file is what --deep's re-hash against RECORD reports.
+_INSTALLER_WRITTEN = ("INSTALLER", "REQUESTED", "direct_url.json", "uv_cache.json", "RECORD")
+_SCRIPT_FOLDERS = ("bin/", "Scripts/")
+
+
+def _record_digest(record_text, dist_info):
+    """BLAKE2b-256 of RECORD's entries as installers agree on them, sorted (pip and uv order
+    them differently): ``files-blake2b-256:…``.
+
+    Judged line by line in Python this took 60 ms for the 22,700 lines of a 130-package venv
+    (9 ms this way, against 2.6 ms to hash the files whole): so the lines are sorted in C, the
+    few to change are found by position (paths outside site-packages and quoted ones sort
+    first, the dist-info files by bisection), and only the RECORD files pip wrote, with their
+    bytecode, are filtered line by line. CPython's own _blake2 loads in 0.2 ms, where hashlib's
+    OpenSSL sha256 needs 3 ms to import.
+    """
+    from bisect import bisect_left
+
+    lines = record_text.splitlines()
+    if ".pyc" in record_text:
+        lines = [line for line in lines if ".pyc," not in line and '.pyc",' not in line]
+    lines.sort()
+    for name in _INSTALLER_WRITTEN:
+        prefix = dist_info + "/" + name + ","
+        at = bisect_left(lines, prefix)
+        if at < len(lines) and lines[at].startswith(prefix):
+            del lines[at]
+    first = 0
+    while first < len(lines) and lines[first][:1] in ('"', ".", ""):
+        for path, digest in _record_entries(lines[first]):
+            if path.endswith(".pyc"):
+                lines[first] = ""
+            elif path.lstrip("./").startswith(_SCRIPT_FOLDERS):
+                lines[first] = path
+            else:
+                lines[first] = path + "," + digest
+        first += 1
+    text = "\n".join(sorted(line for line in lines[:first] if line) + lines[first:])
     try:
         from _blake2 import blake2b
     except ImportError:  # pragma: no cover - a Python built without BLAKE2
         import hashlib
 
-        return "sha256:" + hashlib.sha256(record).hexdigest()
-    return "blake2b-256:" + blake2b(record, digest_size=32).hexdigest()
+        return "files-sha256:" + hashlib.sha256(text.encode()).hexdigest()
+    return "files-blake2b-256:" + blake2b(text.encode(), digest_size=32).hexdigest()
 
 
 def _sha256_urlsafe(data):
@@ -449,7 +489,7 @@ def _dist_info(site, entry, deep):
         "source": _source(folder),
         "wheel_tags": wheel_tags,
         "pure": None if purelib is None else purelib.lower() == "true",
-        "record_digest": None if record is None else _record_digest(record),
+        "record_digest": None if record_text is None else _record_digest(record_text, entry),
         "top_level": _top_level(site, folder, record_text, normalize(name)),
         "modified_files": (_modified(site, record_text or "") if deep else None),
     }

@@ -6,6 +6,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from packaging.utils import canonicalize_name
+
 from parity.core.env_rules import Difference, EnvDiff, Risk, diff_environments
 from parity.core.environment import Environment
 
@@ -37,6 +39,11 @@ def verify_environment(
     actual: Environment,
     threshold: Risk = Risk.HIGH,
     imported: Iterable[str] | None = None,
+    excluded: Iterable[str] = (),
 ) -> VerifyResult:
-    """Compare and judge: ``ok`` when nothing at or above ``threshold`` differs."""
-    return VerifyResult(diff_environments(expected, actual, imported), threshold)
+    """Compare and judge: ``ok`` when nothing at or above ``threshold`` differs.
+
+    ``excluded`` names packages an export left out on purpose (any spelling): they never block.
+    """
+    names = frozenset(canonicalize_name(name) for name in excluded)
+    return VerifyResult(diff_environments(expected, actual, imported, names), threshold)
