@@ -102,13 +102,18 @@ class Captured:
 
 @contextmanager
 def _optional_workspace(workspace: Workspace | None) -> Iterator[Workspace | None]:
-    """``workspace``, else the current folder's workspace when there is one (closed after)."""
+    """``workspace``, else the current folder's workspace when there is one (closed after).
+
+    A ``PARITY_WORKSPACE`` that names no workspace is an error, not "no workspace": the user
+    asked for one, and a typo must not silently skip storing."""
     if workspace is not None:
         yield workspace
         return
     try:
         opened = open_workspace()
     except NotFoundError:
+        if os.environ.get("PARITY_WORKSPACE"):
+            raise
         yield None
         return
     try:

@@ -94,6 +94,7 @@ class Adder:
         # still use two more threads (whole-file digest, pack copy), where the work is in C.
         workers: int = 1,
         compress: bool = True,
+        within: Path | None = None,  # symlinks must stay inside it (None: follow any)
     ) -> None:
         self.store = store
         self.index = index
@@ -102,6 +103,7 @@ class Adder:
         self.progress = progress
         self.workers = workers
         self.compress = compress
+        self.within = within
         self.stats = AddStats()
         self._located: dict[str, Chunk] = {}
         self._pending: dict[str, Placed] = {}
@@ -122,7 +124,7 @@ class Adder:
 
     def _add(self, target: Path, key: str, previous: DataVersion | None) -> DataVersion:
         started = time.time_ns()
-        found = scan(target)
+        found = scan(target, self.within)
         cached = self.cache.under(key)
         before = previous.by_path() if previous is not None else {}
 
