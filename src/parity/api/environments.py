@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from parity.api._environment_refs import resolve_environment
 from parity.core.environment import Environment
 from parity.core.errors import NotFoundError
+from parity.core.file_errors import file_error
 from parity.env import capture, diff, verify
 from parity.env.capture import start_capture
 from parity.env.markers import marker_environment
@@ -154,7 +155,12 @@ def record(
         from parity.store.objects.local import atomic_write_bytes  # lazy: loads zstandard
 
         document = environment.to_record().to_dict()
-        atomic_write_bytes(Path(output), json.dumps(document, indent=2, sort_keys=True).encode())
+        try:
+            atomic_write_bytes(
+                Path(output), json.dumps(document, indent=2, sort_keys=True).encode()
+            )
+        except OSError as exc:
+            raise file_error(exc, output, "write") from exc
     return Captured(environment, stored)
 
 
@@ -238,8 +244,11 @@ def write_export(result: ExportResult, output: str | os.PathLike[str]) -> list[P
     written = []
     for index, (name, text) in enumerate(result.files.items()):
         target = main if index == 0 else main.parent / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_bytes(target, text.encode())
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write_bytes(target, text.encode())
+        except OSError as exc:
+            raise file_error(exc, target, "write") from exc
         written.append(target)
     return written
 
