@@ -18,7 +18,7 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 # Each public function's parameters, in order: the surface the CLI, the server and scripts share.
 SURFACE: dict[ModuleType, dict[str, list[str]]] = {
     data: {
-        "add": ["path", "progress", "workspace"],
+        "add": ["path", "progress", "follow_symlinks", "workspace"],
         "status": ["paths", "workspace"],
         "checkout": ["paths", "rev", "force", "progress", "workspace"],
         "log": ["path", "workspace"],

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from parity.core.config import Config
 from parity.core.errors import NotFoundError, UsageError
+from parity.core.file_errors import file_error
 
 if TYPE_CHECKING:
     from parity.registry.versions import Actor, Registry
@@ -55,8 +56,12 @@ def now_ms() -> int:
 def find_root(start: Path) -> Path | None:
     """The nearest folder at or above ``start`` that holds a ``.parity`` folder."""
     for folder in (start, *start.parents):
-        if (folder / PARITY_DIR / CONFIG_FILE).is_file():
-            return folder
+        config = folder / PARITY_DIR / CONFIG_FILE
+        try:
+            if config.is_file():
+                return folder
+        except OSError as exc:  # a .parity folder this user may not enter
+            raise file_error(exc, config, "read") from exc
     return None
 
 
@@ -171,9 +176,11 @@ class Workspace:
 
 def read_config(path: Path) -> Config:
     try:
-        document = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
+        document = tomllib.loads(path.read_bytes().decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise UsageError(f"cannot read {path}: {exc}", hint="fix the TOML syntax") from exc
+    except OSError as exc:
+        raise file_error(exc, path, "read") from exc
     return Config.from_dict(document)
 
 

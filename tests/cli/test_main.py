@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 import pytest
 
-from parity.cli.main import COMMANDS, cli, load_command
+from parity.cli.main import COMMANDS, cli, load_command, main
 
 
 @pytest.mark.parametrize("name", sorted(COMMANDS))
@@ -36,3 +36,17 @@ def test_top_level_help_imports_no_command_module(tmp_path: Path) -> None:
         [sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=tmp_path
     )
     assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_a_file_system_error_no_command_foresaw_is_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    # A command whose OSError nothing translates (tests/cli/_raw_os_error.py): the one handler
+    # still prints one line with the path, never a traceback.
+    monkeypatch.setitem(COMMANDS, "raw", ("tests.cli._raw_os_error", "raw", "Open a path."))
+    missing = tmp_path / "gone" / "file.bin"
+    assert main(["raw", str(missing)]) == 3
+    assert capfd.readouterr().err.strip() == f"error: {missing} does not exist (check the path)"
+    (tmp_path / "folder").mkdir()
+    assert main(["raw", str(tmp_path / "folder")]) == 2
+    assert "it is a folder (give a file)" in capfd.readouterr().err

@@ -51,6 +51,17 @@ def test_status_outside_a_workspace_exits_3_with_the_hint(tmp_path: Path) -> Non
     )
 
 
+def test_a_mistyped_parity_workspace_is_not_found_not_skipped(tmp_path: Path) -> None:
+    missing = tmp_path / "no-such-workspace"
+    result = run_parity("env", "capture", cwd=tmp_path, env={"PARITY_WORKSPACE": str(missing)})
+    assert result.returncode == 3, result.stdout + result.stderr
+    assert f"PARITY_WORKSPACE={missing} is not a Parity workspace" in result.stderr
+    assert "not stored" not in result.stderr
+    # Without the variable and outside a workspace, capture still just prints.
+    plain = run_parity("env", "capture", "--no-store", cwd=tmp_path)
+    assert plain.returncode == 0, plain.stderr
+
+
 def test_status_json_reports_the_stores(workspace_dir: Path) -> None:
     result = run_parity("status", "--json", cwd=workspace_dir)
     assert result.returncode == 0, result.stderr

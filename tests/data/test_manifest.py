@@ -3,10 +3,21 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from parity.core.errors import UsageError
+from parity.core.paths import is_contained
 from parity.core.records import StoredRecord
-from parity.data.manifest import EXECUTABLE, REGULAR, Chunk, DataVersion, FileEntry, make_version
+from parity.data.manifest import (
+    EXECUTABLE,
+    REGULAR,
+    Chunk,
+    DataVersion,
+    FileEntry,
+    check_paths,
+    make_version,
+)
 from parity.data.versions import canonical_record_bytes
 
 PACK_A, PACK_B = "a" * 64, "b" * 64
@@ -66,3 +77,17 @@ def test_a_path_that_would_escape_the_checkout_is_refused(path: str) -> None:
     folders["folders"] = [path]
     with pytest.raises(UsageError, match="escapes the folder"):
         DataVersion.from_dict(folders)
+
+
+_PARTS = st.sampled_from(["a", "b", ".", "..", "...", "", "/", "\x00", "é"])
+
+
+@given(st.lists(st.lists(_PARTS, max_size=5).map("".join), min_size=1, max_size=4))
+def test_the_bulk_path_check_agrees_with_the_one_path_rule(paths: list[str]) -> None:
+    # status checks a 20,000-path record in one pass; it must refuse exactly what checkout does
+    refused = not all(is_contained(p) for p in paths)
+    if refused:
+        with pytest.raises(UsageError, match="escapes the folder"):
+            check_paths(paths)
+    else:
+        check_paths(paths)

@@ -109,3 +109,22 @@ def test_no_remotes_listed(workspace_dir: Path) -> None:
     assert result.returncode == 0
     assert "No remotes" in result.stdout
     assert json.loads(run_parity("remote", "list", "--json", cwd=workspace_dir).stdout) == []
+
+
+def test_credentials_in_a_url_are_never_printed(workspace_dir: Path) -> None:
+    added = run_parity(
+        "remote", "add", "cloud", "s3://AKIAEXAMPLE:s3cr3t@bucket/prefix", cwd=workspace_dir
+    )
+    assert added.returncode == 0, added.stderr
+    assert "Added remote cloud at s3://AKIAEXAMPLE:***@bucket/prefix" in added.stdout
+    assert "AKIAEXAMPLE:s3cr3t" in (workspace_dir / ".parity" / "config.toml").read_text()
+    table = run_parity("remote", "list", cwd=workspace_dir)
+    listed = json.loads(run_parity("remote", "list", "--json", cwd=workspace_dir).stdout)
+    assert listed[0]["url"] == "s3://AKIAEXAMPLE:***@bucket/prefix"
+    again = run_parity("remote", "add", "cloud", "s3://other/x", cwd=workspace_dir)
+    token = run_parity("remote", "add", "web", "https://ghp_T0KEN@example.com/x", cwd=workspace_dir)
+    assert token.returncode == 2
+    assert "https://***@example.com/x" in token.stderr
+    for shown in (added.stdout, table.stdout, json.dumps(listed), again.stderr, token.stderr):
+        assert "s3cr3t" not in shown
+        assert "ghp_T0KEN" not in shown

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import os
 import subprocess
 import sys
 import tomllib
@@ -384,3 +385,19 @@ def test_an_extra_index_serves_what_pypi_does_not(big: Environment, tmp_path: Pa
         odd, "requirements", extra_index_urls=(index,), cache_dir=tmp_path / "cache"
     ).main
     assert f"--extra-index-url {index}" in requirements
+
+
+def test_exported_files_follow_the_umask(tmp_path: Path) -> None:
+    from parity.api.environments import write_export
+    from parity.env.export import ExportResult
+
+    result = ExportResult(
+        "dockerfile", {"Dockerfile": "FROM python:3.12-slim\n", "requirements.txt": "six==1.16\n"}
+    )
+    old = os.umask(0o022)
+    try:
+        written = write_export(result, tmp_path / "deploy" / "Dockerfile")
+    finally:
+        os.umask(old)
+    assert [p.name for p in written] == ["Dockerfile", "requirements.txt"]
+    assert [p.stat().st_mode & 0o777 for p in written] == [0o644, 0o644]  # 0600 before

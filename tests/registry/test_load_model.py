@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import json
 import pickle
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
+import zstandard
 
 import parity
 from parity.api import models
 from parity.registry.loading import read_model_record
-from parity.store.objects.blob import CODEC_RAW, header
+from parity.store.objects.blob import CODEC_RAW, CODEC_ZSTD, header
 from parity.workspace import Workspace, open_workspace
+from tests.conftest import run_parity
 from tests.registry._factory_model import fitted_factory_model
 
 
@@ -120,3 +123,48 @@ def test_an_unrestricted_pickle_needs_the_option_at_log_and_at_load(
         assert model.predict([[0.0]]).tolist() == [1]  # type: ignore[attr-defined]
     finally:
         workspace.close()
+
+
+def _stored_file(workspace: Workspace, reference: str, path: str) -> tuple[Path, int]:
+    """The local blob of the model file ``path`` of ``reference``, and its recorded size."""
+    version = workspace.registry.resolve(reference)
+    record = read_model_record(workspace.records, version.model_id)
+    artifact = record.file(path)
+    assert artifact is not None
+    blob = workspace.objects.backend.local_path(f"{artifact.digest[:2]}/{artifact.digest[2:]}")
+    assert blob is not None
+    return blob, artifact.size
+
+
+def test_a_zstd_bomb_stops_at_the_recorded_size(doubler: Workspace) -> None:
+    blob, size = _stored_file(doubler, "doubler@production", "model.pkl")
+    # 256 MiB of zeros compress to a few KB: a record naming this blob says a few hundred bytes.
+    compressor = zstandard.ZstdCompressor(level=19).compressobj()
+    bomb = b"".join(compressor.compress(bytes(1 << 20)) for _ in range(256)) + compressor.flush()
+    assert len(bomb) < 64 << 10
+    blob.write_bytes(header(CODEC_ZSTD) + bomb)
+    with pytest.raises(parity.CorruptObject, match=f"more than the {size} bytes recorded"):
+        parity.load_model("doubler@production", verify_env=False)
+
+
+def test_models_verify_checks_the_files_and_says_which_failed(doubler: Workspace) -> None:
+    assert models.verify("doubler@production").ok
+    blob, _ = _stored_file(doubler, "doubler@production", "model.pkl")
+    blob.write_bytes(header(CODEC_RAW) + b"not the pickle that was saved")
+    check = models.verify("doubler@production")
+    assert not check.ok
+    assert check.result.ok  # the environment is fine: the file is what failed
+    assert [f.path for f in check.files] == ["model.pkl"]
+    assert "hashes to" in check.files[0].problem
+    report = run_parity("models", "verify", "doubler@production", "--json", cwd=doubler.root)
+    assert report.returncode == 1
+    document = json.loads(report.stdout)
+    assert (document["ok"], document["environment_ok"], document["files_ok"]) == (
+        False,
+        True,
+        False,
+    )
+    table = run_parity("models", "verify", "doubler@production", cwd=doubler.root)
+    assert table.returncode == 1
+    assert "doubler/1: not verified" in table.stdout
+    assert table.stderr.startswith("error: doubler/1's file model.pkl is damaged")

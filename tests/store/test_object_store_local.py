@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import signal
 import subprocess
@@ -10,10 +11,13 @@ import time
 from pathlib import Path
 
 import pytest
+import zstandard
 
+from parity.core.errors import CorruptObject
 from parity.core.ids import digest_bytes
 from parity.store.objects import open_object_store
-from parity.store.objects.blob import HEADER_SIZE
+from parity.store.objects.blob import CODEC_ZSTD, HEADER_SIZE, decode_stream, header
+from parity.store.objects.local import atomic_write_bytes
 
 
 def test_objects_are_sharded_by_two_hex_characters(tmp_path: Path) -> None:
@@ -80,3 +84,48 @@ def test_sigkill_while_writing_a_large_blob_leaves_no_partial_object(
     assert rerun.returncode == 0, rerun.stderr
     assert rerun.stdout.strip() == digest
     store.verify(digest)
+
+
+def _bomb(megabytes: int) -> bytes:
+    """A blob whose few KB of zstd expand to ``megabytes`` MiB of zeros."""
+    compressor = zstandard.ZstdCompressor(level=19).compressobj()
+    payload = b"".join(compressor.compress(bytes(1 << 20)) for _ in range(megabytes))
+    return header(CODEC_ZSTD) + payload + compressor.flush()
+
+
+def test_a_stream_never_yields_past_the_recorded_size() -> None:
+    data = _bomb(64)
+    yielded = 0
+    with pytest.raises(CorruptObject, match="more than the 5000 bytes recorded"):
+        for block in decode_stream("0" * 64, io.BytesIO(data), size=5000):
+            yielded += len(block)
+    assert yielded <= 5000
+
+
+def test_get_to_file_writes_nothing_past_the_size(tmp_path: Path) -> None:
+    store = open_object_store(str(tmp_path / "objects"))
+    digest = store.put_bytes(b"small model file")
+    path = store.backend.local_path(f"{digest[:2]}/{digest[2:]}")
+    assert path is not None
+    path.write_bytes(_bomb(64))
+    with pytest.raises(CorruptObject, match="more than the 16 bytes recorded"):
+        store.get_to_file(digest, tmp_path / "out" / "model.bin", size=16)
+    with pytest.raises(CorruptObject, match="more than the 16 bytes recorded"):
+        store.verify(digest, size=16)
+    assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_atomic_writes_keep_a_files_mode_and_give_new_ones_the_umask(tmp_path: Path) -> None:
+    old = os.umask(0o022)
+    try:
+        fresh = tmp_path / "Dockerfile"
+        atomic_write_bytes(fresh, b"FROM python\n")
+        assert fresh.stat().st_mode & 0o777 == 0o644  # mkstemp's 0600 before
+        kept = tmp_path / "run.sh"
+        kept.write_bytes(b"#!/bin/sh\n")
+        kept.chmod(0o750)
+        atomic_write_bytes(kept, b"#!/bin/sh\necho\n")
+        assert kept.stat().st_mode & 0o777 == 0o750
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["Dockerfile", "run.sh"]
+    finally:
+        os.umask(old)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from parity.api._worktree import current_version, data_target, stat_cache
 from parity.core.errors import UsageError
+from parity.core.file_errors import file_error
 from parity.data.adding import Adder, collector_paused
 from parity.data.hashing import CHUNK_THRESHOLD
 from parity.data.pointer import Pointer, pointer_path, write_pointer
@@ -50,13 +52,23 @@ def chunk_threshold(workspace: Workspace) -> int:
     return value
 
 
-def add_path(workspace: Workspace, path: Path, progress: Progress = no_progress) -> AddResult:
-    """Version ``path``: store what is new, write ``PATH.parity`` and its .gitignore entry."""
+def add_path(
+    workspace: Workspace,
+    path: Path,
+    progress: Progress = no_progress,
+    follow_symlinks: bool = False,
+) -> AddResult:
+    """Version ``path``: store what is new, write ``PATH.parity`` and its .gitignore entry.
+
+    A symlink to a file outside the workspace is refused unless ``follow_symlinks``."""
     from parity.data.index import ChunkIndex  # lazy: loads SQLAlchemy, which status never needs
 
+    started = time.time_ns()
     target, key = data_target(workspace, path)
     pointer_file = pointer_path(target)
     before, previous = current_version(workspace, pointer_file)
+    # Temp files an add or transfer killed before this one began left behind (none of ours yet).
+    workspace.objects.sweep_scratch(started)
     cache = stat_cache(workspace)
     # The collector stays paused until the version is stored: its record is built from the
     # same many small objects (a 2 GiB file's 30,000 chunks cost ~50 ms of collections here).
@@ -69,8 +81,11 @@ def add_path(workspace: Workspace, path: Path, progress: Progress = no_progress)
                 chunk_threshold(workspace),
                 progress,
                 compress=workspace.config.section("data").get("compress", True) is not False,
+                within=None if follow_symlinks else workspace.root,
             )
             version = adder.add(target, key, previous)
+        except OSError as exc:  # a file unreadable or gone mid-add: one line, packs aborted
+            raise file_error(exc, None, "read") from exc
         finally:
             cache.close()
         label = f"{key} · {len(version.files)} files · {version.size} bytes"

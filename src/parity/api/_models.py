@@ -20,7 +20,7 @@ from parity.core.run import short_run_id
 from parity.env.capture import capture
 from parity.env.records import load_environment, store_environment
 from parity.env.verification import VerifyResult, verify_environment
-from parity.registry.loading import read_model_record
+from parity.registry.loading import FileProblem, check_model_files, read_model_record
 from parity.registry.saving import save_model as save_model_files
 from parity.workspace import Workspace, now_ms
 
@@ -225,14 +225,23 @@ def describe_blocking(result: VerifyResult) -> str:
 
 @dataclass(frozen=True)
 class ModelVerification:
-    """Whether an environment is safe for a model: the verdict and the model it is about."""
+    """Whether a model's files are intact and an environment is safe for it.
+
+    Each part has its verdict (``files_ok``, ``result.ok``); ``ok`` needs both."""
 
     model: str  # how messages name the model: "churn/3", or "RUN:PATH" for a logged model
     result: VerifyResult
+    # Files that do not hold what the model record says (missing, corrupt, larger).
+    files: tuple[FileProblem, ...] = ()
 
     @property
     def ok(self) -> bool:
-        return self.result.ok
+        return self.result.ok and not self.files
+
+    @property
+    def files_ok(self) -> bool:
+        """Every file holds what the model record says (``files`` lists those that do not)."""
+        return not self.files
 
     @property
     def blocking(self) -> tuple[Difference, ...]:
@@ -244,7 +253,14 @@ class ModelVerification:
         return describe_blocking(self.result)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"model": self.model, **self.result.to_dict()}
+        return {
+            "model": self.model,
+            **self.result.to_dict(),
+            "ok": self.ok,
+            "environment_ok": self.result.ok,
+            "files_ok": self.files_ok,
+            "file_problems": [f.to_dict() for f in self.files],
+        }
 
 
 def verify_model(
@@ -253,9 +269,11 @@ def verify_model(
     python: str | Path | None = None,
     threshold: Risk = Risk.HIGH,
 ) -> ModelVerification:
-    """Verify this (or ``python``'s) environment for the model ``reference`` names."""
+    """Re-hash the files of the model ``reference`` names, and verify this (or ``python``'s)
+    environment for it."""
     source = resolve_source(workspace, reference)
+    files = tuple(check_model_files(workspace.records, source.record))
     result = verify_model_environment(workspace, source.record, python, threshold)
     if result is None:
         raise NotFoundError(f"{source.label} has no recorded environment to verify against")
-    return ModelVerification(source.label, result)
+    return ModelVerification(source.label, result, files)

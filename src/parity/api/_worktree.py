@@ -11,6 +11,7 @@ from parity.data.manifest import DataVersion
 from parity.data.pointer import (
     SUFFIX,
     Pointer,
+    check_target_name,
     find_pointers,
     pointer_path,
     read_pointer,
@@ -41,6 +42,7 @@ def data_target(workspace: Workspace, path: Path) -> tuple[Path, str]:
         ) from exc
     if not relative.parts or relative.parts[0] in (".parity", ".git"):
         raise UsageError(f"{path} cannot be versioned", hint="give a file or folder of your data")
+    check_target_name(absolute)
     return absolute, relative.as_posix()
 
 

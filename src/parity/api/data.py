@@ -23,7 +23,7 @@ from parity.api._session import session
 from parity.api._transfer import SyncReport, pull_versions, push_versions, versions_of
 from parity.api._validation import ValidationOutcome, validate_table, validations_of
 from parity.api._worktree import current_version, data_target, pointer_files, stat_cache
-from parity.core.errors import UsageError
+from parity.core.errors import NotFoundError, UsageError
 from parity.data.checkout import CheckoutResult
 from parity.data.checkout import checkout as checkout_version
 from parity.data.fsck import FsckResult
@@ -62,15 +62,22 @@ PathLike = str | os.PathLike[str]
 
 
 def add(
-    path: PathLike, *, progress: Progress = no_progress, workspace: Workspace | None = None
+    path: PathLike,
+    *,
+    progress: Progress = no_progress,
+    follow_symlinks: bool = False,
+    workspace: Workspace | None = None,
 ) -> AddResult:
     """Version ``path`` (a file or folder): store what is new, write ``PATH.parity`` for git.
+
+    A symlink to a file outside the workspace is refused (UsageError) unless
+    ``follow_symlinks``: following it would store whatever it points at.
 
     >>> data.add("data/train")                          # doctest: +SKIP
     AddResult(data_version='3f2a…', files=20000, …)
     """
     with session(workspace) as ws:
-        return add_path(ws, Path(path), progress)
+        return add_path(ws, Path(path), progress, follow_symlinks)
 
 
 def version_path(workspace: Workspace, path: Path) -> str:
@@ -87,6 +94,9 @@ def status(
 ) -> list[DataStatus]:
     """Added / modified / deleted files of each path against its pointer (default: all).
 
+    A path that is neither versioned nor present raises ``NotFoundError``; one that is present
+    but has no pointer yet is reported as added.
+
     >>> [s.path for s in data.status() if not s.clean]  # doctest: +SKIP
     ['data/train']
     """
@@ -96,6 +106,11 @@ def status(
         try:
             for target, pointer_file, key in pointer_files(ws, (Path(p) for p in paths)):
                 if not pointer_file.is_file():
+                    if not target.exists() and not target.is_symlink():
+                        raise NotFoundError(
+                            f"{key} is neither versioned data nor a file or folder here",
+                            hint="check the path; 'parity data status' lists every pointer",
+                        )
                     results.append(DataStatus(key, None, added=(key,)))
                     continue
                 pointer = read_pointer(pointer_file)

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from parity.api._environment_refs import resolve_environment
 from parity.core.environment import Environment
 from parity.core.errors import NotFoundError
+from parity.core.file_errors import file_error
 from parity.core.refs import RefKind, parse_reference
 from parity.env import capture, diff, verify
 from parity.env.capture import start_capture
@@ -103,13 +104,18 @@ class Captured:
 
 @contextmanager
 def _optional_workspace(workspace: Workspace | None) -> Iterator[Workspace | None]:
-    """``workspace``, else the current folder's workspace when there is one (closed after)."""
+    """``workspace``, else the current folder's workspace when there is one (closed after).
+
+    A ``PARITY_WORKSPACE`` that names no workspace is an error, not "no workspace": the user
+    asked for one, and a typo must not silently skip storing."""
     if workspace is not None:
         yield workspace
         return
     try:
         opened = open_workspace()
     except NotFoundError:
+        if os.environ.get("PARITY_WORKSPACE"):
+            raise
         yield None
         return
     try:
@@ -150,7 +156,12 @@ def record(
         from parity.store.objects.local import atomic_write_bytes  # lazy: loads zstandard
 
         document = environment.to_document()  # what --json prints: one shape for both
-        atomic_write_bytes(Path(output), json.dumps(document, indent=2, sort_keys=True).encode())
+        try:
+            atomic_write_bytes(
+                Path(output), json.dumps(document, indent=2, sort_keys=True).encode()
+            )
+        except OSError as exc:
+            raise file_error(exc, output, "write") from exc
     return Captured(environment, stored)
 
 
@@ -251,8 +262,11 @@ def write_export(result: ExportResult, output: str | os.PathLike[str]) -> list[P
     written = []
     for index, (name, text) in enumerate(result.files.items()):
         target = main if index == 0 else main.parent / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_bytes(target, text.encode())
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write_bytes(target, text.encode())
+        except OSError as exc:
+            raise file_error(exc, target, "write") from exc
         written.append(target)
     for name, source in result.copies.items():
         target = main.parent / name

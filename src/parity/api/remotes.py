@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from parity.api._session import session
-from parity.core.config import Config, Remote
+from parity.core.config import Config, Remote, masked_url
 from parity.data import remotes as remote_config
 from parity.workspace import Workspace, read_config
 
@@ -63,6 +63,7 @@ def remove(name: str, *, workspace: Workspace | None = None) -> None:
 
 def list(*, workspace: Workspace | None = None) -> builtins.list[dict[str, Any]]:
     """The remotes, by name: name, url, endpoint_url, region and whether it is the default.
+    A password or token in a URL is shown as ``***`` (config.toml keeps it).
 
     >>> remotes.list()                                   # doctest: +SKIP
     [{'name': 'origin', 'url': 's3://bucket/project', 'default': True, …}]
@@ -72,8 +73,8 @@ def list(*, workspace: Workspace | None = None) -> builtins.list[dict[str, Any]]
         return [
             {
                 "name": r.name,
-                "url": r.url,
-                "endpoint_url": r.endpoint_url,
+                "url": masked_url(r.url),
+                "endpoint_url": None if r.endpoint_url is None else masked_url(r.endpoint_url),
                 "region": r.region,
                 "default": r.name == config.default_remote,
             }

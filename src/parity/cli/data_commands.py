@@ -80,13 +80,18 @@ def _human(size: int) -> str:
 
 @data_group.command("add")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--follow-symlinks",
+    is_flag=True,
+    help="Store what symlinks to files outside the workspace point at (refused by default).",
+)
 @JSON_OPTION
-def add(paths: tuple[Path, ...], json_output: bool) -> None:
+def add(paths: tuple[Path, ...], follow_symlinks: bool, json_output: bool) -> None:
     """Version files or folders: store new content, write PATH.parity for git."""
     results = []
     for path in paths:
         with progress_bar(f"adding {path}") as update:
-            results.append(data.add(path, progress=update))
+            results.append(data.add(path, progress=update, follow_symlinks=follow_symlinks))
     if json_output:
         print_json([r.to_dict() for r in results])
         return
@@ -199,7 +204,12 @@ def gc(yes: bool, json_output: bool) -> None:
         f"({_human(plan.bytes)}); kept {len(plan.live_versions)} live versions and "
         f"{plan.kept_packs} packs"
     )
-    if not plan.deleted and (plan.delete_versions or plan.delete_packs):
+    if plan.leftovers:
+        say(
+            f"{verb} {len(plan.leftovers)} temp files killed commands left "
+            f"({_human(plan.leftover_bytes)})"
+        )
+    if not plan.deleted and (plan.delete_versions or plan.delete_packs or plan.leftovers):
         say("run 'parity data gc --yes' to delete them")
 
 

@@ -13,6 +13,7 @@ import click
 
 from parity import __version__
 from parity.core.errors import ParityError
+from parity.core.file_errors import file_error
 
 # Each command lives in its own module, imported only when that command runs, so that every
 # command module may import the API it calls at the top. The short help is kept here for
@@ -122,7 +123,12 @@ def cli() -> None:
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; return the documented exit code."""
     try:
-        result = cli.main(args=argv, prog_name="parity", standalone_mode=False)
+        try:
+            result = cli.main(args=argv, prog_name="parity", standalone_mode=False)
+        except OSError as exc:
+            # The services translate what they expect; a file-system failure nobody foresaw
+            # is still one line with its path and a hint, never a traceback.
+            raise file_error(exc) from exc
     except ParityError as exc:
         from parity.cli.output import err_console  # lazy: Rich loads only to print an error
 

@@ -11,7 +11,7 @@ from parity.api import workspace as workspaces
 from parity.api.models import LineageNode
 from parity.cli.env_commands import print_differences
 from parity.cli.output import JSON_OPTION, print_json, print_table, say, warn
-from parity.core.errors import EnvironmentMismatch, UsageError
+from parity.core.errors import CheckFailed, EnvironmentMismatch, UsageError
 from parity.core.model import ModelVersion
 from parity.core.run import short_run_id
 
@@ -236,13 +236,23 @@ def history(name: str, json_output: bool) -> None:
 @click.option("--python", help="Check this interpreter instead of the current one.")
 @JSON_OPTION
 def verify(reference: str, python: str | None, json_output: bool) -> None:
-    """Exit 0 when this (or --python's) environment is safe for the model, 1 otherwise."""
+    """Exit 0 when the model's files are intact and this (or --python's) environment is safe
+    for it, 1 otherwise."""
     check = models.verify(reference, python=python)
     if json_output:
         print_json(check.to_dict())
     else:
         print_differences(check.result.diff.differences, show_info=False)
+        for problem in check.files:
+            say(f"file {problem.path}: {problem.problem}")
         say(f"{check.model}: " + ("verified" if check.ok else "not verified"))
+    if not check.files_ok:
+        first = check.files[0]
+        more = f" (and {len(check.files) - 1} more)" if len(check.files) > 1 else ""
+        raise CheckFailed(
+            f"{check.model}'s file {first.path} is damaged: {first.problem}{more}",
+            hint="restore the object from a copy of the store; 'parity object verify' lists all",
+        )
     if not check.ok:
         raise EnvironmentMismatch(
             f"this environment is not safe for {check.model}: {check.summary}", check.blocking

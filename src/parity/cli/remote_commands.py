@@ -26,9 +26,9 @@ def add(
     remote = remotes.add(
         name, url, endpoint_url=endpoint_url, region=region, make_default=make_default
     )
-    is_default = any(r["default"] for r in remotes.list() if r["name"] == name)
-    default = " (default)" if is_default else ""
-    say(f"Added remote {remote.name} at {remote.url}{default}")
+    shown = next(r for r in remotes.list() if r["name"] == name)
+    default = " (default)" if shown["default"] else ""
+    say(f"Added remote {remote.name} at {shown['url']}{default}")
 
 
 @remote_group.command("list")

@@ -18,6 +18,22 @@ ENV_OVERRIDES = {
 }
 
 
+def masked_url(url: str) -> str:
+    """``url`` as it may be shown: a password or token in it replaced by ``***``, as database
+    URLs are shown in errors (``s3://key:***@bucket``; a lone user part is taken for a token:
+    ``https://***@host``)."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url
+    authority, slash, path = rest.partition("/")
+    userinfo, at, host = authority.rpartition("@")
+    if not at:
+        return url
+    user, colon, _secret = userinfo.partition(":")
+    shown = f"{user}:***" if colon else "***"
+    return f"{scheme}://{shown}@{host}{slash}{path}"
+
+
 @dataclass(frozen=True)
 class Remote:
     name: str

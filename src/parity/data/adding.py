@@ -91,6 +91,7 @@ class Adder:
         # still use more threads (whole-file digest, pack copy), where the work is in C.
         workers: int = 1,
         compress: bool = True,
+        within: Path | None = None,  # symlinks must stay inside it (None: follow any)
     ) -> None:
         self.store = store
         self.index = index
@@ -99,6 +100,7 @@ class Adder:
         self.progress = progress
         self.workers = workers
         self.compress = compress
+        self.within = within
         self.stats = AddStats()
         self._dedup = ChunkDeduper(index)
         self._plans: list[_Plan] = []
@@ -113,7 +115,7 @@ class Adder:
 
     def _add(self, target: Path, key: str, previous: DataVersion | None) -> DataVersion:
         started = time.time_ns()
-        found = scan(target)
+        found = scan(target, self.within)
 
         def cache_key(file: ScannedFile) -> str:
             return key if found.kind == "file" else f"{key}/{file.path}"

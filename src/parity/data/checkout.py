@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,12 +19,14 @@ from typing import Any
 import blake3
 
 from parity.core.errors import ConflictError, CorruptObject
+from parity.core.file_errors import file_error
 from parity.data.manifest import DataVersion, FileEntry
 from parity.data.packs import PackReader
 from parity.data.progress import Progress, no_progress
 from parity.data.scan import Scan, ScannedFile, scan, stat_of
 from parity.data.statcache import Stat, StatCache
 from parity.data.status import DigestOracle
+from parity.store.objects.scratch import new_file, umask
 from parity.store.objects.store import ObjectStore
 
 _SHOWN = 5
@@ -82,7 +83,26 @@ def checkout(
     force: bool = False,
     progress: Progress = no_progress,
 ) -> CheckoutResult:
-    """Make ``target`` hold ``want``; ``current`` is the version its pointer names now."""
+    """Make ``target`` hold ``want``; ``current`` is the version its pointer names now.
+
+    A file system that refuses (a read-only folder, a name too long) stops it with a one-line
+    error; each file is whole, old or new, and the pointer is left as it was."""
+    try:
+        return _checkout(store, cache, target, key, want, current, force, progress)
+    except OSError as exc:
+        raise file_error(exc, None, "write") from exc
+
+
+def _checkout(
+    store: ObjectStore,
+    cache: StatCache,
+    target: Path,
+    key: str,
+    want: DataVersion,
+    current: DataVersion | None,
+    force: bool,
+    progress: Progress,
+) -> CheckoutResult:
     found = _existing(target, want, force)
     oracle = DigestOracle(cache, key, found)
     on_disk = {f.path: f for f in found.files}
@@ -132,17 +152,18 @@ def checkout(
         result.removed.append(file.path)
     total = sum(e.size for e in to_write)
     done = 0
+    mask = umask()
     with PackReader(store) as reader:
         for entry in to_write:
             destination = _destination(target, want, entry)
-            stat = _materialise(reader, entry, destination, force)
+            stat = _materialise(reader, entry, destination, force, mask)
             cache_key = key if want.kind == "file" else f"{key}/{entry.path}"
             oracle.learned.append((cache_key, stat, entry.digest))
             result.written.append(entry.path)
             done += entry.size
             progress(done, total)
     for entry, file in to_fix_mode:
-        Path(file.full).chmod(entry.mode)
+        Path(file.full).chmod(entry.mode & ~mask)
     if want.kind == "folder":
         target.mkdir(parents=True, exist_ok=True)  # a version without files is still a folder
         for folder in want.folders:
@@ -153,7 +174,7 @@ def checkout(
 
 
 def _materialise(
-    reader: PackReader, entry: FileEntry, destination: Path, force: bool = False
+    reader: PackReader, entry: FileEntry, destination: Path, force: bool, mask: int
 ) -> Stat:
     try:
         destination.parent.mkdir(parents=True, exist_ok=True)
@@ -162,7 +183,10 @@ def _materialise(
             f"cannot create the folder for {entry.path}: a file of yours is in the way",
             hint="move it away, or pass --force",
         ) from exc
-    fd, tmp_name = tempfile.mkstemp(dir=destination.parent, prefix=".parity-")
+    try:
+        fd, tmp_name = new_file(destination.parent, ".parity-", 0o600)
+    except OSError as exc:
+        raise file_error(exc, destination.parent, "write into") from exc
     try:
         whole = blake3.blake3()
         with os.fdopen(fd, "wb") as out:
@@ -173,7 +197,7 @@ def _materialise(
                 out.write(data)
             if len(entry.chunks) > 1 and whole.hexdigest() != entry.digest:
                 raise CorruptObject(entry.digest, f"the chunks of {entry.path} do not add up")
-            os.fchmod(out.fileno(), entry.mode)
+            os.fchmod(out.fileno(), entry.mode & ~mask)  # the umask applies, as to git's files
             if entry.size >= _FSYNC_FROM:
                 out.flush()
                 os.fsync(out.fileno())
@@ -189,9 +213,11 @@ def _materialise(
                     hint="move the folder away, or pass --force",
                 ) from exc
         os.replace(tmp_name, destination)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp_name)
+        if isinstance(exc, OSError):
+            raise file_error(exc, destination, "write") from exc
         raise
     return stat_of(destination.stat())
 

@@ -4,10 +4,13 @@ Only what data versioning wrote is ever a candidate (data version records and pa
 artifacts, environments, runs and every other object are left alone whatever happens. A pack is
 deleted only when no live version has a chunk in it: packs are never rewritten, so a pack kept
 alive by one chunk keeps its other entries too (the cost of never rewriting stored objects).
+Temp files that killed adds and transfers left in the store's scratch folder go too: those no
+running process holds (``store.objects.scratch``).
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,6 +30,9 @@ class GcPlan:
     delete_packs: list[str] = field(default_factory=list)
     kept_packs: int = 0
     bytes: int = 0
+    # Temp files killed adds and transfers left in the scratch folder (no process holds them).
+    leftovers: list[str] = field(default_factory=list)
+    leftover_bytes: int = 0
     deleted: bool = False
 
     def to_dict(self) -> dict[str, Any]:
@@ -36,6 +42,8 @@ class GcPlan:
             "delete_packs": sorted(self.delete_packs),
             "kept_packs": self.kept_packs,
             "bytes": self.bytes,
+            "leftover_temp_files": len(self.leftovers),
+            "leftover_bytes": self.leftover_bytes,
             "deleted": self.deleted,
         }
 
@@ -72,6 +80,7 @@ def plan_gc(
     store: ObjectStore, index: ChunkIndex, live: Iterable[str], versions: Iterable[str]
 ) -> GcPlan:
     """What gc would delete, given the live data versions and every indexed one."""
+    started = time.time_ns()
     live_set = set(live)
     plan = GcPlan(live_versions=live_set)
     live_packs: set[str] = set()
@@ -92,6 +101,9 @@ def plan_gc(
     plan.delete_packs = sorted(p for p in candidates - live_packs if store.has(p))
     plan.kept_packs = len(candidates & live_packs)
     plan.bytes = sum(_size(store, d) for d in (*plan.delete_versions, *plan.delete_packs))
+    leftovers = store.scratch_leftovers(started)
+    plan.leftovers = sorted(path.name for path in leftovers.files)
+    plan.leftover_bytes = leftovers.bytes
     return plan
 
 
@@ -102,5 +114,9 @@ def run_gc(store: ObjectStore, index: ChunkIndex, plan: GcPlan) -> GcPlan:
     for pack in plan.delete_packs:
         store.delete(pack)
     index.forget(plan.delete_packs, plan.delete_versions)
+    # Swept again, not deleted from the list: each file's lock is checked as it goes.
+    swept = store.sweep_scratch()
+    plan.leftovers = sorted(path.name for path in swept.files)
+    plan.leftover_bytes = swept.bytes
     plan.deleted = True
     return plan

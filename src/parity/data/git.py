@@ -39,13 +39,13 @@ def pointer_at(pointer_file: Path, rev: str) -> Pointer:
     root = toplevel(pointer_file.parent)
     relative = pointer_file.relative_to(root).as_posix()
     try:
-        text = _git(root, "show", f"{rev}:{relative}").decode("utf-8")
+        data = _git(root, "show", f"{rev}:{relative}")
     except NotFoundError as exc:
         raise NotFoundError(
             f"{relative} is not in git revision {rev}",
             hint=f"see its versions with 'parity data log {relative[: -len(SUFFIX)]}'",
         ) from exc
-    return Pointer.from_text(text, f"{rev}:{relative}")
+    return Pointer.from_bytes(data, f"{rev}:{relative}")
 
 
 @dataclass(frozen=True)
@@ -69,9 +69,7 @@ def history(pointer_file: Path) -> list[PointerCommit]:
     contents = batch_contents(root, wanted)
     result = []
     for (commit, when, author, subject), content in zip(commits, contents, strict=True):
-        pointer = (
-            Pointer.from_text(content.decode(), f"{commit[:12]}:{relative}") if content else None
-        )
+        pointer = Pointer.from_bytes(content, f"{commit[:12]}:{relative}") if content else None
         result.append(PointerCommit(commit, int(when), author, subject, pointer))
     return result
 

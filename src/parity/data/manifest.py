@@ -125,12 +125,11 @@ class DataVersion:
                 for f in body["files"]
             )
             folders = tuple(body.get("folders", ()))
-            escaping = [p for p in (*(f.path for f in files), *folders) if not is_contained(p)]
-            if escaping:
-                raise ValueError(f"path {escaping[0]!r} escapes the folder it belongs in")
-            return cls(kind=body["kind"], files=files, folders=folders)
+            kind = body["kind"]
         except (KeyError, IndexError, TypeError, ValueError) as exc:
-            raise UsageError(f"damaged data version record: {exc!r}") from exc
+            raise damaged_record(exc) from exc
+        check_paths((*(f.path for f in files), *folders))
+        return cls(kind=kind, files=files, folders=folders)
 
     def to_record(self) -> StoredRecord:
         return StoredRecord(DATA_KIND, DATA_FORMAT, self.to_dict())
@@ -138,6 +137,45 @@ class DataVersion:
     @classmethod
     def from_record(cls, record: StoredRecord) -> DataVersion:
         return cls.from_dict(record.body_of(DATA_KIND, DATA_FORMAT, "data version record"))
+
+
+def damaged_record(exc: Exception) -> UsageError:
+    return UsageError(
+        f"damaged data version record: {exc!r}",
+        hint="it was not written by this Parity: check where it came from",
+    )
+
+
+def check_paths(paths: Iterable[str]) -> None:
+    """Refuse a record whose paths leave the folder they belong in (``../x``, ``/etc/x``): it
+    must never make checkout write, or status report, outside its target."""
+    listed = list(paths)
+    if _all_contained(listed):
+        return
+    for path in listed:
+        if not isinstance(path, str) or not is_contained(path):
+            raise UsageError(
+                f"damaged data version record: path {path!r} escapes the folder it belongs in",
+                hint="it was not written by Parity: check where it came from; nothing was changed",
+            )
+
+
+def _all_contained(paths: list[str]) -> bool:
+    """``is_contained`` for every path at once, in a few passes of C over one string (status
+    reads 20,000-path records: one call per path cost ~20 ms). Each path is wrapped as
+    ``/path/`` between NULs, so an empty part (``//``), ``/./`` or ``/../`` anywhere is a bad
+    part, and a NUL inside a path shows as one NUL too many."""
+    try:
+        joined = "/\x00/".join(paths)
+    except TypeError:
+        return False
+    wrapped = "/" + joined + "/"
+    return (
+        wrapped.count("\x00") == len(paths) - 1
+        and "//" not in wrapped
+        and "/./" not in wrapped
+        and "/../" not in wrapped
+    )
 
 
 def data_references(body: Mapping[str, Any]) -> list[Reference]:

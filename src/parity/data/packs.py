@@ -11,7 +11,6 @@ against its own digest, so one flipped byte is reported as ``CorruptObject`` nam
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -23,7 +22,7 @@ import zstandard
 from parity.core.errors import CorruptObject, NotFoundError
 from parity.data.manifest import Chunk
 from parity.data.pack_file import BufferPool, PackFile
-from parity.store.objects import blob
+from parity.store.objects import blob, scratch
 from parity.store.objects.store import ObjectStore, object_key
 
 PACK_MAGIC = b"PPAK"
@@ -92,6 +91,7 @@ class PackWriter:
         self._writes = ThreadPoolExecutor(max_workers=1, thread_name_prefix="parity-pack-write")
         self._pool: BufferPool | None = None
         self._finished: list[Future[str]] = []
+        self._handed: list[tuple[int, Path]] = []  # each finished pack's fd and temp file
         self._tmp: Path | None = None
         self._fd = -1
         self._file: PackFile | None = None
@@ -152,7 +152,8 @@ class PackWriter:
             self._shutdown(cancel=False)
 
     def abort(self) -> None:
-        """Drop the pack being written (packs already moved into place stay: gc finds them)."""
+        """Drop the pack being written and those not yet moved into place (packs already moved
+        stay: gc finds them)."""
         file, tmp = self._file, self._tmp
         self._file = self._tmp = None
         if file is not None:
@@ -161,6 +162,10 @@ class PackWriter:
         if tmp is not None:
             tmp.unlink(missing_ok=True)
         self._shutdown(cancel=True)
+        for future, (fd, finished) in zip(self._finished, self._handed, strict=True):
+            if future.cancelled():  # never ran: its temp file and fd are still ours
+                finished.unlink(missing_ok=True)
+                os.close(fd)
 
     def _shutdown(self, cancel: bool) -> None:
         self._writes.shutdown(wait=True, cancel_futures=cancel)
@@ -170,8 +175,8 @@ class PackWriter:
             self._pool = None
 
     def _open(self) -> PackFile:
-        fd, name = tempfile.mkstemp(dir=self.store.backend.scratch_dir(), prefix=".pack-")
-        self._fd, self._tmp = fd, Path(name)
+        fd, tmp = scratch.create(self.store.backend.scratch_dir(), ".pack-")
+        self._fd, self._tmp = fd, tmp
         if self._pool is None:
             self._pool = BufferPool()
         self._hasher = blake3.blake3()
@@ -192,14 +197,17 @@ class PackWriter:
         except BaseException:
             file.abandon()
             tmp.unlink(missing_ok=True)
-            raise
-        finally:
             os.close(self._fd)
+            raise
         digest = self._hasher.hexdigest()
-        self._finished.append(self._background.submit(_store_pack, self.store, tmp, digest))
+        # The fd stays open until the pack is in place: its lock keeps sweeps off the file.
+        self._handed.append((self._fd, tmp))
+        self._finished.append(
+            self._background.submit(_store_pack, self.store, self._fd, tmp, digest)
+        )
 
 
-def _store_pack(store: ObjectStore, tmp: Path, digest: str) -> str:
+def _store_pack(store: ObjectStore, fd: int, tmp: Path, digest: str) -> str:
     """Move a finished pack into the store (the backend fsyncs it first: one fsync a pack)."""
     try:
         key = object_key(digest)
@@ -209,6 +217,7 @@ def _store_pack(store: ObjectStore, tmp: Path, digest: str) -> str:
         return digest
     finally:
         tmp.unlink(missing_ok=True)
+        os.close(fd)
 
 
 def _drop_cached(path: Path | None) -> None:

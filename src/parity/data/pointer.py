@@ -19,7 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from parity.core.errors import UsageError
+from parity.core.file_errors import file_error
 from parity.core.ids import is_digest
+from parity.data.scan import printable
 from parity.store.objects.local import atomic_write_bytes
 
 POINTER_FORMAT = 1
@@ -79,6 +81,18 @@ class Pointer:
     def from_text(cls, text: str, source: str = "pointer") -> Pointer:
         return cls.from_dict(_parse(text, source), source)
 
+    @classmethod
+    def from_bytes(cls, data: bytes, source: str = "pointer") -> Pointer:
+        """A pointer from a file's bytes; a binary file is refused in one line."""
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise UsageError(
+                f"{source} is not a Parity pointer: it is not UTF-8 text",
+                hint="restore it from git with 'git checkout -- FILE', or delete it",
+            ) from exc
+        return cls.from_text(text, source)
+
 
 def _count(value: Any) -> int | None:
     """A size or file count: a whole number, not negative (YAML may give it as text)."""
@@ -136,17 +150,56 @@ def target_of(pointer_file: Path) -> Path:
 def read_pointer(path: Path) -> Pointer:
     """Read a pointer file; NotFoundError-free: a missing file is a UsageError naming it."""
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except FileNotFoundError as exc:
         raise UsageError(
             f"{path} does not exist", hint="run 'parity data add' on the data first"
         ) from exc
-    return Pointer.from_text(text, str(path))
+    except OSError as exc:
+        raise file_error(exc, path, "read the pointer") from exc
+    return Pointer.from_bytes(data, str(path))
+
+
+def check_target_name(target: Path) -> None:
+    """Refuse a data path whose name the pointer and ``.gitignore`` cannot carry: a line break
+    (a ``.gitignore`` entry is one line: ``new\\nline.txt`` would become ``/new`` and
+    ``line.txt``, ignoring every ``line.txt`` below), bytes that are not UTF-8, or a name the
+    file system cannot hold once ``.parity`` is added."""
+    name = target.name
+    if "\n" in name or "\r" in name:
+        raise UsageError(
+            f"{name!r} has a line break in its name, which .gitignore cannot express",
+            hint="rename it without the line break, then add it",
+        )
+    if not name.isascii():
+        try:
+            name.encode("utf-8")
+        except UnicodeEncodeError:
+            raise UsageError(
+                f"{printable(name)} is not a UTF-8 name, which pointers and .gitignore need",
+                hint="rename it, then add it",
+            ) from None
+    folder = target.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    try:
+        longest = os.pathconf(folder, "PC_NAME_MAX")
+    except (OSError, ValueError):
+        longest = 255
+    if len(os.fsencode(name + SUFFIX)) > longest:
+        raise UsageError(
+            f"{name[:40]}… is too long: its pointer {SUFFIX} would pass the file system's "
+            f"{longest}-byte limit on names",
+            hint=f"rename it to at most {longest - len(SUFFIX)} bytes",
+        )
 
 
 def write_pointer(path: Path, pointer: Pointer) -> None:
     """Write ``pointer`` atomically and make git ignore the data beside it."""
-    atomic_write_bytes(path, pointer.to_text().encode("utf-8"))
+    try:
+        atomic_write_bytes(path, pointer.to_text().encode("utf-8"))
+    except OSError as exc:
+        raise file_error(exc, path, "write the pointer") from exc
     ignore_in_git(target_of(path))
 
 
@@ -157,13 +210,18 @@ def ignore_in_git(target: Path) -> None:
     name = "".join("\\" + char if char in "\\*?[" else char for char in target.name)
     entry = "/" + (name[:-1] + "\\ " if name.endswith(" ") else name)
     try:
-        existing = gitignore.read_text(encoding="utf-8")
+        existing = gitignore.read_bytes().decode("utf-8", "surrogateescape")
     except FileNotFoundError:
         existing = ""
+    except OSError as exc:
+        raise file_error(exc, gitignore, "read") from exc
     if entry in existing.splitlines():
         return
     prefix = existing if not existing or existing.endswith("\n") else existing + "\n"
-    atomic_write_bytes(gitignore, (prefix + entry + "\n").encode("utf-8"))
+    try:
+        atomic_write_bytes(gitignore, (prefix + entry + "\n").encode("utf-8", "surrogateescape"))
+    except OSError as exc:
+        raise file_error(exc, gitignore, "write") from exc
 
 
 def find_pointers(root: Path) -> list[Path]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from parity.core.config import Config, Remote
+from parity.core.config import Config, Remote, masked_url
 from parity.core.errors import ConflictError, NotFoundError, UsageError
 from parity.store.objects import open_object_store
 from parity.store.objects.s3 import parse_s3_url
@@ -22,7 +22,8 @@ def check_remote_url(url: str) -> str:
     """``url`` if Parity can use it as a remote; UsageError saying what to write otherwise."""
     if url.startswith(("http://", "https://")):
         raise UsageError(
-            f"{url} is a Parity server URL, and remotes on a Parity server are not supported yet",
+            f"{masked_url(url)} is a Parity server URL, and remotes on a Parity server are not "
+            "supported yet",
             hint="use s3://BUCKET/PREFIX, file:///PATH or a folder path for now",
         )
     if url.startswith("s3://"):
@@ -30,11 +31,13 @@ def check_remote_url(url: str) -> str:
         return url
     if url.startswith("file://"):
         if not url[len("file://") :].startswith("/"):
-            raise UsageError(f"{url} is not an absolute file URL", hint="write file:///PATH")
+            raise UsageError(
+                f"{masked_url(url)} is not an absolute file URL", hint="write file:///PATH"
+            )
         return url
     if "://" in url or not url.strip():
         raise UsageError(
-            f"unsupported remote URL {url!r}",
+            f"unsupported remote URL {masked_url(url)!r}",
             hint="use s3://BUCKET/PREFIX, file:///PATH or a folder path",
         )
     return url
@@ -55,7 +58,7 @@ def add_remote(
         )
     if name in config.remotes:
         raise ConflictError(
-            f"remote {name!r} already exists ({config.remotes[name].url})",
+            f"remote {name!r} already exists ({masked_url(config.remotes[name].url)})",
             hint=f"remove it first with 'parity remote remove {name}'",
         )
     url = check_remote_url(url)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from parity.core.errors import UsageError
+from parity.core.file_errors import file_error
 from parity.data.statcache import Stat
 
 
@@ -38,13 +39,49 @@ def _executable(mode: int) -> bool:
     return bool(mode & stat_module.S_IXUSR)
 
 
-def scan(target: Path) -> Scan:
-    """Regular files are listed (symlinks to files are followed); symlinked folders, sockets
-    and devices are not data and are skipped."""
+def printable(name: str) -> str:
+    """``name`` as a message can show it: bytes that are not UTF-8 as ``\\xff`` escapes."""
+    return os.fsencode(name).decode("utf-8", "backslashreplace")
+
+
+def _check_name(name: str, where: str) -> None:
+    """Records hold paths as UTF-8 text: a name that is not UTF-8 cannot be stored faithfully."""
+    if not name.isascii():
+        try:
+            name.encode("utf-8")
+        except UnicodeEncodeError:
+            raise UsageError(
+                f"{printable(where)} has a file name that is not UTF-8",
+                hint="rename it (e.g. convmv -f latin1 -t utf8), then add again",
+            ) from None
+
+
+def _check_link(path: str, shown: str, within: Path | None) -> None:
+    """Refuse a symlink that leads out of ``within`` (the workspace): following one would store
+    whatever it points at (``/etc/passwd``, a colleague's key) as if it were data."""
+    if within is None:
+        return
+    resolved = os.path.realpath(path)
+    if resolved != str(within) and not resolved.startswith(str(within) + os.sep):
+        raise UsageError(
+            f"{printable(shown)} is a symlink to {resolved}, outside the workspace",
+            hint="copy what it points at into the workspace, or pass --follow-symlinks",
+        )
+
+
+def scan(target: Path, within: Path | None = None) -> Scan:
+    """Regular files are listed (symlinks to files are followed, when ``within`` is given only
+    those that stay inside it); symlinked folders, sockets and devices are not data and are
+    skipped. A symlink loop, an unreadable file or folder, or a name that is not UTF-8 stops
+    the scan with a one-line error (``core.file_errors``)."""
     try:
         top = target.stat()
     except FileNotFoundError as exc:
         raise UsageError(f"{target} does not exist", hint="check the path") from exc
+    except OSError as exc:
+        raise file_error(exc, target, "read") from exc
+    if target.is_symlink():
+        _check_link(str(target), str(target), within)
     if stat_module.S_ISREG(top.st_mode):
         return Scan(
             "file",
@@ -59,22 +96,30 @@ def scan(target: Path) -> Scan:
     while stack:
         folder, relative = stack.pop()
         count = 0
-        with os.scandir(folder) as entries:
-            for entry in entries:
-                name = relative + entry.name
-                if entry.is_dir(follow_symlinks=False):
-                    stack.append((entry.path, name + "/"))
-                    count += 1
-                    continue
-                try:
-                    result = entry.stat()
-                except FileNotFoundError:
-                    continue  # deleted while we looked, or a dangling link
-                if stat_module.S_ISREG(result.st_mode):
-                    files.append(
-                        ScannedFile(name, entry.path, stat_of(result), _executable(result.st_mode))
-                    )
-                    count += 1
+        try:
+            with os.scandir(folder) as entries:
+                for entry in entries:
+                    name = relative + entry.name
+                    _check_name(entry.name, entry.path)
+                    if entry.is_dir(follow_symlinks=False):
+                        stack.append((entry.path, name + "/"))
+                        count += 1
+                        continue
+                    try:
+                        result = entry.stat()
+                    except FileNotFoundError:
+                        continue  # deleted while we looked, or a dangling link
+                    if stat_module.S_ISREG(result.st_mode):
+                        if entry.is_symlink():
+                            _check_link(entry.path, entry.path, within)
+                        files.append(
+                            ScannedFile(
+                                name, entry.path, stat_of(result), _executable(result.st_mode)
+                            )
+                        )
+                        count += 1
+        except OSError as exc:
+            raise file_error(exc, None, "read") from exc
         if count == 0 and relative:
             empty.append(relative.rstrip("/"))
     files.sort(key=lambda f: f.path)

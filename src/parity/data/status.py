@@ -15,8 +15,9 @@ from typing import Any
 
 import blake3
 
+from parity.core.file_errors import file_error
 from parity.data.hashing import CHUNK_THRESHOLD, chunk_file, read_small
-from parity.data.manifest import EXECUTABLE, REGULAR
+from parity.data.manifest import EXECUTABLE, REGULAR, check_paths, damaged_record
 from parity.data.scan import Scan, ScannedFile, scan, stat_of
 from parity.data.statcache import Stat, StatCache, cached_digest
 
@@ -88,6 +89,19 @@ def data_status(
     cache: StatCache,
 ) -> DataStatus:
     """Compare ``target`` with ``expected`` (path → (digest, mode, size), from the manifest)."""
+    try:
+        return _compare(target, key, data_version, expected, cache)
+    except OSError as exc:  # an unreadable file or folder, a symlink loop: one line, not a trace
+        raise file_error(exc, None, "read") from exc
+
+
+def _compare(
+    target: Path,
+    key: str,
+    data_version: str | None,
+    expected: dict[str, tuple[str, int, int]],
+    cache: StatCache,
+) -> DataStatus:
     if not target.exists():
         return DataStatus(key, data_version, deleted=tuple(sorted(expected)))
     settled: dict[str, Stat] = {}
@@ -172,8 +186,16 @@ def _walk_folder(
 
 
 def expected_files(body: dict[str, Any]) -> dict[str, tuple[str, int, int]]:
-    """path → (digest, mode, size) straight from a manifest body (no objects built: fast)."""
-    return {f["path"]: (f["digest"], f["mode"], f["size"]) for f in body["files"]}
+    """path → (digest, mode, size) straight from a manifest body (no objects built: fast).
+
+    Its paths are checked as checkout checks them: a damaged or hostile record naming
+    ``../../x`` is refused here too, never listed."""
+    try:
+        expected = {f["path"]: (f["digest"], f["mode"], f["size"]) for f in body["files"]}
+    except (KeyError, TypeError) as exc:
+        raise damaged_record(exc) from exc
+    check_paths(expected)
+    return expected
 
 
 def confirm_clean(target: Path, names: dict[str, str]) -> bool:
@@ -191,8 +213,8 @@ def confirm_clean(target: Path, names: dict[str, str]) -> bool:
                     continue
                 try:
                     st = entry.stat()
-                except FileNotFoundError:
-                    return False
+                except OSError:
+                    return False  # gone, a loop, unreadable: the full status says which
                 if not stat_module.S_ISREG(st.st_mode):
                     continue
                 signature = f"{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}:{st.st_ino}:"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
-import uuid
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from parity.core.errors import CorruptObject, NotFoundError, ParityError, StorageError
-from parity.store.objects import blob
+from parity.store.objects import blob, scratch
 from parity.store.objects.store import LARGE_FILE, ObjectStore, object_key
 
 # Objects at least this large go through a temp file, never whole in memory.
@@ -107,6 +107,10 @@ def transfer(
     though the target has them (its copies are corrupt); the atomic write swaps them in whole.
     """
     progress = progress or NoProgress()
+    # What a killed transfer left in either scratch folder goes first (a rerun cleans up).
+    started = time.time_ns()
+    for store in (source, target):
+        store.sweep_scratch(started)
     planned: list[set[str]] = []
     seen: set[str] = set()
     for wave in waves:
@@ -173,7 +177,7 @@ def copy_object(source: ObjectStore, target: ObjectStore, digest: str) -> int:
             blob.decode(digest, data)
             target.backend.write(key, data)
             return len(data)
-    staged = _stage(source, target, key, local)
+    held, staged = _stage(source, target, key, local)
     try:
         with open(staged, "rb") as handle:
             for _ in blob.decode_stream(digest, handle):
@@ -184,37 +188,53 @@ def copy_object(source: ObjectStore, target: ObjectStore, digest: str) -> int:
         raise StorageError(f"cannot copy object {digest}: {exc.strerror or exc}") from exc
     finally:
         staged.unlink(missing_ok=True)
+        os.close(held)  # only now: its lock kept sweeps away from the staged file
     return size
 
 
-def _stage(source: ObjectStore, target: ObjectStore, key: str, local: Path | None) -> Path:
-    """A temp file holding the stored bytes of ``key``, where the target can take it over.
+def _stage(
+    source: ObjectStore, target: ObjectStore, key: str, local: Path | None
+) -> tuple[int, Path]:
+    """A temp file holding the stored bytes of ``key``, where the target can take it over, and
+    the fd that marks it as in use (``scratch``): keep it open until the file is gone.
 
     A local target gets it in its own scratch folder, so handing it over is a rename. A remote
     target uploads it and deletes it, so a local object is hard-linked, not copied. Local to
     local is always a real copy: a remote that shares inodes with the workspace is no backup.
     """
     target_local = target.backend.local_path(key) is not None
-    scratch = target.backend.scratch_dir() if target_local else source.backend.scratch_dir()
-    staged = scratch / f".transfer-{uuid.uuid4().hex}"
+    folder = target.backend.scratch_dir() if target_local else source.backend.scratch_dir()
+    digest = key.replace("/", "")
+    try:
+        if local is not None and not target_local:
+            held = scratch.hold(local)  # the link shares the object's inode, so its lock
+            staged = scratch.unused_name(folder, ".transfer-")
+            try:
+                os.link(local, staged)
+                return held, staged
+            except OSError:
+                os.close(held)
+        held, staged = scratch.create(folder, ".transfer-")
+    except FileNotFoundError as exc:
+        raise NotFoundError(f"object {digest} is not in {source.url}") from exc
+    except OSError as exc:
+        raise StorageError(f"cannot stage object {digest}: {exc.strerror}") from exc
     try:
         if local is None:
             source.backend.read_to_file(key, staged)
-            return staged
-        if not target_local:
-            try:
-                os.link(local, staged)
-                return staged
-            except OSError:
-                pass
-        shutil.copyfile(local, staged)
+            held = scratch.relock(staged, held)
+        else:
+            shutil.copyfile(local, staged)  # into the same inode, so the lock still covers it
     except FileNotFoundError as exc:
         staged.unlink(missing_ok=True)
-        raise NotFoundError(f"object {key.replace('/', '')} is not in {source.url}") from exc
+        os.close(held)
+        raise NotFoundError(f"object {digest} is not in {source.url}") from exc
     except OSError as exc:
         staged.unlink(missing_ok=True)
-        raise StorageError(f"cannot stage object {key.replace('/', '')}: {exc.strerror}") from exc
+        os.close(held)
+        raise StorageError(f"cannot stage object {digest}: {exc.strerror}") from exc
     except BaseException:
         staged.unlink(missing_ok=True)
+        os.close(held)
         raise
-    return staged
+    return held, staged

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from parity.core.errors import CorruptObject
+from parity.core.errors import CorruptObject, NotFoundError
 from parity.core.model import MODEL_KIND, ModelRecord
 from parity.core.paths import is_contained
 from parity.registry.flavors import flavor_named
@@ -27,9 +28,36 @@ def read_model_record(records: RecordStore, model_id: str) -> ModelRecord:
 
 
 def fetch_model_files(records: RecordStore, record: ModelRecord, directory: Path) -> None:
-    """Write every file of ``record`` into ``directory``, each verified against its digest."""
+    """Write every file of ``record`` into ``directory``, each verified against its digest and
+    never written past the size the record states (a few KB of zstd can expand to gigabytes)."""
     for artifact in record.files:
-        records.objects.get_to_file(artifact.digest, directory / safe_relative(artifact.path))
+        records.objects.get_to_file(
+            artifact.digest, directory / safe_relative(artifact.path), artifact.size
+        )
+
+
+@dataclass(frozen=True)
+class FileProblem:
+    """A model file that does not hold what its record says, and why."""
+
+    path: str
+    digest: str
+    problem: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"path": self.path, "digest": self.digest, "problem": self.problem}
+
+
+def check_model_files(records: RecordStore, record: ModelRecord) -> list[FileProblem]:
+    """Re-hash every file of ``record`` in the object store (nothing is written or loaded);
+    the files that are missing, corrupt or larger than recorded."""
+    problems = []
+    for artifact in record.files:
+        try:
+            records.objects.verify(artifact.digest, artifact.size)
+        except (CorruptObject, NotFoundError) as exc:
+            problems.append(FileProblem(artifact.path, artifact.digest, exc.message))
+    return problems
 
 
 def load_model_record(

@@ -68,9 +68,11 @@ def decode(digest: str, data: bytes) -> bytes:
     return content
 
 
-def decode_stream(digest: str, source: BinaryIO) -> Iterator[bytes]:
+def decode_stream(digest: str, source: BinaryIO, size: int | None = None) -> Iterator[bytes]:
     """Yield the content of an encoded blob in blocks; raise CorruptObject at the end on mismatch.
 
+    With ``size`` (what the record that names the blob says it holds), a blob that would yield
+    more is refused before the first byte past it: a few KB of zstd can expand to gigabytes.
     Callers must not make what they wrote visible before the generator is exhausted.
     """
     codec = parse_header(digest, source.read(HEADER_SIZE))
@@ -79,8 +81,12 @@ def decode_stream(digest: str, source: BinaryIO) -> Iterator[bytes]:
         reader = zstandard.ZstdDecompressor().stream_reader(source, read_across_frames=True)
     else:
         reader = source  # type: ignore[assignment]
+    total = 0
     try:
         while block := reader.read(STREAM_BLOCK):
+            total += len(block)
+            if size is not None and total > size:
+                raise CorruptObject(digest, f"it holds more than the {size} bytes recorded for it")
             hasher.update(block)
             yield block
     except zstandard.ZstdError as exc:

@@ -6,11 +6,12 @@ import contextlib
 import errno
 import os
 import shutil
-import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from parity.core.errors import NotFoundError, StorageError
+from parity.core.file_errors import file_error
+from parity.store.objects import scratch as scratch_files
 
 _TMP = "tmp"
 
@@ -25,19 +26,32 @@ def fsync_dir(path: Path) -> None:
 
 
 def atomic_write_bytes(path: Path, data: bytes, scratch: Path | None = None) -> None:
-    """Write ``data`` to ``path``: a reader sees the old file or the whole new one, never a part."""
-    directory = scratch or path.parent
-    fd, tmp_name = tempfile.mkstemp(dir=directory, prefix=".tmp-")
+    """Write ``data`` to ``path``: a reader sees the old file or the whole new one, never a part.
+
+    A file written again keeps its mode; a new one gets the umask's, like any program's file.
+    With ``scratch`` (a store's temp folder) the temp file is locked while in use (see
+    ``scratch``); the caller translates OSError.
+    """
+    try:
+        mode: int | None = path.stat().st_mode & 0o7777
+    except FileNotFoundError:
+        mode = None
+    if scratch is not None:
+        fd, tmp = scratch_files.create(scratch, ".tmp-")
+    else:
+        fd, tmp = scratch_files.new_file(path.parent, ".tmp-")
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
+            if mode is not None:
+                os.fchmod(handle.fileno(), mode)
             os.fsync(handle.fileno())
-        path.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(tmp_name, path)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(tmp, path)  # before the fd closes: its lock marks the file as in use
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp_name)
+            os.unlink(tmp)
         raise
     fsync_dir(path.parent)
 
@@ -113,10 +127,18 @@ class LocalBackend:
             shards = sorted(os.scandir(self.root), key=lambda e: e.name)
         except FileNotFoundError:
             return
+        except OSError as exc:
+            raise file_error(exc, self.root, "list the objects in") from exc
         for shard in shards:
             if not shard.is_dir() or len(shard.name) != 2:
                 continue
-            for entry in os.scandir(shard.path):
+            try:
+                entries = list(os.scandir(shard.path))
+            except FileNotFoundError:
+                continue
+            except OSError as exc:
+                raise file_error(exc, shard.path, "list the objects in") from exc
+            for entry in entries:
                 if entry.is_file() and not entry.name.startswith("."):
                     yield f"{shard.name}/{entry.name}"
 

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from parity.core.config import masked_url
 from parity.core.errors import NotFoundError, StorageError, UsageError
 
 if TYPE_CHECKING:
@@ -49,7 +50,7 @@ class S3Backend:
             raise UsageError(
                 "S3 support is not installed", hint="pip install 'parity-ml[s3]'"
             ) from exc
-        self.url = url
+        self.url = masked_url(url)  # what messages show: never a secret typed into the URL
         self.bucket, self.prefix = parse_s3_url(url)
         self._scratch = Path(tempfile.gettempdir())
         config = Config(retries={"max_attempts": 5, "mode": "standard"}, max_pool_connections=32)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import os
-import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -12,9 +12,10 @@ import blake3
 import zstandard
 
 from parity.core.errors import CorruptObject, NotFoundError, UsageError
+from parity.core.file_errors import file_error
 from parity.core.ids import digest_bytes, is_digest
 from parity.core.records import StoredRecord
-from parity.store.objects import blob
+from parity.store.objects import blob, scratch
 from parity.store.objects.backend import ObjectBackend
 
 # Files at least this large are hashed with blake3's own threads and streamed, not slurped.
@@ -73,24 +74,24 @@ class ObjectStore:
         key = object_key(digest)
         if self.backend.exists(key):
             return digest
-        encoded = self._encode_file(path, digest)
+        fd, encoded = self._encode_file(path, digest)
         try:
             self.backend.write_file(key, encoded)
         finally:
             encoded.unlink(missing_ok=True)
+            os.close(fd)  # only now: its lock kept a sweep away from the temp file
         return digest
 
-    def _encode_file(self, path: Path, digest: str) -> Path:
-        """Encode a large file into a temp file in the backend's scratch folder, re-hashing it.
+    def _encode_file(self, path: Path, digest: str) -> tuple[int, Path]:
+        """Encode a large file into a temp file in the backend's scratch folder, re-hashing it;
+        return it with its open, locked fd (see ``scratch``).
 
         The re-hash catches a file that changed between hashing and storing.
         """
-        scratch = self.backend.scratch_dir()
-        fd, tmp_name = tempfile.mkstemp(dir=scratch, prefix=".put-")
-        tmp = Path(tmp_name)
+        fd, tmp = scratch.create(self.backend.scratch_dir(), ".put-")
         hasher = blake3.blake3()
         try:
-            with open(path, "rb") as source, os.fdopen(fd, "wb") as target:
+            with open(path, "rb") as source, open(fd, "wb", closefd=False) as target:
                 sample = source.read(_COPY_BLOCK)
                 compress = blob.worth_compressing(sample)
                 target.write(blob.header(blob.CODEC_ZSTD if compress else blob.CODEC_RAW))
@@ -110,13 +111,13 @@ class ObjectStore:
                     writer.close()
                 target.flush()
                 os.fsync(target.fileno())
+            if hasher.hexdigest() != digest:
+                raise UsageError(f"{path} changed while it was being stored", hint="try again")
         except BaseException:
             tmp.unlink(missing_ok=True)
+            os.close(fd)
             raise
-        if hasher.hexdigest() != digest:
-            tmp.unlink(missing_ok=True)
-            raise UsageError(f"{path} changed while it was being stored", hint="try again")
-        return tmp
+        return fd, tmp
 
     def put_record(self, record: StoredRecord) -> str:
         """Store a record's canonical bytes; its id is their digest."""
@@ -131,58 +132,85 @@ class ObjectStore:
     def get_record(self, record_id: str) -> StoredRecord:
         return StoredRecord.from_bytes(self.get_bytes(record_id))
 
-    def get_to_file(self, digest: str, destination: Path) -> None:
+    def get_to_file(self, digest: str, destination: Path, size: int | None = None) -> None:
         """Write the verified content of ``digest`` to ``destination`` atomically.
 
-        A corrupt object leaves ``destination`` untouched.
+        A corrupt object leaves ``destination`` untouched. With ``size`` (what the record naming
+        the object says it holds), no more than that is ever written.
         """
         self._check_digest(digest)
         key = object_key(digest)
         local = self.backend.local_path(key)
         downloaded: Path | None = None
-        if local is None:
-            fd, name = tempfile.mkstemp(dir=self.backend.scratch_dir(), prefix=".get-")
-            os.close(fd)
-            downloaded = Path(name)
-            self.backend.read_to_file(key, downloaded)
-            local = downloaded
-        destination.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(dir=destination.parent, prefix=".parity-")
+        held = -1
         try:
+            if local is None:
+                held, downloaded = scratch.create(self.backend.scratch_dir(), ".get-")
+                self.backend.read_to_file(key, downloaded)
+                local = downloaded
             try:
-                source = open(local, "rb")  # noqa: SIM115 - closed in finally
-            except FileNotFoundError as exc:
-                raise NotFoundError(f"object {digest} is not in {self.url}") from exc
+                destination.parent.mkdir(parents=True, exist_ok=True)
+                fd, tmp = scratch.new_file(destination.parent, ".parity-")
+            except OSError as exc:
+                raise file_error(exc, destination, "write") from exc
             try:
-                with os.fdopen(fd, "wb") as target:
-                    for block in blob.decode_stream(digest, source):
-                        target.write(block)
-                    target.flush()
-                    os.fsync(target.fileno())
-            finally:
-                source.close()
-            os.replace(tmp_name, destination)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp_name)
-            raise
+                try:
+                    source = open(local, "rb")  # noqa: SIM115 - closed in finally
+                except FileNotFoundError as exc:
+                    raise NotFoundError(f"object {digest} is not in {self.url}") from exc
+                except OSError as exc:
+                    raise file_error(exc, local, f"read object {digest[:12]} at") from exc
+                try:
+                    with os.fdopen(fd, "wb") as target:
+                        for block in blob.decode_stream(digest, source, size):
+                            target.write(block)
+                        target.flush()
+                        os.fsync(target.fileno())
+                finally:
+                    source.close()
+                os.replace(tmp, destination)
+            except OSError as exc:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(tmp)
+                raise file_error(exc, destination, "write") from exc
+            except BaseException:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(tmp)
+                raise
         finally:
             if downloaded is not None:
                 downloaded.unlink(missing_ok=True)
+                os.close(held)
 
-    def verify(self, digest: str) -> None:
-        """Re-hash one stored object; raise CorruptObject or NotFoundError."""
+    def verify(self, digest: str, size: int | None = None) -> None:
+        """Re-hash one stored object; raise CorruptObject, NotFoundError, or StorageError when
+        it cannot be read. With ``size``, an object holding more is corrupt."""
         key = object_key(digest)
         local = self.backend.local_path(key)
         if local is None:
-            self.get_bytes(digest)
+            self._check_digest(digest)
+            # Streamed, not decoded whole: the stream stops at ``size``, zstd's one-shot
+            # decoder would first allocate whatever size the frame claims.
+            for _ in blob.decode_stream(digest, io.BytesIO(self.backend.read(key)), size):
+                pass
             return
         try:
             with open(local, "rb") as source:
-                for _ in blob.decode_stream(digest, source):
+                for _ in blob.decode_stream(digest, source, size):
                     pass
         except FileNotFoundError as exc:
             raise NotFoundError(f"object {digest} is not in {self.url}") from exc
+        except OSError as exc:
+            raise file_error(exc, local, f"read object {digest[:12]} at") from exc
+
+    # temp files --------------------------------------------------------------------------------
+    def scratch_leftovers(self, started_ns: int | None = None) -> scratch.Leftovers:
+        """Temp files killed processes left in the scratch folder (see ``scratch``)."""
+        return scratch.leftovers(self.backend.scratch_dir(), started_ns)
+
+    def sweep_scratch(self, started_ns: int | None = None) -> scratch.Leftovers:
+        """Delete the temp files killed processes left in the scratch folder."""
+        return scratch.sweep(self.backend.scratch_dir(), started_ns)
 
     # inventory ---------------------------------------------------------------------------------
     def has(self, digest: str) -> bool:
