@@ -35,6 +35,7 @@ def model_ids(workspace_dir: Path) -> list[str]:
     return [first, second]
 
 
+@pytest.mark.slow
 def test_promotion_lock_and_history(workspace_dir: Path, model_ids: list[str]) -> None:
     alice = {"PARITY_USER": "alice"}
 
@@ -82,6 +83,7 @@ def test_promotion_lock_and_history(workspace_dir: Path, model_ids: list[str]) -
     assert "alias (forced)" in table
 
 
+@pytest.mark.slow
 def test_every_command_on_one_version_takes_a_reference_or_name_and_version(
     workspace_dir: Path, model_ids: list[str]
 ) -> None:
@@ -136,6 +138,7 @@ def test_unknown_model_exits_3(workspace_dir: Path) -> None:
     assert "no model named 'nope'" in result.stderr
 
 
+@pytest.mark.slow
 def test_list(workspace_dir: Path, model_ids: list[str]) -> None:
     assert "No registered models yet." in run_parity("models", "list", cwd=workspace_dir).stdout
     run_parity("models", "register", model_ids[0], "--name", "bc", cwd=workspace_dir)
@@ -143,6 +146,7 @@ def test_list(workspace_dir: Path, model_ids: list[str]) -> None:
     assert [m["name"] for m in listed] == ["bc"]
 
 
+@pytest.mark.slow
 def test_locked_version_is_deleted_only_by_an_admin_with_force(
     workspace_dir: Path, model_ids: list[str]
 ) -> None:
@@ -249,6 +253,7 @@ def trained(tmp_path_factory: pytest.TempPathFactory, breast_cancer: tuple[Any, 
     )
 
 
+@pytest.mark.slow
 def test_train_log_register_alias_and_load_predicts_identically(
     trained: Trained, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -278,6 +283,7 @@ def test_train_log_register_alias_and_load_predicts_identically(
     assert verified.returncode == 0, verified.stdout + verified.stderr
 
 
+@pytest.mark.slow
 def test_a_dockerfile_exported_for_a_model_serves_it(trained: Trained) -> None:
     root = trained.root
     assert run_parity("models", "register", trained.runs[0], "-n", "img", cwd=root).returncode == 0
@@ -298,6 +304,7 @@ def test_a_dockerfile_exported_for_a_model_serves_it(trained: Trained) -> None:
     assert out.read_text().rstrip().endswith('CMD ["python"]')
 
 
+@pytest.mark.slow
 def test_register_from_a_run_path_and_what_is_refused(trained: Trained) -> None:
     root, run = trained.root, trained.runs[1]
     result = run_parity("models", "register", f"{run[:10]}:model", "--name", "from-path", cwd=root)
@@ -324,6 +331,7 @@ def test_register_from_a_run_path_and_what_is_refused(trained: Trained) -> None:
     assert registered["run_id"] == run
 
 
+@pytest.mark.slow
 def test_lineage_names_run_commit_environment_data_and_parent(trained: Trained) -> None:
     root = trained.root
     for run in trained.runs:
@@ -386,6 +394,7 @@ def test_lineage_dot_parses_with_graphviz(trained: Trained) -> None:
     assert f"run: {trained.runs[0][:12]}" in svg.stdout  # the parent run is in the picture
 
 
+@pytest.mark.slow
 def test_compare_shows_params_metrics_and_data_differences(trained: Trained) -> None:
     root = trained.root
     for run in trained.runs:

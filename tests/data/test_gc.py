@@ -41,6 +41,7 @@ def _add(root: Path, text: str) -> str:
     return str(json.loads(result.stdout)[0]["data_version"])
 
 
+@pytest.mark.slow
 def test_gc_deletes_only_what_nothing_reaches(tmp_path: Path) -> None:
     root = tmp_path / "repo"
     root.mkdir()

@@ -101,6 +101,7 @@ def _random_file(path: Path, mib: int) -> None:
             handle.write(os.urandom(1 << 20))
 
 
+@pytest.mark.slow
 def test_a_killed_add_leaves_temp_files_that_gc_and_the_next_add_remove(
     workspace_dir: Path,
 ) -> None:

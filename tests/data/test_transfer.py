@@ -373,6 +373,7 @@ def _settled_digests(remote: ObjectStore) -> set[str]:
     raise AssertionError("the remote kept changing for 30 s after the push was killed")
 
 
+@pytest.mark.slow
 def test_a_killed_push_resumes_and_the_remote_stays_consistent(
     tmp_path: Path, s3_bucket: str, s3_endpoint: str
 ) -> None:
@@ -420,6 +421,7 @@ def test_a_killed_push_resumes_and_the_remote_stays_consistent(
         remote.verify(digest)
 
 
+@pytest.mark.slow
 def test_remote_errors_exit_5_with_a_hint(tmp_path: Path, s3_bucket: str, s3_endpoint: str) -> None:
     workspace = _workspace(tmp_path / "project")
     _version(workspace, "one", packs=1, files_per_pack=1)
@@ -497,6 +499,7 @@ def _lose_local_objects(root: Path) -> None:
             shutil.rmtree(shard)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["s3", "file"])
 def test_add_push_lose_pull_checkout_is_identical(
     kind: str, tmp_path: Path, request: pytest.FixtureRequest
@@ -563,6 +566,7 @@ def test_thousands_of_files_are_a_bounded_number_of_requests(
     workspace.close()
 
 
+@pytest.mark.slow
 def test_pull_verify_replaces_a_corrupt_local_copy(tmp_path: Path) -> None:
     root = tmp_path / "project"
     _workspace(root).close()

@@ -174,6 +174,7 @@ def test_validations_are_listed_for_the_version_on_postgresql(
 
 
 # the command line, on versioned data -------------------------------------------------------------
+@pytest.mark.slow
 def test_validate_command_exit_codes_and_the_record_on_the_data_version(
     workspace_dir: Path,
 ) -> None:

@@ -338,6 +338,7 @@ def test_the_hash_lookup_is_cached_per_record(big: Environment, tmp_path: Path) 
     assert first.main == second.main
 
 
+@pytest.mark.slow
 def test_offline_without_cached_files_lists_what_lacks_a_hash(
     venv_locked: Path, tmp_path: Path
 ) -> None:

@@ -28,6 +28,7 @@ def recorded(venv_big: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[
     return environment, path
 
 
+@pytest.mark.slow
 def test_restore_then_verify_against_the_original_exits_0(
     recorded: tuple[Environment, Path], workspace_dir: Path
 ) -> None:
@@ -148,6 +149,7 @@ def test_strict_verify_passes_after_restoring_what_pip_installed(tmp_path: Path)
     ]
 
 
+@pytest.mark.slow
 def test_a_package_left_out_on_purpose_is_restored_without_and_verified_with_exclude(
     recorded: tuple[Environment, Path], tmp_path: Path
 ) -> None:

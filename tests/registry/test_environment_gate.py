@@ -109,6 +109,7 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+@pytest.mark.slow
 def test_serve_refuses_there_unless_told_and_then_says_unverified(
     served_workspace: Workspace, venv_b_with_parity: Path
 ) -> None:

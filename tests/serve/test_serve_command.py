@@ -15,6 +15,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from parity.workspace import Workspace
 
 
@@ -93,6 +95,7 @@ def _serve_and_predict(
         return answer["predictions"], text, json.loads(metadata)
 
 
+@pytest.mark.slow
 def test_serve_answers_predictions_and_metrics(
     served_workspace: Workspace, breast_cancer: tuple[Any, Any]
 ) -> None:
@@ -103,6 +106,7 @@ def test_serve_answers_predictions_and_metrics(
     assert metadata["verified"] is True
 
 
+@pytest.mark.slow
 def test_serve_with_several_workers_checks_in_each_and_answers_the_same(
     served_workspace: Workspace, breast_cancer: tuple[Any, Any]
 ) -> None:
@@ -122,6 +126,7 @@ def test_serve_unknown_model_exits_3(workspace_dir: Path) -> None:
     assert "no model named 'nope'" in result.stderr
 
 
+@pytest.mark.slow
 def test_serve_refuses_a_body_over_max_body_mib(
     served_workspace: Workspace, breast_cancer: tuple[Any, Any]
 ) -> None:

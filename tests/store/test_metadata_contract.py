@@ -108,6 +108,7 @@ def test_concurrent_first_opens_migrate_once(database_url: str) -> None:
     store.close()
 
 
+@pytest.mark.slow
 def test_many_connections_opening_a_new_sqlite_file_at_once_all_succeed(tmp_path: Path) -> None:
     # Switching a new file to WAL needs it to itself, and SQLite answers "locked" without its
     # busy wait when another connection opens it then: 8 openers on 50 new files made the bug

@@ -40,6 +40,7 @@ def test_flipped_byte_on_disk_is_caught(tmp_path: Path) -> None:
     assert info.value.digest == digest
 
 
+@pytest.mark.slow
 def test_sigkill_while_writing_a_large_blob_leaves_no_partial_object(
     workspace_dir: Path, tmp_path: Path
 ) -> None:

@@ -8,6 +8,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from parity.api import runs as api_runs
 from parity.tracking.store import RunStore
 from parity.workspace import open_workspace
@@ -29,6 +31,7 @@ with parity.start_run(experiment="concurrent", name=sys.argv[2]) as run:
 """
 
 
+@pytest.mark.slow
 def test_eight_processes_lose_no_point(repo: Path) -> None:
     script = repo / "logger.py"
     script.write_text(LOGGER.format(points=POINTS))

@@ -9,6 +9,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from parity.api import runs
 from parity.core.run import RunStatus
 from parity.tracking.lifecycle import TERMINATED_EXIT_CODE
@@ -65,6 +67,7 @@ assert signal.getsignal(signal.SIGTERM) is not None
     workspace.close()
 
 
+@pytest.mark.slow
 def test_runs_left_open_end_at_interpreter_exit(repo: Path) -> None:
     script = """
 import json, sys, parity

@@ -47,6 +47,7 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
     return repo, ids
 
 
+@pytest.mark.slow
 def test_runs_show_reports_what_made_the_model(trained: tuple[Path, list[str]]) -> None:
     repo, (first, _) = trained
     shown = run_parity("runs", "show", first[:16], "--json", cwd=repo)
@@ -71,6 +72,7 @@ def test_runs_show_reports_what_made_the_model(trained: tuple[Path, list[str]]) 
     assert "accuracy" in text
 
 
+@pytest.mark.slow
 def test_list_filter_sort_compare_delete_restore(trained: tuple[Path, list[str]]) -> None:
     repo, (low_c, high_c) = trained
 
@@ -110,6 +112,7 @@ def test_list_filter_sort_compare_delete_restore(trained: tuple[Path, list[str]]
     assert run_parity("runs", "show", "abcdef12", cwd=repo).returncode == 3
 
 
+@pytest.mark.slow
 def test_env_commands_take_run_ids(trained: tuple[Path, list[str]]) -> None:
     repo, (first, second) = trained
     diff = run_parity("env", "diff", first, second[:16], cwd=repo)
