@@ -48,6 +48,8 @@ def test_run_ids_metrics_and_model_references_complete(served_workspace: Workspa
     assert _complete(root, "parity serve b") == ["bc", "bc@production", "bc/1"]
     assert _complete(root, "parity models lineage bc@") == ["bc@production"]
     assert _complete(root, "parity models history ") == ["bc"]
+    assert _complete(root, "parity models lock bc/") == ["bc/1"]
+    assert _complete(root, "parity models unalias bc@p") == ["bc@production"]
     assert _complete(root, "parity models register ") == [run.id]
     assert "history" in _complete(root, "parity runs h")
 

@@ -150,7 +150,8 @@ def show(reference: str, json_output: bool) -> None:
 def _version_arguments(command: click.decorators.FC) -> click.decorators.FC:
     """REF (NAME/VERSION, NAME@ALIAS), as show, lineage and verify take it, or NAME VERSION."""
     command = click.argument("version", metavar="[VERSION]", type=int, required=False)(command)
-    return click.argument("model", metavar="REF|NAME")(command)
+    complete = completion.model_references
+    return click.argument("model", metavar="REF|NAME", shell_complete=complete)(command)
 
 
 @models_group.command("alias")
@@ -175,7 +176,7 @@ def alias(words: tuple[str, ...], reason: str, force: bool) -> None:
 
 
 @models_group.command("unalias")
-@click.argument("model", metavar="NAME@ALIAS | NAME")
+@click.argument("model", metavar="NAME@ALIAS | NAME", shell_complete=completion.model_references)
 @click.argument("alias_name", metavar="[ALIAS]", required=False)
 @click.option("--reason", "-r", required=True, help="Why: kept in the audit trail.")
 @FORCE_OPTION
