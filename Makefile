@@ -19,6 +19,7 @@ sync: $(UV)
 
 demo: sync
 	$(BIN)/python examples/demo.py
+	@echo "parity is installed in $(VENV): 'source $(VENV)/bin/activate' puts it on PATH (or run $(BIN)/parity)"
 
 # `make test`: every test not marked slow, on both cores, and every module imported by one.
 # `make test TESTS=all`: the whole suite, as CI runs it.

@@ -21,17 +21,26 @@ SURFACE: dict[ModuleType, dict[str, list[str]]] = {
         "add": ["path", "progress", "follow_symlinks", "workspace"],
         "status": ["paths", "workspace"],
         "checkout": ["paths", "rev", "force", "progress", "workspace"],
-        "log": ["path", "workspace"],
+        "history": ["path", "workspace"],
         "gc": ["delete", "workspace"],
         "fsck": ["workspace"],
         "validate": ["path", "schema", "workspace"],
         "validations": ["data_version", "workspace"],
         "push": ["paths", "versions", "remote", "jobs", "progress", "workspace"],
-        "pull": ["paths", "versions", "remote", "jobs", "progress", "verify", "workspace"],
+        "pull": [
+            "paths",
+            "versions",
+            "remote",
+            "jobs",
+            "progress",
+            "verify",
+            "checkout",
+            "workspace",
+        ],
     },
     remotes: {
         "add": ["name", "url", "endpoint_url", "region", "make_default", "workspace"],
-        "remove": ["name", "workspace"],
+        "delete": ["name", "workspace"],
         "list": ["workspace"],
     },
     environments: {
@@ -115,7 +124,10 @@ def test_calls_without_a_workspace_use_the_current_folder_s(
     pushed = data.push(versions=[added.data_version])
     assert pushed.versions == (added.data_version,)
     assert pushed.result.ok
-    remotes.remove("backup")
+    remotes.delete("backup")
+    assert remotes.list() == []
+    remotes.add("old", "../shared")
+    remotes.remove("old")  # the name before the CLI settled its words still works
     assert remotes.list() == []
 
 

@@ -263,7 +263,10 @@ def test_train_log_register_alias_and_load_predicts_identically(
     monkeypatch.chdir(root)  # parity.load_model finds the workspace from here
     registered = run_parity("models", "register", trained.runs[0], "--name", "bc", cwd=root)
     assert registered.returncode == 0, registered.stderr
-    assert f"run {trained.runs[0][:12]}" in registered.stdout
+    listed = run_parity("runs", "list", "--limit", "100", cwd=root).stdout  # the same prefix
+    prefix = registered.stdout.split(", run ")[1].split(")")[0]
+    assert trained.runs[0].startswith(prefix)
+    assert f"│ {prefix} " in listed
     alias = run_parity("models", "alias", "bc", "1", "production", "-r", "launch", cwd=root)
     assert alias.returncode == 0, alias.stderr
 

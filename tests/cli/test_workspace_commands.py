@@ -81,21 +81,23 @@ def test_status_table(workspace_dir: Path) -> None:
 def test_bad_usage_exits_2(tmp_path: Path) -> None:
     result = run_parity("status", "--no-such-flag", cwd=tmp_path)
     assert result.returncode == 2
-    assert "No such option" in result.stderr
+    assert result.stderr == (
+        "error: no such option '--no-such-flag' (see 'parity status --help')\n"
+    )
 
 
-def test_object_verify_finds_a_flipped_byte(workspace_dir: Path) -> None:
+def test_object_fsck_finds_a_flipped_byte(workspace_dir: Path) -> None:
     data = workspace_dir / "data.bin"
     data.write_bytes(b"x" * 5000)
     digest = run_parity("object", "put", str(data), cwd=workspace_dir).stdout.strip()
-    ok = run_parity("object", "verify", cwd=workspace_dir)
+    ok = run_parity("object", "fsck", cwd=workspace_dir)
     assert ok.returncode == 0
     assert "checked 1 objects, 0 corrupt" in ok.stdout
     path = workspace_dir / ".parity" / "objects" / digest[:2] / digest[2:]
     blob = bytearray(path.read_bytes())
     blob[-1] ^= 1
     path.write_bytes(bytes(blob))
-    bad = run_parity("object", "verify", "--json", cwd=workspace_dir)
+    bad = run_parity("object", "verify", "--json", cwd=workspace_dir)  # the old spelling
     assert bad.returncode == 1
     assert json.loads(bad.stdout)["corrupt"] == [digest]
 

@@ -6,12 +6,14 @@ from hypothesis import strategies as st
 
 from parity.core.errors import AmbiguousReference, NotFoundError, ParityError, UsageError
 from parity.core.ids import (
+    RUN_PREFIX_LENGTH,
     digest_bytes,
     is_digest,
     new_run_id,
     resolve_prefix,
-    run_id_time_ms,
     short_id,
+    shortest_unique_prefixes,
+    unique_prefix,
 )
 
 
@@ -48,42 +50,89 @@ def test_short_or_non_hex_prefix_is_usage() -> None:
         resolve_prefix("ab", CANDIDATES)
 
 
-def test_run_ids_sort_by_time_and_are_uuid7() -> None:
-    first = new_run_id(1_700_000_000_000, bytes(10))
-    later = new_run_id(1_700_000_000_001, b"\xff" * 10)
+def test_run_ids_sort_by_time_and_start_with_their_second() -> None:
+    first = new_run_id(1_700_000_000_000, bytes(12))
+    later = new_run_id(1_700_000_001_000, b"\xff" * 12)
     assert first < later
     assert len(first) == 32
-    assert first[12] == "7"  # the UUID version nibble
-    assert run_id_time_ms(first) == 1_700_000_000_000
+    assert first[12] == "8"  # the UUID version nibble
+    assert int(first[:RUN_PREFIX_LENGTH], 16) == 1_700_000_000
 
 
-def test_run_id_needs_ten_random_bytes() -> None:
-    with pytest.raises(ValueError, match="10 bytes"):
+def test_run_id_needs_twelve_random_bytes() -> None:
+    with pytest.raises(ValueError, match="12 bytes"):
         new_run_id(0, b"short")
 
 
+def test_runs_started_seconds_apart_differ_within_eight_characters() -> None:
+    # Under UUIDv7 the first 8 characters were the top of the millisecond clock: runs started
+    # within the same ~65 s shared them ("01a2418f matches 2 runs").
+    ids = [new_run_id(1_700_000_000_000 + 1000 * s, bytes(12)) for s in range(0, 60, 3)]
+    assert len({run_id[:RUN_PREFIX_LENGTH] for run_id in ids}) == len(ids)
+    prefixes = shortest_unique_prefixes(ids, RUN_PREFIX_LENGTH)
+    assert {len(prefix) for prefix in prefixes.values()} == {RUN_PREFIX_LENGTH}
+    for run_id, prefix in prefixes.items():
+        assert resolve_prefix(prefix, ids, "run") == run_id
+
+
+def test_runs_started_in_the_same_second_differ_in_their_random_part() -> None:
+    import os
+
+    sweep = [new_run_id(1_700_000_000_123, os.urandom(12)) for _ in range(20)]
+    prefixes = shortest_unique_prefixes(sweep, RUN_PREFIX_LENGTH)
+    # 16 random bits follow the second: 20 runs are told apart within a few characters.
+    assert max(len(prefix) for prefix in prefixes.values()) <= RUN_PREFIX_LENGTH + 4
+    for run_id, prefix in prefixes.items():
+        assert resolve_prefix(prefix, sweep, "run") == run_id
+
+
+def test_an_ambiguous_prefix_names_each_match_by_a_prefix_that_picks_it() -> None:
+    ids = ["6650c1f3aa11", "6650c1f3ab22", "6650c1f3b000"]
+    with pytest.raises(AmbiguousReference) as info:
+        resolve_prefix("6650c1f3", ids, "run")
+    assert info.value.message == "6650c1f3 matches 3 runs (6650c1f3aa, 6650c1f3ab, 6650c1f3b)"
+
+
+def test_the_unique_prefix_is_never_shorter_than_asked() -> None:
+    assert unique_prefix("abcdef12", [], minimum=6) == "abcdef"
+    assert unique_prefix("abcdef12", ["abcdef99", "abcdef12"], minimum=4) == "abcdef1"
+
+
 # Properties.
-MILLIS = st.integers(min_value=0, max_value=2**48 - 1)
-RANDOM_BITS = st.binary(min_size=10, max_size=10)
+MILLIS = st.integers(min_value=0, max_value=2**32 * 1000 - 1)
+RANDOM_BITS = st.binary(min_size=12, max_size=12)
 
 
 @given(MILLIS, RANDOM_BITS)
-def test_a_run_id_is_a_uuid7_that_carries_its_time(now_ms: int, random_bits: bytes) -> None:
+def test_a_run_id_is_a_uuid8_that_carries_its_second(now_ms: int, random_bits: bytes) -> None:
     run_id = new_run_id(now_ms, random_bits)
     parsed = uuid.UUID(hex=run_id)
     assert parsed.hex == run_id
-    assert parsed.version == 7
+    assert parsed.version == 8
     assert parsed.variant == uuid.RFC_4122
-    assert run_id_time_ms(run_id) == now_ms
+    assert int(run_id[:8], 16) == now_ms // 1000
 
 
 @given(MILLIS, MILLIS, RANDOM_BITS, RANDOM_BITS)
-def test_a_later_run_id_sorts_later_whatever_its_randomness(
+def test_a_run_id_of_a_later_second_sorts_later_whatever_its_randomness(
     t1: int, t2: int, r1: bytes, r2: bytes
 ) -> None:
-    assume(t1 != t2)
+    assume(t1 // 1000 != t2 // 1000)
     first, second = sorted([(t1, r1), (t2, r2)])
     assert new_run_id(*first) < new_run_id(*second)
+
+
+@given(st.lists(st.text("0a1", min_size=8, max_size=12), min_size=1, max_size=30, unique=True))
+def test_each_shortest_unique_prefix_names_its_id_alone(ids: list[str]) -> None:
+    prefixes = shortest_unique_prefixes(ids, 4)
+    for value, prefix in prefixes.items():
+        assert value.startswith(prefix)
+        others = [i for i in ids if i != value and i.startswith(prefix)]
+        # Unique, unless another id is itself a prefix of this one (then the whole id is shown).
+        assert not others or prefix == value
+        if len(prefix) > 4 and prefix != value:
+            shorter = prefix[:-1]
+            assert any(i != value and i.startswith(shorter) for i in ids)
 
 
 @given(st.binary(), st.binary())

@@ -52,7 +52,7 @@ def test_usage_errors_are_one_line_with_a_hint(workspace_dir: Path, tmp_path: Pa
     assert outside.returncode == 2
     assert "is outside the workspace" in outside.stderr
     missing = run_parity("data", "add", "nope", cwd=workspace_dir)
-    assert missing.returncode == 2
+    assert missing.returncode == 3  # not found, as the README's table of exit codes says
     assert missing.stderr.strip().endswith("/nope does not exist (check the path)")
     assert len(missing.stderr.strip().splitlines()) == 1
     no_history = run_parity("data", "log", "data", cwd=workspace_dir)
@@ -95,3 +95,39 @@ def test_a_remembered_clean_tree_still_sees_every_change(workspace_dir: Path) ->
     assert changed.modified == ("f1.txt",)
     assert changed.deleted == ("f2.txt",)
     assert changed.added == ("new.txt",)
+
+
+def test_sizes_are_binary_units_in_summaries_and_progress_bars(
+    workspace_dir: Path, tmp_path: Path
+) -> None:
+    import io
+    import os
+
+    from rich.console import Console
+
+    from parity.cli.data_commands import progress_bar
+
+    (workspace_dir / "weights.bin").write_bytes(os.urandom(3 << 20))  # incompressible
+    assert run_parity("data", "add", "weights.bin", cwd=workspace_dir).returncode == 0
+    remote = str(tmp_path / "remote")
+    assert run_parity("remote", "add", "r", remote, "--default", cwd=workspace_dir).returncode == 0
+    pushed = run_parity("data", "push", cwd=workspace_dir)
+    assert pushed.returncode == 0, pushed.stderr
+    assert "objects (3.0 MiB) of 1 data versions" in pushed.stdout
+
+    screen = io.StringIO()
+    terminal = Console(file=screen, force_terminal=True, width=120)
+    with progress_bar("adding", console=terminal, delay=0) as update:
+        update(3 << 20, 6 << 20)
+    assert "3.0/6.0 MiB" in screen.getvalue()
+    assert " MB" not in screen.getvalue()
+
+
+def test_history_is_the_word_and_log_still_works(workspace_dir: Path) -> None:
+    helped = run_parity("data", "--help", cwd=workspace_dir).stdout
+    assert "  history " in helped
+    assert "  log " not in helped
+    for word in ("history", "log"):
+        outside_git = run_parity("data", word, "data", cwd=workspace_dir)
+        assert outside_git.returncode == 3
+        assert "git" in outside_git.stderr

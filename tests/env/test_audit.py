@@ -147,7 +147,7 @@ def test_audit_all_names_the_models_aliases_and_runs_of_a_vulnerable_environment
     root = served_workspace.root
     result = run_parity("env", "audit", "--all", "--advisories", str(advisories), cwd=root)
     assert result.returncode == 1
-    used_by = f"(used by bc/1 @production, run {run_id[:16]})"
+    used_by = f"(used by bc/1 @production, run {run_id[:8]})"  # its shortest unique prefix
     assert f"environment {environment.id[:12]} {used_by}" in result.stdout
     assert "PYSEC-2099-0005" in result.stdout
     report = json.loads(

@@ -55,7 +55,7 @@ def test_shift_in_one_feature_is_flagged_by_name(
     report = json.loads(result.stdout)
     assert report["drifted"] == ["mean radius"]
     assert report["rows"] == 3_000
-    assert "error: input drift in mean radius" in result.stderr
+    assert json.loads(result.stderr)["error"] == "input drift in mean radius"  # --json: JSON
     assert "drift in mean radius" in report_file.read_text()
 
 

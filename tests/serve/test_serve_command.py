@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import queue
+import re
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -148,3 +151,54 @@ def test_serve_help_shows_the_body_limit_default(tmp_path: Path) -> None:
     assert "--max-body-mib" in result.stdout
     default = DEFAULT_MAX_BODY_BYTES / 1024 / 1024
     assert f"[default: {default}; x>0]" in " ".join(result.stdout.split())
+
+
+def test_serve_says_each_verdict_and_where_it_listens_and_logs_requests(
+    served_workspace: Workspace,
+) -> None:
+    # --port 0: the system picks a free port, so the printed URL is the only way to find it.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PARITY_")}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "parity", "serve", "bc@production", "--port", "0", "--access-log"],
+        cwd=served_workspace.root,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    # A thread reads stdout, so a server that never says where it listens fails, not hangs.
+    printed: queue.Queue[str] = queue.Queue()
+    assert process.stdout is not None
+    stdout = process.stdout
+    threading.Thread(target=lambda: [printed.put(line) for line in stdout], daemon=True).start()
+    try:
+        lines: list[str] = []
+        while not lines or not lines[-1].startswith("serving "):
+            lines.append(printed.get(timeout=60).rstrip("\n"))
+        assert lines[0].startswith("environment  passed: no high-risk difference"), lines
+        assert lines[1].startswith("golden rows  passed: "), lines
+        assert "rows re-predicted as recorded" in lines[1]
+        ready = re.fullmatch(
+            r"serving bc/1 at (http://127\.0\.0\.1:\d+): ready; Ctrl-C stops", lines[2]
+        )
+        assert ready is not None, lines
+        status, _ = _get(f"{ready.group(1)}/health")
+        assert status == 200
+        assert '"GET /health HTTP/1.1" 200' in printed.get(timeout=10)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        for stream in (process.stdout, process.stderr):
+            if stream:
+                stream.close()
+
+
+def test_serve_help_shows_the_defaults() -> None:
+    from tests.conftest import run_parity
+
+    shown = run_parity("serve", "--help", cwd=Path.cwd())
+    assert shown.returncode == 0
+    text = " ".join(shown.stdout.split())
+    for default in ("default: 127.0.0.1]", "default: 8080]", "default: 1;", "default: 0.1;"):
+        assert default in text
+    assert "--access-log" in text

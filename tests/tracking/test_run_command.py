@@ -82,10 +82,19 @@ def test_a_failing_command_leaves_a_failed_run_and_its_exit_code(repo: Path) -> 
     workspace.close()
 
 
+def test_a_program_that_is_not_found_records_nothing(repo: Path) -> None:
+    for missing in ("no-such-program-here", "./no-such-script.sh"):
+        result = run_parity("run", "--", missing, cwd=repo)
+        assert result.returncode == 3
+        assert f"error: command not found: {missing}" in result.stderr
+    assert json.loads(run_parity("runs", "list", "--json", cwd=repo).stdout) == []
+
+
 def test_a_command_that_cannot_start(repo: Path) -> None:
-    result = run_parity("run", "--", "no-such-program-here", cwd=repo)
+    (repo / "train.sh").write_text("#!/bin/sh\necho hi\n")  # not executable
+    result = run_parity("run", "--", "./train.sh", cwd=repo)
     assert result.returncode == 2
-    assert "error: cannot run no-such-program-here" in result.stderr
+    assert "error: cannot run ./train.sh" in result.stderr
     listed = json.loads(run_parity("runs", "list", "--json", cwd=repo).stdout)
     assert [(r["status"], r["tags"]["error"][:10]) for r in listed] == [("failed", "cannot run")]
 

@@ -114,7 +114,9 @@ def test_params_are_set_once(runs: RunStore) -> None:
 
 
 def test_run_ids_sort_by_start_and_resolve_by_prefix(runs: RunStore) -> None:
-    first, second = new_run(runs), new_run(runs)
+    first = new_run(runs)
+    runs.clock.now += 1000  # type: ignore[attr-defined]  # ids sort by their start second
+    second = new_run(runs)
     assert first < second
     assert runs.resolve(second[:20]) == second
     assert runs.resolve(first.upper()) == first
@@ -228,3 +230,34 @@ def test_only_contention_is_retried(runs: RunStore) -> None:
     assert len(attempts) == 1  # a missing table, like a disk I/O error, is not worth a retry
     assert time.monotonic() - started < 1
     assert "\n" not in str(error.value)
+
+
+def test_short_ids_are_the_shortest_prefixes_no_other_run_shares(runs: RunStore) -> None:
+    # The clock ticks a millisecond a run: all start in one second, so 8 characters are not enough.
+    made = [new_run(runs) for _ in range(5)]
+    later = runs.clock.now  # type: ignore[attr-defined]
+    runs.clock.now = later + 5_000  # type: ignore[attr-defined]
+    alone = new_run(runs)
+    short = runs.short_ids([*made, alone])
+    assert short[alone] == alone[:8]
+    for run_id in made:
+        prefix = short[run_id]
+        assert len(prefix) > 8
+        assert runs.resolve(prefix) == run_id
+        with pytest.raises(AmbiguousReference):
+            runs.resolve(prefix[:-1])
+    runs.delete(made[0])  # deleted runs still take prefixes: resolve finds them too
+    assert runs.short_ids(made) == {r: short[r] for r in made}
+
+
+def test_keys_lists_what_filters_can_name_and_artifacts_name_runs_oldest_first(
+    runs: RunStore,
+) -> None:
+    first, second = new_run(runs), new_run(runs)
+    runs.log_metrics(first, [Metric.of("loss", 0.5, 0, 1)])
+    runs.log_params(second, {"lr": 0.1})
+    runs.set_tags(second, {"stage": "dev"})
+    assert runs.keys() == {"metrics": ["loss"], "params": ["lr"], "tags": ["stage"]}
+    for run_id in (second, first):
+        runs.add_artifact(run_id, Artifact("model", "model", "f" * 64, 1))
+    assert runs.runs_that_logged("f" * 64, "model") == [first, second]

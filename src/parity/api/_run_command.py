@@ -16,7 +16,7 @@ from typing import IO
 
 from parity.api._run import ERROR_TAG, RUN_ID_VARIABLE, WORKSPACE_VARIABLE, begin_run
 from parity.api._session import session
-from parity.core.errors import UsageError
+from parity.core.errors import CommandNotFound, UsageError
 from parity.core.run import RunStatus
 from parity.tracking.child import run_child
 from parity.workspace import Workspace
@@ -42,6 +42,20 @@ def python_of(command: Sequence[str]) -> str | None:
     return found if found and Path(found).name.startswith("python") else None
 
 
+def check_program(command: Sequence[str]) -> None:
+    """Refuse, before any run is recorded, a command whose program cannot be found: a typo
+    must not leave a failed run behind."""
+    program = command[0]
+    if os.sep in program or (os.altsep and os.altsep in program):
+        found = Path(program).exists()  # one that exists but cannot start fails as a run
+    else:
+        found = shutil.which(program) is not None
+    if not found:
+        raise CommandNotFound(
+            program, hint="check its spelling or give its path; no run was recorded"
+        )
+
+
 def track_command(
     command: Sequence[str],
     *,
@@ -62,7 +76,9 @@ def track_command(
 
     ``on_start`` gets the run id once the run exists; ``on_missing_output`` each output the
     command did not write. The last 64 KiB of the child's stdout and stderr become log artifacts.
+    A program that is not on PATH raises ``CommandNotFound`` and records nothing.
     """
+    check_program(command)
     with session(workspace) as ws:
         tracked = begin_run(
             ws,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from parity.core.config import Remote
 from parity.core.errors import NotFoundError, UsageError
@@ -15,6 +15,9 @@ from parity.data.reachable import objects_of_version
 from parity.data.transfer import TransferProgress, TransferResult, transfer
 from parity.store.objects.store import ObjectStore, corrupt_digests
 from parity.workspace import Workspace, now_ms
+
+if TYPE_CHECKING:
+    from parity.data.checkout import CheckoutResult
 
 
 def open_remote(workspace: Workspace, name: str | None) -> tuple[Remote, ObjectStore]:
@@ -26,11 +29,14 @@ def open_remote(workspace: Workspace, name: str | None) -> tuple[Remote, ObjectS
 # push and pull -----------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class SyncReport:
-    """What a push or pull did, for which data versions, with which remote."""
+    """What a push or pull did, for which data versions, with which remote; for a pull, what
+    it then checked out, and which paths it left alone and why (``not_checked_out``)."""
 
     remote: Remote
     versions: tuple[str, ...]
     result: TransferResult
+    checked_out: tuple[tuple[str, CheckoutResult], ...] = ()
+    not_checked_out: tuple[tuple[str, str], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -38,6 +44,8 @@ class SyncReport:
             "url": self.remote.url,
             "versions": list(self.versions),
             **self.result.to_dict(),
+            "checked_out": {key: result.to_dict() for key, result in self.checked_out},
+            "not_checked_out": dict(self.not_checked_out),
         }
 
 

@@ -6,7 +6,8 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
-from parity.core.errors import NotFoundError, UsageError
+from parity.core.errors import NotFoundError, ParityError, UsageError
+from parity.data.git import history
 from parity.data.manifest import DataVersion
 from parity.data.pointer import (
     SUFFIX,
@@ -18,10 +19,13 @@ from parity.data.pointer import (
     target_of,
 )
 from parity.data.statcache import StatCache
-from parity.data.versions import load_version
+from parity.data.status import data_status, expected_files
+from parity.data.versions import load_body, load_version
 from parity.workspace import Workspace
 
 STAT_CACHE = Path("cache") / "stat.db"
+# How many of a pointer's past commits are compared with its files to find the ones they hold.
+_LOOKBACK = 10
 
 
 def data_target(workspace: Workspace, path: Path) -> tuple[Path, str]:
@@ -71,3 +75,35 @@ def pointer_files(workspace: Workspace, paths: Iterable[Path]) -> list[tuple[Pat
     else:
         targets = [data_target(workspace, p) for p in find_pointers(workspace.root)]
     return [(target, pointer_path(target), key) for target, key in targets]
+
+
+def earlier_version(
+    workspace: Workspace, cache: StatCache, target: Path, key: str, pointer_file: Path
+) -> DataVersion | None:
+    """The version ``target``'s files came from, among those its pointer had in git history
+    (stored here): the one most of them still equal, newest first on a tie; None if none.
+
+    After ``git pull`` moved a pointer, the files still hold the version it named before: a file
+    equal to that version's is no change of the user's (its content is stored), and checkout may
+    replace it; a file equal to no version stays protected.
+    """
+    try:
+        commits = history(pointer_file)[:_LOOKBACK]
+    except ParityError:  # not in a git repository, or no git: no history to search
+        return None
+    best: tuple[int, str] | None = None
+    for commit in commits:
+        if commit.pointer is None:
+            continue
+        version_id = commit.pointer.data_version
+        try:
+            expected = expected_files(load_body(workspace.objects, version_id))
+        except NotFoundError:  # never pulled here: not what these files came from
+            continue
+        status = data_status(target, key, version_id, expected, cache)
+        equal = len(expected) - len(status.modified) - len(status.deleted)
+        if status.clean:
+            return load_version(workspace.objects, version_id)
+        if equal > 0 and (best is None or equal > best[0]):
+            best = (equal, version_id)
+    return load_version(workspace.objects, best[1]) if best else None

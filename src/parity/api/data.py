@@ -13,6 +13,7 @@ Each call opens the current folder's workspace unless given ``workspace=``.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -22,16 +23,24 @@ from parity.api._adding import AddResult, add_path
 from parity.api._session import session
 from parity.api._transfer import SyncReport, pull_versions, push_versions, versions_of
 from parity.api._validation import ValidationOutcome, validate_table, validations_of
-from parity.api._worktree import current_version, data_target, pointer_files, stat_cache
-from parity.core.errors import NotFoundError, UsageError
+from parity.api._worktree import (
+    current_version,
+    data_target,
+    earlier_version,
+    pointer_files,
+    stat_cache,
+)
+from parity.core.errors import ConflictError, NotFoundError, UsageError
 from parity.data.checkout import CheckoutResult
 from parity.data.checkout import checkout as checkout_version
 from parity.data.fsck import FsckResult
 from parity.data.fsck import fsck as check_objects
-from parity.data.git import PointerCommit, history, pointer_at
+from parity.data.git import PointerCommit, pointer_at
+from parity.data.git import history as pointer_history
 from parity.data.manifest import DATA_KIND
 from parity.data.pointer import find_pointers, pointer_path, read_pointer, write_pointer
 from parity.data.progress import Progress, no_progress
+from parity.data.statcache import StatCache
 from parity.data.status import DataStatus, confirm_clean, expected_files
 from parity.data.status import data_status as compare_tree
 from parity.data.transfer import TransferProgress
@@ -50,7 +59,7 @@ __all__ = [
     "checkout",
     "fsck",
     "gc",
-    "log",
+    "history",
     "pull",
     "push",
     "status",
@@ -147,34 +156,59 @@ def checkout(
         cache = stat_cache(ws)
         try:
             for target, pointer_file, key in pointer_files(ws, (Path(p) for p in paths)):
-                pointer, current = current_version(ws, pointer_file)
-                if rev is not None:
-                    pointer = pointer_at(pointer_file, rev)
-                if pointer is None:
-                    raise UsageError(
-                        f"{key} has no pointer {pointer_file.name}",
-                        hint=f"version it with 'parity data add {key}'",
-                    )
-                want = load_version(ws.objects, pointer.data_version)
-                result = checkout_version(
-                    ws.objects, cache, target, key, want, current, force, progress
-                )
-                if rev is not None:
-                    write_pointer(pointer_file, pointer)
+                result = _checkout_one(ws, cache, target, pointer_file, key, rev, force, progress)
                 done.append((key, result))
         finally:
             cache.close()
     return done
 
 
-def log(path: PathLike, *, workspace: Workspace | None = None) -> list[PointerCommit]:
+def _checkout_one(
+    ws: Workspace,
+    cache: StatCache,
+    target: Path,
+    pointer_file: Path,
+    key: str,
+    rev: str | None,
+    force: bool,
+    progress: Progress,
+) -> CheckoutResult:
+    pointer, current = current_version(ws, pointer_file)
+    if rev is not None:
+        pointer = pointer_at(pointer_file, rev)
+    if pointer is None:
+        raise UsageError(
+            f"{key} has no pointer {pointer_file.name}",
+            hint=f"version it with 'parity data add {key}'",
+        )
+    want = load_version(ws.objects, pointer.data_version)
+    try:
+        result = checkout_version(ws.objects, cache, target, key, want, current, force, progress)
+    except ConflictError:
+        # The files may hold the version the pointer named before a git pull or checkout moved
+        # it: then nothing of the user's is at stake (checkout refuses before writing anything).
+        earlier = earlier_version(ws, cache, target, key, pointer_file)
+        if earlier is None:
+            raise
+        result = checkout_version(ws.objects, cache, target, key, want, earlier, force, progress)
+    if rev is not None:
+        write_pointer(pointer_file, pointer)
+    return result
+
+
+def history(path: PathLike, *, workspace: Workspace | None = None) -> list[PointerCommit]:
     """The versions of ``path`` in git history, newest first.
 
-    >>> [c.pointer.data_version[:12] for c in data.log("data/train") if c.pointer]  # doctest: +SKIP
+    >>> [c.pointer.data_version[:12] for c in data.history("data/train") if c.pointer]
+    ... # doctest: +SKIP
     """
     with session(workspace) as ws:
         target, _key = data_target(ws, Path(path))
-        return history(pointer_path(target))
+        return pointer_history(pointer_path(target))
+
+
+# The name before the CLI settled its words (docs/cli.md): "history", as for models and metrics.
+log = history
 
 
 def gc(*, delete: bool = False, workspace: Workspace | None = None) -> GcPlan:
@@ -263,16 +297,43 @@ def pull(
     jobs: int | None = None,
     progress: TransferProgress | None = None,
     verify: bool = False,
+    checkout: bool = True,
     workspace: Workspace | None = None,
 ) -> SyncReport:
     """Fetch the data versions of ``paths``' pointers and ``versions`` (ids) from a remote
-    (default: every pointer; the default remote), ready for :func:`checkout`.
+    (default: every pointer; the default remote), then check the paths out, as DVC's pull does.
 
+    Checkout keeps its rule: a path holding files you changed is left as it is and listed in
+    ``not_checked_out`` with the reason (``checkout(paths, force=True)`` overwrites them).
+    ``checkout=False`` only fetches; so does a pull of ``versions`` alone, which name no path.
     With ``verify``, the local copies are re-hashed too and corrupt ones fetched again.
 
-    >>> data.pull(remote="origin", verify=True).result.ok  # doctest: +SKIP
-    True
+    >>> data.pull(["data/train"]).checked_out             # doctest: +SKIP
+    (('data/train', CheckoutResult(written=['a.csv'], …)),)
     """
     with session(workspace) as ws:
-        wanted = versions_of(ws, [Path(p) for p in paths], versions)
-        return pull_versions(ws, wanted, remote, jobs, progress, verify)
+        given = [Path(p) for p in paths]
+        wanted = versions_of(ws, given, versions)
+        report = pull_versions(ws, wanted, remote, jobs, progress, verify)
+        if not checkout or (versions and not given):
+            return report
+        targets = pointer_files(ws, given)
+        if not report.result.ok:
+            skipped = tuple((key, "the pull did not complete") for _, _, key in targets)
+            return dataclasses.replace(report, not_checked_out=skipped)
+        done: list[tuple[str, CheckoutResult]] = []
+        kept: list[tuple[str, str]] = []
+        cache = stat_cache(ws)
+        try:
+            for target, pointer_file, key in targets:
+                try:
+                    result = _checkout_one(
+                        ws, cache, target, pointer_file, key, None, False, no_progress
+                    )
+                except ConflictError as exc:
+                    kept.append((key, exc.message))
+                else:
+                    done.append((key, result))
+        finally:
+            cache.close()
+        return dataclasses.replace(report, checked_out=tuple(done), not_checked_out=tuple(kept))

@@ -2,7 +2,7 @@
 
 >>> digest = parity.api.objects.put("weights.bin")                    # doctest: +SKIP
 >>> parity.api.objects.get(digest, "restored.bin")                     # doctest: +SKIP
->>> parity.api.objects.verify().ok                                     # doctest: +SKIP
+>>> parity.api.objects.fsck().ok                                       # doctest: +SKIP
 
 Plumbing: data versions, runs and models are built on these objects, and are the usual way in.
 """
@@ -18,12 +18,12 @@ from parity.api._session import session
 from parity.store.objects.store import corrupt_digests
 from parity.workspace import Workspace
 
-__all__ = ["ObjectCheck", "get", "put", "verify"]
+__all__ = ["ObjectCheck", "fsck", "get", "put"]
 
 
 @dataclass(frozen=True)
 class ObjectCheck:
-    """What ``verify`` re-hashed, and which of those objects are corrupt."""
+    """What ``fsck`` re-hashed, and which of those objects are corrupt."""
 
     checked: int
     corrupt: tuple[str, ...]
@@ -53,10 +53,14 @@ def get(digest: str, output: str | Path, *, workspace: Workspace | None = None) 
     return destination
 
 
-def verify(digests: Iterable[str] = (), *, workspace: Workspace | None = None) -> ObjectCheck:
+def fsck(digests: Iterable[str] = (), *, workspace: Workspace | None = None) -> ObjectCheck:
     """Re-hash ``digests`` (default: every stored object) and report the corrupt ones."""
     with session(workspace) as ws:
         store = ws.objects
         wanted = list(digests) or list(store.digests())
         corrupt = corrupt_digests(store, wanted)
     return ObjectCheck(len(wanted), tuple(c.digest for c in corrupt))
+
+
+# The name before the CLI settled its words (docs/cli.md): "verify" checks environments.
+verify = fsck

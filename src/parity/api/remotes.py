@@ -22,7 +22,7 @@ from parity.core.config import Config, Remote, masked_url
 from parity.data import remotes as remote_config
 from parity.workspace import Workspace, read_config
 
-__all__ = ["add", "list", "remove"]
+__all__ = ["add", "delete", "list"]
 
 
 def add(
@@ -52,13 +52,17 @@ def add(
         return saved.remotes[name]
 
 
-def remove(name: str, *, workspace: Workspace | None = None) -> None:
-    """Remove remote ``name`` from the configuration (its data stays where it is).
+def delete(name: str, *, workspace: Workspace | None = None) -> None:
+    """Delete remote ``name`` from the configuration (its data stays where it is).
 
-    >>> remotes.remove("backup")                         # doctest: +SKIP
+    >>> remotes.delete("backup")                         # doctest: +SKIP
     """
     with session(workspace) as ws:
         _save(ws, remote_config.remove_remote(read_config(ws.config_path), name))
+
+
+# The name before the CLI settled its words (docs/cli.md): "delete" everywhere.
+remove = delete
 
 
 def list(*, workspace: Workspace | None = None) -> builtins.list[dict[str, Any]]:

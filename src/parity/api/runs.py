@@ -1,4 +1,4 @@
-"""Runs: start one from a training script, then find, search, compare, delete and restore them.
+"""Runs: start one from a training script, then find, search, compare, delete and undelete them.
 
 >>> with parity.runs.start(experiment="churn", params={"model": "rf"}) as run:  # doctest: +SKIP
 ...     run.use_data("data/train.csv")
@@ -8,7 +8,8 @@
 >>> parity.runs.list(experiment="churn", filter="metrics.loss < 0.1", sort="-metrics.auc")
 ... # doctest: +SKIP
 
-``parity.start_run`` is ``start``. A run is named by its id or a unique prefix of it.
+``parity.start_run`` is ``start``. A run is named by its id or a unique prefix of it;
+``short_ids`` gives the shortest such prefixes, as the CLI prints them.
 """
 
 from __future__ import annotations
@@ -22,12 +23,25 @@ from parity.api._run_command import CommandRun
 from parity.api._run_command import track_command as track
 from parity.api._session import session
 from parity.core.errors import NotFoundError
-from parity.core.run import RunView
+from parity.core.run import Metric, RunView
 from parity.core.run_filter import parse_filter, parse_sort
 from parity.tracking.compare import RunComparison, compare_runs
 from parity.workspace import Workspace, open_workspace
 
-__all__ = ["CommandRun", "Run", "compare", "delete", "get", "list", "restore", "start", "track"]
+__all__ = [
+    "CommandRun",
+    "Run",
+    "compare",
+    "delete",
+    "get",
+    "history",
+    "keys",
+    "list",
+    "short_ids",
+    "start",
+    "track",
+    "undelete",
+]
 
 
 def start(
@@ -131,9 +145,60 @@ def delete(reference: str, *, workspace: Workspace | None = None) -> str:
         return run_id
 
 
-def restore(reference: str, *, workspace: Workspace | None = None) -> str:
+def undelete(reference: str, *, workspace: Workspace | None = None) -> str:
     """Bring a deleted run back; returns its full id."""
     with session(workspace) as ws:
         run_id = ws.runs.resolve(reference)
         ws.runs.restore(run_id)
         return run_id
+
+
+# The name before the CLI settled its words (docs/cli.md): "restore" builds environments.
+restore = undelete
+
+
+def history(
+    reference: str, metric: str, *, workspace: Workspace | None = None
+) -> builtins.list[Metric]:
+    """Every logged point of one metric of a run, by step: its whole series, not just the last.
+
+    >>> [(m.step, m.value) for m in parity.runs.history("6650c1f3", "loss")]  # doctest: +SKIP
+    [(0, 0.93), (1, 0.51), (2, 0.32)]
+
+    A value of None stands for NaN. A run without that metric is NotFoundError, naming the
+    metrics it has.
+    """
+    with session(workspace) as ws:
+        view = ws.runs.find(reference)
+        points = ws.runs.metric_history(view.id, metric)
+        if not points and metric not in view.metrics:
+            logged = ", ".join(sorted(view.metrics)) or "none"
+            raise NotFoundError(
+                f"run {ws.runs.short_ids([view.id])[view.id]} has no metric {metric!r}",
+                hint=f"its metrics: {logged}",
+            )
+        return points
+
+
+def short_ids(run_ids: Sequence[str], *, workspace: Workspace | None = None) -> dict[str, str]:
+    """Each run id with the shortest prefix (at least 8 characters) no other run starts with.
+
+    >>> parity.runs.short_ids([run.id])   # doctest: +SKIP
+    {'6650c1f3a4…': '6650c1f3'}
+
+    Run ids start with their start second, so runs started apart differ within 8 characters and
+    a later run never takes an earlier run's prefix; runs started in the same second need a
+    character or two more.
+    """
+    with session(workspace) as ws:
+        return ws.runs.short_ids(run_ids)
+
+
+def keys(*, workspace: Workspace | None = None) -> dict[str, builtins.list[str]]:
+    """The metric, param and tag keys some run has, by kind: ``metrics``, ``params``, ``tags``.
+
+    >>> parity.runs.keys()["metrics"]   # doctest: +SKIP
+    ['accuracy', 'loss']
+    """
+    with session(workspace) as ws:
+        return ws.runs.keys()

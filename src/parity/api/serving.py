@@ -14,11 +14,13 @@ Endpoints: /predict, /invocations (MLflow), /v2/... (Open Inference Protocol), /
 
 from __future__ import annotations
 
+import copy
 import ipaddress
 import os
 import warnings
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from parity.api._models import describe_blocking, resolve_source, verify_model_environment
 from parity.api._session import session
@@ -29,11 +31,14 @@ from parity.serve.limits import DEFAULT_MAX_BODY_BYTES
 from parity.workspace import Workspace
 
 if TYPE_CHECKING:
+    import socket
+
     from starlette.applications import Starlette
+    from uvicorn import Config
 
     from parity.serve.state import Readiness, ServingState
 
-__all__ = ["app", "check", "load", "serve"]
+__all__ = ["Listening", "app", "check", "load", "serve"]
 
 DEFAULT_SAMPLE_RATE = 0.1
 
@@ -112,6 +117,74 @@ def app(state: ServingState, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) ->
     return create_app(state, max_body_bytes)
 
 
+@dataclass(frozen=True)
+class Listening:
+    """What ``serve`` reports once it listens: where, which model, and each gate's verdict."""
+
+    url: str
+    model: str
+    gates: tuple[tuple[str, str], ...]  # (gate, verdict) in the order they ran
+    ready: bool
+
+
+def _gates(readiness: Readiness, verify_env: bool) -> tuple[tuple[str, str], ...]:
+    if not verify_env:
+        environment = "skipped (--no-verify-env): serving unverified"
+    elif readiness.environment_verified is None:
+        environment = "unverified: the model has no recorded environment"
+    elif readiness.environment_verified:
+        lower = len(readiness.environment_report)
+        environment = "passed: no high-risk difference" + (f" ({lower} lower)" if lower else "")
+    else:
+        environment = "failed: the environment differs from the model's at high risk"
+    golden = readiness.golden
+    if golden is None:
+        rows = "none stored with the model: nothing to re-predict"
+    elif golden.ok:
+        rows = f"passed: {golden.rows} rows re-predicted as recorded"
+    else:
+        rows = f"failed: {golden.reason}"
+    return (("environment", environment), ("golden rows", rows))
+
+
+def _log_config(access_log: bool) -> dict[str, Any]:
+    """Uvicorn's logging with its chatter off (warnings and errors only) and, with
+    ``access_log``, one line per request on stdout; passed whole, so every worker uses it."""
+    from uvicorn.config import LOGGING_CONFIG  # lazy: uvicorn loads only to serve
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["loggers"]["uvicorn"]["level"] = "WARNING"
+    config["loggers"]["uvicorn.error"]["level"] = "WARNING"
+    config["loggers"]["uvicorn.access"]["level"] = "INFO" if access_log else "WARNING"
+    return config
+
+
+def _url(config: Config, sock: socket.socket) -> str:
+    host = config.host
+    port = sock.getsockname()[1]  # the port bound, also when --port 0 let the system pick
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def _run(config: Config, on_listening: Callable[[str], None]) -> None:
+    """Serve until stopped, calling ``on_listening`` with the URL once the socket is bound."""
+    import uvicorn  # lazy: uvicorn loads only to serve
+    from uvicorn.supervisors import Multiprocess  # lazy: as above
+
+    if config.workers > 1:
+        sock = config.bind_socket()
+        on_listening(_url(config, sock))
+        Multiprocess(config, sockets=[sock]).run()
+        return
+
+    class _Server(uvicorn.Server):
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().startup(sockets)
+            if self.started:
+                on_listening(_url(config, self.servers[0].sockets[0]))
+
+    _Server(config).run()
+
+
 def _is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
@@ -130,7 +203,9 @@ def serve(
     verify_env: bool = True,
     sample_rate: float = DEFAULT_SAMPLE_RATE,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    access_log: bool = False,
     on_warning: Callable[[str], None] = _warn,
+    on_ready: Callable[[Listening], None] | None = None,
     workspace: Workspace | None = None,
 ) -> None:
     """Check, load and serve ``reference`` over HTTP until stopped (blocks).
@@ -138,7 +213,9 @@ def serve(
     >>> parity.api.serving.serve("churn@production", host="0.0.0.0", workers=4)  # doctest: +SKIP
 
     With ``verify_env=False`` the environment check is skipped and the server says so. Anything
-    worth knowing (no authentication off loopback, unverified, not ready) goes to ``on_warning``.
+    worth knowing (no authentication off loopback, unverified, not ready) goes to ``on_warning``;
+    ``on_ready`` gets the URL and each gate's verdict once the server listens (port 0: the
+    system picks one). ``access_log`` logs one line per request on stdout.
     """
     if not _is_loopback(host):
         on_warning(f"binding to {host}: the model server has no authentication; put it behind one")
@@ -163,16 +240,23 @@ def serve(
             if not readiness.ready:
                 on_warning("not ready: " + "; ".join(readiness.reasons))
             asgi_app = create_app(state, max_body_bytes) if workers == 1 else None
+        model = f"{state.version.name}/{state.version.version}"
+        gates = _gates(readiness, verify_env)
+
+        def listening(url: str) -> None:
+            if on_ready is not None:
+                on_ready(Listening(url, model, gates, readiness.ready))
+
+        options: dict[str, Any] = {
+            "host": host,
+            "port": port,
+            "log_config": _log_config(access_log),
+            "access_log": access_log,
+            "ws": "none",  # no endpoint speaks WebSocket: skip importing a WebSocket library
+        }
         if asgi_app is not None:
             try:
-                uvicorn.run(
-                    asgi_app,
-                    host=host,
-                    port=port,
-                    log_level="warning",
-                    access_log=False,
-                    ws="none",  # no endpoint speaks WebSocket: skip importing a WebSocket library
-                )
+                _run(uvicorn.Config(asgi_app, **options), listening)
             finally:
                 state.close()
             return
@@ -181,13 +265,7 @@ def serve(
         os.environ[OPTIONS_VARIABLE] = serving_options(
             ws.root, reference, readiness, sample_rate, max_body_bytes
         )
-        uvicorn.run(
-            "parity.api._serving:build",
-            factory=True,
-            host=host,
-            port=port,
-            workers=workers,
-            log_level="warning",
-            access_log=False,
-            ws="none",
+        config = uvicorn.Config(
+            "parity.api._serving:build", factory=True, workers=workers, **options
         )
+        _run(config, listening)

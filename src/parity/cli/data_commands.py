@@ -1,4 +1,5 @@
-"""``parity data``: version files and folders next to git (add, status, checkout, log, gc, fsck).
+"""``parity data``: version files and folders next to git (add, status, checkout, history, gc,
+fsck).
 
 ``parity data push | pull | validate`` are mounted on this group from their own module.
 """
@@ -11,17 +12,22 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from parity.api import data
-from parity.cli.output import JSON_OPTION, err_console, print_json, print_table, say
+from parity.cli.groups import AliasedGroup
+from parity.cli.output import JSON_OPTION, err_console, human_size, print_json, print_table, say
 from parity.core.errors import CheckFailed
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 PATHS = click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 
 
-@click.group("data")
+@click.group("data", cls=AliasedGroup, aliases={"log": "history"})
 def data_group() -> None:
     """Version data files and folders; git versions their small PATH.parity pointers."""
 
@@ -31,51 +37,50 @@ def _quiet(_done: int, _total: int) -> None:
 
 
 @contextmanager
-def progress_bar(description: str) -> Iterator[Callable[[int, int], None]]:
-    """A Rich progress bar on stderr, only on a TTY, shown once the work takes > 1 s."""
-    if not sys.stderr.isatty():
-        yield _quiet
-        return
+def progress_bar(
+    description: str, console: Console | None = None, delay: float = 1.0
+) -> Iterator[Callable[[int, int], None]]:
+    """A Rich progress bar on stderr, only on a TTY, shown once the work takes ``delay`` seconds;
+    sizes and speed in binary units, as every summary writes them (``console``: elsewhere)."""
+    if console is None:
+        if not sys.stderr.isatty():
+            yield _quiet
+            return
+        console = err_console()
     from rich.progress import (  # lazy: Rich only loads when a terminal shows the bar
         BarColumn,
         DownloadColumn,
         Progress,
-        TransferSpeedColumn,
+        TextColumn,
     )
 
     bar = Progress(
         "[progress.description]{task.description}",
         BarColumn(),
-        DownloadColumn(),
-        TransferSpeedColumn(),
-        console=err_console(),
+        DownloadColumn(binary_units=True),
+        # Rich's own speed column counts in decimal megabytes: this one says MiB/s like the rest.
+        TextColumn("{task.fields[speed]}"),
+        console=console,
         transient=True,
     )
     started = time.monotonic()
-    task = bar.add_task(description, total=None)
+    task = bar.add_task(description, total=None, speed="")
     shown = False
 
     def update(done: int, total: int) -> None:
         nonlocal shown
-        if not shown and time.monotonic() - started > 1.0:
+        if not shown and time.monotonic() - started >= delay:
             bar.start()
             shown = True
         bar.update(task, completed=done, total=total or None)
+        speed = bar.tasks[0].speed
+        bar.update(task, speed=f"{human_size(speed)}/s" if speed else "")
 
     try:
         yield update
     finally:
         if shown:
             bar.stop()
-
-
-def _human(size: int) -> str:
-    value = float(size)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if value < 1024 or unit == "TiB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{size} B"
 
 
 @data_group.command("add")
@@ -99,7 +104,7 @@ def add(paths: tuple[Path, ...], follow_symlinks: bool, json_output: bool) -> No
         state = "new version" if r.changed else "unchanged"
         say(
             f"{r.pointer.name}: {state} {r.data_version[:12]} · {r.files} files · "
-            f"{_human(r.size)} · read {r.files_read} · stored {_human(r.bytes_stored)} new"
+            f"{human_size(r.size)} · read {r.files_read} · stored {human_size(r.bytes_stored)} new"
         )
 
 
@@ -144,12 +149,12 @@ def checkout(paths: tuple[Path, ...], rev: str | None, force: bool, json_output:
         )
 
 
-@data_group.command("log")
+@data_group.command("history")
 @click.argument("path", type=click.Path(path_type=Path))
 @JSON_OPTION
-def log(path: Path, json_output: bool) -> None:
+def history(path: Path, json_output: bool) -> None:
     """List the versions of PATH from git history, newest first."""
-    commits = data.log(path)
+    commits = data.history(path)
 
     def when(seconds: int) -> str:
         return datetime.datetime.fromtimestamp(seconds, datetime.UTC).isoformat()
@@ -180,7 +185,7 @@ def log(path: Path, json_output: bool) -> None:
                 when(c.time)[:19].replace("T", " "),
                 c.commit[:10],
                 c.pointer.data_version[:12] if c.pointer else "deleted",
-                _human(c.pointer.size) if c.pointer else "",
+                human_size(c.pointer.size) if c.pointer else "",
                 c.pointer.files if c.pointer else "",
                 c.subject,
             )
@@ -201,13 +206,13 @@ def gc(yes: bool, json_output: bool) -> None:
     verb = "deleted" if plan.deleted else "would delete"
     say(
         f"{verb} {len(plan.delete_versions)} data versions and {len(plan.delete_packs)} packs "
-        f"({_human(plan.bytes)}); kept {len(plan.live_versions)} live versions and "
+        f"({human_size(plan.bytes)}); kept {len(plan.live_versions)} live versions and "
         f"{plan.kept_packs} packs"
     )
     if plan.leftovers:
         say(
             f"{verb} {len(plan.leftovers)} temp files killed commands left "
-            f"({_human(plan.leftover_bytes)})"
+            f"({human_size(plan.leftover_bytes)})"
         )
     if not plan.deleted and (plan.delete_versions or plan.delete_packs or plan.leftovers):
         say("run 'parity data gc --yes' to delete them")

@@ -13,8 +13,16 @@ import click
 from parity.api import data
 from parity.api.data import SyncReport
 from parity.cli.data_commands import data_group
-from parity.cli.output import JSON_OPTION, err_console, print_json, print_table, say
-from parity.core.errors import CheckFailed, StorageError
+from parity.cli.output import (
+    JSON_OPTION,
+    ExistingPath,
+    err_console,
+    human_size,
+    print_json,
+    print_table,
+    say,
+)
+from parity.core.errors import CheckFailed, ConflictError, StorageError
 
 _SHOWN_FAILURES = 10
 _PATHS = click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
@@ -61,9 +69,9 @@ def _report(report: SyncReport, verb: str, command: str, json_output: bool) -> N
             say(f"failed: {digest[:12]}: {reason}")
         if len(failures) > _SHOWN_FAILURES:
             say(f"… and {len(failures) - _SHOWN_FAILURES} more (--json lists them all)")
-        size = result.bytes_copied / 1e6
+        size = human_size(result.bytes_copied)
         say(
-            f"{verb} {len(result.done)} objects ({size:.1f} MB) of {len(report.versions)} data "
+            f"{verb} {len(result.done)} objects ({size}) of {len(report.versions)} data "
             f"versions, {len(result.skipped)} already there; remote {report.remote.name}"
         )
     if not result.ok:
@@ -95,27 +103,58 @@ def push(
 @_REMOTE
 @_JOBS
 @click.option("--verify", is_flag=True, help="Re-hash local copies too; fetch corrupt ones again.")
+@click.option(
+    "--no-checkout", is_flag=True, help="Only fetch: leave the files as they are (checkout later)."
+)
 @JSON_OPTION
 def pull(
     paths: tuple[Path, ...],
     remote_name: str | None,
     jobs: int | None,
     verify: bool,
+    no_checkout: bool,
     json_output: bool,
 ) -> None:
-    """Fetch the data versions of PATHS (default: every pointer) from a remote; then checkout."""
+    """Fetch the data versions of PATHS (default: every pointer) from a remote and check them out.
+
+    Files you changed are never overwritten: such a path is left as it is (exit 4, naming it).
+    """
     with _progress("pull") as progress:
-        report = data.pull(paths, remote=remote_name, jobs=jobs, progress=progress, verify=verify)
+        report = data.pull(
+            paths,
+            remote=remote_name,
+            jobs=jobs,
+            progress=progress,
+            verify=verify,
+            checkout=not no_checkout,
+        )
     _report(report, "Pulled", "pull", json_output)
+    if not json_output:
+        for key, result in report.checked_out:
+            say(
+                f"{key}: {len(result.written)} written, {len(result.removed)} removed, "
+                f"{result.unchanged} unchanged"
+            )
+        for key, reason in report.not_checked_out:
+            say(f"{key}: not checked out: {reason}")
+    if report.not_checked_out:
+        keys = " ".join(key for key, _ in report.not_checked_out)
+        raise ConflictError(
+            f"pulled, but {len(report.not_checked_out)} paths were not checked out: {keys}",
+            hint=(
+                f"version your changes with 'parity data add {keys}', "
+                f"or drop them with 'parity data checkout --force {keys}'"
+            ),
+        )
 
 
 @data_group.command("validate")
-@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("path", type=ExistingPath(dir_okay=False, path_type=Path))
 @click.option(
     "--schema",
     "schema_path",
     required=True,
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    type=ExistingPath(dir_okay=False, path_type=Path),
     help="A pandera schema: YAML, or a Python file defining 'schema'.",
 )
 @JSON_OPTION

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import shlex
 import subprocess
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
-from parity.api import environments
+from parity.api import environments, runs
 from parity.cli.env_commands import EXCLUDE_OPTION, PYTHON_OPTION, env_group, print_differences
 from parity.cli.output import JSON_OPTION, console, print_json, print_table, say, warn
 from parity.core.errors import CheckFailed, ParityError
@@ -304,9 +304,17 @@ def audit(
         if json_output:
             print_json(report.to_dict())
         else:
+            users_of = {
+                r.environment_id: report.affected_subjects(r.environment_id)
+                for r in report.vulnerable
+            }
+            run_ids = runs.short_ids(
+                [s.ref for users in users_of.values() for s in users if s.kind == "run"]
+            )
             for result in report.vulnerable:
-                users = report.affected_subjects(result.environment_id)
-                used = ", ".join(_subject(s) for s in users) or "nothing registered or tracked"
+                users = users_of[result.environment_id]
+                used = ", ".join(_subject(s, run_ids) for s in users)
+                used = used or "nothing registered or tracked"
                 say(f"environment {result.environment_id[:12]} (used by {used})")
                 _print_findings(result.findings)
             say(f"{len(report.vulnerable)} of {len(report.environments)} environments vulnerable")
@@ -324,9 +332,9 @@ def audit(
         raise CheckFailed(f"vulnerable packages: {', '.join(result.vulnerable_packages)}")
 
 
-def _subject(subject: Subject) -> str:
+def _subject(subject: Subject, run_ids: Mapping[str, str]) -> str:
     if subject.kind == "run":
-        return f"run {subject.ref[:16]}"
+        return f"run {run_ids.get(subject.ref, subject.ref)}"
     return subject.ref + "".join(f" @{alias}" for alias in subject.aliases)
 
 

@@ -1,12 +1,15 @@
 """The ``parity`` command: one Click group, command groups mounted from their own modules.
 
 Heavy libraries are imported inside commands, never here, so ``parity --help`` stays fast.
-One handler turns every ParityError into ``error: <message> (<hint>)`` and its exit code.
+One handler turns every error, Parity's and Click's usage errors alike, into one line,
+``error: <message> (<hint>)``, and its exit code; with ``--json``, into
+``{"error": …, "code": …, "hint": …}`` on stderr.
 """
 
 from __future__ import annotations
 
 import importlib
+import json
 import sys
 
 import click
@@ -19,6 +22,11 @@ from parity.core.file_errors import file_error
 # command module may import the API it calls at the top. The short help is kept here for
 # ``parity --help``; a test checks it against each command's own docstring.
 COMMANDS: dict[str, tuple[str, str, str]] = {
+    "completion": (
+        "parity.cli.completion",
+        "completion",
+        "Print the shell completion script for SHELL (bash, zsh or fish).",
+    ),
     "data": (
         "parity.cli.data_transfer_commands",
         "data_group",
@@ -48,7 +56,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "remote": (
         "parity.cli.remote_commands",
         "remote_group",
-        "Add, list and remove data remotes (s3://, file:// or a folder).",
+        "Add, list and delete data remotes (s3://, file:// or a folder).",
     ),
     "run": (
         "parity.cli.run_commands",
@@ -58,7 +66,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "runs": (
         "parity.cli.runs_commands",
         "runs_group",
-        "List, search, show, compare, delete and restore tracked runs.",
+        "List, search, show, compare, delete and undelete runs; read a metric's history.",
     ),
     "serve": (
         "parity.cli.serve_commands",
@@ -120,26 +128,57 @@ def cli() -> None:
     """Keep ML development and production in parity: environment, data, code, runs, models."""
 
 
+def _wants_json(args: list[str]) -> bool:
+    """Whether the command line asks for JSON: ``--json`` before any ``--``, and not among the
+    arguments of the command ``parity run`` wraps."""
+    own = args[: args.index("--")] if "--" in args else args
+    return "--json" in own and own[:1] != ["run"]
+
+
+def _report(message: str, hint: str | None, code: int, as_json: bool) -> int:
+    if as_json:
+        document = {"error": message, "code": code, "hint": hint}
+        sys.stderr.write(json.dumps(document, sort_keys=True) + "\n")
+    else:
+        from parity.cli.output import err_console  # lazy: Rich loads only to print an error
+
+        shown = f" ({hint})" if hint else ""
+        err_console().print(f"error: {message}{shown}", markup=False)
+    return code
+
+
+def _usage(exc: click.UsageError) -> tuple[str, str]:
+    """Click's usage error in Parity's words: one line, lower case, and where help is."""
+    message = exc.format_message().strip().rstrip(".")
+    if message[:1].isupper() and message[1:2].islower():
+        message = message[0].lower() + message[1:]
+    command = exc.ctx.command_path if exc.ctx is not None else "parity"
+    message = message.replace("\n", " ").replace(". Did you mean", "; did you mean")
+    return message, f"see '{command} --help'"
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; return the documented exit code."""
+    args = sys.argv[1:] if argv is None else list(argv)
+    as_json = _wants_json(args)
     try:
         try:
-            result = cli.main(args=argv, prog_name="parity", standalone_mode=False)
+            result = cli.main(args=args, prog_name="parity", standalone_mode=False)
         except OSError as exc:
             # The services translate what they expect; a file-system failure nobody foresaw
             # is still one line with its path and a hint, never a traceback.
             raise file_error(exc) from exc
     except ParityError as exc:
-        from parity.cli.output import err_console  # lazy: Rich loads only to print an error
-
-        hint = f" ({exc.hint})" if exc.hint else ""
-        err_console().print(f"error: {exc.message}{hint}", markup=False)
-        return exc.exit_code
+        return _report(exc.message, exc.hint, exc.exit_code, as_json)
     except click.exceptions.Exit as exc:
         return exc.exit_code
-    except click.ClickException as exc:
-        exc.show()
+    except click.exceptions.NoArgsIsHelpError as exc:
+        exc.show()  # a group named alone: its help, not an error line
         return exc.exit_code
+    except click.UsageError as exc:
+        return _report(*_usage(exc), exc.exit_code, as_json)
+    except click.ClickException as exc:
+        return _report(exc.format_message(), None, exc.exit_code, as_json)
     except (click.exceptions.Abort, KeyboardInterrupt):
         print("interrupted", file=sys.stderr)
         return 130

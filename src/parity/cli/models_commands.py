@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 
 import click
 
 from parity.api import models
+from parity.api import runs as api_runs
 from parity.api import workspace as workspaces
 from parity.api.models import LineageNode
+from parity.cli import completion
 from parity.cli.env_commands import print_differences
+from parity.cli.groups import AliasedGroup
 from parity.cli.output import JSON_OPTION, print_json, print_table, say, warn
 from parity.core.errors import CheckFailed, EnvironmentMismatch, UsageError
 from parity.core.model import ModelVersion
@@ -19,32 +23,45 @@ REASON_OPTION = click.option("--reason", "-r", help="Why: kept in the audit trai
 FORCE_OPTION = click.option("--force", is_flag=True, help="As an admin, override a lock (audited).")
 
 
-@click.group("models")
+@click.group("models", cls=AliasedGroup, aliases={"ls": "list"})
 def models_group() -> None:
     """Register, promote, lock and inspect model versions."""
 
 
-def _short(value: object) -> str:
-    """Ids shortened as people read them everywhere (digests to 12, run ids to 16 characters:
-    a UUIDv7's first 12 are only its millisecond); anything else as is."""
+def _short(value: object, run_ids: Mapping[str, str] | None = None) -> str:
+    """Ids shortened as people read them everywhere (digests to 12 characters, run ids to their
+    shortest unique prefix, from ``run_ids``); anything else as is."""
     if value is None:
         return "-"
     text = str(value)
     hexadecimal = len(text) >= 32 and all(ch in "0123456789abcdef" for ch in text)
     if not hexadecimal:
         return text
-    return short_run_id(text) if len(text) == 32 else text[:12]  # run ids: UUIDv7 as 32 hex
+    if _is_run_id(text):
+        return (run_ids or {}).get(text, text)
+    return text[:12]
+
+
+def _is_run_id(value: object) -> bool:
+    text = str(value)
+    return len(text) == 32 and all(ch in "0123456789abcdef" for ch in text)
+
+
+def _run_ids(*run_ids: str | None) -> dict[str, str]:
+    """The shortest unique prefix of each run id given (``parity runs`` prints the same)."""
+    present = [r for r in run_ids if r]
+    return api_runs.short_ids(present) if present else {}
 
 
 def _when(ms: int) -> str:
     return dt.datetime.fromtimestamp(ms / 1000, tz=dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
-def _version_row(v: ModelVersion) -> tuple[str, ...]:
+def _version_row(v: ModelVersion, run_ids: Mapping[str, str]) -> tuple[str, ...]:
     return (
         str(v.version),
         v.model_id[:12],
-        short_run_id(v.run_id or ""),
+        run_ids.get(v.run_id or "", "-"),
         ", ".join(v.aliases),
         "yes" if v.locked else "",
         v.created_by,
@@ -53,7 +70,7 @@ def _version_row(v: ModelVersion) -> tuple[str, ...]:
 
 
 @models_group.command("register")
-@click.argument("source", metavar="RUN[:PATH]")
+@click.argument("source", metavar="RUN[:PATH]", shell_complete=completion.run_ids)
 @click.option("--name", "-n", required=True, help="The registered model's name.")
 @click.option("--description", help="What this version is.")
 @JSON_OPTION
@@ -64,7 +81,7 @@ def register(source: str, name: str, description: str | None, json_output: bool)
     if json_output:
         print_json(version.to_dict())
     else:
-        run = f", run {short_run_id(version.run_id)}" if version.run_id else ""
+        run = f", run {_run_ids(version.run_id)[version.run_id]}" if version.run_id else ""
         say(f"Registered {version.ref} (model {version.model_id[:12]}{run})")
 
 
@@ -94,7 +111,7 @@ def list_models(json_output: bool) -> None:
 
 
 @models_group.command("show")
-@click.argument("reference")
+@click.argument("reference", shell_complete=completion.model_references)
 @JSON_OPTION
 def show(reference: str, json_output: bool) -> None:
     """A model's versions (NAME), or one version with its record (NAME@ALIAS, NAME/VERSION)."""
@@ -122,9 +139,10 @@ def show(reference: str, json_output: bool) -> None:
     if json_output:
         print_json([v.to_dict() for v in versions])
         return
+    run_ids = _run_ids(*(v.run_id for v in versions))
     print_table(
         ["version", "model", "run", "aliases", "locked", "by", "created"],
-        [_version_row(v) for v in versions],
+        [_version_row(v, run_ids) for v in versions],
         title=reference,
     )
 
@@ -132,7 +150,8 @@ def show(reference: str, json_output: bool) -> None:
 def _version_arguments(command: click.decorators.FC) -> click.decorators.FC:
     """REF (NAME/VERSION, NAME@ALIAS), as show, lineage and verify take it, or NAME VERSION."""
     command = click.argument("version", metavar="[VERSION]", type=int, required=False)(command)
-    return click.argument("model", metavar="REF|NAME")(command)
+    complete = completion.model_references
+    return click.argument("model", metavar="REF|NAME", shell_complete=complete)(command)
 
 
 @models_group.command("alias")
@@ -157,7 +176,7 @@ def alias(words: tuple[str, ...], reason: str, force: bool) -> None:
 
 
 @models_group.command("unalias")
-@click.argument("model", metavar="NAME@ALIAS | NAME")
+@click.argument("model", metavar="NAME@ALIAS | NAME", shell_complete=completion.model_references)
 @click.argument("alias_name", metavar="[ALIAS]", required=False)
 @click.option("--reason", "-r", required=True, help="Why: kept in the audit trail.")
 @FORCE_OPTION
@@ -198,7 +217,7 @@ def delete(model: str, version: int | None, reason: str | None, force: bool) -> 
 
 
 @models_group.command("history")
-@click.argument("name")
+@click.argument("name", shell_complete=completion.model_names)
 @JSON_OPTION
 def history(name: str, json_output: bool) -> None:
     """Every change to NAME: who, when, what, before, after and why."""
@@ -232,7 +251,7 @@ def history(name: str, json_output: bool) -> None:
 
 
 @models_group.command("verify")
-@click.argument("reference")
+@click.argument("reference", shell_complete=completion.model_references)
 @click.option("--python", help="Check this interpreter instead of the current one.")
 @JSON_OPTION
 def verify(reference: str, python: str | None, json_output: bool) -> None:
@@ -259,7 +278,7 @@ def verify(reference: str, python: str | None, json_output: bool) -> None:
         )
 
 
-def _describe_node(node: LineageNode) -> str:
+def _describe_node(node: LineageNode, run_ids: Mapping[str, str]) -> str:
     a = node.attributes
     if node.kind == "model_version":
         aliases = ", ".join(a.get("aliases", ())) or "-"
@@ -275,7 +294,7 @@ def _describe_node(node: LineageNode) -> str:
         )
         name = "" if node.label == short_run_id(a["id"]) else f" {node.label!r}"
         return (
-            f"run {short_run_id(a['id'])}{name} {a['status']}"
+            f"run {run_ids.get(a['id'], a['id'])}{name} {a['status']}"
             + (f"  params: {params}" if params else "")
             + (f"  metrics: {metrics}" if metrics else "")
         )
@@ -290,7 +309,7 @@ def _describe_node(node: LineageNode) -> str:
 
 
 @models_group.command("lineage")
-@click.argument("reference")
+@click.argument("reference", shell_complete=completion.model_references)
 @JSON_OPTION
 @click.option("--dot", "dot_output", is_flag=True, help="Print a Graphviz DOT graph.")
 def lineage(reference: str, json_output: bool, dot_output: bool) -> None:
@@ -303,15 +322,16 @@ def lineage(reference: str, json_output: bool, dot_output: bool) -> None:
     elif dot_output:
         click.echo(graph.to_dot(), nl=False)
     else:
-        for line in graph.tree(_describe_node):
+        run_ids = _run_ids(*(n.attributes["id"] for n in graph.nodes if n.kind == "run"))
+        for line in graph.tree(lambda node: _describe_node(node, run_ids)):
             click.echo(line)
         for run_id in graph.missing_runs:
-            warn(f"run {short_run_id(run_id)} is not in this workspace: its lineage stops there")
+            warn(f"run {run_id} is not in this workspace: its lineage stops there")
 
 
 @models_group.command("compare")
-@click.argument("first", metavar="A")
-@click.argument("second", metavar="B")
+@click.argument("first", metavar="A", shell_complete=completion.model_references)
+@click.argument("second", metavar="B", shell_complete=completion.model_references)
 @click.option("--all", "show_all", is_flag=True, help="Show equal values too.")
 @JSON_OPTION
 def compare(first: str, second: str, show_all: bool, json_output: bool) -> None:
@@ -321,6 +341,7 @@ def compare(first: str, second: str, show_all: bool, json_output: bool) -> None:
         print_json(result.to_dict())
         return
 
+    run_ids = _run_ids(*(str(v) for c in result.model for v in (c.a, c.b) if _is_run_id(v)))
     for title, changes in (
         ("model", result.model),
         ("params", result.params),
@@ -328,7 +349,7 @@ def compare(first: str, second: str, show_all: bool, json_output: bool) -> None:
         ("data inputs", result.data),
     ):
         rows = [
-            (c.key, _short(c.a), _short(c.b), "≠" if c.differs else "")
+            (c.key, _short(c.a, run_ids), _short(c.b, run_ids), "≠" if c.differs else "")
             for c in changes
             if show_all or c.differs
         ]

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from parity.api import monitor
+from parity.cli import completion
 from parity.cli.output import JSON_OPTION, print_json, print_table, say
 from parity.core.errors import CheckFailed
 
@@ -17,7 +18,7 @@ def monitor_group() -> None:
 
 
 @monitor_group.command("drift")
-@click.argument("reference", metavar="MODEL_REF")
+@click.argument("reference", metavar="MODEL_REF", shell_complete=completion.model_references)
 @click.option("--since", help="Only inputs logged since: 30m, 24h, 7d or an ISO time.")
 @click.option(
     "--reference",

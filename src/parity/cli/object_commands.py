@@ -1,4 +1,4 @@
-"""``parity object``: plumbing over the content-addressed object store (put, get, verify)."""
+"""``parity object``: plumbing over the content-addressed object store (put, get, fsck)."""
 
 from __future__ import annotations
 
@@ -7,17 +7,18 @@ from pathlib import Path
 import click
 
 from parity.api import objects
-from parity.cli.output import JSON_OPTION, print_json, say
+from parity.cli.groups import AliasedGroup
+from parity.cli.output import JSON_OPTION, ExistingPath, print_json, say
 from parity.core.errors import CheckFailed
 
 
-@click.group("object")
+@click.group("object", cls=AliasedGroup, aliases={"verify": "fsck"})
 def object_group() -> None:
     """Low-level access to the object store."""
 
 
 @object_group.command("put")
-@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("path", type=ExistingPath(dir_okay=False, path_type=Path))
 def put(path: Path) -> None:
     """Store a file's content and print its digest."""
     say(objects.put(path))
@@ -31,12 +32,12 @@ def get(digest: str, output: Path) -> None:
     objects.get(digest, output)
 
 
-@object_group.command("verify")
+@object_group.command("fsck")
 @click.argument("digests", nargs=-1)
 @JSON_OPTION
-def verify(digests: tuple[str, ...], json_output: bool) -> None:
+def fsck(digests: tuple[str, ...], json_output: bool) -> None:
     """Re-hash objects (default: all); exit 1 if any is corrupt."""
-    check = objects.verify(digests)
+    check = objects.fsck(digests)
     if json_output:
         print_json(check.to_dict())
     else:

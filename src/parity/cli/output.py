@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Iterable, Sequence
 from functools import cache
@@ -10,11 +11,40 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from parity.core.errors import NotFoundError
+
 if TYPE_CHECKING:
     from rich.console import Console
 
 
 JSON_OPTION = click.option("--json", "json_output", is_flag=True, help="Print JSON.")
+# Sizes are binary everywhere (summaries, tables and progress bars alike): KiB, MiB, GiB.
+_UNITS = ("B", "KiB", "MiB", "GiB", "TiB")
+
+
+class ExistingPath(click.Path):
+    """A path that must exist; a missing one is "not found" (exit 3), as the README promises,
+    not Click's usage error (exit 2)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(exists=True, **kwargs)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if not os.path.lexists(os.fsdecode(value)):
+            raise NotFoundError(
+                f"{os.fsdecode(value)}: no such file or folder", hint="check the path"
+            )
+        return super().convert(value, param, ctx)
+
+
+def human_size(size: float) -> str:
+    """``1536`` → ``1.5 KiB``: the one way sizes are written for people."""
+    value = float(size)
+    for unit in _UNITS:
+        if abs(value) < 1024 or unit == _UNITS[-1]:
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    raise AssertionError("unreachable")
 
 
 @cache
@@ -61,3 +91,8 @@ def say(message: str, markup: bool = False) -> None:
 
 def warn(message: str) -> None:
     click.echo(f"warning: {message}", err=True)
+
+
+def hint(message: str) -> None:
+    """What to try next, on stderr, so that stdout stays the answer."""
+    click.echo(f"hint: {message}", err=True)

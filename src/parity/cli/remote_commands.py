@@ -5,12 +5,13 @@ from __future__ import annotations
 import click
 
 from parity.api import remotes
+from parity.cli.groups import AliasedGroup
 from parity.cli.output import JSON_OPTION, print_json, print_table, say
 
 
-@click.group("remote")
+@click.group("remote", cls=AliasedGroup, aliases={"ls": "list", "remove": "delete", "rm": "delete"})
 def remote_group() -> None:
-    """Add, list and remove data remotes (s3://, file:// or a folder)."""
+    """Add, list and delete data remotes (s3://, file:// or a folder)."""
 
 
 @remote_group.command("add")
@@ -48,9 +49,9 @@ def list_(json_output: bool) -> None:
     )
 
 
-@remote_group.command("remove")
+@remote_group.command("delete")
 @click.argument("name")
-def remove(name: str) -> None:
-    """Remove remote NAME from the configuration (its data stays where it is)."""
-    remotes.remove(name)
-    say(f"Removed remote {name}")
+def delete(name: str) -> None:
+    """Delete remote NAME from the configuration (its data stays where it is)."""
+    remotes.delete(name)
+    say(f"Deleted remote {name}")

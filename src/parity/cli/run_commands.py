@@ -7,9 +7,9 @@ from pathlib import Path
 import click
 
 from parity.api import runs
-from parity.cli.output import warn
-from parity.core.errors import UsageError
-from parity.core.run import short_run_id
+from parity.cli.output import ExistingPath, hint, warn
+from parity.cli.runs_commands import runs_group
+from parity.core.errors import CommandNotFound, UsageError
 
 
 def _params(pairs: tuple[str, ...]) -> dict[str, str]:
@@ -36,7 +36,7 @@ def _params(pairs: tuple[str, ...]) -> dict[str, str]:
     "-i",
     "inputs",
     multiple=True,
-    type=click.Path(exists=True, path_type=Path),
+    type=ExistingPath(path_type=Path),
     help="Data the command reads: versioned and recorded before it starts.",
 )
 @click.option(
@@ -48,7 +48,9 @@ def _params(pairs: tuple[str, ...]) -> dict[str, str]:
     help="Data the command writes: versioned and recorded when it succeeds.",
 )
 @click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
+@click.pass_context
 def run(
+    ctx: click.Context,
     experiment: str | None,
     name: str | None,
     param_pairs: tuple[str, ...],
@@ -59,21 +61,40 @@ def run(
     """Run COMMAND as a tracked run: code, environment, params, data, output and exit code.
 
     The command sees PARITY_RUN_ID, so parity.start_run() inside it logs into this run.
-    Parity exits with the command's exit code; a failing command leaves a failed run.
+    Parity exits with the command's exit code; a failing command leaves a failed run, a
+    program that is not found leaves nothing (exit 3).
 
         parity run --experiment churn --input data/train.csv -- python train.py --lr 0.1
     """
     params = _params(param_pairs)
-    done = runs.track(
-        command,
-        experiment=experiment,
-        name=name,
-        params=params,
-        inputs=inputs,
-        outputs=outputs,
-        on_start=lambda run_id: click.echo(f"parity: run {run_id}", err=True),
-        on_missing_output=lambda path: warn(f"output {path} was not written: not recorded"),
-    )
+    # 'parity run list' is most often 'parity runs list' mistyped: a program of that name that
+    # exists still runs (parity run wraps any command), with a note; one that does not is refused.
+    word = command[0]
+    means_runs = word in runs_group.words(ctx)
+
+    def started(run_id: str) -> None:
+        click.echo(f"parity: run {run_id}", err=True)
+        if means_runs:
+            hint(f"'{word}' runs as a program; for Parity's runs, use 'parity runs {word}'")
+
+    try:
+        done = runs.track(
+            command,
+            experiment=experiment,
+            name=name,
+            params=params,
+            inputs=inputs,
+            outputs=outputs,
+            on_start=started,
+            on_missing_output=lambda path: warn(f"output {path} was not written: not recorded"),
+        )
+    except CommandNotFound as exc:
+        if means_runs:
+            raise CommandNotFound(
+                exc.program, hint=f"did you mean 'parity runs {word}'? nothing was recorded"
+            ) from exc
+        raise
+    short = runs.short_ids([done.run_id])[done.run_id]
     code = "" if done.exit_code is None else f" (exit code {done.exit_code})"
-    click.echo(f"parity: run {short_run_id(done.run_id)} {done.status}{code}", err=True)
+    click.echo(f"parity: run {short} {done.status}{code}", err=True)
     return done.exit_code if done.exit_code is not None else 1

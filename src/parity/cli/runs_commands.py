@@ -1,8 +1,11 @@
-"""``parity runs``: list, search, show, compare, delete and restore tracked runs."""
+"""``parity runs``: list, search, show, compare, delete and undelete runs, and read a metric's
+history."""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import sys
 from collections.abc import Mapping
 from typing import Any
 
@@ -10,16 +13,22 @@ import click
 
 from parity.api import runs as api_runs
 from parity.api import workspace as workspaces
+from parity.cli import completion
 from parity.cli.env_commands import print_differences
-from parity.cli.output import JSON_OPTION, print_json, print_table, say
-from parity.core.run import RunView, short_run_id
+from parity.cli.groups import AliasedGroup
+from parity.cli.output import JSON_OPTION, hint, print_json, print_table, say
+from parity.core.errors import UsageError
+from parity.core.run import RunView
+from parity.core.run_filter import keys_of, parse_filter
 
 SHOWN_KEYS = 4
+RUN_ARGUMENT = click.argument("run", shell_complete=completion.run_ids)
+RUNS_ARGUMENT = click.argument("runs", nargs=-1, required=True, shell_complete=completion.run_ids)
 
 
-@click.group("runs")
+@click.group("runs", cls=AliasedGroup, aliases={"ls": "list", "restore": "undelete"})
 def runs_group() -> None:
-    """List, search, show, compare, delete and restore tracked runs."""
+    """List, search, show, compare, delete and undelete runs; read a metric's history."""
 
 
 def _when(ms: int | None) -> str:
@@ -78,12 +87,15 @@ def list_runs(
         return
     if not found:
         say("No runs match." if filter_text or experiment else "No runs yet.")
+        if filter_text:
+            _hint_unknown_keys(filter_text)
         return
+    short = api_runs.short_ids([run.id for run in found])
     print_table(
         ["run", "experiment", "name", "status", "started", "took", "metrics", "params"],
         [
             (
-                short_run_id(run.id),
+                short[run.id],
                 run.experiment,
                 run.name or "",
                 str(run.status),
@@ -97,8 +109,18 @@ def list_runs(
     )
 
 
+def _hint_unknown_keys(filter_text: str) -> None:
+    """Say which metric, param or tag of the filter no run has (a typo, most often)."""
+    known = api_runs.keys()
+    for key in keys_of(parse_filter(filter_text)):
+        names = known.get(key.prefix)
+        if names is not None and key.name not in names:
+            have = ", ".join(names[:10]) + (" …" if len(names) > 10 else "") if names else "none"
+            hint(f"no run has {key.prefix}.{key.name}; {key.prefix} some run has: {have}")
+
+
 @runs_group.command("show")
-@click.argument("run")
+@RUN_ARGUMENT
 @JSON_OPTION
 def show(run: str, json_output: bool) -> None:
     """Everything about RUN (an id or id prefix): code, environment, data, params, metrics."""
@@ -114,7 +136,7 @@ def show(run: str, json_output: bool) -> None:
     say(f"by           {view.user} on {view.host or '?'}")
     say(f"command      {' '.join(view.command)}")
     if view.parent_id:
-        say(f"parent       {view.parent_id}")
+        say(f"parent       {api_runs.short_ids([view.parent_id])[view.parent_id]}")
     code = view.code
     if code is None:
         say("code         not in a git repository")
@@ -152,8 +174,34 @@ def show(run: str, json_output: bool) -> None:
         )
 
 
+@runs_group.command("history")
+@RUN_ARGUMENT
+@click.argument("metric", shell_complete=completion.metric_keys)
+@click.option("--csv", "csv_output", is_flag=True, help="Print CSV: step,value,timestamp_ms.")
+@JSON_OPTION
+def history(run: str, metric: str, csv_output: bool, json_output: bool) -> None:
+    """Every logged point of METRIC in RUN, by step (the list shows only the last)."""
+    if csv_output and json_output:
+        raise UsageError("--csv and --json cannot be combined", hint="pick one")
+    points = api_runs.history(run, metric)
+    if json_output:
+        print_json([point.to_dict() for point in points])
+        return
+    if csv_output:
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(["step", "value", "timestamp_ms"])
+        writer.writerows(
+            (p.step, "nan" if p.value is None else repr(p.value), p.timestamp_ms) for p in points
+        )
+        return
+    print_table(
+        ["step", metric, "time"],
+        [(p.step, _number(p.value), _when(p.timestamp_ms)) for p in points],
+    )
+
+
 @runs_group.command("compare")
-@click.argument("runs", nargs=-1, required=True)
+@RUNS_ARGUMENT
 @click.option("--all", "show_all", is_flag=True, help="Also show keys that are the same.")
 @JSON_OPTION
 def compare(runs: tuple[str, ...], show_all: bool, json_output: bool) -> None:
@@ -162,7 +210,8 @@ def compare(runs: tuple[str, ...], show_all: bool, json_output: bool) -> None:
     if json_output:
         print_json(result.to_dict())
         return
-    heads = [short_run_id(r.id) for r in result.runs]
+    short = api_runs.short_ids([r.id for r in result.runs])
+    heads = [short[r.id] for r in result.runs]
     for title, rows, numbers in (
         ("param", result.params, False),
         ("metric", result.metrics, True),
@@ -189,7 +238,7 @@ def compare(runs: tuple[str, ...], show_all: bool, json_output: bool) -> None:
         elif rows:
             say(f"{title}s: the same in every run")
     for env in result.environments:
-        label = f"environment of {short_run_id(env.run_id)} vs {heads[0]}"
+        label = f"environment of {short.get(env.run_id, env.run_id)} vs {heads[0]}"
         if env.diff is None:
             say(f"{label}: not recorded")
         elif env.diff.identical:
@@ -200,18 +249,20 @@ def compare(runs: tuple[str, ...], show_all: bool, json_output: bool) -> None:
 
 
 @runs_group.command("delete")
-@click.argument("runs", nargs=-1, required=True)
+@RUNS_ARGUMENT
 def delete(runs: tuple[str, ...]) -> None:
-    """Hide RUNS from lists and searches (they stay restorable)."""
+    """Hide RUNS from lists and searches (parity runs undelete brings them back)."""
     with workspaces.open() as workspace:
         for reference in runs:
-            say(f"deleted run {short_run_id(api_runs.delete(reference, workspace=workspace))}")
+            run_id = api_runs.delete(reference, workspace=workspace)
+            say(f"deleted run {api_runs.short_ids([run_id], workspace=workspace)[run_id]}")
 
 
-@runs_group.command("restore")
-@click.argument("runs", nargs=-1, required=True)
-def restore(runs: tuple[str, ...]) -> None:
+@runs_group.command("undelete")
+@RUNS_ARGUMENT
+def undelete(runs: tuple[str, ...]) -> None:
     """Bring deleted RUNS back."""
     with workspaces.open() as workspace:
         for reference in runs:
-            say(f"restored run {short_run_id(api_runs.restore(reference, workspace=workspace))}")
+            run_id = api_runs.undelete(reference, workspace=workspace)
+            say(f"undeleted run {api_runs.short_ids([run_id], workspace=workspace)[run_id]}")

@@ -5,23 +5,40 @@ from __future__ import annotations
 import click
 
 from parity.api import serving
+from parity.api.serving import Listening
+from parity.cli import completion
 from parity.cli.env_commands import print_differences
-from parity.cli.output import warn
+from parity.cli.output import say, warn
 from parity.core.env_rules import Difference
 from parity.core.errors import EnvironmentMismatch
 
 
+def _ready(listening: Listening) -> None:
+    """The lines a person waits for: each gate's verdict, then where to send requests."""
+    for gate, verdict in listening.gates:
+        say(f"{gate:<12} {verdict}")
+    state = "ready" if listening.ready else "NOT READY (see the warnings above)"
+    say(f"serving {listening.model} at {listening.url}: {state}; Ctrl-C stops")
+
+
 @click.command()
-@click.argument("reference")
-@click.option("--host", default="127.0.0.1", help="Address to bind (loopback by default).")
-@click.option("--port", default=8080, type=int, help="Port to listen on.")
-@click.option("--workers", default=1, type=click.IntRange(min=1), help="Worker processes.")
+@click.argument("reference", shell_complete=completion.model_references)
+@click.option(
+    "--host", default="127.0.0.1", show_default=True, help="Address to bind (loopback by default)."
+)
+@click.option(
+    "--port", default=8080, show_default=True, type=int, help="Port to listen on (0: any free)."
+)
+@click.option(
+    "--workers", default=1, show_default=True, type=click.IntRange(min=1), help="Worker processes."
+)
 @click.option(
     "--no-verify-env", is_flag=True, help="Serve even if the environment differs (unverified)."
 )
 @click.option(
     "--log-sample",
     default=0.1,
+    show_default=True,
     type=click.FloatRange(0.0, 1.0),
     help="Fraction of requests whose rows are logged for drift checks.",
 )
@@ -32,6 +49,7 @@ from parity.core.errors import EnvironmentMismatch
     type=click.FloatRange(min=0, min_open=True),
     help="Largest request body taken, in MiB; a larger one is refused with 413.",
 )
+@click.option("--access-log", is_flag=True, help="Print one line per request on stdout.")
 def serve(
     reference: str,
     host: str,
@@ -40,11 +58,13 @@ def serve(
     no_verify_env: bool,
     log_sample: float,
     max_body_mib: float,
+    access_log: bool,
 ) -> None:
     """Serve model REFERENCE (NAME@ALIAS) over HTTP after its checks pass.
 
-    Endpoints: /predict, /invocations (MLflow), /v2/... (Open Inference Protocol), /health,
-    /metadata and /metrics (Prometheus).
+    Once it listens it prints each check's verdict and its URL. Endpoints: /predict,
+    /invocations (MLflow), /v2/... (Open Inference Protocol), /health, /metadata and /metrics
+    (Prometheus).
     """
     try:
         serving.serve(
@@ -55,7 +75,9 @@ def serve(
             verify_env=not no_verify_env,
             sample_rate=log_sample,
             max_body_bytes=int(max_body_mib * 1024 * 1024),
+            access_log=access_log,
             on_warning=warn,
+            on_ready=_ready,
         )
     except EnvironmentMismatch as refused:
         shown = tuple(d for d in refused.differences if isinstance(d, Difference))

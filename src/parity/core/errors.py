@@ -35,6 +35,14 @@ class NotFoundError(ParityError):
     exit_code = 3
 
 
+class CommandNotFound(NotFoundError):
+    """The program a command line starts with is not on PATH (``parity run -- CMD``)."""
+
+    def __init__(self, program: str, hint: str | None = None) -> None:
+        super().__init__(f"command not found: {program}", hint)
+        self.program = program
+
+
 class AmbiguousReference(UsageError):
     """An id prefix matches more than one record."""
 

@@ -22,8 +22,9 @@ CODE_KIND = "code"
 CODE_FORMAT = 1
 RUN_VIEW_FORMAT = 1
 MAX_KEY_LENGTH = 250
-# Run ids start with their creation millisecond (12 hex); 4 more characters of randomness keep
-# the short form of runs started together (a sweep) apart.
+# Messages name a run by 16 characters: the start second and 8 more, nearly all random, so a
+# message is unambiguous without asking the store. Lists print the shortest unique prefix
+# instead (``RunStore.short_ids``), as the user would type it.
 SHORT_RUN_LENGTH = 16
 _KEY = re.compile(r"^[A-Za-z0-9_.\-/ ]+$")
 
@@ -47,7 +48,7 @@ class RunStatus(StrEnum):
 
 
 def short_run_id(run_id: str) -> str:
-    """The form of a run id a person reads and types."""
+    """The form of a run id that error messages and warnings print."""
     return run_id[:SHORT_RUN_LENGTH]
 
 

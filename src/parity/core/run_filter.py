@@ -141,6 +141,16 @@ def parse_filter(text: str) -> Expression | None:
     return expression
 
 
+def keys_of(expression: Expression | None) -> list[Key]:
+    """The keys an expression compares, in order of appearance, each once."""
+    if expression is None:
+        return []
+    if isinstance(expression, Comparison):
+        return [expression.key]
+    items = (expression.item,) if isinstance(expression, Not) else expression.items
+    return list(dict.fromkeys(key for item in items for key in keys_of(item)))
+
+
 def _tokenize(text: str) -> list[tuple[str, str]]:
     tokens: list[tuple[str, str]] = []
     position = 0

@@ -7,7 +7,7 @@ import stat as stat_module
 from dataclasses import dataclass
 from pathlib import Path
 
-from parity.core.errors import UsageError
+from parity.core.errors import NotFoundError, UsageError
 from parity.core.file_errors import file_error
 from parity.data.statcache import Stat
 
@@ -77,7 +77,7 @@ def scan(target: Path, within: Path | None = None) -> Scan:
     try:
         top = target.stat()
     except FileNotFoundError as exc:
-        raise UsageError(f"{target} does not exist", hint="check the path") from exc
+        raise NotFoundError(f"{target} does not exist", hint="check the path") from exc
     except OSError as exc:
         raise file_error(exc, target, "read") from exc
     if target.is_symlink():

@@ -18,7 +18,14 @@ from sqlalchemy import Connection, and_, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from parity.core.errors import ConflictError, NotFoundError, UsageError
-from parity.core.ids import is_hex_prefix, new_run_id, resolve_prefix
+from parity.core.ids import (
+    RUN_PREFIX_LENGTH,
+    RUN_RANDOM_BYTES,
+    is_hex_prefix,
+    new_run_id,
+    resolve_prefix,
+    unique_prefix,
+)
 from parity.core.run import (
     CODE_KIND,
     Artifact,
@@ -93,10 +100,11 @@ class RunStore:
         code_id: str | None = None,
         environment_id: str | None = None,
     ) -> str:
-        """A new running run; returns its id (a UUIDv7, so ids sort by start time)."""
+        """A new running run; returns its id (it starts with the start second, so ids sort by
+        start time and short prefixes of runs started apart differ)."""
         experiment = experiment or DEFAULT_EXPERIMENT
         now = self.clock()
-        run_id = new_run_id(now, os.urandom(10))
+        run_id = new_run_id(now, os.urandom(RUN_RANDOM_BYTES))
 
         def act(connection: Connection) -> str:
             insert_ignoring_duplicates(
@@ -267,6 +275,33 @@ class RunStore:
             )
         return resolve_prefix(prefix, candidates, "run")
 
+    def short_ids(self, run_ids: Iterable[str]) -> dict[str, str]:
+        """Each run id with the shortest prefix (at least 8 characters) that no other run of the
+        store starts with, deleted runs included: what ``resolve`` takes back (git's way)."""
+        shown = {}
+        column = runs.c.run_id
+        with self.meta.read() as connection:
+            for run_id in sorted(set(run_ids)):
+                # Of all ids, the two beside it in sorted order share the longest prefixes with it.
+                before = connection.execute(select(func.max(column)).where(column < run_id))
+                after = connection.execute(select(func.min(column)).where(column > run_id))
+                neighbours = [n for n in (before.scalar(), after.scalar()) if n is not None]
+                shown[run_id] = unique_prefix(run_id, neighbours, RUN_PREFIX_LENGTH)
+        return shown
+
+    def keys(self) -> dict[str, list[str]]:
+        """The metric, param and tag keys some run has, sorted: what filters can name."""
+        found = {}
+        with self.meta.read() as connection:
+            for name, table in (
+                ("metrics", latest_metrics),
+                ("params", run_params),
+                ("tags", run_tags),
+            ):
+                query = select(table.c.key).distinct().order_by(table.c.key)
+                found[name] = [str(key) for key in connection.execute(query).scalars()]
+        return found
+
     def find(self, reference: str) -> RunView:
         """The run named by a full id or a unique prefix."""
         return self.get(self.resolve(reference))
@@ -286,15 +321,15 @@ class RunStore:
         return list(self.get(run_id).artifacts)
 
     def runs_that_logged(self, digest: str, kind: str) -> list[str]:
-        """Ids of the runs that logged an artifact of ``kind`` with ``digest``, oldest first
-        (run ids sort by time); soft-deleted runs are left out."""
+        """Ids of the runs that logged an artifact of ``kind`` with ``digest``, oldest first;
+        soft-deleted runs are left out."""
         columns = run_artifacts.c
         query = (
-            select(columns.run_id)
+            select(columns.run_id, runs.c.start_ms)  # PostgreSQL: DISTINCT needs what it sorts
             .join(runs, runs.c.run_id == columns.run_id)
             .where(columns.digest == digest, columns.kind == kind, runs.c.deleted_ms.is_(None))
             .distinct()
-            .order_by(columns.run_id)
+            .order_by(runs.c.start_ms, columns.run_id)
         )
         with self.meta.read() as connection:
             return [str(row[0]) for row in connection.execute(query)]

@@ -25,7 +25,7 @@ experiments = Table(
 runs = Table(
     "runs",
     metadata,
-    Column("run_id", String(32), primary_key=True),  # UUIDv7 hex: sorts by creation time
+    Column("run_id", String(32), primary_key=True),  # UUID hex: sorts by start second
     Column("experiment", String(200), nullable=False),
     Column("name", String(200), nullable=True),
     Column("status", String(16), nullable=False),
