@@ -44,8 +44,14 @@ def test_verify_against_another_sklearn_minor_exits_1_rating_it_high(
             "reason": "another major/minor version of a package with native code",
         }
     ]
-    assert "error: environment differs at high risk or above: package scikit-learn" in result.stderr
+    # With --json the failure is a JSON error on stderr; without, one line.
+    assert json.loads(result.stderr) == {
+        "code": 1,
+        "error": "environment differs at high risk or above: package scikit-learn",
+        "hint": None,
+    }
     table = run_parity("env", "verify", str(record_a), "--python", str(venv_b), cwd=tmp_path)
+    assert "error: environment differs at high risk or above: package scikit-learn" in table.stderr
     assert "scikit-learn" in table.stdout
     assert "not verified" in table.stdout
 

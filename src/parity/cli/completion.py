@@ -14,7 +14,6 @@ from collections.abc import Callable
 import click
 from click.shell_completion import CompletionItem, get_completion_class
 
-from parity.api import models, runs
 from parity.core.errors import ParityError
 
 COMPLETE_VARIABLE = "_PARITY_COMPLETE"
@@ -34,6 +33,8 @@ def run_ids(ctx: click.Context, param: click.Parameter, incomplete: str) -> list
     """Run ids (full, so any prefix typed so far still matches), with experiment and name."""
 
     def find() -> list[CompletionItem]:
+        from parity.api import runs  # lazy: the store (SQLAlchemy) loads only when a shell asks
+
         prefix = incomplete.lower()
         if not set(prefix) <= set(string.hexdigits):
             return []
@@ -54,6 +55,8 @@ def metric_keys(
     """The metrics of the run named before (``runs history RUN <TAB>``), else of any run."""
 
     def find() -> list[CompletionItem]:
+        from parity.api import runs  # lazy: the store (SQLAlchemy) loads only when a shell asks
+
         run = ctx.params.get("run")
         names = sorted(runs.get(run).metrics) if run else runs.keys()["metrics"]
         return [CompletionItem(name) for name in names if name.startswith(incomplete)]
@@ -67,6 +70,8 @@ def model_names(
     """Registered model names."""
 
     def find() -> list[CompletionItem]:
+        from parity.api import models  # lazy: the store (SQLAlchemy) loads only when a shell asks
+
         names = [str(m["name"]) for m in models.list()]
         return [CompletionItem(name) for name in names if name.startswith(incomplete)]
 
@@ -79,6 +84,8 @@ def model_references(
     """``NAME``, ``NAME@ALIAS`` and ``NAME/VERSION`` of every registered model."""
 
     def find() -> list[CompletionItem]:
+        from parity.api import models  # lazy: the store (SQLAlchemy) loads only when a shell asks
+
         offered = []
         for model in models.list():
             name = str(model["name"])

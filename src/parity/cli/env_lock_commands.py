@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from parity.api import environments, runs
+from parity.api import environments
 from parity.cli.env_commands import EXCLUDE_OPTION, PYTHON_OPTION, env_group, print_differences
 from parity.cli.output import JSON_OPTION, console, print_json, print_table, say, warn
 from parity.core.errors import CheckFailed, ParityError
@@ -304,6 +304,8 @@ def audit(
         if json_output:
             print_json(report.to_dict())
         else:
+            from parity.api import runs  # lazy: the run store (SQLAlchemy) only for --all's list
+
             users_of = {
                 r.environment_id: report.affected_subjects(r.environment_id)
                 for r in report.vulnerable
