@@ -82,6 +82,9 @@ def add_path(
                 progress,
                 compress=workspace.config.section("data").get("compress", True) is not False,
                 within=None if follow_symlinks else workspace.root,
+                # Two adds at once (two processes, or two machines sharing PostgreSQL) would
+                # each miss the chunks the other is storing, and store them again.
+                exclusive=lambda: workspace.meta.exclusive("data-add"),
             )
             version = adder.add(target, key, previous)
         except OSError as exc:  # a file unreadable or gone mid-add: one line, packs aborted

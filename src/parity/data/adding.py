@@ -17,6 +17,7 @@ import gc
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -92,6 +93,9 @@ class Adder:
         workers: int = 1,
         compress: bool = True,
         within: Path | None = None,  # symlinks must stay inside it (None: follow any)
+        # Held from the first chunk-index lookup through the index write, so two adds never
+        # both store a chunk neither found in the index (taken only when there is such work).
+        exclusive: Callable[[], AbstractContextManager[object]] = contextlib.nullcontext,
     ) -> None:
         self.store = store
         self.index = index
@@ -101,6 +105,7 @@ class Adder:
         self.workers = workers
         self.compress = compress
         self.within = within
+        self.exclusive = exclusive
         self.stats = AddStats()
         self._dedup = ChunkDeduper(index)
         self._plans: list[_Plan] = []
@@ -120,19 +125,24 @@ class Adder:
         def cache_key(file: ScannedFile) -> str:
             return key if found.kind == "file" else f"{key}/{file.path}"
 
-        small, large = self._sort(found.files, key, previous, cache_key)
-        self._total = sum(f.size for f in small) + sum(f.size for f in large)
-        lanes = PackLanes(self.store)
-        try:
-            self._add_small(small, lanes, cache_key)
-            for file in large:
-                self._add_large(file, lanes, cache_key(file))
-            new_chunks, packs = lanes.close()
-        except BaseException:
-            lanes.abort()
-            raise
-        if new_chunks:
-            self.index.add(new_chunks, packs, started // 1_000_000)
+        guessed, small, large = self._sort(found.files, key, previous, cache_key)
+        # An unchanged tree (every file reused from the previous version) asks the index
+        # nothing and stores nothing: it never waits for another add.
+        needs_index = bool(guessed or small or large)
+        with self.exclusive() if needs_index else contextlib.nullcontext():
+            small.extend(self._place_guessed(guessed))
+            self._total = sum(f.size for f in small) + sum(f.size for f in large)
+            lanes = PackLanes(self.store)
+            try:
+                self._add_small(small, lanes, cache_key)
+                for file in large:
+                    self._add_large(file, lanes, cache_key(file))
+                new_chunks, packs = lanes.close()
+            except BaseException:
+                lanes.abort()
+                raise
+            if new_chunks:
+                self.index.add(new_chunks, packs, started // 1_000_000)
         self.cache.record(self._cache_rows, started)
         self.stats.packs = packs
         self.stats.chunks_new = len(new_chunks)
@@ -151,9 +161,10 @@ class Adder:
         key: str,
         previous: DataVersion | None,
         cache_key: Callable[[ScannedFile], str],
-    ) -> tuple[list[ScannedFile], list[ScannedFile]]:
-        """Plan the files the stat cache vouches for (reused from the previous version, or
-        located in the store); return the small and the large files left to read."""
+    ) -> tuple[list[tuple[ScannedFile, str]], list[ScannedFile], list[ScannedFile]]:
+        """Plan the files reused from the previous version; return the small files the stat
+        cache knows the digest of (to look up in the index), and the small and large files left
+        to read. Asks the index nothing."""
         cached = self.cache.under(key)
         before = previous.by_path() if previous is not None else {}
         small: list[ScannedFile] = []
@@ -170,15 +181,21 @@ class Adder:
                     guessed.append((file, digest))
                     continue
             (small if file.size < self.threshold else large).append(file)
-        if guessed:
-            located = self._dedup.locate(d for _, d in guessed if d != _EMPTY)
-            for file, digest in guessed:
-                if file.size and digest not in located:
-                    small.append(file)  # the cache knows it, the store no longer does
-                    continue
-                chunks = [digest] if file.size else []
-                self._plans.append(_Plan(file.path, file.size, _mode(file), digest, chunks))
-        return small, large
+        return guessed, small, large
+
+    def _place_guessed(self, guessed: list[tuple[ScannedFile, str]]) -> list[ScannedFile]:
+        """Plan the files the stat cache vouches for that the store holds; return the rest."""
+        if not guessed:
+            return []
+        unread: list[ScannedFile] = []
+        located = self._dedup.locate(d for _, d in guessed if d != _EMPTY)
+        for file, digest in guessed:
+            if file.size and digest not in located:
+                unread.append(file)  # the cache knows it, the store no longer does
+                continue
+            chunks = [digest] if file.size else []
+            self._plans.append(_Plan(file.path, file.size, _mode(file), digest, chunks))
+        return unread
 
     def _reuse(self, file: ScannedFile, old: FileEntry) -> None:
         self._dedup.remember(old.chunks)

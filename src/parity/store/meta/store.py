@@ -16,6 +16,7 @@ from parity.core.errors import DatabaseBusy, ParityError
 from parity.core.references import Target
 from parity.store.meta.engine import WRITE_OPTION, create_metadata_engine
 from parity.store.meta.errors import translate
+from parity.store.meta.locks import advisory_lock, check_name, file_lock
 from parity.store.meta.migrate import ensure_schema, stamped_revisions
 from parity.store.meta.references import REFERENCE_COLUMNS
 from parity.store.meta.schema import records
@@ -88,6 +89,20 @@ class MetadataStore:
                 pause = min(_LONGEST_PAUSE_S, _FIRST_PAUSE_S * 2**attempt)
                 time.sleep(pause * random.uniform(0.5, 1.0))
         raise AssertionError("unreachable")
+
+    @contextlib.contextmanager
+    def exclusive(self, name: str) -> Iterator[None]:
+        """Hold the lock ``name`` for the block, shutting out every other holder of that name
+        using this database (PostgreSQL: any machine; SQLite: any process on this one). Another
+        holder waits for it, without a time limit; a killed holder releases it.
+        See ``parity.store.meta.locks``."""
+        check_name(name)
+        if self.dialect == "postgresql":
+            with self._translated(), advisory_lock(self.engine, name):
+                yield
+            return
+        with file_lock(self.engine.url.database, name):
+            yield
 
     @contextlib.contextmanager
     def _translated(self) -> Iterator[None]:
