@@ -53,8 +53,22 @@ class StatCache:
             self._db = sqlite3.connect(path, timeout=60, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
-            version = self._db.execute("PRAGMA user_version").fetchone()[0]
-            if version != CACHE_FORMAT:
+            if self._version() != CACHE_FORMAT:
+                self._rebuild()
+        except sqlite3.Error as exc:
+            raise StorageError(
+                f"cannot open the stat cache {path}: {exc}", hint=f"delete {path} and retry"
+            ) from exc
+
+    def _version(self) -> int:
+        return int(self._db.execute("PRAGMA user_version").fetchone()[0])
+
+    def _rebuild(self) -> None:
+        # Two processes may open a new cache at once: the write lock makes one build the
+        # tables and the other, checking again under it, find them built.
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            if self._version() != CACHE_FORMAT:
                 # A cache is disposable: rebuild it rather than migrate it.
                 self._db.execute("DROP TABLE IF EXISTS stat")
                 self._db.execute("DROP TABLE IF EXISTS clean")
@@ -69,10 +83,10 @@ class StatCache:
                     "CREATE TABLE clean (key TEXT PRIMARY KEY, version TEXT, names BLOB)"
                 )
                 self._db.execute(f"PRAGMA user_version={CACHE_FORMAT}")
-        except sqlite3.Error as exc:
-            raise StorageError(
-                f"cannot open the stat cache {path}: {exc}", hint=f"delete {path} and retry"
-            ) from exc
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
 
     def under(self, key: str) -> Entries:
         """Every entry for ``key`` itself or anything below it (``key/…``); look one up with
