@@ -54,6 +54,7 @@ def test_run_ids_metrics_and_model_references_complete(served_workspace: Workspa
     assert "history" in _complete(root, "parity runs h")
 
 
+@pytest.mark.slow
 def test_outside_a_workspace_nothing_is_offered_and_nothing_fails(tmp_path: Path) -> None:
     assert _complete(tmp_path, "parity runs show ") == []
     assert _complete(tmp_path, "parity serve ") == []

@@ -52,6 +52,7 @@ def test_a_file_system_error_no_command_foresaw_is_one_line(
     assert "it is a folder (give a file)" in capfd.readouterr().err
 
 
+@pytest.mark.slow
 def test_a_usage_error_is_one_line_in_parity_s_words(tmp_path: Path) -> None:
     from tests.conftest import run_parity
 
@@ -67,6 +68,7 @@ def test_a_usage_error_is_one_line_in_parity_s_words(tmp_path: Path) -> None:
     assert "Commands:" in alone.stderr + alone.stdout
 
 
+@pytest.mark.slow
 def test_with_json_an_error_is_json_on_stderr(workspace_dir: Path) -> None:
     import json
 
@@ -109,6 +111,7 @@ def test_a_missing_path_is_not_found_exit_3(workspace_dir: Path, args: tuple[str
     assert len(done.stderr.strip().splitlines()) == 1
 
 
+@pytest.mark.slow
 def test_each_meaning_has_one_word_and_old_spellings_are_hidden_aliases(
     workspace_dir: Path,
 ) -> None:

@@ -123,6 +123,7 @@ def test_help_imports_no_heavy_library(tmp_path: Path) -> None:
         assert heavy not in imported, f"parity --help imported {heavy}"
 
 
+@pytest.mark.slow
 def test_status_counts_runs_and_names_models_with_their_aliases(
     served_workspace: Workspace,
 ) -> None:

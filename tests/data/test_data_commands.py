@@ -7,9 +7,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import run_parity
 
 
+@pytest.mark.slow
 def test_status_lists_changes_and_exits_zero(workspace_dir: Path) -> None:
     data = workspace_dir / "data"
     data.mkdir()

@@ -113,6 +113,7 @@ def test_a_file_name_that_is_not_utf8_is_refused(workspace_dir: Path) -> None:
     assert _temp_files(workspace_dir) == []
 
 
+@pytest.mark.slow
 def test_names_longer_than_the_file_system_allows(workspace_dir: Path) -> None:
     (workspace_dir / "f").mkdir()
     missing = run_parity("data", "add", "f/" + "a" * 300, cwd=workspace_dir)

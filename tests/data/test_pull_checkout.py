@@ -74,6 +74,7 @@ def test_pull_no_checkout_only_fetches(shared: tuple[Path, Path]) -> None:
     assert (clone / "data" / "y.txt").read_text() == "keep\n"
 
 
+@pytest.mark.slow
 def test_after_git_pull_a_pull_updates_files_that_hold_the_old_version(
     shared: tuple[Path, Path],
 ) -> None:
@@ -87,6 +88,7 @@ def test_after_git_pull_a_pull_updates_files_that_hold_the_old_version(
     assert parity(clone, "data", "status").stdout.startswith("data: up to date")
 
 
+@pytest.mark.slow
 def test_a_pull_never_overwrites_a_file_you_changed(shared: tuple[Path, Path]) -> None:
     origin, clone = shared
     parity(clone, "data", "pull")

@@ -22,6 +22,7 @@ def repo(tmp_path: Path) -> Path:
     return root
 
 
+@pytest.mark.slow
 def test_checkout_of_the_first_commit_is_byte_identical(repo: Path) -> None:
     data = repo / "data"
     data.mkdir()
@@ -68,6 +69,7 @@ def test_checkout_of_the_first_commit_is_byte_identical(repo: Path) -> None:
     assert versions == [json.loads(second.stdout)[0]["data_version"], first["data_version"]]
 
 
+@pytest.mark.slow
 def test_checkout_restores_a_deleted_tree_and_never_overwrites_a_user_change(repo: Path) -> None:
     data = repo / "data"
     data.mkdir()
@@ -108,6 +110,7 @@ def test_a_single_file_round_trips_with_its_exec_bit(repo: Path) -> None:
     assert os.access(model, os.X_OK)
 
 
+@pytest.mark.slow
 def test_checkout_swaps_a_file_for_a_folder_of_the_same_name(repo: Path) -> None:
     data = repo / "data"
     data.mkdir()

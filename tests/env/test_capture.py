@@ -196,6 +196,7 @@ def test_the_written_fingerprint_is_the_document_json_prints(venv_a: Path, tmp_p
     assert json.loads(edited.stdout)["id"] != printed["id"]
 
 
+@pytest.mark.slow
 def test_deep_capture_reports_threadpoolctl_libraries(venv_a: Path) -> None:
     environment = capture(venv_a, deep=True)
     blas = [lib for lib in environment.native if lib.user_api == "blas"]

@@ -99,6 +99,7 @@ def test_pylock_validates_and_names_every_wheel(
     assert wheel_tags & set(installed.wheel_tags)
 
 
+@pytest.mark.slow
 def test_requirements_install_with_required_hashes(
     big: Environment, fingerprint: Path, tmp_path: Path
 ) -> None:

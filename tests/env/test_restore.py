@@ -63,6 +63,7 @@ def test_restore_then_verify_against_the_original_exits_0(
     assert list((workspace_dir / ".parity" / "cache" / "locks").glob("*.pylock.toml"))
 
 
+@pytest.mark.slow
 def test_what_cannot_be_restored_is_reported(
     recorded: tuple[Environment, Path], tmp_path: Path
 ) -> None:
@@ -99,6 +100,7 @@ def test_restore_refuses_a_folder_that_is_not_a_venv(
     assert (target / "notes.txt").read_text() == "keep me"
 
 
+@pytest.mark.slow
 def test_a_record_from_another_os_restores_its_versions_and_says_what_differs(
     recorded: tuple[Environment, Path], tmp_path: Path
 ) -> None:
@@ -125,6 +127,7 @@ def test_a_record_from_another_os_restores_its_versions_and_says_what_differs(
     assert {d.rule for d in result.verify.blocking} >= {"platform.system", "platform.machine"}
 
 
+@pytest.mark.slow
 def test_strict_verify_passes_after_restoring_what_pip_installed(tmp_path: Path) -> None:
     """pip records the bytecode it compiles and writes its own INSTALLER and script launchers;
     uv, restoring the record, does neither: the same files all the same."""

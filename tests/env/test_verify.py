@@ -93,6 +93,7 @@ def test_deep_capture_flags_an_edited_file_and_verify_rates_it_high(tmp_path: Pa
     assert "locally modified packages: six" in cli.stderr
 
 
+@pytest.mark.slow
 def test_secrets_never_reach_the_record_the_store_or_the_database(
     workspace_dir: Path, venv_a: Path
 ) -> None:
@@ -138,6 +139,7 @@ def test_diff_cli_shows_rated_differences(venv_a: Path, venv_b: Path, tmp_path: 
     assert {d["subject"]: d["risk"] for d in json.loads(live.stdout)["differences"]} == subjects
 
 
+@pytest.mark.slow
 def test_stored_environments_are_named_by_id_prefix(workspace_dir: Path, venv_a: Path) -> None:
     captured = run_parity("env", "capture", "--python", str(venv_a), cwd=workspace_dir)
     environment_id = captured.stdout.split()[0]

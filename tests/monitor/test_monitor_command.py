@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pytest
 from starlette.testclient import TestClient
 
 from parity.api import serving
@@ -28,6 +29,7 @@ def _serve_rows(workspace: Workspace, rows: Any) -> None:
     state.close()
 
 
+@pytest.mark.slow
 def test_shift_in_one_feature_is_flagged_by_name(
     served_workspace: Workspace, breast_cancer: tuple[Any, Any], tmp_path: Path
 ) -> None:
@@ -59,6 +61,7 @@ def test_shift_in_one_feature_is_flagged_by_name(
     assert "drift in mean radius" in report_file.read_text()
 
 
+@pytest.mark.slow
 def test_unshifted_traffic_passes_and_too_little_is_no_verdict(
     served_workspace: Workspace, breast_cancer: tuple[Any, Any], tmp_path: Path
 ) -> None:

@@ -38,6 +38,7 @@ def _clean_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith(("PARITY_", "AWS_"))}
 
 
+@pytest.mark.slow
 def test_models_verify_names_scikit_learn(
     served_workspace: Workspace, venv_b_with_parity: Path
 ) -> None:
@@ -82,6 +83,7 @@ print(json.dumps({
 """
 
 
+@pytest.mark.slow
 def test_load_model_refuses_there_and_loads_with_a_warning_when_told(
     served_workspace: Workspace, venv_b_with_parity: Path
 ) -> None:

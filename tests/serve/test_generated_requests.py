@@ -218,6 +218,7 @@ def test_arbitrary_bytes(client: TestClient, body: bytes, path: str, data: st.Da
     _assert_answered(client.post(path, content=body, headers=headers))
 
 
+@pytest.mark.slow
 @FUZZ
 @given(data=st.data(), path=st.sampled_from(POSTS[:2]))
 def test_predict_and_mlflow_payloads(

@@ -153,6 +153,7 @@ def test_serve_help_shows_the_body_limit_default(tmp_path: Path) -> None:
     assert f"[default: {default}; x>0]" in " ".join(result.stdout.split())
 
 
+@pytest.mark.slow
 def test_serve_says_each_verdict_and_where_it_listens_and_logs_requests(
     served_workspace: Workspace,
 ) -> None:

@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from parity.api import runs
 from parity.core.run import RunStatus
 from parity.workspace import open_workspace
@@ -35,6 +37,7 @@ def run_id_of(stderr: str) -> str:
     return first.split()[2]
 
 
+@pytest.mark.slow
 def test_a_wrapped_command_in_a_dirty_repo(repo: Path) -> None:
     (repo / "train.py").write_text(TRAIN)  # an uncommitted change to a tracked file
     (repo / "data.csv").write_text("a,b\n1,2\n3,4\n")
@@ -82,6 +85,7 @@ def test_a_failing_command_leaves_a_failed_run_and_its_exit_code(repo: Path) -> 
     workspace.close()
 
 
+@pytest.mark.slow
 def test_a_program_that_is_not_found_records_nothing(repo: Path) -> None:
     for missing in ("no-such-program-here", "./no-such-script.sh"):
         result = run_parity("run", "--", missing, cwd=repo)
@@ -99,6 +103,7 @@ def test_a_command_that_cannot_start(repo: Path) -> None:
     assert [(r["status"], r["tags"]["error"][:10]) for r in listed] == [("failed", "cannot run")]
 
 
+@pytest.mark.slow
 def test_bad_params_and_missing_command(repo: Path) -> None:
     bad = run_parity("run", "--param", "novalue", "--", "true", cwd=repo)
     assert bad.returncode == 2

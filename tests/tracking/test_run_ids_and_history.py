@@ -48,6 +48,7 @@ def _listed_prefixes(root: Path) -> list[str]:
     return re.findall(r"^│ ([0-9a-f]+) +│", table.stdout, flags=re.MULTILINE)
 
 
+@pytest.mark.slow
 def test_lists_name_runs_by_their_shortest_unique_prefix(workspace_dir: Path) -> None:
     # Three runs of a sweep started within one second, and one started a minute later.
     sweep = _make_runs(workspace_dir, [START_MS, START_MS + 200, START_MS + 400])
@@ -72,6 +73,7 @@ def test_lists_name_runs_by_their_shortest_unique_prefix(workspace_dir: Path) ->
         workspace.close()
 
 
+@pytest.mark.slow
 def test_the_whole_history_of_a_metric(workspace_dir: Path) -> None:
     [run_id] = _make_runs(workspace_dir, [START_MS])
     short = run_id[:8]
@@ -112,6 +114,7 @@ def test_a_filter_on_a_key_no_run_has_says_so(workspace_dir: Path) -> None:
     assert "hint" not in known.stderr
 
 
+@pytest.mark.slow
 def test_undelete_is_the_word_and_the_old_spellings_still_work(workspace_dir: Path) -> None:
     [run_id] = _make_runs(workspace_dir, [START_MS])
     helped = run_parity("runs", "--help", cwd=workspace_dir).stdout
@@ -133,6 +136,7 @@ def test_undelete_is_the_word_and_the_old_spellings_still_work(workspace_dir: Pa
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("word", ["list", "show", "history", "undelete"])
 def test_parity_run_of_a_runs_word_that_is_no_program_records_nothing(
     workspace_dir: Path, word: str
@@ -146,6 +150,7 @@ def test_parity_run_of_a_runs_word_that_is_no_program_records_nothing(
     assert json.loads(run_parity("runs", "list", "--json", cwd=workspace_dir).stdout) == []
 
 
+@pytest.mark.slow
 def test_parity_run_of_a_runs_word_that_is_a_program_runs_it_with_a_note(
     workspace_dir: Path,
 ) -> None:

@@ -123,6 +123,7 @@ def test_env_commands_take_run_ids(trained: tuple[Path, list[str]]) -> None:
     assert shown["id"] == view["environment_id"]
 
 
+@pytest.mark.slow
 def test_runs_show_says_where_a_teammates_code_record_lives(repo: Path, tmp_path: Path) -> None:
     # Alice's run stores its code record in her object store; Bob shares the database only.
     started = run_script(
