@@ -189,3 +189,33 @@ def test_checkout_rev_keeps_the_pointer_mode_and_new_files_follow_the_umask(
     assert result.returncode == 0, result.stderr
     assert pointer.stat().st_mode & 0o777 == 0o644  # before: rewritten 0600
     assert (data / "a.txt").stat().st_mode & 0o777 == 0o640  # 0644 less the umask
+
+
+def test_checkout_never_writes_or_deletes_through_a_symlink_out_of_the_workspace(
+    workspace_dir: Path, tmp_path: Path
+) -> None:
+    from parity.api import data
+
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "yours.txt").write_text("not Parity's\n")
+    folder = workspace_dir / "d"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "a.txt").write_text("a\n")
+    (folder / "sub" / "b.txt").write_text("b\n")
+    data.add(folder, workspace=open_workspace(workspace_dir, environ={}))
+    # The data path itself a symlink out of the workspace, with a copy of a valid pointer.
+    (workspace_dir / "link").symlink_to(outside)
+    (workspace_dir / "link.parity").write_bytes((workspace_dir / "d.parity").read_bytes())
+    for force in ((), ("--force",)):
+        refused = run_parity("data", "checkout", "link", *force, cwd=workspace_dir)
+        _one_line_error(refused, 2, "leads outside the workspace")
+    # A folder inside the data path that is a symlink out of the workspace.
+    import shutil
+
+    shutil.rmtree(folder / "sub")
+    (folder / "sub").symlink_to(outside)
+    refused = run_parity("data", "checkout", "d", "--force", cwd=workspace_dir)
+    _one_line_error(refused, 2, "leads outside the workspace")
+    assert sorted(p.name for p in outside.iterdir()) == ["yours.txt"]
+    assert (outside / "yours.txt").read_text() == "not Parity's\n"

@@ -31,7 +31,7 @@ from parity.api._worktree import (
     stat_cache,
 )
 from parity.core.errors import ConflictError, NotFoundError, UsageError
-from parity.data.checkout import CheckoutResult
+from parity.data.checkout import CheckoutResult, confine
 from parity.data.checkout import checkout as checkout_version
 from parity.data.fsck import FsckResult
 from parity.data.fsck import fsck as check_objects
@@ -175,6 +175,7 @@ def _checkout_one(
 ) -> CheckoutResult:
     pointer, current = current_version(ws, pointer_file)
     if rev is not None:
+        confine(pointer_file, ws.root.resolve())  # the pointer is rewritten below
         pointer = pointer_at(pointer_file, rev)
     if pointer is None:
         raise UsageError(
@@ -183,14 +184,18 @@ def _checkout_one(
         )
     want = load_version(ws.objects, pointer.data_version)
     try:
-        result = checkout_version(ws.objects, cache, target, key, want, current, force, progress)
+        result = checkout_version(
+            ws.objects, cache, target, key, want, current, force, progress, within=ws.root
+        )
     except ConflictError:
         # The files may hold the version the pointer named before a git pull or checkout moved
         # it: then nothing of the user's is at stake (checkout refuses before writing anything).
         earlier = earlier_version(ws, cache, target, key, pointer_file)
         if earlier is None:
             raise
-        result = checkout_version(ws.objects, cache, target, key, want, earlier, force, progress)
+        result = checkout_version(
+            ws.objects, cache, target, key, want, earlier, force, progress, within=ws.root
+        )
     if rev is not None:
         write_pointer(pointer_file, pointer)
     return result

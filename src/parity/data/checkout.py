@@ -18,7 +18,7 @@ from typing import Any
 
 import blake3
 
-from parity.core.errors import ConflictError, CorruptObject
+from parity.core.errors import ConflictError, CorruptObject, UsageError
 from parity.core.file_errors import file_error
 from parity.data.manifest import DataVersion, FileEntry
 from parity.data.packs import PackReader
@@ -82,13 +82,19 @@ def checkout(
     current: DataVersion | None,
     force: bool = False,
     progress: Progress = no_progress,
+    within: Path | None = None,
 ) -> CheckoutResult:
     """Make ``target`` hold ``want``; ``current`` is the version its pointer names now.
+
+    With ``within`` (the workspace root), nothing is written or removed where a symlink would
+    lead outside it: the whole checkout is refused first.
 
     A file system that refuses (a read-only folder, a name too long) stops it with a one-line
     error; each file is whole, old or new, and the pointer is left as it was."""
     try:
-        return _checkout(store, cache, target, key, want, current, force, progress)
+        if within is not None:
+            confine(target, within.resolve(), {})
+        return _checkout(store, cache, target, key, want, current, force, progress, within)
     except OSError as exc:
         raise file_error(exc, None, "write") from exc
 
@@ -102,6 +108,7 @@ def _checkout(
     current: DataVersion | None,
     force: bool,
     progress: Progress,
+    within: Path | None = None,
 ) -> CheckoutResult:
     found = _existing(target, want, force)
     oracle = DigestOracle(cache, key, found)
@@ -145,6 +152,12 @@ def _checkout(
             f"{len(conflicts)} files in {key} were changed and would be overwritten: {shown}",
             hint=f"version them first with 'parity data add {key}', or pass --force",
         )
+    if within is not None:
+        root, seen = within.resolve(), dict[Path, Path]()
+        for file in to_remove:
+            confine(Path(file.full), root, seen)
+        for entry in to_write:
+            confine(_destination(target, want, entry), root, seen)
     # Old files go first: a file of the old version may stand where a folder of the new one
     # must be created (they are copies of what the store holds, so nothing is lost).
     for file in to_remove:
@@ -171,6 +184,23 @@ def _checkout(
         _prune_empty(target, found, want)
     oracle.save()
     return result
+
+
+def confine(path: Path, root: Path, seen: dict[Path, Path] | None = None) -> None:
+    """Refuse ``path`` when its nearest existing ancestor (or itself) resolves outside
+    ``root``: a symlinked folder or data path must not make a checkout write elsewhere."""
+    probe = path
+    while not probe.exists() and not probe.is_symlink() and probe != probe.parent:
+        probe = probe.parent
+    known = {} if seen is None else seen
+    real = known.get(probe)
+    if real is None:
+        real = known[probe] = probe.resolve()
+    if real != root and root not in real.parents:
+        raise UsageError(
+            f"{path} leads outside the workspace (to {real})",
+            hint="checkout writes only inside the workspace: replace the symlink with a folder",
+        )
 
 
 def _materialise(
