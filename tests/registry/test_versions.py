@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from parity.core.errors import ConflictError, NotFoundError, StorageError, UsageError
 from parity.core.model import ModelVersion
+from parity.core.refs import parse_reference
 from parity.registry.versions import Actor, Registry
 from parity.store.meta import open_metadata_store
 from tests._threads import at_once
@@ -173,3 +174,21 @@ def test_a_clock_behind_never_moves_the_trail_back_in_time(registry: Registry) -
     times = [e.time_ms for e in registry.history("bc")]
     assert times == sorted(times)
     assert times == [1_800_000_060_000] * 3
+
+
+@pytest.mark.parametrize("version", [10**30, 2**63, True, "1", 0, -1])
+def test_a_version_number_no_store_can_hold_is_a_usage_error(
+    registry: Registry, version: object
+) -> None:
+    # 10**30 reached the database driver as an OverflowError traceback; True acted on version 1.
+    registry.register("bc", MODEL_A, ALICE)
+    with pytest.raises(UsageError):
+        registry.get("bc", version)  # type: ignore[arg-type]
+    with pytest.raises(UsageError):
+        registry.lock("bc", version, ALICE)  # type: ignore[arg-type]
+    assert not registry.get("bc", 1).locked
+
+
+def test_a_reference_to_a_version_too_large_for_any_store_is_a_usage_error() -> None:
+    with pytest.raises(UsageError, match="no model has version"):
+        parse_reference("bc/99999999999999999999999")

@@ -58,9 +58,7 @@ def parse_reference(text: str) -> Reference:
     if match := _ALIAS.match(raw):
         return Reference(RefKind.MODEL_ALIAS, raw, name=match["name"], alias=match["alias"])
     if match := _VERSION.match(raw):
-        version = int(match["version"])
-        if version < 1:
-            raise UsageError(f"model versions start at 1, got {raw!r}")
+        version = check_version(int(match["version"]), raw)
         return Reference(RefKind.MODEL_VERSION, raw, name=match["name"], version=version)
     if is_hex_prefix(raw.lower()) and "/" not in raw and "." not in raw:
         return Reference(RefKind.ID, raw, id_prefix=raw.lower())
@@ -73,3 +71,19 @@ def parse_reference(text: str) -> Reference:
             "NAME/VERSION, RUN:PATH, a file path, or current"
         ),
     )
+
+
+# Version numbers are stored as 64-bit integers by every metadata store.
+MAX_VERSION = 2**63 - 1
+
+
+def check_version(version: object, shown: str | None = None) -> int:
+    """``version`` as a model version number (1 and up), or a UsageError saying why not."""
+    said = shown if shown is not None else repr(version)
+    if isinstance(version, bool) or not isinstance(version, int):
+        raise UsageError(f"a model version is a whole number, got {said}", hint="e.g. bc/3")
+    if version < 1:
+        raise UsageError(f"model versions start at 1, got {said}")
+    if version > MAX_VERSION:
+        raise UsageError(f"no model has version {said}", hint="list them: parity models show NAME")
+    return version

@@ -23,7 +23,7 @@ from sqlalchemy import Connection, Row, delete, func, insert, select, update
 
 from parity.core.errors import ConflictError, NotFoundError, UsageError
 from parity.core.model import AuditEvent, ModelVersion
-from parity.core.refs import RefKind, parse_reference
+from parity.core.refs import RefKind, check_version, parse_reference
 from parity.store.meta.registry_tables import (
     audit_events,
     model_aliases,
@@ -401,6 +401,7 @@ class Registry:
             raise NotFoundError(f"no model named {name!r}", hint="list models: parity models list")
 
     def _get(self, connection: Connection, name: str, version: int) -> ModelVersion:
+        check_version(version)
         row = connection.execute(
             select(model_versions).where(
                 model_versions.c.name == name, model_versions.c.version == version
