@@ -12,6 +12,7 @@ def test_public_names_are_a_deliberate_list() -> None:
             "ParityError",
             "Run",
             "StorageError",
+            "api",
             "UsageError",
             "__version__",
             "load_model",
@@ -157,3 +158,22 @@ def test_api_functions_act_on_the_workspace_they_are_given_and_name_it_last() ->
             assert last.name == "workspace", f"{module_name}.{name}: workspace is not last"
             assert last.kind is inspect.Parameter.KEYWORD_ONLY, f"{module_name}.{name}"
             assert last.default is None, f"{module_name}.{name}"
+
+
+def test_every_api_module_is_reachable_after_a_plain_import_parity() -> None:
+    import subprocess
+    import sys
+
+    # The README's parity.api.data.status(): the door must open without importing it by name.
+    script = (
+        "import sys\n"
+        "import parity\n"
+        "early = 'sqlalchemy' in sys.modules\n"
+        "names = [getattr(parity.api, m).__name__ for m in parity.api.__all__]\n"
+        "print(early, names == [f'parity.api.{m}' for m in parity.api.__all__])\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=False, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["False", "True"]

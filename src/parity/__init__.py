@@ -49,6 +49,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "models": ("parity.api.models", None),
     "runs": ("parity.api.runs", None),
     "env": ("parity.env", None),
+    "api": ("parity.api", None),
 }
 
 
@@ -71,6 +72,7 @@ __all__ = [
     "StorageError",
     "UsageError",
     "__version__",
+    "api",
     "load_model",
     "models",
     "runs",
