@@ -157,7 +157,8 @@ def test_csv_cells_follow_the_column_rules(
     assert post(f"{header}\n{first},1\n") == (400, "CSV row 1 has 31 cells; the header has 30")
     assert post(header + "\n") == (
         400,
-        "a CSV body needs a header row naming the columns, then the rows",
+        "a CSV body needs a header row naming the columns, then the rows, one a line"
+        " (curl: --data-binary @FILE keeps the line breaks that -d strips)",
     )
 
 

@@ -60,12 +60,13 @@ def _problems(plan: ExportPlan) -> None:
     if plan.not_reproducible:
         names = ", ".join(p.name for p in plan.not_reproducible)
         raise CheckFailed(
-            f"{len(plan.not_reproducible)} packages cannot be reproduced elsewhere: {names}",
+            f"{_count(len(plan.not_reproducible), 'package')} cannot be reproduced elsewhere: "
+            f"{names}",
             hint=_exclude_hint(plan),
         )
     if plan.unhashed:
         raise CheckFailed(
-            f"{len(plan.unhashed)} packages have no hash: {', '.join(plan.unhashed)}",
+            f"{_count(len(plan.unhashed), 'package')} without a hash: {', '.join(plan.unhashed)}",
             hint="pass --wheels DIR with their wheels, or --no-hashes to export without",
         )
 
@@ -355,3 +356,7 @@ def _print_findings(findings: tuple[Finding, ...]) -> None:
             for f in findings
         ],
     )
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"

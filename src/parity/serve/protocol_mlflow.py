@@ -73,7 +73,10 @@ def decode_csv(decoder: RequestDecoder, body: bytes) -> Matrix:
     except csv.Error as exc:
         raise PayloadError(f"the body is not CSV: {exc}") from None
     if len(table) < 2:
-        raise PayloadError("a CSV body needs a header row naming the columns, then the rows")
+        raise PayloadError(
+            "a CSV body needs a header row naming the columns, then the rows, one a line"
+            " (curl: --data-binary @FILE keeps the line breaks that -d strips)"
+        )
     header = table[0]
     kinds = dict(zip(decoder.columns, decoder.rules.kinds, strict=True))
     parsers = [_cell_parser(kinds.get(name, Kind.STRING)) for name in header]
