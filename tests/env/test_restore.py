@@ -67,20 +67,8 @@ def test_restore_then_verify_against_the_original_exits_0(
 def test_what_cannot_be_restored_is_reported(
     recorded: tuple[Environment, Path], tmp_path: Path
 ) -> None:
-    import dataclasses
-
-    from parity.core.environment import Source
-
     environment, _ = recorded
-    edited = dataclasses.replace(
-        environment,
-        distributions=tuple(
-            dataclasses.replace(d, source=Source("editable", url="file:///home/me/attrs"))
-            if d.name == "attrs"
-            else d
-            for d in environment.distributions
-        ),
-    )
+    edited = _attrs_installed_editable(environment)
     result = restore_environment(edited, tmp_path / "venv", cache_dir=tmp_path / "cache")
     assert not result.ok
     assert [p.name for p in result.plan.not_reproducible] == ["attrs"]
@@ -156,21 +144,9 @@ def test_strict_verify_passes_after_restoring_what_pip_installed(tmp_path: Path)
 def test_a_package_left_out_on_purpose_is_restored_without_and_verified_with_exclude(
     recorded: tuple[Environment, Path], tmp_path: Path
 ) -> None:
-    import dataclasses
-
-    from parity.core.environment import Source
-
     environment, _ = recorded
     # Your own project, installed editable where the model was made.
-    edited = dataclasses.replace(
-        environment,
-        distributions=tuple(
-            dataclasses.replace(d, source=Source("editable", url="file:///home/me/attrs"))
-            if d.name == "attrs"
-            else d
-            for d in environment.distributions
-        ),
-    )
+    edited = _attrs_installed_editable(environment)
     fingerprint = tmp_path / "edited.json"
     fingerprint.write_text(json.dumps(edited.to_document()))
     refused = run_parity(
@@ -291,3 +267,20 @@ def test_verbose_keeps_uvs_whole_message(
     assert loud.returncode == 5
     assert "the real reason" in loud.stderr
     assert loud.stderr.strip().splitlines()[-1] == line
+
+
+def _attrs_installed_editable(environment: Environment) -> Environment:
+    """``environment`` as if attrs were your own project, installed editable where it was made."""
+    import dataclasses
+
+    from parity.core.environment import Source
+
+    return dataclasses.replace(
+        environment,
+        distributions=tuple(
+            dataclasses.replace(d, source=Source("editable", url="file:///home/me/attrs"))
+            if d.name == "attrs"
+            else d
+            for d in environment.distributions
+        ),
+    )
