@@ -57,7 +57,7 @@ def named_version(workspace: Workspace, model: str, version: int | None) -> tupl
         if "@" in model or "/" in model:
             raise UsageError(
                 f"{model!r} already names a version: give it alone, or NAME VERSION",
-                hint=f"e.g. {model.split('@')[0].split('/')[0]} {version}",
+                hint=f"e.g. {_model_name(model)} {version}",
             )
         return model, version
     if "@" not in model and "/" not in model:
@@ -76,13 +76,18 @@ def named_version(workspace: Workspace, model: str, version: int | None) -> tupl
     )
 
 
+def _model_name(reference: str) -> str:
+    """The model's name in ``NAME``, ``NAME/VERSION`` or ``NAME@ALIAS``."""
+    return reference.split("@")[0].split("/")[0]
+
+
 def named_alias(model: str, alias: str | None) -> tuple[str, str]:
     """``(name, alias)`` from a name and an alias, or from one ``NAME@ALIAS``."""
     if alias is not None:
         if "@" in model or "/" in model:
             raise UsageError(
                 f"{model!r} already names a version: give NAME ALIAS or NAME@ALIAS",
-                hint=f"e.g. {model.split('@')[0].split('/')[0]} {alias}",
+                hint=f"e.g. {_model_name(model)} {alias}",
             )
         return model, alias
     parsed = parse_reference(model) if "@" in model else None
