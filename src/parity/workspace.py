@@ -22,6 +22,7 @@ from parity.core.file_errors import file_error
 
 if TYPE_CHECKING:
     from parity.registry.versions import Actor, Registry
+    from parity.store.http.client import ServerClient
     from parity.store.meta.store import MetadataStore
     from parity.store.objects.store import ObjectStore
     from parity.store.records import RecordStore
@@ -77,6 +78,9 @@ class Workspace:
     root: Path
     config: Config
     environ_user: str | None = None
+    environ_token: str | None = None
+    # A workspace opened by a server for the stores it serves: never a client of a server.
+    embedded: bool = False
 
     @property
     def parity_dir(self) -> Path:
@@ -94,14 +98,52 @@ class Workspace:
     def objects_url(self) -> str:
         return self.config.objects_url or str(self.parity_dir / OBJECTS_DIR)
 
+    @property
+    def server_url(self) -> str | None:
+        """The Parity server whose stores this workspace uses, or None (embedded stores)."""
+        return None if self.embedded else self.config.server_url
+
     # the stores, built on first use so that commands that need none stay fast ------------------
     @cached_property
+    def server(self) -> ServerClient:
+        """The client of ``server_url`` (team mode)."""
+        from parity.store.http.client import (
+            ServerClient,
+        )  # lazy: httpx loads only in team mode
+        from parity.store.http.credentials import (
+            token_for,
+        )  # lazy: the credentials file is read only in team mode
+
+        if self.server_url is None:
+            raise UsageError(
+                "this workspace uses no Parity server",
+                hint="set PARITY_SERVER_URL or run 'parity login URL'",
+            )
+        token = self.environ_token or token_for(self.server_url)
+        return ServerClient(self.server_url, token)
+
+    @cached_property
     def meta(self) -> MetadataStore:
+        if self.server_url is not None:
+            raise UsageError(
+                "this needs direct access to the metadata database, which a workspace using "
+                f"the server {self.server_url} does not have",
+                hint="run it on the server host, or unset PARITY_SERVER_URL",
+            )
         from parity.store.meta.store import (
             open_metadata_store,
         )  # lazy: SQLAlchemy loads only for commands that use the database
 
         return open_metadata_store(self.metadata_url)
+
+    @cached_property
+    def meta_unmigrated(self) -> MetadataStore:
+        """The metadata store as it is, never migrated on open (a server checks its schema)."""
+        from parity.store.meta.store import (
+            open_metadata_store,
+        )  # lazy: SQLAlchemy loads only for commands that use the database
+
+        return open_metadata_store(self.metadata_url, migrate=False)
 
     @cached_property
     def objects(self) -> ObjectStore:
@@ -153,8 +195,9 @@ class Workspace:
         return self.environ_user or getpass.getuser()
 
     def close(self) -> None:
-        if "meta" in self.__dict__:
-            self.meta.close()
+        for store in ("meta", "meta_unmigrated", "server"):
+            if store in self.__dict__:
+                self.__dict__[store].close()
 
     def __enter__(self) -> Workspace:
         return self
@@ -203,7 +246,12 @@ def open_workspace(
             "not inside a Parity workspace", hint="run 'parity init' at the root of your project"
         )
     config = read_config(root / PARITY_DIR / CONFIG_FILE).with_environment(env)
-    return Workspace(root=root, config=config, environ_user=env.get("PARITY_USER"))
+    return Workspace(
+        root=root,
+        config=config,
+        environ_user=env.get("PARITY_USER"),
+        environ_token=env.get("PARITY_TOKEN"),
+    )
 
 
 def init_workspace(

@@ -172,10 +172,12 @@ class MetadataStore:
         self.engine.dispose()
 
 
-def open_metadata_store(url: str) -> MetadataStore:
-    """Open (and migrate, if needed) the metadata store at ``url``."""
+def open_metadata_store(url: str, migrate: bool = True) -> MetadataStore:
+    """Open the metadata store at ``url``, migrating it first when it needs it and ``migrate``."""
     engine = create_metadata_engine(url)
     store = MetadataStore(engine)
+    if not migrate:
+        return store
     try:
         with store._translated():
             ensure_schema(engine)

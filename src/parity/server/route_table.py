@@ -1,0 +1,9 @@
+"""The one route table: every route of the API, with the role it needs (``routing.Route``).
+A module of routes joins the API by being listed here, and only so."""
+
+from __future__ import annotations
+
+from parity.server import routes_health
+from parity.server.routing import Route
+
+ROUTES: tuple[Route, ...] = (*routes_health.ROUTES,)
