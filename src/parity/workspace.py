@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from parity.store.meta.store import MetadataStore
     from parity.store.objects.store import ObjectStore
     from parity.store.records import RecordStore
-    from parity.tracking.store import RunStore
+    from parity.tracking.repository import RunRepository
 
 PARITY_DIR = ".parity"
 CONFIG_FILE = "config.toml"
@@ -172,7 +172,13 @@ class Workspace:
         return Registry(self.meta, clock=now_ms)
 
     @cached_property
-    def runs(self) -> RunStore:
+    def runs(self) -> RunRepository:
+        if self.server_url is not None:
+            from parity.tracking.remote import (
+                RemoteRunStore,
+            )  # lazy: the HTTP client loads only in team mode
+
+            return RemoteRunStore(self.server)
         from parity.tracking.store import (
             RunStore,
         )  # lazy: SQLAlchemy loads only for commands that use the database

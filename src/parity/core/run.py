@@ -6,15 +6,17 @@ a run is mutable state in the metadata store, read back as a ``RunView``.
 
 from __future__ import annotations
 
+import json
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit, urlunsplit
 
-from parity.core.errors import UsageError
+from parity.core.errors import NotFoundError, UsageError
+from parity.core.ids import is_hex_prefix, resolve_prefix
 from parity.core.records import StoredRecord
 from parity.core.references import RecordReferences, Reference, Target, referenced
 
@@ -22,11 +24,19 @@ CODE_KIND = "code"
 CODE_FORMAT = 1
 RUN_VIEW_FORMAT = 1
 MAX_KEY_LENGTH = 250
+MAX_VALUE_LENGTH = 8000
 # Messages name a run by 16 characters: the start second and 8 more, nearly all random, so a
 # message is unambiguous without asking the store. Lists print the shortest unique prefix
 # instead (``RunStore.short_ids``), as the user would type it.
 SHORT_RUN_LENGTH = 16
-_KEY = re.compile(r"^[A-Za-z0-9_.\-/ ]+$")
+KEY_PATTERN = r"^[A-Za-z0-9_.\-/ ]{1,250}$"
+_KEY = re.compile(KEY_PATTERN)
+# Experiment names: no slash, no NUL, nothing a path could be made of.
+EXPERIMENT_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9_.\- ]{0,199}$"
+_EXPERIMENT = re.compile(EXPERIMENT_PATTERN)
+# A run id as the store makes it (``parity.core.ids.new_run_id``): 32 lowercase hex characters.
+RUN_ID_PATTERN = r"^[0-9a-f]{32}$"
+_RUN_ID = re.compile(RUN_ID_PATTERN)
 
 
 class RunStatus(StrEnum):
@@ -54,12 +64,60 @@ def short_run_id(run_id: str) -> str:
 
 def check_key(key: str, what: str = "key") -> str:
     """Params, metrics and tags are named by short keys the filter language can spell."""
-    if not key or len(key) > MAX_KEY_LENGTH or not _KEY.match(key):
+    if not _KEY.match(key):
         raise UsageError(
             f"invalid {what} {key!r}",
             hint=f"use letters, digits, '_', '-', '.', '/' and spaces, at most {MAX_KEY_LENGTH}",
         )
     return key
+
+
+def check_experiment(name: str) -> str:
+    """Experiment names are short words a URL path can carry as they are."""
+    if not _EXPERIMENT.match(name):
+        raise UsageError(
+            f"invalid experiment name {name!r}",
+            hint="use letters, digits, '_', '-', '.' and spaces (no '/'), at most 200, "
+            "starting with a letter, digit or '_'",
+        )
+    return name
+
+
+def check_run_id(run_id: str) -> str:
+    """A whole run id, as ``new_run_id`` makes them (a client may choose its run's id)."""
+    if not _RUN_ID.match(run_id):
+        raise UsageError(f"{run_id!r} is not a run id", hint="a run id is 32 hex characters")
+    return run_id
+
+
+def value_text(value: object) -> str:
+    """A param or tag value as stored: text as is, anything else as JSON."""
+    text = value if isinstance(value, str) else json.dumps(value, default=str)
+    if len(text) > MAX_VALUE_LENGTH:
+        raise UsageError(
+            f"value of {len(text)} characters is too long (at most {MAX_VALUE_LENGTH})",
+            hint="log long text with log_text or log_artifact instead",
+        )
+    return text
+
+
+def run_prefix(reference: str) -> str:
+    """The id prefix a person typed, normalised; UsageError when it cannot name a run."""
+    prefix = reference.strip().lower()
+    if not is_hex_prefix(prefix):
+        raise UsageError(
+            f"{reference!r} is not a run id", hint="give at least 4 hex characters of it"
+        )
+    return prefix
+
+
+def resolve_run(prefix: str, candidates: Sequence[str]) -> str:
+    """The one run id of ``candidates`` (ids starting with ``prefix``) that ``prefix`` names."""
+    if not candidates:
+        raise NotFoundError(
+            f"no run has an id starting with {prefix}", hint="list runs: parity runs list"
+        )
+    return resolve_prefix(prefix, candidates, "run")
 
 
 def strip_credentials(url: str) -> str:
@@ -228,3 +286,75 @@ class RunView:
             "exit_code": self.exit_code,
             "deleted": self.deleted,
         }
+
+    @classmethod
+    def from_dict(cls, document: Mapping[str, Any]) -> RunView:
+        """The view ``to_dict`` wrote (as a Parity server sends it: metric values that JSON
+        cannot spell, the infinities, come as the strings ``"inf"`` and ``"-inf"``)."""
+        return cls(
+            id=str(document["id"]),
+            experiment=str(document["experiment"]),
+            name=document.get("name"),
+            status=RunStatus(document["status"]),
+            start_ms=int(document["start_ms"]),
+            end_ms=document.get("end_ms"),
+            user=str(document["user"]),
+            host=document.get("host"),
+            command=tuple(document.get("command", ())),
+            params=dict(document.get("params", {})),
+            metrics={k: number_from_json(v) for k, v in document.get("metrics", {}).items()},
+            tags=dict(document.get("tags", {})),
+            code=document.get("code"),
+            environment_id=document.get("environment_id"),
+            inputs=tuple(DataLink(**link) for link in document.get("inputs", ())),
+            outputs=tuple(DataLink(**link) for link in document.get("outputs", ())),
+            artifacts=tuple(Artifact(**artifact) for artifact in document.get("artifacts", ())),
+            parent_id=document.get("parent_id"),
+            exit_code=document.get("exit_code"),
+            deleted=bool(document.get("deleted", False)),
+        )
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """A name runs are grouped under, made by the first run that names it."""
+
+    name: str
+    created_ms: int
+    runs: int  # runs not deleted
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "created_ms": self.created_ms, "runs": self.runs}
+
+
+@dataclass(frozen=True)
+class RunPage:
+    """One page of a search, and the cursor of the next (None after the last page)."""
+
+    runs: tuple[RunView, ...]
+    cursor: str | None
+
+
+JsonNumber = float | str | None
+
+
+def number_to_json(value: float | None) -> JsonNumber:
+    """A metric value as JSON can carry it: None stands for NaN, the infinities are strings."""
+    if value is not None and math.isinf(value):
+        return "inf" if value > 0 else "-inf"
+    return value
+
+
+def number_from_json(value: object) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        number = float(value)  # "inf", "-inf"; anything else is refused by the schema
+        return None if math.isnan(number) else number
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise UsageError(f"{value!r} is not a metric value", hint="send numbers")
+    return float(value)
+
+
+def numbers_to_json(values: Iterable[float | None]) -> list[JsonNumber]:
+    return [v if v is None or -math.inf < v < math.inf else number_to_json(v) for v in values]

@@ -11,6 +11,7 @@ strings. ``and`` binds tighter than ``or``; ``not`` tighter than both; parenthes
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from typing import Literal
@@ -141,6 +142,43 @@ def parse_filter(text: str) -> Expression | None:
     return expression
 
 
+_PLAIN_NAME = re.compile(r"[\w\-/]+(?:\.[\w\-/]+)*", re.ASCII)
+
+
+def format_key(key: Key) -> str:
+    """``key`` as a filter spells it (backticks around a name with spaces)."""
+    name = key.name if _PLAIN_NAME.fullmatch(key.name) else f"`{key.name}`"
+    return f"{key.prefix}.{name}"
+
+
+def format_sort(sort: SortKey) -> str:
+    return ("-" if sort.descending else "") + format_key(sort.key)
+
+
+def format_filter(expression: Expression | None) -> str:
+    """The text of a filter tree: ``parse_filter(format_filter(e)) == e``."""
+    if expression is None:
+        return ""
+    if isinstance(expression, Comparison):
+        value = expression.value
+        if isinstance(value, str):
+            shown = "'" + value.replace("'", "''") + "'"
+        elif value in (math.inf, -math.inf):
+            shown = "1e999" if value > 0 else "-1e999"
+        else:
+            shown = repr(value)
+        return f"{format_key(expression.key)} {expression.op} {shown}"
+    if isinstance(expression, Not):
+        return f"not {_grouped(expression.item)}"
+    joiner = " and " if isinstance(expression, And) else " or "
+    return joiner.join(_grouped(item) for item in expression.items)
+
+
+def _grouped(expression: Expression) -> str:
+    text = format_filter(expression)
+    return f"({text})" if isinstance(expression, And | Or) else text
+
+
 def keys_of(expression: Expression | None) -> list[Key]:
     """The keys an expression compares, in order of appearance, each once."""
     if expression is None:
@@ -151,33 +189,48 @@ def keys_of(expression: Expression | None) -> list[Key]:
     return list(dict.fromkeys(key for item in items for key in keys_of(item)))
 
 
-def _tokenize(text: str) -> list[tuple[str, str]]:
-    tokens: list[tuple[str, str]] = []
+class FilterError(UsageError):
+    """A filter that does not parse; ``position`` is the 0-based offset where reading stopped,
+    and the message names it 1-based ("at character N"), as an editor counts."""
+
+    def __init__(self, message: str, position: int, hint: str | None = None) -> None:
+        super().__init__(f"{message} at character {position + 1}", hint)
+        self.position = position
+
+
+def _tokenize(text: str) -> list[tuple[str, str, int]]:
+    tokens: list[tuple[str, str, int]] = []
     position = 0
     while position < len(text):
         if text[position:].strip() == "":
             break
         match = _TOKEN.match(text, position)
         if match is None or match.end() == position:
-            raise UsageError(
+            start = position + len(text[position:]) - len(text[position:].lstrip())
+            raise FilterError(
                 f"cannot read the filter at {text[position:].strip()[:20]!r}",
+                start,
                 hint="compare keys with =, !=, <, <=, >, >= or LIKE; quote strings with '…'",
             )
         kind = match.lastgroup or ""
-        tokens.append((kind, match.group(kind)))
+        tokens.append((kind, match.group(kind), match.start(kind)))
         position = match.end()
     return tokens
 
 
 class _Parser:
-    def __init__(self, tokens: list[tuple[str, str]], text: str) -> None:
+    def __init__(self, tokens: list[tuple[str, str, int]], text: str) -> None:
         self.tokens = tokens
         self.text = text
         self.position = 0
 
-    def fail(self, message: str) -> None:
-        raise UsageError(
+    def fail(self, message: str, at: int | None = None) -> None:
+        """Raise for the token at index ``at`` (default: the one being read)."""
+        index = self.position if at is None else at
+        offset = self.tokens[index][2] if index < len(self.tokens) else len(self.text.rstrip())
+        raise FilterError(
             f"bad filter {self.text!r}: {message}",
+            offset,
             hint="write it like: metrics.acc > 0.9 and params.model = 'rf'",
         )
 
@@ -189,9 +242,9 @@ class _Parser:
     def take(self) -> tuple[str, str]:
         if self.position >= len(self.tokens):
             self.fail("it ends too early")
-        token = self.tokens[self.position]
+        kind, text, _ = self.tokens[self.position]
         self.position += 1
-        return token
+        return kind, text
 
     def or_expression(self) -> Expression:
         items = [self.and_expression()]
@@ -214,23 +267,27 @@ class _Parser:
         return self.primary()
 
     def primary(self) -> Expression:
+        start = self.position
         kind, text = self.take()
         if kind == "paren" and text == "(":
             inner = self.or_expression()
             closing = self.take()
             if closing != ("paren", ")"):
-                self.fail("a '(' is never closed")
+                self.fail("a '(' is never closed", start)
             return inner
         if kind != "word" or text.lower() in ("and", "or", "not"):
-            self.fail(f"expected a key such as metrics.acc, got {text!r}")
-        key = parse_key(text)
+            self.fail(f"expected a key such as metrics.acc, got {text!r}", start)
+        try:
+            key = parse_key(text)
+        except UsageError as exc:
+            raise FilterError(exc.message, self.tokens[start][2], exc.hint) from None
         op_kind, op = self.take()
         if op_kind == "word" and op.upper() == "LIKE":
             op = "LIKE"
         elif op_kind == "op":
             op = _SYNONYMS.get(op, op)
         else:
-            self.fail(f"expected a comparison after {text}, got {op!r}")
+            self.fail(f"expected a comparison after {text}, got {op!r}", self.position - 1)
         value_kind, raw = self.take()
         value: str | float
         if value_kind == "number":
@@ -238,10 +295,13 @@ class _Parser:
         elif value_kind == "string":
             value = raw[1:-1].replace(raw[0] * 2, raw[0])
         else:
-            self.fail(f"expected a number or a quoted string after {text} {op}, got {raw!r}")
+            self.fail(
+                f"expected a number or a quoted string after {text} {op}, got {raw!r}",
+                self.position - 1,
+            )
             raise AssertionError  # unreachable: fail raises
         if op == "LIKE" and not isinstance(value, str):
-            self.fail("LIKE needs a quoted pattern")
+            self.fail("LIKE needs a quoted pattern", self.position - 1)
         if key.prefix == "metrics" and isinstance(value, str):
-            self.fail(f"{key} is a number: compare it with a number")
+            self.fail(f"{key} is a number: compare it with a number", self.position - 1)
         return Comparison(key, op, value)

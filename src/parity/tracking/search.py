@@ -3,14 +3,23 @@
 A metric comparison becomes ``run_id IN (SELECT run_id FROM latest_metrics WHERE key = ? AND
 value > ?)``: a range scan of the (key, value, run_id) index, so a selective filter never reads
 the other runs. Sorting by a metric, param or tag is a LEFT JOIN on that key, missing values last.
+
+Pages of a search (the server's cursor) are keyset pages: a page starts after the sort values of
+the last run of the page before, never at an offset, so runs added meanwhile shift nothing.
+The order always ends with the start time and the run id, which makes it total.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, not_, or_, select
+import orjson
+from sqlalchemy import ColumnElement, Select, and_, false, not_, or_, select
 
 from parity.core.errors import UsageError
 from parity.core.run import RunStatus
@@ -33,6 +42,34 @@ _ATTRIBUTE_COLUMNS = {
 _NUMERIC_ATTRIBUTES = {"start_time", "end_time", "exit_code"}
 
 
+def _matching(experiment: str | None, expression: Expression | None, deleted: bool) -> Select[Any]:
+    query = select(runs.c.run_id)
+    query = query.where(runs.c.deleted_ms.is_not(None) if deleted else runs.c.deleted_ms.is_(None))
+    if experiment is not None:
+        query = query.where(runs.c.experiment == experiment)
+    if expression is not None:
+        query = query.where(compile_filter(expression))
+    return query
+
+
+def _ordered(
+    query: Select[Any], sort: Sequence[SortKey]
+) -> tuple[Select[Any], list[tuple[Any, bool]]]:
+    """The query joined to what it sorts by, and its order: (column, descending) pairs."""
+    order: list[tuple[Any, bool]] = []
+    for index, key in enumerate(sort):
+        columns, query = _sort_columns(query, key.key, index)
+        order += [(column, key.descending) for column in columns]
+    order += [(runs.c.start_ms, True), (runs.c.run_id, True)]
+    return query, order
+
+
+def _order_by(order: Sequence[tuple[Any, bool]]) -> list[Any]:
+    *keys, (start, _), (run_id, _) = order
+    clauses = [(c.desc() if descending else c.asc()).nulls_last() for c, descending in keys]
+    return [*clauses, start.desc(), run_id.desc()]
+
+
 def run_query(
     *,
     experiment: str | None = None,
@@ -42,23 +79,115 @@ def run_query(
     deleted: bool = False,
 ) -> Select[tuple[str]]:
     """The ids of matching runs in order. ``deleted`` lists soft-deleted runs instead."""
-    query = select(runs.c.run_id)
-    query = query.where(runs.c.deleted_ms.is_not(None) if deleted else runs.c.deleted_ms.is_(None))
-    if experiment is not None:
-        query = query.where(runs.c.experiment == experiment)
-    if expression is not None:
-        query = query.where(compile_filter(expression))
-    order: list[Any] = []
-    for index, key in enumerate(sort):
-        columns, query = _sort_columns(query, key.key, index)
-        order += [(c.desc() if key.descending else c.asc()).nulls_last() for c in columns]
-    order += [runs.c.start_ms.desc(), runs.c.run_id.desc()]
-    query = query.order_by(*order)
+    query, order = _ordered(_matching(experiment, expression, deleted), sort)
+    query = query.order_by(*_order_by(order))
     if limit is not None:
         if limit < 1:
             raise UsageError(f"--limit must be at least 1, got {limit}")
         query = query.limit(limit)
     return query
+
+
+def run_page_query(
+    *,
+    experiment: str | None,
+    expression: Expression | None,
+    sort: Sequence[SortKey],
+    deleted: bool,
+    after: Sequence[Any] | None,
+    limit: int,
+) -> Select[Any]:
+    """Rows of (run id, the run's sort values...) in order, from after the sort values
+    ``after`` (a row this query gave before) on."""
+    query, order = _ordered(_matching(experiment, expression, deleted), sort)
+    query = query.add_columns(*(column for column, _ in order))
+    if after is not None:
+        if len(after) != len(order):
+            raise _bad_cursor()
+        query = query.where(_after(order, after))
+    return query.order_by(*_order_by(order)).limit(limit)
+
+
+def _after(order: Sequence[tuple[Any, bool]], values: Sequence[Any]) -> ColumnElement[bool]:
+    """Rows that come after ``values`` in ``order`` (missing values last, either direction):
+    equal on the first i columns and after on column i, for some i."""
+    alternatives = []
+    for index, ((column, descending), value) in enumerate(zip(order, values, strict=True)):
+        if value is None:
+            continue  # nothing comes after a missing value in this column but other missing ones
+        beyond = column < value if descending else column > value
+        same = [
+            c.is_(None) if v is None else c == v
+            for (c, _), v in zip(order[:index], values[:index], strict=True)
+        ]
+        alternatives.append(and_(*same, or_(beyond, column.is_(None))))
+    return or_(*alternatives) if alternatives else false()
+
+
+@dataclass(frozen=True)
+class SearchCursor:
+    """Encodes and decodes the cursors of one search: opaque text holding the sort values of
+    the last run of a page, and a fingerprint of the search, so that a cursor is only ever
+    used with the search that made it."""
+
+    fingerprint: str
+
+    @classmethod
+    def of(
+        cls,
+        experiment: str | None,
+        expression: Expression | None,
+        sort: Sequence[SortKey],
+        deleted: bool,
+    ) -> SearchCursor:
+        described = repr((experiment, expression, tuple(sort), deleted)).encode()
+        return cls(hashlib.sha256(described).hexdigest()[:16])
+
+    def encode(self, values: Sequence[Any]) -> str:
+        document = {"v": CURSOR_FORMAT, "q": self.fingerprint, "k": [_tagged(v) for v in values]}
+        return base64.urlsafe_b64encode(orjson.dumps(document)).decode().rstrip("=")
+
+    def decode(self, text: str) -> list[Any]:
+        try:
+            document = orjson.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
+            if document["v"] != CURSOR_FORMAT or document["q"] != self.fingerprint:
+                raise _bad_cursor()
+            return [_untagged(item) for item in document["k"]]
+        except (binascii.Error, orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+            raise _bad_cursor() from None
+
+
+CURSOR_FORMAT = 1
+
+
+def _tagged(value: Any) -> list[Any]:
+    if value is None:
+        return ["n"]
+    if isinstance(value, bool | int):
+        return ["i", int(value)]
+    if isinstance(value, float):
+        return ["f", value.hex()]  # exact, and spells the infinities
+    return ["s", str(value)]
+
+
+def _untagged(item: list[Any]) -> Any:
+    kind = item[0]
+    if kind == "n":
+        return None
+    if kind == "i":
+        return int(item[1])
+    if kind == "f":
+        return float.fromhex(item[1])
+    if kind == "s":
+        return str(item[1])
+    raise ValueError(kind)
+
+
+def _bad_cursor() -> UsageError:
+    return UsageError(
+        "the cursor does not belong to this search",
+        hint="ask for the first page again, with the same filter and sort",
+    )
 
 
 def compile_filter(expression: Expression) -> ColumnElement[bool]:

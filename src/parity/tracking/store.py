@@ -18,24 +18,24 @@ from sqlalchemy import Connection, and_, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from parity.core.errors import ConflictError, NotFoundError, UsageError
-from parity.core.ids import (
-    RUN_PREFIX_LENGTH,
-    RUN_RANDOM_BYTES,
-    is_hex_prefix,
-    new_run_id,
-    resolve_prefix,
-    unique_prefix,
-)
+from parity.core.ids import RUN_PREFIX_LENGTH, RUN_RANDOM_BYTES, new_run_id, unique_prefix
 from parity.core.run import (
     CODE_KIND,
     Artifact,
     CodeState,
     DataLink,
+    Experiment,
     Metric,
+    RunPage,
     RunStatus,
     RunView,
+    check_experiment,
     check_key,
+    check_run_id,
+    resolve_run,
+    run_prefix,
     short_run_id,
+    value_text,
 )
 from parity.store.meta.store import insert_ignoring_duplicates
 from parity.store.meta.tracking_tables import (
@@ -50,7 +50,7 @@ from parity.store.meta.tracking_tables import (
 )
 from parity.tracking import series
 from parity.tracking.buffer import new_batch_key
-from parity.tracking.search import run_query
+from parity.tracking.search import SearchCursor, run_page_query, run_query
 from parity.tracking.views import read_views
 
 if TYPE_CHECKING:
@@ -60,7 +60,9 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 DEFAULT_EXPERIMENT = "default"
-MAX_VALUE_LENGTH = 8000
+# The most runs one page of a search holds.
+MAX_PAGE = 1000
+KNOWN_RUNS = 100_000
 
 
 def _number(text: str) -> float | None:
@@ -82,6 +84,7 @@ class RunStore:
         self.records = records
         # Code states are content-addressed and shared by many runs: read each once.
         self._code = lru_cache(maxsize=256)(self._load_code)
+        self._known: set[str] = set()  # run ids seen to exist (runs are never removed)
 
     # writing -----------------------------------------------------------------------------------
     def _write(self, action: Callable[[Connection], T]) -> T:
@@ -99,32 +102,47 @@ class RunStore:
         parent_id: str | None = None,
         code_id: str | None = None,
         environment_id: str | None = None,
+        run_id: str | None = None,
     ) -> str:
         """A new running run; returns its id (it starts with the start second, so ids sort by
-        start time and short prefixes of runs started apart differ)."""
-        experiment = experiment or DEFAULT_EXPERIMENT
+        start time and short prefixes of runs started apart differ).
+
+        A caller that chose ``run_id`` itself (a client that may send the request twice) gets
+        the same run back when it exists with the same experiment and user, and a
+        ConflictError when another run has that id."""
+        experiment = check_experiment(experiment or DEFAULT_EXPERIMENT)
         now = self.clock()
-        run_id = new_run_id(now, os.urandom(RUN_RANDOM_BYTES))
+        chosen = run_id is not None
+        run_id = check_run_id(run_id) if run_id else new_run_id(now, os.urandom(RUN_RANDOM_BYTES))
+        row = {
+            "run_id": run_id,
+            "experiment": experiment,
+            "name": name,
+            "status": RunStatus.RUNNING.value,
+            "start_ms": now,
+            "user": user,
+            "host": host,
+            "command": json.dumps(list(command)),
+            "parent_id": parent_id,
+            "code_id": code_id,
+            "environment_id": environment_id,
+        }
 
         def act(connection: Connection) -> str:
             insert_ignoring_duplicates(
                 connection, experiments, [{"name": experiment, "created_ms": now}]
             )
-            connection.execute(
-                insert(runs).values(
-                    run_id=run_id,
-                    experiment=experiment,
-                    name=name,
-                    status=RunStatus.RUNNING.value,
-                    start_ms=now,
-                    user=user,
-                    host=host,
-                    command=json.dumps(list(command)),
-                    parent_id=parent_id,
-                    code_id=code_id,
-                    environment_id=environment_id,
+            if not chosen:
+                connection.execute(insert(runs).values(row))
+                return run_id
+            insert_ignoring_duplicates(connection, runs, [row])
+            found = connection.execute(
+                select(runs.c.experiment, runs.c.user).where(runs.c.run_id == run_id)
+            ).one()
+            if tuple(found) != (experiment, user):
+                raise ConflictError(
+                    f"run {short_run_id(run_id)} already exists", hint="start a run with a new id"
                 )
-            )
             return run_id
 
         return self._write(act)
@@ -145,8 +163,17 @@ class RunStore:
         if values:
             self._update(run_id, **values)
 
-    def end(self, run_id: str, status: RunStatus, exit_code: int | None = None) -> None:
-        self._update(run_id, status=status.value, end_ms=self.clock(), exit_code=exit_code)
+    def end(
+        self,
+        run_id: str,
+        status: RunStatus,
+        exit_code: int | None = None,
+        *,
+        end_ms: int | None = None,
+    ) -> None:
+        """Mark the run ended, at ``end_ms`` (default: now; a journal sent later names it)."""
+        ended = self.clock() if end_ms is None else end_ms
+        self._update(run_id, status=status.value, end_ms=ended, exit_code=exit_code)
 
     def delete(self, run_id: str) -> None:
         """Soft delete: hidden from lists and searches until restored."""
@@ -157,7 +184,7 @@ class RunStore:
 
     def log_params(self, run_id: str, params: Mapping[str, object]) -> None:
         """Params are set once: the same value again is fine, a different one is a conflict."""
-        wanted = {check_key(k, "param name"): _text(v) for k, v in params.items()}
+        wanted = {check_key(k, "param name"): value_text(v) for k, v in params.items()}
         if not wanted:
             return
 
@@ -187,7 +214,7 @@ class RunStore:
 
     def set_tags(self, run_id: str, tags: Mapping[str, object]) -> None:
         rows = [
-            {"run_id": run_id, "key": check_key(k, "tag name"), "value": _text(v)}
+            {"run_id": run_id, "key": check_key(k, "tag name"), "value": value_text(v)}
             for k, v in tags.items()
         ]
         if rows:
@@ -257,23 +284,19 @@ class RunStore:
     # reading -----------------------------------------------------------------------------------
     def resolve(self, reference: str) -> str:
         """The run id named by a full id or a unique prefix."""
-        prefix = reference.strip().lower()
-        if not is_hex_prefix(prefix):
-            raise UsageError(
-                f"{reference!r} is not a run id", hint="give at least 4 hex characters of it"
-            )
+        prefix = run_prefix(reference)
+        return resolve_run(prefix, self.ids_starting(prefix))
+
+    def ids_starting(self, prefix: str, limit: int = 6) -> list[str]:
+        """Up to ``limit`` run ids starting with ``prefix`` (deleted runs included)."""
         with self.meta.read() as connection:
             found = connection.execute(
                 select(runs.c.run_id)
                 .where(runs.c.run_id.startswith(prefix, autoescape=True))
-                .limit(6)
+                .order_by(runs.c.run_id)
+                .limit(limit)
             ).scalars()
-            candidates = list(found)
-        if not candidates:
-            raise NotFoundError(
-                f"no run has an id starting with {prefix}", hint="list runs: parity runs list"
-            )
-        return resolve_prefix(prefix, candidates, "run")
+            return [str(run_id) for run_id in found]
 
     def short_ids(self, run_ids: Iterable[str]) -> dict[str, str]:
         """Each run id with the shortest prefix (at least 8 characters) that no other run of the
@@ -302,6 +325,25 @@ class RunStore:
                 found[name] = [str(key) for key in connection.execute(query).scalars()]
         return found
 
+    def experiments(self) -> list[Experiment]:
+        """Every experiment by name, with how many runs (not deleted) it holds."""
+        counted = (
+            select(runs.c.experiment, func.count().label("n"))
+            .where(runs.c.deleted_ms.is_(None))
+            .group_by(runs.c.experiment)
+            .subquery()
+        )
+        query = (
+            select(experiments.c.name, experiments.c.created_ms, counted.c.n)
+            .outerjoin(counted, counted.c.experiment == experiments.c.name)
+            .order_by(experiments.c.name)
+        )
+        with self.meta.read() as connection:
+            return [
+                Experiment(str(name), int(created), int(n or 0))
+                for name, created, n in connection.execute(query)
+            ]
+
     def find(self, reference: str) -> RunView:
         """The run named by a full id or a unique prefix."""
         return self.get(self.resolve(reference))
@@ -310,6 +352,16 @@ class RunStore:
         with self.meta.read() as connection:
             query = select(runs.c.run_id).where(runs.c.run_id == run_id)
             return connection.execute(query).first() is not None
+
+    def require(self, run_id: str) -> None:
+        """NotFoundError unless the run exists; each run is looked up once."""
+        if run_id in self._known:
+            return
+        if not self.exists(run_id):
+            raise NotFoundError(f"no run {run_id}", hint="list runs: parity runs list")
+        if len(self._known) >= KNOWN_RUNS:
+            self._known.clear()
+        self._known.add(run_id)
 
     def get(self, run_id: str) -> RunView:
         views = self.views([run_id])
@@ -379,6 +431,40 @@ class RunStore:
             ids = [str(run_id) for run_id in connection.execute(query).scalars()]
         return self.views(ids)
 
+    def search_page(
+        self,
+        *,
+        experiment: str | None = None,
+        expression: Expression | None = None,
+        sort: Sequence[SortKey] = (),
+        limit: int = 100,
+        deleted: bool = False,
+        cursor: str | None = None,
+    ) -> RunPage:
+        """One page of ``search``, in the same order; ``cursor`` (from the page before) names
+        where it starts. Runs made or changed meanwhile never repeat a run or skip one that
+        kept its place: a page starts after the last run of the page before, by value."""
+        if not 1 <= limit <= MAX_PAGE:
+            raise UsageError(f"a page holds 1 to {MAX_PAGE} runs, not {limit}")
+        position = SearchCursor.of(experiment, expression, sort, deleted)
+        after = position.decode(cursor) if cursor else None
+        query = run_page_query(
+            experiment=experiment,
+            expression=expression,
+            sort=sort,
+            deleted=deleted,
+            after=after,
+            limit=limit + 1,
+        )
+        with self.meta.read() as connection:
+            rows = [tuple(row) for row in connection.execute(query)]
+        following = None
+        if len(rows) > limit:
+            rows = rows[:limit]
+            following = position.encode(rows[-1][1:])
+        views = self.views([str(row[0]) for row in rows])
+        return RunPage(tuple(views), following)
+
     def views(self, run_ids: Sequence[str]) -> list[RunView]:
         """RunViews of ``run_ids`` in the same order, read in a handful of queries."""
         with self.meta.read() as connection:
@@ -393,16 +479,6 @@ class RunStore:
             # A teammate's run, stored in their object store: the view says where to look.
             return {"id": code_id, "missing": True, "looked_in": self.records.objects.url}
         return {"id": code_id, **state.to_dict()}
-
-
-def _text(value: object) -> str:
-    text = value if isinstance(value, str) else json.dumps(value, default=str)
-    if len(text) > MAX_VALUE_LENGTH:
-        raise UsageError(
-            f"value of {len(text)} characters is too long (at most {MAX_VALUE_LENGTH})",
-            hint="log long text with log_text or log_artifact instead",
-        )
-    return text
 
 
 def _dialect(connection: Connection) -> Any:

@@ -1,0 +1,53 @@
+"""A long metric series reduced to N buckets for a chart, keeping what a chart must not lose.
+
+Each bucket holds an equal share of the points (in history order: by step) and keeps their
+minimum, maximum and last value, so a one-step spike or dip survives any reduction: it is the
+max or min of its bucket. NaN points (None) count in a bucket but not in its min and max.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from parity.core.errors import UsageError
+from parity.core.run import Metric
+
+MAX_BUCKETS = 10_000
+
+
+@dataclass(frozen=True)
+class Bucket:
+    first_step: int
+    last_step: int
+    count: int
+    min: float | None  # None when every value in the bucket is NaN
+    max: float | None
+    last: float | None  # the value of the bucket's last point
+    last_timestamp_ms: int
+
+
+def downsample(points: Sequence[Metric], buckets: int) -> list[Bucket]:
+    """``points`` (a series, in order) in at most ``buckets`` buckets of equal point counts;
+    a series no longer than ``buckets`` keeps one bucket per point."""
+    if not 1 <= buckets <= MAX_BUCKETS:
+        raise UsageError(f"buckets must be 1 to {MAX_BUCKETS}, not {buckets}")
+    total = len(points)
+    shares = min(buckets, total)
+    found = []
+    for index in range(shares):
+        part = points[index * total // shares : (index + 1) * total // shares]
+        numbers = [p.value for p in part if p.value is not None]
+        first, final = part[0], part[-1]
+        found.append(
+            Bucket(
+                first_step=first.step,
+                last_step=final.step,
+                count=len(part),
+                min=min(numbers) if numbers else None,
+                max=max(numbers) if numbers else None,
+                last=final.value,
+                last_timestamp_ms=final.timestamp_ms,
+            )
+        )
+    return found
