@@ -1,4 +1,5 @@
-"""Tracking fixtures: a real git repository holding a Parity workspace, and script runners."""
+"""Tracking fixtures: a real git repository holding a Parity workspace, script runners, and a run
+store on every backend."""
 
 from __future__ import annotations
 
@@ -7,11 +8,14 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from parity.store.meta import open_metadata_store
 from parity.tracking.store import RunStore
 from parity.workspace import Workspace, init_workspace, now_ms, open_workspace
+from tests.tracking.team import remote_store, serve
 
 REMOTE = "https://alice:s3cret-token@git.example.com/team/churn.git"
 PUBLIC_REMOTE = "https://git.example.com/team/churn.git"
@@ -82,3 +86,32 @@ def run_script(
         )
     finally:
         script.unlink()
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_800_000_000_000
+
+    def __call__(self) -> int:
+        self.now += 1
+        return self.now
+
+
+@pytest.fixture(params=["sqlite", "postgres", "server"])
+def runs(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
+    """A run store on each backend; ``.clock`` is the clock of the store that keeps the runs
+    (a server's, for the HTTP one, which also makes its run ids with it)."""
+    if request.param != "server":
+        url = f"sqlite:///{tmp_path / 'parity.db'}"
+        if request.param == "postgres":
+            url = request.getfixturevalue("postgres_url")
+        meta = open_metadata_store(url)
+        yield RunStore(meta, Clock())
+        meta.close()
+        return
+    clock = Clock()
+    with serve(tmp_path / "served", clock=clock) as served:
+        store = remote_store(served, clock, user="alice")
+        store.clock = clock
+        yield store
+        store.client.close()

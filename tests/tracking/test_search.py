@@ -1,17 +1,16 @@
-"""Search: the filter language compiled to SQL, on SQLite and PostgreSQL, checked by result."""
+"""Search: the filter language compiled to SQL, on SQLite and PostgreSQL, and sent as text to a
+Parity server (paged by its cursor), checked by result."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
 from parity.core.errors import UsageError
 from parity.core.run import Metric, RunStatus
 from parity.core.run_filter import parse_filter, parse_sort
-from parity.store.meta import open_metadata_store
-from parity.tracking.store import RunStore
-from tests.tracking.test_store import Clock
+from parity.tracking.repository import RunRepository
 
 # name: (experiment, params, metrics, tags, status)
 PROD = {"stage": "prod"}
@@ -26,9 +25,8 @@ RUNS = {
 
 
 @pytest.fixture
-def runs(database_url: str) -> Iterator[RunStore]:
-    meta = open_metadata_store(database_url)
-    store = RunStore(meta, Clock())
+def searched(runs: Any) -> RunRepository:
+    store = runs
     for name, (experiment, params, metrics, tags, status) in RUNS.items():
         run_id = store.create(
             experiment=experiment, name=name, user="alice", host=None, command=["x"]
@@ -37,12 +35,11 @@ def runs(database_url: str) -> Iterator[RunStore]:
         store.set_tags(run_id, tags)
         store.log_metrics(run_id, [Metric.of(k, v, 0, 1) for k, v in metrics.items()])
         store.end(run_id, RunStatus(status))
-    yield store
-    meta.close()
+    return store
 
 
 def names(
-    runs: RunStore,
+    runs: RunRepository,
     text: str = "",
     sort: tuple[str, ...] = (),
     experiment: str | None = None,
@@ -57,65 +54,71 @@ def names(
     return [run.name for run in found]
 
 
-def test_and_or_not(runs: RunStore) -> None:
-    assert names(runs, "metrics.acc > 0.9 and params.model = 'rf'", ("name",)) == [
+def test_and_or_not(searched: RunRepository) -> None:
+    assert names(searched, "metrics.acc > 0.9 and params.model = 'rf'", ("name",)) == [
         "other",
         "rf-deep",
     ]
-    assert names(runs, "params.model = 'gbm' or tags.stage = 'prod'", ("name",)) == [
+    assert names(searched, "params.model = 'gbm' or tags.stage = 'prod'", ("name",)) == [
         "gbm",
         "other",
         "rf-deep",
     ]
-    assert names(runs, "not params.model = 'rf'", ("name",)) == ["gbm", "logreg"]
+    assert names(searched, "not params.model = 'rf'", ("name",)) == ["gbm", "logreg"]
     assert names(
-        runs, "not (metrics.acc < 0.9 or tags.stage = 'dev') and params.model = 'rf'", ("name",)
+        searched, "not (metrics.acc < 0.9 or tags.stage = 'dev') and params.model = 'rf'", ("name",)
     ) == ["other", "rf-deep"]
 
 
-def test_comparisons_like_and_numeric_params(runs: RunStore) -> None:
-    assert names(runs, "params.depth > 5", ("name",)) == ["gbm", "rf-deep"]  # 12 > 5 as numbers
-    assert names(runs, "params.depth = 3", ("name",)) == ["other", "rf-small"]
-    assert names(runs, "params.model LIKE 'log%'") == ["logreg"]  # case-insensitive everywhere
-    assert names(runs, "params.model != 'rf'", ("name",)) == ["gbm", "logreg"]
-    assert names(runs, "metrics.f1 >= 0.8", ("name",)) == ["logreg", "rf-deep"]
-    assert names(runs, "metrics.missing > 0") == []
+def test_comparisons_like_and_numeric_params(searched: RunRepository) -> None:
+    assert names(searched, "params.depth > 5", ("name",)) == ["gbm", "rf-deep"]  # 12 > 5 as numbers
+    assert names(searched, "params.depth = 3", ("name",)) == ["other", "rf-small"]
+    assert names(searched, "params.model LIKE 'log%'") == ["logreg"]  # case-insensitive everywhere
+    assert names(searched, "params.model != 'rf'", ("name",)) == ["gbm", "logreg"]
+    assert names(searched, "metrics.f1 >= 0.8", ("name",)) == ["logreg", "rf-deep"]
+    assert names(searched, "metrics.missing > 0") == []
 
 
-def test_attributes(runs: RunStore) -> None:
-    assert names(runs, "attributes.status = 'FAILED'") == ["gbm"]
-    assert names(runs, "attributes.status != 'finished'", ("name",)) == ["gbm", "logreg"]
-    assert names(runs, "attributes.experiment = 'fraud'") == ["other"]
-    assert names(runs, "attributes.name LIKE 'rf-%'", ("name",)) == ["rf-deep", "rf-small"]
-    everything = runs.search()
+def test_attributes(searched: RunRepository) -> None:
+    assert names(searched, "attributes.status = 'FAILED'") == ["gbm"]
+    assert names(searched, "attributes.status != 'finished'", ("name",)) == ["gbm", "logreg"]
+    assert names(searched, "attributes.experiment = 'fraud'") == ["other"]
+    assert names(searched, "attributes.name LIKE 'rf-%'", ("name",)) == ["rf-deep", "rf-small"]
+    everything = searched.search()
     first_start = min(r.start_ms for r in everything)
-    assert len(names(runs, f"attributes.start_time > {first_start}")) == 4
+    assert len(names(searched, f"attributes.start_time > {first_start}")) == 4
     with pytest.raises(UsageError, match="unknown run status"):
-        names(runs, "attributes.status = 'done'")
+        names(searched, "attributes.status = 'done'")
     with pytest.raises(UsageError, match="is a number"):
-        names(runs, "attributes.start_time > 'yesterday'")
+        names(searched, "attributes.start_time > 'yesterday'")
 
 
-def test_sort_and_limit(runs: RunStore) -> None:
-    assert names(runs, sort=("-metrics.acc",)) == ["other", "gbm", "rf-deep", "rf-small", "logreg"]
-    assert names(runs, sort=("metrics.f1",), experiment="churn") == [
+def test_sort_and_limit(searched: RunRepository) -> None:
+    assert names(searched, sort=("-metrics.acc",)) == [
+        "other",
+        "gbm",
+        "rf-deep",
+        "rf-small",
+        "logreg",
+    ]
+    assert names(searched, sort=("metrics.f1",), experiment="churn") == [
         "rf-small",
         "rf-deep",
         "logreg",
         "gbm",  # no f1: missing values last, ascending or descending
     ]
-    assert names(runs, sort=("-metrics.f1",), experiment="churn")[-1] == "gbm"
-    assert names(runs, sort=("-params.depth",), experiment="churn") == [
+    assert names(searched, sort=("-metrics.f1",), experiment="churn")[-1] == "gbm"
+    assert names(searched, sort=("-params.depth",), experiment="churn") == [
         "rf-deep",
         "gbm",
         "rf-small",
         "logreg",
     ]
-    assert names(runs, sort=("tags.stage", "-metrics.acc"), limit=3) == [
+    assert names(searched, sort=("tags.stage", "-metrics.acc"), limit=3) == [
         "gbm",
         "other",
         "rf-deep",
     ]
-    assert names(runs) == ["other", "logreg", "gbm", "rf-deep", "rf-small"]  # newest first
+    assert names(searched) == ["other", "logreg", "gbm", "rf-deep", "rf-small"]  # newest first
     with pytest.raises(UsageError, match="at least 1"):
-        names(runs, limit=0)
+        names(searched, limit=0)

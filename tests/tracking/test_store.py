@@ -1,4 +1,5 @@
-"""The run store over a SQLite file and the real PostgreSQL: what is written reads back."""
+"""The run store over a SQLite file, the real PostgreSQL and a Parity server (``RemoteRunStore``
+over HTTP, on a server's SQLite file): what is written reads back, the same way everywhere."""
 
 from __future__ import annotations
 
@@ -21,32 +22,26 @@ from parity.core.errors import (
 from parity.core.run import Artifact, DataLink, Metric, RunStatus
 from parity.store.meta import open_metadata_store
 from parity.tracking.buffer import MetricBuffer
+from parity.tracking.repository import RunRepository
 from parity.tracking.store import RunStore
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_800_000_000_000
-
-    def __call__(self) -> int:
-        self.now += 1
-        return self.now
+from tests.tracking.conftest import Clock
 
 
 @pytest.fixture
-def runs(database_url: str) -> Iterator[RunStore]:
+def sql_runs(database_url: str) -> Iterator[RunStore]:
+    """A run store of the database itself, for what only SQL shows (commits, retries)."""
     meta = open_metadata_store(database_url)
     yield RunStore(meta, Clock())
     meta.close()
 
 
-def new_run(runs: RunStore, experiment: str = "churn", name: str | None = "a") -> str:
+def new_run(runs: RunRepository, experiment: str = "churn", name: str | None = "a") -> str:
     return runs.create(
         experiment=experiment, name=name, user="alice", host="box", command=["python", "t.py"]
     )
 
 
-def test_a_run_reads_back_whole(runs: RunStore) -> None:
+def test_a_run_reads_back_whole(runs: RunRepository) -> None:
     run_id = new_run(runs)
     runs.log_params(run_id, {"model": "rf", "n_estimators": 100, "grid": [1, 2]})
     runs.set_tags(run_id, {"stage": "dev"})
@@ -81,7 +76,7 @@ def test_a_run_reads_back_whole(runs: RunStore) -> None:
     assert view.to_dict()["status"] == "failed"
 
 
-def test_latest_metric_is_the_highest_step_whatever_the_order(runs: RunStore) -> None:
+def test_latest_metric_is_the_highest_step_whatever_the_order(runs: RunRepository) -> None:
     run_id = new_run(runs)
     runs.log_metrics(run_id, [Metric.of("loss", 0.5, 5, 10), Metric.of("loss", 0.9, 1, 11)])
     runs.log_metrics(run_id, [Metric.of("loss", 0.7, 3, 12)])  # an older step, logged later
@@ -102,7 +97,7 @@ def test_latest_metric_is_the_highest_step_whatever_the_order(runs: RunStore) ->
     assert math.isinf(Metric.of("x", float("inf"), 0, 0).value or 0)
 
 
-def test_params_are_set_once(runs: RunStore) -> None:
+def test_params_are_set_once(runs: RunRepository) -> None:
     run_id = new_run(runs)
     runs.log_params(run_id, {"lr": 0.1})
     runs.log_params(run_id, {"lr": 0.1, "depth": 3})  # the same value again is fine
@@ -113,7 +108,7 @@ def test_params_are_set_once(runs: RunStore) -> None:
         runs.log_params(run_id, {"bad'key": 1})
 
 
-def test_run_ids_sort_by_start_and_resolve_by_prefix(runs: RunStore) -> None:
+def test_run_ids_sort_by_start_and_resolve_by_prefix(runs: RunRepository) -> None:
     first = new_run(runs)
     runs.clock.now += 1000  # type: ignore[attr-defined]  # ids sort by their start second
     second = new_run(runs)
@@ -130,7 +125,7 @@ def test_run_ids_sort_by_start_and_resolve_by_prefix(runs: RunStore) -> None:
         runs.end("0" * 32, RunStatus.FINISHED)
 
 
-def test_soft_delete_and_restore(runs: RunStore) -> None:
+def test_soft_delete_and_restore(runs: RunRepository) -> None:
     kept, removed = new_run(runs), new_run(runs)
     runs.delete(removed)
     assert [r.id for r in runs.search()] == [kept]
@@ -178,8 +173,9 @@ def _lost_connection(dialect: str) -> Exception:
 
 
 def test_a_batch_retried_after_its_commit_is_stored_once(
-    runs: RunStore, monkeypatch: pytest.MonkeyPatch
+    sql_runs: RunStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    runs = sql_runs
     run_id = new_run(runs)
     points = [Metric.of("loss", 1 / (step + 1), step, 100 + step) for step in range(50)]
     _fail_after_next_commit(runs, _contention(runs.meta.dialect), monkeypatch)
@@ -188,7 +184,7 @@ def test_a_batch_retried_after_its_commit_is_stored_once(
     assert runs.metric_history(run_id, "loss") == points
 
 
-def test_the_same_batch_key_twice_stores_the_points_once(runs: RunStore) -> None:
+def test_the_same_batch_key_twice_stores_the_points_once(runs: RunRepository) -> None:
     run_id = new_run(runs)
     points = [Metric.of("loss", 0.5, 1, 10), Metric.of("acc", 0.9, 1, 10)]
     runs.log_metrics(run_id, points, batch="b" * 32)
@@ -199,8 +195,9 @@ def test_the_same_batch_key_twice_stores_the_points_once(runs: RunStore) -> None
 
 
 def test_a_batch_the_buffer_writes_again_after_a_lost_commit_is_stored_once(
-    runs: RunStore, monkeypatch: pytest.MonkeyPatch
+    sql_runs: RunStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    runs = sql_runs
     run_id = new_run(runs)
     buffer = MetricBuffer(lambda points, key: runs.log_metrics(run_id, points, key), interval=60)
     _fail_after_next_commit(runs, _lost_connection(runs.meta.dialect), monkeypatch)
@@ -213,7 +210,8 @@ def test_a_batch_the_buffer_writes_again_after_a_lost_commit_is_stored_once(
     assert [p.step for p in runs.metric_history(run_id, "loss")] == list(range(11))
 
 
-def test_only_contention_is_retried(runs: RunStore) -> None:
+def test_only_contention_is_retried(sql_runs: RunStore) -> None:
+    runs = sql_runs
     run_id = new_run(runs)
     attempts: list[str] = []
 
@@ -232,7 +230,7 @@ def test_only_contention_is_retried(runs: RunStore) -> None:
     assert "\n" not in str(error.value)
 
 
-def test_short_ids_are_the_shortest_prefixes_no_other_run_shares(runs: RunStore) -> None:
+def test_short_ids_are_the_shortest_prefixes_no_other_run_shares(runs: RunRepository) -> None:
     # The clock ticks a millisecond a run: all start in one second, so 8 characters are not enough.
     made = [new_run(runs) for _ in range(5)]
     later = runs.clock.now  # type: ignore[attr-defined]
@@ -251,7 +249,7 @@ def test_short_ids_are_the_shortest_prefixes_no_other_run_shares(runs: RunStore)
 
 
 def test_keys_lists_what_filters_can_name_and_artifacts_name_runs_oldest_first(
-    runs: RunStore,
+    runs: RunRepository,
 ) -> None:
     first, second = new_run(runs), new_run(runs)
     runs.log_metrics(first, [Metric.of("loss", 0.5, 0, 1)])

@@ -24,7 +24,10 @@ from parity.core.model import MODEL_KIND
 from parity.core.run import Artifact, DataLink, Metric, RunStatus, check_key, short_run_id
 from parity.monitor.reference import store_profile
 from parity.tracking.buffer import DEFAULT_INTERVAL_SECONDS, MetricBuffer
+from parity.tracking.delivery import RunJournal
+from parity.tracking.journal import JOURNAL_DIR
 from parity.tracking.lifecycle import RunTerminated, TerminationGuard
+from parity.tracking.repository import RunWriter
 from parity.tracking.sources import SourceCapture
 from parity.workspace import Workspace, now_ms
 
@@ -40,6 +43,14 @@ class Run:
     >>> run = parity.start_run(experiment="churn")    # doctest: +SKIP
     >>> run.log_metric("loss", 0.42, step=1)          # doctest: +SKIP
     >>> run.end()                                     # doctest: +SKIP
+
+    In team mode (a workspace using a Parity server) params, tags, metric batches, data links,
+    artifacts and the end go to the run's journal in ``.parity/journal`` first, and a
+    background thread sends them: a server that is down or slow never fails or holds up the
+    training. Metric points reach the journal every ``interval`` (1 s), which is fsync'd then
+    and at the run's end; a process killed after ``log_metric`` returned loses at most the
+    points of that last interval. What the run could not send by its end stays in the journal
+    for ``parity runs sync``.
     """
 
     def __init__(
@@ -59,6 +70,18 @@ class Run:
         self._owns_run = owns_run
         self._owns_workspace = owns_workspace
         self._sources = sources
+        self._journal: RunJournal | None = None
+        self._writer: RunWriter = self.store
+        if workspace.server_url is not None:
+            self._journal = RunJournal(
+                workspace.parity_dir / JOURNAL_DIR,
+                run_id,
+                self.store,
+                workspace.server_url,
+                now_ms,
+                interval,
+            )
+            self._writer = self._journal
         self._buffer = MetricBuffer(self._write_metrics, interval)
         self._steps: dict[str, int] = {}
         self._keys: set[str] = set()
@@ -67,7 +90,11 @@ class Run:
         atexit.register(self._at_exit)
 
     def _write_metrics(self, points: list[Metric], batch: str) -> None:
-        self.store.log_metrics(self.id, points, batch)
+        self._writer.log_metrics(self.id, points, batch)
+
+    def attach_environment(self, environment_id: str) -> None:
+        """Record the environment captured after the run started."""
+        self._writer.set_sources(self.id, None, environment_id)
 
     def __repr__(self) -> str:
         return f"<Run {short_run_id(self.id)}>"
@@ -87,25 +114,29 @@ class Run:
     @property
     def environment_id(self) -> str | None:
         self.wait_for_sources()
+        if self._sources is not None and self._sources.environment_id is not None:
+            return self._sources.environment_id
         return self.store.get(self.id).environment_id
 
     @property
     def code_id(self) -> str | None:
         self.wait_for_sources()
+        if self._sources is not None:
+            return self._sources.code_id
         return self.store.get(self.id).code_id
 
     # params, tags, metrics ---------------------------------------------------------------------
     def log_param(self, key: str, value: object) -> None:
-        self.store.log_params(self.id, {key: value})
+        self._writer.log_params(self.id, {key: value})
 
     def log_params(self, params: Mapping[str, object]) -> None:
-        self.store.log_params(self.id, params)
+        self._writer.log_params(self.id, params)
 
     def set_tag(self, key: str, value: object) -> None:
-        self.store.set_tags(self.id, {key: value})
+        self._writer.set_tags(self.id, {key: value})
 
     def set_tags(self, tags: Mapping[str, object]) -> None:
-        self.store.set_tags(self.id, tags)
+        self._writer.set_tags(self.id, tags)
 
     def log_metric(
         self, key: str, value: float, step: int | None = None, timestamp: int | None = None
@@ -134,8 +165,10 @@ class Run:
             self.log_metric(key, value, step, timestamp)
 
     def flush(self) -> None:
-        """Write every buffered metric point now."""
+        """Write every buffered metric point now (in team mode: to the journal, on disk)."""
         self._buffer.flush()
+        if self._journal is not None:
+            self._journal.sync()
 
     # files and data ----------------------------------------------------------------------------
     def add_artifact_ref(
@@ -143,7 +176,7 @@ class Run:
     ) -> Artifact:
         """Record that the run produced ``path``: a stored blob, or a record such as a model."""
         artifact = Artifact(path, kind, digest_or_record_id, size)
-        self.store.add_artifact(self.id, artifact)
+        self._writer.add_artifact(self.id, artifact)
         return artifact
 
     def log_artifact(self, path: str | Path, name: str | None = None) -> list[Artifact]:
@@ -184,7 +217,7 @@ class Run:
 
     def _link_data(self, path: Path, direction: str, profile: bool) -> str:
         version = version_path(self.workspace, path)
-        self.store.add_data(self.id, direction, [DataLink(self._display(path), version)])
+        self._writer.add_data(self.id, direction, [DataLink(self._display(path), version)])
         if profile and path.is_file() and path.suffix.lower() in TABLE_SUFFIXES:
             try:
                 store_profile(self.workspace.records, self.workspace.meta, path, version, now_ms())
@@ -247,11 +280,33 @@ class Run:
             self.wait_for_sources()
             self._buffer.close()
         finally:
-            if self._owns_run:
-                final = status if isinstance(status, RunStatus) else RunStatus.parse(status)
-                self.store.end(self.id, final, exit_code)
-            if self._owns_workspace:
-                self.workspace.close()
+            try:
+                if self._owns_run:
+                    final = status if isinstance(status, RunStatus) else RunStatus.parse(status)
+                    self._writer.end(self.id, final, exit_code)
+                if self._journal is not None:
+                    self._deliver(self._journal)
+            finally:
+                if self._owns_workspace:
+                    self.workspace.close()
+
+    def _deliver(self, journal: RunJournal) -> None:
+        """Give the journal's sender its last pass; say what is left for ``parity runs sync``."""
+        delivered = journal.close()
+        if delivered is not None and delivered.done:
+            if delivered.rejected:
+                warnings.warn(
+                    f"run {short_run_id(self.id)}: the server refused {delivered.rejected} of its "
+                    f"writes; they are in {journal.path}.rejected",
+                    stacklevel=3,
+                )
+            return
+        why = "the server is slow" if delivered is None else delivered.error
+        warnings.warn(
+            f"run {short_run_id(self.id)}: not everything is sent yet ({why}); it is kept in "
+            f"{journal.path} and sent by 'parity runs sync' or the next command that reads runs",
+            stacklevel=3,
+        )
 
     def __enter__(self) -> Run:
         return self
@@ -316,8 +371,7 @@ def begin_run(
         code_id=sources.code_id,
         environment_id=sources.environment_id,
     )
-    sources.start(lambda environment_id: store.set_sources(run_id, None, environment_id))
-    return Run(
+    run = Run(
         workspace,
         run_id,
         owns_run=True,
@@ -325,3 +379,5 @@ def begin_run(
         sources=sources,
         guard=guard,
     )
+    sources.start(run.attach_environment)
+    return run

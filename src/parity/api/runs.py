@@ -10,6 +10,10 @@
 
 ``parity.start_run`` is ``start``. A run is named by its id or a unique prefix of it;
 ``short_ids`` gives the shortest such prefixes, as the CLI prints them.
+
+In team mode a run keeps what it logs in a local journal until the server has it; ``sync``
+sends what a run could not (its process ended while the server was down), and the functions
+that read runs send it first, so that they read it back.
 """
 
 from __future__ import annotations
@@ -26,6 +30,8 @@ from parity.core.errors import NotFoundError
 from parity.core.run import Metric, RunView
 from parity.core.run_filter import parse_filter, parse_sort
 from parity.tracking.compare import RunComparison, compare_runs
+from parity.tracking.delivery import SyncReport, sync_journals
+from parity.tracking.journal import JOURNAL_DIR, journals
 from parity.workspace import Workspace, open_workspace
 
 __all__ = [
@@ -39,6 +45,7 @@ __all__ = [
     "list",
     "short_ids",
     "start",
+    "sync",
     "track",
     "undelete",
 ]
@@ -98,6 +105,7 @@ def get(reference: str, *, workspace: Workspace | None = None) -> RunView:
     >>> parity.runs.get("0190ab12").metrics   # doctest: +SKIP
     """
     with session(workspace) as ws:
+        _send_unsent(ws)
         return ws.runs.find(reference)
 
 
@@ -119,6 +127,7 @@ def list(
     """
     keys = [sort] if isinstance(sort, str) else builtins.list(sort or ())
     with session(workspace) as ws:
+        _send_unsent(ws)
         return ws.runs.search(
             experiment=experiment,
             expression=parse_filter(filter or ""),
@@ -134,6 +143,7 @@ def compare(references: Sequence[str], *, workspace: Workspace | None = None) ->
     >>> parity.runs.compare(["0190ab12", "0190ab13"]).metrics   # doctest: +SKIP
     """
     with session(workspace) as ws:
+        _send_unsent(ws)
         return compare_runs(ws.records, [ws.runs.find(r) for r in references])
 
 
@@ -169,6 +179,7 @@ def history(
     metrics it has.
     """
     with session(workspace) as ws:
+        _send_unsent(ws)
         view = ws.runs.find(reference)
         points = ws.runs.metric_history(view.id, metric)
         if not points and metric not in view.metrics:
@@ -202,3 +213,26 @@ def keys(*, workspace: Workspace | None = None) -> dict[str, builtins.list[str]]
     """
     with session(workspace) as ws:
         return ws.runs.keys()
+
+
+def sync(*, workspace: Workspace | None = None) -> SyncReport:
+    """Send the server what runs logged and could not send (team mode): the journals in
+    ``.parity/journal`` whose processes ended. Journals of running processes are left to them.
+
+    >>> parity.runs.sync().points   # doctest: +SKIP
+    1200
+
+    A journal wholly delivered is deleted; a line the server refuses is set aside beside it
+    (``<journal>.rejected``). When the server stops answering, the report says so in ``error``
+    and what was not tried in ``left``; running it again resumes where it stopped.
+    """
+    with session(workspace) as ws:
+        folder = ws.parity_dir / JOURNAL_DIR
+        return sync_journals(folder, ws.runs, ws.server_url or "")
+
+
+def _send_unsent(ws: Workspace) -> None:
+    """In team mode, deliver the journals of ended runs before reading runs (cheap when there
+    are none: one look at a folder). A server that does not answer is left to the read."""
+    if ws.server_url is not None and journals(ws.parity_dir / JOURNAL_DIR):
+        sync_journals(ws.parity_dir / JOURNAL_DIR, ws.runs, ws.server_url)

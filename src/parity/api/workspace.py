@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from parity.api._session import session
+from parity.tracking.journal import JOURNAL_DIR, unsent
 from parity.workspace import Workspace, init_workspace, open_workspace
 
 __all__ = ["init", "open", "status"]
@@ -38,8 +39,10 @@ def open(path: str | Path | None = None) -> Workspace:
 
 
 def status(*, workspace: Workspace | None = None) -> dict[str, Any]:
-    """What the workspace holds: its stores, record counts, runs by status, models, remotes."""
+    """What the workspace holds: its stores, record counts, runs by status, models, remotes,
+    and the runs whose journals still hold writes the server does not have (``unsent``)."""
     with session(workspace) as ws:
+        waiting = [journal.to_dict() for journal in unsent(ws.parity_dir / JOURNAL_DIR)]
         meta = ws.meta
         models = ws.registry.models()
         return {
@@ -60,4 +63,5 @@ def status(*, workspace: Workspace | None = None) -> dict[str, Any]:
                 {"name": r.name, "url": r.url, "default": r.name == ws.config.default_remote}
                 for r in ws.config.remotes.values()
             ],
+            "unsent": waiting,
         }

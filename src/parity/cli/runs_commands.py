@@ -1,5 +1,5 @@
-"""``parity runs``: list, search, show, compare, delete and undelete runs, and read a metric's
-history."""
+"""``parity runs``: list, search, show, compare, delete and undelete runs, read a metric's
+history, and send what runs could not (``sync``, team mode)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from parity.cli import completion
 from parity.cli.env_commands import print_differences
 from parity.cli.groups import AliasedGroup
 from parity.cli.output import JSON_OPTION, hint, print_json, print_table, say
-from parity.core.errors import UsageError
+from parity.core.errors import StorageError, UsageError
 from parity.core.run import RunView
 from parity.core.run_filter import keys_of, parse_filter
 
@@ -266,3 +266,34 @@ def undelete(runs: tuple[str, ...]) -> None:
         for reference in runs:
             run_id = api_runs.undelete(reference, workspace=workspace)
             say(f"undeleted run {api_runs.short_ids([run_id], workspace=workspace)[run_id]}")
+
+
+@runs_group.command("sync")
+@JSON_OPTION
+def sync(json_output: bool) -> None:
+    """Send the server what runs logged while it could not be reached (team mode)."""
+    report = api_runs.sync()
+    if json_output:
+        print_json(report.to_dict())
+    else:
+        for delivered in report.delivered:
+            state = "sent" if delivered.done else "stopped"
+            rejected = f", {delivered.rejected} refused" if delivered.rejected else ""
+            say(
+                f"run {delivered.run_id[:16]}: {state}: {delivered.entries} writes, "
+                f"{delivered.points} metric points{rejected}"
+            )
+        for run_id in report.live:
+            say(f"run {run_id[:16]}: still running; its process sends its journal")
+        for run_id in report.other_server:
+            say(f"run {run_id[:16]}: its journal is for another server; left as it is")
+        if not (report.delivered or report.live or report.other_server):
+            say("Nothing to send.")
+        if report.rejected:
+            hint("the server refused some writes; they are kept beside each journal (.rejected)")
+    if report.error is not None:
+        left = len(report.left) + sum(1 for d in report.delivered if not d.done)
+        raise StorageError(
+            f"the server did not take everything: {report.error} ({left} runs not sent)",
+            hint="run 'parity runs sync' again when the server answers",
+        )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -52,9 +53,23 @@ def status(json_output: bool) -> None:
     for model in report["models"]:
         aliases = ", ".join(f"@{a} → {v}" for a, v in sorted(model["aliases"].items()))
         say(f"Model {model['name']}: latest version {model['latest_version']}  {aliases}".rstrip())
+    _print_unsent(report["unsent"])
     remotes = report["remotes"]
     if remotes:
         print_table(
             ["remote", "url", "default"],
             [(r["name"], r["url"], "yes" if r["default"] else "") for r in remotes],
+        )
+
+
+def _print_unsent(waiting: list[dict[str, Any]]) -> None:
+    """Runs whose journals hold writes the server does not have yet."""
+    if waiting:
+        print_table(
+            ["run", "unsent writes", "state"],
+            [
+                (j["run_id"], j["entries"], "sending (running)" if j["live"] else "waiting")
+                for j in waiting
+            ],
+            title="Unsent runs (parity runs sync sends them)",
         )
