@@ -14,10 +14,13 @@ from parity.core.run_filter import (
     And,
     Comparison,
     Expression,
+    FilterError,
     Key,
     Not,
     Or,
     SortKey,
+    format_filter,
+    format_sort,
     parse_filter,
     parse_key,
     parse_sort,
@@ -189,3 +192,36 @@ def test_any_text_parses_or_is_a_usage_error(text: str) -> None:
         assert parsed.hint  # every refusal says how to write it
     else:
         assert parsed is None or isinstance(parsed, Comparison | And | Or | Not)
+
+
+@given(filters())
+def test_a_filter_tree_prints_as_text_that_parses_back_to_it(
+    generated: tuple[Expression, list[str]],
+) -> None:
+    # How a filter reaches a Parity server: the tree, printed, in the query string.
+    expression, _ = generated
+    assert parse_filter(format_filter(expression)) == expression
+
+
+def test_sort_keys_print_as_they_parse() -> None:
+    for text in ("-metrics.`val loss`", "params.lr", "-attributes.start_time"):
+        assert parse_sort(format_sort(parse_sort(text))) == parse_sort(text)
+    assert format_filter(None) == ""
+
+
+@pytest.mark.parametrize(
+    ("text", "position"),
+    [
+        ("metrics.acc >", 13),
+        ("metrics.acc > 1 params.x = 'a'", 16),
+        ("metrics.acc > 0.9 ; drop table runs", 18),
+        ("metrcs.acc > 0.9", 0),
+        ("metrics.acc = 'high'", 14),
+        ("params.x == 1 and (tags.y = 'a'", 31),
+    ],
+)
+def test_a_bad_filter_says_where_it_went_wrong(text: str, position: int) -> None:
+    with pytest.raises(FilterError) as info:
+        parse_filter(text)
+    assert info.value.position == position
+    assert info.value.message.endswith(f"at character {position + 1}")

@@ -17,7 +17,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -210,7 +210,7 @@ class Sender:
         self._wake = threading.Event()
         self._finishing = False
         self._finished = threading.Event()
-        self.last: Delivery | None = None
+        self.last: Delivery | None = None  # every pass so far, added up; the last one's outcome
         self.failures = 0
         self._thread = threading.Thread(target=self._loop, name="parity-journal", daemon=True)
         self._thread.start()
@@ -227,6 +227,18 @@ class Sender:
             return None
         return self.last
 
+    def _add(self, delivery: Delivery) -> Delivery:
+        """``delivery`` with what the passes before it delivered added in."""
+        total = self.last
+        if total is None:
+            return delivery
+        return replace(
+            delivery,
+            entries=total.entries + delivery.entries,
+            points=total.points + delivery.points,
+            rejected=total.rejected + delivery.rejected,
+        )
+
     def _loop(self) -> None:
         retry_at = 0.0
         while True:
@@ -237,7 +249,8 @@ class Sender:
             try:
                 self._journal.sync()
                 if finishing or time.monotonic() >= retry_at:
-                    self.last = send_journal(self._journal.path, self._store, self._journal.run_id)
+                    done = send_journal(self._journal.path, self._store, self._journal.run_id)
+                    self.last = self._add(done)
                     if self.last.error is None:
                         self.failures = 0
                     else:
@@ -245,7 +258,8 @@ class Sender:
                         pause = min(MAX_BACKOFF_SECONDS, self._interval * 2**self.failures)
                         retry_at = time.monotonic() + pause
             except BaseException as exc:  # never let the sender take the run down
-                self.last = Delivery(self._journal.run_id, str(self._journal.path), error=str(exc))
+                failed = Delivery(self._journal.run_id, str(self._journal.path), error=str(exc))
+                self.last = self._add(failed)
             if finishing:
                 self._finished.set()
                 return
