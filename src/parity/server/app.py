@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -18,6 +19,7 @@ from parity.server.route_table import ROUTES
 from parity.server.routing import PUBLIC, Route
 from parity.server.settings import ServerSettings
 
+_CONVERTOR = re.compile(r"{(\w+):\w+}")
 _ERROR_SCHEMA = {
     "type": "object",
     "required": ["error", "code"],
@@ -98,7 +100,8 @@ def _describe(api: FastAPI, routes: tuple[Route, ...]) -> dict[str, Any]:
     document.setdefault("components", {})["securitySchemes"] = {
         "token": {"type": "http", "scheme": "bearer"}
     }
-    by_path = {(r.full_path, r.method.lower()): r for r in routes}
+    # The description names a path parameter without its convertor ({key}, not {key:path}).
+    by_path = {(_CONVERTOR.sub(r"{\1}", r.full_path), r.method.lower()): r for r in routes}
     for path, operations in document.get("paths", {}).items():
         for method, operation in operations.items():
             route = by_path.get((path, method))
