@@ -92,7 +92,7 @@ class Run:
     def _write_metrics(self, points: list[Metric], batch: str) -> None:
         self._writer.log_metrics(self.id, points, batch)
 
-    def attach_environment(self, environment_id: str) -> None:
+    def _attach_environment(self, environment_id: str) -> None:
         """Record the environment captured after the run started."""
         self._writer.set_sources(self.id, None, environment_id)
 
@@ -379,5 +379,5 @@ def begin_run(
         sources=sources,
         guard=guard,
     )
-    sources.start(run.attach_environment)
+    sources.start(run._attach_environment)
     return run

@@ -216,8 +216,10 @@ def keys(*, workspace: Workspace | None = None) -> dict[str, builtins.list[str]]
 
 
 def sync(*, workspace: Workspace | None = None) -> SyncReport:
-    """Send the server what runs logged and could not send (team mode): the journals in
-    ``.parity/journal`` whose processes ended. Journals of running processes are left to them.
+    """Send the server what ended runs logged and could not send (team mode).
+
+    That is the journals in ``.parity/journal`` whose processes ended; those of running
+    processes are left to them.
 
     >>> parity.runs.sync().points   # doctest: +SKIP
     1200

@@ -39,8 +39,10 @@ def open(path: str | Path | None = None) -> Workspace:
 
 
 def status(*, workspace: Workspace | None = None) -> dict[str, Any]:
-    """What the workspace holds: its stores, record counts, runs by status, models, remotes,
-    and the runs whose journals still hold writes the server does not have (``unsent``)."""
+    """What the workspace holds: its stores, record counts, runs by status, models, remotes.
+
+    ``unsent`` lists the runs whose journals (team mode) hold writes the server does not have.
+    """
     with session(workspace) as ws:
         waiting = [journal.to_dict() for journal in unsent(ws.parity_dir / JOURNAL_DIR)]
         meta = ws.meta
