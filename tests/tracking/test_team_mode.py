@@ -19,11 +19,13 @@ from pathlib import Path
 
 import pytest
 
+import parity
 from parity.core.roles import Role
 from parity.core.run import RunStatus
+from parity.store.records import RecordStore
 from parity.tracking.journal import JOURNAL_DIR, JournalFile
 from parity.tracking.remote import RemoteRunStore
-from parity.workspace import init_workspace
+from parity.workspace import init_workspace, open_workspace
 from tests.conftest import run_parity
 from tests.tracking.conftest import run_script
 from tests.tracking.team import RUN_PRELUDE, Served, client_workspace, serve
@@ -372,3 +374,39 @@ def test_status_lists_unsent_runs_and_sync_leaves_another_server_s(tmp_path: Pat
     synced = run_parity("runs", "sync", cwd=tmp_path / "project")
     assert synced.returncode == 0, synced.stderr
     assert f"run {run_id[:16]}: its journal is for another server" in synced.stdout
+
+
+def test_start_run_in_team_mode_sends_everything_through_its_journal(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Until records go over HTTP (srv-objects), the code state and environment records of the
+    # run are kept in the project's own stores; everything else goes to the server.
+    monkeypatch.chdir(repo)
+    with serve(tmp_path / "served") as served:
+        workspace = client_workspace(repo, served.environment())
+        local = open_workspace(repo, environ={})
+        workspace.__dict__["records"] = RecordStore(local.objects, local.meta)
+        with parity.start_run(
+            experiment="team", name="first", params={"lr": 0.1}, workspace=workspace
+        ) as run:
+            for step in range(1000):
+                run.log_metric("loss", 1 / (step + 1))
+            run.set_tag("stage", "dev")
+            run.log_text("hello", "notes.txt")
+            environment_id = run.environment_id
+            journal = run._journal
+            assert journal is not None
+            assert journal.path.parent == repo / ".parity" / JOURNAL_DIR
+        assert not journal.path.exists()  # delivered whole, then deleted
+        with _reading(served) as store:
+            view = store.get(run.id)
+            assert (view.user, view.status, view.name) == ("alice", RunStatus.FINISHED, "first")
+            assert (view.params, view.tags) == ({"lr": "0.1"}, {"stage": "dev"})
+            assert view.environment_id == environment_id is not None
+            assert view.code is not None
+            assert view.code["id"] == run.code_id
+            assert [a.path for a in view.artifacts] == ["notes.txt"]
+            assert store.count_metric_points(run.id) == 1000
+        assert parity.api.runs.get(run.id[:12], workspace=workspace).metrics == {"loss": 0.001}
+        workspace.close()
+        local.close()
