@@ -209,3 +209,36 @@ def test_a_down_server_stops_sync_and_says_what_is_left(tmp_path: Path, store: R
     assert len(report.left) == 2
     assert report.to_dict()["error"] == report.error
     assert len(journals(tmp_path)) == 3
+
+
+def test_a_long_run_moves_to_a_new_journal_once_the_old_one_is_delivered(
+    tmp_path: Path, store: RunStore
+) -> None:
+    run_id = _run(store)
+    journal = RunJournal(tmp_path, run_id, store, SERVER, lambda: 1, 0.01, rotate_bytes=20_000)
+    first = journal.path
+    for start in range(0, 10_000, 500):
+        journal.log_metrics(run_id, _points(start, 500))  # about 15 kB a line
+        journal.set_tags(run_id, {"at": start})
+        time.sleep(0.03)
+    deadline = time.monotonic() + 10
+    while journal.path == first and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert journal.path != first
+    assert not first.exists()
+    assert len(journals(tmp_path)) == 1  # never more than the one being written
+    delivered = journal.close()
+    assert delivered is not None
+    assert delivered.done
+    assert delivered.points == 10_000
+    assert store.count_metric_points(run_id) == 10_000
+    assert [p.step for p in store.metric_history(run_id, "loss")] == list(range(10_000))
+    assert store.get(run_id).tags == {"at": "9500"}
+    assert journals(tmp_path) == []
+
+
+def test_sync_passes_over_a_file_that_is_no_journal(tmp_path: Path, store: RunStore) -> None:
+    (tmp_path / "stray.jsonl").write_text("hello\n")
+    report = sync_journals(tmp_path, store, SERVER)
+    assert report.unreadable == (str(tmp_path / "stray.jsonl"),)
+    assert report.delivered == ()

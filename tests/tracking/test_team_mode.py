@@ -133,6 +133,7 @@ def test_runs_commands_against_the_server(team: Served, client: Path) -> None:
         "other_server": [],
         "left": [],
         "error": None,
+        "unreadable": [],
     }
     assert list((client / ".parity" / JOURNAL_DIR).iterdir()) == []  # every journal delivered
 

@@ -56,6 +56,8 @@ from parity.tracking.repository import RunWriter
 # Errors after which the same line may succeed later: the server is down, busy or refused us.
 TRANSIENT = (StorageError, DatabaseBusy, AccessDenied)
 MAX_BACKOFF_SECONDS = 30.0
+# A journal wholly delivered and larger than this is closed, deleted and followed by a new one.
+ROTATE_BYTES = 64 << 20
 DEFAULT_END_WAIT_SECONDS = 30.0
 
 
@@ -144,6 +146,7 @@ class SyncReport:
     other_server: tuple[str, ...] = ()  # journals written for another server
     left: tuple[str, ...] = ()  # run ids not tried: the server stopped answering
     error: str | None = None
+    unreadable: tuple[str, ...] = ()  # files in the journal folder that are no journal
 
     @property
     def points(self) -> int:
@@ -162,6 +165,7 @@ class SyncReport:
             "other_server": list(self.other_server),
             "left": list(self.left),
             "error": self.error,
+            "unreadable": list(self.unreadable),
         }
 
 
@@ -172,9 +176,14 @@ def sync_journals(folder: Path, store: RunWriter, server: str) -> SyncReport:
     live: list[str] = []
     other: list[str] = []
     left: list[str] = []
+    unreadable: list[str] = []
     error: str | None = None
     for path in journals(folder):
-        header = read_header(path)
+        try:
+            header = read_header(path)
+        except StorageError:
+            unreadable.append(str(path))
+            continue
         run_id = str(header["run_id"])
         if header.get("server") != server:
             other.append(run_id)
@@ -191,7 +200,9 @@ def sync_journals(folder: Path, store: RunWriter, server: str) -> SyncReport:
                 remove(path)
         delivered.append(result)
         error = result.error
-    return SyncReport(tuple(delivered), tuple(live), tuple(other), tuple(left), error)
+    return SyncReport(
+        tuple(delivered), tuple(live), tuple(other), tuple(left), error, tuple(unreadable)
+    )
 
 
 class Sender:
@@ -203,9 +214,11 @@ class Sender:
         journal: JournalFile,
         store: RunWriter,
         interval: float,
+        rotate: Callable[[JournalFile], JournalFile | None] = lambda _: None,
     ) -> None:
         self._journal = journal
         self._store = store
+        self._rotate = rotate
         self._interval = interval
         self._wake = threading.Event()
         self._finishing = False
@@ -253,6 +266,8 @@ class Sender:
                     self.last = self._add(done)
                     if self.last.error is None:
                         self.failures = 0
+                        if not finishing:
+                            self._journal = self._rotate(self._journal) or self._journal
                     else:
                         self.failures += 1
                         pause = min(MAX_BACKOFF_SECONDS, self._interval * 2**self.failures)
@@ -267,7 +282,9 @@ class Sender:
 
 class RunJournal:
     """The ``RunWriter`` of one run in team mode: its writes go to a journal on disk, from
-    which a background ``Sender`` delivers them to ``store`` (the server)."""
+    which a background ``Sender`` delivers them to ``store`` (the server). Once a journal is
+    larger than ``rotate_bytes`` and wholly delivered, the run goes on in a new one, so a long
+    run's journal stays small while the server answers."""
 
     def __init__(
         self,
@@ -277,19 +294,37 @@ class RunJournal:
         server: str,
         clock: Callable[[], int],
         interval: float,
+        rotate_bytes: int = ROTATE_BYTES,
     ) -> None:
         self.run_id = run_id
+        self._folder = folder
+        self._server = server
         self._clock = clock
+        self._rotate_bytes = rotate_bytes
+        self._lock = threading.Lock()  # appends wait while the journal changes files
         self.file = JournalFile(folder, run_id, server, clock())
         self._params: dict[str, str] = {}
-        self.sender = Sender(self.file, store, interval)
+        self.sender = Sender(self.file, store, interval, self._rotated)
 
     @property
     def path(self) -> Path:
         return self.file.path
 
+    def _rotated(self, current: JournalFile) -> JournalFile | None:
+        """A new journal, when ``current`` is large and wholly delivered (the sender asks)."""
+        if current.size < self._rotate_bytes:
+            return None
+        with self._lock:
+            if sent_offset(current.path) < current.size:
+                return None  # a line came in since the sender's pass
+            self.file = JournalFile(self._folder, self.run_id, self._server, self._clock())
+        remove(current.path)  # before its lock goes: a sync never takes it for an ended run's
+        current.close()
+        return self.file
+
     def _append(self, document: Mapping[str, Any]) -> None:
-        self.file.append(document)
+        with self._lock:
+            self.file.append(document)
         self.sender.wake()
 
     def log_params(self, run_id: str, params: Mapping[str, object]) -> None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,12 +47,15 @@ class Entry:
 
 
 class JournalFile:
-    """The journal one process writes for one run, locked while open."""
+    """The journal one process writes for one run, locked while open. Safe to append to from
+    several threads (a run's own and its metric writer)."""
 
     def __init__(self, folder: Path, run_id: str, server: str, created_ms: int) -> None:
         self.run_id = run_id
         self.path = folder / f"{run_id}.{os.getpid()}-{os.urandom(4).hex()}{SUFFIX}"
+        self.size = 0  # bytes written: every line is whole, so this is where the next starts
         self._dirty = False
+        self._lock = threading.Lock()
         # Made under another name, locked, then renamed: a sync never sees it unlocked.
         temp = self.path.with_name(f".{self.path.name}.tmp")
         try:
@@ -69,33 +73,38 @@ class JournalFile:
 
     def append(self, document: Mapping[str, Any]) -> None:
         """Add one line (one ``write``: the kernel has it once this returns)."""
-        if self._fd is None:
-            raise UsageError(f"the journal {self.path} is closed", hint="start a new run")
         line = memoryview(orjson.dumps(document) + b"\n")
-        try:
-            while line:
-                line = line[os.write(self._fd, line) :]
-        except OSError as exc:
-            raise file_error(exc, self.path, "write") from exc
-        self._dirty = True
+        with self._lock:
+            if self._fd is None:
+                raise UsageError(f"the journal {self.path} is closed", hint="start a new run")
+            try:
+                while line:
+                    written = os.write(self._fd, line)
+                    self.size += written
+                    line = line[written:]
+            except OSError as exc:
+                raise file_error(exc, self.path, "write") from exc
+            self._dirty = True
 
     def sync(self) -> None:
         """Put what was appended on disk (fsync)."""
-        if self._fd is not None and self._dirty:
-            self._dirty = False
-            try:
-                os.fsync(self._fd)
-            except OSError as exc:
-                raise file_error(exc, self.path, "write") from exc
+        with self._lock:
+            if self._fd is not None and self._dirty:
+                self._dirty = False
+                try:
+                    os.fsync(self._fd)
+                except OSError as exc:
+                    raise file_error(exc, self.path, "write") from exc
 
     def close(self) -> None:
         """Sync and release the lock; the file stays until everything in it is sent."""
-        if self._fd is not None:
-            try:
-                self.sync()
-            finally:
-                os.close(self._fd)
-                self._fd = None
+        try:
+            self.sync()
+        finally:
+            with self._lock:
+                if self._fd is not None:
+                    os.close(self._fd)
+                    self._fd = None
 
 
 def read_entries(path: Path, offset: int, budget: int = READ_BYTES) -> list[Entry]:
