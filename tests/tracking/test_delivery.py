@@ -1,5 +1,5 @@
-"""A run's journal delivered by its sender: in order, once, around a server that fails, hangs
-or refuses; and what is left, by ``sync_journals``."""
+"""A run's journal delivered by its sender (``run_journal``): in order, once, around a server
+that fails, hangs or refuses; and what is left, by ``sync_journals`` (``delivery``)."""
 
 from __future__ import annotations
 
@@ -14,8 +14,9 @@ import pytest
 from parity.core.errors import ConflictError, StorageError, UsageError
 from parity.core.run import Artifact, DataLink, Metric, RunStatus
 from parity.store.meta import open_metadata_store
-from parity.tracking.delivery import RunJournal, sync_journals
+from parity.tracking.delivery import sync_journals
 from parity.tracking.journal import journals, unsent
+from parity.tracking.run_journal import RunJournal
 from parity.tracking.store import RunStore
 from tests.tracking.conftest import Clock
 

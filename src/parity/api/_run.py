@@ -24,10 +24,10 @@ from parity.core.model import MODEL_KIND
 from parity.core.run import Artifact, DataLink, Metric, RunStatus, check_key, short_run_id
 from parity.monitor.reference import store_profile
 from parity.tracking.buffer import DEFAULT_INTERVAL_SECONDS, MetricBuffer
-from parity.tracking.delivery import RunJournal
 from parity.tracking.journal import JOURNAL_DIR
 from parity.tracking.lifecycle import RunTerminated, TerminationGuard
 from parity.tracking.repository import RunWriter
+from parity.tracking.run_journal import RunJournal
 from parity.tracking.sources import SourceCapture
 from parity.workspace import Workspace, now_ms
 
