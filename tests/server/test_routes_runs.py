@@ -264,3 +264,21 @@ def test_experiments_runs_ends_and_the_api_description(
     assert history["x-parity-role"] == "reader"
     create = document["paths"]["/api/v1/experiments/{experiment}/runs"]["post"]
     assert create["x-parity-role"] == "writer"
+
+
+def test_a_body_that_is_not_json_is_refused_as_a_json_error(
+    served: Served, store: RemoteRunStore
+) -> None:
+    run_id = _run(store)
+    with _http(served) as http:
+        answer = http.post(
+            f"/runs/{run_id}/tags",
+            content=b"\xff{not json",
+            headers={"Content-Type": "application/json"},
+        )
+    assert answer.status_code == 400
+    assert answer.json() == {
+        "error": "There was an error parsing the body",
+        "code": 2,
+        "hint": "see /api/v1/openapi.json",
+    }

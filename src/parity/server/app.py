@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
+from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
 from parity import __version__
@@ -66,6 +67,18 @@ def create_app(context: ServerContext, routes: tuple[Route, ...] = ROUTES) -> An
     @api.exception_handler(ParityError)
     async def parity_error(_request: Request, error: ParityError) -> Response:
         return error_response(error)
+
+    @api.exception_handler(HTTPException)
+    async def refused(_request: Request, error: HTTPException) -> Response:
+        # FastAPI's own refusals (a body that is not JSON) in the API's error shape.
+        code = 3 if error.status_code == 404 else 2 if error.status_code < 500 else 5
+        return json_error(
+            error.status_code,
+            str(error.detail),
+            code,
+            "see /api/v1/openapi.json",
+            dict(error.headers or {}),
+        )
 
     @api.exception_handler(RequestValidationError)
     async def invalid(_request: Request, error: RequestValidationError) -> Response:
