@@ -13,6 +13,7 @@ import importlib
 from types import ModuleType
 
 __all__ = [
+    "accounts",
     "data",
     "environments",
     "models",

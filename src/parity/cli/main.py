@@ -42,6 +42,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "init",
         "Create a Parity workspace (.parity/ with config, database and object store).",
     ),
+    "login": (
+        "parity.cli.login_commands",
+        "login",
+        "Sign in to the Parity server at URL with a token; it is kept in your config folder.",
+    ),
     "models": (
         "parity.cli.models_commands",
         "models_group",
@@ -72,6 +77,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "parity.cli.serve_commands",
         "serve",
         "Serve model REFERENCE (NAME@ALIAS) over HTTP after its checks pass.",
+    ),
+    "server": (
+        "parity.cli.server_commands",
+        "server_group",
+        "Run a team server and manage its users, tokens and grants.",
     ),
     "status": (
         "parity.cli.workspace_commands",

@@ -31,6 +31,23 @@ _ERROR_SCHEMA = {
 
 def create_app(context: ServerContext, routes: tuple[Route, ...] = ROUTES) -> Any:
     """The app serving ``routes`` over ``context``; returns the ASGI callable (the gate)."""
+    api = build_api(routes)
+    api.state.context = context
+    declared: dict[Any, Route] = {route.endpoint: route for route in routes}
+    app: Any = Gate(api, api.router, declared, context)
+    if context.settings.cors_origins:
+        app = CORSMiddleware(
+            app,
+            allow_origins=list(context.settings.cors_origins),
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
+        )
+    return app
+
+
+def build_api(routes: tuple[Route, ...] = ROUTES) -> FastAPI:
+    """The FastAPI app of ``routes``, without the gate and without stores: it describes the
+    API (``describe``) and, behind the gate, serves it."""
     api = FastAPI(
         title="Parity",
         version=__version__,
@@ -39,8 +56,6 @@ def create_app(context: ServerContext, routes: tuple[Route, ...] = ROUTES) -> An
         redoc_url=None,
         description="The REST API of a Parity server.",
     )
-    api.state.context = context
-    declared: dict[Any, Route] = {}
     for route in routes:
         api.add_api_route(
             route.full_path,
@@ -58,7 +73,6 @@ def create_app(context: ServerContext, routes: tuple[Route, ...] = ROUTES) -> An
                 }
             },
         )
-        declared[route.endpoint] = route
     api.openapi = lambda: _describe(api, routes)  # type: ignore[method-assign]
 
     @api.exception_handler(ParityError)
@@ -76,15 +90,7 @@ def create_app(context: ServerContext, routes: tuple[Route, ...] = ROUTES) -> An
             "see /api/v1/openapi.json for the request's shape",
         )
 
-    app: Any = Gate(api, api.router, declared, context)
-    if context.settings.cors_origins:
-        app = CORSMiddleware(
-            app,
-            allow_origins=list(context.settings.cors_origins),
-            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
-            allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
-        )
-    return app
+    return api
 
 
 def _describe(api: FastAPI, routes: tuple[Route, ...]) -> dict[str, Any]:

@@ -3,7 +3,10 @@ A module of routes joins the API by being listed here, and only so."""
 
 from __future__ import annotations
 
-from parity.server import routes_health
+from parity.server import routes_accounts, routes_health
 from parity.server.routing import Route
 
-ROUTES: tuple[Route, ...] = (*routes_health.ROUTES,)
+ROUTES: tuple[Route, ...] = (
+    *routes_health.ROUTES,
+    *routes_accounts.ROUTES,
+)

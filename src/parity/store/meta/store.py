@@ -17,7 +17,7 @@ from parity.core.references import Target
 from parity.store.meta.engine import WRITE_OPTION, create_metadata_engine
 from parity.store.meta.errors import translate
 from parity.store.meta.locks import advisory_lock, check_name, file_lock
-from parity.store.meta.migrate import ensure_schema, stamped_revisions
+from parity.store.meta.migrate import check_revisions, ensure_schema, stamped_revisions
 from parity.store.meta.references import REFERENCE_COLUMNS
 from parity.store.meta.schema import records
 
@@ -167,6 +167,10 @@ class MetadataStore:
     def schema_revisions(self) -> list[str]:
         with self.read() as connection:
             return sorted(stamped_revisions(connection))
+
+    def check_schema(self) -> None:
+        """Refuse (ConflictError) a schema other than this Parity's, without changing it."""
+        check_revisions(set(self.schema_revisions()), self.url)
 
     def close(self) -> None:
         self.engine.dispose()
