@@ -20,7 +20,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from parity.core.errors import ParityError, UsageError
 from parity.core.roles import Principal, Role
 from parity.server.context import ServerContext
-from parity.server.errors import Forbidden, Unauthenticated, error_response, json_error
+from parity.server.errors import (
+    BodyTooLarge,
+    Forbidden,
+    Unauthenticated,
+    error_response,
+    json_error,
+)
 from parity.server.routing import PUBLIC, Route
 from parity.store.meta.account_tables import write_log
 
@@ -238,7 +244,7 @@ def _limited_receive(receive: Receive, limit: int) -> Callable[[], Awaitable[Mes
         if message["type"] == "http.request":
             seen += len(message.get("body", b""))
             if seen > limit:
-                raise UsageError(
+                raise BodyTooLarge(
                     f"the request body is larger than this route takes ({limit:,} bytes)",
                     hint="send it in smaller batches",
                 )
