@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from parity import __version__
@@ -78,6 +79,17 @@ def build_api(routes: tuple[Route, ...] = ROUTES) -> FastAPI:
     @api.exception_handler(ParityError)
     async def parity_error(_request: Request, error: ParityError) -> Response:
         return error_response(error)
+
+    @api.exception_handler(StarletteHTTPException)
+    async def http_error(_request: Request, error: StarletteHTTPException) -> Response:
+        # FastAPI's own refusals (a body it could not read, ...) in the API's error shape; a
+        # ParityError behind one (the gate cutting off a streamed body) keeps its status.
+        if isinstance(error.__cause__, ParityError):
+            return error_response(error.__cause__)
+        status = error.status_code
+        code = 3 if status == 404 else 4 if status == 409 else 2 if status < 500 else 5
+        headers = dict(error.headers) if error.headers else None
+        return json_error(status, str(error.detail).lower(), code, None, headers)
 
     @api.exception_handler(RequestValidationError)
     async def invalid(_request: Request, error: RequestValidationError) -> Response:

@@ -94,14 +94,14 @@ class Gate:
         allowed: list[str] = []
         for candidate in self.router.routes:
             match, child = candidate.matches(scope)
+            declared = self.routes.get(getattr(candidate, "endpoint", None))
+            if declared is None:  # not in the table: as if it did not exist
+                continue
             if match is Match.FULL:
-                declared = self.routes.get(getattr(candidate, "endpoint", None))
-                if declared is None:
-                    break
                 scope["path_params"] = child.get("path_params", {})
                 return declared
             if match is Match.PARTIAL:
-                allowed.extend(getattr(candidate, "methods", ()) or ())
+                allowed.append(declared.method)
         if allowed:
             raise _Refusal(
                 405, f"{scope['method']} is not allowed here", f"use {', '.join(sorted(allowed))}"
