@@ -79,10 +79,6 @@ def test_a_malformed_authorization_is_refused_as_no_token(server: TeamServer, ro
         assert answer.status_code == 401, (value, answer.text)
 
 
-def _scoped(route: Route) -> Route:
-    return route
-
-
 def granted_ping(name: str) -> dict[str, str]:
     """A test-only route: writes on one model name, by role or by grant."""
     return {"model": name}
