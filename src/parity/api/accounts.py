@@ -1,5 +1,6 @@
-"""Who may use a Parity server: users, tokens, grants (``parity server user|token|grant``), and
-signing in to a server (``parity login``).
+"""Who may use a Parity server: its users, tokens and grants, and signing in to one.
+
+``parity server user|token|grant`` and ``parity login`` call these.
 
 >>> from parity.api import accounts
 >>> token, info = accounts.create_user("ada", admin=True)                  # doctest: +SKIP
@@ -81,8 +82,9 @@ def list_users(*, workspace: Workspace | None = None) -> list[dict[str, Any]]:
 
 
 def set_password(name: str, password: str, *, workspace: Workspace | None = None) -> None:
-    """Set the password user ``name`` signs in with (``POST /api/v1/login``), stored as an
-    argon2id hash; at least 12 characters."""
+    """Set the password user ``name`` signs in with, stored as an argon2id hash.
+
+    At least 12 characters; it buys short-lived tokens at ``POST /api/v1/login``."""
     hashed = hash_password(password)
     with _accounts(workspace) as accounts:
         accounts.set_password(name, hashed)
@@ -96,8 +98,9 @@ def create_token(
     label: str | None = None,
     workspace: Workspace | None = None,
 ) -> tuple[str, dict[str, Any]]:
-    """A new token for ``user`` with ``role`` (reader, writer or admin): the token, shown once,
-    and its description.
+    """A new token for ``user`` with ``role``: the token (shown once) and its description.
+
+    ``role`` is reader, writer or admin.
 
     >>> token, _ = accounts.create_token("ci", role="writer", expires="90d")  # doctest: +SKIP
 
@@ -115,8 +118,9 @@ def create_token(
 def list_tokens(
     *, user: str | None = None, workspace: Workspace | None = None
 ) -> list[dict[str, Any]]:
-    """Every token (or ``user``'s): id, user, role, label, and when it was made, expires, was
-    revoked and last used. Never the token itself."""
+    """Every token, or ``user``'s: ids, roles, labels and dates, never the token itself.
+
+    Each says when it was made, expires, was revoked and was last used."""
     with _accounts(workspace) as accounts:
         return [info.to_dict() for info in accounts.list_tokens(user)]
 
