@@ -49,13 +49,15 @@ def _children(pid: int) -> dict[int, str]:
 
 
 @contextmanager
-def server_process(*args: str, cwd: Path) -> Iterator[tuple[subprocess.Popen[str], str, str]]:
+def server_process(
+    *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> Iterator[tuple[subprocess.Popen[str], str, str]]:
     """``parity server start --port 0 ARGS`` until the block ends: the process, its URL and
     what it printed up to the URL line."""
     with subprocess.Popen(
         [sys.executable, "-m", "parity", "server", "start", "--port", "0", *args],
         cwd=cwd,
-        env=_environment(),
+        env=_environment(env),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -293,3 +295,35 @@ def test_account_commands_refuse_a_workspace_that_uses_a_server(workspace_dir: P
     )
     assert refused.returncode == 2
     assert "accounts live in the server's own database" in refused.stderr
+
+
+def test_two_workers_serve_postgresql_and_s3_after_an_explicit_migrate(
+    tmp_path: Path, postgres_url: str, s3_bucket: str, s3_endpoint: str
+) -> None:
+    workspace = tmp_path / "server-host"
+    workspace.mkdir()
+    assert run_parity("init", cwd=workspace).returncode == 0
+    aws = {k: v for k, v in os.environ.items() if k.startswith("AWS_")}
+    stores = {
+        "PARITY_METADATA_URL": postgres_url,
+        "PARITY_OBJECTS_URL": s3_bucket,
+        "PARITY_S3_ENDPOINT_URL": s3_endpoint,
+        **aws,
+    }
+    # a fresh database: no schema until migrate makes it
+    refused = run_parity("server", "start", "--port", "0", cwd=workspace, env=stores)
+    assert refused.returncode == 4, refused.stderr
+    assert "parity server migrate" in refused.stderr
+    migrated = run_parity("server", "migrate", "--json", cwd=workspace, env=stores)
+    assert json.loads(migrated.stdout)["after"] == ["a001", "d001", "s001", "t002"]
+    made = run_parity(
+        "server", "user", "create", "ada", "--admin", "--json", cwd=workspace, env=stores
+    )
+    token = json.loads(made.stdout)["token"]
+    with server_process("--workers", "2", cwd=workspace, env=stores) as (_, url, printed):
+        assert "metadata  postgresql+psycopg://" in printed
+        assert f"objects   {s3_bucket}" in printed
+        assert httpx.get(f"{url}/api/v1/whoami").status_code == 401  # users exist: tokens
+        bearer = {"Authorization": f"Bearer {token}"}
+        for _ in range(4):  # whichever worker answers, it knows the token
+            assert httpx.get(f"{url}/api/v1/whoami", headers=bearer).json()["user"] == "ada"
