@@ -21,7 +21,7 @@ from parity.core.errors import NotFoundError, UsageError
 from parity.core.file_errors import file_error
 
 if TYPE_CHECKING:
-    from parity.registry.versions import Actor, Registry
+    from parity.registry.repository import Actor, ModelRegistry
     from parity.store.http.client import ServerClient
     from parity.store.meta.store import MetadataStore
     from parity.store.objects.store import ObjectStore
@@ -164,7 +164,13 @@ class Workspace:
         return RecordStore(self.objects, self.meta)
 
     @cached_property
-    def registry(self) -> Registry:
+    def registry(self) -> ModelRegistry:
+        if self.server_url is not None:
+            from parity.registry.remote import (
+                RemoteRegistry,
+            )  # lazy: the HTTP registry loads only in team mode
+
+            return RemoteRegistry(self.server)
         from parity.registry.versions import (
             Registry,
         )  # lazy: SQLAlchemy loads only for commands that use the database
@@ -182,9 +188,9 @@ class Workspace:
     def actor(self) -> Actor:
         """Who is acting: PARITY_USER or the login name. With no ``[registry] admins`` list in
         config.toml, the local user of an embedded workspace is its admin."""
-        from parity.registry.versions import (
+        from parity.registry.repository import (
             Actor,
-        )  # lazy: SQLAlchemy loads only for commands that use the database
+        )  # lazy: the registry's rules load only for commands that change it
 
         name = self.user
         admins = self.config.section("registry").get("admins")

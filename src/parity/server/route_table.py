@@ -3,7 +3,7 @@ A module of routes joins the API by being listed here, and only so."""
 
 from __future__ import annotations
 
-from parity.server import routes_health
+from parity.server import routes_health, routes_models
 from parity.server.routing import Route
 
-ROUTES: tuple[Route, ...] = (*routes_health.ROUTES,)
+ROUTES: tuple[Route, ...] = (*routes_health.ROUTES, *routes_models.ROUTES)
