@@ -22,7 +22,7 @@ from parity.store.http.client import ServerClient
 from parity.workspace import now_ms, open_workspace
 from tests.server.live import TeamServer, team_server
 
-WRITERS = ("alice", "bob") + tuple(f"writer-{n}" for n in range(8))
+WRITERS = ("alice", "bob", *(f"writer-{n}" for n in range(8)))
 ADMINS = ("root",)
 
 
