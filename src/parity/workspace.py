@@ -21,6 +21,7 @@ from parity.core.errors import NotFoundError, UsageError
 from parity.core.file_errors import file_error
 
 if TYPE_CHECKING:
+    from parity.monitor.repository import Monitoring
     from parity.registry.repository import Actor, ModelRegistry
     from parity.store.http.client import ServerClient
     from parity.store.meta.store import MetadataStore
@@ -176,6 +177,21 @@ class Workspace:
         )  # lazy: SQLAlchemy loads only for commands that use the database
 
         return Registry(self.meta, clock=now_ms)
+
+    @cached_property
+    def monitoring(self) -> Monitoring:
+        """The prediction log of model servers and the profiles drift is checked against."""
+        if self.server_url is not None:
+            from parity.monitor.remote import (
+                RemoteMonitorStore,
+            )  # lazy: the HTTP store loads only in team mode
+
+            return RemoteMonitorStore(self.server)
+        from parity.monitor.logged import (
+            MonitorStore,
+        )  # lazy: SQLAlchemy loads only for commands that use the database
+
+        return MonitorStore(self.meta)
 
     @cached_property
     def runs(self) -> RunStore:

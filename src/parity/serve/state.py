@@ -19,7 +19,7 @@ from parity.registry.repository import ModelRegistry
 from parity.serve.decoder import RequestDecoder
 from parity.serve.golden import GoldenResult, check_golden
 from parity.serve.metrics import ServerMetrics
-from parity.serve.prediction_log import LogTags, PredictionLog
+from parity.serve.prediction_log import LogTags, PredictionLog, PredictionSink
 from parity.serve.predictor import Predictor
 from parity.store.records import RecordStore
 
@@ -110,8 +110,12 @@ def build_state(
     readiness: Readiness,
     sample_rate: float = 0.1,
     data_versions: tuple[str, ...] = (),
+    predictions: PredictionSink | None = None,
 ) -> ServingState:
-    """Load the model behind ``reference`` (verified byte for byte) and run the golden check."""
+    """Load the model behind ``reference`` (verified byte for byte) and run the golden check.
+
+    ``predictions`` keeps the sampled prediction log (none without it, or at ``sample_rate`` 0).
+    """
     version = registry.resolve(reference)
     record = read_model_record(records, version.model_id)
     if record.signature is None:
@@ -135,13 +139,13 @@ def build_state(
     )
     log = (
         PredictionLog(
-            records.meta,
+            predictions,
             tags,
             clock=clock,
             sample_rate=sample_rate,
             on_drop=lambda n: metrics.dropped_logs.inc(n),
         )
-        if sample_rate > 0
+        if sample_rate > 0 and predictions is not None
         else None
     )
     alias = reference.split("@", 1)[1] if "@" in reference else None
