@@ -143,6 +143,8 @@ def test_environments_are_captured_shown_diffed_verified_and_exported_through_th
         "--format",
         "requirements",
         "--no-hashes",
+        "--exclude",
+        "parity-ml",  # this source tree, installed editable: not from an index
         "-o",
         str(out),
     )

@@ -26,7 +26,7 @@ import pytest
 from parity.monitor.logged import MonitorStore
 from tests.server._team import Team, team, train
 
-pytestmark = [pytest.mark.postgres, pytest.mark.slow]
+pytestmark = pytest.mark.postgres
 
 
 @pytest.fixture
