@@ -42,8 +42,11 @@ def server(tmp_path: Path) -> Iterator[TeamServer]:
     folder = tmp_path / "served"
     with team_server(folder) as running:
         served = open_workspace(folder, environ={"PARITY_WORKSPACE": str(folder)})
-        # A server keeps a profile only when its record is stored: index two.
+        # A server keeps a profile only when its record is stored (index two), and predictions
+        # only of versions its registry has (register churn/1 and churn/2).
         served.meta.index_records([(p, PROFILE_KIND, 0, None) for p in (PROFILE, OTHER_PROFILE)])
+        for _ in range(2):
+            served.registry.register("churn", "a" * 64, served.actor())
         served.close()
         yield running
 
@@ -76,7 +79,7 @@ def test_logged_inputs_come_back_oldest_first_by_version_and_time(store: Monitor
     assert store.logged_inputs("churn", version=1) == [[0.5, "a"], [1.5, "a"]]
     assert store.logged_inputs("churn", since_ms=2_000) == [[1.5, "a"], [2.5, "a"]]
     assert store.logged_inputs("churn", version=1, since_ms=1_500) == [[1.5, "a"]]
-    assert store.logged_inputs("other") == []
+    assert store.logged_inputs("ghost") == []
     store.append_predictions([])  # nothing to keep is not an error
 
 
@@ -105,6 +108,12 @@ def test_the_server_keeps_only_profiles_it_stores_and_well_formed_rows(
             store.remember_profile(DATA_VERSION, "f" * 64, 1)
         with pytest.raises(UsageError, match="rows"):
             client.post("/models/churn/predictions", {"rows": [{"time_ms": 1}]})
+        with pytest.raises(UsageError, match="time_ms"):  # a boolean is not a time
+            store.append_predictions([{**_row(1, 1, 1.0), "time_ms": True}])
+        with pytest.raises(NotFoundError, match="model 'churn' has no version 3"):
+            store.append_predictions([_row(1, 1, 1.0), _row(1, 3, 1.0)])
+        with pytest.raises(NotFoundError, match="no model named 'other'"):
+            store.append_predictions([{**_row(1, 1, 1.0), "model": "other"}])
         with pytest.raises(UsageError, match="name"):
             client.post("/models/-churn/predictions", {"rows": []})
     with ServerClient(server.url, server.reader) as client:

@@ -16,6 +16,8 @@ from parity.core.model import AuditEvent, ModelVersion
 
 # A model or alias name: what the registry accepts, and what a server's paths take.
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,199}$"
+# An alias is such a name that reads as neither a version number nor "latest".
+ALIAS_PATTERN = r"^(?!latest$)(?![0-9]+$)[A-Za-z0-9][A-Za-z0-9_.\-]{0,199}$"
 _NAME = re.compile(NAME_PATTERN)
 
 

@@ -19,7 +19,7 @@ from parity.core.model import MODEL_KIND, AuditEvent, ModelVersion
 from parity.core.refs import MAX_VERSION
 from parity.core.roles import Principal, Role, Scope
 from parity.registry.lineage import Lineage
-from parity.registry.repository import NAME_PATTERN, Actor
+from parity.registry.repository import ALIAS_PATTERN, NAME_PATTERN, Actor
 from parity.server.dependencies import Caller, Context
 from parity.server.routing import Route
 
@@ -27,12 +27,24 @@ DIGEST_PATTERN = r"^[0-9a-f]{64}$"
 RUN_ID_PATTERN = r"^[0-9a-f]{8,64}$"
 _WORD = r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,199}"
 # NAME (its latest version), NAME@ALIAS or NAME/VERSION: how a user names a model version.
-REFERENCE_PATTERN = rf"^{_WORD}(@{_WORD}|/[0-9]{{1,19}})?$"
+REFERENCE_PATTERN = rf"^{_WORD}(@{_WORD}|/[1-9][0-9]{{0,17}})?$"
+# The largest whole number a JSON body carries exactly.
+JSON_INT_MAX = 2**53 - 1
 REASON_LENGTH = 2000
 DESCRIPTION_LENGTH = 20_000
 
 Name = Annotated[str, Path(pattern=NAME_PATTERN, description="A model's name")]
 AliasName = Annotated[str, Path(pattern=NAME_PATTERN, description="An alias of the model")]
+# What an alias may be set to: the description says so exactly (its pattern needs look-ahead,
+# which the validator's engine lacks, so the registry itself refuses the rest with a 400).
+NewAlias = Annotated[
+    str,
+    Path(
+        pattern=NAME_PATTERN,
+        description="The alias to set: a word, not a number and not 'latest'",
+        json_schema_extra={"pattern": ALIAS_PATTERN},
+    ),
+]
 Number = Annotated[int, Path(ge=1, le=MAX_VERSION, description="A version number")]
 
 
@@ -82,7 +94,7 @@ class AuditEntry(BaseModel):
 
 
 class RegisterRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid", protected_namespaces=())
+    model_config = ConfigDict(extra="forbid", strict=True, protected_namespaces=())
 
     model_id: str = Field(pattern=DIGEST_PATTERN, description="The model record's id")
     run_id: str | None = Field(default=None, pattern=RUN_ID_PATTERN)
@@ -91,9 +103,9 @@ class RegisterRequest(BaseModel):
 
 
 class AliasRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
-    version: int = Field(ge=1, le=MAX_VERSION)
+    version: int = Field(ge=1, le=JSON_INT_MAX)
     reason: str | None = Field(default=None, max_length=REASON_LENGTH)
     force: bool = False
 
@@ -101,14 +113,14 @@ class AliasRequest(BaseModel):
 class ChangeRequest(BaseModel):
     """Why a change is made and, for an admin, whether it may pass a lock."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     reason: str | None = Field(default=None, max_length=REASON_LENGTH)
     force: bool = False
 
 
 class LockRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     reason: str | None = Field(default=None, max_length=REASON_LENGTH)
 
@@ -224,7 +236,7 @@ def register_version(
 
 
 def set_alias(
-    ctx: Context, principal: Caller, name: Name, alias: AliasName, request: AliasRequest
+    ctx: Context, principal: Caller, name: Name, alias: NewAlias, request: AliasRequest
 ) -> VersionBody:
     """Point an alias at a version; moving it off a locked version needs an admin's force."""
     return VersionBody.of(

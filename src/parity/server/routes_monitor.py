@@ -28,6 +28,10 @@ DIGEST_PATTERN = r"^[0-9a-f]{64}$"
 ID_PREFIX_PATTERN = r"^[0-9a-f]{4,64}$"
 # Rows one request may send, and read back.
 BATCH_ROWS = 10_000
+# The last millisecond of the year 9999: a time any clock and datetime can hold.
+MAX_TIME_MS = 253_402_300_799_999
+# The largest whole number a JSON body carries exactly.
+JSON_INT_MAX = 2**53 - 1
 
 Name = Annotated[str, Path(pattern=NAME_PATTERN, description="A model's name")]
 Number = Annotated[int, Path(ge=1, le=MAX_VERSION, description="A version number")]
@@ -37,10 +41,10 @@ DataVersion = Annotated[str, Path(pattern=DIGEST_PATTERN, description="A data ve
 class PredictionRow(BaseModel):
     """One sampled prediction of a model server."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
-    time_ms: int = Field(ge=0, le=MAX_VERSION)
-    version: int = Field(ge=1, le=MAX_VERSION)
+    time_ms: int = Field(ge=0, le=MAX_TIME_MS)
+    version: int = Field(ge=1, le=JSON_INT_MAX)
     environment_id: str | None = Field(default=None, pattern=DIGEST_PATTERN)
     data_version: str | None = Field(default=None, pattern=DIGEST_PATTERN)
     inputs: list[Any] = Field(description="The input row, in the signature's column order")
@@ -48,7 +52,7 @@ class PredictionRow(BaseModel):
 
 
 class PredictionBatch(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     rows: list[PredictionRow] = Field(max_length=BATCH_ROWS)
 
@@ -74,7 +78,7 @@ class LoggedPage(BaseModel):
 
 
 class ProfileRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     profile_id: str = Field(pattern=DIGEST_PATTERN)
 
@@ -111,7 +115,10 @@ def _store(ctx: Context) -> MonitorStore:
 
 
 def append_predictions(ctx: Context, name: Name, batch: PredictionBatch) -> Stored:
-    """Keep a batch of a model's sampled predictions (sent by a model server)."""
+    """Keep a batch of a model's sampled predictions (sent by a model server) of versions
+    the registry has."""
+    for version in sorted({row.version for row in batch.rows}):
+        ctx.workspace.registry.get(name, version)  # NotFoundError names what is missing
     rows = [{"model": name, **row.model_dump()} for row in batch.rows]
     _store(ctx).append_predictions(rows)
     return Stored(stored=len(rows))
@@ -121,7 +128,7 @@ def logged_predictions(
     ctx: Context,
     name: Name,
     version: Annotated[int | None, Query(ge=1, le=MAX_VERSION)] = None,
-    since_ms: Annotated[int | None, Query(ge=0, le=MAX_VERSION)] = None,
+    since_ms: Annotated[int | None, Query(ge=0, le=MAX_TIME_MS)] = None,
     after: Annotated[int, Query(ge=0, le=MAX_VERSION)] = 0,
     limit: Annotated[int, Query(ge=1, le=BATCH_ROWS)] = BATCH_ROWS,
 ) -> LoggedPage:
@@ -167,7 +174,7 @@ def drift_report(
             "of the run that made the model)",
         ),
     ] = None,
-    since_ms: Annotated[int | None, Query(ge=0, le=MAX_VERSION)] = None,
+    since_ms: Annotated[int | None, Query(ge=0, le=MAX_TIME_MS)] = None,
     min_rows: Annotated[int, Query(ge=1, le=1_000_000)] = 100,
 ) -> DriftBody:
     """Compare the inputs logged while serving a model version with its training profile."""
