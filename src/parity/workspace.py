@@ -21,7 +21,8 @@ from parity.core.errors import NotFoundError, UsageError
 from parity.core.file_errors import file_error
 
 if TYPE_CHECKING:
-    from parity.registry.versions import Actor, Registry
+    from parity.monitor.repository import Monitoring
+    from parity.registry.repository import Actor, ModelRegistry
     from parity.store.http.client import ServerClient
     from parity.store.meta.store import MetadataStore
     from parity.store.objects.store import ObjectStore
@@ -164,12 +165,33 @@ class Workspace:
         return RecordStore(self.objects, self.meta)
 
     @cached_property
-    def registry(self) -> Registry:
+    def registry(self) -> ModelRegistry:
+        if self.server_url is not None:
+            from parity.registry.remote import (
+                RemoteRegistry,
+            )  # lazy: the HTTP registry loads only in team mode
+
+            return RemoteRegistry(self.server)
         from parity.registry.versions import (
             Registry,
         )  # lazy: SQLAlchemy loads only for commands that use the database
 
         return Registry(self.meta, clock=now_ms)
+
+    @cached_property
+    def monitoring(self) -> Monitoring:
+        """The prediction log of model servers and the profiles drift is checked against."""
+        if self.server_url is not None:
+            from parity.monitor.remote import (
+                RemoteMonitorStore,
+            )  # lazy: the HTTP store loads only in team mode
+
+            return RemoteMonitorStore(self.server)
+        from parity.monitor.logged import (
+            MonitorStore,
+        )  # lazy: SQLAlchemy loads only for commands that use the database
+
+        return MonitorStore(self.meta)
 
     @cached_property
     def runs(self) -> RunStore:
@@ -182,9 +204,9 @@ class Workspace:
     def actor(self) -> Actor:
         """Who is acting: PARITY_USER or the login name. With no ``[registry] admins`` list in
         config.toml, the local user of an embedded workspace is its admin."""
-        from parity.registry.versions import (
+        from parity.registry.repository import (
             Actor,
-        )  # lazy: SQLAlchemy loads only for commands that use the database
+        )  # lazy: the registry's rules load only for commands that change it
 
         name = self.user
         admins = self.config.section("registry").get("admins")

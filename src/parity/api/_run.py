@@ -187,7 +187,9 @@ class Run:
         self.store.add_data(self.id, direction, [DataLink(self._display(path), version)])
         if profile and path.is_file() and path.suffix.lower() in TABLE_SUFFIXES:
             try:
-                store_profile(self.workspace.records, self.workspace.meta, path, version, now_ms())
+                store_profile(
+                    self.workspace.records, self.workspace.monitoring, path, version, now_ms()
+                )
             except UsageError as exc:
                 warnings.warn(f"{path} is not profiled for drift: {exc}", stacklevel=3)
         return version
