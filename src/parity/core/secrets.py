@@ -20,7 +20,7 @@ REDACTED = "REDACTED-BY-PARITY"
 
 # A name is secret-looking when one of its words is one of these (db_password, AWS_SECRET_KEY,
 # apiKey, "client-secret", github_token) …
-_SECRET_WORDS = (
+_WORDS = (
     r"pass(?:word|wd|phrase)?|pwd|secret|token|api[-_]?key|apikey|access[-_]?key|"
     r"private[-_]?key|credentials?|auth[-_]?key|signing[-_]?key|encryption[-_]?key|"
     r"connection[-_]?string|dsn"
@@ -32,9 +32,7 @@ _POINTER_WORDS = re.compile(
     r"version|rotation|enabled|required|count|key_?ref)$|(?:Name|Ref|File|Path|Url|Uri|Arn|Id)$"
 )
 _ASSIGNMENT = re.compile(
-    r"""(?P<key>["']?(?P<name>[A-Za-z0-9_.\-]*(?:"""
-    + _SECRET_WORDS
-    + r""")[A-Za-z0-9_.\-]*)["']?)"""
+    r"""(?P<key>["']?(?P<name>[A-Za-z0-9_.\-]*(?:""" + _WORDS + r""")[A-Za-z0-9_.\-]*)["']?)"""
     r"""(?P<sep>\s*(?::|=|:=)\s*)"""
     r"""(?P<value>"(?:[^"\\]|\\.)*"|'[^']*'|[^\s"',#}\]]+)""",
     re.IGNORECASE,
@@ -109,7 +107,7 @@ def _is_literal(value: str) -> bool:
 
 
 def _is_secret_name(name: str) -> bool:
-    return re.search(_SECRET_WORDS, name, re.IGNORECASE) is not None and not _is_pointer(name)
+    return re.search(_WORDS, name, re.IGNORECASE) is not None and not _is_pointer(name)
 
 
 def _replaced(value: str) -> str:
