@@ -14,7 +14,9 @@ from types import ModuleType
 
 __all__ = [
     "data",
+    "deploy",
     "environments",
+    "infra",
     "models",
     "monitor",
     "objects",
