@@ -62,7 +62,7 @@ def render_dockerfile(environment_dockerfile: str, model: ServedModel) -> str:
     }
     lines += [
         "",
-        f"# The model {model.ref} (model {model.model_id}), taken from the context's",
+        f"# The model {model.ref} (model {model.model_id[:12]}), taken from the context's",
         f"# {MODEL_FOLDER}/ folder: every object checked against its digest, then this image's",
         "# environment verified against the model's (a high-risk difference fails the build).",
         f"ENV PARITY_WORKSPACE={WORKSPACE}",
