@@ -88,9 +88,11 @@ def test_refuse_policy_and_files_that_are_secrets_are_not_stored(terraform: Path
     workspace.config = workspace.config.__class__.from_dict(
         {"lineage": {"infra": ["infra/*"], "infra_secrets": "refuse"}}
     )
-    with pytest.warns(UserWarning) as caught:
-        with runs.start(workspace=workspace) as run:
-            pass
+    with (
+        pytest.warns(UserWarning, match="not stored") as caught,
+        runs.start(workspace=workspace) as run,
+    ):
+        pass
     messages = [str(w.message) for w in caught]
     assert any("infra/terraform.tfstate not stored: Terraform state" in m for m in messages)
     assert any("infra/main.tf not stored: it holds secret-looking values" in m for m in messages)

@@ -1,4 +1,4 @@
-"""Tables of deployment: what runs where (``deployments``) and what was exported (``model_exports``).
+"""Tables of deployment: what runs where, and what was exported for each model version.
 
 A deployment row is appended each time a model version is recorded at a place (by CI after a
 rollout, or by ``parity serve --record-deployment`` on start); the newest row of a place and
