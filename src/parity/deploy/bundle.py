@@ -80,7 +80,7 @@ def write_bundle(
         indexed.append((record.environment_id, ENV_KIND))
     files = tuple(sorted({f.digest for f in record.files}))
     bundle = Bundle(version, record.environment_id, tuple(indexed), files)
-    target = open_object_store(str(folder / OBJECTS))
+    target = open_object_store(str((folder / OBJECTS).resolve()))
     result = transfer(records.objects, target, [files, [i for i, _ in indexed]])
     if not result.ok:
         failed = ", ".join(f"{d[:12]} ({why})" for d, why in sorted(result.failed.items()))
@@ -119,7 +119,7 @@ def unpack_bundle(
             f"({bundle.version.ref}), not {expected_model[:12]}",
             hint="export again: the build context was changed after parity deploy export",
         )
-    source = open_object_store(str(folder / OBJECTS))
+    source = open_object_store(str((folder / OBJECTS).resolve()))
     result = transfer(source, records.objects, [bundle.files, [i for i, _ in bundle.records]])
     if not result.ok:
         failed = ", ".join(f"{d[:12]} ({why})" for d, why in sorted(result.failed.items()))
