@@ -38,6 +38,8 @@ def test_record_list_and_show_what_runs_where(trained_workspace: Workspace) -> N
     ]
     assert listed[0]["recorded_by"] == trained_workspace.user
     assert listed[0]["source"] == "record"
+    every = json.loads(run_parity("deploy", "list", "--all", "--json", cwd=root).stdout)
+    assert [d["where"] for d in every] == ["prod-eu"]
     table = run_parity("deploy", "list", cwd=root).stdout
     assert "prod-eu" in table
     assert "bc/1" in table

@@ -70,6 +70,10 @@ def test_config_globs_are_stored_and_a_changed_file_shows_in_runs_compare(terraf
     shown = run_parity("runs", "compare", first, second, cwd=terraform)
     assert "infra/main.tf" in shown.stdout
     assert "Dockerfile" not in shown.stdout  # the same in both: only differences are shown
+    assert "parity infra diff" in shown.stderr
+    listed = run_parity("infra", "show", second, cwd=terraform)
+    assert "infra/main.tf" in listed.stdout
+    assert "password" in listed.stdout  # what was redacted, by name
 
     diffed = run_parity("infra", "diff", first, second, cwd=terraform)
     assert diffed.returncode == 0, diffed.stderr

@@ -240,6 +240,8 @@ def compare(runs: tuple[str, ...], show_all: bool, json_output: bool) -> None:
             )
         elif rows:
             say(f"{title}s: the same in every run")
+    if any(row.differs for row in result.infra):
+        hint(f"parity infra diff {heads[0]} {heads[-1]} shows how the infrastructure files differ")
     for env in result.environments:
         label = f"environment of {short.get(env.run_id, env.run_id)} vs {heads[0]}"
         if env.diff is None:
