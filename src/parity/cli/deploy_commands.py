@@ -90,8 +90,9 @@ def export(
     (hash-verified) and runs 'parity serve' with its start-up gate as an unprivileged user.
     Exits 1 when a package cannot be pinned exactly (the files are still written).
 
-        parity deploy export churn@production --target kubernetes -o deploy/churn \\
-            --image registry.example/churn:3
+    \b
+        parity deploy export churn@production --target kubernetes \\
+            -o deploy/churn --image registry.example/churn:3
     """
     if max_replicas is not None and max_replicas < replicas:
         raise click.BadParameter("must be at least --replicas", param_hint="--max-replicas")
