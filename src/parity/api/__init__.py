@@ -15,7 +15,9 @@ from types import ModuleType
 __all__ = [
     "accounts",
     "data",
+    "deploy",
     "environments",
+    "infra",
     "models",
     "monitor",
     "objects",

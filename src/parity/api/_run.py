@@ -12,11 +12,12 @@ import sys
 import time
 import traceback
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from parity.api._infra import infra_patterns, link_infra
 from parity.api._models import DEFAULT_MODEL_PATH, save_model
 from parity.api.data import version_path
 from parity.core.errors import NotFoundError, UsageError
@@ -293,6 +294,11 @@ def status_for(error: BaseException) -> RunStatus:
     return RunStatus.FAILED
 
 
+def python_warning(message: str) -> None:
+    """What a run says when nobody listens: a Python warning, pointing past Parity's frames."""
+    warnings.warn(message, stacklevel=4)
+
+
 def begin_run(
     workspace: Workspace,
     *,
@@ -303,10 +309,17 @@ def begin_run(
     python: str | None = None,
     owns_workspace: bool = False,
     guard: bool = True,
+    infra: Sequence[str] = (),
+    on_warning: Callable[[str], None] = python_warning,
 ) -> Run:
-    """Create a run and start capturing its sources in the background."""
+    """Create a run and start capturing its sources in the background.
+
+    The infrastructure files ``[lineage] infra`` and ``infra`` match are stored now, screened
+    for secrets; ``on_warning`` hears what was redacted or refused.
+    """
     store = workspace.runs
     parent_id = store.resolve(parent) if parent else None
+    patterns, refuse_secrets = infra_patterns(workspace, infra)  # a bad pattern records nothing
     sources = SourceCapture(workspace.records, Path.cwd(), now_ms, python=python)
     run_id = store.create(
         experiment=experiment,
@@ -319,6 +332,8 @@ def begin_run(
         environment_id=sources.environment_id,
     )
     sources.start(lambda environment_id: store.set_sources(run_id, None, environment_id))
+    if patterns:
+        link_infra(workspace, run_id, patterns, refuse_secrets, on_warning)
     return Run(
         workspace,
         run_id,

@@ -32,10 +32,20 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "data_group",
         "Version data files and folders; git versions their small PATH.parity pointers.",
     ),
+    "deploy": (
+        "parity.cli.deploy_commands",
+        "deploy_group",
+        "Export a model for Kubernetes, KServe or compose; record and list what runs where.",
+    ),
     "env": (
         "parity.cli.env_lock_commands",
         "env_group",
         "Fingerprint, compare and verify environments.",
+    ),
+    "infra": (
+        "parity.cli.infra_commands",
+        "infra_group",
+        "Infrastructure files in lineage: what a run stored, and diffs between runs.",
     ),
     "init": (
         "parity.cli.workspace_commands",

@@ -192,6 +192,53 @@ class Registry:
 
         return self.meta.transact(act)
 
+    def adopt(self, version: ModelVersion, actor: Actor, reason: str | None = None) -> ModelVersion:
+        """Take in a version another registry made, keeping its number, so ``churn/3`` names the
+        same model in both (an image's own workspace holds the one version it serves). Nothing
+        changes when this registry already has it; another model under that number is refused.
+        """
+        _check_name(version.name)
+
+        def act(connection: Connection) -> ModelVersion:
+            first = {
+                "name": version.name,
+                "created_ms": self.clock(),
+                "created_by": actor.name,
+            }
+            insert_ignoring_duplicates(connection, registered_models, [first])
+            self._hold(connection, version.name)
+            found = connection.execute(
+                select(model_versions.c.model_id).where(
+                    model_versions.c.name == version.name,
+                    model_versions.c.version == version.version,
+                )
+            ).scalar_one_or_none()
+            if found == version.model_id:
+                return self._get(connection, version.name, version.version)
+            if found is not None:
+                raise ConflictError(
+                    f"{version.ref} here is model {found[:12]}, not {version.model_id[:12]}",
+                    hint="take it into a workspace of its own",
+                )
+            connection.execute(
+                insert(model_versions).values(
+                    name=version.name,
+                    version=version.version,
+                    model_id=version.model_id,
+                    run_id=version.run_id,
+                    created_ms=version.created_ms,
+                    created_by=version.created_by,
+                    locked=False,
+                    description=version.description,
+                )
+            )
+            after = {"model_id": version.model_id, "run_id": version.run_id}
+            name, number = version.name, version.version
+            self._audit(connection, name, number, "adopt", actor, None, after, reason)
+            return self._get(connection, version.name, version.version)
+
+        return self.meta.transact(act)
+
     def set_alias(
         self,
         name: str,
