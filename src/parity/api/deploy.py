@@ -33,6 +33,7 @@ from parity.deploy.bundle import unpack_bundle
 from parity.deploy.deployments import DeploymentLog
 from parity.deploy.exports import ExportLog, FiledExport
 from parity.deploy.kubernetes import Resources
+from parity.registry.versions import Registry
 from parity.workspace import Workspace, init_workspace, now_ms
 
 __all__ = [
@@ -176,8 +177,14 @@ def unpack(
 
 
 def _unpack(workspace: Workspace, bundle: Path, model_id: str) -> ModelVersion:
+    registry = workspace.registry
+    if not isinstance(registry, Registry):  # an image keeps its own embedded workspace
+        raise UsageError(
+            "an export is unpacked into the image's own workspace, not through a server",
+            hint="unset PARITY_SERVER_URL for the build step",
+        )
     version = unpack_bundle(
-        bundle, workspace.records, workspace.registry, workspace.actor(), now_ms(), model_id
+        bundle, workspace.records, registry, workspace.actor(), now_ms(), model_id
     )
     model_record(workspace, version.ref)  # the version resolves to a model this store holds
     return version

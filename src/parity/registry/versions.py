@@ -197,7 +197,7 @@ class Registry:
         same model in both (an image's own workspace holds the one version it serves). Nothing
         changes when this registry already has it; another model under that number is refused.
         """
-        _check_name(version.name)
+        check_name(version.name)
 
         def act(connection: Connection) -> ModelVersion:
             first = {

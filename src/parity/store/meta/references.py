@@ -18,10 +18,15 @@ from parity.store.meta import (
 )
 from parity.store.meta.schema import ColumnReference
 
+_MODULES = (
+    schema,
     account_tables,
     data_tables,
     deploy_tables,
-
+    registry_tables,
+    serving_tables,
+    tracking_tables,
+)
 REFERENCE_COLUMNS: tuple[ColumnReference, ...] = tuple(
     reference for module in _MODULES for reference in module.REFERENCE_COLUMNS
 )
