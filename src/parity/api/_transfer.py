@@ -13,8 +13,9 @@ from parity.data import remotes
 from parity.data.pointer import SUFFIX, find_pointers, pointer_path, read_pointer
 from parity.data.reachable import objects_of_version
 from parity.data.transfer import TransferProgress, TransferResult, transfer
+from parity.store.http.credentials import token_for
 from parity.store.objects.store import ObjectStore, corrupt_digests
-from parity.workspace import Workspace, now_ms
+from parity.workspace import TMP_DIR, Workspace, now_ms
 
 if TYPE_CHECKING:
     from parity.data.checkout import CheckoutResult
@@ -23,7 +24,12 @@ if TYPE_CHECKING:
 def open_remote(workspace: Workspace, name: str | None) -> tuple[Remote, ObjectStore]:
     """The remote named ``name`` (default: the default remote) and its object store."""
     remote = remotes.choose_remote(workspace.config, name)
-    return remote, remotes.open_remote(remote, workspace.root)
+    if not remote.url.startswith(("http://", "https://")):
+        return remote, remotes.open_remote(remote, workspace.root)
+    # A Parity server: PARITY_TOKEN, else the token 'parity login URL' saved for it.
+    token = workspace.environ_token or token_for(remote.url)
+    scratch = workspace.parity_dir / TMP_DIR
+    return remote, remotes.open_remote(remote, workspace.root, token=token, scratch=scratch)
 
 
 # push and pull -----------------------------------------------------------------------------------
@@ -103,8 +109,6 @@ def pull_versions(
 
     With ``verify``, the local copies are re-hashed too and corrupt ones fetched again.
     """
-    from parity.data.index import index_version  # lazy: loads SQLAlchemy, which status never needs
-
     versions = tuple(dict.fromkeys(versions))
     remote, store = open_remote(workspace, remote_name)
     hint = "push it from the workspace that added it, or pick another remote with -r"
@@ -124,7 +128,7 @@ def pull_versions(
     )
     for version, objects in needed.items():
         if not objects & set(result.failed):
-            index_version(workspace.meta, workspace.objects, version, now_ms())
+            workspace.chunk_index.index_version(version, now_ms())
     return SyncReport(remote, versions, result)
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from parity.core.errors import NotFoundError
-from parity.data.index import ChunkIndex
+from parity.data.index_port import ChunkIndexPort
 from parity.data.packs import PACK_HEADER
 from parity.data.reachable import packs_of_version
 from parity.store.objects import blob
@@ -77,7 +77,7 @@ def _unlisted_packs(store: ObjectStore, known: set[str]) -> set[str]:
 
 
 def plan_gc(
-    store: ObjectStore, index: ChunkIndex, live: Iterable[str], versions: Iterable[str]
+    store: ObjectStore, index: ChunkIndexPort, live: Iterable[str], versions: Iterable[str]
 ) -> GcPlan:
     """What gc would delete, given the live data versions and every indexed one."""
     started = time.time_ns()
@@ -107,7 +107,7 @@ def plan_gc(
     return plan
 
 
-def run_gc(store: ObjectStore, index: ChunkIndex, plan: GcPlan) -> GcPlan:
+def run_gc(store: ObjectStore, index: ChunkIndexPort, plan: GcPlan) -> GcPlan:
     """Delete what ``plan`` lists: manifests first, so none ever names a deleted pack."""
     for version in plan.delete_versions:
         store.delete(version)

@@ -21,6 +21,7 @@ from parity.serve.golden import GoldenResult, check_golden
 from parity.serve.metrics import ServerMetrics
 from parity.serve.prediction_log import LogTags, PredictionLog
 from parity.serve.predictor import Predictor
+from parity.store.meta.store import MetadataStore
 from parity.store.records import RecordStore
 
 
@@ -102,6 +103,17 @@ class ServingState:
             self.log.close()
 
 
+def _database(records: RecordStore) -> MetadataStore:
+    """The metadata store prediction logs are written to (a server's index is not one)."""
+    if not isinstance(records.meta, MetadataStore):
+        raise UsageError(
+            "logging predictions needs direct access to the metadata database, which a "
+            f"workspace using the server {records.meta.url} does not have",
+            hint="serve with --log-sample 0, or on the server host",
+        )
+    return records.meta
+
+
 def build_state(
     registry: Registry,
     records: RecordStore,
@@ -135,7 +147,7 @@ def build_state(
     )
     log = (
         PredictionLog(
-            records.meta,
+            _database(records),
             tags,
             clock=clock,
             sample_rate=sample_rate,

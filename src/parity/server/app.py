@@ -51,6 +51,7 @@ def create_app(context: ServerContext, routes: tuple[Route, ...] = ROUTES) -> An
             operation_id=route.name,
             response_model=route.response_model,
             status_code=route.status_code,
+            **({"response_class": route.response_class} if route.response_class else {}),
             responses={
                 "default": {
                     "description": "An error",

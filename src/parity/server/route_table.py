@@ -3,7 +3,12 @@ A module of routes joins the API by being listed here, and only so."""
 
 from __future__ import annotations
 
-from parity.server import routes_health
+from parity.server import routes_data, routes_health, routes_objects, routes_records
 from parity.server.routing import Route
 
-ROUTES: tuple[Route, ...] = (*routes_health.ROUTES,)
+ROUTES: tuple[Route, ...] = (
+    *routes_health.ROUTES,
+    *routes_objects.ROUTES,
+    *routes_records.ROUTES,
+    *routes_data.ROUTES,
+)
