@@ -9,6 +9,7 @@ expires within one lease time; the next holder then takes it.
 from __future__ import annotations
 
 import contextlib
+import re
 import secrets
 import threading
 import time
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from parity.core.config import masked_url
 from parity.core.errors import ParityError
+from parity.core.ids import is_digest
 from parity.store.http.client import segment
 
 if TYPE_CHECKING:
@@ -27,6 +29,7 @@ INDEX_BATCH = 5_000
 ID_PAGE = 10_000
 LEASE_S = 30.0
 _LONGEST_WAIT_S = 1.0
+_HEX_PREFIX = re.compile(r"^[0-9a-f]{0,64}$")
 
 
 class HttpRecordIndex:
@@ -52,6 +55,8 @@ class HttpRecordIndex:
             )
 
     def record_ids(self, kind: str | None = None, prefix: str = "") -> list[str]:
+        if not _HEX_PREFIX.match(prefix):
+            return []  # ids are hex: nothing starts with anything else
         found: list[str] = []
         params: dict[str, str | int] = {"prefix": prefix, "limit": ID_PAGE}
         if kind is not None:
@@ -64,6 +69,8 @@ class HttpRecordIndex:
                 return found
 
     def record_kind(self, record_id: str) -> str | None:
+        if not is_digest(record_id):
+            return None
         answer = self.client.get(f"/records/{segment(record_id)}/kind")
         kind: str | None = answer["kind"]
         return kind
