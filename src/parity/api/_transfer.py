@@ -26,8 +26,11 @@ def open_remote(workspace: Workspace, name: str | None) -> tuple[Remote, ObjectS
     remote = remotes.choose_remote(workspace.config, name)
     if not remote.url.startswith(("http://", "https://")):
         return remote, remotes.open_remote(remote, workspace.root)
-    # A Parity server: PARITY_TOKEN, else the token 'parity login URL' saved for it.
-    token = workspace.environ_token or token_for(remote.url)
+    # A Parity server: PARITY_TOKEN, else the token 'parity login URL' saved for it. When the
+    # workspace uses another server, PARITY_TOKEN is that server's and is never sent here.
+    url = remotes.check_remote_url(remote.url)
+    own = workspace.server_url is None or workspace.server_url.rstrip("/") == url
+    token = (workspace.environ_token if own else None) or token_for(url)
     scratch = workspace.parity_dir / TMP_DIR
     return remote, remotes.open_remote(remote, workspace.root, token=token, scratch=scratch)
 

@@ -60,13 +60,15 @@ def _unlisted_packs(store: ObjectStore, known: set[str]) -> set[str]:
     """Packs no index row lists (a crash between writing a pack and indexing it), found by
     their header; only a local store is looked at this way (reading 11 bytes per object)."""
     found: set[str] = set()
+    if store.backend.local_path(object_key("0" * 64)) is None:
+        return found  # a remote store: not listed at all (a server lists for admins only)
     expected = blob.header(blob.CODEC_RAW) + PACK_HEADER
     for digest in store.digests():
         if digest in known:
             continue
         local = store.backend.local_path(object_key(digest))
         if local is None:
-            return found
+            continue
         try:
             with open(local, "rb") as handle:
                 if handle.read(len(expected)) == expected:

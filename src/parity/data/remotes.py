@@ -22,9 +22,15 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 def check_remote_url(url: str) -> str:
     """``url`` if Parity can use it as a remote; UsageError saying what to write otherwise."""
     if url.startswith(("http://", "https://")):
-        if not url.split("://", 1)[1].split("/", 1)[0]:
+        host = url.split("://", 1)[1].split("/", 1)[0]
+        if not host:
             raise UsageError(
                 f"{masked_url(url)!r} names no server", hint="write https://HOST[:PORT]"
+            )
+        if "@" in host:  # config.toml goes into git: a token must never be written there
+            raise UsageError(
+                f"{masked_url(url)} carries credentials, and a remote's URL is kept in git",
+                hint="drop them from the URL; use 'parity login URL' or PARITY_TOKEN",
             )
         return url.rstrip("/")
     if url.startswith("s3://"):
