@@ -200,3 +200,32 @@ def test_gc_and_fsck_through_the_server(team: TeamServer, tmp_path: Path) -> Non
     shutil.rmtree(repo / "data")
     _ok(_parity(team, repo, "data", "checkout"))
     assert fingerprint(repo / "data") == wanted
+
+
+def test_an_embedded_workspace_pushes_to_and_pulls_from_a_server_remote(tmp_path: Path) -> None:
+    """In process, through the API: the remote's client is closed when the transfer ends."""
+    from parity.api import remotes
+    from parity.workspace import init_workspace
+
+    with team_server(tmp_path / "remote") as remote:
+        here, _ = init_workspace(tmp_path / "here", environ={"PARITY_TOKEN": remote.writer})
+        here.environ_token = remote.writer
+        (here.root / "data").mkdir()
+        build_tree(here.root / "data")
+        added = data_api.add(here.root / "data", workspace=here)
+        remotes.add("origin", remote.url, workspace=here)
+        pushed = data_api.push(workspace=here)
+        assert pushed.result.ok
+        assert pushed.versions == (added.data_version,)
+
+        there, _ = init_workspace(tmp_path / "there", environ={})
+        there.environ_token = remote.reader
+        shutil.copy(here.root / "data.parity", there.root / "data.parity")
+        remotes.add("origin", remote.url, workspace=there)
+        pulled = data_api.pull(workspace=there)
+        assert pulled.result.ok
+        assert set(pulled.result.done) == set(pushed.result.done)
+        assert fingerprint(there.root / "data") == fingerprint(here.root / "data")
+        assert there.meta.record_kind(added.data_version) == "data"  # indexed here
+        here.close()
+        there.close()

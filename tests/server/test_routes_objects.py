@@ -219,3 +219,15 @@ def test_bodies_that_are_not_digest_lists_are_refused(server: TeamServer) -> Non
         headers={"Authorization": f"Bearer {server.admin}"},
     )
     assert listing.status_code == 422
+
+
+def test_the_description_names_the_byte_bodies(server: TeamServer) -> None:
+    paths = httpx.get(f"{server.url}/api/v1/openapi.json").json()["paths"]
+    operations = paths["/api/v1/objects/{digest}"]
+    assert list(operations["get"]["responses"]["200"]["content"]) == ["application/octet-stream"]
+    assert list(operations["put"]["requestBody"]["content"]) == ["application/octet-stream"]
+    assert operations["put"]["x-parity-role"] == "writer"
+    assert operations["delete"]["x-parity-role"] == "admin"
+    assert paths["/api/v1/objects"]["get"]["x-parity-role"] == "admin"
+    digest = operations["get"]["parameters"][0]
+    assert digest["schema"]["pattern"] == "^[0-9a-f]{64}$"

@@ -118,7 +118,8 @@ def open_remote(
         )  # lazy: httpx loads only for a remote on a Parity server
 
         folder = scratch or Path(tempfile.gettempdir())
-        return ObjectStore(HttpObjectBackend(ServerClient(url, token), folder))
+        client = ServerClient(url, token)
+        return ObjectStore(HttpObjectBackend(client, folder, owns_client=True))
     return open_object_store(
         url,
         base=base,

@@ -28,6 +28,11 @@ _ERROR_SCHEMA = {
     },
 }
 
+_RAW_BODY = {
+    "required": True,
+    "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+}
+
 
 def create_app(context: ServerContext, routes: tuple[Route, ...] = ROUTES) -> Any:
     """The app serving ``routes`` over ``context``; returns the ASGI callable (the gate)."""
@@ -108,6 +113,8 @@ def _describe(api: FastAPI, routes: tuple[Route, ...]) -> dict[str, Any]:
             operation["security"] = [] if route.access is PUBLIC else [{"token": []}]
             if route.access is not PUBLIC:
                 operation["x-parity-role"] = route.access.label
+            if route.raw_body:  # read by the handler as a stream, so FastAPI cannot tell
+                operation.setdefault("requestBody", _RAW_BODY)
     api.openapi_schema = document
     return document
 

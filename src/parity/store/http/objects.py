@@ -38,10 +38,14 @@ def key_of(digest: str) -> str:
 
 
 class HttpObjectBackend:
-    """Blobs stored by the Parity server ``client`` talks to; temp files in ``scratch``."""
+    """Blobs stored by the Parity server ``client`` talks to; temp files in ``scratch``.
 
-    def __init__(self, client: ServerClient, scratch: Path) -> None:
+    With ``owns_client``, ``close()`` closes the client (a remote's); else its owner does (the
+    workspace, whose client the record and chunk indexes share)."""
+
+    def __init__(self, client: ServerClient, scratch: Path, owns_client: bool = False) -> None:
         self.client = client
+        self.owns_client = owns_client
         self.url = masked_url(client.url)
         self._scratch = scratch
         try:
@@ -94,3 +98,7 @@ class HttpObjectBackend:
 
     def scratch_dir(self) -> Path:
         return self._scratch
+
+    def close(self) -> None:
+        if self.owns_client:
+            self.client.close()
