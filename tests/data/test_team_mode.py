@@ -18,6 +18,7 @@ import pytest
 
 from parity.api import data as data_api
 from parity.core.roles import Role
+from parity.data.versions import load_version
 from parity.store.http.credentials import save_token
 from parity.store.objects.s3 import parse_s3_url
 from parity.workspace import open_workspace
@@ -200,6 +201,40 @@ def test_gc_and_fsck_through_the_server(team: TeamServer, tmp_path: Path) -> Non
     shutil.rmtree(repo / "data")
     _ok(_parity(team, repo, "data", "checkout"))
     assert fingerprint(repo / "data") == wanted
+
+
+def test_a_team_workspace_pulls_from_a_folder_remote_into_the_server(
+    team: TeamServer, tmp_path: Path, s3_bucket: str, s3_endpoint: str
+) -> None:
+    repo = _repo(tmp_path / "repo")
+    (repo / "data").mkdir()
+    build_tree(repo / "data")
+    shared = tmp_path / "shared"
+    embedded = {"XDG_CONFIG_HOME": str(tmp_path / "empty")}
+    added = run_parity("data", "add", "data", "--json", cwd=repo, env=embedded)
+    assert added.returncode == 0, added.stderr
+    version = json.loads(added.stdout)[0]["data_version"]
+    assert run_parity("remote", "add", "origin", str(shared), cwd=repo).returncode == 0
+    assert run_parity("data", "push", cwd=repo, env=embedded).returncode == 0
+    git(repo, "add", "data.parity", ".gitignore", ".parity/config.toml")
+    git(repo, "commit", "-q", "-m", "data")
+
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", str(repo), str(clone))
+    _ok(_parity(team, clone, "data", "pull"))
+    assert fingerprint(clone / "data") == fingerprint(repo / "data")
+    assert f"{version[:2]}/{version[2:]}" in _stored_keys(s3_bucket, s3_endpoint)
+    assert _local_objects(clone) == []
+    # Indexed on the server: the version is a data record there, and its chunks are found.
+    workspace = open_workspace(clone, environ=team.client_environment(Role.READER))
+    try:
+        chunks = {
+            c.digest for f in load_version(workspace.objects, version).files for c in f.chunks
+        }
+        assert workspace.records.meta.record_kind(version) == "data"
+        assert set(workspace.chunk_index.locate(chunks)) == chunks
+    finally:
+        workspace.close()
 
 
 def test_an_embedded_workspace_pushes_to_and_pulls_from_a_server_remote(tmp_path: Path) -> None:
