@@ -94,11 +94,14 @@ class ServerClient:
         params: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
         retry: bool | None = None,
+        timeout_s: float | None = None,
     ) -> httpx.Response:
         """Send one call; retry it (when ``retry``, by default when the method is idempotent)
         on a lost connection or a busy server; raise the server's error as a ParityError.
 
-        ``content`` given as a Path is streamed from that file (read again on each attempt)."""
+        ``content`` given as a Path is streamed from that file (read again on each attempt).
+        ``timeout_s`` replaces the client's read timeout for this call (a large upload's answer
+        comes once the server has stored it)."""
         body: bytes | Path | None = content
         sent_headers = dict(headers or {})
         if json is not None:
@@ -111,7 +114,14 @@ class ServerClient:
             try:
                 with _opened(body) as sent:
                     response = self._http.request(
-                        method, path, content=sent, params=params, headers=sent_headers
+                        method,
+                        path,
+                        content=sent,
+                        params=params,
+                        headers=sent_headers,
+                        timeout=httpx.USE_CLIENT_DEFAULT
+                        if timeout_s is None
+                        else self._timeout(timeout_s),
                     )
             except httpx.TransportError as exc:
                 if may_retry and attempt < self.attempts:
@@ -135,6 +145,9 @@ class ServerClient:
         if not response.content:
             return None
         return orjson.loads(response.content)
+
+    def _timeout(self, read_s: float) -> httpx.Timeout:
+        return httpx.Timeout(self._http.timeout.connect, read=read_s, write=read_s, pool=read_s)
 
     def download(self, path: str, destination: Path, chunk: int = 1 << 20) -> int:
         """GET ``path`` into the file ``destination`` (written from its start on each attempt)

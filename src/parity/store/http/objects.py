@@ -24,6 +24,10 @@ _KEY = re.compile(r"^[0-9a-f]{2}/[0-9a-f]{62}$")
 # Digests asked about per request (64 hex characters each: ~0.7 MB of JSON).
 HAS_BATCH = 10_000
 LIST_PAGE = 10_000
+# How long an upload may wait for the server's answer: a base, plus the time it takes to
+# re-hash and store the object at a slow store's pace.
+WAIT_S = 60.0
+SLOWEST_BYTES_PER_S = 10 << 20
 
 
 def digest_of(key: str) -> str:
@@ -63,7 +67,9 @@ class HttpObjectBackend:
         self.client.request("PUT", f"/objects/{digest_of(key)}", content=data)
 
     def write_file(self, key: str, source: Path) -> None:
-        self.client.request("PUT", f"/objects/{digest_of(key)}", content=source)
+        # The server answers once it has re-hashed and stored the object: allow for that.
+        wait = WAIT_S + source.stat().st_size / SLOWEST_BYTES_PER_S
+        self.client.request("PUT", f"/objects/{digest_of(key)}", content=source, timeout_s=wait)
         source.unlink(missing_ok=True)
 
     def exists(self, key: str) -> bool:
