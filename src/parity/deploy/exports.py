@@ -10,8 +10,21 @@ from sqlalchemy import select
 
 from parity.core.deployment import DeployExport, ExportedFile
 from parity.store.meta.deploy_tables import model_exports
-from parity.store.meta.store import insert_ignoring_duplicates
+from parity.core.errors import UsageError
+from parity.store.meta.store import MetadataStore, insert_ignoring_duplicates
 from parity.store.records import RecordStore
+
+
+def _database(records: RecordStore) -> MetadataStore:
+    """The metadata store exports are filed in; a server's record index is not one (filing
+    exports through a server has no route yet)."""
+    if not isinstance(records.meta, MetadataStore):
+        raise UsageError(
+            "deploy exports are filed in the metadata database, which a workspace using a "
+            "server does not reach yet",
+            hint="run 'parity deploy export' on the server host, or unset PARITY_SERVER_URL",
+        )
+    return records.meta
 
 
 @dataclass(frozen=True)
@@ -56,7 +69,7 @@ class ExportLog:
             "created_ms": now,
             "created_by": actor,
         }
-        with self.records.meta.write() as connection:
+        with _database(self.records).write() as connection:
             insert_ignoring_duplicates(connection, model_exports, [row])
         return export_id
 
@@ -67,7 +80,7 @@ class ExportLog:
             .where(model_exports.c.name == name, model_exports.c.version == version)
             .order_by(model_exports.c.created_ms, model_exports.c.export_id)
         )
-        with self.records.meta.read() as connection:
+        with _database(self.records).read() as connection:
             rows = connection.execute(query).all()
         return [
             FiledExport(

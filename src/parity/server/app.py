@@ -29,6 +29,11 @@ _ERROR_SCHEMA = {
     },
 }
 
+_RAW_BODY = {
+    "required": True,
+    "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+}
+
 
 def create_app(context: ServerContext, routes: tuple[Route, ...] = ROUTES) -> Any:
     """The app serving ``routes`` over ``context``; returns the ASGI callable (the gate)."""
@@ -67,6 +72,7 @@ def build_api(routes: tuple[Route, ...] = ROUTES) -> FastAPI:
             operation_id=route.name,
             response_model=route.response_model,
             status_code=route.status_code,
+            **({"response_class": route.response_class} if route.response_class else {}),
             responses={
                 "default": {
                     "description": "An error",
@@ -125,6 +131,8 @@ def _describe(api: FastAPI, routes: tuple[Route, ...]) -> dict[str, Any]:
             operation["security"] = [] if route.access is PUBLIC else [{"token": []}]
             if route.access is not PUBLIC:
                 operation["x-parity-role"] = route.access.label
+            if route.raw_body:  # read by the handler as a stream, so FastAPI cannot tell
+                operation.setdefault("requestBody", _RAW_BODY)
     api.openapi_schema = document
     return document
 
