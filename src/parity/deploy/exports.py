@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from parity.core.deployment import DeployExport, ExportedFile
-from parity.store.meta.deploy_tables import model_exports
 from parity.core.errors import UsageError
+from parity.store.meta.deploy_tables import model_exports
 from parity.store.meta.store import MetadataStore, insert_ignoring_duplicates
 from parity.store.records import RecordStore
 
