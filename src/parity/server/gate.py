@@ -199,7 +199,7 @@ class Gate:
             raise _Refusal(415, f"{media} bodies are not accepted", "send application/json")
         has_body = (length is not None and int(length) > 0) or _header(scope, b"transfer-encoding")
         wanted = "application/octet-stream" if route.raw_body else "application/json"
-        if has_body and media != wanted:
+        if (has_body or media) and media != wanted:
             raise _Refusal(
                 415, f"this route takes {wanted}, not {media or 'no type'}", f"send {wanted}"
             )
