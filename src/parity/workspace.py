@@ -21,7 +21,9 @@ from parity.core.errors import NotFoundError, UsageError
 from parity.core.file_errors import file_error
 
 if TYPE_CHECKING:
-    from parity.registry.versions import Actor, Registry
+    from parity.data.index_port import ChunkIndexPort
+    from parity.monitor.repository import Monitoring
+    from parity.registry.repository import Actor, ModelRegistry
     from parity.store.http.client import ServerClient
     from parity.store.meta.store import MetadataStore
     from parity.store.objects.store import ObjectStore
@@ -32,6 +34,7 @@ PARITY_DIR = ".parity"
 CONFIG_FILE = "config.toml"
 DATABASE_FILE = "parity.db"
 OBJECTS_DIR = "objects"
+TMP_DIR = "tmp"  # temp files of a workspace whose objects are on a server
 
 _CONFIG_TEMPLATE = """\
 # Parity workspace configuration. Environment variables override these:
@@ -147,6 +150,15 @@ class Workspace:
 
     @cached_property
     def objects(self) -> ObjectStore:
+        if self.server_url is not None:
+            from parity.store.http.objects import (
+                HttpObjectBackend,
+            )  # lazy: httpx loads only in team mode
+            from parity.store.objects.store import (
+                ObjectStore,
+            )  # lazy: the object store loads on first use
+
+            return ObjectStore(HttpObjectBackend(self.server, self.parity_dir / TMP_DIR))
         from parity.store.objects import (
             open_object_store,
         )  # lazy: the object store (and boto3 for S3) loads on first use
@@ -161,15 +173,58 @@ class Workspace:
             RecordStore,
         )  # lazy: SQLAlchemy loads only for commands that use the database
 
+        if self.server_url is not None:
+            from parity.store.http.records import (
+                HttpRecordIndex,
+            )  # lazy: httpx loads only in team mode
+
+            return RecordStore(self.objects, HttpRecordIndex(self.server))
         return RecordStore(self.objects, self.meta)
 
+    @property
+    def chunk_index(self) -> ChunkIndexPort:
+        """Where stored data chunks are: the metadata store's index, or the server's. A new one
+        on each use: the SQL index remembers which packs it saw, for one add."""
+        if self.server_url is not None:
+            from parity.data.index_http import (
+                HttpChunkIndex,
+            )  # lazy: httpx loads only in team mode
+
+            return HttpChunkIndex(self.server)
+        from parity.data.index import (
+            ChunkIndex,
+        )  # lazy: SQLAlchemy loads only for commands that use the database
+
+        return ChunkIndex(self.meta, self.objects)
+
     @cached_property
-    def registry(self) -> Registry:
+    def registry(self) -> ModelRegistry:
+        if self.server_url is not None:
+            from parity.registry.remote import (
+                RemoteRegistry,
+            )  # lazy: the HTTP registry loads only in team mode
+
+            return RemoteRegistry(self.server)
         from parity.registry.versions import (
             Registry,
         )  # lazy: SQLAlchemy loads only for commands that use the database
 
         return Registry(self.meta, clock=now_ms)
+
+    @cached_property
+    def monitoring(self) -> Monitoring:
+        """The prediction log of model servers and the profiles drift is checked against."""
+        if self.server_url is not None:
+            from parity.monitor.remote import (
+                RemoteMonitorStore,
+            )  # lazy: the HTTP store loads only in team mode
+
+            return RemoteMonitorStore(self.server)
+        from parity.monitor.logged import (
+            MonitorStore,
+        )  # lazy: SQLAlchemy loads only for commands that use the database
+
+        return MonitorStore(self.meta)
 
     @cached_property
     def runs(self) -> RunRepository:
@@ -188,9 +243,9 @@ class Workspace:
     def actor(self) -> Actor:
         """Who is acting: PARITY_USER or the login name. With no ``[registry] admins`` list in
         config.toml, the local user of an embedded workspace is its admin."""
-        from parity.registry.versions import (
+        from parity.registry.repository import (
             Actor,
-        )  # lazy: SQLAlchemy loads only for commands that use the database
+        )  # lazy: the registry's rules load only for commands that change it
 
         name = self.user
         admins = self.config.section("registry").get("admins")

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from parity.core.roles import Role
 from parity.server.app import create_app
@@ -48,8 +49,10 @@ def team_server(
     metadata_url: str | None = None,
     objects_url: str | None = None,
     s3_endpoint_url: str | None = None,
+    **options: Any,
 ) -> Iterator[TeamServer]:
-    """Serve the stores of a workspace made in ``folder`` until the block ends."""
+    """Serve the stores of a workspace made in ``folder`` until the block ends; ``options`` are
+    more ``ServerSettings`` (allowed hosts, CORS origins, trusted proxies, login limit)."""
     folder.mkdir(parents=True, exist_ok=True)
     environ = {"PARITY_WORKSPACE": str(folder)}
     for variable, value in (
@@ -66,6 +69,7 @@ def team_server(
         metadata_url=metadata_url,
         objects_url=objects_url,
         s3_endpoint_url=s3_endpoint_url,
+        **options,
     )
     context = build_context(settings)
     try:

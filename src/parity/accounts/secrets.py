@@ -7,6 +7,7 @@ guess); passwords, which people choose, get argon2id.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import secrets
@@ -62,3 +63,17 @@ def password_matches(password: str, stored_hash: str) -> bool:
         return PasswordHasher().verify(stored_hash, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+@functools.cache
+def _decoy_hash() -> str:
+    from argon2 import PasswordHasher  # lazy: argon2 loads only where passwords are checked
+
+    return PasswordHasher().hash(secrets.token_urlsafe(_SECRET_BYTES))
+
+
+def decoy_password_check(password: str) -> bool:
+    """Spend the time a real check takes, for a user who does not exist or has no password,
+    so the answer's timing does not tell which user names exist. Always False."""
+    password_matches(password, _decoy_hash())
+    return False

@@ -9,13 +9,21 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select, update
 
-from parity.accounts.secrets import new_token, password_matches, secret_matches, split_token
+from parity.accounts.secrets import (
+    decoy_password_check,
+    new_token,
+    password_matches,
+    secret_matches,
+    split_token,
+)
 from parity.core.errors import ConflictError, NotFoundError, UsageError
 from parity.core.roles import Principal, Role, Scope
 from parity.store.meta.account_tables import grants, tokens, users
 from parity.store.meta.store import MetadataStore
 
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,199}$")
+# A user name: what the API's path and body patterns also require.
+USER_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,199}$"
+_NAME = re.compile(USER_NAME_PATTERN)
 # A token used again within this many milliseconds does not rewrite its last-used time.
 _LAST_USED_GRANULARITY_MS = 60_000
 
@@ -105,6 +113,7 @@ class Accounts:
                 select(users).where(users.c.name == name, users.c.disabled_ms.is_(None))
             ).first()
         if row is None or row.password_hash is None:
+            decoy_password_check(password)
             return None
         if not password_matches(password, row.password_hash):
             return None

@@ -13,8 +13,11 @@ import importlib
 from types import ModuleType
 
 __all__ = [
+    "accounts",
     "data",
+    "deploy",
     "environments",
+    "infra",
     "models",
     "monitor",
     "objects",

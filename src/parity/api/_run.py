@@ -12,11 +12,12 @@ import sys
 import time
 import traceback
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from parity.api._infra import infra_patterns, link_infra
 from parity.api._models import DEFAULT_MODEL_PATH, save_model
 from parity.api.data import version_path
 from parity.core.errors import NotFoundError, UsageError
@@ -220,7 +221,9 @@ class Run:
         self._writer.add_data(self.id, direction, [DataLink(self._display(path), version)])
         if profile and path.is_file() and path.suffix.lower() in TABLE_SUFFIXES:
             try:
-                store_profile(self.workspace.records, self.workspace.meta, path, version, now_ms())
+                store_profile(
+                    self.workspace.records, self.workspace.monitoring, path, version, now_ms()
+                )
             except UsageError as exc:
                 warnings.warn(f"{path} is not profiled for drift: {exc}", stacklevel=3)
         return version
@@ -346,6 +349,11 @@ def status_for(error: BaseException) -> RunStatus:
     return RunStatus.FAILED
 
 
+def python_warning(message: str) -> None:
+    """What a run says when nobody listens: a Python warning, pointing past Parity's frames."""
+    warnings.warn(message, stacklevel=4)
+
+
 def begin_run(
     workspace: Workspace,
     *,
@@ -356,10 +364,17 @@ def begin_run(
     python: str | None = None,
     owns_workspace: bool = False,
     guard: bool = True,
+    infra: Sequence[str] = (),
+    on_warning: Callable[[str], None] = python_warning,
 ) -> Run:
-    """Create a run and start capturing its sources in the background."""
+    """Create a run and start capturing its sources in the background.
+
+    The infrastructure files ``[lineage] infra`` and ``infra`` match are stored now, screened
+    for secrets; ``on_warning`` hears what was redacted or refused.
+    """
     store = workspace.runs
     parent_id = store.resolve(parent) if parent else None
+    patterns, refuse_secrets = infra_patterns(workspace, infra)  # a bad pattern records nothing
     sources = SourceCapture(workspace.records, Path.cwd(), now_ms, python=python)
     run_id = store.create(
         experiment=experiment,
@@ -371,6 +386,8 @@ def begin_run(
         code_id=sources.code_id,
         environment_id=sources.environment_id,
     )
+    if patterns:
+        link_infra(workspace, run_id, patterns, refuse_secrets, on_warning)
     run = Run(
         workspace,
         run_id,

@@ -58,6 +58,7 @@ def start(
     tags: Mapping[str, object] | None = None,
     parent: str | None = None,
     *,
+    infra: Sequence[str] = (),
     workspace: Workspace | None = None,
 ) -> Run:
     """Start a run (or, under ``parity run``, join the run it created: ``PARITY_RUN_ID``).
@@ -70,7 +71,9 @@ def start(
     metrics are buffered and written in batches. Used as a context manager the run ends
     finished, failed (on an exception, whose last traceback line becomes the ``error`` tag) or
     killed (KeyboardInterrupt, SIGTERM). Without ``workspace`` the run opens the current
-    folder's workspace and closes it when it ends.
+    folder's workspace and closes it when it ends. The infrastructure files that ``[lineage]
+    infra`` in config.toml and ``infra`` (glob patterns from the workspace root) match are
+    stored with the run, secret-looking values redacted with a warning naming them.
     """
     # Not ``session``: the run outlives this call, and closes the workspace it opened at its end.
     owns_workspace = workspace is None
@@ -86,7 +89,12 @@ def start(
             run = Run(ws, joined, owns_run=False, owns_workspace=owns_workspace, sources=None)
         else:
             run = begin_run(
-                ws, experiment=experiment, name=name, parent=parent, owns_workspace=owns_workspace
+                ws,
+                experiment=experiment,
+                name=name,
+                parent=parent,
+                owns_workspace=owns_workspace,
+                infra=infra,
             )
         if params:
             run.log_params(params)

@@ -35,6 +35,12 @@ def status(json_output: bool) -> None:
         print_json(report)
         return
     say(f"[bold]Workspace[/bold] {report['root']}", markup=True)
+    server = report["server"]
+    if server is not None:
+        _print_server(server)
+        _print_unsent(report["unsent"])
+        _print_remotes(report["remotes"])
+        return
     print_table(
         ["store", "location", "detail"],
         [
@@ -54,7 +60,17 @@ def status(json_output: bool) -> None:
         aliases = ", ".join(f"@{a} → {v}" for a, v in sorted(model["aliases"].items()))
         say(f"Model {model['name']}: latest version {model['latest_version']}  {aliases}".rstrip())
     _print_unsent(report["unsent"])
-    remotes = report["remotes"]
+    _print_remotes(report["remotes"])
+
+
+def _print_server(server: dict[str, Any]) -> None:
+    if server["error"]:
+        say(f"Server {server['url']}: not answering as expected: {server['error']}")
+    else:
+        say(f"Server {server['url']}: signed in as {server['user']} ({server['role']})")
+
+
+def _print_remotes(remotes: list[dict[str, Any]]) -> None:
     if remotes:
         print_table(
             ["remote", "url", "default"],

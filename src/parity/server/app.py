@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
-from starlette.exceptions import HTTPException
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from parity import __version__
@@ -31,9 +31,31 @@ _ERROR_SCHEMA = {
     },
 }
 
+_RAW_BODY = {
+    "required": True,
+    "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+}
+
 
 def create_app(context: ServerContext, routes: tuple[Route, ...] = ROUTES) -> Any:
     """The app serving ``routes`` over ``context``; returns the ASGI callable (the gate)."""
+    api = build_api(routes)
+    api.state.context = context
+    declared: dict[Any, Route] = {route.endpoint: route for route in routes}
+    app: Any = Gate(api, api.router, declared, context)
+    if context.settings.cors_origins:
+        app = CORSMiddleware(
+            app,
+            allow_origins=list(context.settings.cors_origins),
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
+        )
+    return app
+
+
+def build_api(routes: tuple[Route, ...] = ROUTES) -> FastAPI:
+    """The FastAPI app of ``routes``, without the gate and without stores: it describes the
+    API (``describe``) and, behind the gate, serves it."""
     api = FastAPI(
         title="Parity",
         version=__version__,
@@ -42,8 +64,6 @@ def create_app(context: ServerContext, routes: tuple[Route, ...] = ROUTES) -> An
         redoc_url=None,
         description="The REST API of a Parity server.",
     )
-    api.state.context = context
-    declared: dict[Any, Route] = {}
     for route in routes:
         api.add_api_route(
             route.full_path,
@@ -54,6 +74,7 @@ def create_app(context: ServerContext, routes: tuple[Route, ...] = ROUTES) -> An
             operation_id=route.name,
             response_model=route.response_model,
             status_code=route.status_code,
+            **({"response_class": route.response_class} if route.response_class else {}),
             responses={
                 "default": {
                     "description": "An error",
@@ -61,24 +82,22 @@ def create_app(context: ServerContext, routes: tuple[Route, ...] = ROUTES) -> An
                 }
             },
         )
-        declared[route.endpoint] = route
     api.openapi = lambda: _describe(api, routes)  # type: ignore[method-assign]
 
     @api.exception_handler(ParityError)
     async def parity_error(_request: Request, error: ParityError) -> Response:
         return error_response(error)
 
-    @api.exception_handler(HTTPException)
-    async def refused(_request: Request, error: HTTPException) -> Response:
-        # FastAPI's own refusals (a body that is not JSON) in the API's error shape.
-        code = 3 if error.status_code == 404 else 2 if error.status_code < 500 else 5
-        return json_error(
-            error.status_code,
-            str(error.detail),
-            code,
-            "see /api/v1/openapi.json",
-            dict(error.headers or {}),
-        )
+    @api.exception_handler(StarletteHTTPException)
+    async def http_error(_request: Request, error: StarletteHTTPException) -> Response:
+        # FastAPI's own refusals (a body it could not read, ...) in the API's error shape; a
+        # ParityError behind one (the gate cutting off a streamed body) keeps its status.
+        if isinstance(error.__cause__, ParityError):
+            return error_response(error.__cause__)
+        status = error.status_code
+        code = 3 if status == 404 else 4 if status == 409 else 2 if status < 500 else 5
+        headers = dict(error.headers) if error.headers else None
+        return json_error(status, str(error.detail).lower(), code, None, headers)
 
     @api.exception_handler(RequestValidationError)
     async def invalid(_request: Request, error: RequestValidationError) -> Response:
@@ -91,15 +110,7 @@ def create_app(context: ServerContext, routes: tuple[Route, ...] = ROUTES) -> An
             "see /api/v1/openapi.json for the request's shape",
         )
 
-    app: Any = Gate(api, api.router, declared, context)
-    if context.settings.cors_origins:
-        app = CORSMiddleware(
-            app,
-            allow_origins=list(context.settings.cors_origins),
-            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
-            allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
-        )
-    return app
+    return api
 
 
 def _describe(api: FastAPI, routes: tuple[Route, ...]) -> dict[str, Any]:
@@ -123,6 +134,8 @@ def _describe(api: FastAPI, routes: tuple[Route, ...]) -> dict[str, Any]:
             operation["security"] = [] if route.access is PUBLIC else [{"token": []}]
             if route.access is not PUBLIC:
                 operation["x-parity-role"] = route.access.label
+            if route.raw_body:  # read by the handler as a stream, so FastAPI cannot tell
+                operation.setdefault("requestBody", _RAW_BODY)
     api.openapi_schema = document
     return document
 

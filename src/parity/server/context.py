@@ -8,9 +8,7 @@ from pathlib import Path
 
 from parity.accounts.store import Accounts
 from parity.core.config import Config
-from parity.core.errors import ConflictError
 from parity.server.settings import LoginLimiter, ServerSettings
-from parity.store.meta.migrations import HEADS
 from parity.workspace import Workspace, now_ms, open_workspace
 
 
@@ -44,22 +42,7 @@ def open_served_workspace(settings: ServerSettings) -> Workspace:
 def check_schema(workspace: Workspace) -> None:
     """Refuse a database whose schema is not the one this Parity knows: replicas never migrate
     on their own, so two versions of Parity cannot race to change it."""
-    current = set(workspace.meta_unmigrated.schema_revisions())
-    expected = set(HEADS)
-    if current == expected:
-        return
-    if current - expected and not (expected - current):
-        raise ConflictError(
-            f"the database at {workspace.meta_unmigrated.url} has a newer schema "
-            f"({', '.join(sorted(current - expected))}) than this Parity knows",
-            hint="upgrade Parity on this server: pip install -U 'parity-ml[server]'",
-        )
-    missing = ", ".join(sorted(expected - current)) or "none"
-    raise ConflictError(
-        f"the database at {workspace.meta_unmigrated.url} is not at this Parity's schema "
-        f"(missing {missing})",
-        hint="run 'parity server migrate' once, then start the server",
-    )
+    workspace.meta_unmigrated.check_schema()
 
 
 def build_context(settings: ServerSettings, clock: object = now_ms) -> ServerContext:

@@ -31,10 +31,15 @@ class Forbidden(AccessDenied):
     """A valid token whose role is too small for the route (403)."""
 
 
+class BodyTooLarge(UsageError):
+    """A request body larger than its route takes (413), found while it streams in."""
+
+
 def status_of(error: ParityError) -> int:
     """The HTTP status of ``error``: the most specific family wins."""
     for family, status in (
         (Unauthenticated, 401),
+        (BodyTooLarge, 413),
         (Forbidden, 403),
         (AccessDenied, 403),
         (NotFoundError, 404),

@@ -20,7 +20,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from parity.core.errors import ParityError, UsageError
 from parity.core.roles import Principal, Role
 from parity.server.context import ServerContext
-from parity.server.errors import Forbidden, Unauthenticated, error_response, json_error
+from parity.server.errors import (
+    BodyTooLarge,
+    Forbidden,
+    Unauthenticated,
+    error_response,
+    json_error,
+)
 from parity.server.routing import PUBLIC, Route
 from parity.store.meta.account_tables import write_log
 
@@ -88,14 +94,14 @@ class Gate:
         allowed: list[str] = []
         for candidate in self.router.routes:
             match, child = candidate.matches(scope)
+            declared = self.routes.get(getattr(candidate, "endpoint", None))
+            if declared is None:  # not in the table: as if it did not exist
+                continue
             if match is Match.FULL:
-                declared = self.routes.get(getattr(candidate, "endpoint", None))
-                if declared is None:
-                    break
                 scope["path_params"] = child.get("path_params", {})
                 return declared
             if match is Match.PARTIAL:
-                allowed.extend(getattr(candidate, "methods", ()) or ())
+                allowed.append(declared.method)
         if allowed:
             raise _Refusal(
                 405, f"{scope['method']} is not allowed here", f"use {', '.join(sorted(allowed))}"
@@ -193,7 +199,7 @@ class Gate:
             raise _Refusal(415, f"{media} bodies are not accepted", "send application/json")
         has_body = (length is not None and int(length) > 0) or _header(scope, b"transfer-encoding")
         wanted = "application/octet-stream" if route.raw_body else "application/json"
-        if has_body and media != wanted:
+        if (has_body or media) and media != wanted:
             raise _Refusal(
                 415, f"this route takes {wanted}, not {media or 'no type'}", f"send {wanted}"
             )
@@ -238,7 +244,7 @@ def _limited_receive(receive: Receive, limit: int) -> Callable[[], Awaitable[Mes
         if message["type"] == "http.request":
             seen += len(message.get("body", b""))
             if seen > limit:
-                raise UsageError(
+                raise BodyTooLarge(
                     f"the request body is larger than this route takes ({limit:,} bytes)",
                     hint="send it in smaller batches",
                 )

@@ -42,6 +42,9 @@ class Route:
     raw_body: bool = False
     response_model: Any = None
     status_code: int = 200
+    # The class of the responses it sends when they are not JSON (e.g. an object's bytes), so
+    # the OpenAPI description names their media type.
+    response_class: Any = None
 
     @property
     def full_path(self) -> str:

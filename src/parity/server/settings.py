@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import threading
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -14,6 +15,8 @@ from parity.core.errors import UsageError
 
 OPTIONS_VARIABLE = "PARITY_SERVER_OPTIONS"
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+# Client-and-user pairs the login limiter keeps before it forgets those idle for a minute.
+_LIMITER_KEYS = 10_000
 
 
 @dataclass(frozen=True)
@@ -89,11 +92,22 @@ class LoginLimiter:
 
     per_minute: int
     attempts: dict[tuple[str, str], list[float]] = field(default_factory=dict)
+    # Handlers run in a thread pool: one attempt is counted at a time.
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def allow(self, client: str, user: str, now: float) -> bool:
-        recent = [t for t in self.attempts.get((client, user), []) if now - t < 60.0]
-        allowed = len(recent) < self.per_minute
-        if allowed:
-            recent.append(now)
-        self.attempts[(client, user)] = recent
-        return allowed
+        with self.lock:
+            if len(self.attempts) > _LIMITER_KEYS:
+                self._forget_before(now - 60.0)
+            recent = [t for t in self.attempts.get((client, user), []) if now - t < 60.0]
+            allowed = len(recent) < self.per_minute
+            if allowed:
+                recent.append(now)
+            self.attempts[(client, user)] = recent
+            return allowed
+
+    def _forget_before(self, cutoff: float) -> None:
+        """Drop the pairs with no attempt since ``cutoff``, so guessing many names cannot
+        grow the table without bound."""
+        for key in [k for k, times in self.attempts.items() if not times or times[-1] < cutoff]:
+            del self.attempts[key]

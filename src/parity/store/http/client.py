@@ -3,10 +3,12 @@ calls with backoff, and the server's JSON errors raised again as the same ``Pari
 
 from __future__ import annotations
 
+import contextlib
 import random
 import time
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import IO, Any
 from urllib.parse import quote
 
 import httpx
@@ -88,14 +90,19 @@ class ServerClient:
         path: str,
         *,
         json: Any = None,
-        content: bytes | None = None,
+        content: bytes | Path | None = None,
         params: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
         retry: bool | None = None,
+        timeout_s: float | None = None,
     ) -> httpx.Response:
         """Send one call; retry it (when ``retry``, by default when the method is idempotent)
-        on a lost connection or a busy server; raise the server's error as a ParityError."""
-        body = content
+        on a lost connection or a busy server; raise the server's error as a ParityError.
+
+        ``content`` given as a Path is streamed from that file (read again on each attempt).
+        ``timeout_s`` replaces the client's read timeout for this call (a large upload's answer
+        comes once the server has stored it)."""
+        body: bytes | Path | None = content
         sent_headers = dict(headers or {})
         if json is not None:
             body = orjson.dumps(json, option=orjson.OPT_SERIALIZE_NUMPY)
@@ -105,9 +112,17 @@ class ServerClient:
         may_retry = method in _IDEMPOTENT if retry is None else retry
         for attempt in range(1, self.attempts + 1):
             try:
-                response = self._http.request(
-                    method, path, content=body, params=params, headers=sent_headers
-                )
+                with _opened(body) as sent:
+                    response = self._http.request(
+                        method,
+                        path,
+                        content=sent,
+                        params=params,
+                        headers=sent_headers,
+                        timeout=httpx.USE_CLIENT_DEFAULT
+                        if timeout_s is None
+                        else self._timeout(timeout_s),
+                    )
             except httpx.TransportError as exc:
                 if may_retry and attempt < self.attempts:
                     _pause(attempt)
@@ -130,6 +145,38 @@ class ServerClient:
         if not response.content:
             return None
         return orjson.loads(response.content)
+
+    def _timeout(self, read_s: float) -> httpx.Timeout:
+        return httpx.Timeout(self._http.timeout.connect, read=read_s, write=read_s, pool=read_s)
+
+    def download(self, path: str, destination: Path, chunk: int = 1 << 20) -> int:
+        """GET ``path`` into the file ``destination`` (written from its start on each attempt)
+        without holding the body in memory; returns the number of bytes written."""
+        for attempt in range(1, self.attempts + 1):
+            try:
+                with self._http.stream("GET", path) as response:
+                    if response.status_code in _RETRY_STATUSES and attempt < self.attempts:
+                        _pause(attempt, response.headers.get("Retry-After"))
+                        continue
+                    if response.status_code >= 400:
+                        response.read()
+                        raise self._error(response)
+                    written = 0
+                    with open(destination, "wb") as target:
+                        for block in response.iter_bytes(chunk):
+                            target.write(block)
+                            written += len(block)
+                    return written
+            except httpx.TransportError as exc:
+                if attempt < self.attempts:
+                    _pause(attempt)
+                    continue
+                raise StorageError(
+                    f"cannot reach the Parity server at {masked_url(self.url)}: "
+                    f"{type(exc).__name__}",
+                    hint="check the URL and that the server is running",
+                ) from exc
+        raise AssertionError("unreachable")
 
     def get(self, path: str, **kwargs: Any) -> Any:
         return self.json("GET", path, **kwargs)
@@ -158,6 +205,16 @@ class ServerClient:
         if response.status_code == 503 and code == ConflictError.exit_code:
             return DatabaseBusy(message, hint)
         return _BY_CODE.get(code, StorageError)(message, hint)
+
+
+@contextlib.contextmanager
+def _opened(body: bytes | Path | None) -> Iterator[bytes | IO[bytes] | None]:
+    """The body to send: bytes as they are, a file opened afresh (httpx sends its length)."""
+    if not isinstance(body, Path):
+        yield body
+        return
+    with open(body, "rb") as handle:
+        yield handle
 
 
 def _pause(attempt: int, retry_after: str | None = None) -> None:

@@ -10,6 +10,7 @@ from sqlalchemy import Column
 from parity.store.meta import (
     account_tables,
     data_tables,
+    deploy_tables,
     registry_tables,
     schema,
     serving_tables,
@@ -17,8 +18,15 @@ from parity.store.meta import (
 )
 from parity.store.meta.schema import ColumnReference
 
-_MODULES = (schema, account_tables, data_tables, registry_tables, serving_tables, tracking_tables)
-
+_MODULES = (
+    schema,
+    account_tables,
+    data_tables,
+    deploy_tables,
+    registry_tables,
+    serving_tables,
+    tracking_tables,
+)
 REFERENCE_COLUMNS: tuple[ColumnReference, ...] = tuple(
     reference for module in _MODULES for reference in module.REFERENCE_COLUMNS
 )
