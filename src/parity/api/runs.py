@@ -51,6 +51,7 @@ def start(
     tags: Mapping[str, object] | None = None,
     parent: str | None = None,
     *,
+    seed: int | None = None,
     workspace: Workspace | None = None,
 ) -> Run:
     """Start a run (or, under ``parity run``, join the run it created: ``PARITY_RUN_ID``).
@@ -63,7 +64,10 @@ def start(
     metrics are buffered and written in batches. Used as a context manager the run ends
     finished, failed (on an exception, whose last traceback line becomes the ``error`` tag) or
     killed (KeyboardInterrupt, SIGTERM). Without ``workspace`` the run opens the current
-    folder's workspace and closes it when it ends.
+    folder's workspace and closes it when it ends. The folder it started in and the numerics
+    variables it saw are recorded too, for ``parity repro``; with ``seed``, Python's ``random``
+    (and NumPy's and PyTorch's global generators, when imported) are seeded and the seeds
+    logged (``run.log_seed`` records seeds the script sets itself).
     """
     # Not ``session``: the run outlives this call, and closes the workspace it opened at its end.
     owns_workspace = workspace is None
@@ -85,6 +89,8 @@ def start(
             run.log_params(params)
         if tags:
             run.set_tags(tags)
+        if seed is not None:
+            run.set_seed(seed)
     except BaseException:
         if owns_workspace:
             ws.close()

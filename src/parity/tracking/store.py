@@ -26,6 +26,7 @@ from parity.core.ids import (
     resolve_prefix,
     unique_prefix,
 )
+from parity.core.launch import Launch, seed_text
 from parity.core.run import (
     CODE_KIND,
     Artifact,
@@ -43,8 +44,10 @@ from parity.store.meta.tracking_tables import (
     latest_metrics,
     run_artifacts,
     run_data,
+    run_launches,
     run_metric_chunks,
     run_params,
+    run_seeds,
     run_tags,
     runs,
 )
@@ -99,9 +102,11 @@ class RunStore:
         parent_id: str | None = None,
         code_id: str | None = None,
         environment_id: str | None = None,
+        launch: Launch | None = None,
     ) -> str:
         """A new running run; returns its id (it starts with the start second, so ids sort by
-        start time and short prefixes of runs started apart differ)."""
+        start time and short prefixes of runs started apart differ). ``launch`` is where and
+        with which numerics variables it started."""
         experiment = experiment or DEFAULT_EXPERIMENT
         now = self.clock()
         run_id = new_run_id(now, os.urandom(RUN_RANDOM_BYTES))
@@ -125,6 +130,9 @@ class RunStore:
                     environment_id=environment_id,
                 )
             )
+            if launch is not None:
+                document = json.dumps(launch.to_dict(), sort_keys=True)
+                connection.execute(insert(run_launches).values(run_id=run_id, launch=document))
             return run_id
 
         return self._write(act)
@@ -184,6 +192,16 @@ class RunStore:
                 connection.execute(insert(run_params), rows)
 
         self._write(act)
+
+    def log_seeds(self, run_id: str, seeds: Mapping[str, object]) -> None:
+        """Seeds, by name: a seed logged again with another value replaces it (a script may
+        re-seed), and the last one is what a re-run needs."""
+        rows = [
+            {"run_id": run_id, "key": check_key(k, "seed name"), "value": seed_text(v)}
+            for k, v in seeds.items()
+        ]
+        if rows:
+            self._write(lambda connection: _upsert(connection, run_seeds, rows, ["value"]))
 
     def set_tags(self, run_id: str, tags: Mapping[str, object]) -> None:
         rows = [

@@ -7,10 +7,17 @@ from typing import Any
 
 from sqlalchemy import Column
 
-from parity.store.meta import data_tables, registry_tables, schema, serving_tables, tracking_tables
+from parity.store.meta import (
+    data_tables,
+    registry_tables,
+    repro_tables,
+    schema,
+    serving_tables,
+    tracking_tables,
+)
 from parity.store.meta.schema import ColumnReference
 
-_MODULES = (schema, data_tables, registry_tables, serving_tables, tracking_tables)
+_MODULES = (schema, data_tables, registry_tables, repro_tables, serving_tables, tracking_tables)
 
 REFERENCE_COLUMNS: tuple[ColumnReference, ...] = tuple(
     reference for module in _MODULES for reference in module.REFERENCE_COLUMNS
