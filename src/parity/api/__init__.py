@@ -19,6 +19,7 @@ __all__ = [
     "monitor",
     "objects",
     "remotes",
+    "repro",
     "runs",
     "serving",
     "workspace",

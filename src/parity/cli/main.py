@@ -58,6 +58,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "remote_group",
         "Add, list and delete data remotes (s3://, file:// or a folder).",
     ),
+    "repro": (
+        "parity.cli.repro_commands",
+        "repro_command",
+        "Re-run RUN (or the run behind MODEL_REF) in its environment, code and data; compare.",
+    ),
     "run": (
         "parity.cli.run_commands",
         "run",
