@@ -126,9 +126,7 @@ def test_a_model_reference_reproduces_the_run_that_made_it(
     assert [n.attributes["verdict"] for n in reproductions] == ["identical"]
 
 
-def test_what_stops_a_repro_is_known_before_it_runs(
-    project: Path, workspace: Workspace
-) -> None:
+def test_what_stops_a_repro_is_known_before_it_runs(project: Path, workspace: Workspace) -> None:
     original = train(project)
     git(project, "checkout", "-q", "--orphan", "elsewhere")
     git(project, "rm", "-rq", "--cached", ".")

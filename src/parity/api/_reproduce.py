@@ -247,10 +247,17 @@ class _State:
 
 
 def reproduce(
-    ws: Workspace, subject: Subject, plan: Plan, reference: str, options: Options
+    ws: Workspace,
+    subject: Subject,
+    plan: Plan,
+    reference: str,
+    options: Options,
+    planned_seconds: float = 0.0,
 ) -> ReproReport:
-    """Re-derive ``subject``'s run and record the verdict as a run that reproduces it."""
+    """Re-derive ``subject``'s run and record the verdict as a run that reproduces it;
+    ``planned_seconds`` is what making ``plan`` took (counted as Parity's own time)."""
     state = _State()
+    state.clock.seconds["plan"] = planned_seconds
     original = subject.run
     comparisons: list[Comparison] = []
     causes: list[Cause] = []
@@ -271,7 +278,7 @@ def reproduce(
         with contextlib.suppress(ParityError):
             if ws.runs.get(run_id).status is RunStatus.RUNNING:
                 ws.runs.end(run_id, RunStatus.FAILED)
-    state.clock.seconds["total"] = time.perf_counter() - started
+    state.clock.seconds["total"] = time.perf_counter() - started + planned_seconds
     report = ReproReport(
         original_id=original.id,
         reference=reference,

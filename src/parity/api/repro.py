@@ -14,7 +14,9 @@ A run is named by its id (or a unique prefix) or by a model registered from it (
 from __future__ import annotations
 
 import builtins
+import dataclasses
 import os
+import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import IO
@@ -26,6 +28,7 @@ from parity.api._reproduce import Options, reproduce
 from parity.api._session import session
 from parity.core.canonical import parse_canonical
 from parity.core.errors import UsageError
+from parity.data.manifest import DATA_KIND
 from parity.repro.plan import Expectation, Plan
 from parity.repro.report import ReproReport
 from parity.repro.store import Reproduction, reproductions_of
@@ -96,15 +99,19 @@ def run(
         runs=runs,
         tolerances=dict(tolerances or {}),
         strict=strict,
-        data=dict(data or {}),
+        data={},
         wheels_dir=None if wheels_dir is None else Path(wheels_dir).absolute(),
         exclude=frozenset(canonicalize_name(name) for name in exclude),
         output=output,
     )
     with session(workspace) as ws:
+        started = time.perf_counter()
+        overrides = {p: ws.records.resolve(v, kind=DATA_KIND) for p, v in (data or {}).items()}
+        options = dataclasses.replace(options, data=overrides)
         subject = subject_of(ws, resolve_run(ws, reference))
         made = make_plan(ws, subject, options.venv)
-        return reproduce(ws, subject, made, reference, options)
+        planned = time.perf_counter() - started
+        return reproduce(ws, subject, made, reference, options, planned)
 
 
 def history(reference: str, *, workspace: Workspace | None = None) -> builtins.list[Reproduction]:

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 
 import click
 
-from parity.api import models
+from parity.api import models, repro
 from parity.api import runs as api_runs
 from parity.api import workspace as workspaces
 from parity.api.models import LineageNode
@@ -119,8 +119,17 @@ def show(reference: str, json_output: bool) -> None:
         with workspaces.open() as workspace:
             version = models.get(reference, workspace=workspace)
             record = models.record(version.ref, workspace=workspace)
+            reproductions = (
+                repro.history(version.ref, workspace=workspace) if version.run_id else []
+            )
         if json_output:
-            print_json({**version.to_dict(), "record": record.to_dict()})
+            print_json(
+                {
+                    **version.to_dict(),
+                    "record": record.to_dict(),
+                    "reproductions": [r.to_dict() for r in reproductions],
+                }
+            )
             return
         say(
             f"[bold]{version.ref}[/bold]  aliases: {', '.join(version.aliases) or '-'}  "
@@ -129,6 +138,12 @@ def show(reference: str, json_output: bool) -> None:
         )
         say(f"model {version.model_id}  flavor {record.flavor}  run {version.run_id or '-'}")
         say(f"environment {record.environment_id or '-'}")
+        if reproductions:
+            last = reproductions[-1]
+            shown = _run_ids(last.run_id)[last.run_id]
+            say(f"last repro  {last.verdict} (run {shown}, {_when(last.created_ms)})")
+        elif version.run_id:
+            say("last repro  never reproduced (parity repro " + version.ref + ")")
         if record.signature:
             say("inputs: " + ", ".join(f"{c.name}:{c.dtype}" for c in record.signature.inputs))
         print_table(
