@@ -15,6 +15,7 @@ from types import ModuleType
 __all__ = [
     "data",
     "environments",
+    "gate",
     "models",
     "monitor",
     "objects",

@@ -37,6 +37,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "env_group",
         "Fingerprint, compare and verify environments.",
     ),
+    "gate": (
+        "parity.cli.gate_commands",
+        "gate_command",
+        "Evaluate the gate policy's checks into one verdict; exit 0 pass, 1 fail, 2 not evaluated.",
+    ),
     "init": (
         "parity.cli.workspace_commands",
         "init",

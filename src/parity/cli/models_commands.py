@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from pathlib import Path
 
 import click
 
@@ -15,6 +16,7 @@ from parity.cli import completion
 from parity.cli.env_commands import print_differences
 from parity.cli.groups import AliasedGroup
 from parity.cli.output import JSON_OPTION, print_json, print_table, say, warn
+from parity.cli.reports import report_options, write_check_reports
 from parity.core.errors import CheckFailed, EnvironmentMismatch, UsageError
 from parity.core.model import ModelVersion
 from parity.core.run import short_run_id
@@ -269,7 +271,14 @@ def history(name: str, json_output: bool) -> None:
 @click.argument("reference", shell_complete=completion.model_references)
 @click.option("--python", help="Check this interpreter instead of the current one.")
 @JSON_OPTION
-def verify(reference: str, python: str | None, json_output: bool) -> None:
+@report_options
+def verify(
+    reference: str,
+    python: str | None,
+    json_output: bool,
+    junit_report: Path | None,
+    markdown_report: Path | None,
+) -> None:
     """Exit 0 when the model's files are intact and this (or --python's) environment is safe
     for it, 1 otherwise."""
     check = models.verify(reference, python=python)
@@ -280,6 +289,7 @@ def verify(reference: str, python: str | None, json_output: bool) -> None:
         for problem in check.files:
             say(f"file {problem.path}: {problem.problem}")
         say(f"{check.model}: " + ("verified" if check.ok else "not verified"))
+    write_check_reports(check, f"verify {reference}", junit_report, markdown_report, reference)
     if not check.files_ok:
         first = check.files[0]
         more = f" (and {len(check.files) - 1} more)" if len(check.files) > 1 else ""
