@@ -32,6 +32,7 @@ from parity.gate.judge import judge_lineage, judge_metric, judge_repro
 from parity.gate.policy import PolicyCheck
 from parity.gate.verdict import CheckResult, Finding, Severity, Status
 from parity.registry.loading import FileProblem
+from parity.repro.report import ReproReport
 from parity.repro.store import reproductions_of
 from parity.workspace import Workspace
 
@@ -161,6 +162,22 @@ def audit_check(
     return CheckResult(name, "audit", status, summary, tuple(findings))
 
 
+def repro_check(name: str, report: ReproReport) -> CheckResult:
+    """A repro's verdict: passed when it reproduced, its ranked causes as findings."""
+    severities = {"data": Severity.HIGH, "code": Severity.HIGH, "environment": Severity.HIGH}
+    findings = [
+        Finding(f"{c.area}: {c.text}", severities.get(c.area, Severity.MEDIUM))
+        for c in report.causes
+    ]
+    findings += [
+        Finding(f"{c.kind} {c.subject}: {c.outcome}: {c.detail}", Severity.LOW)
+        for c in report.differences
+    ]
+    status = Status.PASSED if report.ok else Status.FAILED
+    summary = f"{report.reference}: {report.verdict} (expected {report.plan.expectation})"
+    return CheckResult(name, "repro", status, summary, tuple(findings))
+
+
 def check_of(result: object, name: str, subject: str | None = None) -> CheckResult:
     """The check result of an existing check's result, by its type."""
     if isinstance(result, ModelVerification):
@@ -173,6 +190,8 @@ def check_of(result: object, name: str, subject: str | None = None) -> CheckResu
         return audit_check(name, result)
     if isinstance(result, ValidationOutcome):
         return validation_check(name, result, subject or "table")
+    if isinstance(result, ReproReport):
+        return repro_check(name, result)
     if type(result).__name__ == "DriftReport":  # its module needs NumPy: not imported here
         return drift_check(name, result, subject or "model")  # type: ignore[arg-type]
     raise UsageError(f"no gate check is made of a {type(result).__name__}")

@@ -11,6 +11,7 @@ from parity.api import repro
 from parity.api import runs as api_runs
 from parity.cli import completion
 from parity.cli.output import JSON_OPTION, print_json, print_table, say
+from parity.cli.reports import report_options, write_check_reports
 from parity.core.errors import CheckFailed, UsageError
 
 
@@ -91,6 +92,7 @@ def _print_report(report: repro.ReproReport) -> None:
 )
 @click.option("--exclude", "excluded", multiple=True, help="Leave a package out of the restore.")
 @JSON_OPTION
+@report_options
 def repro_command(
     reference: str,
     venv: Path | None,
@@ -102,6 +104,8 @@ def repro_command(
     wheels_dir: Path | None,
     excluded: tuple[str, ...],
     json_output: bool,
+    junit_report: Path | None,
+    markdown_report: Path | None,
 ) -> None:
     """Re-run RUN (or the run behind MODEL_REF) in its environment, code and data; compare.
 
@@ -130,6 +134,7 @@ def repro_command(
         print_json(report.to_dict())
     else:
         _print_report(report)
+    write_check_reports(report, f"repro {reference}", junit_report, markdown_report, reference)
     if not report.ok:
         first = f": {report.causes[0].area}: {report.causes[0].text}" if report.causes else ""
         raise CheckFailed(f"the run did not reproduce ({report.verdict}){first}")
