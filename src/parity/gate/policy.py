@@ -71,6 +71,8 @@ PATH_OPTIONS = frozenset({"lock", "path", "schema", "advisories"})
 
 @dataclass(frozen=True)
 class PolicyCheck:
+    """One ``[[gate.checks]]`` entry: its name, kind and options."""
+
     name: str
     kind: str
     options: Mapping[str, Any]
@@ -81,6 +83,8 @@ class PolicyCheck:
 
 @dataclass(frozen=True)
 class Policy:
+    """A gate's name and its checks, in order."""
+
     name: str
     checks: tuple[PolicyCheck, ...]
     path: Path | None = None  # the file it came from

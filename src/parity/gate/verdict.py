@@ -18,6 +18,8 @@ VERDICT_FORMAT = 1
 
 
 class Status(StrEnum):
+    """How a check ended: passed, failed, or could not be evaluated (error)."""
+
     PASSED = "passed"
     FAILED = "failed"
     ERROR = "error"  # the check could not be evaluated (a model, a file or a run is missing)
@@ -63,6 +65,8 @@ class Finding:
 
 @dataclass(frozen=True)
 class CheckResult:
+    """One check of a gate: its name and kind, its status, a one-line summary, findings."""
+
     name: str  # what the policy calls it
     kind: str  # "metric", "env-verify", "check-lock", …
     status: Status
@@ -85,6 +89,8 @@ class CheckResult:
 
 @dataclass(frozen=True)
 class GateVerdict:
+    """Every check of a gate, in the policy's order; its status and exit code follow."""
+
     name: str
     checks: tuple[CheckResult, ...] = field(default_factory=tuple)
 

@@ -37,6 +37,8 @@ _NUMERIC_RULES = {
 
 
 class Expectation(StrEnum):
+    """How exactly a re-run is expected to match: bitwise, close, or not at all."""
+
     BITWISE = "bitwise"
     CLOSE = "close"
     NOT_EXPECTED = "not expected"

@@ -20,6 +20,8 @@ REPORT_ARTIFACT = "repro.json"
 
 @dataclass(frozen=True)
 class ReproReport:
+    """What a repro re-ran, what it compared, its verdict and the likely causes, ranked."""
+
     original_id: str
     reference: str  # what the user named: a run id prefix or a model reference
     plan: Plan

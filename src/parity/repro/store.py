@@ -14,6 +14,8 @@ from parity.store.meta.store import MetadataStore
 
 @dataclass(frozen=True)
 class Reproduction:
+    """One repro: the run that re-derived a run, its verdict, and where its report is."""
+
     run_id: str  # the reproducing run
     original_id: str
     verdict: str

@@ -25,6 +25,8 @@ from parity.repro.outcome import Comparison, Outcome
 
 
 class Verdict(StrEnum):
+    """What a repro found: identical, within tolerance, different, or could not run."""
+
     IDENTICAL = "identical"
     WITHIN_TOLERANCE = "within tolerance"
     DIFFERENT = "different"
