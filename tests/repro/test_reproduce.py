@@ -149,3 +149,45 @@ def test_tolerances_are_metric_equals_relative_number() -> None:
             repro.parse_tolerances([bad])
     with pytest.raises(UsageError, match="at least 1"):
         repro.run("abcd1234", runs=0)
+
+
+PREPARE = """
+import json, random, sys
+from pathlib import Path
+rows = Path("data/train.csv").read_text().splitlines()
+out = Path("out")
+out.mkdir(exist_ok=True)
+(out / "summary.csv").write_text("rows\\n" + str(len(rows) - 1) + "\\n")
+noise = random.random() if "--noisy" in sys.argv else 0.5
+(out / "stats.json").write_text(json.dumps({"rows": len(rows) - 1, "score": noise}))
+"""
+
+
+def test_a_wrapped_command_is_re_run_and_its_data_outputs_compared_file_by_file(
+    project: Path, workspace: Workspace
+) -> None:
+    import sys
+
+    (project / "prepare.py").write_text(PREPARE)
+    git(project, "add", "prepare.py")
+    git(project, "commit", "-q", "-m", "prepare")
+    steady = runs.track(
+        [sys.executable, "prepare.py"],
+        inputs=[project / TABLE],
+        outputs=[project / "out"],
+        workspace=workspace,
+    )
+    report = repro.run(steady.run_id, venv=THIS_VENV, workspace=workspace)
+    assert report.verdict is Verdict.IDENTICAL, report.to_dict()
+    assert [(c.kind, c.subject) for c in report.comparisons] == [("output", "out")]
+    noisy = runs.track(
+        [sys.executable, "prepare.py", "--noisy"],
+        inputs=[project / TABLE],
+        outputs=[project / "out"],
+        workspace=workspace,
+    )
+    report = repro.run(noisy.run_id, venv=THIS_VENV, workspace=workspace)
+    assert report.verdict is Verdict.DIFFERENT
+    (output,) = report.comparisons
+    assert output.detail.startswith("1 of 2 files differ; out/stats.json: JSON numbers differ")
+    assert report.causes[0].area == "run"  # no seed logged: the run's own randomness

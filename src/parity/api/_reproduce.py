@@ -354,7 +354,9 @@ def _attempts(
             noise=state.noise,
             seeded=bool(original.seeds),
         )
-        causes = [] if verdict is Verdict.IDENTICAL else rank_causes(evidence, differences)
+        # An identical re-run still lists what differed (another package version that did not
+        # change the numbers is worth knowing); a different one ranks the same as its causes.
+        causes = rank_causes(evidence, differences)
     return comparisons, causes, verdict
 
 

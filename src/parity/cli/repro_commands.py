@@ -51,6 +51,9 @@ def _print_report(report: repro.ReproReport) -> None:
             say(f"noise over {report.noise.runs} runs: {band.key} in {span}")
     for note in report.notes:
         say(f"note: {note}")
+    if report.causes:
+        identical = report.verdict is repro.Verdict.IDENTICAL
+        say("what differed, without changing the result:" if identical else "likely causes:")
     for number, cause in enumerate(report.causes, 1):
         say(f"  {number}. {cause.area}: {cause.text}")
     total, own = report.seconds.get("total", 0.0), report.overhead_seconds

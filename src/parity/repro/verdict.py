@@ -9,7 +9,8 @@
 
 Causes, strongest evidence first: other input data (the re-run read another version), code that
 could not be put back as it was, environment differences by risk (high before medium before
-low), then the run's own noise: measured, or suspected when no seed was logged.
+low), then the run's own noise: measured, or suspected when no seed was logged. An identical
+re-run lists the same evidence as what differed without changing the result.
 """
 
 from __future__ import annotations
