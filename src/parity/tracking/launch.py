@@ -48,10 +48,15 @@ def files_read_here(cwd: Path) -> list[Path]:
     found = files_named(["", *sys.argv[1:]], cwd)
     if sys.argv and sys.argv[0] not in ("", "-c", "-m"):
         found.append(Path(sys.argv[0]).absolute())
+    here = f"{cwd}{os.sep}"
+    # Plain string tests: a process has thousands of modules, and a run must start in ms.
     for module in list(sys.modules.values()):
         path = getattr(module, "__file__", None)
-        if isinstance(path, str) and str(Path(path).absolute()).startswith(prefix):
-            found.append(Path(path))
+        if not isinstance(path, str):
+            continue
+        absolute = path if path.startswith(os.sep) else here + path
+        if absolute.startswith(prefix):
+            found.append(Path(absolute))
     return found
 
 
