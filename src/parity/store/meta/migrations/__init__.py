@@ -4,4 +4,4 @@
 Each capability may start its own branch from ``0001``; ``upgrade heads`` applies them all.
 """
 
-HEADS: tuple[str, ...] = ("s001", "p001", "d001")
+HEADS: tuple[str, ...] = ("s001", "t003", "d001")

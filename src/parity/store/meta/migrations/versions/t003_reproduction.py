@@ -3,7 +3,7 @@
 Runs recorded before this revision have no launch row and no seeds: they read back with
 ``launch`` None, and ``parity repro`` runs them from the repository root.
 
-Revision ID: p001
+Revision ID: t003
 Revises: t002
 Create Date: 2026-12-10
 """
@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "p001"
+revision: str = "t003"
 down_revision: str | Sequence[str] | None = "t002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
