@@ -118,7 +118,7 @@ run_artifacts = Table(
     Index("ix_run_artifacts_digest", "digest"),
 )
 
-# How a run started (migration p001): the folder relative to the git root and the allow-listed
+# How a run started (migration t003): the folder relative to the git root and the allow-listed
 # numerics variables, as the JSON of ``parity.core.launch.Launch``.
 run_launches = Table(
     "run_launches",
