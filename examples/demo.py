@@ -3,7 +3,7 @@
 In a fresh git repository (build/demo) it drives the real `parity` command as a user would:
 version a dataset, train in a tracked run, register the model, promote it, verify environments,
 export and restore the model's environment, reproduce the training run, load the model, serve
-it, and catch drift in what it is sent.
+it, catch drift in what it is sent, and export it for Kubernetes.
 
 Everything the user runs runs in a small venv of its own (build/demo-env): Parity installed from
 a wheel of this checkout with only the extras the demo needs, at the versions uv.lock pins, and
@@ -320,6 +320,15 @@ def main() -> None:
     step("11. Drift: logged inputs against the training data version's profile")
     note("no --reference: the training data is found through the model's run")
     parity("monitor", "drift", "bc@production", expect=1)
+
+    step("12. Export it for Kubernetes: image context and manifests that carry its lineage")
+    started_export = time.monotonic()
+    parity("deploy", "export", "bc@production", "--target", "kubernetes", "-o", "deploy", *wheels)
+    note(f"deploy export took {time.monotonic() - started_export:.1f} s")
+    deployment = (DEMO / "deploy" / "kubernetes" / "deployment.yaml").read_text().splitlines()
+    print("$ grep -m 6 parity-ml/ deploy/kubernetes/deployment.yaml")
+    print("\n".join([line for line in deployment if "parity-ml/" in line][:6]))
+    parity("models", "lineage", "bc@production")
 
     print(f"\nDemo finished in {time.monotonic() - started:.0f} s: every step above ran for real.")
 

@@ -21,7 +21,10 @@ from parity.core.errors import NotFoundError, UsageError
 from parity.core.file_errors import file_error
 
 if TYPE_CHECKING:
-    from parity.registry.versions import Actor, Registry
+    from parity.data.index_port import ChunkIndexPort
+    from parity.monitor.repository import Monitoring
+    from parity.registry.repository import Actor, ModelRegistry
+    from parity.store.http.client import ServerClient
     from parity.store.meta.store import MetadataStore
     from parity.store.objects.store import ObjectStore
     from parity.store.records import RecordStore
@@ -31,6 +34,7 @@ PARITY_DIR = ".parity"
 CONFIG_FILE = "config.toml"
 DATABASE_FILE = "parity.db"
 OBJECTS_DIR = "objects"
+TMP_DIR = "tmp"  # temp files of a workspace whose objects are on a server
 
 _CONFIG_TEMPLATE = """\
 # Parity workspace configuration. Environment variables override these:
@@ -77,6 +81,9 @@ class Workspace:
     root: Path
     config: Config
     environ_user: str | None = None
+    environ_token: str | None = None
+    # A workspace opened by a server for the stores it serves: never a client of a server.
+    embedded: bool = False
 
     @property
     def parity_dir(self) -> Path:
@@ -94,9 +101,38 @@ class Workspace:
     def objects_url(self) -> str:
         return self.config.objects_url or str(self.parity_dir / OBJECTS_DIR)
 
+    @property
+    def server_url(self) -> str | None:
+        """The Parity server whose stores this workspace uses, or None (embedded stores)."""
+        return None if self.embedded else self.config.server_url
+
     # the stores, built on first use so that commands that need none stay fast ------------------
     @cached_property
+    def server(self) -> ServerClient:
+        """The client of ``server_url`` (team mode)."""
+        from parity.store.http.client import (
+            ServerClient,
+        )  # lazy: httpx loads only in team mode
+        from parity.store.http.credentials import (
+            token_for,
+        )  # lazy: the credentials file is read only in team mode
+
+        if self.server_url is None:
+            raise UsageError(
+                "this workspace uses no Parity server",
+                hint="set PARITY_SERVER_URL or run 'parity login URL'",
+            )
+        token = self.environ_token or token_for(self.server_url)
+        return ServerClient(self.server_url, token)
+
+    @cached_property
     def meta(self) -> MetadataStore:
+        if self.server_url is not None:
+            raise UsageError(
+                "this needs direct access to the metadata database, which a workspace using "
+                f"the server {self.server_url} does not have",
+                hint="run it on the server host, or unset PARITY_SERVER_URL",
+            )
         from parity.store.meta.store import (
             open_metadata_store,
         )  # lazy: SQLAlchemy loads only for commands that use the database
@@ -104,7 +140,25 @@ class Workspace:
         return open_metadata_store(self.metadata_url)
 
     @cached_property
+    def meta_unmigrated(self) -> MetadataStore:
+        """The metadata store as it is, never migrated on open (a server checks its schema)."""
+        from parity.store.meta.store import (
+            open_metadata_store,
+        )  # lazy: SQLAlchemy loads only for commands that use the database
+
+        return open_metadata_store(self.metadata_url, migrate=False)
+
+    @cached_property
     def objects(self) -> ObjectStore:
+        if self.server_url is not None:
+            from parity.store.http.objects import (
+                HttpObjectBackend,
+            )  # lazy: httpx loads only in team mode
+            from parity.store.objects.store import (
+                ObjectStore,
+            )  # lazy: the object store loads on first use
+
+            return ObjectStore(HttpObjectBackend(self.server, self.parity_dir / TMP_DIR))
         from parity.store.objects import (
             open_object_store,
         )  # lazy: the object store (and boto3 for S3) loads on first use
@@ -119,15 +173,58 @@ class Workspace:
             RecordStore,
         )  # lazy: SQLAlchemy loads only for commands that use the database
 
+        if self.server_url is not None:
+            from parity.store.http.records import (
+                HttpRecordIndex,
+            )  # lazy: httpx loads only in team mode
+
+            return RecordStore(self.objects, HttpRecordIndex(self.server))
         return RecordStore(self.objects, self.meta)
 
+    @property
+    def chunk_index(self) -> ChunkIndexPort:
+        """Where stored data chunks are: the metadata store's index, or the server's. A new one
+        on each use: the SQL index remembers which packs it saw, for one add."""
+        if self.server_url is not None:
+            from parity.data.index_http import (
+                HttpChunkIndex,
+            )  # lazy: httpx loads only in team mode
+
+            return HttpChunkIndex(self.server)
+        from parity.data.index import (
+            ChunkIndex,
+        )  # lazy: SQLAlchemy loads only for commands that use the database
+
+        return ChunkIndex(self.meta, self.objects)
+
     @cached_property
-    def registry(self) -> Registry:
+    def registry(self) -> ModelRegistry:
+        if self.server_url is not None:
+            from parity.registry.remote import (
+                RemoteRegistry,
+            )  # lazy: the HTTP registry loads only in team mode
+
+            return RemoteRegistry(self.server)
         from parity.registry.versions import (
             Registry,
         )  # lazy: SQLAlchemy loads only for commands that use the database
 
         return Registry(self.meta, clock=now_ms)
+
+    @cached_property
+    def monitoring(self) -> Monitoring:
+        """The prediction log of model servers and the profiles drift is checked against."""
+        if self.server_url is not None:
+            from parity.monitor.remote import (
+                RemoteMonitorStore,
+            )  # lazy: the HTTP store loads only in team mode
+
+            return RemoteMonitorStore(self.server)
+        from parity.monitor.logged import (
+            MonitorStore,
+        )  # lazy: SQLAlchemy loads only for commands that use the database
+
+        return MonitorStore(self.meta)
 
     @cached_property
     def runs(self) -> RunStore:
@@ -140,9 +237,9 @@ class Workspace:
     def actor(self) -> Actor:
         """Who is acting: PARITY_USER or the login name. With no ``[registry] admins`` list in
         config.toml, the local user of an embedded workspace is its admin."""
-        from parity.registry.versions import (
+        from parity.registry.repository import (
             Actor,
-        )  # lazy: SQLAlchemy loads only for commands that use the database
+        )  # lazy: the registry's rules load only for commands that change it
 
         name = self.user
         admins = self.config.section("registry").get("admins")
@@ -153,8 +250,9 @@ class Workspace:
         return self.environ_user or getpass.getuser()
 
     def close(self) -> None:
-        if "meta" in self.__dict__:
-            self.meta.close()
+        for store in ("meta", "meta_unmigrated", "server"):
+            if store in self.__dict__:
+                self.__dict__[store].close()
 
     def __enter__(self) -> Workspace:
         return self
@@ -203,7 +301,12 @@ def open_workspace(
             "not inside a Parity workspace", hint="run 'parity init' at the root of your project"
         )
     config = read_config(root / PARITY_DIR / CONFIG_FILE).with_environment(env)
-    return Workspace(root=root, config=config, environ_user=env.get("PARITY_USER"))
+    return Workspace(
+        root=root,
+        config=config,
+        environ_user=env.get("PARITY_USER"),
+        environ_token=env.get("PARITY_TOKEN"),
+    )
 
 
 def init_workspace(

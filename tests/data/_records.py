@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from parity.core.deployment import DeployExport, ExportedFile
 from parity.core.environment import (
     Accelerators,
     Distribution,
@@ -19,6 +20,7 @@ from parity.core.environment import (
     Source,
 )
 from parity.core.ids import digest_bytes
+from parity.core.infra import InfraFile, InfraSnapshot, RefusedFile
 from parity.core.model import ArtifactFile, ColumnSpec, ModelRecord, Signature
 from parity.core.profile import CategoricalProfile, NoiseFloor, NumericProfile, Profile
 from parity.core.records import StoredRecord
@@ -161,8 +163,24 @@ def example_records(data_version: str) -> dict[str, Any]:
             (UntrackedFile("helper.py", digest("helper"), 12),),
         ),
         "data": _data_version(),
+        "deploy_export": DeployExport(
+            "churn",
+            3,
+            digest("model"),
+            "kubernetes",
+            "registry.example/churn:3",
+            (ExportedFile("Dockerfile", digest("Dockerfile"), 900),),
+            digest("model environment"),
+            "0190ab12" * 4,
+            (data_version,),
+        ),
         "env": _environment(),
         "model": _model(),
+        "infra": InfraSnapshot(
+            ("infra/**/*.tf",),
+            (InfraFile("infra/main.tf", digest("main.tf redacted"), 120, ("password",)),),
+            (RefusedFile("infra/terraform.tfstate", "Terraform state holds every secret"),),
+        ),
         "profile": _profile(data_version),
         "validation": Validation(
             data_version,

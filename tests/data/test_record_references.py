@@ -51,7 +51,16 @@ def _kinds_written() -> set[str]:
 
 def test_every_kind_parity_writes_is_declared() -> None:
     kinds = _kinds_written()
-    assert kinds == {"code", "data", "env", "model", "profile", "validation"}
+    assert kinds == {
+        "code",
+        "data",
+        "deploy_export",
+        "env",
+        "infra",
+        "model",
+        "profile",
+        "validation",
+    }
     assert set(RECORD_REFERENCES) == kinds
     assert set(example_records(DATA_VERSION)) == kinds
     for kind, declaration in RECORD_REFERENCES.items():
@@ -130,3 +139,11 @@ def test_what_each_kind_references() -> None:
         "files[0].chunks[1][0]": Target.CHUNK,
     }
     assert set(targets("env").values()) == {Target.COMMIT, Target.CONTENT}
+    assert targets("infra") == {"files[0].digest": Target.OBJECT}
+    assert targets("deploy_export") == {
+        "model_id": Target.MODEL,
+        "environment_id": Target.ENVIRONMENT,
+        "run_id": Target.RUN,
+        "data_versions[0]": Target.DATA_VERSION,
+        "files[0].digest": Target.OBJECT,
+    }

@@ -68,15 +68,20 @@ def test_a_folder_path_is_a_remote(workspace_dir: Path) -> None:
     assert _config(workspace_dir)["remote"]["near"]["url"] == "../backup"
 
 
-def test_http_is_refused_with_a_hint(workspace_dir: Path) -> None:
-    result = run_parity("remote", "add", "srv", "https://parity.example.com", cwd=workspace_dir)
-    assert result.returncode == 2
-    assert result.stderr.strip() == (
-        "error: https://parity.example.com is a Parity server URL, and remotes on a Parity "
-        "server are not supported yet (use s3://BUCKET/PREFIX, file:///PATH or a folder path "
-        "for now)"
+def test_a_parity_server_is_a_remote(workspace_dir: Path) -> None:
+    result = run_parity("remote", "add", "srv", "https://parity.example.com/", cwd=workspace_dir)
+    assert result.returncode == 0, result.stderr
+    assert _config(workspace_dir)["remote"]["srv"] == {"url": "https://parity.example.com"}
+    nameless = run_parity("remote", "add", "bad", "https:///path", cwd=workspace_dir)
+    assert nameless.returncode == 2
+    assert nameless.stderr.strip() == (
+        "error: 'https:///path' names no server (write https://HOST[:PORT])"
     )
-    assert "remote" not in _config(workspace_dir)
+    endpoint = run_parity(
+        "remote", "add", "x", "https://h", "--endpoint-url", "http://h", cwd=workspace_dir
+    )
+    assert endpoint.returncode == 2
+    assert "s3:// remotes only" in endpoint.stderr
 
 
 def test_bad_names_urls_and_duplicates(workspace_dir: Path) -> None:

@@ -115,3 +115,18 @@ def test_ks_reads_both_sides_of_each_grid_point_so_ties_cannot_hide_a_gap() -> N
         for q, p in zip(grid, probabilities, strict=True)
     )
     assert ks_statistic(grid, sample) == pytest.approx(direct, abs=1e-12)
+
+
+def test_rows_that_are_not_the_model_s_input_are_left_out_not_a_crash(profile: Profile) -> None:
+    # What a server was sent by some client: rows of another width, text and lists where
+    # numbers belong. The check counts only rows of the model's width; odd values are missing.
+    good = serve_rows(300, seed=9, shift_age_sigma=0.5)
+    odd: list[Any] = [[1.0, 2.0], [1.0, 2.0, 3.0, 4.0], "x", [[1, 2], 3.0, 0.5]]
+    good[0][1] = "a lot"
+    good[1][2] = None
+    report = check_drift(profile, COLUMNS, [*good, *odd])
+    assert report.rows == 301  # the 300, and the last odd row: it has the model's width
+    assert report.drifted == ("age",)
+    # Each column lost one value to a missing one and gained one from the odd row (a list
+    # in place of age is missing there too).
+    assert [f.rows for f in report.features] == [300, 300, 300]

@@ -1,4 +1,5 @@
-"""The registry under concurrent writers on the real PostgreSQL: threads and processes at once.
+"""The registry under concurrent writers on the real PostgreSQL, directly and through a Parity
+server on it: threads and processes at once.
 
 What must hold whatever the interleaving: a locked version's alias never moves without an
 admin's force; each model's audit trail is a chain (every alias move's "before" is the previous
@@ -14,33 +15,59 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from parity.core.errors import ConflictError
 from parity.core.model import AuditEvent
+from parity.registry.repository import ModelRegistry
 from parity.registry.versions import Actor, Registry
 from parity.store.meta import open_metadata_store
 from parity.workspace import now_ms
 from tests._threads import at_once
+from tests.registry._server import ActingRegistry, served_registry
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
 ALICE = Actor("alice")
 BOB = Actor("bob")
 MODEL = "f" * 64
+WRITER_MODEL = "e" * 64  # what the writer processes register
 LOCK_RACES = 160  # two writers each: v2 locked, one moves the alias onto v2, one onto v3
 RACES_AT_ONCE = 4
 
 
-@pytest.fixture
-def registry(postgres_url: str) -> Iterator[Registry]:
+@dataclass(frozen=True)
+class Backend:
+    registry: ModelRegistry
+    # What a writer process is given to reach the same registry, by its number.
+    arguments: Callable[[int], list[str]]
+
+
+@pytest.fixture(params=["postgres", "server"])
+def backend(request: pytest.FixtureRequest, postgres_url: str, tmp_path: Path) -> Iterator[Backend]:
+    """PostgreSQL directly, then a Parity server on it (each writer with its own user's token)."""
+    if request.param == "server":
+        with served_registry(
+            tmp_path / "served", [MODEL, WRITER_MODEL], metadata_url=postgres_url
+        ) as served:
+            acting = ActingRegistry(served)
+            url, tokens = served.server.url, served.tokens
+            yield Backend(acting, lambda worker: [url, tokens[f"writer-{worker}"]])
+            acting.close()
+        return
     meta = open_metadata_store(postgres_url)
-    yield Registry(meta, clock=now_ms)
+    yield Backend(Registry(meta, clock=now_ms), lambda worker: [postgres_url])
     meta.close()
+
+
+@pytest.fixture
+def registry(backend: Backend) -> ModelRegistry:
+    return backend.registry
 
 
 def check_trail(
@@ -64,18 +91,18 @@ def check_trail(
     return {alias: version for alias, version in where.items() if version is not None}
 
 
-def check_versions(registry: Registry, name: str, expected: int) -> None:
+def check_versions(registry: ModelRegistry, name: str, expected: int) -> None:
     numbers = [v.version for v in registry.versions(name)]
     assert numbers == list(range(1, expected + 1))
     registered = [e.version for e in registry.history(name) if e.action == "register"]
     assert sorted(registered) == numbers  # one register entry per number, none twice
 
 
-def current_aliases(registry: Registry, name: str) -> dict[str, int]:
+def current_aliases(registry: ModelRegistry, name: str) -> dict[str, int]:
     return {a: v.version for v in registry.versions(name) for a in v.aliases}
 
 
-def test_a_locked_version_keeps_its_alias_under_racing_moves(registry: Registry) -> None:
+def test_a_locked_version_keeps_its_alias_under_racing_moves(registry: ModelRegistry) -> None:
     def race(trial: int) -> list[object]:
         name = f"guarded-{trial}"
         for _ in range(3):
@@ -105,7 +132,7 @@ def test_a_locked_version_keeps_its_alias_under_racing_moves(registry: Registry)
     assert refused > 0  # v2 won at least once: the lock was tested under a race
 
 
-def test_racing_moves_and_new_aliases_keep_a_continuous_trail(registry: Registry) -> None:
+def test_racing_moves_and_new_aliases_keep_a_continuous_trail(registry: ModelRegistry) -> None:
     for _ in range(6):
         registry.register("churn", MODEL, ALICE)
 
@@ -127,7 +154,7 @@ def test_racing_moves_and_new_aliases_keep_a_continuous_trail(registry: Registry
     check_versions(registry, "churn", 6)
 
 
-def test_eight_threads_register_at_once_and_all_succeed(registry: Registry) -> None:
+def test_eight_threads_register_at_once_and_all_succeed(registry: ModelRegistry) -> None:
     def register_many() -> list[int]:
         return [registry.register("bc", MODEL, ALICE).version for _ in range(15)]
 
@@ -141,12 +168,17 @@ WRITER = """
 import json, random, sys, time
 from pathlib import Path
 from parity.core.errors import ConflictError
+from parity.registry.remote import RemoteRegistry
 from parity.registry.versions import Actor, Registry
+from parity.store.http.client import ServerClient
 from parity.store.meta import open_metadata_store
 from parity.workspace import now_ms
 
-url, go, worker = sys.argv[1], Path(sys.argv[2]), int(sys.argv[3])
-registry = Registry(open_metadata_store(url), clock=now_ms)
+go, worker, url = Path(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+if url.startswith("http"):  # a Parity server: the token's user is the actor
+    registry = RemoteRegistry(ServerClient(url, sys.argv[4]))
+else:
+    registry = Registry(open_metadata_store(url), clock=now_ms)
 actor = Actor(f"writer-{worker}")
 random.seed(worker)
 refused = []
@@ -165,8 +197,9 @@ print(json.dumps(refused))
 
 
 def test_eight_processes_register_and_move_aliases_at_once(
-    registry: Registry, postgres_url: str, tmp_path: Path
+    backend: Backend, tmp_path: Path
 ) -> None:
+    registry = backend.registry
     for _ in range(3):
         registry.register("guarded", MODEL, ALICE)
     registry.set_alias("guarded", 1, "prod", ALICE, reason="release")
@@ -176,7 +209,7 @@ def test_eight_processes_register_and_move_aliases_at_once(
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PARITY_", "AWS_"))}
     processes = [
         subprocess.Popen(
-            [sys.executable, str(script), postgres_url, str(go), str(worker)],
+            [sys.executable, str(script), str(go), str(worker), *backend.arguments(worker)],
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -192,6 +225,8 @@ def test_eight_processes_register_and_move_aliases_at_once(
         assert process.returncode == 0, stderr
         refusals.extend(json.loads(stdout))
     check_versions(registry, "shared", 96)
+    # Each change is audited as the writer that made it (through a server: its token's user).
+    assert {e.actor for e in registry.history("shared")} == {f"writer-{n}" for n in range(8)}
     ends = check_trail(registry.history("shared"))
     assert ends == current_aliases(registry, "shared")
     assert len(ends) == 13

@@ -13,7 +13,7 @@ from starlette.testclient import TestClient
 
 from parity.api import serving as api_serving
 from parity.core.model import ArtifactFile
-from parity.monitor.logged import logged_inputs
+from parity.monitor.logged import MonitorStore
 from parity.registry.saving import save_model
 from parity.serve.app import create_app
 from parity.serve.predictor import Predictor
@@ -140,7 +140,8 @@ def test_predictions_are_logged_for_monitoring(client: TestClient, state: Servin
     client.post("/predict", json={"columns": list(state.decoder.columns), "data": [[2.0] * 30] * 3})
     assert state.log is not None
     state.log.flush()
-    rows = logged_inputs(state.log.meta, "bc")
+    assert isinstance(state.log.sink, MonitorStore)
+    rows = state.log.sink.logged_inputs("bc")
     assert rows == [[2.0] * 30] * 3
 
 

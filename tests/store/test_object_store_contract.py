@@ -1,8 +1,10 @@
-"""One contract for the object store, run over every backend: a local folder and S3 (moto)."""
+"""One contract for the object store, run over every backend: a local folder, S3 (moto) and a
+Parity server's object routes."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -10,18 +12,35 @@ import pytest
 from parity.core.errors import CorruptObject, NotFoundError, UsageError
 from parity.core.ids import digest_bytes
 from parity.core.records import StoredRecord
-from parity.store.objects import ObjectStore, open_object_store
+from parity.store.http.client import ServerClient
+from parity.store.http.objects import HttpObjectBackend
+from parity.store.objects import ObjectBackend, ObjectStore, open_object_store
 from parity.store.objects.blob import CODEC_RAW, CODEC_ZSTD, HEADER_SIZE
 from parity.store.objects.store import LARGE_FILE, object_key
+from tests.server.live import team_server
 
 
-@pytest.fixture(params=["local", "s3"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> ObjectStore:
+@pytest.fixture(params=["local", "s3", "server"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ObjectStore]:
     if request.param == "local":
-        return open_object_store(str(tmp_path / "objects"))
-    bucket_url = request.getfixturevalue("s3_bucket")
-    endpoint = request.getfixturevalue("s3_endpoint")
-    return open_object_store(bucket_url, endpoint_url=endpoint)
+        yield open_object_store(str(tmp_path / "objects"))
+    elif request.param == "s3":
+        bucket_url = request.getfixturevalue("s3_bucket")
+        endpoint = request.getfixturevalue("s3_endpoint")
+        yield open_object_store(bucket_url, endpoint_url=endpoint)
+    else:
+        with (
+            team_server(tmp_path / "served") as server,
+            ServerClient(server.url, server.admin) as client,
+        ):
+            yield ObjectStore(HttpObjectBackend(client, tmp_path / "scratch"))
+
+
+def stored_at(store: ObjectStore, tmp_path: Path) -> ObjectBackend:
+    """Where the store's bytes really are: a server's own folder, not the routes in front."""
+    if isinstance(store.backend, HttpObjectBackend):
+        return open_object_store(str(tmp_path / "served" / ".parity" / "objects")).backend
+    return store.backend
 
 
 def test_put_and_get_bytes_round_trip(store: ObjectStore) -> None:
@@ -110,7 +129,7 @@ def test_corrupt_object_is_refused_by_name(store: ObjectStore, tmp_path: Path) -
     digest = store.put_bytes(content)
     blob = bytearray(store.backend.read(object_key(digest)))
     blob[HEADER_SIZE + 100] ^= 0x01
-    store.backend.write(object_key(digest), bytes(blob))
+    stored_at(store, tmp_path).write(object_key(digest), bytes(blob))
     with pytest.raises(CorruptObject, match=f"object {digest} is corrupt") as info:
         store.get_bytes(digest)
     assert info.value.digest == digest

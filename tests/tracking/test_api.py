@@ -13,7 +13,6 @@ from parity.api import runs
 from parity.api._run import ERROR_TAG
 from parity.core.errors import NotFoundError, UsageError
 from parity.core.run import RunStatus
-from parity.monitor.logged import profile_of
 from parity.tracking.store import RunStore
 from parity.workspace import Workspace
 from tests.tracking.conftest import PUBLIC_REMOTE, git
@@ -145,4 +144,4 @@ def test_use_data_records_the_version_and_profiles_a_table(
         assert run.use_data(table) == version  # the same content is the same version
     view = runs.get(run.id, workspace=workspace)
     assert [(link.path, link.data_version) for link in view.inputs] == [("data/train.csv", version)]
-    assert profile_of(workspace.meta, version) is not None
+    assert workspace.monitoring.profile_of(version) is not None

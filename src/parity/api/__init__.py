@@ -13,9 +13,12 @@ import importlib
 from types import ModuleType
 
 __all__ = [
+    "accounts",
     "data",
+    "deploy",
     "environments",
     "gate",
+    "infra",
     "models",
     "monitor",
     "objects",

@@ -61,8 +61,6 @@ def add_path(
     """Version ``path``: store what is new, write ``PATH.parity`` and its .gitignore entry.
 
     A symlink to a file outside the workspace is refused unless ``follow_symlinks``."""
-    from parity.data.index import ChunkIndex  # lazy: loads SQLAlchemy, which status never needs
-
     started = time.time_ns()
     target, key = data_target(workspace, path)
     pointer_file = pointer_path(target)
@@ -76,7 +74,7 @@ def add_path(
         try:
             adder = Adder(
                 workspace.objects,
-                ChunkIndex(workspace.meta, workspace.objects),
+                workspace.chunk_index,
                 cache,
                 chunk_threshold(workspace),
                 progress,
@@ -84,7 +82,7 @@ def add_path(
                 within=None if follow_symlinks else workspace.root,
                 # Two adds at once (two processes, or two machines sharing PostgreSQL) would
                 # each miss the chunks the other is storing, and store them again.
-                exclusive=lambda: workspace.meta.exclusive("data-add"),
+                exclusive=lambda: workspace.records.meta.exclusive("data-add"),
             )
             version = adder.add(target, key, previous)
         except OSError as exc:  # a file unreadable or gone mid-add: one line, packs aborted

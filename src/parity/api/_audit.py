@@ -90,6 +90,6 @@ def _subjects(workspace: Workspace) -> Iterator[Subject]:
 def audit_workspace(workspace: Workspace, advisories: AdvisorySet) -> WorkspaceAudit:
     results = tuple(
         audit_environment(load_environment(workspace.records, environment_id), advisories)
-        for environment_id in workspace.meta.record_ids(ENV_KIND)
+        for environment_id in workspace.records.meta.record_ids(ENV_KIND)
     )
     return WorkspaceAudit(results, tuple(_subjects(workspace)))

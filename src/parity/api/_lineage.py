@@ -10,9 +10,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from parity.api._infra import run_infra
 from parity.api._models import ModelSource, resolve_source
 from parity.core.env_rules import diff_environments
 from parity.core.errors import NotFoundError
+from parity.core.infra import InfraSnapshot
+from parity.deploy.deployments import DeploymentLog
+from parity.deploy.exports import ExportLog
+from parity.deploy.lineage import extend_lineage
 from parity.env.records import describe, load_environment
 from parity.registry.comparison import ModelComparison, ModelSide, compare_models
 from parity.registry.lineage import (
@@ -24,7 +29,7 @@ from parity.registry.lineage import (
     build_lineage,
 )
 from parity.repro.store import reproductions_of
-from parity.workspace import Workspace
+from parity.workspace import Workspace, now_ms
 
 if TYPE_CHECKING:
     from parity.core.env_rules import EnvDiff
@@ -92,9 +97,10 @@ def environment_facts(workspace: Workspace, environment_id: str) -> dict[str, An
 
 
 def model_lineage(workspace: Workspace, reference: str) -> Lineage:
-    """What made the model ``reference`` names (NAME@ALIAS, NAME/VERSION, NAME or RUN:PATH)."""
+    """What made the model ``reference`` names (NAME@ALIAS, NAME/VERSION, NAME or RUN:PATH),
+    and, for a version, where it was exported for and where it runs."""
     source = resolve_source(workspace, reference)
-    return build_lineage(
+    lineage = build_lineage(
         source.version,
         source.record,
         source.model_id,
@@ -102,6 +108,22 @@ def model_lineage(workspace: Workspace, reference: str) -> Lineage:
         run_id=source.run_id,
         environments=lambda environment_id: environment_facts(workspace, environment_id),
     )
+    infra: dict[str, tuple[str, InfraSnapshot]] = {}
+    for node in lineage.of_kind("run"):
+        run_id = node.id.split(":", 1)[1]
+        found = run_infra(workspace, workspace.runs.find(run_id))
+        if found is not None:
+            infra[run_id] = found
+    version = source.version
+    if version is None:
+        return extend_lineage(lineage, infra)
+    exports = ExportLog(workspace.records, now_ms).of_version(version.name, version.version)
+    running = [
+        d
+        for d in DeploymentLog(workspace.meta, now_ms).current(version.name)
+        if d.version == version.version
+    ]
+    return extend_lineage(lineage, infra, exports, running)
 
 
 def _side(workspace: Workspace, source: ModelSource) -> ModelSide:

@@ -12,11 +12,12 @@ import sys
 import time
 import traceback
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from parity.api._infra import infra_patterns, link_infra
 from parity.api._models import DEFAULT_MODEL_PATH, save_model
 from parity.api.data import version_path
 from parity.core.errors import NotFoundError, UsageError
@@ -203,7 +204,9 @@ class Run:
         self.store.add_data(self.id, direction, [DataLink(self._display(path), version)])
         if profile and path.is_file() and path.suffix.lower() in TABLE_SUFFIXES:
             try:
-                store_profile(self.workspace.records, self.workspace.meta, path, version, now_ms())
+                store_profile(
+                    self.workspace.records, self.workspace.monitoring, path, version, now_ms()
+                )
             except UsageError as exc:
                 warnings.warn(f"{path} is not profiled for drift: {exc}", stacklevel=3)
         return version
@@ -307,6 +310,11 @@ def status_for(error: BaseException) -> RunStatus:
     return RunStatus.FAILED
 
 
+def python_warning(message: str) -> None:
+    """What a run says when nobody listens: a Python warning, pointing past Parity's frames."""
+    warnings.warn(message, stacklevel=4)
+
+
 def begin_run(
     workspace: Workspace,
     *,
@@ -317,13 +325,19 @@ def begin_run(
     python: str | None = None,
     owns_workspace: bool = False,
     guard: bool = True,
+    infra: Sequence[str] = (),
+    on_warning: Callable[[str], None] = python_warning,
 ) -> Run:
     """Create a run and start capturing its sources in the background.
 
     ``command`` is the command line of a wrapped child; without it the run is this process's,
-    and its interpreter and ``sys.argv`` are recorded, with the files it has imported."""
+    and its interpreter and ``sys.argv`` are recorded, with the files it has imported. The
+    infrastructure files ``[lineage] infra`` and ``infra`` match are stored now, screened for
+    secrets; ``on_warning`` hears what was redacted or refused.
+    """
     store = workspace.runs
     parent_id = store.resolve(parent) if parent else None
+    patterns, refuse_secrets = infra_patterns(workspace, infra)  # a bad pattern records nothing
     here = Path.cwd()
     if command is None:
         recorded, read = [Path(sys.executable).name, *sys.argv], files_read_here(here)
@@ -342,6 +356,8 @@ def begin_run(
         launch=launch_here(here),
     )
     sources.start(lambda environment_id: store.set_sources(run_id, None, environment_id))
+    if patterns:
+        link_infra(workspace, run_id, patterns, refuse_secrets, on_warning)
     return Run(
         workspace,
         run_id,

@@ -14,7 +14,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from parity.api._run import ERROR_TAG, RUN_ID_VARIABLE, WORKSPACE_VARIABLE, begin_run
+from parity.api._run import (
+    ERROR_TAG,
+    RUN_ID_VARIABLE,
+    WORKSPACE_VARIABLE,
+    begin_run,
+    python_warning,
+)
 from parity.api._session import session
 from parity.core.errors import CommandNotFound, UsageError
 from parity.core.run import RunStatus
@@ -68,6 +74,8 @@ def track_command(
     stderr: IO[bytes] | None = None,
     on_start: Callable[[str], None] = _nothing,
     on_missing_output: Callable[[Path], None] = _nothing,
+    infra: Sequence[str] = (),
+    on_warning: Callable[[str], None] | None = None,
     workspace: Workspace | None = None,
 ) -> CommandRun:
     """Run ``command`` as a tracked run; inputs are versioned before, outputs after success.
@@ -76,7 +84,9 @@ def track_command(
 
     ``on_start`` gets the run id once the run exists; ``on_missing_output`` each output the
     command did not write. The last 64 KiB of the child's stdout and stderr become log artifacts.
-    A program that is not on PATH raises ``CommandNotFound`` and records nothing.
+    A program that is not on PATH raises ``CommandNotFound`` and records nothing. ``infra``
+    adds glob patterns to ``[lineage] infra``: the files they match are stored with the run,
+    secret-looking values redacted (``on_warning`` hears which; default: a Python warning).
     """
     check_program(command)
     with session(workspace) as ws:
@@ -87,6 +97,8 @@ def track_command(
             command=command,
             python=python_of(command),
             guard=False,
+            infra=infra,
+            on_warning=on_warning or python_warning,
         )
         on_start(tracked.id)
         status, exit_code = RunStatus.FAILED, None

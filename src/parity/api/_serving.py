@@ -38,6 +38,7 @@ def serving_state(
         readiness,
         sample_rate,
         data_versions=data_versions,
+        predictions=workspace.monitoring,
     )
 
 

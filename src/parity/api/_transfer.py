@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -13,17 +14,33 @@ from parity.data import remotes
 from parity.data.pointer import SUFFIX, find_pointers, pointer_path, read_pointer
 from parity.data.reachable import objects_of_version
 from parity.data.transfer import TransferProgress, TransferResult, transfer
+from parity.store.http.credentials import token_for
 from parity.store.objects.store import ObjectStore, corrupt_digests
-from parity.workspace import Workspace, now_ms
+from parity.workspace import TMP_DIR, Workspace, now_ms
 
 if TYPE_CHECKING:
     from parity.data.checkout import CheckoutResult
 
 
-def open_remote(workspace: Workspace, name: str | None) -> tuple[Remote, ObjectStore]:
-    """The remote named ``name`` (default: the default remote) and its object store."""
+@contextlib.contextmanager
+def open_remote(workspace: Workspace, name: str | None) -> Iterator[tuple[Remote, ObjectStore]]:
+    """The remote named ``name`` (default: the default remote) and its object store, whose
+    connections are let go when the block ends."""
     remote = remotes.choose_remote(workspace.config, name)
-    return remote, remotes.open_remote(remote, workspace.root)
+    if not remote.url.startswith(("http://", "https://")):
+        store = remotes.open_remote(remote, workspace.root)
+    else:
+        # A Parity server: PARITY_TOKEN, else the token 'parity login URL' saved for it. When
+        # the workspace uses another server, PARITY_TOKEN is that server's: never sent here.
+        url = remotes.check_remote_url(remote.url)
+        own = workspace.server_url is None or workspace.server_url.rstrip("/") == url
+        token = (workspace.environ_token if own else None) or token_for(url)
+        scratch = workspace.parity_dir / TMP_DIR
+        store = remotes.open_remote(remote, workspace.root, token=token, scratch=scratch)
+    try:
+        yield remote, store
+    finally:
+        store.close()
 
 
 # push and pull -----------------------------------------------------------------------------------
@@ -78,7 +95,6 @@ def push_versions(
 ) -> SyncReport:
     """Copy what the remote lacks of ``versions``: packs first, manifests last."""
     versions = tuple(dict.fromkeys(versions))
-    remote, store = open_remote(workspace, remote_name)
     needed: set[str] = set()
     for version in versions:
         needed |= _objects_of(
@@ -87,7 +103,9 @@ def push_versions(
             "this workspace",
             "pull it here first with 'parity data pull'",
         )
-    result = transfer(workspace.objects, store, [needed - set(versions), versions], jobs, progress)
+    with open_remote(workspace, remote_name) as (remote, store):
+        waves = [needed - set(versions), versions]
+        result = transfer(workspace.objects, store, waves, jobs, progress)
     return SyncReport(remote, versions, result)
 
 
@@ -103,28 +121,26 @@ def pull_versions(
 
     With ``verify``, the local copies are re-hashed too and corrupt ones fetched again.
     """
-    from parity.data.index import index_version  # lazy: loads SQLAlchemy, which status never needs
-
     versions = tuple(dict.fromkeys(versions))
-    remote, store = open_remote(workspace, remote_name)
-    hint = "push it from the workspace that added it, or pick another remote with -r"
-    needed = {v: _objects_of(store, v, f"remote {remote.name}", hint) for v in versions}
-    everything = set().union(*needed.values())
-    corrupt: set[str] = set()
-    if verify:
-        present = everything - workspace.objects.missing(everything)
-        corrupt = {c.digest for c in corrupt_digests(workspace.objects, sorted(present))}
-    result = transfer(
-        store,
-        workspace.objects,
-        [everything - set(versions), versions],
-        jobs,
-        progress,
-        replace=corrupt,
-    )
+    with open_remote(workspace, remote_name) as (remote, store):
+        hint = "push it from the workspace that added it, or pick another remote with -r"
+        needed = {v: _objects_of(store, v, f"remote {remote.name}", hint) for v in versions}
+        everything = set().union(*needed.values())
+        corrupt: set[str] = set()
+        if verify:
+            present = everything - workspace.objects.missing(everything)
+            corrupt = {c.digest for c in corrupt_digests(workspace.objects, sorted(present))}
+        result = transfer(
+            store,
+            workspace.objects,
+            [everything - set(versions), versions],
+            jobs,
+            progress,
+            replace=corrupt,
+        )
     for version, objects in needed.items():
         if not objects & set(result.failed):
-            index_version(workspace.meta, workspace.objects, version, now_ms())
+            workspace.chunk_index.index_version(version, now_ms())
     return SyncReport(remote, versions, result)
 
 

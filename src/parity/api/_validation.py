@@ -67,15 +67,5 @@ def data_version_of(workspace: Workspace, path: Path) -> tuple[str, bool]:
 
 def validations_of(workspace: Workspace, data_version: str) -> list[tuple[str, Validation]]:
     """Every validation recorded for ``data_version``, oldest first, with its record id."""
-    from sqlalchemy import select  # lazy: SQLAlchemy is only needed to list validations
-
-    from parity.store.meta.schema import records  # lazy: its tables are SQLAlchemy objects
-
-    query = (
-        select(records.c.id)
-        .where(records.c.kind == VALIDATION_KIND, records.c.label == data_version)
-        .order_by(records.c.created_ms, records.c.id)
-    )
-    with workspace.meta.read() as connection:
-        ids = [row[0] for row in connection.execute(query)]
+    ids = workspace.records.meta.labelled_records(VALIDATION_KIND, data_version)
     return [(i, Validation.from_record(workspace.records.get(i, VALIDATION_KIND))) for i in ids]

@@ -225,14 +225,13 @@ def gc(*, delete: bool = False, workspace: Workspace | None = None) -> GcPlan:
     >>> data.gc().delete_versions                        # doctest: +SKIP
     """
 
-    from parity.data.gc import plan_gc, run_gc  # lazy: gc's queries load SQLAlchemy, status not
-    from parity.data.index import ChunkIndex  # lazy: as above
+    from parity.data.gc import plan_gc, run_gc  # lazy: gc's modules load only for gc
     from parity.data.liveness import live_versions  # lazy: as above
 
     with session(workspace) as ws:
-        index = ChunkIndex(ws.meta, ws.objects)
+        index = ws.chunk_index
         live = live_versions(ws.root, ws.records)
-        plan = plan_gc(ws.objects, index, live, ws.meta.record_ids(DATA_KIND))
+        plan = plan_gc(ws.objects, index, live, ws.records.meta.record_ids(DATA_KIND))
         return run_gc(ws.objects, index, plan) if delete else plan
 
 

@@ -12,11 +12,11 @@ from pathlib import Path
 
 from parity.api._session import session
 from parity.core.errors import NotFoundError, UsageError
+from parity.core.ids import is_hex_prefix
 from parity.core.model import ModelVersion
 from parity.core.profile import PROFILE_KIND, Profile
 from parity.core.run import RunView
 from parity.monitor.drift import MIN_ROWS, DriftReport, check_drift
-from parity.monitor.logged import logged_inputs, profile_of
 from parity.monitor.reference import store_profile
 from parity.registry.loading import read_model_record
 from parity.workspace import Workspace, now_ms
@@ -84,17 +84,34 @@ def _since_epoch_ms(since: str | dt.datetime, now: dt.datetime) -> int:
 
 def _profile_table(workspace: Workspace, path: Path, data_version: str | None = None) -> str:
     """Profile a CSV/Parquet table, store the profile and (for a data version) remember it."""
-    return store_profile(workspace.records, workspace.meta, path, data_version, now_ms())
+    return store_profile(workspace.records, workspace.monitoring, path, data_version, now_ms())
 
 
 def _load_profile(workspace: Workspace, reference: str) -> Profile:
-    """A profile from a table file (profiled now), a data version id, or a profile id prefix."""
+    """A profile from a data version id, a profile id prefix, or a table file (profiled now).
+
+    An id that names a profile wins over a file of that name: a server, handed an id, never
+    reads a file it names.
+    """
+    if is_hex_prefix(reference.lower()):
+        profile_id = workspace.monitoring.profile_of(reference) or _stored_profile(
+            workspace, reference
+        )
+        if profile_id is not None:
+            return Profile.from_record(workspace.records.get(profile_id, kind=PROFILE_KIND))
     path = Path(reference)
     if path.is_file():
         return Profile.from_record(workspace.records.get(_profile_table(workspace, path)))
-    known = profile_of(workspace.meta, reference)
-    profile_id = known or workspace.records.resolve(reference, kind=PROFILE_KIND)
+    profile_id = workspace.records.resolve(reference, kind=PROFILE_KIND)  # raises, saying why
     return Profile.from_record(workspace.records.get(profile_id, kind=PROFILE_KIND))
+
+
+def _stored_profile(workspace: Workspace, prefix: str) -> str | None:
+    """The stored profile whose id starts with ``prefix``; None when there is none."""
+    try:
+        return workspace.records.resolve(prefix, kind=PROFILE_KIND)
+    except NotFoundError:
+        return None
 
 
 def _run_or_none(workspace: Workspace, run_id: str | None) -> RunView | None:
@@ -118,7 +135,7 @@ def _training_data_version(
     profiled = [
         (link.data_version, profile_id)
         for link in (run.inputs if run else ())
-        if link.data_version and (profile_id := profile_of(workspace.meta, link.data_version))
+        if link.data_version and (profile_id := workspace.monitoring.profile_of(link.data_version))
     ]
     for data_version, profile_id in profiled:
         candidate = Profile.from_record(workspace.records.get(profile_id, kind=PROFILE_KIND))
@@ -148,5 +165,5 @@ def _check_model_drift(
     if reference is None:
         reference = _training_data_version(workspace, version, record.signature.input_names)
     training = _load_profile(workspace, reference)
-    rows = logged_inputs(workspace.meta, version.name, version.version, since_ms)
+    rows = workspace.monitoring.logged_inputs(version.name, version.version, since_ms)
     return check_drift(training, record.signature.input_names, rows, min_rows)

@@ -34,7 +34,8 @@ def add(
     make_default: bool = False,
     workspace: Workspace | None = None,
 ) -> Remote:
-    """Add remote ``name`` at ``url``: ``s3://BUCKET/PREFIX``, ``file:///PATH`` or a folder.
+    """Add remote ``name`` at ``url``: ``s3://BUCKET/PREFIX``, ``file:///PATH``, a folder, or a
+    Parity server ``https://HOST`` (reached with PARITY_TOKEN or the token of 'parity login').
 
     >>> remotes.add("backup", "../shared-data")          # doctest: +SKIP
     """

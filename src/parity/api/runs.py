@@ -52,6 +52,7 @@ def start(
     parent: str | None = None,
     *,
     seed: int | None = None,
+    infra: Sequence[str] = (),
     workspace: Workspace | None = None,
 ) -> Run:
     """Start a run (or, under ``parity run``, join the run it created: ``PARITY_RUN_ID``).
@@ -64,10 +65,13 @@ def start(
     metrics are buffered and written in batches. Used as a context manager the run ends
     finished, failed (on an exception, whose last traceback line becomes the ``error`` tag) or
     killed (KeyboardInterrupt, SIGTERM). Without ``workspace`` the run opens the current
-    folder's workspace and closes it when it ends. The folder it started in and the numerics
-    variables it saw are recorded too, for ``parity repro``; with ``seed``, Python's ``random``
-    (and NumPy's and PyTorch's global generators, when imported) are seeded and the seeds
-    logged (``run.log_seed`` records seeds the script sets itself).
+    folder's workspace and closes it when it ends. The infrastructure files that ``[lineage]
+    infra`` in config.toml and ``infra`` (glob patterns from the workspace root) match are
+    stored with the run, secret-looking values redacted with a warning naming them. The folder
+    it started in and the numerics variables it saw are recorded too, for ``parity repro``;
+    with ``seed``, Python's ``random`` (and NumPy's and PyTorch's global generators, when
+    imported) are seeded and the seeds logged (``run.log_seed`` records seeds the script sets
+    itself).
     """
     # Not ``session``: the run outlives this call, and closes the workspace it opened at its end.
     owns_workspace = workspace is None
@@ -83,7 +87,12 @@ def start(
             run = Run(ws, joined, owns_run=False, owns_workspace=owns_workspace, sources=None)
         else:
             run = begin_run(
-                ws, experiment=experiment, name=name, parent=parent, owns_workspace=owns_workspace
+                ws,
+                experiment=experiment,
+                name=name,
+                parent=parent,
+                owns_workspace=owns_workspace,
+                infra=infra,
             )
         if params:
             run.log_params(params)

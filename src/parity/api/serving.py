@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from parity.api._deployments import record_deployment as record_running
 from parity.api._models import describe_blocking, resolve_source, verify_model_environment
 from parity.api._session import session
 from parity.core.env_rules import Risk
@@ -194,6 +195,15 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+def _record_self(
+    workspace: Workspace, model: str, place: str, image: str | None, ready: bool
+) -> None:
+    if not ready:
+        _warn(f"not recorded as the deployment at {place}: the server is not ready")
+        return
+    record_running(workspace, model, place, image, "serve", note="parity serve")
+
+
 def serve(
     reference: str,
     *,
@@ -206,6 +216,8 @@ def serve(
     access_log: bool = False,
     on_warning: Callable[[str], None] = _warn,
     on_ready: Callable[[Listening], None] | None = None,
+    record_deployment: str | None = None,
+    deployment_image: str | None = None,
     workspace: Workspace | None = None,
 ) -> None:
     """Check, load and serve ``reference`` over HTTP until stopped (blocks).
@@ -215,7 +227,10 @@ def serve(
     With ``verify_env=False`` the environment check is skipped and the server says so. Anything
     worth knowing (no authentication off loopback, unverified, not ready) goes to ``on_warning``;
     ``on_ready`` gets the URL and each gate's verdict once the server listens (port 0: the
-    system picks one). ``access_log`` logs one line per request on stdout.
+    system picks one). ``access_log`` logs one line per request on stdout. With
+    ``record_deployment`` (a place, e.g. ``prod-eu``) the server, once it listens and its gate
+    passed, records itself as the deployment there (in ``deployment_image`` when given), as
+    ``parity deploy record`` would; a restart that changes nothing adds nothing.
     """
     if not _is_loopback(host):
         on_warning(f"binding to {host}: the model server has no authentication; put it behind one")
@@ -244,6 +259,8 @@ def serve(
         gates = _gates(readiness, verify_env)
 
         def listening(url: str) -> None:
+            if record_deployment is not None:
+                _record_self(ws, model, record_deployment, deployment_image, readiness.ready)
             if on_ready is not None:
                 on_ready(Listening(url, model, gates, readiness.ready))
 

@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from parity.api._session import session
+from parity.core.config import masked_url
+from parity.core.errors import ParityError
 from parity.workspace import Workspace, init_workspace, open_workspace
 
 __all__ = ["init", "open", "status"]
@@ -38,12 +40,20 @@ def open(path: str | Path | None = None) -> Workspace:
 
 
 def status(*, workspace: Workspace | None = None) -> dict[str, Any]:
-    """What the workspace holds: its stores, record counts, runs by status, models, remotes."""
+    """What the workspace holds: its stores, record counts, runs by status, models, remotes.
+
+    A workspace that uses a Parity server (team mode) reports the server's URL and who its
+    token names there (``server``), and asks nothing else of the network; ``server`` is None
+    for a workspace with its own stores.
+    """
     with session(workspace) as ws:
+        if ws.server_url is not None:
+            return _team_status(ws)
         meta = ws.meta
         models = ws.registry.models()
         return {
             "root": str(ws.root),
+            "server": None,
             "metadata": {
                 "url": meta.url,
                 "dialect": meta.dialect,
@@ -56,8 +66,35 @@ def status(*, workspace: Workspace | None = None) -> dict[str, Any]:
                 {"name": m["name"], "latest_version": m["latest_version"], "aliases": m["aliases"]}
                 for m in models
             ],
-            "remotes": [
-                {"name": r.name, "url": r.url, "default": r.name == ws.config.default_remote}
-                for r in ws.config.remotes.values()
-            ],
+            "remotes": _remotes(ws),
         }
+
+
+def _team_status(ws: Workspace) -> dict[str, Any]:
+    """The status of a workspace whose stores are a server's: who the server knows us as; an
+    unreachable server or a refused token is reported, not raised (status must still answer)."""
+    assert ws.server_url is not None
+    server: dict[str, Any] = {"url": masked_url(ws.server_url), "user": None, "role": None}
+    try:
+        identity = ws.server.get("/whoami")
+    except ParityError as exc:
+        server["error"] = str(exc)
+    else:
+        server.update(user=identity["user"], role=identity["role"], error=None)
+    return {
+        "root": str(ws.root),
+        "server": server,
+        "metadata": None,
+        "objects": None,
+        "records": None,
+        "runs": None,
+        "models": None,
+        "remotes": _remotes(ws),
+    }
+
+
+def _remotes(ws: Workspace) -> list[dict[str, Any]]:
+    return [
+        {"name": r.name, "url": r.url, "default": r.name == ws.config.default_remote}
+        for r in ws.config.remotes.values()
+    ]

@@ -32,6 +32,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "data_group",
         "Version data files and folders; git versions their small PATH.parity pointers.",
     ),
+    "deploy": (
+        "parity.cli.deploy_commands",
+        "deploy_group",
+        "Export a model for Kubernetes, KServe or compose; record and list what runs where.",
+    ),
     "env": (
         "parity.cli.env_lock_commands",
         "env_group",
@@ -42,10 +47,20 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "gate_command",
         "Evaluate the gate policy's checks into one verdict; exit 0 pass, 1 fail, 2 not evaluated.",
     ),
+    "infra": (
+        "parity.cli.infra_commands",
+        "infra_group",
+        "Infrastructure files in lineage: what a run stored, and diffs between runs.",
+    ),
     "init": (
         "parity.cli.workspace_commands",
         "init",
         "Create a Parity workspace (.parity/ with config, database and object store).",
+    ),
+    "login": (
+        "parity.cli.login_commands",
+        "login",
+        "Sign in to the Parity server at URL with a token; it is kept in your config folder.",
     ),
     "models": (
         "parity.cli.models_commands",
@@ -82,6 +97,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "parity.cli.serve_commands",
         "serve",
         "Serve model REFERENCE (NAME@ALIAS) over HTTP after its checks pass.",
+    ),
+    "server": (
+        "parity.cli.server_commands",
+        "server_group",
+        "Run a team server and manage its users, tokens and grants.",
     ),
     "status": (
         "parity.cli.workspace_commands",

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from parity.api import models, repro
+from parity.api import deploy, models, repro
 from parity.api import runs as api_runs
 from parity.api import workspace as workspaces
 from parity.api.models import LineageNode
@@ -121,6 +121,10 @@ def show(reference: str, json_output: bool) -> None:
         with workspaces.open() as workspace:
             version = models.get(reference, workspace=workspace)
             record = models.record(version.ref, workspace=workspace)
+            running = [
+                d for d in deploy.list(version.name, workspace=workspace) if d.ref == version.ref
+            ]
+            exported = deploy.exports(version.ref, workspace=workspace)
             reproductions = (
                 repro.history(version.ref, workspace=workspace) if version.run_id else []
             )
@@ -130,6 +134,11 @@ def show(reference: str, json_output: bool) -> None:
                     **version.to_dict(),
                     "record": record.to_dict(),
                     "reproductions": [r.to_dict() for r in reproductions],
+                    "deployments": [d.to_dict() for d in running],
+                    "exports": [
+                        {"id": e.id, "target": e.export.target, "image": e.export.image}
+                        for e in exported
+                    ],
                 }
             )
             return
@@ -151,6 +160,10 @@ def show(reference: str, json_output: bool) -> None:
         print_table(
             ["file", "size", "digest"], [(f.path, f.size, f.digest[:12]) for f in record.files]
         )
+        for d in running:
+            say(f"runs at {d.place} since {_when(d.recorded_ms)} in {d.image or '-'}")
+        for e in exported:
+            say(f"exported for {e.export.target} ({e.id[:12]}) on {_when(e.created_ms)}")
         return
     versions = models.versions(reference)
     if json_output:
@@ -162,6 +175,8 @@ def show(reference: str, json_output: bool) -> None:
         [_version_row(v, run_ids) for v in versions],
         title=reference,
     )
+    for d in deploy.list(reference):
+        say(f"{d.ref} runs at {d.place} since {_when(d.recorded_ms)} in {d.image or '-'}")
 
 
 def _version_arguments(command: click.decorators.FC) -> click.decorators.FC:
@@ -328,6 +343,15 @@ def _describe_node(node: LineageNode, run_ids: Mapping[str, str]) -> str:
         return f"code {str(a['commit'])[:12]}{branch}" + (" (dirty)" if a["dirty"] else "")
     if node.kind == "data":
         return f"data {node.label}  {a['path']}"
+    if node.kind == "infra":
+        redacted = sum(1 for f in a["files"] if f.get("redacted"))
+        extra = f", {redacted} redacted" if redacted else ""
+        refused = f", {len(a['refused'])} refused" if a["refused"] else ""
+        return f"infrastructure {node.label}  {len(a['files'])} files{extra}{refused}"
+    if node.kind == "export":
+        return f"export {node.label}  image {a['image']}, {len(a['files'])} files"
+    if node.kind == "deployment":
+        return f"deployed at {a['where']} since {_when(a['since_ms'])}  image {a['image'] or '-'}"
     if node.kind == "environment" and a.get("description"):
         return f"environment {node.label}  {a['description']}"
     return f"{node.kind} {node.label}"

@@ -23,7 +23,7 @@ def remote_group() -> None:
 def add(
     name: str, url: str, endpoint_url: str | None, region: str | None, make_default: bool
 ) -> None:
-    """Add remote NAME at URL: s3://BUCKET/PREFIX, file:///PATH or a folder."""
+    """Add remote NAME at URL: s3://BUCKET/PREFIX, file:///PATH, a folder or https://SERVER."""
     remote = remotes.add(
         name, url, endpoint_url=endpoint_url, region=region, make_default=make_default
     )

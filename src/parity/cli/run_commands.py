@@ -47,6 +47,13 @@ def _params(pairs: tuple[str, ...]) -> dict[str, str]:
     type=click.Path(path_type=Path),
     help="Data the command writes: versioned and recorded when it succeeds.",
 )
+@click.option(
+    "--infra",
+    "infra_globs",
+    multiple=True,
+    metavar="GLOB",
+    help="Infrastructure files to store with the run (besides [lineage] infra); repeatable.",
+)
 @click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
 @click.pass_context
 def run(
@@ -56,13 +63,15 @@ def run(
     param_pairs: tuple[str, ...],
     inputs: tuple[Path, ...],
     outputs: tuple[Path, ...],
+    infra_globs: tuple[str, ...],
     command: tuple[str, ...],
 ) -> int:
     """Run COMMAND as a tracked run: code, environment, params, data, output and exit code.
 
     The command sees PARITY_RUN_ID, so parity.start_run() inside it logs into this run.
     Parity exits with the command's exit code; a failing command leaves a failed run, a
-    program that is not found leaves nothing (exit 3).
+    program that is not found leaves nothing (exit 3). Infrastructure files ([lineage] infra in
+    .parity/config.toml, --infra) are stored with the run, secret-looking values redacted.
 
         parity run --experiment churn --input data/train.csv -- python train.py --lr 0.1
     """
@@ -87,6 +96,8 @@ def run(
             outputs=outputs,
             on_start=started,
             on_missing_output=lambda path: warn(f"output {path} was not written: not recorded"),
+            infra=infra_globs,
+            on_warning=warn,
         )
     except CommandNotFound as exc:
         if means_runs:

@@ -22,6 +22,7 @@ from parity.core.run import RunView
 from parity.core.run_filter import keys_of, parse_filter
 
 SHOWN_KEYS = 4
+SHORT = ("input", "infra")  # tables whose values are ids, shown by 12 characters
 RUN_ARGUMENT = click.argument("run", shell_complete=completion.run_ids)
 RUNS_ARGUMENT = click.argument("runs", nargs=-1, required=True, shell_complete=completion.run_ids)
 
@@ -215,7 +216,8 @@ def history(run: str, metric: str, csv_output: bool, json_output: bool) -> None:
 @click.option("--all", "show_all", is_flag=True, help="Also show keys that are the same.")
 @JSON_OPTION
 def compare(runs: tuple[str, ...], show_all: bool, json_output: bool) -> None:
-    """RUNS side by side: params, final metrics, data inputs, environment differences."""
+    """RUNS side by side: params, final metrics, data inputs, infrastructure files and
+    environment differences."""
     result = api_runs.compare(runs)
     if json_output:
         print_json(result.to_dict())
@@ -226,6 +228,7 @@ def compare(runs: tuple[str, ...], show_all: bool, json_output: bool) -> None:
         ("param", result.params, False),
         ("metric", result.metrics, True),
         ("input", result.inputs, False),
+        ("infra", result.infra, False),
     ):
         shown = [row for row in rows if show_all or row.differs]
         if shown:
@@ -237,7 +240,7 @@ def compare(runs: tuple[str, ...], show_all: bool, json_output: bool) -> None:
                         *(
                             "-"
                             if v is None
-                            else (_number(v) if numbers else str(v)[:12] if title == "input" else v)
+                            else (_number(v) if numbers else str(v)[:12] if title in SHORT else v)
                             for v in row.values
                         ),
                         "≠" if row.differs else "",
@@ -247,6 +250,8 @@ def compare(runs: tuple[str, ...], show_all: bool, json_output: bool) -> None:
             )
         elif rows:
             say(f"{title}s: the same in every run")
+    if any(row.differs for row in result.infra):
+        hint(f"parity infra diff {heads[0]} {heads[-1]} shows how the infrastructure files differ")
     for env in result.environments:
         label = f"environment of {short.get(env.run_id, env.run_id)} vs {heads[0]}"
         if env.diff is None:

@@ -50,6 +50,18 @@ def _ready(listening: Listening) -> None:
     help="Largest request body taken, in MiB; a larger one is refused with 413.",
 )
 @click.option("--access-log", is_flag=True, help="Print one line per request on stdout.")
+@click.option(
+    "--record-deployment",
+    "place",
+    metavar="NAME",
+    help="Once ready, record this server as the deployment at NAME (e.g. prod-eu).",
+)
+@click.option(
+    "--deployment-image",
+    envvar="PARITY_IMAGE",
+    metavar="REF",
+    help="The image recorded with --record-deployment [env: PARITY_IMAGE].",
+)
 def serve(
     reference: str,
     host: str,
@@ -59,6 +71,8 @@ def serve(
     log_sample: float,
     max_body_mib: float,
     access_log: bool,
+    place: str | None,
+    deployment_image: str | None,
 ) -> None:
     """Serve model REFERENCE (NAME@ALIAS) over HTTP after its checks pass.
 
@@ -78,6 +92,8 @@ def serve(
             access_log=access_log,
             on_warning=warn,
             on_ready=_ready,
+            record_deployment=place,
+            deployment_image=deployment_image,
         )
     except EnvironmentMismatch as refused:
         shown = tuple(d for d in refused.differences if isinstance(d, Difference))

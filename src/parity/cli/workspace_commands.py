@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -34,6 +35,11 @@ def status(json_output: bool) -> None:
         print_json(report)
         return
     say(f"[bold]Workspace[/bold] {report['root']}", markup=True)
+    server = report["server"]
+    if server is not None:
+        _print_server(server)
+        _print_remotes(report["remotes"])
+        return
     print_table(
         ["store", "location", "detail"],
         [
@@ -52,7 +58,17 @@ def status(json_output: bool) -> None:
     for model in report["models"]:
         aliases = ", ".join(f"@{a} → {v}" for a, v in sorted(model["aliases"].items()))
         say(f"Model {model['name']}: latest version {model['latest_version']}  {aliases}".rstrip())
-    remotes = report["remotes"]
+    _print_remotes(report["remotes"])
+
+
+def _print_server(server: dict[str, Any]) -> None:
+    if server["error"]:
+        say(f"Server {server['url']}: not answering as expected: {server['error']}")
+    else:
+        say(f"Server {server['url']}: signed in as {server['user']} ({server['role']})")
+
+
+def _print_remotes(remotes: list[dict[str, Any]]) -> None:
     if remotes:
         print_table(
             ["remote", "url", "default"],

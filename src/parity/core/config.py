@@ -15,6 +15,7 @@ ENV_OVERRIDES = {
     "PARITY_METADATA_URL": "metadata_url",
     "PARITY_OBJECTS_URL": "objects_url",
     "PARITY_S3_ENDPOINT_URL": "s3_endpoint_url",
+    "PARITY_SERVER_URL": "server_url",
 }
 
 
@@ -57,6 +58,8 @@ class Config:
     metadata_url: str | None = None
     objects_url: str | None = None
     s3_endpoint_url: str | None = None
+    # A Parity server whose stores this workspace uses instead of its own (team mode).
+    server_url: str | None = None
     remotes: Mapping[str, Remote] = field(default_factory=dict)
     default_remote: str | None = None
     sections: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
@@ -85,6 +88,7 @@ class Config:
             metadata_url=core.get("metadata_url"),
             objects_url=core.get("objects_url"),
             s3_endpoint_url=core.get("s3_endpoint_url"),
+            server_url=core.get("server_url"),
             remotes=remotes,
             default_remote=core.get("default_remote"),
             sections={k: v for k, v in document.items() if k not in known},
@@ -97,6 +101,7 @@ class Config:
                 ("metadata_url", self.metadata_url),
                 ("objects_url", self.objects_url),
                 ("s3_endpoint_url", self.s3_endpoint_url),
+                ("server_url", self.server_url),
                 ("default_remote", self.default_remote),
             )
             if value
@@ -112,6 +117,11 @@ class Config:
         changes: dict[str, Any] = {
             attr: environ[var] for var, attr in ENV_OVERRIDES.items() if environ.get(var)
         }
+        return replace(self, **changes) if changes else self
+
+    def with_overrides(self, **values: str | None) -> Config:
+        """This config with the given fields replaced, where a value is given (not None)."""
+        changes: dict[str, Any] = {k: v for k, v in values.items() if v is not None}
         return replace(self, **changes) if changes else self
 
     def section(self, name: str) -> Mapping[str, Any]:

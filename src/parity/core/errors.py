@@ -29,6 +29,11 @@ class UsageError(ParityError):
     exit_code = 2
 
 
+class AccessDenied(UsageError):
+    """A Parity server refused the caller: no token, a bad or expired one, or too small a role
+    (exit 2: the caller must log in or ask for a role)."""
+
+
 class NotFoundError(ParityError):
     """Something named does not exist (exit 3)."""
 

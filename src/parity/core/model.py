@@ -176,7 +176,7 @@ class AuditEvent:
     sequence: int
     name: str
     version: int | None
-    action: str  # "register" | "alias" | "unalias" | "lock" | "unlock" | "delete"
+    action: str  # "register" | "adopt" | "alias" | "unalias" | "lock" | "unlock" | "delete"
     actor: str
     time_ms: int
     before: Mapping[str, Any] | None

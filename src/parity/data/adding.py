@@ -36,7 +36,7 @@ from parity.data.writers import PackLanes
 from parity.store.objects.store import ObjectStore
 
 if TYPE_CHECKING:
-    from parity.data.index import ChunkIndex
+    from parity.data.index_port import ChunkIndexPort
 
 _BATCH = 1024  # files read per batch, and at most _BATCH_BYTES of them
 _BATCH_BYTES = 32 << 20
@@ -82,7 +82,7 @@ class Adder:
     def __init__(
         self,
         store: ObjectStore,
-        index: ChunkIndex,
+        index: ChunkIndexPort,
         cache: StatCache,
         threshold: int,
         progress: Progress = no_progress,

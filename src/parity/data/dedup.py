@@ -22,14 +22,14 @@ from typing import TYPE_CHECKING
 from parity.data.manifest import Chunk
 
 if TYPE_CHECKING:
-    from parity.data.index import ChunkIndex
+    from parity.data.index_port import ChunkIndexPort
 
 
 class ChunkDeduper:
     """Owns what counts as stored during one add. A writer is named by any hashable token
     (the add passes its ``Lane``); nothing else reads or changes these sets."""
 
-    def __init__(self, index: ChunkIndex) -> None:
+    def __init__(self, index: ChunkIndexPort) -> None:
         self.index = index
         self.located: dict[str, Chunk] = {}  # stored before this add: where each chunk is
         self._finished: set[str] = set()  # taken by any writer from files already finished

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from parity.core.errors import NotFoundError
-from parity.data.index import ChunkIndex
+from parity.data.index_port import ChunkIndexPort
 from parity.data.packs import PACK_HEADER
 from parity.data.reachable import packs_of_version
 from parity.store.objects import blob
@@ -60,13 +60,15 @@ def _unlisted_packs(store: ObjectStore, known: set[str]) -> set[str]:
     """Packs no index row lists (a crash between writing a pack and indexing it), found by
     their header; only a local store is looked at this way (reading 11 bytes per object)."""
     found: set[str] = set()
+    if store.backend.local_path(object_key("0" * 64)) is None:
+        return found  # a remote store: not listed at all (a server lists for admins only)
     expected = blob.header(blob.CODEC_RAW) + PACK_HEADER
     for digest in store.digests():
         if digest in known:
             continue
         local = store.backend.local_path(object_key(digest))
         if local is None:
-            return found
+            continue
         try:
             with open(local, "rb") as handle:
                 if handle.read(len(expected)) == expected:
@@ -77,7 +79,7 @@ def _unlisted_packs(store: ObjectStore, known: set[str]) -> set[str]:
 
 
 def plan_gc(
-    store: ObjectStore, index: ChunkIndex, live: Iterable[str], versions: Iterable[str]
+    store: ObjectStore, index: ChunkIndexPort, live: Iterable[str], versions: Iterable[str]
 ) -> GcPlan:
     """What gc would delete, given the live data versions and every indexed one."""
     started = time.time_ns()
@@ -107,7 +109,7 @@ def plan_gc(
     return plan
 
 
-def run_gc(store: ObjectStore, index: ChunkIndex, plan: GcPlan) -> GcPlan:
+def run_gc(store: ObjectStore, index: ChunkIndexPort, plan: GcPlan) -> GcPlan:
     """Delete what ``plan`` lists: manifests first, so none ever names a deleted pack."""
     for version in plan.delete_versions:
         store.delete(version)

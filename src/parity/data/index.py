@@ -100,6 +100,15 @@ class ChunkIndex:
                     delete(records).where(records.c.id.in_(batch), records.c.kind == DATA_KIND)
                 )
 
+    def index_version(self, data_version_id: str, created_ms: int = 0) -> int:
+        """Index a data version whose packs and manifest are in the store: its record and its
+        chunks. Returns the number of chunks indexed."""
+        version = load_version(self.store, data_version_id)
+        chunks = {c.digest: c for f in version.files for c in f.chunks}
+        self.add(chunks.values(), version.packs, created_ms)
+        self.meta.index_records([(data_version_id, DATA_KIND, created_ms, None)])
+        return len(chunks)
+
 
 def index_version(
     meta: MetadataStore, store: ObjectStore, data_version_id: str, created_ms: int = 0
@@ -109,8 +118,4 @@ def index_version(
     Call it after the version's packs and manifest are in ``store`` (pull does). Returns the
     number of chunks indexed.
     """
-    version = load_version(store, data_version_id)
-    chunks = {c.digest: c for f in version.files for c in f.chunks}
-    ChunkIndex(meta, store).add(chunks.values(), version.packs, created_ms)
-    meta.index_records([(data_version_id, DATA_KIND, created_ms, None)])
-    return len(chunks)
+    return ChunkIndex(meta, store).index_version(data_version_id, created_ms)

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from parity.core.deployment import EXPORT_REFERENCES
 from parity.core.environment import ENVIRONMENT_REFERENCES
+from parity.core.infra import INFRA_REFERENCES
 from parity.core.model import MODEL_REFERENCES
 from parity.core.profile import PROFILE_REFERENCES
 from parity.core.references import RecordReferences
@@ -25,6 +27,8 @@ RECORD_REFERENCES: Mapping[str, RecordReferences] = {
         CODE_REFERENCES,
         DATA_REFERENCES,
         ENVIRONMENT_REFERENCES,
+        EXPORT_REFERENCES,
+        INFRA_REFERENCES,
         MODEL_REFERENCES,
         PROFILE_REFERENCES,
         VALIDATION_REFERENCES,

@@ -7,6 +7,7 @@ the workspace writes it. Opening a remote builds its object store and nothing el
 from __future__ import annotations
 
 import re
+import tempfile
 from pathlib import Path
 
 from parity.core.config import Config, Remote, masked_url
@@ -21,11 +22,17 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 def check_remote_url(url: str) -> str:
     """``url`` if Parity can use it as a remote; UsageError saying what to write otherwise."""
     if url.startswith(("http://", "https://")):
-        raise UsageError(
-            f"{masked_url(url)} is a Parity server URL, and remotes on a Parity server are not "
-            "supported yet",
-            hint="use s3://BUCKET/PREFIX, file:///PATH or a folder path for now",
-        )
+        host = url.split("://", 1)[1].split("/", 1)[0]
+        if not host:
+            raise UsageError(
+                f"{masked_url(url)!r} names no server", hint="write https://HOST[:PORT]"
+            )
+        if "@" in host:  # config.toml goes into git: a token must never be written there
+            raise UsageError(
+                f"{masked_url(url)} carries credentials, and a remote's URL is kept in git",
+                hint="drop them from the URL; use 'parity login URL' or PARITY_TOKEN",
+            )
+        return url.rstrip("/")
     if url.startswith("s3://"):
         parse_s3_url(url)
         return url
@@ -38,7 +45,7 @@ def check_remote_url(url: str) -> str:
     if "://" in url or not url.strip():
         raise UsageError(
             f"unsupported remote URL {masked_url(url)!r}",
-            hint="use s3://BUCKET/PREFIX, file:///PATH or a folder path",
+            hint="use https://SERVER, s3://BUCKET/PREFIX, file:///PATH or a folder path",
         )
     return url
 
@@ -93,10 +100,28 @@ def choose_remote(config: Config, name: str | None) -> Remote:
     )
 
 
-def open_remote(remote: Remote, base: Path) -> ObjectStore:
-    """The object store of ``remote``; a relative folder is taken relative to ``base``."""
+def open_remote(
+    remote: Remote, base: Path, token: str | None = None, scratch: Path | None = None
+) -> ObjectStore:
+    """The object store of ``remote``; a relative folder is taken relative to ``base``.
+
+    A Parity server (``https://…``) is reached with ``token``; its objects go through the
+    server's object routes, with temp files in ``scratch`` (default: the system's temp folder).
+    """
+    url = check_remote_url(remote.url)
+    if url.startswith(("http://", "https://")):
+        from parity.store.http.client import (
+            ServerClient,
+        )  # lazy: httpx loads only for a remote on a Parity server
+        from parity.store.http.objects import (
+            HttpObjectBackend,
+        )  # lazy: httpx loads only for a remote on a Parity server
+
+        folder = scratch or Path(tempfile.gettempdir())
+        client = ServerClient(url, token)
+        return ObjectStore(HttpObjectBackend(client, folder, owns_client=True))
     return open_object_store(
-        check_remote_url(remote.url),
+        url,
         base=base,
         endpoint_url=remote.endpoint_url,
         region=remote.region,

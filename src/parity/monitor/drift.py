@@ -133,18 +133,51 @@ def check_categorical(profile: CategoricalProfile, sample: list[Any]) -> Feature
     )
 
 
+def _table(rows: list[list[Any]], width: int) -> np.ndarray[Any, Any]:
+    """The rows as a 2-D object array, also when a logged value is itself a list."""
+    try:
+        table = np.asarray(rows, dtype=object)
+    except ValueError:  # a nested list of another length: numpy cannot make it one block
+        table = np.empty(0)
+    if table.shape == (len(rows), width):
+        return table
+    table = np.empty((len(rows), width), dtype=object)
+    for i, row in enumerate(rows):
+        for j, value in enumerate(row):
+            table[i, j] = value
+    return table
+
+
+def _numbers(column: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+    """A column as floats, whatever was logged: a value that is not a number becomes NaN."""
+    try:
+        return column.astype(float)
+    except (TypeError, ValueError):
+        return np.array(
+            [
+                float(v) if isinstance(v, int | float) and not isinstance(v, bool) else np.nan
+                for v in column
+            ]
+        )
+
+
 def check_drift(
     profile: Profile, columns: tuple[str, ...], rows: list[list[Any]], min_rows: int = MIN_ROWS
 ) -> DriftReport:
-    """Compare logged ``rows`` (in ``columns`` order) with the training ``profile``."""
+    """Compare logged ``rows`` (in ``columns`` order) with the training ``profile``.
+
+    A row of another width than ``columns`` is not the model's input and is left out; a value
+    that is not a number in a numeric column counts as missing.
+    """
+    rows = [row for row in rows if isinstance(row, list) and len(row) == len(columns)]
     if len(rows) < min_rows:
         return DriftReport(len(rows), min_rows, ())
-    table = np.asarray(rows, dtype=object)
+    table = _table(rows, len(columns))
     features = []
     for index, name in enumerate(columns):
         reference = profile.column(name)
         if isinstance(reference, NumericProfile):
-            features.append(check_numeric(reference, table[:, index].astype(float)))
+            features.append(check_numeric(reference, _numbers(table[:, index])))
         elif isinstance(reference, CategoricalProfile):
             features.append(check_categorical(reference, table[:, index].tolist()))
     return DriftReport(len(rows), min_rows, tuple(features))

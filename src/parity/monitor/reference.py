@@ -10,16 +10,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from parity.monitor.logged import remember_profile
-
 if TYPE_CHECKING:
-    from parity.store.meta.store import MetadataStore
+    from parity.monitor.repository import Monitoring
     from parity.store.records import RecordStore
 
 
 def store_profile(
     records: RecordStore,
-    meta: MetadataStore,
+    monitoring: Monitoring,
     path: Path,
     data_version: str | None,
     now_ms: int,
@@ -33,5 +31,5 @@ def store_profile(
     profile = profile_frame(read_table(path), data_version)
     profile_id = records.put(profile.to_record(), now_ms, label=data_version)
     if data_version is not None:
-        remember_profile(meta, data_version, profile_id, now_ms)
+        monitoring.remember_profile(data_version, profile_id, now_ms)
     return profile_id

@@ -67,9 +67,9 @@ SHOWN_REPRODUCTIONS = 5
 @dataclass(frozen=True)
 class LineageNode:
     id: str  # "kind:key", unique in one graph
-    kind: (
-        str  # "model_version" | "model" | "run" | "code" | "data" | "environment" | "reproduction"
-    )
+    # "model_version" | "model" | "run" | "code" | "data" | "environment" | "reproduction";
+    # deployment adds "infra", "export" and "deployment" (parity.deploy.lineage)
+    kind: str
     label: str
     attributes: Mapping[str, Any] = field(default_factory=dict)
 
@@ -183,6 +183,9 @@ _FILL = {
     "code": "#d3d3d3",
     "data": "#b8e0a8",
     "environment": "#e2c2e8",
+    "infra": "#f4c7a1",
+    "export": "#c9d6f0",
+    "deployment": "#9fd8b8",
 }
 
 

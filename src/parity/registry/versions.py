@@ -14,9 +14,7 @@ reruns the change, a bounded number of times (``MetadataStore.transact``).
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, Row, delete, func, insert, select, update
@@ -24,6 +22,7 @@ from sqlalchemy import Connection, Row, delete, func, insert, select, update
 from parity.core.errors import ConflictError, NotFoundError, UsageError
 from parity.core.model import AuditEvent, ModelVersion
 from parity.core.refs import RefKind, check_version, parse_reference
+from parity.registry.repository import Actor, check_alias, check_name
 from parity.store.meta.registry_tables import (
     audit_events,
     model_aliases,
@@ -32,16 +31,12 @@ from parity.store.meta.registry_tables import (
 )
 from parity.store.meta.store import MetadataStore, insert_ignoring_duplicates
 
-
-@dataclass(frozen=True)
-class Actor:
-    """Who makes a change. Only admins may ``force`` past a lock."""
-
-    name: str
-    admin: bool = False
+__all__ = ["Actor", "Registry"]
 
 
 class Registry:
+    """The registry over a metadata store (SQLite or PostgreSQL): a ``ModelRegistry``."""
+
     def __init__(self, meta: MetadataStore, clock: Callable[[], int]) -> None:
         self.meta = meta
         self.clock = clock
@@ -161,7 +156,7 @@ class Registry:
         reason: str | None = None,
     ) -> ModelVersion:
         """Create the next version of ``name`` (creating the model on first use)."""
-        _check_name(name)
+        check_name(name)
 
         def act(connection: Connection) -> ModelVersion:
             # The model's row is what every change of the model holds: make sure it exists.
@@ -197,6 +192,53 @@ class Registry:
 
         return self.meta.transact(act)
 
+    def adopt(self, version: ModelVersion, actor: Actor, reason: str | None = None) -> ModelVersion:
+        """Take in a version another registry made, keeping its number, so ``churn/3`` names the
+        same model in both (an image's own workspace holds the one version it serves). Nothing
+        changes when this registry already has it; another model under that number is refused.
+        """
+        check_name(version.name)
+
+        def act(connection: Connection) -> ModelVersion:
+            first = {
+                "name": version.name,
+                "created_ms": self.clock(),
+                "created_by": actor.name,
+            }
+            insert_ignoring_duplicates(connection, registered_models, [first])
+            self._hold(connection, version.name)
+            found = connection.execute(
+                select(model_versions.c.model_id).where(
+                    model_versions.c.name == version.name,
+                    model_versions.c.version == version.version,
+                )
+            ).scalar_one_or_none()
+            if found == version.model_id:
+                return self._get(connection, version.name, version.version)
+            if found is not None:
+                raise ConflictError(
+                    f"{version.ref} here is model {found[:12]}, not {version.model_id[:12]}",
+                    hint="take it into a workspace of its own",
+                )
+            connection.execute(
+                insert(model_versions).values(
+                    name=version.name,
+                    version=version.version,
+                    model_id=version.model_id,
+                    run_id=version.run_id,
+                    created_ms=version.created_ms,
+                    created_by=version.created_by,
+                    locked=False,
+                    description=version.description,
+                )
+            )
+            after = {"model_id": version.model_id, "run_id": version.run_id}
+            name, number = version.name, version.version
+            self._audit(connection, name, number, "adopt", actor, None, after, reason)
+            return self._get(connection, version.name, version.version)
+
+        return self.meta.transact(act)
+
     def set_alias(
         self,
         name: str,
@@ -207,9 +249,7 @@ class Registry:
         force: bool = False,
     ) -> ModelVersion:
         """Point ``alias`` at ``version``; moving it off a locked version needs an admin's force."""
-        _check_name(alias, what="alias")
-        if alias.isdigit() or alias == "latest":
-            raise UsageError(f"{alias!r} cannot be an alias", hint="pick a word like production")
+        check_alias(alias)
 
         def act(connection: Connection) -> ModelVersion:
             self._hold(connection, name)
@@ -438,12 +478,4 @@ class Registry:
             locked=bool(row.locked),
             aliases=tuple(aliases.get(row.version, ())),
             description=row.description,
-        )
-
-
-def _check_name(name: str, what: str = "model name") -> None:
-    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,199}", name):
-        raise UsageError(
-            f"{name!r} is not a valid {what}",
-            hint="use letters, digits, '.', '_' and '-', starting with a letter or digit",
         )

@@ -1,24 +1,30 @@
 """A sampled, bounded, batched log of predictions, written off the request path.
 
 Requests only append to a bounded queue (dropping, and counting, when it is full); a background
-thread writes batches in one transaction each. A hard kill loses at most one flush interval.
+thread hands batches to the sink: the metadata store (one transaction a batch) or, for a model
+served from a Parity server, that server. While the sink is away the batch it refused waits and
+new rows fill the queue up to its bound (then they are dropped, and counted); a hard kill loses
+at most one flush interval.
 """
 
 from __future__ import annotations
 
-import json
 import queue
 import random
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
-from sqlalchemy import insert
 
-from parity.store.meta.serving_tables import prediction_log
-from parity.store.meta.store import MetadataStore
+from parity.core.errors import ParityError
+
+
+class PredictionSink(Protocol):
+    """Where logged predictions go (``parity.monitor``'s stores are such sinks)."""
+
+    def append_predictions(self, rows: Sequence[Mapping[str, Any]]) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -32,7 +38,7 @@ class LogTags:
 class PredictionLog:
     def __init__(
         self,
-        meta: MetadataStore,
+        sink: PredictionSink,
         tags: LogTags,
         clock: Callable[[], int],
         sample_rate: float = 0.1,
@@ -41,7 +47,7 @@ class PredictionLog:
         flush_seconds: float = 1.0,
         on_drop: Callable[[int], None] = lambda n: None,
     ) -> None:
-        self.meta = meta
+        self.sink = sink
         self.tags = tags
         self.clock = clock
         self.sample_rate = sample_rate
@@ -49,6 +55,8 @@ class PredictionLog:
         self.flush_seconds = flush_seconds
         self.on_drop = on_drop
         self._queue: queue.Queue[dict[str, Any]] = queue.Queue(maxsize=max_queue)
+        self._unsent: list[dict[str, Any]] = []  # a batch the sink refused, offered again first
+        self._flushing = threading.Lock()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="parity-prediction-log", daemon=True)
         self._thread.start()
@@ -68,8 +76,8 @@ class PredictionLog:
                         "version": self.tags.version,
                         "environment_id": self.tags.environment_id,
                         "data_version": self.tags.data_version,
-                        "inputs": json.dumps(row),
-                        "prediction": json.dumps(value),
+                        "inputs": row,
+                        "prediction": value,
                     }
                 )
             except queue.Full:
@@ -81,21 +89,39 @@ class PredictionLog:
             self.flush()
 
     def flush(self) -> int:
-        written = 0
-        while True:
-            batch: list[dict[str, Any]] = []
-            while len(batch) < self.batch_rows:
+        """Hand every queued row to the sink, in batches; returns how many it took. A batch it
+        refuses (its server is away) is offered first at the next flush, and the rows behind
+        it wait in the queue."""
+        with self._flushing:
+            written = 0
+            while True:
+                batch, self._unsent = self._unsent or self._next_batch(), []
+                if not batch:
+                    return written
                 try:
-                    batch.append(self._queue.get_nowait())
-                except queue.Empty:
-                    break
-            if not batch:
-                return written
-            with self.meta.write() as connection:
-                connection.execute(insert(prediction_log), batch)
-            written += len(batch)
+                    self.sink.append_predictions(batch)
+                except ParityError:
+                    self._unsent = batch
+                    return written
+                written += len(batch)
+
+    def _next_batch(self) -> list[dict[str, Any]]:
+        batch: list[dict[str, Any]] = []
+        while len(batch) < self.batch_rows:
+            try:
+                batch.append(self._queue.get_nowait())
+            except queue.Empty:
+                break
+        return batch
+
+    @property
+    def waiting(self) -> int:
+        """Rows not yet handed to the sink: the refused batch and the queue."""
+        return len(self._unsent) + self._queue.qsize()
 
     def close(self) -> None:
         self._stop.set()
         self._thread.join(timeout=5)
         self.flush()
+        if lost := self.waiting:  # the sink is still away: these rows are lost, and counted
+            self.on_drop(lost)

@@ -15,11 +15,11 @@ from parity.core.errors import UsageError
 from parity.core.model import ModelRecord, ModelVersion
 from parity.registry.flavors import flavor_named
 from parity.registry.loading import fetch_model_files, read_model_record
-from parity.registry.versions import Registry
+from parity.registry.repository import ModelRegistry
 from parity.serve.decoder import RequestDecoder
 from parity.serve.golden import GoldenResult, check_golden
 from parity.serve.metrics import ServerMetrics
-from parity.serve.prediction_log import LogTags, PredictionLog
+from parity.serve.prediction_log import LogTags, PredictionLog, PredictionSink
 from parity.serve.predictor import Predictor
 from parity.store.records import RecordStore
 
@@ -103,15 +103,19 @@ class ServingState:
 
 
 def build_state(
-    registry: Registry,
+    registry: ModelRegistry,
     records: RecordStore,
     clock: Callable[[], int],
     reference: str,
     readiness: Readiness,
     sample_rate: float = 0.1,
     data_versions: tuple[str, ...] = (),
+    predictions: PredictionSink | None = None,
 ) -> ServingState:
-    """Load the model behind ``reference`` (verified byte for byte) and run the golden check."""
+    """Load the model behind ``reference`` (verified byte for byte) and run the golden check.
+
+    ``predictions`` keeps the sampled prediction log (none without it, or at ``sample_rate`` 0).
+    """
     version = registry.resolve(reference)
     record = read_model_record(records, version.model_id)
     if record.signature is None:
@@ -135,13 +139,13 @@ def build_state(
     )
     log = (
         PredictionLog(
-            records.meta,
+            predictions,
             tags,
             clock=clock,
             sample_rate=sample_rate,
             on_drop=lambda n: metrics.dropped_logs.inc(n),
         )
-        if sample_rate > 0
+        if sample_rate > 0 and predictions is not None
         else None
     )
     alias = reference.split("@", 1)[1] if "@" in reference else None

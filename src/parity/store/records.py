@@ -9,12 +9,12 @@ from parity.core.ids import is_digest, resolve_prefix
 from parity.core.records import StoredRecord
 
 if TYPE_CHECKING:
-    from parity.store.meta.store import MetadataStore
     from parity.store.objects.store import ObjectStore
+    from parity.store.records_index import RecordIndex
 
 
 class RecordStore:
-    def __init__(self, objects: ObjectStore, meta: MetadataStore) -> None:
+    def __init__(self, objects: ObjectStore, meta: RecordIndex) -> None:
         self.objects = objects
         self.meta = meta
 

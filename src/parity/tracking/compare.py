@@ -1,4 +1,5 @@
-"""Runs side by side: params, final metrics, data inputs, and how their environments differ.
+"""Runs side by side: params, final metrics, data inputs, infrastructure files, and how their
+environments differ.
 
 Environments are compared pairwise against the first run's (the baseline), with the same rated
 diff ``parity env diff`` prints.
@@ -12,6 +13,7 @@ from typing import Any
 
 from parity.core.env_rules import EnvDiff, diff_environments
 from parity.core.errors import UsageError
+from parity.core.infra import InfraSnapshot, infra_id_of
 from parity.core.run import RunView
 from parity.env.records import load_environment
 from parity.store.records import RecordStore
@@ -54,6 +56,8 @@ class RunComparison:
     metrics: tuple[Row, ...]
     inputs: tuple[Row, ...]  # data path -> data version per run
     environments: tuple[EnvironmentComparison, ...]  # every run after the first vs the first
+    # infrastructure file path -> the digest of what was stored per run (``[lineage] infra``)
+    infra: tuple[Row, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -65,12 +69,21 @@ class RunComparison:
             "metrics": [row.to_dict() for row in self.metrics],
             "inputs": [row.to_dict() for row in self.inputs],
             "environments": [e.to_dict() for e in self.environments],
+            "infra": [row.to_dict() for row in self.infra],
         }
 
 
 def _rows(maps: Sequence[Mapping[str, Any]]) -> tuple[Row, ...]:
     keys = sorted({key for mapping in maps for key in mapping})
     return tuple(Row(key, tuple(mapping.get(key) for mapping in maps)) for key in keys)
+
+
+def _infra_files(records: RecordStore, run: RunView) -> dict[str, str]:
+    infra_id = infra_id_of(run.artifacts)
+    if infra_id is None:
+        return {}
+    snapshot = InfraSnapshot.from_record(records.get(infra_id))
+    return {f.path: f.digest for f in snapshot.files}
 
 
 def compare_runs(records: RecordStore, runs: Sequence[RunView]) -> RunComparison:
@@ -95,4 +108,5 @@ def compare_runs(records: RecordStore, runs: Sequence[RunView]) -> RunComparison
         metrics=_rows([r.metrics for r in runs]),
         inputs=_rows([{link.path: link.data_version for link in r.inputs} for r in runs]),
         environments=tuple(environments),
+        infra=_rows([_infra_files(records, r) for r in runs]),
     )

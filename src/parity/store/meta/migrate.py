@@ -30,6 +30,26 @@ def stamped_revisions(connection: Connection) -> set[str]:
     return {row[0] for row in rows}
 
 
+def check_revisions(current: set[str], where: str) -> None:
+    """Refuse a database stamped other than with ``HEADS``, naming what to do: a server's
+    database changes only through 'parity server migrate', so two versions of Parity serving
+    one database cannot race to change it."""
+    expected = set(HEADS)
+    if current == expected:
+        return
+    if current - expected and not (expected - current):
+        raise ConflictError(
+            f"the database at {where} has a newer schema "
+            f"({', '.join(sorted(current - expected))}) than this Parity knows",
+            hint="upgrade Parity on this server: pip install -U 'parity-ml[server]'",
+        )
+    missing = ", ".join(sorted(expected - current)) or "none"
+    raise ConflictError(
+        f"the database at {where} is not at this Parity's schema (missing {missing})",
+        hint="run 'parity server migrate' once, then start the server",
+    )
+
+
 def ensure_schema(engine: Engine) -> None:
     with engine.connect() as connection:
         current = stamped_revisions(connection)

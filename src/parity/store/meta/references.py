@@ -8,7 +8,9 @@ from typing import Any
 from sqlalchemy import Column
 
 from parity.store.meta import (
+    account_tables,
     data_tables,
+    deploy_tables,
     registry_tables,
     repro_tables,
     schema,
@@ -17,8 +19,16 @@ from parity.store.meta import (
 )
 from parity.store.meta.schema import ColumnReference
 
-_MODULES = (schema, data_tables, registry_tables, repro_tables, serving_tables, tracking_tables)
-
+_MODULES = (
+    schema,
+    account_tables,
+    data_tables,
+    deploy_tables,
+    registry_tables,
+    repro_tables,
+    serving_tables,
+    tracking_tables,
+)
 REFERENCE_COLUMNS: tuple[ColumnReference, ...] = tuple(
     reference for module in _MODULES for reference in module.REFERENCE_COLUMNS
 )

@@ -17,7 +17,7 @@ from parity.core.references import Target
 from parity.store.meta.engine import WRITE_OPTION, create_metadata_engine
 from parity.store.meta.errors import translate
 from parity.store.meta.locks import advisory_lock, check_name, file_lock
-from parity.store.meta.migrate import ensure_schema, stamped_revisions
+from parity.store.meta.migrate import check_revisions, ensure_schema, stamped_revisions
 from parity.store.meta.references import REFERENCE_COLUMNS
 from parity.store.meta.schema import records
 
@@ -123,14 +123,38 @@ class MetadataStore:
         with self.write() as connection:
             insert_ignoring_duplicates(connection, records, rows)
 
-    def record_ids(self, kind: str | None = None, prefix: str = "") -> list[str]:
+    def record_ids(
+        self,
+        kind: str | None = None,
+        prefix: str = "",
+        *,
+        after: str = "",
+        limit: int | None = None,
+    ) -> list[str]:
+        """The indexed ids (of ``kind``, starting with ``prefix``), sorted; with ``after`` and
+        ``limit``, one page of them: at most ``limit`` ids greater than ``after``."""
         query = select(records.c.id)
         if kind is not None:
             query = query.where(records.c.kind == kind)
         if prefix:
             query = query.where(records.c.id.startswith(prefix, autoescape=True))
+        if after:
+            query = query.where(records.c.id > after)
+        query = query.order_by(records.c.id)
+        if limit is not None:
+            query = query.limit(limit)
         with self.read() as connection:
-            return [row[0] for row in connection.execute(query.order_by(records.c.id))]
+            return [row[0] for row in connection.execute(query)]
+
+    def labelled_records(self, kind: str, label: str) -> list[str]:
+        """The ids of ``kind`` indexed with ``label``, oldest first."""
+        query = (
+            select(records.c.id)
+            .where(records.c.kind == kind, records.c.label == label)
+            .order_by(records.c.created_ms, records.c.id)
+        )
+        with self.read() as connection:
+            return [row[0] for row in connection.execute(query)]
 
     def record_kind(self, record_id: str) -> str | None:
         with self.read() as connection:
@@ -168,14 +192,20 @@ class MetadataStore:
         with self.read() as connection:
             return sorted(stamped_revisions(connection))
 
+    def check_schema(self) -> None:
+        """Refuse (ConflictError) a schema other than this Parity's, without changing it."""
+        check_revisions(set(self.schema_revisions()), self.url)
+
     def close(self) -> None:
         self.engine.dispose()
 
 
-def open_metadata_store(url: str) -> MetadataStore:
-    """Open (and migrate, if needed) the metadata store at ``url``."""
+def open_metadata_store(url: str, migrate: bool = True) -> MetadataStore:
+    """Open the metadata store at ``url``, migrating it first when it needs it and ``migrate``."""
     engine = create_metadata_engine(url)
     store = MetadataStore(engine)
+    if not migrate:
+        return store
     try:
         with store._translated():
             ensure_schema(engine)

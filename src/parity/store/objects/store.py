@@ -49,6 +49,12 @@ class ObjectStore:
     def url(self) -> str:
         return self.backend.url
 
+    def close(self) -> None:
+        """Let go of connections the backend holds of its own (a remote server's client)."""
+        closing = getattr(self.backend, "close", None)
+        if callable(closing):
+            closing()
+
     # writing -----------------------------------------------------------------------------------
     def put_bytes(self, content: bytes) -> str:
         """Store ``content`` (once) and return its digest."""

@@ -1,0 +1,253 @@
+"""The one door of every request: host check, route lookup in the table, authentication,
+authorization, body rules, and the audit line of each accepted write; before any body is read.
+
+A request that matches no declared route is refused here, so a route cannot be reached without
+the role its declaration names: there is no route without a declaration.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import time
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+import anyio.to_thread
+from sqlalchemy import insert
+from starlette.routing import Match, Router
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from parity.core.errors import ParityError, UsageError
+from parity.core.roles import Principal, Role
+from parity.server.context import ServerContext
+from parity.server.errors import (
+    BodyTooLarge,
+    Forbidden,
+    Unauthenticated,
+    error_response,
+    json_error,
+)
+from parity.server.routing import PUBLIC, Route
+from parity.store.meta.account_tables import write_log
+
+# Bodies a cross-site HTML form can send without a CORS preflight: never accepted on a write.
+_FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data", "text/plain")
+_PRINCIPAL_CACHE_S = 2.0
+
+
+class Gate:
+    """ASGI middleware in front of the FastAPI app."""
+
+    def __init__(
+        self, app: ASGIApp, router: Router, routes: dict[Any, Route], context: ServerContext
+    ) -> None:
+        self.app = app
+        self.router = router
+        self.routes = routes  # endpoint -> declaration
+        self.context = context
+        self.hosts = context.settings.hosts()
+        self.proxies = [
+            ipaddress.ip_network(cidr, strict=False) for cidr in context.settings.trusted_proxies
+        ]
+        self._cache: dict[str, tuple[float, Principal | None]] = {}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        try:
+            route = self._route(scope)
+            self._check_host(scope)
+            principal = await self._admit(scope, route)
+            self._check_body(scope, route)
+        except ParityError as error:
+            await error_response(error)(scope, receive, send)
+            return
+        except _Refusal as refusal:
+            code = 3 if refusal.status == 404 else 2
+            await json_error(refusal.status, refusal.message, code, refusal.hint)(
+                scope, receive, send
+            )
+            return
+        scope.setdefault("state", {})["principal"] = principal
+        limited = _limited_receive(receive, route.max_body)
+        if not route.writes:
+            await self.app(scope, limited, send)
+            return
+        status: list[int] = []
+
+        async def watch(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status.append(int(message["status"]))
+            await send(message)
+
+        try:
+            await self.app(scope, limited, watch)
+        finally:
+            if status and status[0] < 400:
+                await anyio.to_thread.run_sync(
+                    self._log_write, principal, scope["method"], scope["path"], status[0]
+                )
+
+    # the checks -----------------------------------------------------------------------------------
+    def _route(self, scope: Scope) -> Route:
+        allowed: list[str] = []
+        for candidate in self.router.routes:
+            match, child = candidate.matches(scope)
+            declared = self.routes.get(getattr(candidate, "endpoint", None))
+            if declared is None:  # not in the table: as if it did not exist
+                continue
+            if match is Match.FULL:
+                scope["path_params"] = child.get("path_params", {})
+                return declared
+            if match is Match.PARTIAL:
+                allowed.append(declared.method)
+        if allowed:
+            raise _Refusal(
+                405, f"{scope['method']} is not allowed here", f"use {', '.join(sorted(allowed))}"
+            )
+        raise _Refusal(404, f"no such API route: {scope['path']}", "see /api/v1/openapi.json")
+
+    def _check_host(self, scope: Scope) -> None:
+        if "*" in self.hosts:
+            return
+        host = _header(scope, b"host") or ""
+        name = host.rsplit(":", 1)[0] if not host.startswith("[") else host[1:].split("]")[0]
+        if name not in self.hosts:
+            raise _Refusal(
+                400,
+                f"this server does not answer to the host name {name!r}",
+                "start it with --allowed-host NAME to add one",
+            )
+
+    async def _admit(self, scope: Scope, route: Route) -> Principal | None:
+        principal = await self._identify(scope)
+        if route.access is PUBLIC:
+            return principal
+        if principal is None:
+            raise Unauthenticated(
+                "this route needs a token",
+                hint="run 'parity login URL' or set PARITY_TOKEN",
+            )
+        assert isinstance(route.access, Role)
+        target = None
+        if route.scope is not None:
+            kind, parameter = route.scope
+            value = scope.get("path_params", {}).get(parameter)
+            target = (kind, str(value)) if value is not None else None
+        if not principal.may(route.access, target):
+            raise Forbidden(
+                f"{principal.user} ({principal.role.label}) may not {route.summary.lower()}: "
+                f"it needs the {route.access.label} role",
+                hint="ask an admin for a token with that role",
+            )
+        return principal
+
+    async def _identify(self, scope: Scope) -> Principal | None:
+        settings = self.context.settings
+        authorization = _header(scope, b"authorization")
+        if authorization:
+            kind, _, token = authorization.partition(" ")
+            if kind.lower() != "bearer" or not token:
+                raise Unauthenticated(
+                    "the Authorization header must be 'Bearer TOKEN'", hint="check PARITY_TOKEN"
+                )
+            principal = await self._cached(token.strip())
+            if principal is None:
+                raise Unauthenticated(
+                    "the token is unknown, revoked or expired",
+                    hint="run 'parity login URL' again or ask an admin for a new token",
+                )
+            return principal
+        if self.proxies and settings.user_header:
+            client = ipaddress.ip_address((scope.get("client") or ("0.0.0.0", 0))[0])  # noqa: S104
+            user = _header(scope, settings.user_header.lower().encode())
+            if user and any(client in network for network in self.proxies):
+                return await anyio.to_thread.run_sync(self.context.accounts.principal_of, user)
+        if settings.local_user and settings.loopback:
+            return Principal(user=settings.local_user, role=Role.ADMIN)
+        return None
+
+    async def _cached(self, token: str) -> Principal | None:
+        now = time.monotonic()
+        hit = self._cache.get(token)
+        if hit is not None and now - hit[0] < _PRINCIPAL_CACHE_S:
+            return hit[1]
+        principal = await anyio.to_thread.run_sync(self.context.accounts.authenticate, token)
+        if len(self._cache) > 4096:
+            self._cache.clear()
+        self._cache[token] = (now, principal)
+        return principal
+
+    @staticmethod
+    def _check_body(scope: Scope, route: Route) -> None:
+        length = _header(scope, b"content-length")
+        if length is not None:
+            if not length.isdigit():
+                raise UsageError("Content-Length is not a number", hint="send a valid request")
+            if int(length) > route.max_body:
+                raise _Refusal(
+                    413,
+                    f"the request body ({int(length):,} bytes) is larger than this route "
+                    f"takes ({route.max_body:,})",
+                    "send it in smaller batches",
+                )
+        if not route.writes:
+            return
+        media = (_header(scope, b"content-type") or "").split(";")[0].strip().lower()
+        if media in _FORM_TYPES:
+            raise _Refusal(415, f"{media} bodies are not accepted", "send application/json")
+        has_body = (length is not None and int(length) > 0) or _header(scope, b"transfer-encoding")
+        wanted = "application/octet-stream" if route.raw_body else "application/json"
+        if has_body and media != wanted:
+            raise _Refusal(
+                415, f"this route takes {wanted}, not {media or 'no type'}", f"send {wanted}"
+            )
+
+    def _log_write(self, principal: Principal | None, method: str, path: str, status: int) -> None:
+        with self.context.workspace.meta.write() as connection:
+            connection.execute(
+                insert(write_log).values(
+                    time_ms=int(time.time() * 1000),
+                    user=principal.user if principal else "-",
+                    token_id=principal.token_id if principal else None,
+                    method=method,
+                    path=path[:2000],
+                    status=status,
+                )
+            )
+
+
+class _Refusal(Exception):
+    def __init__(self, status: int, message: str, hint: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.hint = hint
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", ()):
+        if key == name:
+            return bytes(value).decode("latin-1")
+    return None
+
+
+def _limited_receive(receive: Receive, limit: int) -> Callable[[], Awaitable[Message]]:
+    """``receive`` that fails once more than ``limit`` body bytes arrived (a chunked body has
+    no Content-Length to check up front)."""
+    seen = 0
+
+    async def bounded() -> MutableMapping[str, Any]:
+        nonlocal seen
+        message = await receive()
+        if message["type"] == "http.request":
+            seen += len(message.get("body", b""))
+            if seen > limit:
+                raise BodyTooLarge(
+                    f"the request body is larger than this route takes ({limit:,} bytes)",
+                    hint="send it in smaller batches",
+                )
+        return message
+
+    return bounded

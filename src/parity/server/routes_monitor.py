@@ -1,0 +1,243 @@
+"""Routes of monitoring: the prediction logs model servers send, the profiles of training data,
+and drift reports. Handlers call the served workspace's ``MonitorStore`` and ``parity.api``.
+
+The drift route takes the reference profile by id only (a data version or a profile id): a
+client-supplied string is never read as a file on the server.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from fastapi import Path, Query
+from pydantic import BaseModel, ConfigDict, Field
+
+from parity.api import monitor as monitor_api
+from parity.core.errors import NotFoundError
+from parity.core.profile import PROFILE_KIND
+from parity.core.refs import MAX_VERSION
+from parity.core.roles import Role, Scope
+from parity.monitor.logged import MonitorStore
+from parity.registry.repository import NAME_PATTERN
+from parity.server.dependencies import Context
+from parity.server.routing import Route
+from parity.workspace import now_ms
+
+DIGEST_PATTERN = r"^[0-9a-f]{64}$"
+ID_PREFIX_PATTERN = r"^[0-9a-f]{4,64}$"
+# Rows one request may send, and read back.
+BATCH_ROWS = 10_000
+# The last millisecond of the year 9999: a time any clock and datetime can hold.
+MAX_TIME_MS = 253_402_300_799_999
+# The largest whole number a JSON body carries exactly.
+JSON_INT_MAX = 2**53 - 1
+
+Name = Annotated[str, Path(pattern=NAME_PATTERN, description="A model's name")]
+Number = Annotated[int, Path(ge=1, le=MAX_VERSION, description="A version number")]
+DataVersion = Annotated[str, Path(pattern=DIGEST_PATTERN, description="A data version id")]
+
+
+class PredictionRow(BaseModel):
+    """One sampled prediction of a model server."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    time_ms: int = Field(ge=0, le=MAX_TIME_MS)
+    version: int = Field(ge=1, le=JSON_INT_MAX)
+    environment_id: str | None = Field(default=None, pattern=DIGEST_PATTERN)
+    data_version: str | None = Field(default=None, pattern=DIGEST_PATTERN)
+    inputs: list[Any] = Field(description="The input row, in the signature's column order")
+    prediction: Any = Field(description="What the model answered for the row")
+
+
+class PredictionBatch(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    rows: list[PredictionRow] = Field(max_length=BATCH_ROWS)
+
+
+class Stored(BaseModel):
+    stored: int
+
+
+class LoggedRow(BaseModel):
+    id: int
+    time_ms: int
+    model: str
+    version: int
+    environment_id: str | None
+    data_version: str | None
+    inputs: list[Any]
+    prediction: Any
+
+
+class LoggedPage(BaseModel):
+    rows: list[LoggedRow]
+    next: int | None = Field(description="Ask again with after=next for more; null at the end")
+
+
+class ProfileRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    profile_id: str = Field(pattern=DIGEST_PATTERN)
+
+
+class DataProfile(BaseModel):
+    data_version: str
+    profile_id: str
+
+
+class FeatureDriftBody(BaseModel):
+    name: str
+    rows: int
+    psi: float
+    ks: float | None
+    psi_threshold: float
+    ks_threshold: float | None
+    drifted: bool
+    milliseconds: float
+
+
+class DriftBody(BaseModel):
+    """The inputs a model version was served, compared with its training data's profile."""
+
+    rows: int
+    min_rows: int
+    enough_rows: bool
+    ok: bool
+    drifted: list[str]
+    features: list[FeatureDriftBody]
+
+
+def _store(ctx: Context) -> MonitorStore:
+    return MonitorStore(ctx.workspace.meta)
+
+
+def append_predictions(ctx: Context, name: Name, batch: PredictionBatch) -> Stored:
+    """Keep a batch of a model's sampled predictions (sent by a model server) of versions
+    the registry has."""
+    for version in sorted({row.version for row in batch.rows}):
+        ctx.workspace.registry.get(name, version)  # NotFoundError names what is missing
+    rows = [{"model": name, **row.model_dump()} for row in batch.rows]
+    _store(ctx).append_predictions(rows)
+    return Stored(stored=len(rows))
+
+
+def logged_predictions(
+    ctx: Context,
+    name: Name,
+    version: Annotated[int | None, Query(ge=1, le=MAX_VERSION)] = None,
+    since_ms: Annotated[int | None, Query(ge=0, le=MAX_TIME_MS)] = None,
+    after: Annotated[int, Query(ge=0, le=MAX_VERSION)] = 0,
+    limit: Annotated[int, Query(ge=1, le=BATCH_ROWS)] = BATCH_ROWS,
+) -> LoggedPage:
+    """A model's logged predictions, oldest first, a page at a time."""
+    rows, following = _store(ctx).logged_page(name, version, since_ms, after, limit)
+    return LoggedPage(rows=[LoggedRow(**row.to_dict()) for row in rows], next=following)
+
+
+def get_profile(ctx: Context, data_version: DataVersion) -> DataProfile:
+    """The profile a data version was given, which drift is checked against."""
+    profile_id = _store(ctx).profile_of(data_version)
+    if profile_id is None:
+        raise NotFoundError(
+            f"data version {data_version[:12]} has no profile",
+            hint="profile its table: parity monitor profile, or run.use_data",
+        )
+    return DataProfile(data_version=data_version, profile_id=profile_id)
+
+
+def remember_profile(
+    ctx: Context, data_version: DataVersion, request: ProfileRequest
+) -> DataProfile:
+    """Keep a stored profile as a data version's (the first one kept stays)."""
+    if ctx.workspace.meta.record_kind(request.profile_id) != PROFILE_KIND:
+        raise NotFoundError(
+            f"no profile record {request.profile_id[:12]} is stored on this server",
+            hint="store the profile record first",
+        )
+    store = _store(ctx)
+    store.remember_profile(data_version, request.profile_id, now_ms())
+    return DataProfile(data_version=data_version, profile_id=store.profile_of(data_version) or "")
+
+
+def drift_report(
+    ctx: Context,
+    name: Name,
+    version: Number,
+    reference: Annotated[
+        str | None,
+        Query(
+            pattern=ID_PREFIX_PATTERN,
+            description="A data version id or profile id (default: the profiled training input "
+            "of the run that made the model)",
+        ),
+    ] = None,
+    since_ms: Annotated[int | None, Query(ge=0, le=MAX_TIME_MS)] = None,
+    min_rows: Annotated[int, Query(ge=1, le=1_000_000)] = 100,
+) -> DriftBody:
+    """Compare the inputs logged while serving a model version with its training profile."""
+    if reference is not None:  # resolved to a stored profile here: never read as a file
+        reference = _store(ctx).profile_of(reference) or ctx.workspace.records.resolve(
+            reference, kind=PROFILE_KIND
+        )
+    since = None if since_ms is None else dt.datetime.fromtimestamp(since_ms / 1000, dt.UTC)
+    report = monitor_api.drift(
+        f"{name}/{version}",
+        reference=reference,
+        since=since,
+        min_rows=min_rows,
+        workspace=ctx.workspace,
+    )
+    return DriftBody.model_validate(report.to_dict())
+
+
+_MODEL = (Scope.MODEL, "name")
+R, W = Role.READER, Role.WRITER
+
+ROUTES = (
+    Route(
+        "POST",
+        "/models/{name}/predictions",
+        W,
+        append_predictions,
+        "Log a model's predictions",
+        _MODEL,
+        response_model=Stored,
+    ),
+    Route(
+        "GET",
+        "/models/{name}/predictions",
+        R,
+        logged_predictions,
+        "Read a model's logged predictions",
+        _MODEL,
+        response_model=LoggedPage,
+    ),
+    Route(
+        "GET",
+        "/models/{name}/versions/{version}/drift",
+        R,
+        drift_report,
+        "Check a model version for drift",
+        _MODEL,
+        response_model=DriftBody,
+    ),
+    Route(
+        "GET",
+        "/profiles/{data_version}",
+        R,
+        get_profile,
+        "Get a data version's profile",
+        response_model=DataProfile,
+    ),
+    Route(
+        "PUT",
+        "/profiles/{data_version}",
+        W,
+        remember_profile,
+        "Keep a data version's profile",
+        response_model=DataProfile,
+    ),
+)

@@ -1,0 +1,144 @@
+"""The account routes: admins manage tokens over HTTP; a password buys a short-lived token,
+a few times a minute; expired and revoked tokens stop working."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from parity.api import accounts
+from parity.core.errors import AccessDenied, NotFoundError, UsageError
+from parity.store.http.client import ServerClient
+from parity.store.meta.account_tables import write_log
+from parity.workspace import open_workspace
+from tests.server.live import TeamServer, team_server
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[TeamServer]:
+    with team_server(tmp_path / "served", login_attempts_per_minute=3) as running:
+        yield running
+
+
+def _served(server: TeamServer) -> Path:
+    return Path(server.settings.workspace)
+
+
+def _refused_soon(url: str, token: str, within_s: float = 5.0) -> float:
+    """Seconds until the server refuses ``token`` (a server caches a token for 2 s)."""
+    began = time.monotonic()
+    while time.monotonic() - began < within_s:
+        answer = httpx.get(f"{url}/api/v1/whoami", headers={"Authorization": f"Bearer {token}"})
+        if answer.status_code == 401:
+            return time.monotonic() - began
+        assert answer.status_code == 200
+        time.sleep(0.1)
+    raise AssertionError(f"the token still works after {within_s} s")
+
+
+def test_an_admin_creates_lists_and_revokes_tokens_over_http(server: TeamServer) -> None:
+    with open_workspace(_served(server), environ={}) as served:
+        accounts.create_user("ci", workspace=served)
+    with ServerClient(server.url, server.admin) as admin:
+        made = admin.post("/tokens", {"user": "ci", "role": "reader", "label": "nightly"})
+        assert made["info"]["user"] == "ci"
+        assert made["info"]["role"] == "reader"
+        assert made["info"]["expires_ms"] is None
+        with ServerClient(server.url, made["token"]) as ci:
+            assert ci.get("/whoami") == {"user": "ci", "role": "reader"}
+        listed = admin.get("/tokens", params={"user": "ci"})
+        assert {t["label"]: t["id"] for t in listed}["nightly"] == made["info"]["id"]
+        assert sorted(t["label"] for t in listed) == ["first token", "nightly"]
+        assert made["token"] not in str(admin.get("/tokens"))
+        assert [u["name"] for u in admin.get("/users")] == ["admin", "ci"]
+        with pytest.raises(UsageError, match="not an admin"):
+            admin.post("/tokens", {"user": "ci", "role": "admin"})
+        with pytest.raises(NotFoundError, match="no user"):
+            admin.post("/tokens", {"user": "nobody", "role": "reader"})
+        assert admin.delete(f"/tokens/{made['info']['id']}") == {"revoked": made["info"]["id"]}
+        with pytest.raises(NotFoundError, match="no active token"):
+            admin.delete(f"/tokens/{made['info']['id']}")
+    assert _refused_soon(server.url, made["token"]) < 3.0
+
+
+def test_every_accepted_write_is_in_the_audit_trail_with_its_user(server: TeamServer) -> None:
+    with ServerClient(server.url, server.admin) as admin:
+        made = admin.post("/tokens", {"user": "admin", "role": "reader"})
+        with pytest.raises(UsageError):
+            admin.post("/tokens", {"user": "admin", "role": "nobody"})
+    with open_workspace(_served(server), environ={}) as served, served.meta.read() as connection:
+        rows = connection.execute(select(write_log)).mappings().all()
+    assert [(r["user"], r["method"], r["path"], r["status"]) for r in rows] == [
+        ("admin", "POST", "/api/v1/tokens", 201)
+    ]
+    assert rows[0]["token_id"] == server.admin.split("_")[1]
+    assert made["token"] not in str(rows)
+
+
+def test_a_token_stops_working_when_it_expires(server: TeamServer) -> None:
+    with ServerClient(server.url, server.admin) as admin:
+        short = admin.post("/tokens", {"user": "admin", "role": "reader", "expires": "2s"})
+    with ServerClient(server.url, short["token"]) as client:
+        assert client.get("/whoami")["role"] == "reader"
+    assert short["info"]["expires_ms"] - short["info"]["created_ms"] == 2000
+    _refused_soon(server.url, short["token"], within_s=6.0)
+
+
+def test_a_password_signs_in_with_a_short_lived_token_of_the_user_s_role(
+    server: TeamServer,
+) -> None:
+    with open_workspace(_served(server), environ={}) as served:
+        accounts.create_user("bob", workspace=served)
+        accounts.set_password("bob", "correct horse battery", workspace=served)
+    answer = httpx.post(
+        f"{server.url}/api/v1/login", json={"user": "bob", "password": "correct horse battery"}
+    )
+    assert answer.status_code == 200, answer.text
+    signed_in = answer.json()
+    assert (signed_in["user"], signed_in["role"]) == ("bob", "writer")
+    assert 0 < signed_in["expires_ms"] - time.time() * 1000 <= 12 * 3_600_000
+    with ServerClient(server.url, signed_in["token"]) as bob:
+        assert bob.get("/whoami") == {"user": "bob", "role": "writer"}
+    wrong = httpx.post(
+        f"{server.url}/api/v1/login", json={"user": "bob", "password": "wrong horse battery"}
+    )
+    assert wrong.status_code == 401
+    assert wrong.json()["error"] == "wrong user name or password"
+    nobody = httpx.post(
+        f"{server.url}/api/v1/login", json={"user": "eve", "password": "correct horse battery"}
+    )
+    assert nobody.json() == wrong.json()
+
+
+def test_sign_in_attempts_are_limited_per_address_and_user(server: TeamServer) -> None:
+    def attempt(user: str) -> httpx.Response:
+        return httpx.post(
+            f"{server.url}/api/v1/login", json={"user": user, "password": "guessing-1234"}
+        )
+
+    assert [attempt("admin").status_code for _ in range(3)] == [401, 401, 401]
+    limited = attempt("admin")
+    assert limited.status_code == 429
+    assert limited.headers["Retry-After"] == "60"
+    assert "too many sign-in attempts" in limited.json()["error"]
+    assert attempt("someone-else").status_code == 401
+
+
+def test_a_login_body_is_json_and_small(server: TeamServer) -> None:
+    form = httpx.post(f"{server.url}/api/v1/login", data={"user": "a", "password": "b"})
+    assert form.status_code == 415
+    big = httpx.post(f"{server.url}/api/v1/login", json={"user": "admin", "password": "x" * 5000})
+    assert big.status_code == 413
+
+
+def test_only_an_admin_manages_tokens(server: TeamServer) -> None:
+    with ServerClient(server.url, server.writer) as writer:
+        with pytest.raises(AccessDenied, match="needs the admin role"):
+            writer.get("/tokens")
+        with pytest.raises(AccessDenied, match="needs the admin role"):
+            writer.post("/tokens", {"user": "admin", "role": "admin"})
