@@ -2,8 +2,8 @@
 
 In a fresh git repository (build/demo) it drives the real `parity` command as a user would:
 version a dataset, train in a tracked run, register the model, promote it, verify environments,
-export and restore the model's environment, load the model, serve it, catch drift in what it
-is sent, and export it for Kubernetes.
+export and restore the model's environment, reproduce the training run, load the model, serve
+it, catch drift in what it is sent, and export it for Kubernetes.
 
 Everything the user runs runs in a small venv of its own (build/demo-env): Parity installed from
 a wheel of this checkout with only the extras the demo needs, at the versions uv.lock pins, and
@@ -293,6 +293,12 @@ def main() -> None:
     step("8b. Restore it into a new venv: the exact files, then verified against the record")
     restored = os.path.relpath(ROOT / "build" / "demo-restored", DEMO)
     parity("env", "restore", "bc@production", "--venv", restored, *wheels)
+
+    step("8c. Reproduce the training run in a fresh venv: its code, data and environment again")
+    shutil.rmtree(ROOT / "build" / "demo-repro", ignore_errors=True)
+    fresh = os.path.relpath(ROOT / "build" / "demo-repro", DEMO)
+    parity("repro", run_id[:16], "--venv", fresh, *wheels)
+    note("the same model predictions and metrics, from a worktree of the commit and a new venv")
 
     step("9. Load the model by alias (every blob hash-checked, the environment verified)")
     (DEMO / "predict.py").write_text(

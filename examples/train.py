@@ -21,6 +21,7 @@ def main(table: str) -> None:
     params = {"C": 0.5, "max_iter": 1000, "test_size": 0.25, "seed": 7}
     with parity.start_run(experiment="breast-cancer", name="logreg", params=params) as run:
         run.use_data(table)  # the input's data version (and its profile, for drift checks)
+        run.log_seed(params["seed"], "split")  # so a repro knows the run is seeded
         frame = pd.read_csv(table)
         features, target = frame.drop(columns="target"), frame["target"]
         x_train, x_test, y_train, y_test = train_test_split(

@@ -24,7 +24,7 @@ from parity.core.infra import InfraFile, InfraSnapshot, RefusedFile
 from parity.core.model import ArtifactFile, ColumnSpec, ModelRecord, Signature
 from parity.core.profile import CategoricalProfile, NoiseFloor, NumericProfile, Profile
 from parity.core.records import StoredRecord
-from parity.core.run import CodeState
+from parity.core.run import CodeState, UntrackedFile
 from parity.data.manifest import Chunk, FileEntry, make_version
 from parity.data.validate import FailedCheck, Validation
 
@@ -158,8 +158,9 @@ def example_records(data_version: str) -> dict[str, Any]:
             "main",
             True,
             digest("diff"),
-            ("notes.txt",),
+            ("notes.txt", "helper.py"),
             True,
+            (UntrackedFile("helper.py", digest("helper"), 12),),
         ),
         "data": _data_version(),
         "deploy_export": DeployExport(

@@ -122,7 +122,11 @@ def test_what_each_kind_references() -> None:
         "data_version": Target.DATA_VERSION,
         "schema_digest": Target.OBJECT,
     }
-    assert targets("code") == {"commit": Target.COMMIT, "diff_digest": Target.OBJECT}
+    assert targets("code") == {
+        "commit": Target.COMMIT,
+        "diff_digest": Target.OBJECT,
+        "untracked_read[0].digest": Target.OBJECT,
+    }
     assert targets("model") == {
         "environment_id": Target.ENVIRONMENT,
         "files[0].digest": Target.OBJECT,

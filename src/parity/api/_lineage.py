@@ -20,7 +20,15 @@ from parity.deploy.exports import ExportLog
 from parity.deploy.lineage import extend_lineage
 from parity.env.records import describe, load_environment
 from parity.registry.comparison import ModelComparison, ModelSide, compare_models
-from parity.registry.lineage import CodeFacts, DataInput, Lineage, RunFacts, build_lineage
+from parity.registry.lineage import (
+    CodeFacts,
+    DataInput,
+    Lineage,
+    ReproFacts,
+    RunFacts,
+    build_lineage,
+)
+from parity.repro.store import reproductions_of
 from parity.workspace import Workspace, now_ms
 
 if TYPE_CHECKING:
@@ -29,7 +37,7 @@ if TYPE_CHECKING:
     from parity.core.run import RunView
 
 
-def run_facts(view: RunView) -> RunFacts:
+def run_facts(view: RunView, reproductions: tuple[ReproFacts, ...] = ()) -> RunFacts:
     code = view.code
     return RunFacts(
         id=view.id,
@@ -50,15 +58,19 @@ def run_facts(view: RunView) -> RunFacts:
         environment_id=view.environment_id,
         inputs=tuple(DataInput(link.path, link.data_version) for link in view.inputs),
         parent_id=view.parent_id,
+        reproduces=view.reproduces,
+        reproductions=reproductions,
     )
 
 
 def find_run(workspace: Workspace, run_id: str) -> RunFacts | None:
     """A run's facts, or None when this workspace's tracking store does not have it."""
     try:
-        return run_facts(workspace.runs.find(run_id))
+        view = workspace.runs.find(run_id)
     except NotFoundError:
         return None
+    found = reproductions_of(workspace.meta, [view.id])
+    return run_facts(view, tuple(ReproFacts(r.run_id, r.verdict, r.created_ms) for r in found))
 
 
 def training_data_versions(workspace: Workspace, version: ModelVersion) -> tuple[str, ...]:

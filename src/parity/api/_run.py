@@ -26,6 +26,7 @@ from parity.core.run import Artifact, DataLink, Metric, RunStatus, check_key, sh
 from parity.monitor.reference import store_profile
 from parity.tracking.buffer import DEFAULT_INTERVAL_SECONDS, MetricBuffer
 from parity.tracking.journal import JOURNAL_DIR
+from parity.tracking.launch import files_named, files_read_here, launch_here, seed_libraries
 from parity.tracking.lifecycle import RunTerminated, TerminationGuard
 from parity.tracking.repository import RunWriter
 from parity.tracking.run_journal import RunJournal
@@ -132,6 +133,21 @@ class Run:
 
     def log_params(self, params: Mapping[str, object]) -> None:
         self._writer.log_params(self.id, params)
+
+    def log_seed(self, seed: object, name: str = "seed") -> None:
+        """Record a seed the script set (``name`` tells which: ``numpy``, ``torch``, …), so a
+        re-run can be expected to give the same numbers and ``parity repro`` knows it was set."""
+        self.store.log_seeds(self.id, {name: seed})
+
+    def set_seed(self, seed: int) -> dict[str, str]:
+        """Seed Python's ``random`` and, when the script has imported them, NumPy's global
+        generator and PyTorch; log each seed set. Returns what was seeded.
+
+        Generators the script creates itself (``numpy.random.default_rng()``) are not reached:
+        seed those and log them with ``log_seed``."""
+        seeded = seed_libraries(int(seed))
+        self.store.log_seeds(self.id, seeded)
+        return seeded
 
     def set_tag(self, key: str, value: object) -> None:
         self._writer.set_tags(self.id, {key: value})
@@ -369,22 +385,30 @@ def begin_run(
 ) -> Run:
     """Create a run and start capturing its sources in the background.
 
-    The infrastructure files ``[lineage] infra`` and ``infra`` match are stored now, screened
-    for secrets; ``on_warning`` hears what was redacted or refused.
+    ``command`` is the command line of a wrapped child; without it the run is this process's,
+    and its interpreter and ``sys.argv`` are recorded, with the files it has imported. The
+    infrastructure files ``[lineage] infra`` and ``infra`` match are stored now, screened for
+    secrets; ``on_warning`` hears what was redacted or refused.
     """
     store = workspace.runs
     parent_id = store.resolve(parent) if parent else None
     patterns, refuse_secrets = infra_patterns(workspace, infra)  # a bad pattern records nothing
-    sources = SourceCapture(workspace.records, Path.cwd(), now_ms, python=python)
+    here = Path.cwd()
+    if command is None:
+        recorded, read = [Path(sys.executable).name, *sys.argv], files_read_here(here)
+    else:
+        recorded, read = list(command), files_named(command, here)
+    sources = SourceCapture(workspace.records, here, now_ms, python=python, read=read)
     run_id = store.create(
         experiment=experiment,
         name=name,
         user=workspace.user,
         host=socket.gethostname(),
-        command=list(command) if command is not None else [Path(sys.executable).name, *sys.argv],
+        command=recorded,
         parent_id=parent_id,
         code_id=sources.code_id,
         environment_id=sources.environment_id,
+        launch=launch_here(here),
     )
     if patterns:
         link_infra(workspace, run_id, patterns, refuse_secrets, on_warning)

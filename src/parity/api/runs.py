@@ -58,6 +58,7 @@ def start(
     tags: Mapping[str, object] | None = None,
     parent: str | None = None,
     *,
+    seed: int | None = None,
     infra: Sequence[str] = (),
     workspace: Workspace | None = None,
 ) -> Run:
@@ -73,7 +74,11 @@ def start(
     killed (KeyboardInterrupt, SIGTERM). Without ``workspace`` the run opens the current
     folder's workspace and closes it when it ends. The infrastructure files that ``[lineage]
     infra`` in config.toml and ``infra`` (glob patterns from the workspace root) match are
-    stored with the run, secret-looking values redacted with a warning naming them.
+    stored with the run, secret-looking values redacted with a warning naming them. The folder
+    it started in and the numerics variables it saw are recorded too, for ``parity repro``;
+    with ``seed``, Python's ``random`` (and NumPy's and PyTorch's global generators, when
+    imported) are seeded and the seeds logged (``run.log_seed`` records seeds the script sets
+    itself).
     """
     # Not ``session``: the run outlives this call, and closes the workspace it opened at its end.
     owns_workspace = workspace is None
@@ -100,6 +105,8 @@ def start(
             run.log_params(params)
         if tags:
             run.set_tags(tags)
+        if seed is not None:
+            run.set_seed(seed)
     except BaseException:
         if owns_workspace:
             ws.close()

@@ -22,6 +22,7 @@ from parity.cli.output import (
     print_table,
     say,
 )
+from parity.cli.reports import report_options, write_check_reports
 from parity.core.errors import CheckFailed, ConflictError, StorageError
 
 _SHOWN_FAILURES = 10
@@ -158,7 +159,14 @@ def pull(
     help="A pandera schema: YAML, or a Python file defining 'schema'.",
 )
 @JSON_OPTION
-def validate(path: Path, schema_path: Path, json_output: bool) -> None:
+@report_options
+def validate(
+    path: Path,
+    schema_path: Path,
+    json_output: bool,
+    junit_report: Path | None,
+    markdown_report: Path | None,
+) -> None:
     """Check the table at PATH (CSV or Parquet) against a schema; exit 1 listing what failed.
 
     The result is recorded on PATH's data version.
@@ -185,5 +193,6 @@ def validate(path: Path, schema_path: Path, json_output: bool) -> None:
             f"{path}: {validation.rows} rows {verdict}; recorded as {outcome.record_id[:12]} "
             f"on {kind} {validation.data_version[:12]}"
         )
+    write_check_reports(outcome, f"validate {path}", junit_report, markdown_report, str(path))
     if not validation.ok:
         raise CheckFailed(f"{path} failed {len(validation.failures)} checks of {schema_path}")

@@ -9,6 +9,7 @@ import click
 
 from parity.api import environments
 from parity.cli.output import JSON_OPTION, console, print_json, print_table, say, warn
+from parity.cli.reports import report_options, write_check_reports
 from parity.core.errors import CheckFailed
 
 if TYPE_CHECKING:
@@ -160,6 +161,7 @@ def diff(
 @click.option("--strict", is_flag=True, help="Same as --threshold low.")
 @EXCLUDE_OPTION
 @JSON_OPTION
+@report_options
 def verify(
     target: str,
     python: str | None,
@@ -167,6 +169,8 @@ def verify(
     strict: bool,
     excluded: tuple[str, ...],
     json_output: bool,
+    junit_report: Path | None,
+    markdown_report: Path | None,
 ) -> None:
     """Exit 0 when this (or --python's) environment is safe for TARGET, 1 otherwise.
 
@@ -187,6 +191,7 @@ def verify(
             f"{verdict}: {len(result.blocking)} differences at or above {level} "
             f"({len(result.diff.differences)} in all)"
         )
+    write_check_reports(result, f"env verify {target}", junit_report, markdown_report, target)
     if not result.ok:
         names = ", ".join(d.subject for d in result.blocking[:5])
         raise CheckFailed(f"environment differs at {level} risk or above: {names}")

@@ -17,7 +17,8 @@ import click
 from parity.api import environments
 from parity.cli.env_commands import EXCLUDE_OPTION, PYTHON_OPTION, env_group, print_differences
 from parity.cli.output import JSON_OPTION, console, print_json, print_table, say, warn
-from parity.core.errors import CheckFailed, ParityError
+from parity.cli.reports import report_options, write_check_reports
+from parity.core.errors import CheckFailed, ParityError, UsageError
 
 if TYPE_CHECKING:
     from parity.api.environments import ExportPlan, Finding, Subject
@@ -243,8 +244,14 @@ def restore(
 @PYTHON_OPTION
 @click.option("--ignore", multiple=True, help="A package that may be installed undeclared.")
 @JSON_OPTION
+@report_options
 def check_lock_command(
-    lock: Path | None, python: str | None, ignore: tuple[str, ...], json_output: bool
+    lock: Path | None,
+    python: str | None,
+    ignore: tuple[str, ...],
+    json_output: bool,
+    junit_report: Path | None,
+    markdown_report: Path | None,
 ) -> None:
     """Exit 1 when the installed environment drifts from the project's lock file.
 
@@ -263,6 +270,9 @@ def check_lock_command(
             [(d.kind, d.name, d.expected or "-", d.actual or "-") for d in result.drift],
             title=f"{lock_path} ({result.lock.format})",
         )
+    write_check_reports(
+        result, f"check-lock {lock_path.name}", junit_report, markdown_report, str(lock_path)
+    )
     if not result.ok:
         parts = [
             f"{kind} {_names(d.name for d in result.of_kind(kind))}"
@@ -284,8 +294,15 @@ def check_lock_command(
 )
 @PYTHON_OPTION
 @JSON_OPTION
+@report_options
 def audit(
-    reference: str, audit_all: bool, advisories: Path, python: str | None, json_output: bool
+    reference: str,
+    audit_all: bool,
+    advisories: Path,
+    python: str | None,
+    json_output: bool,
+    junit_report: Path | None,
+    markdown_report: Path | None,
 ) -> None:
     """List packages with known vulnerabilities, offline; exit 1 if any.
 
@@ -301,6 +318,11 @@ def audit(
     the old one; each audit reads it offline.
     """
     if audit_all:
+        if junit_report or markdown_report:
+            raise UsageError(
+                "--junit and --markdown report one environment, not --all",
+                hint="audit one REFERENCE, or use parity gate with an audit check per model",
+            )
         report = environments.audit_all(advisories)
         if json_output:
             print_json(report.to_dict())
@@ -331,6 +353,7 @@ def audit(
         say(f"no known vulnerability in {result.packages} packages")
     else:
         _print_findings(result.findings)
+    write_check_reports(result, f"audit {reference}", junit_report, markdown_report, reference)
     if not result.ok:
         raise CheckFailed(f"vulnerable packages: {', '.join(result.vulnerable_packages)}")
 

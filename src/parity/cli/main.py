@@ -42,6 +42,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "env_group",
         "Fingerprint, compare and verify environments.",
     ),
+    "gate": (
+        "parity.cli.gate_commands",
+        "gate_command",
+        "Evaluate the gate policy's checks into one verdict; exit 0 pass, 1 fail, 2 not evaluated.",
+    ),
     "infra": (
         "parity.cli.infra_commands",
         "infra_group",
@@ -72,6 +77,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "parity.cli.remote_commands",
         "remote_group",
         "Add, list and delete data remotes (s3://, file:// or a folder).",
+    ),
+    "repro": (
+        "parity.cli.repro_commands",
+        "repro_command",
+        "Re-run RUN (or the run behind MODEL_REF) in its environment, code and data; compare.",
     ),
     "run": (
         "parity.cli.run_commands",

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from pathlib import Path
 
 import click
 
-from parity.api import deploy, models
+from parity.api import deploy, models, repro
 from parity.api import runs as api_runs
 from parity.api import workspace as workspaces
 from parity.api.models import LineageNode
@@ -15,6 +16,7 @@ from parity.cli import completion
 from parity.cli.env_commands import print_differences
 from parity.cli.groups import AliasedGroup
 from parity.cli.output import JSON_OPTION, print_json, print_table, say, warn
+from parity.cli.reports import report_options, write_check_reports
 from parity.core.errors import CheckFailed, EnvironmentMismatch, UsageError
 from parity.core.model import ModelVersion
 from parity.core.run import short_run_id
@@ -123,11 +125,15 @@ def show(reference: str, json_output: bool) -> None:
                 d for d in deploy.list(version.name, workspace=workspace) if d.ref == version.ref
             ]
             exported = deploy.exports(version.ref, workspace=workspace)
+            reproductions = (
+                repro.history(version.ref, workspace=workspace) if version.run_id else []
+            )
         if json_output:
             print_json(
                 {
                     **version.to_dict(),
                     "record": record.to_dict(),
+                    "reproductions": [r.to_dict() for r in reproductions],
                     "deployments": [d.to_dict() for d in running],
                     "exports": [
                         {"id": e.id, "target": e.export.target, "image": e.export.image}
@@ -143,6 +149,12 @@ def show(reference: str, json_output: bool) -> None:
         )
         say(f"model {version.model_id}  flavor {record.flavor}  run {version.run_id or '-'}")
         say(f"environment {record.environment_id or '-'}")
+        if reproductions:
+            last = reproductions[-1]
+            shown = _run_ids(last.run_id)[last.run_id]
+            say(f"last repro  {last.verdict} (run {shown}, {_when(last.created_ms)})")
+        elif version.run_id:
+            say("last repro  never reproduced (parity repro " + version.ref + ")")
         if record.signature:
             say("inputs: " + ", ".join(f"{c.name}:{c.dtype}" for c in record.signature.inputs))
         print_table(
@@ -274,7 +286,14 @@ def history(name: str, json_output: bool) -> None:
 @click.argument("reference", shell_complete=completion.model_references)
 @click.option("--python", help="Check this interpreter instead of the current one.")
 @JSON_OPTION
-def verify(reference: str, python: str | None, json_output: bool) -> None:
+@report_options
+def verify(
+    reference: str,
+    python: str | None,
+    json_output: bool,
+    junit_report: Path | None,
+    markdown_report: Path | None,
+) -> None:
     """Exit 0 when the model's files are intact and this (or --python's) environment is safe
     for it, 1 otherwise."""
     check = models.verify(reference, python=python)
@@ -285,6 +304,7 @@ def verify(reference: str, python: str | None, json_output: bool) -> None:
         for problem in check.files:
             say(f"file {problem.path}: {problem.problem}")
         say(f"{check.model}: " + ("verified" if check.ok else "not verified"))
+    write_check_reports(check, f"verify {reference}", junit_report, markdown_report, reference)
     if not check.files_ok:
         first = check.files[0]
         more = f" (and {len(check.files) - 1} more)" if len(check.files) > 1 else ""

@@ -9,6 +9,7 @@ import click
 from parity.api import monitor
 from parity.cli import completion
 from parity.cli.output import JSON_OPTION, print_json, print_table, say
+from parity.cli.reports import report_options, write_check_reports
 from parity.core.errors import CheckFailed
 
 
@@ -31,6 +32,7 @@ def monitor_group() -> None:
 )
 @click.option("--report", type=click.Path(path_type=Path), help="Also write a Markdown report.")
 @JSON_OPTION
+@report_options
 def drift(
     reference: str,
     since: str | None,
@@ -38,6 +40,8 @@ def drift(
     min_rows: int,
     report: Path | None,
     json_output: bool,
+    junit_report: Path | None,
+    markdown_report: Path | None,
 ) -> None:
     """Compare MODEL_REF's logged inputs with its training data; exit 1 on drift."""
     result = monitor.drift(reference, reference=training, since=since or None, min_rows=min_rows)
@@ -64,5 +68,6 @@ def drift(
             ],
             title=f"drift of {reference} over {result.rows} rows",
         )
+    write_check_reports(result, f"drift {reference}", junit_report, markdown_report, reference)
     if not result.ok:
         raise CheckFailed(f"input drift in {', '.join(result.drifted)}")

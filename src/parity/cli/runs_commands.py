@@ -136,8 +136,15 @@ def show(run: str, json_output: bool) -> None:
     say(f"started      {_when(view.start_ms)}  ended {_when(view.end_ms)}  ({_duration(view)})")
     say(f"by           {view.user} on {view.host or '?'}")
     say(f"command      {' '.join(view.command)}")
+    if view.launch is not None:
+        variables = " ".join(f"{k}={v}" for k, v in sorted(view.launch.variables.items()))
+        say(f"started in   {view.launch.cwd}" + (f"  with {variables}" if variables else ""))
+    if view.seeds:
+        say(f"seeds        {_pairs(view.seeds, limit=8)}")
     if view.parent_id:
         say(f"parent       {api_runs.short_ids([view.parent_id])[view.parent_id]}")
+    if view.reproduces:
+        say(f"reproduces   {api_runs.short_ids([view.reproduces])[view.reproduces]}")
     code = view.code
     if code is None:
         say("code         not in a git repository")
@@ -153,6 +160,9 @@ def show(run: str, json_output: bool) -> None:
         say(f"             {dirty}  diff {code.get('diff_digest') or '-'}{remote}")
         if code.get("untracked"):
             say(f"             untracked: {', '.join(code['untracked'][:10])}")
+        if code.get("untracked_read"):
+            kept = ", ".join(f["path"] for f in code["untracked_read"][:10])
+            say(f"             untracked files it read, kept: {kept}")
     say(f"environment  {view.environment_id or '-'}")
     for label, links in (("input", view.inputs), ("output", view.outputs)):
         for link in links:

@@ -17,11 +17,21 @@ from urllib.parse import urlsplit, urlunsplit
 
 from parity.core.errors import NotFoundError, UsageError
 from parity.core.ids import is_hex_prefix, resolve_prefix
+from parity.core.launch import Launch
 from parity.core.records import StoredRecord
-from parity.core.references import RecordReferences, Reference, Target, referenced
+from parity.core.references import (
+    RecordReferences,
+    Reference,
+    Target,
+    as_object,
+    list_at,
+    referenced,
+)
 
 CODE_KIND = "code"
-CODE_FORMAT = 1
+# Format 2 adds the untracked files the run read (their contents as blobs); a code state with
+# none is still written as format 1, so its id, and what older versions read, stay as they were.
+CODE_FORMAT = 2
 RUN_VIEW_FORMAT = 1
 MAX_KEY_LENGTH = 250
 MAX_VALUE_LENGTH = 8000
@@ -136,6 +146,24 @@ def strip_credentials(url: str) -> str:
 
 
 @dataclass(frozen=True)
+class UntrackedFile:
+    """An untracked file the run read (its script, a module it imported, an argument it was
+    given): its path relative to the repository root and the blob of its content, or None when
+    it was too large to keep."""
+
+    path: str
+    digest: str | None
+    size: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"path": self.path, "digest": self.digest, "size": self.size}
+
+    @classmethod
+    def from_dict(cls, document: Mapping[str, Any]) -> UntrackedFile:
+        return cls(str(document["path"]), document.get("digest"), int(document.get("size", 0)))
+
+
+@dataclass(frozen=True)
 class CodeState:
     """Where the code came from: enough to check it out again and re-apply what was uncommitted."""
 
@@ -146,9 +174,10 @@ class CodeState:
     diff_digest: str | None  # the blob holding ``git diff HEAD --binary``, when dirty
     untracked: tuple[str, ...] = ()
     untracked_truncated: bool = False
+    untracked_read: tuple[UntrackedFile, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        document: dict[str, Any] = {
             "repo_url": self.repo_url,
             "commit": self.commit,
             "branch": self.branch,
@@ -157,6 +186,9 @@ class CodeState:
             "untracked": list(self.untracked),
             "untracked_truncated": self.untracked_truncated,
         }
+        if self.untracked_read:
+            document["untracked_read"] = [f.to_dict() for f in self.untracked_read]
+        return document
 
     @classmethod
     def from_dict(cls, document: Mapping[str, Any]) -> CodeState:
@@ -168,10 +200,13 @@ class CodeState:
             diff_digest=document.get("diff_digest"),
             untracked=tuple(document.get("untracked", ())),
             untracked_truncated=bool(document.get("untracked_truncated", False)),
+            untracked_read=tuple(
+                UntrackedFile.from_dict(f) for f in document.get("untracked_read", ())
+            ),
         )
 
     def to_record(self) -> StoredRecord:
-        return StoredRecord(CODE_KIND, CODE_FORMAT, self.to_dict())
+        return StoredRecord(CODE_KIND, CODE_FORMAT if self.untracked_read else 1, self.to_dict())
 
     @classmethod
     def from_record(cls, record: StoredRecord) -> CodeState:
@@ -179,11 +214,16 @@ class CodeState:
 
 
 def code_references(body: Mapping[str, Any]) -> list[Reference]:
-    """The commit it was at (in the user's repository) and the blob of the uncommitted diff."""
-    return [
+    """The commit it was at (in the user's repository), the blob of the uncommitted diff and
+    the blobs of the untracked files the run read."""
+    found = [
         *referenced(Target.COMMIT, body.get("commit"), "commit"),
         *referenced(Target.OBJECT, body.get("diff_digest"), "diff_digest"),
     ]
+    for index, item in enumerate(list_at(body, "untracked_read")):
+        where = f"untracked_read[{index}]"
+        found += referenced(Target.OBJECT, as_object(item, where).get("digest"), f"{where}.digest")
+    return found
 
 
 CODE_REFERENCES = RecordReferences(CODE_KIND, CODE_FORMAT, code_references)
@@ -257,6 +297,9 @@ class RunView:
     parent_id: str | None = None
     exit_code: int | None = None
     deleted: bool = False
+    launch: Launch | None = None  # folder and numerics variables (runs recorded before: None)
+    seeds: Mapping[str, str] = field(default_factory=dict)
+    reproduces: str | None = None  # the run this one re-derived (``parity repro``)
 
     @property
     def code_id(self) -> str | None:
@@ -285,6 +328,9 @@ class RunView:
             "parent_id": self.parent_id,
             "exit_code": self.exit_code,
             "deleted": self.deleted,
+            "launch": None if self.launch is None else self.launch.to_dict(),
+            "seeds": dict(sorted(self.seeds.items())),
+            "reproduces": self.reproduces,
         }
 
     @classmethod
@@ -312,6 +358,9 @@ class RunView:
             parent_id=document.get("parent_id"),
             exit_code=document.get("exit_code"),
             deleted=bool(document.get("deleted", False)),
+            launch=None if not document.get("launch") else Launch.from_dict(document["launch"]),
+            seeds={str(k): str(v) for k, v in (document.get("seeds") or {}).items()},
+            reproduces=document.get("reproduces"),
         )
 
 

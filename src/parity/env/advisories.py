@@ -23,11 +23,27 @@ ECOSYSTEM = "PyPI"
 OSV_PYPI_ALL = "https://osv-vulnerabilities.storage.googleapis.com/PyPI/all.zip"
 
 
+# Severity as advisories state it (GitHub's database_specific.severity), lowest first; an
+# advisory that states none is "unknown", which a gate counts as high unless told otherwise.
+SEVERITIES = ("low", "moderate", "high", "critical")
+UNKNOWN_SEVERITY = "unknown"
+
+
 @dataclass(frozen=True)
 class Advisory:
     id: str
     aliases: tuple[str, ...]
     summary: str
+    severity: str = UNKNOWN_SEVERITY
+
+
+def severity_of(document: Mapping[str, Any]) -> str:
+    """The advisory's own severity word (LOW, MODERATE/MEDIUM, HIGH, CRITICAL), lower case."""
+    specific = document.get("database_specific")
+    stated = specific.get("severity") if isinstance(specific, Mapping) else None
+    word = str(stated or "").lower()
+    word = "moderate" if word == "medium" else word
+    return word if word in SEVERITIES else UNKNOWN_SEVERITY
 
 
 @dataclass(frozen=True)
@@ -157,6 +173,7 @@ def load_advisories(path: Path) -> AdvisorySet:
             str(document.get("id", where)),
             tuple(document.get("aliases") or ()),
             str(document.get("summary") or document.get("details", "")[:120]),
+            severity_of(document),
         )
         relevant = False
         for entry in document.get("affected") or ():

@@ -17,6 +17,7 @@ class Finding:
     aliases: tuple[str, ...]
     summary: str
     fixed: tuple[str, ...]  # versions that fix it, when the advisory says
+    severity: str = "unknown"  # low, moderate, high, critical, as the advisory states it
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -26,6 +27,7 @@ class Finding:
             "aliases": list(self.aliases),
             "summary": self.summary,
             "fixed": list(self.fixed),
+            "severity": self.severity,
         }
 
 
@@ -61,6 +63,7 @@ def audit_environment(environment: Environment, advisories: AdvisorySet) -> Audi
             affected.advisory.aliases,
             affected.advisory.summary,
             affected.fixed,
+            affected.advisory.severity,
         )
         for dist in environment.distributions
         for affected in advisories.affecting(dist.name, dist.version)

@@ -40,6 +40,7 @@ class RestoreResult:
     python: Path
     plan: ExportPlan
     verify: VerifyResult
+    environment: Environment | None = None  # the new venv's, as captured to verify it
 
     @property
     def cached(self) -> bool:
@@ -172,4 +173,4 @@ def restore_environment(
         )
     actual = capture(target)
     verified = verify_environment(environment, actual, threshold, excluded=exclude)
-    return RestoreResult(venv, target, plan, verified)
+    return RestoreResult(venv, target, plan, verified, actual)

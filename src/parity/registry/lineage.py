@@ -34,6 +34,15 @@ class DataInput:
 
 
 @dataclass(frozen=True)
+class ReproFacts:
+    """One repro of a run: the run that re-derived it and the verdict."""
+
+    run_id: str
+    verdict: str
+    created_ms: int
+
+
+@dataclass(frozen=True)
 class RunFacts:
     """What lineage needs of a run, independent of how tracking stores it."""
 
@@ -47,13 +56,19 @@ class RunFacts:
     environment_id: str | None = None
     inputs: tuple[DataInput, ...] = ()
     parent_id: str | None = None
+    reproduces: str | None = None  # the run this one re-derived (it is a repro)
+    reproductions: tuple[ReproFacts, ...] = ()  # repros of this run, oldest first
+
+
+# Repros of one run shown in a graph: the latest few tell whether it still reproduces.
+SHOWN_REPRODUCTIONS = 5
 
 
 @dataclass(frozen=True)
 class LineageNode:
     id: str  # "kind:key", unique in one graph
-    # "model_version" | "model" | "run" | "code" | "data" | "environment"; deployment adds
-    # "infra", "export" and "deployment" (parity.deploy.lineage)
+    # "model_version" | "model" | "run" | "code" | "data" | "environment" | "reproduction";
+    # deployment adds "infra", "export" and "deployment" (parity.deploy.lineage)
     kind: str
     label: str
     attributes: Mapping[str, Any] = field(default_factory=dict)
@@ -71,7 +86,9 @@ class LineageNode:
 class LineageEdge:
     source: str
     target: str
-    relation: str  # "points to", "made by", "environment", "code", "input", "child of"
+    relation: (
+        str  # "points to", "made by", "environment", "code", "input", "child of", "reproduced by"
+    )
 
     def to_dict(self) -> dict[str, str]:
         return {"source": self.source, "target": self.target, "relation": self.relation}
@@ -159,6 +176,7 @@ class Lineage:
 
 
 _FILL = {
+    "reproduction": "#f2b8a0",
     "model_version": "#f5d76e",
     "model": "#f8e9a1",
     "run": "#a8d5e2",
@@ -177,7 +195,7 @@ def _dot_escape(text: str) -> str:
 
 def _dot_lines(node: LineageNode) -> list[str]:
     lines = [f"{node.kind.replace('_', ' ')}: {node.label}"]
-    for key in ("flavor", "status", "branch", "path", "description"):
+    for key in ("flavor", "status", "branch", "path", "description", "verdict"):
         if node.attributes.get(key) is not None:
             lines.append(f"{key}: {node.attributes[key]}")
     return lines
@@ -228,9 +246,20 @@ def _run(graph: _Graph, run: RunFacts, environments: EnvironmentFacts) -> str:
                 "params": dict(run.params),
                 "metrics": dict(run.metrics),
                 "parent_id": run.parent_id,
+                "reproduces": run.reproduces,
             },
         )
     )
+    for repro in run.reproductions[-SHOWN_REPRODUCTIONS:]:
+        repro_node = graph.add(
+            LineageNode(
+                f"reproduction:{repro.run_id}",
+                "reproduction",
+                f"{repro.verdict} ({short_run_id(repro.run_id)})",
+                {"run_id": repro.run_id, "verdict": repro.verdict, "created_ms": repro.created_ms},
+            )
+        )
+        graph.link(run_node, repro_node, "reproduced by")
     if run.code is not None and run.code.commit is not None:
         dirty = "+dirty" if run.code.dirty else ""
         # Two dirty states on one commit differ by their diff: keep them apart.

@@ -16,6 +16,7 @@ from fastapi import Query
 from pydantic import Field
 from starlette.responses import Response
 
+from parity.core.launch import Launch
 from parity.core.roles import Role, Scope
 from parity.core.run import RUN_ID_PATTERN, DataLink, Metric, RunStatus, RunView, number_to_json
 from parity.core.run import Artifact as ArtifactRecord
@@ -49,6 +50,7 @@ from parity.server.run_schemas import (
     RunOut,
     RunsPage,
     RunUpdate,
+    Seeds,
     ShortIds,
     Tags,
 )
@@ -96,6 +98,7 @@ def create_run(
         code_id=body.code_id,
         environment_id=body.environment_id,
         run_id=body.run_id,
+        launch=None if body.launch is None else Launch.from_dict(body.launch.model_dump()),
     )
     return RunCreated(run_id=run_id)
 
@@ -218,6 +221,13 @@ def log_run_params(run_id: RunId, body: Params, ctx: Context) -> None:
     store.log_params(run_id, body.params)
 
 
+def log_run_seeds(run_id: RunId, body: Seeds, ctx: Context) -> None:
+    """Log the seeds a run set (a seed logged again takes the new value)."""
+    store = _store(ctx)
+    store.require(run_id)
+    store.log_seeds(run_id, body.seeds)
+
+
 def set_run_tags(run_id: RunId, body: Tags, ctx: Context) -> None:
     """Set tags (a tag set again takes the new value)."""
     store = _store(ctx)
@@ -318,6 +328,7 @@ ROUTES = (
     Route("POST", "/runs/{run_id}/params", WRITE, log_run_params, "Log params",
           status_code=204),
     Route("POST", "/runs/{run_id}/tags", WRITE, set_run_tags, "Set tags", status_code=204),
+    Route("POST", "/runs/{run_id}/seeds", WRITE, log_run_seeds, "Log seeds", status_code=204),
     Route("POST", "/runs/{run_id}/metrics", WRITE, log_run_metrics, "Log a batch of metrics",
           response_model=PointCount),
     Route("GET", "/runs/{run_id}/metrics/count", READ, count_run_points,

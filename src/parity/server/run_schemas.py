@@ -42,6 +42,22 @@ class _Body(BaseModel):
 
 
 # requests -------------------------------------------------------------------------------------
+class Launched(_Body):
+    """Where a run started and the numerics variables it saw (``core.launch.Launch``)."""
+
+    format: int = Field(1, ge=1, le=1)
+    cwd: Annotated[str, Field(pattern=TEXT_PATTERN, max_length=4096)]
+    in_repository: bool
+    variables: dict[
+        Annotated[str, Field(pattern=TEXT_PATTERN, max_length=250)],
+        Annotated[str, Field(pattern=TEXT_PATTERN, max_length=8000)],
+    ] = Field(default_factory=dict, max_length=200)
+
+
+class Seeds(_Body):
+    seeds: dict[Key, Value] = Field(max_length=1_000)
+
+
 class NewRun(_Body):
     run_id: RunIdField | None = Field(
         None, description="Chosen by the client, so that sending the request again is safe"
@@ -54,6 +70,7 @@ class NewRun(_Body):
     parent_id: RunIdField | None = None
     code_id: Digest | None = None
     environment_id: Digest | None = None
+    launch: Launched | None = None
 
 
 class RunUpdate(_Body):
@@ -157,6 +174,9 @@ class RunOut(BaseModel):
     parent_id: str | None
     exit_code: int | None
     deleted: bool
+    launch: dict[str, Any] | None = None
+    seeds: dict[str, str] = Field(default_factory=dict)
+    reproduces: str | None = None
 
 
 class RunsPage(BaseModel):

@@ -14,6 +14,7 @@ import subprocess
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import IO, Any
 
 TAIL_BYTES = 64 * 1024
@@ -50,14 +51,23 @@ class _Tee(threading.Thread):
 
 
 def run_child(
-    command: Sequence[str], env: Mapping[str, str], stdout: IO[bytes], stderr: IO[bytes]
+    command: Sequence[str],
+    env: Mapping[str, str],
+    stdout: IO[bytes],
+    stderr: IO[bytes],
+    cwd: Path | None = None,
 ) -> ChildResult:
-    """Run ``command`` to its end; raises OSError when it cannot be started."""
+    """Run ``command`` (in ``cwd``, default this process's folder) to its end; raises OSError
+    when it cannot be started."""
     forwarder = _Forwarder()
     previous = forwarder.install()  # before the child exists: no signal may slip past
     try:
         process = subprocess.Popen(
-            list(command), env=dict(env), stdout=subprocess.PIPE, stderr=subprocess.PIPE
+            list(command),
+            env=dict(env),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            cwd=cwd,
         )
         forwarder.attach(process)
         assert process.stdout is not None

@@ -4,19 +4,27 @@ Two git calls answer almost everything: ``git status --porcelain=v2 --branch -z`
 the branch, whether anything changed and the untracked files; ``git config --get-regexp`` gives
 the remotes. Only a dirty tree costs a third call, ``git diff HEAD --binary``, whose output is
 stored as a blob so the exact uncommitted change can be re-applied later.
+
+Untracked files are listed by name; those the run read (its script, modules it imported, files
+named on its command line: ``read`` below) are also stored, so a checkout elsewhere has them.
 """
 
 from __future__ import annotations
 
+import os
 import subprocess
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from parity.core.run import CodeState, strip_credentials
+from parity.core.run import CodeState, UntrackedFile, strip_credentials
 from parity.store.objects.store import ObjectStore
 
 GIT_TIMEOUT_SECONDS = 30
 MAX_UNTRACKED = 1000
+# An untracked file the run read is stored up to this size; a larger one is listed without
+# content (data belongs in `parity data add`, not in the code state).
+MAX_UNTRACKED_READ_BYTES = 4 << 20
 
 
 def _git(folder: Path, *args: str) -> subprocess.CompletedProcess[bytes] | None:
@@ -69,8 +77,52 @@ def read_status(output: bytes) -> tuple[str | None, str | None, bool, list[str]]
     return commit, branch, dirty, untracked
 
 
-def capture_code_state(folder: Path, objects: ObjectStore) -> CodeState | None:
-    """The code state of the git tree holding ``folder``; None outside a git repository."""
+def git_root(folder: Path) -> Path | None:
+    """The top of the git work tree holding ``folder`` (a worktree's ``.git`` is a file)."""
+    start = folder.resolve()
+    for candidate in (start, *start.parents):
+        if (candidate / ".git").exists():
+            return candidate
+    return None
+
+
+def _untracked_read(
+    root: Path, untracked: list[str], read: Iterable[Path], objects: ObjectStore
+) -> tuple[UntrackedFile, ...]:
+    """The untracked files among ``read`` (absolute paths), their contents stored."""
+    wanted = set(untracked)
+    if not wanted:
+        return ()
+    prefix = f"{root}/"
+    found: dict[str, UntrackedFile] = {}
+    for path in read:
+        # String tests where they can answer: a venv inside the repository puts thousands of
+        # modules here, and a run must start in milliseconds.
+        text = os.path.normpath(path)
+        if text.startswith(prefix):
+            relative = text[len(prefix) :]
+        else:
+            try:  # a path through a symlink: where it really is
+                relative = path.resolve().relative_to(root).as_posix()
+            except (ValueError, OSError):
+                continue
+        if relative not in wanted or relative in found:
+            continue
+        try:
+            size = path.stat().st_size
+            digest = objects.put_file(path) if size <= MAX_UNTRACKED_READ_BYTES else None
+        except OSError:
+            continue
+        found[relative] = UntrackedFile(relative, digest, size)
+    return tuple(found[name] for name in sorted(found))
+
+
+def capture_code_state(
+    folder: Path, objects: ObjectStore, read: Iterable[Path] = ()
+) -> CodeState | None:
+    """The code state of the git tree holding ``folder``; None outside a git repository.
+
+    ``read`` are files the run reads (absolute paths): the untracked ones are stored with it."""
     with ThreadPoolExecutor(max_workers=2) as pool:
         remote = pool.submit(_remote_url, folder)
         status = _git(folder, "status", "--porcelain=v2", "--branch", "-z", "--untracked-files=all")
@@ -83,6 +135,8 @@ def capture_code_state(folder: Path, objects: ObjectStore) -> CodeState | None:
             if diff is not None and diff.returncode == 0 and diff.stdout:
                 diff_digest = objects.put_bytes(diff.stdout)
         repo_url = remote.result()
+    root = git_root(folder)
+    files = _untracked_read(root, untracked, read, objects) if root is not None else ()
     return CodeState(
         repo_url=repo_url,
         commit=commit,
@@ -91,4 +145,5 @@ def capture_code_state(folder: Path, objects: ObjectStore) -> CodeState | None:
         diff_digest=diff_digest,
         untracked=tuple(sorted(untracked)[:MAX_UNTRACKED]),
         untracked_truncated=len(untracked) > MAX_UNTRACKED,
+        untracked_read=files,
     )

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from parity.core.errors import NotFoundError, UsageError
 from parity.core.ids import RUN_RANDOM_BYTES, new_run_id
+from parity.core.launch import Launch, seed_text
 from parity.core.run import (
     Artifact,
     DataLink,
@@ -72,6 +73,7 @@ class RemoteRunStore:
         code_id: str | None = None,
         environment_id: str | None = None,
         run_id: str | None = None,
+        launch: Launch | None = None,
     ) -> str:
         """A new running run. Its user is the one the server knows the token by (``user`` is
         what an embedded store would record; the server records its caller)."""
@@ -84,6 +86,7 @@ class RemoteRunStore:
             "parent_id": parent_id,
             "code_id": code_id,
             "environment_id": environment_id,
+            "launch": None if launch is None else launch.to_dict(),
         }
         made = self.client.post(f"/experiments/{segment(experiment)}/runs", body, retry=True)
         return str(made["run_id"])
@@ -124,6 +127,14 @@ class RemoteRunStore:
         wanted = {check_key(k, "param name"): value_text(v) for k, v in params.items()}
         if wanted:
             self.client.post(self._run_path(run_id, "/params"), {"params": wanted}, retry=True)
+
+    def log_seeds(self, run_id: str, seeds: Mapping[str, object]) -> None:
+        wanted = {check_key(k, "seed name"): seed_text(v) for k, v in seeds.items()}
+        if wanted:
+            self.client.post(self._run_path(run_id, "/seeds"), {"seeds": wanted}, retry=True)
+
+    def views(self, run_ids: Sequence[str]) -> list[RunView]:
+        return [self.get(run_id) for run_id in run_ids]
 
     def set_tags(self, run_id: str, tags: Mapping[str, object]) -> None:
         wanted = {check_key(k, "tag name"): value_text(v) for k, v in tags.items()}

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Protocol
 
+from parity.core.launch import Launch
 from parity.core.run import Artifact, DataLink, Experiment, Metric, RunPage, RunStatus, RunView
 
 if TYPE_CHECKING:
@@ -58,7 +59,12 @@ class RunRepository(RunWriter, Protocol):
         code_id: str | None = None,
         environment_id: str | None = None,
         run_id: str | None = None,
+        launch: Launch | None = None,
     ) -> str: ...
+
+    def log_seeds(self, run_id: str, seeds: Mapping[str, object]) -> None: ...
+
+    def views(self, run_ids: Sequence[str]) -> list[RunView]: ...
 
     def delete(self, run_id: str) -> None: ...
 

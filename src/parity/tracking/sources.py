@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from parity.core.environment import Environment
@@ -75,6 +75,9 @@ def _store_current(records: RecordStore, clock: Callable[[], int]) -> str:
 class SourceCapture:
     """The code state of ``folder``, read now, and an environment captured in a thread.
 
+    ``read`` are the files the run reads: the untracked ones among them are stored with the
+    code state.
+
     ``environment_id`` is known at once when this interpreter's environment is cached and
     stored; otherwise ``start(attach)`` captures it in the background and hands it to ``attach``.
     """
@@ -85,13 +88,14 @@ class SourceCapture:
         folder: Path,
         clock: Callable[[], int],
         python: str | None = None,
+        read: Iterable[Path] = (),
     ) -> None:
         self._records = records
         self._clock = clock
         self._python = python
         self.error: BaseException | None = None
         self._thread: threading.Thread | None = None
-        state = capture_code_state(folder, records.objects)
+        state = capture_code_state(folder, records.objects, read)
         self.code_id = None if state is None else store_code_state(records, state, clock())
         self.environment_id = None if python else stored_environment_id(records)
 

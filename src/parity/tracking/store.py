@@ -18,7 +18,13 @@ from sqlalchemy import Connection, and_, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from parity.core.errors import ConflictError, NotFoundError, UsageError
-from parity.core.ids import RUN_PREFIX_LENGTH, RUN_RANDOM_BYTES, new_run_id, unique_prefix
+from parity.core.ids import (
+    RUN_PREFIX_LENGTH,
+    RUN_RANDOM_BYTES,
+    new_run_id,
+    unique_prefix,
+)
+from parity.core.launch import Launch, seed_text
 from parity.core.run import (
     CODE_KIND,
     Artifact,
@@ -43,8 +49,10 @@ from parity.store.meta.tracking_tables import (
     latest_metrics,
     run_artifacts,
     run_data,
+    run_launches,
     run_metric_chunks,
     run_params,
+    run_seeds,
     run_tags,
     runs,
 )
@@ -103,13 +111,15 @@ class RunStore:
         code_id: str | None = None,
         environment_id: str | None = None,
         run_id: str | None = None,
+        launch: Launch | None = None,
     ) -> str:
         """A new running run; returns its id (it starts with the start second, so ids sort by
         start time and short prefixes of runs started apart differ).
 
         A caller that chose ``run_id`` itself (a client that may send the request twice) gets
         the same run back when it exists with the same experiment and user, and a
-        ConflictError when another run has that id."""
+        ConflictError when another run has that id. ``launch`` is where and with which
+        numerics variables it started."""
         experiment = check_experiment(experiment or DEFAULT_EXPERIMENT)
         now = self.clock()
         chosen = run_id is not None
@@ -134,6 +144,7 @@ class RunStore:
             )
             if not chosen:
                 connection.execute(insert(runs).values(row))
+                _insert_launch(connection, run_id, launch)
                 return run_id
             insert_ignoring_duplicates(connection, runs, [row])
             found = connection.execute(
@@ -143,6 +154,7 @@ class RunStore:
                 raise ConflictError(
                     f"run {short_run_id(run_id)} already exists", hint="start a run with a new id"
                 )
+            _insert_launch(connection, run_id, launch)
             return run_id
 
         return self._write(act)
@@ -211,6 +223,16 @@ class RunStore:
                 connection.execute(insert(run_params), rows)
 
         self._write(act)
+
+    def log_seeds(self, run_id: str, seeds: Mapping[str, object]) -> None:
+        """Seeds, by name: a seed logged again with another value replaces it (a script may
+        re-seed), and the last one is what a re-run needs."""
+        rows = [
+            {"run_id": run_id, "key": check_key(k, "seed name"), "value": seed_text(v)}
+            for k, v in seeds.items()
+        ]
+        if rows:
+            self._write(lambda connection: _upsert(connection, run_seeds, rows, ["value"]))
 
     def set_tags(self, run_id: str, tags: Mapping[str, object]) -> None:
         rows = [
@@ -510,3 +532,11 @@ def _upsert_latest(connection: Connection, rows: Sequence[Mapping[str, Any]]) ->
         ),
     )
     connection.execute(statement, list(rows))
+
+
+def _insert_launch(connection: Connection, run_id: str, launch: Launch | None) -> None:
+    if launch is not None:
+        document = json.dumps(launch.to_dict(), sort_keys=True)
+        insert_ignoring_duplicates(
+            connection, run_launches, [{"run_id": run_id, "launch": document}]
+        )

@@ -8,12 +8,16 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Connection, select
 
+from parity.core.launch import Launch
 from parity.core.run import Artifact, DataLink, RunStatus, RunView
+from parity.store.meta.repro_tables import reproductions
 from parity.store.meta.tracking_tables import (
     latest_metrics,
     run_artifacts,
     run_data,
+    run_launches,
     run_params,
+    run_seeds,
     run_tags,
     runs,
 )
@@ -38,6 +42,9 @@ def _empty(row: Any) -> dict[str, Any]:
         "input": [],
         "output": [],
         "artifacts": [],
+        "seeds": {},
+        "launch": None,
+        "reproduces": None,
     }
 
 
@@ -56,7 +63,8 @@ def read_views(
 
 
 def _fill(connection: Connection, present: list[str], parts: dict[str, dict[str, Any]]) -> None:
-    for table, field in ((run_params, "params"), (run_tags, "tags"), (latest_metrics, "metrics")):
+    keyed = ((run_params, "params"), (run_tags, "tags"), (latest_metrics, "metrics"))
+    for table, field in (*keyed, (run_seeds, "seeds")):
         query = select(table.c.run_id, table.c.key, table.c.value)
         for rid, key, value in connection.execute(query.where(table.c.run_id.in_(present))):
             parts[rid][field][key] = value
@@ -70,6 +78,14 @@ def _fill(connection: Connection, present: list[str], parts: dict[str, dict[str,
     )
     for row in connection.execute(artifacts):
         parts[row.run_id]["artifacts"].append(Artifact(row.path, row.kind, row.digest, row.size))
+    launches = select(run_launches).where(run_launches.c.run_id.in_(present))
+    for row in connection.execute(launches):
+        parts[row.run_id]["launch"] = Launch.from_dict(json.loads(row.launch))
+    linked = select(reproductions.c.run_id, reproductions.c.original_id).where(
+        reproductions.c.run_id.in_(present)
+    )
+    for rid, original in connection.execute(linked):
+        parts[rid]["reproduces"] = original
 
 
 def _view(part: Mapping[str, Any], code_of: CodeLoader) -> RunView:
@@ -99,4 +115,7 @@ def _view(part: Mapping[str, Any], code_of: CodeLoader) -> RunView:
         parent_id=row.parent_id,
         exit_code=row.exit_code,
         deleted=row.deleted_ms is not None,
+        launch=part["launch"],
+        seeds=dict(sorted(part["seeds"].items())),
+        reproduces=part["reproduces"],
     )

@@ -12,6 +12,7 @@ from parity.store.meta import (
     data_tables,
     deploy_tables,
     registry_tables,
+    repro_tables,
     schema,
     serving_tables,
     tracking_tables,
@@ -24,6 +25,7 @@ _MODULES = (
     data_tables,
     deploy_tables,
     registry_tables,
+    repro_tables,
     serving_tables,
     tracking_tables,
 )

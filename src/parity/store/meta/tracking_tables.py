@@ -118,6 +118,24 @@ run_artifacts = Table(
     Index("ix_run_artifacts_digest", "digest"),
 )
 
+# How a run started (migration t003): the folder relative to the git root and the allow-listed
+# numerics variables, as the JSON of ``parity.core.launch.Launch``.
+run_launches = Table(
+    "run_launches",
+    metadata,
+    Column("run_id", String(32), primary_key=True),
+    Column("launch", Text, nullable=False),
+)
+
+# Seeds the run logged (``run.log_seed``) or Parity set for it (``start_run(seed=…)``).
+run_seeds = Table(
+    "run_seeds",
+    metadata,
+    Column("run_id", String(32), primary_key=True),
+    Column("key", String(250), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
 REFERENCE_COLUMNS = (
     ColumnReference(runs.c.code_id, Target.CODE),
     ColumnReference(runs.c.environment_id, Target.ENVIRONMENT),
@@ -130,6 +148,8 @@ REFERENCE_COLUMNS = (
     ColumnReference(run_data.c.data_version, Target.DATA_VERSION),  # inputs and outputs
     ColumnReference(run_artifacts.c.run_id, Target.RUN),
     ColumnReference(run_artifacts.c.digest, Target.OBJECT),  # a file's blob, or a model record
+    ColumnReference(run_launches.c.run_id, Target.RUN),
+    ColumnReference(run_seeds.c.run_id, Target.RUN),
 )
 # Params, tags and the command are the user's text: an id in them is theirs to mean, not ours.
 PLAIN_COLUMNS: tuple[Column[Any], ...] = (
@@ -153,4 +173,7 @@ PLAIN_COLUMNS: tuple[Column[Any], ...] = (
     run_data.c.path,
     run_artifacts.c.path,
     run_artifacts.c.kind,
+    run_launches.c.launch,  # a folder name and numerics variables: no ids
+    run_seeds.c.key,
+    run_seeds.c.value,
 )

@@ -1,0 +1,1 @@
+"""Gates: named checks evaluated into one verdict, rendered for CI (``parity gate``)."""
