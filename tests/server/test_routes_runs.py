@@ -278,7 +278,7 @@ def test_a_body_that_is_not_json_is_refused_as_a_json_error(
         )
     assert answer.status_code == 400
     assert answer.json() == {
-        "error": "There was an error parsing the body",
+        "error": "there was an error parsing the body",
         "code": 2,
-        "hint": "see /api/v1/openapi.json",
+        "hint": "see /api/v1/openapi.json for the request's shape",
     }

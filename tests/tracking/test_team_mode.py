@@ -138,9 +138,6 @@ def test_runs_commands_against_the_server(team: Served, client: Path) -> None:
     assert list((client / ".parity" / JOURNAL_DIR).iterdir()) == []  # every journal delivered
 
 
-@pytest.mark.xfail(
-    strict=True, reason="compare reads environment records: needs records over HTTP (srv-objects)"
-)
 def test_runs_compare_against_the_server(team: Served, client: Path) -> None:
     logged = run_script(SWEEP, client, env=team.environment())
     assert logged.returncode == 0, logged.stderr

@@ -97,7 +97,8 @@ def build_api(routes: tuple[Route, ...] = ROUTES) -> FastAPI:
         status = error.status_code
         code = 3 if status == 404 else 4 if status == 409 else 2 if status < 500 else 5
         headers = dict(error.headers) if error.headers else None
-        return json_error(status, str(error.detail).lower(), code, None, headers)
+        hint = "see /api/v1/openapi.json for the request's shape" if status == 400 else None
+        return json_error(status, str(error.detail).lower(), code, hint, headers)
 
     @api.exception_handler(RequestValidationError)
     async def invalid(_request: Request, error: RequestValidationError) -> Response:
