@@ -22,8 +22,11 @@ from parity.core.file_errors import file_error
 
 if TYPE_CHECKING:
     from parity.data.index_port import ChunkIndexPort
+    from parity.deploy.deployments import DeploymentLedger
+    from parity.deploy.exports import Filings
     from parity.monitor.repository import Monitoring
     from parity.registry.repository import Actor, ModelRegistry
+    from parity.repro.store import Reproductions
     from parity.store.http.client import ServerClient
     from parity.store.meta.store import MetadataStore
     from parity.store.objects.store import ObjectStore
@@ -225,6 +228,51 @@ class Workspace:
         )  # lazy: SQLAlchemy loads only for commands that use the database
 
         return MonitorStore(self.meta)
+
+    @cached_property
+    def deployments(self) -> DeploymentLedger:
+        """What runs where: the deployment records of model versions."""
+        if self.server_url is not None:
+            from parity.deploy.remote import (
+                RemoteDeploymentLog,
+            )  # lazy: the HTTP ledger loads only in team mode
+
+            return RemoteDeploymentLog(self.server)
+        from parity.deploy.deployments import (
+            DeploymentLog,
+        )  # lazy: SQLAlchemy loads only for commands that use the database
+
+        return DeploymentLog(self.meta, now_ms)
+
+    @cached_property
+    def export_filings(self) -> Filings:
+        """Which deploy exports were made for which model version."""
+        if self.server_url is not None:
+            from parity.deploy.remote import (
+                RemoteExportFiling,
+            )  # lazy: the HTTP filing loads only in team mode
+
+            return RemoteExportFiling(self.server)
+        from parity.deploy.exports import (
+            ExportFiling,
+        )  # lazy: SQLAlchemy loads only for commands that use the database
+
+        return ExportFiling(self.meta)
+
+    @cached_property
+    def reproductions(self) -> Reproductions:
+        """Which runs reproduced which, with their verdicts."""
+        if self.server_url is not None:
+            from parity.repro.remote import (
+                RemoteReproductions,
+            )  # lazy: the HTTP log loads only in team mode
+
+            return RemoteReproductions(self.server)
+        from parity.repro.store import (
+            ReproductionLog,
+        )  # lazy: SQLAlchemy loads only for commands that use the database
+
+        return ReproductionLog(self.meta)
 
     @cached_property
     def runs(self) -> RunRepository:

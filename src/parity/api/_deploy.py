@@ -151,7 +151,9 @@ def export_model(
         model.run_id,
         model.data_versions,
     )
-    export_id = ExportLog(workspace.records, now_ms).file(export, contents, workspace.actor().name)
+    export_id = ExportLog(workspace.records, workspace.export_filings, now_ms).file(
+        export, contents, workspace.actor().name
+    )
     return DeployExportResult(
         version.ref,
         target,

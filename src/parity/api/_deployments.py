@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from parity.api._models import model_record
 from parity.core.deployment import Deployment, ImageReference
-from parity.deploy.deployments import DeploymentLog
-from parity.workspace import Workspace, now_ms
+from parity.workspace import Workspace
 
 
 def record_deployment(
@@ -21,6 +20,6 @@ def record_deployment(
     there and whether this call added it."""
     version, record = model_record(workspace, reference)
     shown = None if image is None else str(ImageReference.parse(image))
-    return DeploymentLog(workspace.meta, now_ms).record(
+    return workspace.deployments.record(
         place, version, record.environment_id, shown, workspace.actor().name, source, note
     )

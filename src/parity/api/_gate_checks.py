@@ -33,7 +33,6 @@ from parity.gate.policy import PolicyCheck
 from parity.gate.verdict import CheckResult, Finding, Severity, Status
 from parity.registry.loading import FileProblem
 from parity.repro.report import ReproReport
-from parity.repro.store import reproductions_of
 from parity.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -224,7 +223,7 @@ def _metric(ws: Workspace, check: PolicyCheck) -> CheckResult:
 def _repro(ws: Workspace, check: PolicyCheck) -> CheckResult:
     subject = str(check.option("model") or check.option("run"))
     run = resolve_run(ws, subject)
-    found = reproductions_of(ws.meta, [run.id])
+    found = ws.reproductions.of([run.id])
     verdict = found[-1].verdict if found else None
     return judge_repro(
         check.name, subject, verdict, str(check.option("require", "within tolerance"))

@@ -15,7 +15,6 @@ from parity.api._models import ModelSource, resolve_source
 from parity.core.env_rules import diff_environments
 from parity.core.errors import NotFoundError
 from parity.core.infra import InfraSnapshot
-from parity.deploy.deployments import DeploymentLog
 from parity.deploy.exports import ExportLog
 from parity.deploy.lineage import extend_lineage
 from parity.env.records import describe, load_environment
@@ -28,7 +27,6 @@ from parity.registry.lineage import (
     RunFacts,
     build_lineage,
 )
-from parity.repro.store import reproductions_of
 from parity.workspace import Workspace, now_ms
 
 if TYPE_CHECKING:
@@ -69,7 +67,7 @@ def find_run(workspace: Workspace, run_id: str) -> RunFacts | None:
         view = workspace.runs.find(run_id)
     except NotFoundError:
         return None
-    found = reproductions_of(workspace.meta, [view.id])
+    found = workspace.reproductions.of([view.id])
     return run_facts(view, tuple(ReproFacts(r.run_id, r.verdict, r.created_ms) for r in found))
 
 
@@ -117,11 +115,11 @@ def model_lineage(workspace: Workspace, reference: str) -> Lineage:
     version = source.version
     if version is None:
         return extend_lineage(lineage, infra)
-    exports = ExportLog(workspace.records, now_ms).of_version(version.name, version.version)
+    exports = ExportLog(workspace.records, workspace.export_filings, now_ms).of_version(
+        version.name, version.version
+    )
     running = [
-        d
-        for d in DeploymentLog(workspace.meta, now_ms).current(version.name)
-        if d.version == version.version
+        d for d in workspace.deployments.current(version.name) if d.version == version.version
     ]
     return extend_lineage(lineage, infra, exports, running)
 

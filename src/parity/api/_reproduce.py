@@ -42,7 +42,7 @@ from parity.repro.noise import Noise, measure_noise
 from parity.repro.outcome import Comparison, Outcome
 from parity.repro.plan import Plan
 from parity.repro.report import REPORT_ARTIFACT, ReproReport
-from parity.repro.store import Reproduction, record_reproduction
+from parity.repro.store import Reproduction
 from parity.repro.verdict import Cause, Evidence, Verdict, decide, rank_causes
 from parity.repro.worktree import Checkout, CodeProblem, check_out, workspace_folder
 from parity.tracking.child import run_child
@@ -137,6 +137,12 @@ def _child_workspace(ws: Workspace, checkout: Checkout, folder: Path) -> Path:
 
 
 def _store_variables(ws: Workspace, child_root: Path) -> dict[str, str]:
+    if ws.server_url is not None:  # team mode: the re-run logs to the same server, as this user
+        return {
+            WORKSPACE_VARIABLE: str(child_root),
+            "PARITY_SERVER_URL": ws.server_url,
+            "PARITY_TOKEN": ws.server.token,
+        }
     variables = {
         WORKSPACE_VARIABLE: str(child_root),
         "PARITY_METADATA_URL": ws.metadata_url,
@@ -369,4 +375,4 @@ def _record(ws: Workspace, report: ReproReport) -> None:
     digest = ws.objects.put_bytes(content)
     ws.runs.add_artifact(run_id, Artifact(REPORT_ARTIFACT, "report", digest, len(content)))
     reproduction = Reproduction(run_id, report.original_id, str(report.verdict), digest, now_ms())
-    record_reproduction(ws.meta, reproduction)
+    ws.reproductions.record(reproduction)

@@ -30,7 +30,6 @@ from parity.core.deployment import TARGETS, DeployExport, Deployment, ImageRefer
 from parity.core.errors import UsageError
 from parity.core.model import ModelVersion
 from parity.deploy.bundle import unpack_bundle
-from parity.deploy.deployments import DeploymentLog
 from parity.deploy.exports import ExportLog, FiledExport
 from parity.deploy.kubernetes import Resources
 from parity.registry.versions import Registry
@@ -99,7 +98,9 @@ def exports(reference: str, *, workspace: Workspace | None = None) -> builtins.l
     """The exports made for the model version ``reference`` names, oldest first."""
     with session(workspace) as ws:
         version = ws.registry.resolve(reference)
-        return ExportLog(ws.records, now_ms).of_version(version.name, version.version)
+        return ExportLog(ws.records, ws.export_filings, now_ms).of_version(
+            version.name, version.version
+        )
 
 
 def record(
@@ -139,7 +140,7 @@ def list(
     [('prod-eu', 'churn/3'), ('staging', 'churn/4')]
     """
     with session(workspace) as ws:
-        return DeploymentLog(ws.meta, now_ms).current(_model_name(model), where)
+        return ws.deployments.current(_model_name(model), where)
 
 
 def history(
@@ -150,7 +151,7 @@ def history(
 ) -> builtins.list[Deployment]:
     """Every deployment record, oldest first (of ``model``, at ``where``)."""
     with session(workspace) as ws:
-        return DeploymentLog(ws.meta, now_ms).history(_model_name(model), where)
+        return ws.deployments.history(_model_name(model), where)
 
 
 def _model_name(model: str | None) -> str | None:

@@ -31,7 +31,7 @@ from parity.core.errors import UsageError
 from parity.data.manifest import DATA_KIND
 from parity.repro.plan import Expectation, Plan
 from parity.repro.report import ReproReport
-from parity.repro.store import Reproduction, reproductions_of
+from parity.repro.store import Reproduction
 from parity.repro.verdict import Verdict
 from parity.workspace import Workspace
 
@@ -121,7 +121,7 @@ def history(reference: str, *, workspace: Workspace | None = None) -> builtins.l
     'identical'
     """
     with session(workspace) as ws:
-        return reproductions_of(ws.meta, [resolve_run(ws, reference).id])
+        return ws.reproductions.of([resolve_run(ws, reference).id])
 
 
 def report(reproduction: Reproduction, *, workspace: Workspace | None = None) -> dict[str, object]:

@@ -9,7 +9,7 @@ rows, and the newest record of a place and model is what runs there now, since i
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Connection, Row, func, insert, select
 
@@ -36,7 +36,29 @@ def _deployment(row: Row[Any]) -> Deployment:
     )
 
 
+class DeploymentLedger(Protocol):
+    """What runs where, embedded (``DeploymentLog``) or through a server
+    (``deploy.remote.RemoteDeploymentLog``); the workspace hands out one or the other."""
+
+    def record(
+        self,
+        place: str,
+        version: ModelVersion,
+        environment_id: str | None,
+        image: str | None,
+        actor: str,
+        source: str,
+        note: str | None = None,
+    ) -> tuple[Deployment, bool]: ...
+
+    def current(self, name: str | None = None, place: str | None = None) -> list[Deployment]: ...
+
+    def history(self, name: str | None = None, place: str | None = None) -> list[Deployment]: ...
+
+
 class DeploymentLog:
+    """The ledger in the metadata database."""
+
     def __init__(self, meta: MetadataStore, clock: Callable[[], int]) -> None:
         self.meta = meta
         self.clock = clock

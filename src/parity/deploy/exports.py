@@ -1,30 +1,35 @@
 """Exports filed under model versions: every file ``parity deploy export`` wrote, kept as a blob
-and listed in a ``deploy_export`` record, so the manifests are part of the version's lineage."""
+and listed in a ``deploy_export`` record, so the manifests are part of the version's lineage.
+
+The record and its blobs go wherever the workspace keeps records; the filing (which version an
+export belongs to, when and by whom) is a row of the metadata database, written directly
+(``ExportFiling``) or through a server (``deploy.remote.RemoteExportFiling``).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Protocol
 
 from sqlalchemy import select
 
 from parity.core.deployment import DeployExport, ExportedFile
-from parity.core.errors import UsageError
 from parity.store.meta.deploy_tables import model_exports
 from parity.store.meta.store import MetadataStore, insert_ignoring_duplicates
 from parity.store.records import RecordStore
 
 
-def _database(records: RecordStore) -> MetadataStore:
-    """The metadata store exports are filed in; a server's record index is not one (filing
-    exports through a server has no route yet)."""
-    if not isinstance(records.meta, MetadataStore):
-        raise UsageError(
-            "deploy exports are filed in the metadata database, which a workspace using a "
-            "server does not reach yet",
-            hint="run 'parity deploy export' on the server host, or unset PARITY_SERVER_URL",
-        )
-    return records.meta
+@dataclass(frozen=True)
+class Filing:
+    """An export record filed under a model version: when and by whom it was first filed."""
+
+    name: str
+    version: int
+    export_id: str
+    target: str
+    created_ms: int
+    created_by: str
 
 
 @dataclass(frozen=True)
@@ -37,9 +42,52 @@ class FiledExport:
     created_by: str
 
 
+class Filings(Protocol):
+    def file(self, filing: Filing) -> None:
+        """File an export (filing the same export again changes nothing)."""
+        ...
+
+    def of_version(self, name: str, version: int) -> list[Filing]:
+        """The filings of ``name/version``, oldest first."""
+        ...
+
+
+class ExportFiling:
+    """Filings in the metadata database."""
+
+    def __init__(self, meta: MetadataStore) -> None:
+        self.meta = meta
+
+    def file(self, filing: Filing) -> None:
+        row = {
+            "name": filing.name,
+            "version": filing.version,
+            "export_id": filing.export_id,
+            "target": filing.target,
+            "created_ms": filing.created_ms,
+            "created_by": filing.created_by,
+        }
+        with self.meta.write() as connection:
+            insert_ignoring_duplicates(connection, model_exports, [row])
+
+    def of_version(self, name: str, version: int) -> list[Filing]:
+        query = (
+            select(model_exports)
+            .where(model_exports.c.name == name, model_exports.c.version == version)
+            .order_by(model_exports.c.created_ms, model_exports.c.export_id)
+        )
+        with self.meta.read() as connection:
+            rows = connection.execute(query).all()
+        return [
+            Filing(r.name, r.version, r.export_id, r.target, r.created_ms, r.created_by)
+            for r in rows
+        ]
+
+
 class ExportLog:
-    def __init__(self, records: RecordStore, clock: Callable[[], int]) -> None:
+    def __init__(self, records: RecordStore, filings: Filings, clock: Callable[[], int]) -> None:
         self.records = records
+        self.filings = filings
         self.clock = clock
 
     def file(self, export: DeployExport, contents: Mapping[str, bytes], actor: str) -> str:
@@ -61,33 +109,17 @@ class ExportLog:
         )
         now = self.clock()
         export_id = self.records.put(filed.to_record(), now, label=f"{filed.ref} {filed.target}")
-        row = {
-            "name": filed.name,
-            "version": filed.version,
-            "export_id": export_id,
-            "target": filed.target,
-            "created_ms": now,
-            "created_by": actor,
-        }
-        with _database(self.records).write() as connection:
-            insert_ignoring_duplicates(connection, model_exports, [row])
+        self.filings.file(Filing(filed.name, filed.version, export_id, filed.target, now, actor))
         return export_id
 
     def of_version(self, name: str, version: int) -> list[FiledExport]:
         """The exports of ``name/version``, oldest first."""
-        query = (
-            select(model_exports)
-            .where(model_exports.c.name == name, model_exports.c.version == version)
-            .order_by(model_exports.c.created_ms, model_exports.c.export_id)
-        )
-        with _database(self.records).read() as connection:
-            rows = connection.execute(query).all()
         return [
             FiledExport(
-                row.export_id,
-                DeployExport.from_record(self.records.get(row.export_id)),
-                row.created_ms,
-                row.created_by,
+                f.export_id,
+                DeployExport.from_record(self.records.get(f.export_id)),
+                f.created_ms,
+                f.created_by,
             )
-            for row in rows
+            for f in self.filings.of_version(name, version)
         ]

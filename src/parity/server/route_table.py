@@ -6,11 +6,13 @@ from __future__ import annotations
 from parity.server import (
     routes_accounts,
     routes_data,
+    routes_deploy,
     routes_health,
     routes_models,
     routes_monitor,
     routes_objects,
     routes_records,
+    routes_repro,
     routes_runs,
 )
 from parity.server.routing import Route
@@ -24,4 +26,6 @@ ROUTES: tuple[Route, ...] = (
     *routes_models.ROUTES,
     *routes_monitor.ROUTES,
     *routes_runs.ROUTES,
+    *routes_repro.ROUTES,
+    *routes_deploy.ROUTES,
 )

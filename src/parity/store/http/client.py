@@ -61,6 +61,7 @@ class ServerClient:
                 hint="write it as https://parity.example.org",
             )
         self.url = url.rstrip("/")
+        self.token = token  # handed on to processes that act for the same user (a repro's re-run)
         self.attempts = attempts
         headers = {"User-Agent": "parity-client", "Accept": "application/json"}
         if token:
