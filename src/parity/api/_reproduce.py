@@ -138,11 +138,9 @@ def _child_workspace(ws: Workspace, checkout: Checkout, folder: Path) -> Path:
 
 def _store_variables(ws: Workspace, child_root: Path) -> dict[str, str]:
     if ws.server_url is not None:  # team mode: the re-run logs to the same server, as this user
-        return {
-            WORKSPACE_VARIABLE: str(child_root),
-            "PARITY_SERVER_URL": ws.server_url,
-            "PARITY_TOKEN": ws.server.token,
-        }
+        team = {WORKSPACE_VARIABLE: str(child_root), "PARITY_SERVER_URL": ws.server_url}
+        token = ws.server.token
+        return team if token is None else {**team, "PARITY_TOKEN": token}
     variables = {
         WORKSPACE_VARIABLE: str(child_root),
         "PARITY_METADATA_URL": ws.metadata_url,
