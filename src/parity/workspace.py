@@ -392,6 +392,8 @@ def init_workspace(
         )
         atomic_write_bytes(parity_dir / CONFIG_FILE, _CONFIG_TEMPLATE.encode())
     workspace = open_workspace(environ={**env, "PARITY_WORKSPACE": str(root)})
-    # Opening the stores creates the database and applies migrations now, not on first use.
-    _ = workspace.meta, workspace.objects
+    # Opening the stores creates the database and applies migrations now, not on first use; a
+    # workspace using a server has no database of its own (the server's is migrated explicitly).
+    if workspace.server_url is None:
+        _ = workspace.meta, workspace.objects
     return workspace, created

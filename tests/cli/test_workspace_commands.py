@@ -32,6 +32,15 @@ def test_init_then_init_again_changes_nothing(tmp_path: Path) -> None:
     assert after == before
 
 
+def test_init_for_a_team_server_makes_no_database_and_needs_no_server_yet(tmp_path: Path) -> None:
+    # The server may not be up (or reachable) while a member sets up a project.
+    environ = {"PARITY_SERVER_URL": "http://127.0.0.1:9", "PARITY_TOKEN": "pty_0_x"}
+    made = run_parity("init", cwd=tmp_path, env=environ)
+    assert made.returncode == 0, made.stderr
+    assert (tmp_path / ".parity" / "config.toml").is_file()
+    assert not (tmp_path / ".parity" / "parity.db").exists()
+
+
 def test_init_goes_to_the_git_root(tmp_path: Path) -> None:
     subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
     nested = tmp_path / "src" / "pkg"
