@@ -108,6 +108,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "status",
         "Show the workspace, its stores and what they hold.",
     ),
+    "ui": (
+        "parity.cli.server_commands",
+        "ui_command",
+        "Open the web UI of this workspace on 127.0.0.1 and print its URL.",
+    ),
 }
 
 

@@ -294,3 +294,25 @@ def grant(user: str, model: str | None, experiment: str | None, role: str) -> No
     accounts.grant(user, role=role, model=model, experiment=experiment)
     what = f"model {model}" if model is not None else f"experiment {experiment}"
     say(f"Granted {user} the {role.lower()} role on {what}")
+
+
+@click.command("ui")
+@click.option(
+    "--port", default=5010, show_default=True, type=int, help="Port to listen on (0: any free)."
+)
+def ui_command(port: int) -> None:
+    """Open the web UI of this workspace on 127.0.0.1 and print its URL; Ctrl-C stops.
+
+    The same pages as 'parity server start' serves at /, for this machine only. While the
+    database has no users you are signed in as yourself; with users, sign in as one of them.
+    """
+    settings = launch.settings_for(host="127.0.0.1", port=port)
+    launch.start(settings, workers=1, on_listening=_ui_listening)
+
+
+def _ui_listening(listening: launch.Listening) -> None:
+    say(f"Parity UI for {listening.workspace}")
+    if listening.local_user is None:
+        hint("this workspace has users: sign in with a password or a token")
+    say(f"open {listening.url}/ in a browser; Ctrl-C stops")
+    sys.stdout.flush()

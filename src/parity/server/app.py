@@ -14,11 +14,12 @@ from starlette.responses import Response
 from parity import __version__
 from parity.core.errors import ParityError
 from parity.server.context import ServerContext, build_context
-from parity.server.errors import error_response, json_error
+from parity.server.errors import error_response, json_error, status_of
 from parity.server.gate import Gate
 from parity.server.route_table import ROUTES
-from parity.server.routing import PUBLIC, Route
+from parity.server.routing import API_PREFIX, PUBLIC, Route
 from parity.server.settings import ServerSettings
+from parity.ui.errors import error_page
 
 _CONVERTOR = re.compile(r"{(\w+):\w+}")
 _ERROR_SCHEMA = {
@@ -72,6 +73,7 @@ def build_api(routes: tuple[Route, ...] = ROUTES) -> FastAPI:
             summary=route.summary,
             name=route.name,
             operation_id=route.name,
+            include_in_schema=not route.page,
             response_model=route.response_model,
             status_code=route.status_code,
             **({"response_class": route.response_class} if route.response_class else {}),
@@ -85,7 +87,9 @@ def build_api(routes: tuple[Route, ...] = ROUTES) -> FastAPI:
     api.openapi = lambda: _describe(api, routes)  # type: ignore[method-assign]
 
     @api.exception_handler(ParityError)
-    async def parity_error(_request: Request, error: ParityError) -> Response:
+    async def parity_error(request: Request, error: ParityError) -> Response:
+        if not request.url.path.startswith(API_PREFIX):  # a page of the web UI: in HTML
+            return error_page(status_of(error), error.message, error.hint)
         return error_response(error)
 
     @api.exception_handler(StarletteHTTPException)

@@ -14,6 +14,7 @@ from typing import Any
 
 import anyio.to_thread
 from sqlalchemy import insert
+from starlette.responses import Response
 from starlette.routing import Match, Router
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -26,9 +27,12 @@ from parity.server.errors import (
     Unauthenticated,
     error_response,
     json_error,
+    status_of,
 )
-from parity.server.routing import PUBLIC, Route
+from parity.server.routing import API_PREFIX, PUBLIC, Route
 from parity.store.meta.account_tables import write_log
+from parity.ui.errors import error_page, login_redirect
+from parity.ui.session import FORM_TYPE, SESSION_COOKIE
 
 # Bodies a cross-site HTML form can send without a CORS preflight: never accepted on a write.
 _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data", "text/plain")
@@ -55,15 +59,24 @@ class Gate:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        route: Route | None = None
         try:
             route = self._route(scope)
             self._check_host(scope)
             principal = await self._admit(scope, route)
             self._check_body(scope, route)
         except ParityError as error:
+            if route is not None and route.page:
+                await _page_refusal(scope, error)(scope, receive, send)
+                return
             await error_response(error)(scope, receive, send)
             return
         except _Refusal as refusal:
+            if not scope["path"].startswith(API_PREFIX):
+                await error_page(refusal.status, refusal.message, refusal.hint)(
+                    scope, receive, send
+                )
+                return
             code = 3 if refusal.status == 404 else 2
             await json_error(refusal.status, refusal.message, code, refusal.hint)(
                 scope, receive, send
@@ -106,6 +119,8 @@ class Gate:
             raise _Refusal(
                 405, f"{scope['method']} is not allowed here", f"use {', '.join(sorted(allowed))}"
             )
+        if not scope["path"].startswith(API_PREFIX):
+            raise _Refusal(404, f"no such page: {scope['path']}", "start from the home page, /")
         raise _Refusal(404, f"no such API route: {scope['path']}", "see /api/v1/openapi.json")
 
     def _check_host(self, scope: Scope) -> None:
@@ -121,7 +136,7 @@ class Gate:
             )
 
     async def _admit(self, scope: Scope, route: Route) -> Principal | None:
-        principal = await self._identify(scope)
+        principal = await self._identify(scope, route)
         if route.access is PUBLIC:
             return principal
         if principal is None:
@@ -143,9 +158,17 @@ class Gate:
             )
         return principal
 
-    async def _identify(self, scope: Scope) -> Principal | None:
+    async def _identify(self, scope: Scope, route: Route) -> Principal | None:
         settings = self.context.settings
         authorization = _header(scope, b"authorization")
+        # A web UI session: its cookie carries a token, for pages and for the API's reads (the
+        # charts' data); an API write still needs the Authorization header, so a browser
+        # cannot be made to write through the API by its cookie.
+        session = _cookie(scope, SESSION_COOKIE)
+        if not authorization and session and (route.page or not route.writes):
+            found = await self._cached(session)
+            if found is not None:
+                return found
         if authorization:
             kind, _, token = authorization.partition(" ")
             if kind.lower() != "bearer" or not token:
@@ -195,6 +218,10 @@ class Gate:
         if not route.writes:
             return
         media = (_header(scope, b"content-type") or "").split(";")[0].strip().lower()
+        if route.page:  # a page's form; the page checks its CSRF token before acting
+            if media != FORM_TYPE:
+                raise _Refusal(415, f"a page takes {FORM_TYPE}, not {media}", "post the form")
+            return
         if media in _FORM_TYPES:
             raise _Refusal(415, f"{media} bodies are not accepted", "send application/json")
         has_body = (length is not None and int(length) > 0) or _header(scope, b"transfer-encoding")
@@ -224,6 +251,24 @@ class _Refusal(Exception):
         self.status = status
         self.message = message
         self.hint = hint
+
+
+def _cookie(scope: Scope, name: str) -> str | None:
+    text = _header(scope, b"cookie")
+    if not text:
+        return None
+    for part in text.split(";"):
+        key, _, value = part.strip().partition("=")
+        if key == name and value:
+            return value
+    return None
+
+
+def _page_refusal(scope: Scope, error: ParityError) -> Response:
+    """A page's refusal in HTML; a caller who is not signed in goes to the sign-in page."""
+    if isinstance(error, Unauthenticated) and scope["method"] in {"GET", "HEAD"}:
+        return login_redirect(scope["path"], scope.get("query_string", b"").decode("latin-1"))
+    return error_page(status_of(error), error.message, error.hint)
 
 
 def _header(scope: Scope, name: bytes) -> str | None:

@@ -1,5 +1,5 @@
-"""The one route table: every route of the API, with the role it needs (``routing.Route``).
-A module of routes joins the API by being listed here, and only so."""
+"""The one route table: every route of the API and every page of the web UI, with the role it
+needs (``routing.Route``). A module of routes joins the API by being listed here, and only so."""
 
 from __future__ import annotations
 
@@ -15,9 +15,13 @@ from parity.server import (
     routes_repro,
     routes_runs,
 )
-from parity.server.routing import Route
+from parity.server.routing import PUBLIC, Route
+from parity.ui.page_table import PAGES
 
-ROUTES: tuple[Route, ...] = (
+# A page's form is small: the largest body a page route takes.
+_PAGE_BODY = 64 << 10
+
+API_ROUTES: tuple[Route, ...] = (
     *routes_health.ROUTES,
     *routes_accounts.ROUTES,
     *routes_objects.ROUTES,
@@ -29,3 +33,18 @@ ROUTES: tuple[Route, ...] = (
     *routes_repro.ROUTES,
     *routes_deploy.ROUTES,
 )
+PAGE_ROUTES: tuple[Route, ...] = tuple(
+    Route(
+        page.method,
+        page.path,
+        PUBLIC if page.access is None else page.access,
+        page.endpoint,
+        page.summary,
+        scope=page.scope,
+        max_body=_PAGE_BODY,
+        page=True,
+    )
+    for page in PAGES
+)
+
+ROUTES: tuple[Route, ...] = API_ROUTES + PAGE_ROUTES

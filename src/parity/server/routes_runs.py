@@ -55,7 +55,7 @@ from parity.server.run_schemas import (
     Tags,
 )
 from parity.tracking.columns import bucket_columns, history_columns, points_of
-from parity.tracking.downsample import MAX_BUCKETS, downsample
+from parity.tracking.downsample import MAX_BUCKETS, downsample, steps_between
 from parity.tracking.store import MAX_PAGE, RunStore
 
 
@@ -256,12 +256,15 @@ def metric_history(
     key: MetricKey,
     ctx: Context,
     buckets: Annotated[int | None, Query(ge=1, le=MAX_BUCKETS)] = None,
+    min_step: Annotated[int | None, Query(description="the first step wanted")] = None,
+    max_step: Annotated[int | None, Query(description="the last step wanted")] = None,
 ) -> Response:
     """Every point of one metric by step, or that series in N buckets keeping each bucket's
-    min, max and last value (a chart's view of a long series)."""
+    min, max and last value (a chart's view of a long series); ``min_step`` and ``max_step``
+    keep the points of one range (a zoomed chart's), so few enough come back whole."""
     store = _store(ctx)
     store.require(run_id)
-    points = store.metric_history(run_id, key)
+    points = steps_between(store.metric_history(run_id, key), min_step, max_step)
     document: dict[str, Any] = {"key": key, "count": len(points), "points": None, "buckets": None}
     if buckets is None:
         document["points"] = history_columns(points)

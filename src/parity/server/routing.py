@@ -45,10 +45,14 @@ class Route:
     # The class of the responses it sends when they are not JSON (e.g. an object's bytes), so
     # the OpenAPI description names their media type.
     response_class: Any = None
+    # A web UI page (``parity.ui``): served at its own path, not under API_PREFIX, signed in by
+    # the session cookie, its forms posted as application/x-www-form-urlencoded (CSRF-checked
+    # by the page), and left out of the API's description.
+    page: bool = False
 
     @property
     def full_path(self) -> str:
-        return API_PREFIX + self.path
+        return self.path if self.page else API_PREFIX + self.path
 
     @property
     def name(self) -> str:

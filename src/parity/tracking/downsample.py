@@ -7,6 +7,7 @@ max or min of its bucket. NaN points (None) count in a bucket but not in its min
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -51,3 +52,18 @@ def downsample(points: Sequence[Metric], buckets: int) -> list[Bucket]:
             )
         )
     return found
+
+
+def steps_between(
+    points: Sequence[Metric], min_step: int | None, max_step: int | None
+) -> Sequence[Metric]:
+    """The points of a series (in step order) whose step is in ``[min_step, max_step]``."""
+    if min_step is None and max_step is None:
+        return points
+    low = 0 if min_step is None else bisect.bisect_left(points, min_step, key=_step)
+    high = len(points) if max_step is None else bisect.bisect_right(points, max_step, key=_step)
+    return points[low:high]
+
+
+def _step(point: Metric) -> int:
+    return point.step

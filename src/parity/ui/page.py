@@ -1,0 +1,69 @@
+"""A page's declaration, as the server's route table takes it (``server.route_table``), and
+what a page's handler may ask for: the served workspace, the signed-in viewer, a checked form."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any
+from urllib.parse import parse_qsl
+
+from fastapi import Depends, Request
+
+from parity.accounts.store import Accounts
+from parity.core.errors import UsageError
+from parity.core.roles import Principal, Role, Scope
+from parity.ui.session import CSRF_FIELD, CSRF_HEADER, check_csrf
+from parity.workspace import Workspace
+
+# The largest form a page takes.
+MAX_FORM = 64 << 10
+
+
+@dataclass(frozen=True)
+class Page:
+    method: str
+    path: str
+    access: Role | None  # None: anyone (the sign-in page, static files)
+    endpoint: Callable[..., Any]
+    summary: str
+    scope: tuple[Scope, str] | None = None
+
+
+def _workspace(request: Request) -> Workspace:
+    found: Workspace = request.app.state.context.workspace
+    return found
+
+
+def _accounts(request: Request) -> Accounts:
+    found: Accounts = request.app.state.context.accounts
+    return found
+
+
+def _viewer(request: Request) -> Principal | None:
+    found: Principal | None = request.scope.get("state", {}).get("principal")
+    return found
+
+
+def _signed_in(request: Request) -> Principal:
+    found = _viewer(request)
+    if found is None:  # the gate admits no one without a principal to a page with a role
+        raise UsageError("not signed in", hint="sign in first")
+    return found
+
+
+async def _form(request: Request) -> dict[str, str]:
+    """The posted form, once its CSRF token matched the browser's cookie."""
+    body = await request.body()
+    if len(body) > MAX_FORM:
+        raise UsageError("the form is too large", hint="send less")
+    fields = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+    check_csrf(request, fields.pop(CSRF_FIELD, None) or request.headers.get(CSRF_HEADER))
+    return fields
+
+
+WorkspaceOf = Annotated[Workspace, Depends(_workspace)]
+AccountsOf = Annotated[Accounts, Depends(_accounts)]
+Viewer = Annotated[Principal | None, Depends(_viewer)]
+SignedIn = Annotated[Principal, Depends(_signed_in)]
+Form = Annotated[dict[str, str], Depends(_form)]

@@ -1,0 +1,26 @@
+"""Every page of the web UI; the server's route table takes them all (``server.route_table``)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Path as PathParameter
+from starlette.responses import Response
+
+from parity.ui import pages_environments, pages_models, pages_runs, pages_session
+from parity.ui.assets import static_file
+from parity.ui.page import Page
+
+
+def static(name: Annotated[str, PathParameter(max_length=200)]) -> Response:
+    """A static file by its content-hashed name, cacheable for a year."""
+    return static_file(name)
+
+
+PAGES: tuple[Page, ...] = (
+    Page("GET", "/static/{name:path}", None, static, "Get a static file"),
+    *pages_session.PAGES,
+    *pages_runs.PAGES,
+    *pages_models.PAGES,
+    *pages_environments.PAGES,
+)

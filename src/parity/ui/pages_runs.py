@@ -1,0 +1,141 @@
+"""Experiments, the runs table of one experiment, one run, and runs compared. Each page's view
+(filter, sort, columns, selected runs, chart options) is in its query string."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Query, Request
+from starlette.responses import Response
+
+from parity.api import runs as runs_api
+from parity.core.errors import UsageError
+from parity.core.roles import Role, Scope
+from parity.core.run import RunView
+from parity.core.run_filter import FilterError, parse_filter, parse_sort
+from parity.ui.page import Page, Viewer, WorkspaceOf
+from parity.ui.templating import render
+
+PAGE_SIZE = 50
+DEFAULT_COLUMNS = 3
+MAX_COMPARED = 10
+
+Text = Annotated[str, Query(max_length=10_000)]
+Keys = Annotated[list[str], Query(max_length=50)]
+Cursor = Annotated[str | None, Query(max_length=4000, pattern=r"^[A-Za-z0-9_-]*$")]
+
+
+def experiments(request: Request, ws: WorkspaceOf, viewer: Viewer) -> Response:
+    """Every experiment, with how many runs it holds."""
+    found = sorted(ws.runs.experiments(), key=lambda e: e.created_ms, reverse=True)
+    return render(request, "experiments.html", viewer, experiments=found)
+
+
+def runs_table(
+    request: Request,
+    experiment: str,
+    ws: WorkspaceOf,
+    viewer: Viewer,
+    filter: Text = "",
+    sort: Annotated[str, Query(max_length=300)] = "",
+    cursor: Cursor = None,
+    param: Keys = [],  # noqa: B006 (FastAPI copies a default)
+    metric: Keys = [],  # noqa: B006
+) -> Response:
+    """One experiment's runs: filtered, sorted, a page at a time, with chosen columns."""
+    keys = ws.runs.keys()
+    params = param or keys.get("params", [])[:DEFAULT_COLUMNS]
+    metrics = metric or keys.get("metrics", [])[:DEFAULT_COLUMNS]
+    error: dict[str, Any] | None = None
+    page_runs: tuple[RunView, ...] = ()
+    following: str | None = None
+    try:
+        expression = parse_filter(filter)
+        order = [parse_sort(sort)] if sort else []
+        page = ws.runs.search_page(
+            experiment=experiment, expression=expression, sort=order, limit=PAGE_SIZE,
+            cursor=cursor,
+        )  # fmt: skip
+        page_runs, following = page.runs, page.cursor
+    except FilterError as failure:
+        error = {"message": failure.message, "hint": failure.hint, "position": failure.position}
+    except UsageError as failure:
+        error = {"message": failure.message, "hint": failure.hint, "position": None}
+    view = {"filter": filter, "sort": sort, "param": param, "metric": metric}
+    return render(
+        request, "runs.html", viewer, experiment=experiment, runs=page_runs, view=view,
+        params=params, metrics=metrics, all_keys=keys, error=error, next_cursor=following,
+        cursor=cursor, short=_short_ids(ws, page_runs),
+    )  # fmt: skip
+
+
+def _short_ids(ws: Any, found: tuple[RunView, ...] | list[RunView]) -> dict[str, str]:
+    return ws.runs.short_ids([r.id for r in found]) if found else {}
+
+
+def run_page(
+    request: Request,
+    run_id: str,
+    ws: WorkspaceOf,
+    viewer: Viewer,
+    x: Annotated[str, Query(pattern="^(step|time)$")] = "step",
+    log: bool = False,
+    smooth: Annotated[float, Query(ge=0, lt=1)] = 0.0,
+) -> Response:
+    """One run: params, tags, metric charts, inputs, code, environment, artifacts, lineage."""
+    run = runs_api.get(run_id, workspace=ws)
+    diff = None
+    code = run.code or {}
+    if code.get("dirty") and code.get("diff_digest"):
+        raw = ws.objects.get_bytes(str(code["diff_digest"]))
+        diff = raw[:200_000].decode("utf-8", "replace").splitlines()
+    chart = {"x": x, "log": log, "smooth": smooth}
+    return render(
+        request, "run.html", viewer, run=run, diff=diff, chart=chart,
+        metric_keys=sorted(run.metrics), models=_models_of(ws, run.id),
+    )  # fmt: skip
+
+
+def _models_of(ws: Any, run_id: str) -> list[Any]:
+    """The model versions registered from this run (its lineage downstream)."""
+    found = []
+    for model in ws.registry.models():
+        found.extend(v for v in ws.registry.versions(model["name"]) if v.run_id == run_id)
+    return found
+
+
+def compare_page(
+    request: Request,
+    ws: WorkspaceOf,
+    viewer: Viewer,
+    run: Annotated[list[str], Query(max_length=MAX_COMPARED)] = [],  # noqa: B006
+    all: bool = False,
+) -> Response:
+    """2 to 10 runs side by side: differing params and metrics (or all), overlaid charts, and
+    the rated environment diff of each run against the first."""
+    if not 2 <= len(run) <= MAX_COMPARED:
+        raise UsageError(
+            f"compare 2 to {MAX_COMPARED} runs, not {len(run)}",
+            hint="tick the runs to compare in a runs table",
+        )
+    comparison = runs_api.compare(run, workspace=ws)
+    shown = {
+        "params": [r for r in comparison.params if all or r.differs],
+        "metrics": [r for r in comparison.metrics if all or r.differs],
+        "inputs": [r for r in comparison.inputs if all or r.differs],
+    }
+    common = sorted(set.intersection(*(set(r.metrics) for r in comparison.runs)))
+    return render(
+        request, "compare.html", viewer, comparison=comparison, shown=shown, all=all,
+        runs=comparison.runs, common_metrics=common, view={"run": run, "all": all},
+        short=_short_ids(ws, list(comparison.runs)),
+    )  # fmt: skip
+
+
+PAGES = (
+    Page("GET", "/", Role.READER, experiments, "Show the experiments"),
+    Page("GET", "/experiments/{experiment}", Role.READER, runs_table, "Show an experiment's runs",
+         scope=(Scope.EXPERIMENT, "experiment")),
+    Page("GET", "/runs/{run_id}", Role.READER, run_page, "Show a run"),
+    Page("GET", "/compare", Role.READER, compare_page, "Compare runs"),
+)  # fmt: skip

@@ -1,0 +1,170 @@
+/* Parity web UI: metric charts (uPlot) fed by the metric-history endpoint, and small helpers.
+ * Each chart asks for about as many buckets as it has pixels (at most 2000); each bucket keeps
+ * its min, max and last value, so a one-step spike stays visible. Dragging over a chart asks
+ * again for the selected steps only, at full resolution when they are few enough. */
+(function () {
+  "use strict";
+  var MAX_BUCKETS = 2000;
+  var COLORS = ["#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2", "#be185d",
+                "#4d7c0f", "#7c3aed", "#b45309"];
+  var charts = {};
+  window.parityCharts = charts;
+
+  function number(v) { return typeof v === "number" ? v : null; }
+
+  function historyUrl(run, key, buckets, range) {
+    var url = "/api/v1/runs/" + encodeURIComponent(run) + "/metrics/" +
+      key.split("/").map(encodeURIComponent).join("/") + "/history?buckets=" + buckets;
+    if (range) { url += "&min_step=" + range[0] + "&max_step=" + range[1]; }
+    return url;
+  }
+
+  function load(run, key, buckets, range) {
+    return fetch(historyUrl(run, key, buckets, range), {credentials: "same-origin"})
+      .then(function (r) {
+        if (!r.ok) { throw new Error("history of " + key + ": HTTP " + r.status); }
+        return r.json();
+      })
+      .then(function (doc) {
+        var b = doc.buckets;
+        return {
+          count: doc.count,
+          first_steps: b.first_steps, last_steps: b.last_steps,
+          min: b.min.map(number), max: b.max.map(number), last: b.last.map(number),
+          times: b.last_timestamps.map(function (t) { return t / 1000; })
+        };
+      });
+  }
+
+  function smooth(values, alpha) {
+    if (!alpha) { return values; }
+    var out = new Array(values.length), s = null;
+    for (var i = 0; i < values.length; i++) {
+      var v = values[i];
+      if (v === null) { out[i] = s; continue; }
+      s = s === null ? v : alpha * s + (1 - alpha) * v;
+      out[i] = s;
+    }
+    return out;
+  }
+
+  function table(series, opts) {
+    /* One run's [x, last, min, max], or several runs' [x, last...] joined on x. */
+    var xs = function (d) { return opts.x === "time" ? d.times : d.last_steps; };
+    if (series.length === 1) {
+      var d = series[0];
+      return [xs(d), smooth(d.last, opts.smooth), d.min, d.max];
+    }
+    return uPlot.join(series.map(function (d) { return [xs(d), smooth(d.last, opts.smooth)]; }));
+  }
+
+  function seriesOf(labels, single) {
+    if (single) {
+      return [{}, {label: labels[0], stroke: COLORS[0], width: 1.5},
+              {label: "min", stroke: "rgba(37,99,235,0.35)", width: 1},
+              {label: "max", stroke: "rgba(37,99,235,0.35)", width: 1}];
+    }
+    return [{}].concat(labels.map(function (label, i) {
+      return {label: label, stroke: COLORS[i % COLORS.length], width: 1.5, spanGaps: true};
+    }));
+  }
+
+  function draw(figure, opts, series) {
+    var plotBox = figure.querySelector(".plot");
+    var runs = figure.dataset.runs.split(",");
+    var labels = figure.dataset.labels.split(",");
+    var key = figure.dataset.key;
+    var width = Math.max(200, plotBox.clientWidth || 600);
+    var state = {series: series, opts: opts};
+    var config = {
+      width: width, height: 220,
+      scales: {x: {time: opts.x === "time"}, y: {distr: opts.log ? 3 : 1}},
+      series: seriesOf(labels, runs.length === 1),
+      bands: runs.length === 1 ? [{series: [3, 2], fill: "rgba(37,99,235,0.12)"}] : [],
+      cursor: {drag: {x: true, y: false, setScale: false}},
+      legend: {live: true},
+      hooks: {setSelect: [function (u) {
+        if (u.select.width < 3) { return; }
+        var lo = u.posToVal(u.select.left, "x"), hi = u.posToVal(u.select.left + u.select.width, "x");
+        u.setSelect({left: 0, width: 0, top: 0, height: 0}, false);
+        zoom(figure, state, lo, hi);
+      }]}
+    };
+    plotBox.innerHTML = "";
+    var plot = new uPlot(config, table(series, opts), plotBox);
+    plot.over.addEventListener("dblclick", function () { reset(figure, state); });
+    charts[runs.length === 1 ? key : key + "@" + runs.join(",")] =
+      {plot: plot, data: series[0], series: series, key: key, runs: runs};
+    figure.dataset.drawn = "true";
+  }
+
+  function stepsOf(d, opts, lo, hi) {
+    var xs = opts.x === "time" ? d.times : d.last_steps, first = null, last = null;
+    for (var i = 0; i < xs.length; i++) {
+      if (xs[i] >= lo && first === null) { first = d.first_steps[i]; }
+      if (xs[i] <= hi) { last = d.last_steps[i]; }
+    }
+    return first === null || last === null ? null : [first, last];
+  }
+
+  function zoom(figure, state, lo, hi) {
+    var runs = figure.dataset.runs.split(","), key = figure.dataset.key;
+    var buckets = bucketsFor(figure);
+    Promise.all(runs.map(function (run, i) {
+      var range = stepsOf(state.series[i], state.opts, lo, hi);
+      return load(run, key, buckets, range || [0, -1]);
+    })).then(function (series) {
+      charts.zoomed = (charts.zoomed || 0) + 1;
+      redraw(figure, state.opts, series);
+    });
+  }
+
+  function reset(figure, state) {
+    var runs = figure.dataset.runs.split(",");
+    Promise.all(runs.map(function (run) {
+      return load(run, figure.dataset.key, bucketsFor(figure));
+    })).then(function (series) { redraw(figure, state.opts, series); });
+  }
+
+  function redraw(figure, opts, series) { draw(figure, opts, series); }
+
+  function bucketsFor(figure) {
+    var width = figure.querySelector(".plot").clientWidth || 600;
+    return Math.min(MAX_BUCKETS, Math.max(100, Math.round(width)));
+  }
+
+  function start() {
+    var groups = document.querySelectorAll(".charts");
+    groups.forEach(function (group) {
+      var opts = {
+        x: group.dataset.chartX || "step",
+        log: group.dataset.chartLog === "true",
+        smooth: parseFloat(group.dataset.chartSmooth || "0") || 0
+      };
+      var figures = Array.prototype.slice.call(group.querySelectorAll("figure.chart"));
+      var started = performance.now();
+      /* Every request first, in parallel; then every chart is drawn in one go. */
+      Promise.all(figures.map(function (figure) {
+        var runs = figure.dataset.runs.split(",");
+        return Promise.all(runs.map(function (run) {
+          return load(run, figure.dataset.key, bucketsFor(figure));
+        }));
+      })).then(function (all) {
+        figures.forEach(function (figure, i) { draw(figure, opts, all[i]); });
+        window.parityChartsDrawnMs = performance.now() - started;
+        document.body.dataset.chartsDrawn = "true";
+      }).catch(function (error) {
+        group.insertAdjacentHTML("afterbegin", '<p class="error" role="alert"></p>');
+        group.querySelector(".error").textContent = String(error);
+      });
+    });
+  }
+
+  function autosubmit() {
+    document.querySelectorAll("form.autosubmit").forEach(function (form) {
+      form.addEventListener("change", function () { form.submit(); });
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () { autosubmit(); start(); });
+})();
