@@ -1,0 +1,134 @@
+"""The acceptance of the web UI, in Chromium: filter runs, open a run and find the planted loss
+spike in its chart's data, compare two runs, move an alias and see it in the history, a reader
+without write controls, and an environment diff that rates a scikit-learn minor change high."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from playwright.sync_api import Page, expect
+
+from tests.ui.conftest import PASSWORD, ServedUI
+from tests.ui.scenario import SPIKE_STEP, SPIKE_VALUE, STEPS
+
+
+def sign_in_with_token(page: Page, served: ServedUI, role: str) -> None:
+    page.goto(f"{served.url}/")
+    expect(page).to_have_url(f"{served.url}/login?next=%2F")
+    page.fill("input[name=token]", served.tokens[role])
+    page.click("button[type=submit]")
+    expect(page.locator("header .user")).to_contain_text(role)
+
+
+def sign_in_with_password(page: Page, served: ServedUI, path: str) -> None:
+    page.goto(f"{served.url}{path}")
+    page.fill("input[name=user]", "ada")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    expect(page.locator("header .user")).to_contain_text("ada")
+
+
+def test_filter_runs_with_an_expression(page: Page, served: ServedUI) -> None:
+    sign_in_with_token(page, served, "reader")
+    page.click("text=churn")
+    expect(page.locator("table.runs tbody tr")).to_have_count(5)
+    page.fill("input[name=filter]", "params.lr = 0.01 and metrics.acc > 0.9")
+    page.press("input[name=filter]", "Enter")
+    expect(page.locator("table.runs tbody tr")).to_have_count(1)
+    expect(page.locator("table.runs tbody tr")).to_contain_text("tuned")
+    assert "filter=params.lr" in page.url  # the view is in the address
+    page.fill("input[name=filter]", "metrics.acc >> 0.9")
+    page.press("input[name=filter]", "Enter")
+    error = page.locator(".filter-error")
+    expect(error).to_contain_text("at character 14")
+    expect(error.locator("mark")).to_have_text(">")
+
+
+def test_a_run_s_loss_chart_keeps_a_one_step_spike(page: Page, served: ServedUI) -> None:
+    sign_in_with_password(page, served, "/experiments/churn")
+    page.click("table.runs >> text=baseline")
+    expect(page.locator("h1")).to_contain_text("baseline")
+    page.wait_for_selector("body[data-charts-drawn=true]", timeout=30_000)
+    data: dict[str, Any] = page.evaluate("window.parityCharts.loss.data")
+    assert sum(1 for _ in data["max"]) <= 2000
+    holding = [
+        i
+        for i, (first, last) in enumerate(zip(data["first_steps"], data["last_steps"]))
+        if first <= SPIKE_STEP <= last
+    ]
+    assert len(holding) == 1
+    assert data["max"][holding[0]] == SPIKE_VALUE
+    assert data["last_steps"][-1] == STEPS - 1
+    drawn = page.evaluate("window.parityCharts.loss.plot.data[3]")  # the max series, plotted
+    assert SPIKE_VALUE in drawn
+    # Zooming on the spike asks for those steps again: few enough to come back whole.
+    box = page.locator("figure[data-key=loss] .u-over").bounding_box()
+    assert box is not None
+    x = box["x"] + box["width"] * SPIKE_STEP / STEPS
+    page.mouse.move(x - 2, box["y"] + 20)
+    page.mouse.down()
+    page.mouse.move(x + 2, box["y"] + 40)
+    page.mouse.up()
+    page.wait_for_function("() => window.parityCharts.zoomed >= 1")
+    zoomed: dict[str, Any] = page.evaluate("window.parityCharts.loss.data")
+    assert zoomed["first_steps"] == zoomed["last_steps"]  # one bucket per step
+    assert SPIKE_STEP in zoomed["first_steps"]
+    assert zoomed["max"][zoomed["first_steps"].index(SPIKE_STEP)] == SPIKE_VALUE
+
+
+def test_compare_two_runs_shows_only_the_differing_params(page: Page, served: ServedUI) -> None:
+    sign_in_with_token(page, served, "reader")
+    page.goto(f"{served.url}/experiments/churn")
+    page.check(f"input[value='{served.scenario.baseline}']")
+    page.check(f"input[value='{served.scenario.tuned}']")
+    page.click("text=Compare")
+    params = page.locator("table.params tbody tr")
+    expect(params).to_have_count(1)
+    expect(params.first).to_have_attribute("data-key", "lr")
+    page.click("text=show all")
+    expect(page.locator("table.params tbody tr")).to_have_count(4)
+    expect(page.locator("table.envdiff")).to_contain_text("scikit-learn")
+
+
+def test_move_an_alias_from_the_models_page(page: Page, served: ServedUI) -> None:
+    sign_in_with_token(page, served, "writer")
+    page.goto(f"{served.url}/models/churn")
+    form = page.locator("form.alias-form")
+    form.locator("input[name=alias]").fill("production")
+    form.locator("select[name=version]").select_option("2")
+    form.locator("input[name=reason]").fill("better recall")
+    form.locator("button[type=submit]").click()
+    expect(page.locator("tr[data-version='2']")).to_contain_text("production")
+    latest = page.locator("ol.timeline li").first
+    expect(latest).to_contain_text("bob")
+    expect(latest).to_contain_text("alias version 2")
+    expect(latest).to_contain_text("better recall")
+    expect(latest).to_contain_text('"version": 1')  # before the move
+
+
+def test_a_reader_sees_no_alias_form(page: Page, served: ServedUI) -> None:
+    sign_in_with_token(page, served, "reader")
+    page.goto(f"{served.url}/models/churn")
+    expect(page.locator("table.versions")).to_be_visible()
+    expect(page.locator("form.alias-form")).to_have_count(0)
+    expect(page.locator("form.lock-form")).to_have_count(0)
+
+
+def test_the_environment_diff_rates_a_scikit_learn_minor_change_high(
+    page: Page, served: ServedUI
+) -> None:
+    sign_in_with_token(page, served, "reader")
+    scenario = served.scenario
+    page.goto(f"{served.url}/environments/diff?a={scenario.env_a}&b={scenario.env_b}")
+    row = page.locator("tr[data-subject='package scikit-learn']")
+    expect(row).to_have_attribute("data-risk", "high")
+    expect(row.locator(".risk")).to_have_css("background-color", "rgb(185, 28, 28)")
+
+
+def test_signing_out_revokes_the_session(page: Page, served: ServedUI) -> None:
+    sign_in_with_token(page, served, "reader")
+    cookie = next(c for c in page.context.cookies() if c["name"] == "parity_session")
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
+    page.click("text=Sign out")
+    expect(page).to_have_url(f"{served.url}/login")
+    assert served.context.accounts.authenticate(cookie["value"]) is None
