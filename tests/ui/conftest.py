@@ -64,9 +64,7 @@ def browser_type_launch_args() -> dict[str, Any]:
     return {"executable_path": executable, "headless": True}
 
 
-
 @pytest.fixture(scope="session")
 def base_url() -> None:
     """No base URL: every test names its server's (this replaces pytest-base-url's fixture,
     which pytest deprecates as written)."""
-    return None

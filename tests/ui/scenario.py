@@ -90,11 +90,18 @@ def build(folder: Path, *, steps: int = STEPS, metrics: int = 2, extra_runs: int
             long_metrics[f"m{extra}"] = lambda s, e=extra: math.cos(s / 1000 + e)
         params = {"model": "rf", "n_estimators": 200, "max_depth": 8, "lr": 0.1}
         baseline = _run(ws, "baseline", params, long_metrics, steps, 0, env_a)
-        tuned = _run(ws, "tuned", {**params, "lr": 0.01},
-                     {"loss": lambda s: loss_at(s, -0.01), "acc": 0.93}, 2_000, 1, env_b)  # fmt: skip
+        tuned_metrics = {"loss": lambda s: loss_at(s, -0.01), "acc": 0.93}
+        tuned = _run(ws, "tuned", {**params, "lr": 0.01}, tuned_metrics, 2_000, 1, env_b)
         others = tuple(
-            _run(ws, f"sweep-{i}", {**params, "max_depth": 4 + i}, {"loss": 0.3 + i / 10,
-                 "acc": 0.8 + i / 100}, 50, 2 + i, env_a)  # fmt: skip
+            _run(
+                ws,
+                f"sweep-{i}",
+                {**params, "max_depth": 4 + i},
+                {"loss": 0.3 + i / 10, "acc": 0.8 + i / 100},
+                50,
+                2 + i,
+                env_a,
+            )
             for i in range(extra_runs)
         )
         _register(ws, baseline)

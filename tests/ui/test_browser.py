@@ -53,7 +53,7 @@ def test_a_run_s_loss_chart_keeps_a_one_step_spike(page: Page, served: ServedUI)
     assert sum(1 for _ in data["max"]) <= 2000
     holding = [
         i
-        for i, (first, last) in enumerate(zip(data["first_steps"], data["last_steps"]))
+        for i, (first, last) in enumerate(zip(data["first_steps"], data["last_steps"], strict=True))
         if first <= SPIKE_STEP <= last
     ]
     assert len(holding) == 1
@@ -128,7 +128,8 @@ def test_the_environment_diff_rates_a_scikit_learn_minor_change_high(
 def test_signing_out_revokes_the_session(page: Page, served: ServedUI) -> None:
     sign_in_with_token(page, served, "reader")
     cookie = next(c for c in page.context.cookies() if c["name"] == "parity_session")
-    assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
+    assert cookie["httpOnly"]
+    assert cookie["sameSite"] == "Strict"
     page.click("text=Sign out")
     expect(page).to_have_url(f"{served.url}/login")
     assert served.context.accounts.authenticate(cookie["value"]) is None

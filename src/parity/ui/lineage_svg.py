@@ -54,10 +54,10 @@ def layout(lineage: Lineage) -> Drawing:
     depth = {lineage.root: 0}
     queue = deque([lineage.root])
     while queue:
-        node = queue.popleft()
-        for edge in lineage.children(node):
+        current = queue.popleft()
+        for edge in lineage.children(current):
             if edge.target not in depth:
-                depth[edge.target] = depth[node] + 1
+                depth[edge.target] = depth[current] + 1
                 queue.append(edge.target)
     for node in lineage.nodes:  # unreachable from the root: one column past the last
         depth.setdefault(node.id, max(depth.values()) + 1)
@@ -71,7 +71,7 @@ def layout(lineage: Lineage) -> Drawing:
         x = MARGIN + column * (NODE_W + GAP_X)
         y = MARGIN + row * (NODE_H + GAP_Y)
         where[node.id] = (x, y)
-        kind, _, key = node.id.partition(":")
+        key = node.id.partition(":")[2]
         label = node.label if len(node.label) <= 28 else node.label[:27] + "…"
         boxes.append(Box(node.id, node.kind, label, x, y, _href(node.kind, key)))
     lines = [

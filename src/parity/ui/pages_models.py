@@ -3,6 +3,8 @@ with alias moves and locks for viewers whose role allows them (forms with a CSRF
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from fastapi import Request
 from starlette.responses import RedirectResponse, Response
 
@@ -35,10 +37,11 @@ def model_page(
     except ParityError:
         drawing = None
     may_write = viewer is not None and viewer.may(Role.WRITER, (Scope.MODEL, name))
+    history = list(reversed(models_api.history(name, workspace=ws)))  # newest first
     return render(
         request, "model.html", viewer, name=name, versions=list(reversed(versions)),
-        shown=shown, drawing=drawing, history=list(reversed(models_api.history(name, workspace=ws))),
-        may_change=may_write, error=request.query_params.get("error"),
+        shown=shown, drawing=drawing, history=history, may_change=may_write,
+        error=request.query_params.get("error"),
     )  # fmt: skip
 
 
@@ -47,8 +50,6 @@ def _acting(viewer: Principal, name: str) -> Actor:
 
 
 def _back(name: str, error: ParityError | None = None) -> Response:
-    from urllib.parse import quote
-
     tail = f"?error={quote(error.message)}" if error is not None else ""
     return RedirectResponse(f"/models/{quote(name)}{tail}", status_code=303)
 

@@ -98,7 +98,7 @@ def run_page(
 
 def _models_of(ws: Any, run_id: str) -> list[Any]:
     """The model versions registered from this run (its lineage downstream)."""
-    found = []
+    found: list[Any] = []
     for model in ws.registry.models():
         found.extend(v for v in ws.registry.versions(model["name"]) if v.run_id == run_id)
     return found
