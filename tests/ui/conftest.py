@@ -31,12 +31,12 @@ class ServedUI:
     context: ServerContext
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def scenario(tmp_path_factory: pytest.TempPathFactory) -> Scenario:
     return build(tmp_path_factory.mktemp("ui") / "workspace")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def served(scenario: Scenario) -> Iterator[ServedUI]:
     """The scenario behind a server with users: ada (admin, with a password) and bob."""
     context = build_context(ServerSettings(workspace=str(scenario.folder)))

@@ -37,7 +37,9 @@ def login(request: Request, form: Form, accounts: AccountsOf, viewer: Viewer) ->
     token = form.get("token", "").strip()
     client = request.client.host if request.client else "-"
     limiter = request.app.state.context.limiter
-    if not limiter.allow(client, user or "(token)", time.monotonic()):
+    # Passwords are rate-limited as the API's sign-in is; a 256-bit token cannot be guessed,
+    # and the API takes tokens without a limit too.
+    if not token and not limiter.allow(client, user, time.monotonic()):
         return render(request, "login.html", viewer, 429, next=target,
                       error="too many sign-in attempts: wait a minute, then try again")  # fmt: skip
     principal: Principal | None = None

@@ -1,0 +1,192 @@
+"""The web UI's pages over HTTP, without a browser: who may see and post what, the session
+cookie and CSRF token, the static files' names and cache lifetime, the vendored files' hashes."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from parity.core.roles import Role
+from parity.server.route_table import PAGE_ROUTES, ROUTES
+from parity.server.routing import PUBLIC
+from parity.ui import assets
+from tests.ui.conftest import PASSWORD, ServedUI
+
+VENDOR = assets.STATIC / "vendor"
+
+
+@pytest.fixture
+def clients() -> Iterator[list[httpx.Client]]:
+    made: list[httpx.Client] = []
+    yield made
+    for client in made:
+        client.close()
+
+
+def _client(served: ServedUI, role: str | None, made: list[httpx.Client]) -> httpx.Client:
+    """A browser-like client, signed in with a token of ``role`` (through the sign-in page)."""
+    client = httpx.Client(base_url=served.url, follow_redirects=False)
+    made.append(client)
+    if role is not None:
+        form = client.get("/login")
+        csrf = _csrf(form.text)
+        answer = client.post("/login", data={"csrf": csrf, "token": served.tokens[role]})
+        assert answer.status_code == 303, answer.text
+    return client
+
+
+def _csrf(page: str) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert found is not None
+    return found.group(1)
+
+
+def test_the_vendored_libraries_are_the_files_their_manifest_names() -> None:
+    manifest = json.loads((VENDOR / "MANIFEST.json").read_text())
+    versions = {p["name"]: p["version"] for p in manifest["packages"]}
+    assert versions == {"htmx.org": "2.0.4", "uplot": "1.6.31"}
+    for package in manifest["packages"]:
+        assert package["tarball"].startswith("https://registry.npmjs.org/")
+        assert package["integrity"].startswith("sha512-")
+        for name, file in package["files"].items():
+            assert hashlib.sha256((VENDOR / name).read_bytes()).hexdigest() == file["sha256"]
+
+
+def test_static_files_have_content_hashed_names_and_a_year_of_cache(
+    served: ServedUI, clients: list[httpx.Client]
+) -> None:
+    url = assets.url("vendor/htmx.min.js")
+    digest = hashlib.sha256((VENDOR / "htmx.min.js").read_bytes()).hexdigest()[:12]
+    assert url == f"/static/vendor/htmx.min.{digest}.js"
+    answer = httpx.get(served.url + url)
+    assert answer.status_code == 200
+    assert answer.headers["cache-control"] == "public, max-age=31536000, immutable"
+    assert answer.headers["content-type"].startswith(("text/javascript", "application/javascript"))
+    assert httpx.get(served.url + "/static/vendor/htmx.min.js").status_code == 404
+    page = _client(served, "reader", clients).get("/").text
+    assert url in page
+    assert "cdn" not in page.lower()
+
+
+def test_every_page_is_a_declared_route_with_a_role() -> None:
+    pages = {(r.method, r.path): r for r in PAGE_ROUTES}
+    assert all(r.page for r in pages.values())
+    assert set(PAGE_ROUTES) <= set(ROUTES)
+    public = {key for key, r in pages.items() if r.access is PUBLIC}
+    assert public == {
+        ("GET", "/static/{name:path}"), ("GET", "/login"), ("POST", "/login"), ("POST", "/logout"),
+    }  # fmt: skip
+    writes = {key: r.access for key, r in pages.items() if r.writes and key not in public}
+    assert writes == {
+        ("POST", "/models/{name}/alias"): Role.WRITER,
+        ("POST", "/models/{name}/lock"): Role.WRITER,
+    }
+
+
+def test_a_page_without_a_session_sends_the_browser_to_sign_in(
+    served: ServedUI, clients: list[httpx.Client]
+) -> None:
+    answer = httpx.get(f"{served.url}/experiments/churn?filter=x", follow_redirects=False)
+    assert answer.status_code == 303
+    assert answer.headers["location"] == "/login?next=%2Fexperiments%2Fchurn%3Ffilter%3Dx"
+
+
+def test_signing_in_with_a_password_sets_a_strict_http_only_cookie(
+    served: ServedUI, clients: list[httpx.Client]
+) -> None:
+    client = _client(served, None, clients)
+    csrf = _csrf(client.get("/login").text)
+    wrong = client.post("/login", data={"csrf": csrf, "user": "ada", "password": "nope"})
+    assert wrong.status_code == 401
+    assert "wrong user name and password" in wrong.text
+    right = client.post(
+        "/login",
+        data={"csrf": csrf, "user": "ada", "password": PASSWORD, "next": "//evil.example/"},
+    )
+    assert right.status_code == 303
+    assert right.headers["location"] == "/"  # never off this server
+    cookie = right.headers["set-cookie"]
+    assert "parity_session=" in cookie
+    assert "HttpOnly" in cookie
+    assert "SameSite=strict" in cookie or "SameSite=Strict" in cookie
+    assert "Secure" not in cookie  # plain HTTP here; over TLS the cookie is Secure
+    client.cookies.set("parity_session", client.cookies["parity_session"])
+    assert client.get("/models").status_code == 200
+
+
+def test_a_form_without_its_csrf_token_is_refused(
+    served: ServedUI, clients: list[httpx.Client]
+) -> None:
+    client = _client(served, "writer", clients)
+    answer = client.post("/models/churn/alias", data={"alias": "staging", "version": "1"})
+    assert answer.status_code == 403
+    assert "security token" in answer.text
+    forged = client.post(
+        "/models/churn/alias", data={"alias": "staging", "version": "1", "csrf": "x" * 43}
+    )
+    assert forged.status_code == 403
+    as_json = client.post("/models/churn/alias", json={"alias": "staging", "version": 1})
+    assert as_json.status_code == 415
+
+
+def test_a_reader_may_not_post_a_write_form(served: ServedUI, clients: list[httpx.Client]) -> None:
+    client = _client(served, "reader", clients)
+    csrf = _csrf(client.get("/login").text)
+    answer = client.post(
+        "/models/churn/alias", data={"csrf": csrf, "alias": "staging", "version": "1"}
+    )
+    assert answer.status_code == 403
+    assert "needs the writer role" in answer.text
+
+
+def test_a_session_reads_the_api_but_cannot_write_through_it(
+    served: ServedUI, clients: list[httpx.Client]
+) -> None:
+    client = _client(served, "writer", clients)
+    run = served.scenario.baseline
+    assert client.get(f"/api/v1/runs/{run}").status_code == 200
+    refused = client.post(f"/api/v1/runs/{run}/tags", json={"tags": {"x": "1"}})
+    assert refused.status_code == 401
+
+
+def test_the_history_endpoint_reads_one_range_of_steps(
+    served: ServedUI, clients: list[httpx.Client]
+) -> None:
+    client = _client(served, "reader", clients)
+    run = served.scenario.baseline
+    document = client.get(
+        f"/api/v1/runs/{run}/metrics/loss/history",
+        params={"buckets": 2000, "min_step": 73_200, "max_step": 73_299},
+    ).json()
+    assert document["count"] == 100
+    assert document["buckets"]["first_steps"] == list(range(73_200, 73_300))
+    assert max(document["buckets"]["max"]) == 50.0
+
+
+@pytest.mark.parametrize(
+    ("path", "text"),
+    [
+        ("/", "churn"),
+        ("/experiments/churn?sort=-metrics.acc&param=lr&metric=acc", "tuned"),
+        ("/models", "churn"),
+        ("/models/churn", "lineage graph"),
+        ("/environments", "packages"),
+    ],
+)
+def test_pages_render(served: ServedUI, clients: list[httpx.Client], path: str, text: str) -> None:
+    answer = _client(served, "reader", clients).get(path)
+    assert answer.status_code == 200
+    assert text in answer.text
+    assert answer.headers["x-frame-options"] == "DENY"
+    assert "default-src 'self'" in answer.headers["content-security-policy"]
+
+
+def test_a_missing_run_is_a_page_not_json(served: ServedUI, clients: list[httpx.Client]) -> None:
+    answer = _client(served, "reader", clients).get("/runs/ffffffffffffffffffffffffffffffff")
+    assert answer.status_code == 404
+    assert answer.headers["content-type"].startswith("text/html")
