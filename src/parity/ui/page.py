@@ -9,10 +9,13 @@ from typing import Annotated, Any
 from urllib.parse import parse_qsl
 
 from fastapi import Depends, Request
+from fastapi import Path as PathParameter
 
 from parity.accounts.store import Accounts
 from parity.core.errors import UsageError
 from parity.core.roles import Principal, Role, Scope
+from parity.core.run import EXPERIMENT_PATTERN
+from parity.registry.repository import NAME_PATTERN
 from parity.ui.session import CSRF_FIELD, CSRF_HEADER, check_csrf
 from parity.workspace import Workspace
 
@@ -67,3 +70,9 @@ AccountsOf = Annotated[Accounts, Depends(_accounts)]
 Viewer = Annotated[Principal | None, Depends(_viewer)]
 SignedIn = Annotated[Principal, Depends(_signed_in)]
 Form = Annotated[dict[str, str], Depends(_form)]
+
+# Path parameters, validated as the API's are: nothing a page is given names a file.
+ExperimentName = Annotated[str, PathParameter(pattern=EXPERIMENT_PATTERN, max_length=200)]
+RunReference = Annotated[str, PathParameter(pattern=r"^[0-9a-f]{4,32}$")]  # an id or its prefix
+ModelName = Annotated[str, PathParameter(pattern=NAME_PATTERN)]
+EnvironmentReference = Annotated[str, PathParameter(pattern=r"^[0-9a-f]{4,64}$")]

@@ -12,7 +12,7 @@ from parity.api import environments as env_api
 from parity.core.environment import ENV_KIND
 from parity.core.roles import Role
 from parity.env.records import describe
-from parity.ui.page import Page, Viewer, WorkspaceOf
+from parity.ui.page import EnvironmentReference, Page, Viewer, WorkspaceOf
 from parity.ui.templating import render
 
 LISTED = 200
@@ -27,7 +27,9 @@ def environments_page(request: Request, ws: WorkspaceOf, viewer: Viewer) -> Resp
     return render(request, "environments.html", viewer, environments=found)
 
 
-def environment_page(request: Request, env_id: str, ws: WorkspaceOf, viewer: Viewer) -> Response:
+def environment_page(
+    request: Request, env_id: EnvironmentReference, ws: WorkspaceOf, viewer: Viewer
+) -> Response:
     """One environment's fingerprint."""
     environment = env_api.get(env_id, workspace=ws)
     full_id = ws.records.resolve(env_id, kind=ENV_KIND)

@@ -13,7 +13,7 @@ from parity.core.errors import NotFoundError, ParityError, UsageError
 from parity.core.roles import Principal, Role, Scope
 from parity.registry.versions import Actor
 from parity.ui.lineage_svg import layout
-from parity.ui.page import Form, Page, SignedIn, Viewer, WorkspaceOf
+from parity.ui.page import Form, ModelName, Page, SignedIn, Viewer, WorkspaceOf
 from parity.ui.templating import render
 
 IN_MODEL = (Scope.MODEL, "name")
@@ -25,7 +25,7 @@ def models_page(request: Request, ws: WorkspaceOf, viewer: Viewer) -> Response:
 
 
 def model_page(
-    request: Request, name: str, ws: WorkspaceOf, viewer: Viewer, version: int | None = None
+    request: Request, name: ModelName, ws: WorkspaceOf, viewer: Viewer, version: int | None = None
 ) -> Response:
     """A model: versions, aliases, locks, the audit timeline, and one version's lineage."""
     versions = models_api.versions(name, workspace=ws)
@@ -61,7 +61,7 @@ def _version(form: dict[str, str]) -> int:
     return int(text)
 
 
-def move_alias(name: str, form: Form, ws: WorkspaceOf, viewer: SignedIn) -> Response:
+def move_alias(name: ModelName, form: Form, ws: WorkspaceOf, viewer: SignedIn) -> Response:
     """Point an alias at a version, with a reason, as the signed-in user (audited)."""
     alias = form.get("alias", "").strip()
     if not alias:
@@ -76,7 +76,7 @@ def move_alias(name: str, form: Form, ws: WorkspaceOf, viewer: SignedIn) -> Resp
     return _back(name)
 
 
-def lock_version(name: str, form: Form, ws: WorkspaceOf, viewer: SignedIn) -> Response:
+def lock_version(name: ModelName, form: Form, ws: WorkspaceOf, viewer: SignedIn) -> Response:
     """Lock or unlock a version (unlocking: admins only, as the registry rules)."""
     try:
         number = _version(form)

@@ -13,7 +13,7 @@ from parity.core.errors import UsageError
 from parity.core.roles import Role, Scope
 from parity.core.run import RunView
 from parity.core.run_filter import FilterError, parse_filter, parse_sort
-from parity.ui.page import Page, Viewer, WorkspaceOf
+from parity.ui.page import ExperimentName, Page, RunReference, Viewer, WorkspaceOf
 from parity.ui.templating import render
 
 PAGE_SIZE = 50
@@ -33,7 +33,7 @@ def experiments(request: Request, ws: WorkspaceOf, viewer: Viewer) -> Response:
 
 def runs_table(
     request: Request,
-    experiment: str,
+    experiment: ExperimentName,
     ws: WorkspaceOf,
     viewer: Viewer,
     filter: Text = "",
@@ -75,7 +75,7 @@ def _short_ids(ws: Any, found: tuple[RunView, ...] | list[RunView]) -> dict[str,
 
 def run_page(
     request: Request,
-    run_id: str,
+    run_id: RunReference,
     ws: WorkspaceOf,
     viewer: Viewer,
     x: Annotated[str, Query(pattern="^(step|time)$")] = "step",
