@@ -7,7 +7,7 @@ UV_VERSION := 0.13.9
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: demo test lint bench format clean sync
+.PHONY: demo test lint bench format clean sync screenshots
 
 $(UV):
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,10 @@ lint: sync
 
 bench: sync
 	$(BIN)/python -m benchmarks
+
+# The web UI's screenshots in docs/ui/ (README shows them), taken in Debian's chromium.
+screenshots: sync
+	$(BIN)/python -m tests.ui.screenshots docs/ui
 
 format: sync
 	$(BIN)/ruff check --fix src tests benchmarks examples

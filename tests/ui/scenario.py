@@ -74,7 +74,7 @@ def _run(
         for first in range(0, len(points), 20_000):
             store.log_metrics(run_id, points[first : first + 20_000])
     store.set_tags(run_id, {"stage": "dev"})
-    store.end(run_id, RunStatus.FINISHED, 0, end_ms=start + steps * 10)
+    store.end(run_id, RunStatus.FINISHED, 0)
     return run_id
 
 

@@ -16,7 +16,7 @@ from parity.core.errors import ParityError
 from parity.server.context import ServerContext, build_context
 from parity.server.errors import error_response, json_error, status_of
 from parity.server.gate import Gate
-from parity.server.route_table import ROUTES
+from parity.server.route_table import ROUTES, SERVED
 from parity.server.routing import API_PREFIX, PUBLIC, Route
 from parity.server.settings import ServerSettings
 from parity.ui.errors import error_page
@@ -38,7 +38,7 @@ _RAW_BODY = {
 }
 
 
-def create_app(context: ServerContext, routes: tuple[Route, ...] = ROUTES) -> Any:
+def create_app(context: ServerContext, routes: tuple[Route, ...] = SERVED) -> Any:
     """The app serving ``routes`` over ``context``; returns the ASGI callable (the gate)."""
     api = build_api(routes)
     api.state.context = context

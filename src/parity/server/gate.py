@@ -72,7 +72,7 @@ class Gate:
             await error_response(error)(scope, receive, send)
             return
         except _Refusal as refusal:
-            if not scope["path"].startswith(API_PREFIX):
+            if _wants_page(scope):
                 await error_page(refusal.status, refusal.message, refusal.hint)(
                     scope, receive, send
                 )
@@ -119,7 +119,7 @@ class Gate:
             raise _Refusal(
                 405, f"{scope['method']} is not allowed here", f"use {', '.join(sorted(allowed))}"
             )
-        if not scope["path"].startswith(API_PREFIX):
+        if _wants_page(scope):
             raise _Refusal(404, f"no such page: {scope['path']}", "start from the home page, /")
         raise _Refusal(404, f"no such API route: {scope['path']}", "see /api/v1/openapi.json")
 
@@ -262,6 +262,12 @@ def _cookie(scope: Scope, name: str) -> str | None:
         if key == name and value:
             return value
     return None
+
+
+def _wants_page(scope: Scope) -> bool:
+    """A browser asking for a page (outside the API, accepting HTML) is refused in HTML."""
+    accept = _header(scope, b"accept") or ""
+    return not scope["path"].startswith(API_PREFIX) and "text/html" in accept
 
 
 def _page_refusal(scope: Scope, error: ParityError) -> Response:

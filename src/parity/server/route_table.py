@@ -1,5 +1,7 @@
-"""The one route table: every route of the API and every page of the web UI, with the role it
-needs (``routing.Route``). A module of routes joins the API by being listed here, and only so."""
+"""The one route table: every route of the API (``ROUTES``) and every page of the web UI
+(``PAGE_ROUTES``, flagged ``page``), each with the role it needs (``routing.Route``). The app
+serves ``SERVED``, both behind the one gate; a module of routes or pages joins by being listed
+here, and only so."""
 
 from __future__ import annotations
 
@@ -21,7 +23,7 @@ from parity.ui.page_table import PAGES
 # A page's form is small: the largest body a page route takes.
 _PAGE_BODY = 64 << 10
 
-API_ROUTES: tuple[Route, ...] = (
+ROUTES: tuple[Route, ...] = (
     *routes_health.ROUTES,
     *routes_accounts.ROUTES,
     *routes_objects.ROUTES,
@@ -47,4 +49,4 @@ PAGE_ROUTES: tuple[Route, ...] = tuple(
     for page in PAGES
 )
 
-ROUTES: tuple[Route, ...] = API_ROUTES + PAGE_ROUTES
+SERVED: tuple[Route, ...] = ROUTES + PAGE_ROUTES

@@ -153,6 +153,7 @@
       })).then(function (all) {
         figures.forEach(function (figure, i) { draw(figure, opts, all[i]); });
         window.parityChartsDrawnMs = performance.now() - started;
+        window.parityChartsDrawnAt = performance.now();  /* since the navigation started */
         document.body.dataset.chartsDrawn = "true";
       }).catch(function (error) {
         group.insertAdjacentHTML("afterbegin", '<p class="error" role="alert"></p>');
