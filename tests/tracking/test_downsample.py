@@ -8,7 +8,8 @@ from hypothesis import strategies as st
 
 from parity.core.errors import UsageError
 from parity.core.run import Metric
-from parity.tracking.downsample import Bucket, downsample
+from parity.tracking import series
+from parity.tracking.downsample import Bucket, columns_between, downsample, downsample_columns
 
 
 def _series(values: list[float | None]) -> list[Metric]:
@@ -69,3 +70,36 @@ def test_every_extreme_is_kept(values: list[float | None], buckets: int) -> None
         assert min(b.min for b in reduced if b.min is not None) == min(numbers)
     if values:
         assert reduced[-1].last == values[-1]
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(min_value=0, max_value=40),
+            st.integers(min_value=0, max_value=5),
+            st.none() | st.floats(allow_nan=False, allow_infinity=False),
+        ),
+        max_size=200,
+    ),
+    st.integers(min_value=1, max_value=30),
+    st.integers(min_value=1, max_value=4),
+)
+def test_the_columnar_path_gives_the_same_buckets(
+    points: list[tuple[int, int, float | None]], buckets: int, chunks: int
+) -> None:
+    """A chart's columnar read (chunks decoded into arrays, sorted only when out of order)
+    buckets a series exactly as the point-by-point path does, NaN and repeated steps too."""
+    metrics = [Metric("loss", value, step, stamp) for step, stamp, value in points]
+    size = max(1, len(metrics) // chunks + 1)
+    rows = []
+    for first in range(0, len(metrics), size):
+        (chunk,) = series.encode(metrics[first : first + size])
+        rows.append((chunk.key, chunk.count, chunk.data))
+    columns = series.series_columns(rows)
+    history = series.series(rows)
+    assert list(columns.steps) == [p.step for p in history]
+    if history:
+        assert downsample_columns(columns, buckets) == downsample(history, buckets)
+    low, high = 10, 30
+    between = columns_between(columns, low, high)
+    assert list(between.steps) == [p.step for p in history if low <= p.step <= high]

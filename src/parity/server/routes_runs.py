@@ -55,7 +55,12 @@ from parity.server.run_schemas import (
     Tags,
 )
 from parity.tracking.columns import bucket_columns, history_columns, points_of
-from parity.tracking.downsample import MAX_BUCKETS, downsample, steps_between
+from parity.tracking.downsample import (
+    MAX_BUCKETS,
+    columns_between,
+    downsample_columns,
+    steps_between,
+)
 from parity.tracking.store import MAX_PAGE, RunStore
 
 
@@ -264,12 +269,15 @@ def metric_history(
     keep the points of one range (a zoomed chart's), so few enough come back whole."""
     store = _store(ctx)
     store.require(run_id)
-    points = steps_between(store.metric_history(run_id, key), min_step, max_step)
-    document: dict[str, Any] = {"key": key, "count": len(points), "points": None, "buckets": None}
+    document: dict[str, Any] = {"key": key, "points": None, "buckets": None}
     if buckets is None:
-        document["points"] = history_columns(points)
-    else:
-        document["buckets"] = bucket_columns(downsample(points, buckets))
+        points = steps_between(store.metric_history(run_id, key), min_step, max_step)
+        document.update(count=len(points), points=history_columns(points))
+    else:  # a chart's read: columns, without a Python object per point
+        series = columns_between(store.metric_columns(run_id, key), min_step, max_step)
+        document.update(
+            count=len(series), buckets=bucket_columns(downsample_columns(series, buckets))
+        )
     return _json(document)
 
 

@@ -8,11 +8,13 @@ max or min of its bucket. NaN points (None) count in a bucket but not in its min
 from __future__ import annotations
 
 import bisect
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from parity.core.errors import UsageError
 from parity.core.run import Metric
+from parity.tracking.series import SeriesColumns
 
 MAX_BUCKETS = 10_000
 
@@ -67,3 +69,43 @@ def steps_between(
 
 def _step(point: Metric) -> int:
     return point.step
+
+
+def downsample_columns(series: SeriesColumns, buckets: int) -> list[Bucket]:
+    """``downsample`` of a series held as columns: the same buckets, with each bucket's min
+    and max taken over an array slice rather than point by point."""
+    if not 1 <= buckets <= MAX_BUCKETS:
+        raise UsageError(f"buckets must be 1 to {MAX_BUCKETS}, not {buckets}")
+    total = len(series)
+    shares = min(buckets, total)
+    values = series.values
+    has_nan = any(map(math.isnan, values))
+    found = []
+    for index in range(shares):
+        low, high = index * total // shares, (index + 1) * total // shares
+        part = values[low:high]
+        numbers = [v for v in part if v == v] if has_nan else part
+        final = part[-1]
+        found.append(
+            Bucket(
+                first_step=series.steps[low],
+                last_step=series.steps[high - 1],
+                count=high - low,
+                min=min(numbers) if numbers else None,
+                max=max(numbers) if numbers else None,
+                last=None if final != final else final,
+                last_timestamp_ms=series.stamps[high - 1],
+            )
+        )
+    return found
+
+
+def columns_between(
+    series: SeriesColumns, min_step: int | None, max_step: int | None
+) -> SeriesColumns:
+    """The part of ``series`` whose step is in ``[min_step, max_step]``."""
+    if min_step is None and max_step is None:
+        return series
+    low = 0 if min_step is None else bisect.bisect_left(series.steps, min_step)
+    high = len(series) if max_step is None else bisect.bisect_right(series.steps, max_step)
+    return SeriesColumns(series.steps[low:high], series.stamps[low:high], series.values[low:high])

@@ -420,6 +420,18 @@ class RunStore:
             rows = [(str(k), int(n), bytes(d)) for k, n, d in connection.execute(query)]
         return series.series(rows)
 
+    def metric_columns(self, run_id: str, key: str) -> series.SeriesColumns:
+        """``metric_history`` as packed columns (a chart's read: no object per point)."""
+        columns = run_metric_chunks.c
+        query = (
+            select(columns.key, columns.count, columns.data)
+            .where(columns.run_id == run_id, columns.key == key)
+            .order_by(columns.id)
+        )
+        with self.meta.read() as connection:
+            rows = [(str(k), int(n), bytes(d)) for k, n, d in connection.execute(query)]
+        return series.series_columns(rows)
+
     def count_by_status(self) -> dict[str, int]:
         """How many runs there are in each status; soft-deleted runs are not counted."""
         query = (
