@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from parity.core.roles import Role
-from parity.server.route_table import PAGE_ROUTES, ROUTES
+from parity.server.route_table import PAGE_ROUTES, SERVED
 from parity.server.routing import PUBLIC
 from parity.ui import assets
 from tests.ui.conftest import PASSWORD, ServedUI
@@ -76,7 +76,7 @@ def test_static_files_have_content_hashed_names_and_a_year_of_cache(
 def test_every_page_is_a_declared_route_with_a_role() -> None:
     pages = {(r.method, r.path): r for r in PAGE_ROUTES}
     assert all(r.page for r in pages.values())
-    assert set(PAGE_ROUTES) <= set(ROUTES)
+    assert set(PAGE_ROUTES) <= set(SERVED)
     public = {key for key, r in pages.items() if r.access is PUBLIC}
     assert public == {
         ("GET", "/static/{name:path}"), ("GET", "/login"), ("POST", "/login"), ("POST", "/logout"),
@@ -190,3 +190,24 @@ def test_a_missing_run_is_a_page_not_json(served: ServedUI, clients: list[httpx.
     answer = _client(served, "reader", clients).get("/runs/ffffffffffffffffffffffffffffffff")
     assert answer.status_code == 404
     assert answer.headers["content-type"].startswith("text/html")
+
+
+@pytest.mark.parametrize("reference", ["current", "/usr/bin/python3", "../x.json", "churn"])
+def test_an_environment_diff_never_captures_or_reads_a_file_of_the_server(
+    served: ServedUI, clients: list[httpx.Client], reference: str
+) -> None:
+    client = _client(served, "reader", clients)
+    answer = client.get("/environments/diff", params={"a": reference, "b": "churn@production"})
+    assert 400 <= answer.status_code < 500
+
+
+def test_an_environment_diff_takes_runs_and_model_versions(
+    served: ServedUI, clients: list[httpx.Client]
+) -> None:
+    client = _client(served, "reader", clients)
+    scenario = served.scenario
+    answer = client.get(
+        "/environments/diff", params={"a": "churn@production", "b": scenario.tuned[:10]}
+    )
+    assert answer.status_code == 200
+    assert 'data-subject="package scikit-learn" data-risk="high"' in answer.text

@@ -9,14 +9,39 @@ from fastapi import Query, Request
 from starlette.responses import Response
 
 from parity.api import environments as env_api
+from parity.api import models as models_api
+from parity.api import runs as runs_api
 from parity.core.environment import ENV_KIND
+from parity.core.errors import NotFoundError
 from parity.core.roles import Role
 from parity.env.records import describe
 from parity.ui.page import EnvironmentReference, Page, Viewer, WorkspaceOf
 from parity.ui.templating import render
+from parity.workspace import Workspace
 
 LISTED = 200
-Reference = Annotated[str, Query(min_length=1, max_length=200)]
+_WORD = r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,199}"
+# An environment id or run id prefix, NAME@ALIAS or NAME/VERSION: never "current" or a path,
+# which would make the server capture an interpreter or read a file of its own.
+Reference = Annotated[
+    str, Query(pattern=rf"^([0-9a-f]{{4,64}}|{_WORD}(@{_WORD}|/[1-9][0-9]{{0,17}}))$")
+]
+
+
+def environment_id(ws: Workspace, reference: str) -> str:
+    """The id of the environment an id prefix, a run or a model version names."""
+    if "@" in reference or "/" in reference:
+        found = models_api.record(reference, workspace=ws).environment_id
+        if found is None:
+            raise NotFoundError(f"{reference} has no recorded environment")
+        return found
+    try:
+        return ws.records.resolve(reference, kind=ENV_KIND)
+    except NotFoundError:
+        run = runs_api.get(reference, workspace=ws)
+        if run.environment_id is None:
+            raise NotFoundError(f"run {run.id[:12]} has no recorded environment") from None
+        return run.environment_id
 
 
 def environments_page(request: Request, ws: WorkspaceOf, viewer: Viewer) -> Response:
@@ -31,8 +56,8 @@ def environment_page(
     request: Request, env_id: EnvironmentReference, ws: WorkspaceOf, viewer: Viewer
 ) -> Response:
     """One environment's fingerprint."""
-    environment = env_api.get(env_id, workspace=ws)
-    full_id = ws.records.resolve(env_id, kind=ENV_KIND)
+    full_id = environment_id(ws, env_id)
+    environment = env_api.get(full_id, workspace=ws)
     return render(request, "environment.html", viewer, env=environment, env_id=full_id)
 
 
@@ -40,8 +65,8 @@ def environment_diff_page(
     request: Request, ws: WorkspaceOf, viewer: Viewer, a: Reference, b: Reference
 ) -> Response:
     """Every difference between two environments, rated high / medium / low / info."""
-    expected = env_api.get(a, workspace=ws)
-    actual = env_api.get(b, workspace=ws)
+    expected = env_api.get(environment_id(ws, a), workspace=ws)
+    actual = env_api.get(environment_id(ws, b), workspace=ws)
     diff = env_api.diff(expected, actual)
     return render(request, "environment_diff.html", viewer, diff=diff, a=a, b=b)
 

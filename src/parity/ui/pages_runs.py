@@ -42,10 +42,8 @@ def runs_table(
     param: Keys = [],  # noqa: B006 (FastAPI copies a default)
     metric: Keys = [],  # noqa: B006
 ) -> Response:
-    """One experiment's runs: filtered, sorted, a page at a time, with chosen columns."""
-    keys = ws.runs.keys()
-    params = param or keys.get("params", [])[:DEFAULT_COLUMNS]
-    metrics = metric or keys.get("metrics", [])[:DEFAULT_COLUMNS]
+    """One experiment's runs: filtered, sorted, a page at a time, with chosen columns (by
+    default the first params and metrics of the runs shown)."""
     error: dict[str, Any] | None = None
     page_runs: tuple[RunView, ...] = ()
     following: str | None = None
@@ -61,6 +59,13 @@ def runs_table(
         error = {"message": failure.message, "hint": failure.hint, "position": failure.position}
     except UsageError as failure:
         error = {"message": failure.message, "hint": failure.hint, "position": None}
+    # The keys of the runs on this page (not of every run: that is a scan of all of them).
+    keys = {
+        "params": sorted({k for r in page_runs for k in r.params} | set(param)),
+        "metrics": sorted({k for r in page_runs for k in r.metrics} | set(metric)),
+    }
+    params = param or keys["params"][:DEFAULT_COLUMNS]
+    metrics = metric or keys["metrics"][:DEFAULT_COLUMNS]
     view = {"filter": filter, "sort": sort, "param": param, "metric": metric}
     return render(
         request, "runs.html", viewer, experiment=experiment, runs=page_runs, view=view,
