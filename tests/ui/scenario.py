@@ -9,10 +9,10 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from parity.api import environments, models
+from parity.api import data, environments, models
 from parity.api import runs as runs_api
 from parity.core.environment import Environment
-from parity.core.run import Metric, RunStatus
+from parity.core.run import DataLink, Metric, RunStatus
 from parity.env.records import store_environment
 from parity.workspace import Workspace, init_workspace
 
@@ -105,6 +105,10 @@ def build(folder: Path, *, steps: int = STEPS, metrics: int = 2, extra_runs: int
             for i in range(extra_runs)
         )
         _register(ws, baseline)
+        table = folder / "train.csv"
+        table.write_text("x,y\n" + "".join(f"{i},{i % 2}\n" for i in range(100)))
+        version = data.add(table, workspace=ws).data_version
+        ws.runs.add_data(baseline, "input", [DataLink("train.csv", version)])
     finally:
         ws.close()
     return Scenario(folder, baseline, tuned, others, env_a, env_b)

@@ -176,6 +176,7 @@ def test_the_history_endpoint_reads_one_range_of_steps(
         ("/models", "churn"),
         ("/models/churn", "lineage graph"),
         ("/environments", "packages"),
+        ("/data", "file"),
     ],
 )
 def test_pages_render(served: ServedUI, clients: list[httpx.Client], path: str, text: str) -> None:
@@ -211,3 +212,16 @@ def test_an_environment_diff_takes_runs_and_model_versions(
     )
     assert answer.status_code == 200
     assert 'data-subject="package scikit-learn" data-risk="high"' in answer.text
+
+
+def test_a_run_s_input_links_to_its_data_version(
+    served: ServedUI, clients: list[httpx.Client]
+) -> None:
+    client = _client(served, "reader", clients)
+    run_page = client.get(f"/runs/{served.scenario.baseline}").text
+    found = re.search(r'href="(/data/[0-9a-f]{64})"', run_page)
+    assert found is not None
+    answer = client.get(found.group(1))
+    assert answer.status_code == 200
+    assert "1 files" in answer.text
+    assert "none recorded" in answer.text  # no validation yet
