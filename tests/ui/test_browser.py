@@ -85,6 +85,17 @@ def test_compare_two_runs_shows_only_the_differing_params(page: Page, served: Se
     params = page.locator("table.params tbody tr")
     expect(params).to_have_count(1)
     expect(params.first).to_have_attribute("data-key", "lr")
+    # The overlaid loss chart keeps the baseline's spike (its buckets' maxima, drawn faintly).
+    page.wait_for_selector("body[data-charts-drawn=true]", timeout=30_000)
+    baseline_max = page.evaluate(
+        """baseline => {
+            const chart = Object.entries(window.parityCharts)
+                .find(([key]) => key.startsWith("loss@"))[1];
+            return chart.plot.data[2 + 2 * chart.runs.indexOf(baseline)];
+        }""",
+        served.scenario.baseline,
+    )
+    assert SPIKE_VALUE in baseline_max
     page.click("text=show all")
     expect(page.locator("table.params tbody tr")).to_have_count(4)
     expect(page.locator("table.envdiff")).to_contain_text("scikit-learn")

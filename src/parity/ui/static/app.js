@@ -55,7 +55,10 @@
       var d = series[0];
       return [xs(d), smooth(d.last, opts.smooth), d.min, d.max];
     }
-    return uPlot.join(series.map(function (d) { return [xs(d), smooth(d.last, opts.smooth)]; }));
+    /* Each run's line, and its buckets' maxima faintly, so an overlay keeps spikes too. */
+    return uPlot.join(series.map(function (d) {
+      return [xs(d), smooth(d.last, opts.smooth), d.max];
+    }));
   }
 
   function seriesOf(labels, single) {
@@ -64,9 +67,13 @@
               {label: "min", stroke: "rgba(37,99,235,0.35)", width: 1},
               {label: "max", stroke: "rgba(37,99,235,0.35)", width: 1}];
     }
-    return [{}].concat(labels.map(function (label, i) {
-      return {label: label, stroke: COLORS[i % COLORS.length], width: 1.5, spanGaps: true};
-    }));
+    var out = [{}];
+    labels.forEach(function (label, i) {
+      var color = COLORS[i % COLORS.length];
+      out.push({label: label, stroke: color, width: 1.5, spanGaps: true});
+      out.push({label: label + " max", stroke: color + "55", width: 1, spanGaps: true});
+    });
+    return out;
   }
 
   function draw(figure, opts, series) {
