@@ -12,9 +12,11 @@ import httpx
 import pytest
 
 from parity.core.roles import Role
+from parity.monitor.drift import DriftReport, FeatureDrift
 from parity.server.route_table import PAGE_ROUTES, SERVED
 from parity.server.routing import PUBLIC
 from parity.ui import assets
+from parity.ui.templating import render_text
 from tests.ui.conftest import PASSWORD, ServedUI
 
 VENDOR = assets.STATIC / "vendor"
@@ -225,3 +227,34 @@ def test_a_run_s_input_links_to_its_data_version(
     assert answer.status_code == 200
     assert "1 files" in answer.text
     assert "none recorded" in answer.text  # no validation yet
+
+
+def test_the_drift_page_of_a_model_never_served_says_so(
+    served: ServedUI, clients: list[httpx.Client]
+) -> None:
+    client = _client(served, "reader", clients)
+    answer = client.get("/models/churn/drift", params={"version": "@production", "since": "24h"})
+    assert answer.status_code == 200
+    assert 'role="alert"' in answer.text or "no verdict yet" in answer.text
+    refused = client.get("/models/churn/drift", params={"since": "../x"})
+    assert refused.status_code == 422
+
+
+def test_drift_bars_show_each_feature_against_its_limits() -> None:
+    report = DriftReport(
+        rows=500,
+        min_rows=100,
+        features=(
+            FeatureDrift("age", 500, 0.4, 0.3, 0.2, 0.1, True, 1.0),
+            FeatureDrift("plan", 500, 0.05, None, 0.2, None, False, 1.0),
+        ),
+    )
+    page = render_text(
+        "drift.html", viewer=None, can_write=False, csrf="", path="/models/churn/drift",
+        name="churn", reference="churn/1", since="7d", report=report, error=None, versions=[],
+    )  # fmt: skip
+    assert 'data-feature="age" data-drifted="true"' in page
+    assert 'data-feature="plan" data-drifted="false"' in page
+    assert 'class="fill over" style="width: 80.0%"' in page  # 0.4 over its 0.2 limit
+    assert 'class="limit" style="left: 40.0%"' in page
+    assert "drifted: age" in page

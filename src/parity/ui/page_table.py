@@ -7,7 +7,14 @@ from typing import Annotated
 from fastapi import Path as PathParameter
 from starlette.responses import Response
 
-from parity.ui import pages_data, pages_environments, pages_models, pages_runs, pages_session
+from parity.ui import (
+    pages_data,
+    pages_drift,
+    pages_environments,
+    pages_models,
+    pages_runs,
+    pages_session,
+)
 from parity.ui.assets import static_file
 from parity.ui.page import Page
 
@@ -24,4 +31,5 @@ PAGES: tuple[Page, ...] = (
     *pages_models.PAGES,
     *pages_environments.PAGES,
     *pages_data.PAGES,
+    *pages_drift.PAGES,
 )

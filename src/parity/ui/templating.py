@@ -53,6 +53,12 @@ def number(value: object) -> str:
     return "" if value is None else str(value)
 
 
+def drift_bar(value: float | None, limit: float | None) -> dict[str, float]:
+    """Widths (percent of a bar) of a drift statistic and of its limit, the larger at 80 %."""
+    top = max(value or 0.0, limit or 0.0) / 0.8 or 1.0
+    return {"value": 100 * (value or 0.0) / top, "limit": 100 * (limit or 0.0) / top}
+
+
 def query(base: dict[str, Any], **changes: Any) -> str:
     """``?``-string of ``base`` with ``changes`` (None drops a key; lists repeat it)."""
     merged = {**base, **changes}
@@ -74,7 +80,7 @@ def environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.globals.update(asset=assets.url, query=query)
+    env.globals.update(asset=assets.url, query=query, drift_bar=drift_bar)
     env.filters.update(when=when, duration=duration, number=number)
     return env
 
