@@ -331,3 +331,29 @@ def test_two_workers_serve_postgresql_and_s3_after_an_explicit_migrate(
         bearer = {"Authorization": f"Bearer {token}"}
         for _ in range(4):  # whichever worker answers, it knows the token
             assert httpx.get(f"{url}/api/v1/whoami", headers=bearer).json()["user"] == "ada"
+
+
+def test_ui_serves_the_workspace_s_pages_on_loopback_and_prints_their_url(
+    workspace_dir: Path,
+) -> None:
+    with subprocess.Popen(
+        [sys.executable, "-m", "parity", "ui", "--port", "0"],
+        cwd=workspace_dir,
+        env=_environment(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as process:
+        try:
+            assert process.stdout is not None
+            printed = process.stdout.readline() + process.stdout.readline()
+            assert f"Parity UI for {workspace_dir}" in printed
+            url = printed.split("open ", 1)[1].split()[0]
+            assert url.startswith("http://127.0.0.1:")
+            _wait_healthy(url.rstrip("/"))
+            page = httpx.get(url)  # no users: the pages are the OS user's, an admin's
+            assert page.status_code == 200
+            assert f"{getpass.getuser()} · admin" in page.text
+        finally:
+            process.send_signal(signal.SIGINT)
+            assert process.wait(timeout=30) in (0, 130)  # 130: stopped by Ctrl-C, as a shell says

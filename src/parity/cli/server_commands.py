@@ -301,10 +301,11 @@ def grant(user: str, model: str | None, experiment: str | None, role: str) -> No
     "--port", default=5010, show_default=True, type=int, help="Port to listen on (0: any free)."
 )
 def ui_command(port: int) -> None:
-    """Open the web UI of this workspace on 127.0.0.1 and print its URL; Ctrl-C stops.
+    """Open the web UI of this workspace on 127.0.0.1 and print its URL.
 
-    The same pages as 'parity server start' serves at /, for this machine only. While the
-    database has no users you are signed in as yourself; with users, sign in as one of them.
+    The same pages as 'parity server start' serves at /, for this machine only; Ctrl-C stops.
+    While the database has no users you are signed in as yourself; with users, sign in as one
+    of them.
     """
     settings = launch.settings_for(host="127.0.0.1", port=port)
     launch.start(settings, workers=1, on_listening=_ui_listening)
