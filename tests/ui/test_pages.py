@@ -221,6 +221,7 @@ def test_a_run_s_input_links_to_its_data_version(
 ) -> None:
     client = _client(served, "reader", clients)
     run_page = client.get(f"/runs/{served.scenario.baseline}").text
+    assert "packages ·" in run_page  # the environment's summary beside its link
     found = re.search(r'href="(/data/[0-9a-f]{64})"', run_page)
     assert found is not None
     answer = client.get(found.group(1))

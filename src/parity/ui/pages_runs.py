@@ -8,11 +8,13 @@ from typing import Annotated, Any
 from fastapi import Query, Request
 from starlette.responses import Response
 
+from parity.api import environments as environments_api
 from parity.api import runs as runs_api
 from parity.core.errors import UsageError
 from parity.core.roles import Role, Scope
 from parity.core.run import RunView
 from parity.core.run_filter import FilterError, parse_filter, parse_sort
+from parity.env.records import describe
 from parity.ui.page import ExperimentName, Page, RunReference, Viewer, WorkspaceOf
 from parity.ui.templating import render
 
@@ -95,9 +97,12 @@ def run_page(
         raw = ws.objects.get_bytes(str(code["diff_digest"]))
         diff = raw[:200_000].decode("utf-8", "replace").splitlines()
     chart = {"x": x, "log": log, "smooth": smooth}
+    summary = None
+    if run.environment_id:
+        summary = describe(environments_api.get(run.environment_id, workspace=ws))
     return render(
         request, "run.html", viewer, run=run, diff=diff, chart=chart,
-        metric_keys=sorted(run.metrics), models=_models_of(ws, run.id),
+        metric_keys=sorted(run.metrics), models=_models_of(ws, run.id), env_summary=summary,
     )  # fmt: skip
 
 
