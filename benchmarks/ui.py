@@ -170,8 +170,25 @@ def main() -> None:
             f"drawn in Chromium: median {statistics.median(draws):.0f} ms, "
             f"max {max(draws):.0f} ms ({', '.join(f'{t:.0f}' for t in draws)})"
         )
+        mlflow_side(work / "mlflow")
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def mlflow_side(work: Path) -> None:
+    """What MLflow's UI asks its server for, on the same runs and the same long run."""
+    from benchmarks import _ui_mlflow
+
+    work.mkdir(parents=True, exist_ok=True)
+    found = _ui_mlflow.measure(work, RUNS, CHART_METRICS, CHART_STEPS, REQUESTS)
+    print(f"MLflow 3.17.2 (SQLite): seeded in {found['seed_s']:.0f} s")
+    rows = [[view, f"{p50:.1f}", f"{p95:.1f}"] for view, (p50, p95) in found["search"].items()]
+    print(table([f"MLflow runs/search, 100 of {RUNS:,} runs", "p50 ms", "p95 ms"], rows))
+    print(
+        f"MLflow get-history-bulk-interval, {CHART_METRICS} metrics one after another (as its "
+        f"run page asks): {found['charts_ms']:.0f} ms for {found['points']} points each; "
+        f"the one-step spike at step 73,214 kept: {found['spike_kept']}"
+    )
 
 
 def _fresh_database(url: str) -> str:
