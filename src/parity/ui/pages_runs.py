@@ -135,10 +135,11 @@ def compare_page(
         "inputs": [r for r in comparison.inputs if all or r.differs],
     }
     common = sorted(set.intersection(*(set(r.metrics) for r in comparison.runs)))
+    short = _short_ids(ws, list(comparison.runs))
     return render(
         request, "compare.html", viewer, comparison=comparison, shown=shown, all=all,
         runs=comparison.runs, common_metrics=common, view={"run": run, "all": all},
-        short=_short_ids(ws, list(comparison.runs)),
+        short=short, labels=[r.name or short[r.id] for r in comparison.runs],
     )  # fmt: skip
 
 

@@ -79,7 +79,7 @@
   function draw(figure, opts, series) {
     var plotBox = figure.querySelector(".plot");
     var runs = figure.dataset.runs.split(",");
-    var labels = figure.dataset.labels.split(",");
+    var labels = JSON.parse(figure.dataset.labels);  /* names may hold commas */
     var key = figure.dataset.key;
     var width = Math.max(200, plotBox.clientWidth || 600);
     var state = {series: series, opts: opts};
