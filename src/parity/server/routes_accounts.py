@@ -73,7 +73,7 @@ class UserView(BaseModel):
 class LoginRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    user: Annotated[str, Field(min_length=1, max_length=200)]
+    user: Annotated[str, Field(pattern=USER_NAME_PATTERN, max_length=200)]
     password: Annotated[str, Field(min_length=1, max_length=1024)]
 
 

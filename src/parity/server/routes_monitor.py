@@ -31,7 +31,8 @@ BATCH_ROWS = 10_000
 # The last millisecond of the year 9999: a time any clock and datetime can hold.
 MAX_TIME_MS = 253_402_300_799_999
 # The largest whole number a JSON body carries exactly.
-JSON_INT_MAX = 2**53 - 1
+# Prediction rows are numbered by a 64-bit sequence.
+MAX_ROW_ID = 2**63 - 1
 
 Name = Annotated[str, Path(pattern=NAME_PATTERN, description="A model's name")]
 Number = Annotated[int, Path(ge=1, le=MAX_VERSION, description="A version number")]
@@ -44,7 +45,7 @@ class PredictionRow(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
     time_ms: int = Field(ge=0, le=MAX_TIME_MS)
-    version: int = Field(ge=1, le=JSON_INT_MAX)
+    version: int = Field(ge=1, le=MAX_VERSION)
     environment_id: str | None = Field(default=None, pattern=DIGEST_PATTERN)
     data_version: str | None = Field(default=None, pattern=DIGEST_PATTERN)
     inputs: list[Any] = Field(description="The input row, in the signature's column order")
@@ -129,7 +130,7 @@ def logged_predictions(
     name: Name,
     version: Annotated[int | None, Query(ge=1, le=MAX_VERSION)] = None,
     since_ms: Annotated[int | None, Query(ge=0, le=MAX_TIME_MS)] = None,
-    after: Annotated[int, Query(ge=0, le=MAX_VERSION)] = 0,
+    after: Annotated[int, Query(ge=0, le=MAX_ROW_ID)] = 0,
     limit: Annotated[int, Query(ge=1, le=BATCH_ROWS)] = BATCH_ROWS,
 ) -> LoggedPage:
     """A model's logged predictions, oldest first, a page at a time."""
