@@ -194,6 +194,18 @@ def test_the_same_batch_key_twice_stores_the_points_once(runs: RunRepository) ->
     assert [p.value for p in runs.metric_history(run_id, "loss")] == [0.5, 0.5]
 
 
+def test_a_batch_key_reused_for_other_points_is_refused_and_changes_nothing(
+    runs: RunRepository,
+) -> None:
+    run_id = new_run(runs)
+    runs.log_metrics(run_id, [Metric.of("loss", 0.5, 1, 10)], batch="c" * 32)
+    with pytest.raises(ConflictError, match="stored before with other points for 'loss'"):
+        runs.log_metrics(run_id, [Metric.of("loss", 9.0, 2, 20)], batch="c" * 32)
+    # Neither the history nor the latest value took the refused points.
+    assert [p.value for p in runs.metric_history(run_id, "loss")] == [0.5]
+    assert runs.get(run_id).metrics == {"loss": 0.5}
+
+
 def test_a_batch_the_buffer_writes_again_after_a_lost_commit_is_stored_once(
     sql_runs: RunStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -280,11 +280,19 @@ class RunStore:
 
         def act(connection: Connection) -> None:
             statement = _dialect(connection).insert(run_metric_chunks)
-            connection.execute(
-                statement.on_conflict_do_nothing(index_elements=["run_id", "key", "batch"]),
-                chunks,
-            )
-            _upsert_latest(connection, latest)
+            inserted = {
+                row.key
+                for row in connection.execute(
+                    statement.on_conflict_do_nothing(
+                        index_elements=["run_id", "key", "batch"]
+                    ).returning(run_metric_chunks.c.key),
+                    chunks,
+                )
+            }
+            if len(inserted) < len(chunks):
+                _check_retry(connection, run_id, batch, chunks, inserted)
+            # A retried batch's points are stored already: only new ones may move the latest.
+            _upsert_latest(connection, [row for row in latest if row["key"] in inserted])
 
         self._write(act)
 
@@ -518,7 +526,38 @@ def _upsert(
     connection.execute(statement, list(rows))
 
 
+def _check_retry(
+    connection: Connection,
+    run_id: str,
+    batch: str,
+    chunks: Sequence[Mapping[str, Any]],
+    inserted: set[str],
+) -> None:
+    """Refuse a batch key reused for other points: storing nothing would lose them silently,
+    storing them would make the key mean two batches."""
+    columns = run_metric_chunks.c
+    clashing = [c for c in chunks if c["key"] not in inserted]
+    stored = dict(
+        connection.execute(
+            select(columns.key, columns.data).where(
+                columns.run_id == run_id,
+                columns.batch == batch,
+                columns.key.in_([c["key"] for c in clashing]),
+            )
+        ).all()
+    )
+    for chunk in clashing:
+        if stored.get(chunk["key"]) != chunk["data"]:
+            raise ConflictError(
+                f"metric batch {batch} of run {run_id} was stored before with other points "
+                f"for {chunk['key']!r}",
+                hint="give each batch its own key; a retry must send the same points",
+            )
+
+
 def _upsert_latest(connection: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+    if not rows:
+        return
     statement = _dialect(connection).insert(latest_metrics)
     new = statement.excluded
     statement = statement.on_conflict_do_update(
