@@ -271,3 +271,15 @@ def test_keys_lists_what_filters_can_name_and_artifacts_name_runs_oldest_first(
     for run_id in (second, first):
         runs.add_artifact(run_id, Artifact("model", "model", "f" * 64, 1))
     assert runs.runs_that_logged("f" * 64, "model") == [first, second]
+
+
+def test_a_run_ends_once(runs: RunRepository) -> None:
+    run_id = new_run(runs)
+    runs.end(run_id, RunStatus.FINISHED, 0, end_ms=500)
+    runs.end(run_id, RunStatus.FINISHED, 0, end_ms=900)  # a retry: nothing changes
+    assert runs.get(run_id).end_ms == 500
+    with pytest.raises(ConflictError, match="already ended finished"):
+        runs.end(run_id, RunStatus.FAILED, 1)
+    assert runs.get(run_id).status is RunStatus.FINISHED
+    with pytest.raises(NotFoundError):
+        runs.end("f" * 32, RunStatus.FINISHED)

@@ -10,8 +10,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
+import orjson
 from fastapi import Path, Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from parity.api import monitor as monitor_api
 from parity.core.errors import NotFoundError
@@ -28,6 +29,10 @@ DIGEST_PATTERN = r"^[0-9a-f]{64}$"
 ID_PREFIX_PATTERN = r"^[0-9a-f]{4,64}$"
 # Rows one request may send, and read back.
 BATCH_ROWS = 10_000
+# The largest row a server logs (its inputs and prediction as JSON), and the most row bytes one
+# page of logged predictions carries: a reader's memory is bounded whatever the rows hold.
+MAX_ROW_BYTES = 256 << 10
+PAGE_BYTES = 16 << 20
 # The last millisecond of the year 9999: a time any clock and datetime can hold.
 MAX_TIME_MS = 253_402_300_799_999
 # The largest whole number a JSON body carries exactly.
@@ -50,6 +55,16 @@ class PredictionRow(BaseModel):
     data_version: str | None = Field(default=None, pattern=DIGEST_PATTERN)
     inputs: list[Any] = Field(description="The input row, in the signature's column order")
     prediction: Any = Field(description="What the model answered for the row")
+
+    @model_validator(mode="after")
+    def _small_enough(self) -> PredictionRow:
+        try:
+            size = len(orjson.dumps(self.inputs)) + len(orjson.dumps(self.prediction))
+        except orjson.JSONEncodeError as exc:  # a TypeError: pydantic would not report it
+            raise ValueError(f"the row cannot be stored as JSON: {exc}") from exc
+        if size > MAX_ROW_BYTES:
+            raise ValueError(f"the row is {size} bytes of JSON; a row may hold {MAX_ROW_BYTES}")
+        return self
 
 
 class PredictionBatch(BaseModel):
@@ -134,7 +149,7 @@ def logged_predictions(
     limit: Annotated[int, Query(ge=1, le=BATCH_ROWS)] = BATCH_ROWS,
 ) -> LoggedPage:
     """A model's logged predictions, oldest first, a page at a time."""
-    rows, following = _store(ctx).logged_page(name, version, since_ms, after, limit)
+    rows, following = _store(ctx).logged_page(name, version, since_ms, after, limit, PAGE_BYTES)
     return LoggedPage(rows=[LoggedRow(**row.to_dict()) for row in rows], next=following)
 
 

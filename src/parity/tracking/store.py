@@ -183,9 +183,35 @@ class RunStore:
         *,
         end_ms: int | None = None,
     ) -> None:
-        """Mark the run ended, at ``end_ms`` (default: now; a journal sent later names it)."""
+        """Mark the run ended, at ``end_ms`` (default: now; a journal sent later names it).
+
+        A run ends once: ending it again the same way (a retried request, a journal sent
+        twice) changes nothing, ending it another way is a ConflictError, so nobody rewrites
+        how someone else's finished run ended."""
         ended = self.clock() if end_ms is None else end_ms
-        self._update(run_id, status=status.value, end_ms=ended, exit_code=exit_code)
+        columns = runs.c
+
+        def act(connection: Connection) -> None:
+            changed = connection.execute(
+                update(runs)
+                .where(columns.run_id == run_id, columns.status == RunStatus.RUNNING.value)
+                .values(status=status.value, end_ms=ended, exit_code=exit_code)
+            )
+            if changed.rowcount:
+                return
+            row = connection.execute(
+                select(columns.status, columns.exit_code).where(columns.run_id == run_id)
+            ).first()
+            if row is None:
+                raise NotFoundError(f"no run {run_id}")
+            if (row.status, row.exit_code) != (status.value, exit_code):
+                code = "" if row.exit_code is None else f" (exit code {row.exit_code})"
+                raise ConflictError(
+                    f"run {short_run_id(run_id)} already ended {row.status}{code}",
+                    hint="a run ends once: start a new run to record another outcome",
+                )
+
+        self._write(act)
 
     def delete(self, run_id: str) -> None:
         """Soft delete: hidden from lists and searches until restored."""
