@@ -22,6 +22,7 @@ import pytest
 
 from parity.cli.main import main
 from parity.store.meta.migrations import HEADS
+from parity.workspace import open_workspace
 from tests.conftest import run_parity
 from tests.server.live import team_server
 from tests.server.unmigrated import stamp_newer_revision, unapply_accounts_migration
@@ -331,3 +332,21 @@ def test_two_workers_serve_postgresql_and_s3_after_an_explicit_migrate(
         bearer = {"Authorization": f"Bearer {token}"}
         for _ in range(4):  # whichever worker answers, it knows the token
             assert httpx.get(f"{url}/api/v1/whoami", headers=bearer).json()["user"] == "ada"
+
+
+def test_start_on_every_address_warns_until_host_names_are_given(workspace_dir: Path) -> None:
+    from parity.api import accounts
+    from parity.server import launch
+
+    with open_workspace(workspace_dir, environ={}) as workspace:
+        accounts.create_user("root", admin=True, workspace=workspace)
+    anywhere = launch.settings_for(host="0.0.0.0", port=0, workspace=workspace_dir)
+    assert launch.prepare(anywhere)[1].any_host is True
+    named = launch.settings_for(
+        host="0.0.0.0",
+        port=0,
+        allowed_hosts=["parity.acme.org"],
+        workspace=workspace_dir,
+    )
+    assert launch.prepare(named)[1].any_host is False
+    assert launch.prepare(launch.settings_for(port=0, workspace=workspace_dir))[1].any_host is False
