@@ -207,6 +207,20 @@ def alias(words: tuple[str, ...], reason: str, force: bool) -> None:
     say(f"{moved.name}@{alias_name} → {moved.ref}")
 
 
+@models_group.command("rollback")
+@click.argument("model", metavar="NAME@ALIAS | NAME", shell_complete=completion.model_references)
+@click.argument("alias_name", metavar="[ALIAS]", required=False)
+@click.option("--to", "to", type=click.IntRange(min=1), help="The version to move it to.")
+@click.option("--reason", "-r", required=True, help="Why: kept in the audit trail.")
+@FORCE_OPTION
+def rollback(model: str, alias_name: str | None, to: int | None, reason: str, force: bool) -> None:
+    """Move an alias back to the version it named before its last move (or --to VERSION),
+    audited: NAME@ALIAS, or NAME ALIAS."""
+    moved = models.rollback(model, alias_name, to=to, reason=reason, force=force)
+    name, _, named = model.partition("@")
+    say(f"rolled back {name}@{alias_name or named} → {moved.ref}")
+
+
 @models_group.command("unalias")
 @click.argument("model", metavar="NAME@ALIAS | NAME", shell_complete=completion.model_references)
 @click.argument("alias_name", metavar="[ALIAS]", required=False)
