@@ -77,20 +77,17 @@ class Gate:
         if not route.writes:
             await self.app(scope, limited, send)
             return
-        status: list[int] = []
 
         async def watch(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                status.append(int(message["status"]))
+            # Logged before the response starts: a client that saw its write accepted finds it
+            # in the write log, whatever it asks next.
+            if message["type"] == "http.response.start" and int(message["status"]) < 400:
+                await anyio.to_thread.run_sync(
+                    self._log_write, principal, scope["method"], scope["path"], message["status"]
+                )
             await send(message)
 
-        try:
-            await self.app(scope, limited, watch)
-        finally:
-            if status and status[0] < 400:
-                await anyio.to_thread.run_sync(
-                    self._log_write, principal, scope["method"], scope["path"], status[0]
-                )
+        await self.app(scope, limited, watch)
 
     # the checks -----------------------------------------------------------------------------------
     def _route(self, scope: Scope) -> Route:
