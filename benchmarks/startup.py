@@ -158,9 +158,11 @@ def compiled(venv_python: Path) -> None:
 
 
 def no_write_env(**extra: str) -> dict[str, str]:
-    """PYTHONDONTWRITEBYTECODE=1 and no cache prefix: only bytecode compiled at install is read."""
-    environ = clean_env(PYTHONDONTWRITEBYTECODE="1", **extra)
+    """PYTHONDONTWRITEBYTECODE=1 and, unless ``extra`` names one, no cache prefix: only the
+    bytecode compiled at install is read."""
+    environ = clean_env(PYTHONDONTWRITEBYTECODE="1")
     environ.pop("PYTHONPYCACHEPREFIX", None)
+    environ.update(extra)
     return environ
 
 
