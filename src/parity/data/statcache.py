@@ -83,6 +83,8 @@ class StatCache:
         written a millisecond before (git's rule, with the clock file in the index's place),
         and the first status after an add answers from the cache like later ones. Elsewhere,
         or when the clock file cannot be touched, the system clock with ``RACY_WINDOW_NS``.
+        Like git, it takes a folder's files to be on the folder's own file system (a mount of
+        a coarser one inside it is not looked for).
         """
         clock = self.path.with_name(self.path.name + CLOCK_SUFFIX)
         wall = ScanMark(time.time_ns(), RACY_WINDOW_NS)

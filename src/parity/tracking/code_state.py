@@ -89,7 +89,11 @@ def config_stamp(root: Path) -> ConfigStamp:
     files = [folder / name for folder in _git_dirs(root) for name in ("config", "config.worktree")]
     xdg = os.environ.get("XDG_CONFIG_HOME")
     files += [Path(xdg) / "git" / "config"] if xdg else []
-    files += [Path(name).expanduser() for name in _USER_CONFIGS]
+    for name in _USER_CONFIGS:
+        try:
+            files.append(Path(name).expanduser())
+        except RuntimeError:  # no home folder to expand ~ to: git reads none there either
+            continue
     seen = []
     for path in files:
         try:
