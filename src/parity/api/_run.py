@@ -18,12 +18,9 @@ from types import TracebackType
 from typing import Any
 
 from parity.api._infra import infra_patterns, link_infra
-from parity.api._models import DEFAULT_MODEL_PATH, save_model
-from parity.api.data import version_path
 from parity.core.errors import ConflictError, NotFoundError, UsageError
-from parity.core.model import MODEL_KIND
+from parity.core.model import DEFAULT_MODEL_PATH, MODEL_KIND
 from parity.core.run import Artifact, DataLink, Metric, RunStatus, check_key, short_run_id
-from parity.monitor.reference import store_profile
 from parity.tracking.buffer import DEFAULT_INTERVAL_SECONDS, MetricBuffer
 from parity.tracking.delivery import Delivery
 from parity.tracking.journal import JOURNAL_DIR
@@ -234,9 +231,13 @@ class Run:
         return self._link_data(Path(path), "output", profile=False)
 
     def _link_data(self, path: Path, direction: str, profile: bool) -> str:
+        from parity.api.data import version_path  # lazy: data versioning loads on first use
+
         version = version_path(self.workspace, path)
         self._writer.add_data(self.id, direction, [DataLink(self._display(path), version)])
         if profile and path.is_file() and path.suffix.lower() in TABLE_SUFFIXES:
+            from parity.monitor.reference import store_profile  # lazy: profiles load on use
+
             try:
                 store_profile(
                     self.workspace.records, self.workspace.monitoring, path, version, now_ms()
@@ -269,6 +270,10 @@ class Run:
         ``allow_unrestricted_pickle`` keeps a model its flavor cannot save restricted as a plain
         pickle (logged; loading it needs the same option).
         """
+        # Saving (flavors, requirements, packaging) would cost a run that logs no model, and
+        # every `parity runs …` command, ~50-100 ms of start-up.
+        from parity.api._models import save_model  # lazy: model saving loads on first use
+
         model_id, record = save_model(
             self.workspace,
             model,

@@ -18,7 +18,6 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from parity.api._lineage import compare_sources, model_lineage
 from parity.api._models import (
     ModelVerification,
     describe,
@@ -306,12 +305,16 @@ def lineage(reference: str, *, workspace: Workspace | None = None) -> Lineage:
     >>> parity.models.lineage("churn@production").summary()["commits"]   # doctest: +SKIP
     """
     with session(workspace) as ws:
+        from parity.api._lineage import model_lineage  # lazy: it loads the deploy side
+
         return model_lineage(ws, reference)
 
 
 def compare(first: str, second: str, *, workspace: Workspace | None = None) -> ModelComparison:
     """Two models side by side: their runs' params and metrics, environments and data inputs."""
     with session(workspace) as ws:
+        from parity.api._lineage import compare_sources  # lazy: as for lineage
+
         return compare_sources(ws, first, second)
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from parity.api import deploy, models, repro
+from parity.api import deploy, models
 from parity.api import runs as api_runs
 from parity.api import workspace as workspaces
 from parity.api.models import LineageNode
@@ -125,6 +125,8 @@ def show(reference: str, json_output: bool) -> None:
                 d for d in deploy.list(version.name, workspace=workspace) if d.ref == version.ref
             ]
             exported = deploy.exports(version.ref, workspace=workspace)
+            from parity.api import repro  # lazy: only a version's page lists its reproductions
+
             reproductions = (
                 repro.history(version.ref, workspace=workspace) if version.run_id else []
             )

@@ -15,7 +15,6 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import Connection, and_, func, insert, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from parity.core.errors import ConflictError, NotFoundError, UsageError
 from parity.core.ids import (
@@ -43,7 +42,7 @@ from parity.core.run import (
     short_run_id,
     value_text,
 )
-from parity.store.meta.store import insert_ignoring_duplicates
+from parity.store.meta.store import dialect_of, insert_ignoring_duplicates
 from parity.store.meta.tracking_tables import (
     experiments,
     latest_metrics,
@@ -305,7 +304,7 @@ class RunStore:
         ]
 
         def act(connection: Connection) -> None:
-            statement = _dialect(connection).insert(run_metric_chunks)
+            statement = dialect_of(connection).insert(run_metric_chunks)
             inserted = {
                 row.key
                 for row in connection.execute(
@@ -537,14 +536,10 @@ class RunStore:
         return {"id": code_id, **state.to_dict()}
 
 
-def _dialect(connection: Connection) -> Any:
-    return postgresql if connection.dialect.name == "postgresql" else sqlite
-
-
 def _upsert(
     connection: Connection, table: Any, rows: Sequence[Mapping[str, Any]], columns: Sequence[str]
 ) -> None:
-    statement = _dialect(connection).insert(table)
+    statement = dialect_of(connection).insert(table)
     keys = [c.name for c in table.primary_key.columns]
     statement = statement.on_conflict_do_update(
         index_elements=keys, set_={c: statement.excluded[c] for c in columns}
@@ -584,7 +579,7 @@ def _check_retry(
 def _upsert_latest(connection: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
     if not rows:
         return
-    statement = _dialect(connection).insert(latest_metrics)
+    statement = dialect_of(connection).insert(latest_metrics)
     new = statement.excluded
     statement = statement.on_conflict_do_update(
         index_elements=["run_id", "key"],
