@@ -14,8 +14,11 @@ $(UV):
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
 
 # One environment for the demo and the tests, so running one never uninstalls the other's tools.
+# Bytecode is compiled at install (site-packages by uv, Parity's own editable sources here), so a
+# command run with PYTHONDONTWRITEBYTECODE=1 (common in containers) never compiles from source.
 sync: $(UV)
-	$(UV) sync --frozen --quiet --extra dev
+	$(UV) sync --frozen --quiet --compile-bytecode --extra dev
+	$(BIN)/python -m compileall -q -j 0 src
 
 demo: sync
 	$(BIN)/python examples/demo.py

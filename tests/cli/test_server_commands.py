@@ -22,6 +22,7 @@ import pytest
 
 from parity.cli.main import main
 from parity.store.meta.migrations import HEADS
+from parity.workspace import open_workspace
 from tests.conftest import run_parity
 from tests.server.live import team_server
 from tests.server.unmigrated import stamp_newer_revision, unapply_accounts_migration
@@ -357,3 +358,21 @@ def test_ui_serves_the_workspace_s_pages_on_loopback_and_prints_their_url(
         finally:
             process.send_signal(signal.SIGINT)
             assert process.wait(timeout=30) in (0, 130)  # 130: stopped by Ctrl-C, as a shell says
+
+
+def test_start_on_every_address_warns_until_host_names_are_given(workspace_dir: Path) -> None:
+    from parity.api import accounts
+    from parity.server import launch
+
+    with open_workspace(workspace_dir, environ={}) as workspace:
+        accounts.create_user("root", admin=True, workspace=workspace)
+    anywhere = launch.settings_for(host="0.0.0.0", port=0, workspace=workspace_dir)
+    assert launch.prepare(anywhere)[1].any_host is True
+    named = launch.settings_for(
+        host="0.0.0.0",
+        port=0,
+        allowed_hosts=["parity.acme.org"],
+        workspace=workspace_dir,
+    )
+    assert launch.prepare(named)[1].any_host is False
+    assert launch.prepare(launch.settings_for(port=0, workspace=workspace_dir))[1].any_host is False

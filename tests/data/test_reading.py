@@ -173,3 +173,59 @@ def test_the_second_halfs_chunks_are_handed_over_whole_and_in_order(
     rest = [(c.offset, c.size) for c in chunks[len(head) :]]
     assert rest
     assert rest == handed_tail[len(handed_tail) - len(rest) :]
+
+
+def test_a_scan_marked_on_the_file_systems_clock_trusts_files_written_just_before(
+    tmp_path: Path,
+) -> None:
+    # git's racily-clean rule with the cache's clock file as the index: a file last written
+    # before the mark is trusted however recent; one at or after it never is.
+    cache = StatCache(tmp_path / "cache" / "stat.db")
+    folder = tmp_path / "data"
+    folder.mkdir()
+    recent = folder / "recent.csv"
+    recent.write_text("a\n")
+    second_ago = recent.stat().st_mtime_ns - 1_000_000_000  # within the 2 s wall-clock window
+    os.utime(recent, ns=(second_ago, second_ago))
+    mark = cache.mark(folder)
+    assert mark.window_ns == 0
+    after = folder / "after.csv"
+    after.write_text("b\n")
+    assert after.stat().st_mtime_ns >= mark.started_ns  # any write after the mark shows
+    racy = (2, mark.started_ns, mark.started_ns, 9)  # written in the mark's own tick
+    digest = blake3.blake3(b"a\n").hexdigest()
+    rows = [
+        ("d/recent", stat_of(recent.stat()), digest),
+        ("d/after", stat_of(after.stat()), digest),
+        ("d/racy", racy, digest),
+    ]
+    cache.record(rows, *mark)
+    entries = cache.under("d")
+    assert cached_digest(entries, "d/recent", stat_of(recent.stat())) == digest
+    assert "d/after" not in entries
+    assert "d/racy" not in entries
+    cache.close()
+
+
+def test_the_first_status_after_an_add_reads_no_file(
+    workspace_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from parity.api import data as data_api
+    from parity.data import status
+
+    folder = workspace_dir / "data"
+    folder.mkdir()
+    for i in range(20):
+        path = folder / f"part-{i}.csv"
+        path.write_text(f"{i}\n")
+        moment_ago = path.stat().st_mtime_ns - 100_000_000  # written 0.1 s before the add
+        os.utime(path, ns=(moment_ago, moment_ago))
+    monkeypatch.chdir(workspace_dir)
+    data_api.add(folder)
+
+    def no_reading(*args: object, **kwargs: object) -> object:
+        raise AssertionError("status read a file the add had just hashed")
+
+    monkeypatch.setattr(status, "file_digest", no_reading)
+    (found,) = data_api.status([folder])
+    assert found.clean

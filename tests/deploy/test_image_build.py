@@ -111,7 +111,8 @@ def test_the_exported_context_builds_a_server_that_gets_ready(tmp_path: Path) ->
 
     # The Dockerfile's install: exactly the hashed requirements (and the wheels beside them).
     dockerfile = (context / "Dockerfile").read_text()
-    assert "pip install --no-cache-dir --require-hashes --find-links /tmp/wheels" in dockerfile
+    install = "pip install --no-cache-dir --compile --require-hashes --find-links /tmp/wheels"
+    assert install in dockerfile
     image = tmp_path / "image-venv"
     _uv("venv", "--quiet", "--python", getattr(sys, "_base_executable", sys.executable), str(image))
     _uv(

@@ -55,7 +55,10 @@ def doubler(workspace_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Wo
 def test_every_model_reference_loads_the_same_model(doubler: Workspace) -> None:
     rows = np.array([[1.5], [4.0]])
     for reference in ("doubler@production", "doubler/1", "doubler"):
-        model = parity.load_model(reference)
+        # A plain pickle (the pyfunc flavor) runs any code it names: the loader must opt in.
+        with pytest.raises(parity.UsageError, match=r"plain pickle \(flavor pyfunc\)"):
+            parity.load_model(reference)
+        model = parity.load_model(reference, allow_unrestricted_pickle=True)
         assert np.array_equal(model.predict(rows), [3.0, 8.0]), reference  # type: ignore[attr-defined]
 
 
@@ -103,7 +106,7 @@ def test_a_lower_risk_difference_loads_with_a_warning(doubler: Workspace) -> Non
     doubler.registry.register("threads", model_id, doubler.actor())
     expected = rf"env OMP_NUM_THREADS {threads} -> .* \(low\)"
     with pytest.warns(EnvironmentMismatchWarning, match=expected):
-        model = parity.load_model("threads/1")
+        model = parity.load_model("threads/1", allow_unrestricted_pickle=True)
     assert np.array_equal(model.predict(np.array([[2.0]])), [4.0])  # type: ignore[attr-defined]
 
 

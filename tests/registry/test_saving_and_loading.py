@@ -115,7 +115,8 @@ def test_any_object_with_predict_is_a_pyfunc(records: RecordStore) -> None:
     model_id, record = save_model(ThresholdModel(0.5), records, 1, input_example=rows)
     assert record.flavor == "pyfunc"
     assert "numpy" in record.requirements
-    assert list(load_model_record(records, model_id).predict(rows)) == [0, 1]
+    loaded = load_model_record(records, model_id, allow_unrestricted_pickle=True)
+    assert list(loaded.predict(rows)) == [0, 1]
 
 
 class _WritesMarker:
@@ -195,7 +196,8 @@ def test_a_pickle_whose_globals_cannot_be_listed_is_refused_at_save(records: Rec
     with pytest.raises(UsageError) as info:
         save_model(fitted_factory_model(), records, 1)
     assert str(info.value).startswith(
-        "cannot list what the pickle of this FactoryModel refers to (UnpicklingError: NEWOBJ "
+        "this FactoryModel cannot be stored as a restricted pickle: cannot list what its pickle "
+        "refers to (UnpicklingError: NEWOBJ "
     )
     assert info.value.hint == (
         "pass allow_unrestricted_pickle=True to store it as a plain pickle, "
@@ -211,7 +213,9 @@ def test_an_unrestricted_pickle_is_saved_and_loaded_only_on_request(
     with caplog.at_level(logging.WARNING, logger="parity.registry"):
         model_id, record = save_model(model, records, 1, allow_unrestricted_pickle=True)
     assert record.loader["format"] == "pickle"
-    assert record.loader["reason"].startswith("UnpicklingError: NEWOBJ class argument")
+    assert record.loader["reason"].startswith(
+        "cannot list what its pickle refers to (UnpicklingError: NEWOBJ class argument"
+    )
     assert "saving a FactoryModel as an unrestricted pickle (opted in)" in caplog.text
 
     caplog.clear()
@@ -241,3 +245,108 @@ def test_an_unlisted_pickle_never_loads_by_default(
     with pytest.raises(UsageError, match=message):
         SklearnFlavor().load(tmp_path, loader)
     assert not marker.exists()
+
+
+def _plant(records: RecordStore, model_id: str, payload: bytes, **loader: object) -> str:
+    """Register a model record whose pickle is ``payload`` (its digest honest) and whose loader
+    settings are ``loader``: what anyone allowed to register a model can write."""
+    import dataclasses
+
+    from parity.core.model import ArtifactFile
+
+    record = read_model_record(records, model_id)
+    digest = records.objects.put_bytes(payload)
+    files = tuple(
+        ArtifactFile(f.path, digest, len(payload)) if f.path == "model.pkl" else f
+        for f in record.files
+    )
+    forged = dataclasses.replace(record, files=files, loader={**record.loader, **loader})
+    return records.put(forged.to_record(), 2)
+
+
+def test_a_record_cannot_widen_what_a_restricted_pickle_may_call(
+    records: RecordStore, trained: tuple[object, object], tmp_path: Path
+) -> None:
+    from parity.registry.flavors.pickled import UntrustedPickle
+
+    model, _ = trained
+    model_id, _ = save_model(model, records, 1)
+    marker = tmp_path / "marker.txt"
+    evil = pickle.dumps(_WritesMarker(marker))
+    # The forged record lists the attacker's global: the loader's own policy still refuses it.
+    forged = _plant(records, model_id, evil, globals=["pathlib:Path.write_text", "pathlib:Path"])
+    with pytest.raises(UntrustedPickle, match=r"refers to pathlib\.Path\.write_text"):
+        load_model_record(records, forged)
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        ("posix", "system"),
+        ("numpy", "load"),  # unpickles whatever file it is given
+        ("numpy.testing._private.utils", "runstring"),  # exec()s a string
+        ("numpy", "random.os.system"),  # a dotted name walking out of an allowed module
+        ("numpy", "memmap"),  # a class whose constructor creates files
+        ("builtins", "eval"),
+        ("builtins", "getattr"),
+        ("sklearn.tree", "export_graphviz"),  # a function in sklearn that writes files
+    ],
+)
+def test_the_loader_policy_refuses_what_runs_code_or_touches_files(
+    target: tuple[str, str],
+) -> None:
+    from parity.registry.flavors import pickle_policy
+
+    assert pickle_policy.resolve(*target) is None
+
+
+def test_the_loader_policy_allows_what_models_are_made_of() -> None:
+    from parity.registry.flavors import pickle_policy
+
+    for module, name in [
+        ("sklearn.ensemble._forest", "RandomForestClassifier"),
+        ("numpy", "ndarray"),
+        ("numpy", "log1p"),
+        ("sklearn.feature_selection._univariate_selection", "f_classif"),
+        ("numpy._core.multiarray", "_reconstruct"),
+    ]:
+        assert pickle_policy.resolve(module, name) is not None, (module, name)
+
+
+def test_a_plain_pickle_loads_only_when_the_loader_opts_in(
+    records: RecordStore, tmp_path: Path
+) -> None:
+    from parity.registry.flavors.pickled import UntrustedPickle
+
+    model_id, _ = save_model(ThresholdModel(0.5), records, 1)
+    marker = tmp_path / "marker.txt"
+    forged = _plant(records, model_id, pickle.dumps(_WritesMarker(marker)))
+    with pytest.raises(UntrustedPickle, match="plain pickle") as info:
+        load_model_record(records, forged)
+    assert "allow_unrestricted_pickle=True" in (info.value.hint or "")
+    assert not marker.exists()
+    # The saver's choice of a plain pickle is not the loader's: only the loader's option counts.
+    load_model_record(records, forged, allow_unrestricted_pickle=True)
+    assert marker.read_text() == "pwned"
+
+
+def test_common_scikit_learn_models_load_restricted(records: RecordStore) -> None:
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.feature_selection import SelectKBest, f_classif
+    from sklearn.neighbors import KNeighborsClassifier
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer, StandardScaler
+
+    rows = np.random.default_rng(0).random((40, 4))
+    labels = (rows[:, 0] > 0.5).astype(int)
+    for model in (
+        HistGradientBoostingClassifier(max_iter=3).fit(rows, labels),
+        KNeighborsClassifier(3).fit(rows, labels),
+        make_pipeline(
+            FunctionTransformer(np.log1p), StandardScaler(), SelectKBest(f_classif, k=2)
+        ).fit(rows, labels),
+    ):
+        model_id, record = save_model(model, records, 1)
+        assert record.loader["format"] == "restricted-pickle"
+        load_model_record(records, model_id)

@@ -203,3 +203,30 @@ def test_serve_help_shows_the_defaults() -> None:
     for default in ("default: 127.0.0.1]", "default: 8080]", "default: 1;", "default: 0.1;"):
         assert default in text
     assert "--access-log" in text
+
+
+class _Echo:
+    """Module level, so it pickles: a generic predict() model, kept as a plain pickle."""
+
+    def predict(self, rows: object) -> object:
+        return rows
+
+
+def test_serve_refuses_a_plain_pickle_unless_asked(workspace_dir: Path) -> None:
+    """A plain pickle runs any code it names, so a server loads one only when told to."""
+    import numpy as np
+
+    from parity.api import models
+    from parity.workspace import open_workspace
+    from tests.conftest import run_parity
+
+    workspace = open_workspace(workspace_dir, environ={})
+    try:
+        model_id, _ = models.save(_Echo(), input_example=np.array([[1.0]]), workspace=workspace)
+        workspace.registry.register("echo", model_id, workspace.actor())
+    finally:
+        workspace.close()
+    refused = run_parity("serve", "echo/1", "--no-verify-env", "--port", "0", cwd=workspace_dir)
+    assert refused.returncode == 2
+    assert "plain pickle (flavor pyfunc)" in refused.stderr
+    assert "--allow-unrestricted-pickle" in refused.stderr

@@ -3,6 +3,7 @@ with the reference profile named by id only (never read as a file on the server)
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -122,3 +123,29 @@ def test_a_reference_is_an_id_never_a_file_on_the_server(
     for hostile in ("../train.csv", "/etc/passwd", "file:///etc/passwd", "train.csv"):
         with pytest.raises(UsageError, match="reference"):
             reader.get("/models/bc/versions/1/drift", params={"reference": hostile})
+
+
+def test_a_row_too_large_to_log_is_refused(served: Served) -> None:
+    from parity.server.routes_monitor import MAX_ROW_BYTES
+
+    wide = {"time_ms": 1, "version": 1, "inputs": ["x" * MAX_ROW_BYTES], "prediction": 1}
+    with (
+        ServerClient(served.server.url, served.server.writer) as writer,
+        pytest.raises(UsageError, match=r"the row is \d+ bytes of JSON"),
+    ):
+        writer.post("/models/bc/predictions", {"rows": [wide]})
+
+
+def test_a_page_of_logged_rows_stops_at_its_byte_budget(served: Served) -> None:
+    with open_workspace(served.folder, environ={"PARITY_WORKSPACE": str(served.folder)}) as ws:
+        store = ws.monitoring
+        whole, _ = store.logged_page("bc", limit=100)
+        one_row = len(json.dumps(whole[0].inputs)) + len(json.dumps(whole[0].prediction))
+        page, following = store.logged_page("bc", limit=100, max_bytes=10 * one_row)
+        assert 5 <= len(page) <= 11
+        assert following == page[-1].id
+        rest, _ = store.logged_page("bc", after=following, limit=100 - len(page))
+        assert [r.id for r in page + rest] == [r.id for r in whole]
+        # A budget smaller than one row still moves the reader on by one row.
+        [single], after_single = store.logged_page("bc", limit=100, max_bytes=1)
+        assert (single.id, after_single) == (whole[0].id, whole[0].id)

@@ -231,3 +231,20 @@ def test_the_description_names_the_byte_bodies(server: TeamServer) -> None:
     assert paths["/api/v1/objects"]["get"]["x-parity-role"] == "admin"
     digest = operations["get"]["parameters"][0]
     assert digest["schema"]["pattern"] == "^[0-9a-f]{64}$"
+
+
+def test_an_upload_whose_content_outgrows_the_limit_is_refused(tmp_path: Path) -> None:
+    """A few hundred bytes of zstd within the body limit must not decode to any size at all."""
+    import zstandard
+
+    content = bytes(4 << 20)
+    body = blob.header(blob.CODEC_ZSTD) + zstandard.ZstdCompressor().compress(content)
+    assert len(body) < 1 << 20 < len(content)
+    with team_server(tmp_path / "served", max_object_bytes=1 << 20) as small:
+        answer = put(small, digest_bytes(content), body)
+        assert answer.status_code == 400, answer.text
+        assert "its content is larger than this server takes (1,048,576 bytes)" in answer.text
+        # Content within the limit is still taken.
+        fits = bytes(1 << 19)
+        fitting = blob.header(blob.CODEC_ZSTD) + zstandard.ZstdCompressor().compress(fits)
+        assert put(small, digest_bytes(fits), fitting).status_code == 200

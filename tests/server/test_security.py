@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -16,6 +17,7 @@ from parity.server.context import build_context
 from parity.server.route_table import ROUTES
 from parity.server.routing import PUBLIC, Route
 from parity.server.settings import ServerSettings
+from parity.store.http.client import ServerClient
 from parity.workspace import init_workspace, open_workspace
 from tests.serve.live import live_server
 from tests.server.live import TeamServer, team_server
@@ -242,3 +244,27 @@ def test_no_cors_header_unless_an_origin_is_configured(server: TeamServer, tmp_p
             f"{open_to_ui.url}/api/v1/health", headers={"Origin": "https://evil.example"}
         )
         assert "access-control-allow-origin" not in evil.headers
+
+
+def test_a_browser_on_another_site_cannot_change_anything_in_local_mode(tmp_path: Path) -> None:
+    """Local mode trusts every loopback caller: a page elsewhere could make the browser send a
+    body-less POST (no preflight needed). Its Origin gives it away."""
+    with team_server(tmp_path / "local", local_user="alice") as local:
+        api = f"{local.url}/api/v1"
+        with ServerClient(local.url, local.writer) as writer:
+            run_id = writer.post("/experiments/e/runs", {})["run_id"]
+        writer_header = {"Authorization": f"Bearer {local.writer}"}
+        assert httpx.delete(f"{api}/runs/{run_id}", headers=writer_header).status_code == 204
+        evil = httpx.post(
+            f"{api}/runs/{run_id}/restore", headers={"Origin": "https://evil.example"}
+        )
+        assert evil.status_code == 403, evil.text
+        assert "a change from another site (https://evil.example) is refused" in evil.text
+        null = httpx.post(f"{api}/runs/{run_id}/restore", headers={"Origin": "null"})
+        assert null.status_code == 403
+        host = urlsplit(local.url).netloc
+        own = httpx.post(f"{api}/runs/{run_id}/restore", headers={"Origin": f"http://{host}"})
+        assert own.status_code == 204, own.text  # the server's own pages
+        assert httpx.post(f"{api}/runs/{run_id}/restore").status_code == 204  # a script, the CLI
+        reading = httpx.get(f"{api}/runs/{run_id}", headers={"Origin": "https://evil.example"})
+        assert reading.status_code == 200  # reads are CORS's business: no header, no access

@@ -130,3 +130,27 @@ def test_atomic_writes_keep_a_files_mode_and_give_new_ones_the_umask(tmp_path: P
         assert sorted(p.name for p in tmp_path.iterdir()) == ["Dockerfile", "run.sh"]
     finally:
         os.umask(old)
+
+
+def test_a_whole_read_stops_at_its_limit_whether_or_not_the_frame_states_a_size(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from parity.store.objects import store as store_module
+
+    store = open_object_store(str(tmp_path / "objects"))
+    digest = store.put_bytes(b'{"kind": "run"}')
+    path = store.backend.local_path(f"{digest[:2]}/{digest[2:]}")
+    assert path is not None
+    # A frame that states 8 MiB is decoded into a buffer of that size at once: the claim is
+    # checked first. One that states nothing grows until the limit stops it.
+    stated = header(CODEC_ZSTD) + zstandard.ZstdCompressor().compress(bytes(8 << 20))
+    for bomb, said in (
+        (stated, "claims 8388608 bytes, more than 1048576"),
+        (_bomb(8), "within 1048576 bytes"),
+    ):
+        path.write_bytes(bomb)
+        with pytest.raises(CorruptObject, match=said):
+            store.get_bytes(digest, limit=1 << 20)
+    monkeypatch.setattr(store_module, "RECORD_LIMIT", 1 << 20)
+    with pytest.raises(CorruptObject, match="within 1048576 bytes"):
+        store.get_record(digest)

@@ -123,3 +123,15 @@ def test_close_stops_the_thread_after_writing() -> None:
     assert time.perf_counter() - started < 5
     assert sink.points == [point(1)]
     assert not buffer._thread.is_alive()
+
+
+def test_a_run_that_logs_no_metric_starts_no_thread() -> None:
+    # Starting runs is a hot path (one thread start and join each, otherwise).
+    sink = Sink()
+    buffer = MetricBuffer(sink, interval=60)
+    before = threading.active_count()
+    buffer.flush()
+    assert threading.active_count() == before
+    buffer.close()
+    assert buffer._thread is None
+    assert sink.points == []

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
+
+import pytest
 
 from parity.core.run import CodeState, strip_credentials
 from parity.store.objects import open_object_store
+from parity.tracking import code_state
 from parity.tracking.code_state import capture_code_state, read_status
 from tests.tracking.conftest import PUBLIC_REMOTE, git
 
@@ -66,3 +70,30 @@ def test_reading_porcelain_v2() -> None:
         b"2 R. N... 100644 100644 100644 abc abc R100 new.py\0old.py\0? new file.txt\0"
     )
     assert read_status(output) == (None, "main", True, ["new file.txt"])
+
+
+def test_the_remote_is_asked_once_until_a_config_changes(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A process starting many runs asks git for the remotes once; one git call per run after.
+    objects = open_object_store(str(tmp_path / "objects"))
+    calls: list[tuple[str, ...]] = []
+    asked = code_state._git
+
+    def counting(folder: Path, *args: str) -> subprocess.CompletedProcess[bytes] | None:
+        calls.append(args)
+        return asked(folder, *args)
+
+    monkeypatch.setattr(code_state, "_git", counting)
+    first = capture_code_state(repo, objects)
+    second = capture_code_state(repo, objects)
+    assert first is not None
+    assert second is not None
+    assert second.repo_url == first.repo_url == PUBLIC_REMOTE
+    assert sorted(args[0] for args in calls) == ["config", "status", "status"]
+    # Set twice within the clock's tick: each `git remote set-url` renames a new file in place.
+    git(repo, "remote", "set-url", "origin", "https://example.com/one.git")
+    git(repo, "remote", "set-url", "origin", "https://example.com/two.git")
+    third = capture_code_state(repo, objects)
+    assert third is not None
+    assert third.repo_url == "https://example.com/two.git"

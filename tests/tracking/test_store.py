@@ -194,6 +194,18 @@ def test_the_same_batch_key_twice_stores_the_points_once(runs: RunRepository) ->
     assert [p.value for p in runs.metric_history(run_id, "loss")] == [0.5, 0.5]
 
 
+def test_a_batch_key_reused_for_other_points_is_refused_and_changes_nothing(
+    runs: RunRepository,
+) -> None:
+    run_id = new_run(runs)
+    runs.log_metrics(run_id, [Metric.of("loss", 0.5, 1, 10)], batch="c" * 32)
+    with pytest.raises(ConflictError, match="stored before with other points for 'loss'"):
+        runs.log_metrics(run_id, [Metric.of("loss", 9.0, 2, 20)], batch="c" * 32)
+    # Neither the history nor the latest value took the refused points.
+    assert [p.value for p in runs.metric_history(run_id, "loss")] == [0.5]
+    assert runs.get(run_id).metrics == {"loss": 0.5}
+
+
 def test_a_batch_the_buffer_writes_again_after_a_lost_commit_is_stored_once(
     sql_runs: RunStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -259,3 +271,15 @@ def test_keys_lists_what_filters_can_name_and_artifacts_name_runs_oldest_first(
     for run_id in (second, first):
         runs.add_artifact(run_id, Artifact("model", "model", "f" * 64, 1))
     assert runs.runs_that_logged("f" * 64, "model") == [first, second]
+
+
+def test_a_run_ends_once(runs: RunRepository) -> None:
+    run_id = new_run(runs)
+    runs.end(run_id, RunStatus.FINISHED, 0, end_ms=500)
+    runs.end(run_id, RunStatus.FINISHED, 0, end_ms=900)  # a retry: nothing changes
+    assert runs.get(run_id).end_ms == 500
+    with pytest.raises(ConflictError, match="already ended finished"):
+        runs.end(run_id, RunStatus.FAILED, 1)
+    assert runs.get(run_id).status is RunStatus.FINISHED
+    with pytest.raises(NotFoundError):
+        runs.end("f" * 32, RunStatus.FINISHED)

@@ -408,3 +408,49 @@ def test_start_run_in_team_mode_sends_everything_through_its_journal(
         assert parity.api.runs.get(run.id[:12], workspace=workspace).metrics == {"loss": 0.001}
         workspace.close()
         local.close()
+
+
+# Another process fixed lr first; this one's run then logs it differently.
+CONFLICTING_PARAM = """
+from parity.api._run import Run
+from parity.core.errors import ConflictError
+from parity.workspace import open_workspace
+with open_workspace() as workspace:
+    run_id = workspace.runs.create(
+        experiment="clash", name=None, user=workspace.user, host=None, command=["train"]
+    )
+    workspace.runs.log_params(run_id, {"lr": 0.2})
+    print(run_id)
+    try:
+        with Run(workspace, run_id, owns_run=True, owns_workspace=False, sources=None) as run:
+            run.log_params({"lr": 0.1})
+            run.log_metric("loss", 0.5)
+    except ConflictError as refused:
+        print("refused:", refused.message)
+        raise SystemExit(refused.exit_code)
+"""
+
+
+def test_a_write_the_server_refuses_fails_the_run_as_it_would_embedded(
+    team: Served, client: Path
+) -> None:
+    """Embedded, the second lr raises in the run and fails it; in team mode the write is
+    journaled first, so the run's end learns of the refusal and does the same, never only warn."""
+    ran = run_script(CONFLICTING_PARAM, client, env=team.environment())
+    assert ran.returncode == 4, ran.stderr
+    run_id, said = ran.stdout.splitlines()
+    assert said.startswith(f"refused: run {run_id[:8]}")
+    assert "the server refused 1 of its writes (first: param 'lr'" in said
+    with _reading(team) as server:
+        stored = server.get(run_id)
+    assert stored.status is RunStatus.FAILED
+    assert stored.params == {"lr": "0.2"}
+    assert "the server refused 1 of its writes" in stored.tags["error"]
+    assert stored.metrics == {"loss": 0.5}  # what it did take is kept
+    status = _json(client, team, "status")
+    assert isinstance(status, dict)
+    [kept] = status["refused"]
+    assert (kept["run_id"], kept["writes"]) == (run_id, 1)
+    assert "param 'lr'" in Path(kept["file"]).read_text()
+    shown = _parity(client, team, "status")
+    assert "Writes the server refused" in shown.stdout

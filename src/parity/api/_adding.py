@@ -85,12 +85,13 @@ def add_path(
                 exclusive=lambda: workspace.records.meta.exclusive("data-add"),
             )
             version = adder.add(target, key, previous)
+            label = f"{key} · {len(version.files)} files · {version.size} bytes"
+            version_id = store_version(workspace.records, version, now_ms(), label)
+            adder.remember_clean(key, version_id)
         except OSError as exc:  # a file unreadable or gone mid-add: one line, packs aborted
             raise file_error(exc, None, "read") from exc
         finally:
             cache.close()
-        label = f"{key} · {len(version.files)} files · {version.size} bytes"
-        version_id = store_version(workspace.records, version, now_ms(), label)
     pointer = Pointer(version_id, version.size, len(version.files), version.kind)
     if before != pointer:
         write_pointer(pointer_file, pointer)

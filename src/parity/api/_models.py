@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from parity.core.env_rules import Difference, Risk
 from parity.core.errors import NotFoundError, UsageError
 from parity.core.ids import is_hex_prefix
-from parity.core.model import MODEL_KIND, ModelRecord, ModelVersion
+from parity.core.model import DEFAULT_MODEL_PATH, MODEL_KIND, ModelRecord, ModelVersion
 from parity.core.refs import RefKind, parse_reference
 from parity.core.run import short_run_id
 from parity.env.capture import capture
@@ -26,8 +26,6 @@ from parity.workspace import Workspace, now_ms
 
 if TYPE_CHECKING:
     from parity.core.run import RunView
-
-DEFAULT_MODEL_PATH = "model"
 
 
 @dataclass(frozen=True)

@@ -18,13 +18,11 @@ from types import TracebackType
 from typing import Any
 
 from parity.api._infra import infra_patterns, link_infra
-from parity.api._models import DEFAULT_MODEL_PATH, save_model
-from parity.api.data import version_path
-from parity.core.errors import NotFoundError, UsageError
-from parity.core.model import MODEL_KIND
+from parity.core.errors import ConflictError, NotFoundError, UsageError
+from parity.core.model import DEFAULT_MODEL_PATH, MODEL_KIND
 from parity.core.run import Artifact, DataLink, Metric, RunStatus, check_key, short_run_id
-from parity.monitor.reference import store_profile
 from parity.tracking.buffer import DEFAULT_INTERVAL_SECONDS, MetricBuffer
+from parity.tracking.delivery import Delivery
 from parity.tracking.journal import JOURNAL_DIR
 from parity.tracking.launch import files_named, files_read_here, launch_here, seed_libraries
 from parity.tracking.lifecycle import RunTerminated, TerminationGuard
@@ -233,9 +231,13 @@ class Run:
         return self._link_data(Path(path), "output", profile=False)
 
     def _link_data(self, path: Path, direction: str, profile: bool) -> str:
+        from parity.api.data import version_path  # lazy: data versioning loads on first use
+
         version = version_path(self.workspace, path)
         self._writer.add_data(self.id, direction, [DataLink(self._display(path), version)])
         if profile and path.is_file() and path.suffix.lower() in TABLE_SUFFIXES:
+            from parity.monitor.reference import store_profile  # lazy: profiles load on use
+
             try:
                 store_profile(
                     self.workspace.records, self.workspace.monitoring, path, version, now_ms()
@@ -268,6 +270,10 @@ class Run:
         ``allow_unrestricted_pickle`` keeps a model its flavor cannot save restricted as a plain
         pickle (logged; loading it needs the same option).
         """
+        # Saving (flavors, requirements, packaging) would cost a run that logs no model, and
+        # every `parity runs …` command, ~50-100 ms of start-up.
+        from parity.api._models import save_model  # lazy: model saving loads on first use
+
         model_id, record = save_model(
             self.workspace,
             model,
@@ -295,37 +301,50 @@ class Run:
         atexit.unregister(self._at_exit)
         if self._guard is not None:
             self._guard.release()
+        asked = status if isinstance(status, RunStatus) else RunStatus.parse(status)
+        final = asked
+        refused: Delivery | None = None
         try:
             self.wait_for_sources()
             self._buffer.close()
+            if self._journal is not None:
+                refused = self._refusals(self._journal.delivered_so_far())
+                if refused is not None and final is RunStatus.FINISHED and self._owns_run:
+                    # Embedded, the refused write raised in the run and failed it: so here.
+                    final = RunStatus.FAILED
+                    self._writer.set_tags(self.id, {ERROR_TAG: _refusal_text(refused)[:1000]})
         finally:
             try:
                 if self._owns_run:
-                    final = status if isinstance(status, RunStatus) else RunStatus.parse(status)
                     self._writer.end(self.id, final, exit_code)
                 if self._journal is not None:
-                    self._deliver(self._journal)
+                    refused = self._refusals(self._deliver(self._journal)) or refused
             finally:
                 if self._owns_workspace:
                     self.workspace.close()
+        if refused is not None and asked is RunStatus.FINISHED:
+            raise ConflictError(
+                f"run {short_run_id(self.id)}: {_refusal_text(refused)}",
+                hint=f"the refused writes are in {self._journal.path if self._journal else '?'}"
+                ".rejected; log a changed value under a new name or in a new run",
+            )
 
-    def _deliver(self, journal: RunJournal) -> None:
+    @staticmethod
+    def _refusals(delivered: Delivery | None) -> Delivery | None:
+        return delivered if delivered is not None and delivered.rejected else None
+
+    def _deliver(self, journal: RunJournal) -> Delivery | None:
         """Give the journal's sender its last pass; say what is left for ``parity runs sync``."""
         delivered = journal.close()
         if delivered is not None and delivered.done:
-            if delivered.rejected:
-                warnings.warn(
-                    f"run {short_run_id(self.id)}: the server refused {delivered.rejected} of its "
-                    f"writes; they are in {journal.path}.rejected",
-                    stacklevel=3,
-                )
-            return
+            return delivered
         why = "the server is slow" if delivered is None else delivered.error
         warnings.warn(
             f"run {short_run_id(self.id)}: not everything is sent yet ({why}); it is kept in "
             f"{journal.path} and sent by 'parity runs sync' or the next command that reads runs",
             stacklevel=3,
         )
+        return delivered
 
     def __enter__(self) -> Run:
         return self
@@ -349,12 +368,20 @@ class Run:
         # The interpreter is exiting with the run still open (no with-block, or a crash).
         failure = getattr(sys, "last_value", None)
         signalled = self._guard is not None and self._guard.signalled
-        if signalled:
-            self.end(RunStatus.KILLED)
-        elif isinstance(failure, BaseException):
-            self.end(status_for(failure))
-        else:
-            self.end(RunStatus.FINISHED)
+        try:
+            if signalled:
+                self.end(RunStatus.KILLED)
+            elif isinstance(failure, BaseException):
+                self.end(status_for(failure))
+            else:
+                self.end(RunStatus.FINISHED)
+        except ConflictError as refused:  # nothing left to raise it to: say it
+            python_warning(f"{refused.message} ({refused.hint})")
+
+
+def _refusal_text(delivered: Delivery) -> str:
+    first = f" (first: {delivered.first_rejection})" if delivered.first_rejection else ""
+    return f"the server refused {delivered.rejected} of its writes{first}"
 
 
 def status_for(error: BaseException) -> RunStatus:

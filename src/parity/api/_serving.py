@@ -25,7 +25,11 @@ OPTIONS_VARIABLE = "PARITY_SERVE_OPTIONS"
 
 
 def serving_state(
-    workspace: Workspace, reference: str, readiness: Readiness, sample_rate: float
+    workspace: Workspace,
+    reference: str,
+    readiness: Readiness,
+    sample_rate: float,
+    allow_unrestricted_pickle: bool = False,
 ) -> ServingState:
     # The server tags /metadata, /metrics and its prediction log with the data the model was
     # trained on, so drift checks and dashboards know which data version a prediction belongs to.
@@ -39,6 +43,7 @@ def serving_state(
         sample_rate,
         data_versions=data_versions,
         predictions=workspace.monitoring,
+        allow_unrestricted_pickle=allow_unrestricted_pickle,
     )
 
 
@@ -48,6 +53,7 @@ def serving_options(
     readiness: Readiness,
     sample_rate: float,
     max_body_bytes: int,
+    allow_unrestricted_pickle: bool = False,
 ) -> str:
     return json.dumps(
         {
@@ -57,6 +63,7 @@ def serving_options(
             "report": readiness.environment_report,
             "sample_rate": sample_rate,
             "max_body_bytes": max_body_bytes,
+            "allow_unrestricted_pickle": allow_unrestricted_pickle,
         }
     )
 
@@ -68,5 +75,11 @@ def build() -> Starlette:
 
         workspace = open_workspace(Path(options["root"]))
         readiness = Readiness(options["verified"], options["report"])
-        state = serving_state(workspace, options["reference"], readiness, options["sample_rate"])
+        state = serving_state(
+            workspace,
+            options["reference"],
+            readiness,
+            options["sample_rate"],
+            bool(options.get("allow_unrestricted_pickle", False)),
+        )
         return create_app(state, options["max_body_bytes"])

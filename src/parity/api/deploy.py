@@ -18,11 +18,12 @@ version, so ``parity models lineage`` shows the export.
 from __future__ import annotations
 
 import builtins
+import importlib
 import os
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from parity.api._deploy import DeployExportResult, ExportOptions, export_model
 from parity.api._deployments import record_deployment
 from parity.api._models import model_record
 from parity.api._session import session
@@ -34,6 +35,9 @@ from parity.deploy.exports import ExportLog, FiledExport
 from parity.deploy.kubernetes import Resources
 from parity.registry.versions import Registry
 from parity.workspace import Workspace, init_workspace, now_ms
+
+if TYPE_CHECKING:
+    from parity.api._deploy import DeployExportResult as DeployExportResult
 
 __all__ = [
     "TARGETS",
@@ -49,6 +53,14 @@ __all__ = [
     "record",
     "unpack",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # Exporting (lineage, environment export, manifests) loads on first use: `parity models
+    # show` and `deploy list` read deployments without it.
+    if name == "DeployExportResult":
+        return importlib.import_module("parity.api._deploy").DeployExportResult
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def export(
@@ -79,6 +91,8 @@ def export(
     ``ok`` is False (a package could not be pinned exactly: see ``problems``).
     """
     from packaging.utils import canonicalize_name  # lazy: packaging loads only to export
+
+    from parity.api._deploy import ExportOptions, export_model  # lazy: see __getattr__
 
     options = ExportOptions(
         hashes=hashes,

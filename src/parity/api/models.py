@@ -18,7 +18,6 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from parity.api._lineage import compare_sources, model_lineage
 from parity.api._models import (
     ModelVerification,
     describe,
@@ -40,6 +39,9 @@ from parity.registry.lineage import Lineage, LineageNode
 from parity.registry.loading import load_model_record
 from parity.workspace import Workspace
 
+# How a rollback's audit reason starts: the trail tells rollbacks from ordinary moves by it.
+_ROLLBACK = "rollback: "
+
 __all__ = [
     "EnvironmentMismatchWarning",
     "Lineage",
@@ -56,6 +58,7 @@ __all__ = [
     "lock",
     "record",
     "register",
+    "rollback",
     "save",
     "unalias",
     "unlock",
@@ -170,6 +173,68 @@ def alias(
         return ws.registry.set_alias(model, number, alias, ws.actor(), reason, force=force)
 
 
+def rollback(
+    name: str,
+    alias: str | None = None,
+    *,
+    to: int | None = None,
+    reason: str,
+    force: bool = False,
+    workspace: Workspace | None = None,
+) -> ModelVersion:
+    """Move ``alias`` back to the version it named before its last move, or to version ``to``
+    (``name`` alone may be ``NAME@ALIAS``); audited as an alias move whose reason says rollback.
+
+    >>> parity.models.rollback("churn", "production", reason="accuracy fell")  # doctest: +SKIP
+
+    Moving it off a locked version needs ``force`` (admins only, audited as forced).
+    """
+    if not reason.strip():
+        raise UsageError("say why the alias is rolled back", hint="pass --reason TEXT")
+    model, alias_name = named_alias(name, alias)
+    with session(workspace) as ws:
+        current = ws.registry.by_alias(model, alias_name)
+        target = (
+            to
+            if to is not None
+            else _previous_version(ws.registry.history(model), alias_name, current.version)
+        )
+        if target == current.version:
+            raise UsageError(
+                f"{model}@{alias_name} already names version {target}",
+                hint="pass --to VERSION to roll back further",
+            )
+        return ws.registry.set_alias(
+            model, target, alias_name, ws.actor(), f"{_ROLLBACK}{reason}", force=force
+        )
+
+
+def _previous_version(trail: builtins.list[AuditEvent], alias: str, current: int) -> int:
+    """The version ``alias`` named before ``current``, from the audit trail: each move pushes
+    a version, each rollback goes back down to the version it moved to, so rolling back twice
+    goes two steps back (not back and forth); removing the alias starts over."""
+    named: builtins.list[int] = []
+    for event in trail:
+        after, before = event.after or {}, event.before or {}
+        if event.action == "alias" and after.get("alias") == alias:
+            version = int(after["version"])
+            if (event.reason or "").startswith(_ROLLBACK):
+                while named and named[-1] != version:
+                    named.pop()
+            if not named or named[-1] != version:
+                named.append(version)
+        elif event.action == "unalias" and before.get("alias") == alias:
+            named.clear()
+    while named and named[-1] == current:
+        named.pop()
+    if not named:
+        raise UsageError(
+            f"the audit trail names no version {alias} had before {current}",
+            hint="name the version to move it to with --to VERSION",
+        )
+    return named[-1]
+
+
 def unalias(
     name: str,
     alias: str | None = None,
@@ -240,12 +305,16 @@ def lineage(reference: str, *, workspace: Workspace | None = None) -> Lineage:
     >>> parity.models.lineage("churn@production").summary()["commits"]   # doctest: +SKIP
     """
     with session(workspace) as ws:
+        from parity.api._lineage import model_lineage  # lazy: it loads the deploy side
+
         return model_lineage(ws, reference)
 
 
 def compare(first: str, second: str, *, workspace: Workspace | None = None) -> ModelComparison:
     """Two models side by side: their runs' params and metrics, environments and data inputs."""
     with session(workspace) as ws:
+        from parity.api._lineage import compare_sources  # lazy: as for lineage
+
         return compare_sources(ws, first, second)
 
 

@@ -19,12 +19,11 @@ that read runs send it first, so that they read it back.
 from __future__ import annotations
 
 import builtins
+import importlib
 import os
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
-from parity.api._run import RUN_ID_VARIABLE, WORKSPACE_VARIABLE, Run, begin_run
-from parity.api._run_command import CommandRun
-from parity.api._run_command import track_command as track
 from parity.api._session import session
 from parity.core.errors import NotFoundError
 from parity.core.run import Metric, RunView
@@ -33,6 +32,27 @@ from parity.tracking.compare import RunComparison, compare_runs
 from parity.tracking.delivery import SyncReport, sync_journals
 from parity.tracking.journal import JOURNAL_DIR, journals
 from parity.workspace import Workspace, open_workspace
+
+if TYPE_CHECKING:
+    from parity.api._run import Run as Run
+    from parity.api._run_command import CommandRun as CommandRun
+    from parity.api._run_command import track_command as track
+
+# What starts or wraps a run (sources, infrastructure, the termination guard) is loaded on first
+# use, so the commands that only read runs (`parity runs list`) start without it.
+_LAZY = {
+    "Run": ("parity.api._run", "Run"),
+    "CommandRun": ("parity.api._run_command", "CommandRun"),
+    "track": ("parity.api._run_command", "track_command"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    module_name, attribute = _LAZY[name]
+    return getattr(importlib.import_module(module_name), attribute)
+
 
 __all__ = [
     "CommandRun",
@@ -80,6 +100,13 @@ def start(
     imported) are seeded and the seeds logged (``run.log_seed`` records seeds the script sets
     itself).
     """
+    from parity.api._run import (  # lazy: see _LAZY
+        RUN_ID_VARIABLE,
+        WORKSPACE_VARIABLE,
+        Run,
+        begin_run,
+    )
+
     # Not ``session``: the run outlives this call, and closes the workspace it opened at its end.
     owns_workspace = workspace is None
     ws = workspace or open_workspace()

@@ -94,19 +94,26 @@ def load(
     *,
     readiness: Readiness | None = None,
     sample_rate: float = DEFAULT_SAMPLE_RATE,
+    allow_unrestricted_pickle: bool = False,
     workspace: Workspace | None = None,
 ) -> ServingState:
     """Load the model behind ``reference`` for serving (verified byte for byte), golden-checked.
 
     ``readiness`` is what ``check`` returned (default: unverified). ``sample_rate`` is the
-    fraction of requests whose rows are logged for drift checks. Close the state when done.
+    fraction of requests whose rows are logged for drift checks. A model kept as a plain pickle
+    (flavor pyfunc, or an unrestricted scikit-learn pickle) loads only with
+    ``allow_unrestricted_pickle``: a plain pickle runs any code it names. Close the state when done.
     """
     from parity.api._serving import serving_state  # lazy: NumPy and SQLAlchemy
     from parity.serve.state import Readiness  # lazy: NumPy and SQLAlchemy
 
     with session(workspace) as ws:
         return serving_state(
-            ws, reference, readiness or Readiness(environment_verified=None), sample_rate
+            ws,
+            reference,
+            readiness or Readiness(environment_verified=None),
+            sample_rate,
+            allow_unrestricted_pickle,
         )
 
 
@@ -218,6 +225,7 @@ def serve(
     on_ready: Callable[[Listening], None] | None = None,
     record_deployment: str | None = None,
     deployment_image: str | None = None,
+    allow_unrestricted_pickle: bool = False,
     workspace: Workspace | None = None,
 ) -> None:
     """Check, load and serve ``reference`` over HTTP until stopped (blocks).
@@ -230,7 +238,8 @@ def serve(
     system picks one). ``access_log`` logs one line per request on stdout. With
     ``record_deployment`` (a place, e.g. ``prod-eu``) the server, once it listens and its gate
     passed, records itself as the deployment there (in ``deployment_image`` when given), as
-    ``parity deploy record`` would; a restart that changes nothing adds nothing.
+    ``parity deploy record`` would; a restart that changes nothing adds nothing. A model kept
+    as a plain pickle is served only with ``allow_unrestricted_pickle`` (see ``load``).
     """
     if not _is_loopback(host):
         on_warning(f"binding to {host}: the model server has no authentication; put it behind one")
@@ -251,7 +260,7 @@ def serve(
                 on_warning("environment verification skipped (--no-verify-env): serving unverified")
             else:
                 readiness = check(reference, on_warning=on_warning, workspace=ws)
-            state = serving_state(ws, reference, readiness, sample_rate)
+            state = serving_state(ws, reference, readiness, sample_rate, allow_unrestricted_pickle)
             if not readiness.ready:
                 on_warning("not ready: " + "; ".join(readiness.reasons))
             asgi_app = create_app(state, max_body_bytes) if workers == 1 else None
@@ -280,7 +289,7 @@ def serve(
         state.close()
         # Each worker loads and checks the model itself; the options reach it in the environment.
         os.environ[OPTIONS_VARIABLE] = serving_options(
-            ws.root, reference, readiness, sample_rate, max_body_bytes
+            ws.root, reference, readiness, sample_rate, max_body_bytes, allow_unrestricted_pickle
         )
         config = uvicorn.Config(
             "parity.api._serving:build", factory=True, workers=workers, **options

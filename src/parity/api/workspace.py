@@ -16,7 +16,7 @@ from typing import Any
 from parity.api._session import session
 from parity.core.config import masked_url
 from parity.core.errors import ParityError
-from parity.tracking.journal import JOURNAL_DIR, unsent
+from parity.tracking.journal import JOURNAL_DIR, refused, unsent
 from parity.workspace import Workspace, init_workspace, open_workspace
 
 __all__ = ["init", "open", "status"]
@@ -46,12 +46,14 @@ def status(*, workspace: Workspace | None = None) -> dict[str, Any]:
     A workspace that uses a Parity server (team mode) reports the server's URL and who its
     token names there (``server``), and asks nothing else of the network; ``server`` is None
     for a workspace with its own stores. ``unsent`` lists the runs whose journals (team mode)
-    hold writes the server does not have yet.
+    hold writes the server does not have yet; ``refused`` the writes a server refused for good
+    (a param another process had set differently), kept in the files it names.
     """
     with session(workspace) as ws:
         waiting = [journal.to_dict() for journal in unsent(ws.parity_dir / JOURNAL_DIR)]
+        refusals = refused(ws.parity_dir / JOURNAL_DIR)
         if ws.server_url is not None:
-            return {**_team_status(ws), "unsent": waiting}
+            return {**_team_status(ws), "unsent": waiting, "refused": refusals}
         meta = ws.meta
         models = ws.registry.models()
         return {
@@ -71,6 +73,7 @@ def status(*, workspace: Workspace | None = None) -> dict[str, Any]:
             ],
             "remotes": _remotes(ws),
             "unsent": waiting,
+            "refused": refusals,
         }
 
 

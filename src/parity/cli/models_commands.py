@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from parity.api import deploy, models, repro
+from parity.api import deploy, models
 from parity.api import runs as api_runs
 from parity.api import workspace as workspaces
 from parity.api.models import LineageNode
@@ -125,6 +125,8 @@ def show(reference: str, json_output: bool) -> None:
                 d for d in deploy.list(version.name, workspace=workspace) if d.ref == version.ref
             ]
             exported = deploy.exports(version.ref, workspace=workspace)
+            from parity.api import repro  # lazy: only a version's page lists its reproductions
+
             reproductions = (
                 repro.history(version.ref, workspace=workspace) if version.run_id else []
             )
@@ -205,6 +207,20 @@ def alias(words: tuple[str, ...], reason: str, force: bool) -> None:
         )
     moved = models.alias(model, version, alias_name, reason=reason, force=force)
     say(f"{moved.name}@{alias_name} → {moved.ref}")
+
+
+@models_group.command("rollback")
+@click.argument("model", metavar="NAME@ALIAS | NAME", shell_complete=completion.model_references)
+@click.argument("alias_name", metavar="[ALIAS]", required=False)
+@click.option("--to", "to", type=click.IntRange(min=1), help="The version to move it to.")
+@click.option("--reason", "-r", required=True, help="Why: kept in the audit trail.")
+@FORCE_OPTION
+def rollback(model: str, alias_name: str | None, to: int | None, reason: str, force: bool) -> None:
+    """Move an alias back to the version it named before its last move (or --to VERSION),
+    audited: NAME@ALIAS, or NAME ALIAS."""
+    moved = models.rollback(model, alias_name, to=to, reason=reason, force=force)
+    name, _, named = model.partition("@")
+    say(f"rolled back {name}@{alias_name or named} → {moved.ref}")
 
 
 @models_group.command("unalias")

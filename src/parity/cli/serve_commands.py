@@ -62,6 +62,11 @@ def _ready(listening: Listening) -> None:
     metavar="REF",
     help="The image recorded with --record-deployment [env: PARITY_IMAGE].",
 )
+@click.option(
+    "--allow-unrestricted-pickle",
+    is_flag=True,
+    help="Load a model kept as a plain pickle (it may run any code): only if you trust its saver.",
+)
 def serve(
     reference: str,
     host: str,
@@ -73,6 +78,7 @@ def serve(
     access_log: bool,
     place: str | None,
     deployment_image: str | None,
+    allow_unrestricted_pickle: bool,
 ) -> None:
     """Serve model REFERENCE (NAME@ALIAS) over HTTP after its checks pass.
 
@@ -94,6 +100,7 @@ def serve(
             on_ready=_ready,
             record_deployment=place,
             deployment_image=deployment_image,
+            allow_unrestricted_pickle=allow_unrestricted_pickle,
         )
     except EnvironmentMismatch as refused:
         shown = tuple(d for d in refused.differences if isinstance(d, Difference))

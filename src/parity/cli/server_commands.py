@@ -128,6 +128,11 @@ def _listening(listening: launch.Listening) -> None:
             f"{listening.local_user!r}. Add the first admin with 'parity server user create "
             "NAME --admin' and restart to require tokens."
         )
+    if listening.any_host:
+        warn(
+            "answering any host name: name the ones clients use with --allowed-host NAME, so a "
+            "web page whose name points here (DNS rebinding) is refused"
+        )
     plural = "es" if listening.workers > 1 else ""
     say(f"listening at {listening.url} ({listening.workers} process{plural}); Ctrl-C stops")
     sys.stdout.flush()

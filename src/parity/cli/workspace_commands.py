@@ -39,6 +39,7 @@ def status(json_output: bool) -> None:
     if server is not None:
         _print_server(server)
         _print_unsent(report["unsent"])
+        _print_refused(report["refused"])
         _print_remotes(report["remotes"])
         return
     print_table(
@@ -60,7 +61,18 @@ def status(json_output: bool) -> None:
         aliases = ", ".join(f"@{a} → {v}" for a, v in sorted(model["aliases"].items()))
         say(f"Model {model['name']}: latest version {model['latest_version']}  {aliases}".rstrip())
     _print_unsent(report["unsent"])
+    _print_refused(report["refused"])
     _print_remotes(report["remotes"])
+
+
+def _print_refused(refusals: list[dict[str, Any]]) -> None:
+    """Writes a server refused for good: the run failed on them; the file keeps each and why."""
+    if refusals:
+        print_table(
+            ["run", "refused writes", "kept in"],
+            [(r["run_id"], r["writes"], r["file"]) for r in refusals],
+            title="Writes the server refused (the runs failed on them)",
+        )
 
 
 def _print_server(server: dict[str, Any]) -> None:

@@ -21,6 +21,7 @@ from parity.core.references import (
 )
 
 MODEL_KIND = "model"
+DEFAULT_MODEL_PATH = "model"  # the artifact path a run logs its model at, unless named
 MODEL_FORMAT = 1
 
 

@@ -73,8 +73,9 @@ def parse_reference(text: str) -> Reference:
     )
 
 
-# Version numbers are stored as 64-bit integers by every metadata store.
-MAX_VERSION = 2**63 - 1
+# Version numbers are stored as 32-bit integers (PostgreSQL's ``integer``), the narrowest
+# column any metadata store gives them: a larger number names no version anywhere.
+MAX_VERSION = 2**31 - 1
 
 
 def check_version(version: object, shown: str | None = None) -> int:

@@ -31,7 +31,7 @@ from parity.data.manifest import EXECUTABLE, REGULAR, DataVersion, FileEntry, ma
 from parity.data.packs import EntryCompressor
 from parity.data.progress import Progress, no_progress
 from parity.data.scan import ScannedFile, scan
-from parity.data.statcache import Stat, StatCache, cached_digest
+from parity.data.statcache import ScanMark, Stat, StatCache, cached_digest
 from parity.data.writers import PackLanes
 from parity.store.objects.store import ObjectStore
 
@@ -110,6 +110,11 @@ class Adder:
         self._dedup = ChunkDeduper(index)
         self._plans: list[_Plan] = []
         self._cache_rows: list[tuple[str, Stat, str]] = []
+        # Each file's stat as the add read it (or trusted the cache for it), and the scan's
+        # mark: what ``remember_clean`` vouches for once the version is stored.
+        self._stats: dict[str, Stat] = {}
+        self._kind = ""
+        self._mark: ScanMark | None = None
         self._done = 0
         self._total = 0
 
@@ -120,7 +125,9 @@ class Adder:
 
     def _add(self, target: Path, key: str, previous: DataVersion | None) -> DataVersion:
         started = time.time_ns()
+        mark = self._mark = self.cache.mark(target)
         found = scan(target, self.within)
+        self._kind = found.kind
 
         def cache_key(file: ScannedFile) -> str:
             return key if found.kind == "file" else f"{key}/{file.path}"
@@ -143,7 +150,7 @@ class Adder:
                 raise
             if new_chunks:
                 self.index.add(new_chunks, packs, started // 1_000_000)
-        self.cache.record(self._cache_rows, started)
+        self.cache.record(self._cache_rows, *mark)
         self.stats.packs = packs
         self.stats.chunks_new = len(new_chunks)
         where = self._dedup.located | {c.digest: c for c in new_chunks}
@@ -194,10 +201,19 @@ class Adder:
                 unread.append(file)  # the cache knows it, the store no longer does
                 continue
             chunks = [digest] if file.size else []
+            self._stats[file.path] = file.stat
             self._plans.append(_Plan(file.path, file.size, _mode(file), digest, chunks))
         return unread
 
+    def remember_clean(self, key: str, version_id: str) -> None:
+        """Record in the stat cache that the folder just added holds exactly ``version_id``, so
+        the first ``data status`` after the add confirms it like later ones, without reading
+        the version's record (a file too recent to trust, and it is not recorded)."""
+        if self._kind == "folder" and self._mark is not None:
+            self.cache.remember_clean(key, version_id, self._stats, *self._mark)
+
     def _reuse(self, file: ScannedFile, old: FileEntry) -> None:
+        self._stats[file.path] = file.stat
         self._dedup.remember(old.chunks)
         self._plans.append(
             _Plan(file.path, file.size, _mode(file), old.digest, [c.digest for c in old.chunks])
@@ -240,6 +256,7 @@ class Adder:
                     _Plan(file.path, len(data), _mode(file), digest, [digest] if data else [])
                 )
                 self._cache_rows.append((cache_key(file), stat, digest))
+                self._stats[file.path] = stat
                 self.stats.files_read += 1
                 self.stats.bytes_read += len(data)
                 self._done += len(data)
@@ -255,6 +272,7 @@ class Adder:
         digests = [c.digest for c in chunked.chunks]
         self._plans.append(_Plan(file.path, chunked.size, _mode(file), chunked.digest, digests))
         self._cache_rows.append((key, chunked.stat, chunked.digest))
+        self._stats[file.path] = chunked.stat
         self.stats.files_read += 1
         self.stats.bytes_read += chunked.size
         self.stats.bytes_stored = lanes.bytes_written

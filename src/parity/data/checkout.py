@@ -111,7 +111,7 @@ def _checkout(
     within: Path | None = None,
 ) -> CheckoutResult:
     found = _existing(target, want, force)
-    oracle = DigestOracle(cache, key, found)
+    oracle = DigestOracle(cache, key, found, target)
     on_disk = {f.path: f for f in found.files}
     if want.kind == "file" and found.files and want.files:
         on_disk = {want.files[0].path: found.files[0]}  # the file may have been renamed

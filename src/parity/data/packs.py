@@ -244,7 +244,6 @@ class PackReader:
         self.store = store
         self._fds: dict[str, int] = {}
         self._whole: dict[str, bytes] = {}
-        self._decompressor = zstandard.ZstdDecompressor()
 
     def read(self, chunk: Chunk) -> bytes:
         stored = self._stored_bytes(chunk)
@@ -252,7 +251,7 @@ class PackReader:
             raise CorruptObject(chunk.digest, f"pack {chunk.pack[:12]} is truncated")
         if chunk.compressed:
             try:
-                data = self._decompressor.decompress(stored, max_output_size=chunk.size)
+                data = blob.decompress_bounded(stored, chunk.size)
             except zstandard.ZstdError as exc:
                 raise CorruptObject(
                     chunk.digest, f"cannot decompress it from pack {chunk.pack[:12]}: {exc}"

@@ -9,9 +9,12 @@ numbers and mtimes describe one machine's file system and mean nothing in a team
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
+import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import NamedTuple
 
 import orjson
 
@@ -20,8 +23,18 @@ from parity.core.errors import StorageError
 CACHE_FORMAT = 3
 # A file written again within the file system's timestamp granularity after it was read would
 # keep its mtime; entries modified that recently are not trusted (git's "racily clean" rule:
-# any later write moves mtime past the cached one, so older entries are safe).
+# any later write moves mtime past the cached one, so older entries are safe). Measured on the
+# system clock, the window must cover the coarsest granularity (FAT: 2 s) and clock skew; a scan
+# marked on the file system's own clock (``StatCache.mark``) needs none.
 RACY_WINDOW_NS = 2_000_000_000
+CLOCK_SUFFIX = ".clock"
+
+
+class ScanMark(NamedTuple):
+    """When a scan started, and how long before it a file's mtime must be to be trusted."""
+
+    started_ns: int
+    window_ns: int
 
 
 # (size, mtime_ns, ctime_ns, inode): a plain tuple, because status builds 40,000 of them.
@@ -60,6 +73,32 @@ class StatCache:
                 f"cannot open the stat cache {path}: {exc}", hint=f"delete {path} and retry"
             ) from exc
 
+    def mark(self, target: Path) -> ScanMark:
+        """Mark the start of a scan of ``target``, before any of its files is read.
+
+        The mark is the mtime the file system gives the cache's clock file, touched now: when
+        ``target`` is on the same file system, a file whose mtime is older was last written
+        before this instant, and any write after it moves the file's mtime to the mark or past
+        it. So the scan's digests are trusted for every file older than the mark, even one
+        written a millisecond before (git's rule, with the clock file in the index's place),
+        and the first status after an add answers from the cache like later ones. Elsewhere,
+        or when the clock file cannot be touched, the system clock with ``RACY_WINDOW_NS``.
+        Like git, it takes a folder's files to be on the folder's own file system (a mount of
+        a coarser one inside it is not looked for).
+        """
+        clock = self.path.with_name(self.path.name + CLOCK_SUFFIX)
+        wall = ScanMark(time.time_ns(), RACY_WINDOW_NS)
+        try:
+            with open(clock, "a", encoding="utf-8"):
+                pass
+            os.utime(clock)  # now, by the file system's clock
+            touched = clock.stat()
+            if target.stat().st_dev != touched.st_dev:
+                return wall
+        except OSError:
+            return wall
+        return ScanMark(touched.st_mtime_ns, 0)
+
     def _version(self) -> int:
         return int(self._db.execute("PRAGMA user_version").fetchone()[0])
 
@@ -97,9 +136,14 @@ class StatCache:
         )
         return dict(rows)
 
-    def record(self, entries: Iterable[tuple[str, Stat, str]], scan_started_ns: int) -> None:
+    def record(
+        self,
+        entries: Iterable[tuple[str, Stat, str]],
+        scan_started_ns: int,
+        window_ns: int = RACY_WINDOW_NS,
+    ) -> None:
         """Remember digests; entries changed too close to the scan are left out (see above)."""
-        limit = scan_started_ns - RACY_WINDOW_NS
+        limit = scan_started_ns - window_ns
         rows = [
             (path, _signature(stat) + digest)
             for path, stat, digest in entries
@@ -123,11 +167,16 @@ class StatCache:
         return names
 
     def remember_clean(
-        self, key: str, version: str, stats: dict[str, Stat], scan_started_ns: int
+        self,
+        key: str,
+        version: str,
+        stats: dict[str, Stat],
+        scan_started_ns: int,
+        window_ns: int = RACY_WINDOW_NS,
     ) -> None:
         """Record that ``key`` held exactly ``version`` with these stats; not if any file is
         recent enough to be racily clean."""
-        limit = scan_started_ns - RACY_WINDOW_NS
+        limit = scan_started_ns - window_ns
         if any(stat[MTIME] >= limit for stat in stats.values()):
             return
         names = orjson.dumps({name: _signature(stat) for name, stat in stats.items()})

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import stat as stat_module
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -57,11 +56,11 @@ def file_digest(file: ScannedFile, threshold: int = CHUNK_THRESHOLD) -> tuple[st
 class DigestOracle:
     """Digests of scanned files: from the stat cache when their stat matches, else read."""
 
-    def __init__(self, cache: StatCache, key: str, found: Scan) -> None:
+    def __init__(self, cache: StatCache, key: str, found: Scan, target: Path) -> None:
         self.cache = cache
         self.key = key
         self.kind = found.kind
-        self.started = time.time_ns()
+        self.mark = cache.mark(target)
         self.known = cache.under(key)
         self.learned: list[tuple[str, Stat, str]] = []
 
@@ -78,7 +77,7 @@ class DigestOracle:
         return digest
 
     def save(self) -> None:
-        self.cache.record(self.learned, self.started)
+        self.cache.record(self.learned, *self.mark)
 
 
 def data_status(
@@ -114,7 +113,7 @@ def _compare(
         if len(expected) == 1:
             expected = {target.name: next(iter(expected.values()))}  # the file may be renamed
         added, modified, seen = [], [], set()
-    oracle = DigestOracle(cache, key, found)
+    oracle = DigestOracle(cache, key, found, target)
     for file in found.files:
         want = expected.get(file.path)
         if want is None:
@@ -134,7 +133,7 @@ def _compare(
         key, data_version, tuple(sorted(added)), tuple(sorted(modified)), tuple(deleted)
     )
     if status.clean and data_version and len(settled) == len(expected):
-        cache.remember_clean(key, data_version, settled, oracle.started)
+        cache.remember_clean(key, data_version, settled, *oracle.mark)
     return status
 
 

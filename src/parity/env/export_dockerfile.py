@@ -134,7 +134,9 @@ def render_dockerfile(
     checked = " --require-hashes" if require_hashes else ""
     wheels = local_wheels(plan)
     found = f" --find-links /tmp/{WHEELS_FOLDER}" if wheels else ""
-    install = f"pip install --no-cache-dir{checked}{found} -r /tmp/{requirements}"
+    # --compile (pip's default, said out loud): the image sets PYTHONDONTWRITEBYTECODE, so bytecode
+    # not compiled at install would be compiled again by every process the container starts.
+    install = f"pip install --no-cache-dir --compile{checked}{found} -r /tmp/{requirements}"
     if cuda:
         uv_image = f"ghcr.io/astral-sh/uv:{uv_version() or 'latest'}"
         lines += [
@@ -144,6 +146,7 @@ def render_dockerfile(
             f"FROM {base}",
             "COPY --from=uv /uv /usr/local/bin/uv",
             "ENV UV_PYTHON_INSTALL_DIR=/opt/python \\",
+            "    UV_COMPILE_BYTECODE=1 \\",  # what uv installs in the image, compiled too
             "    PATH=/opt/venv/bin:$PATH",
             f"RUN uv python install {python} \\",
             f"    && uv venv --seed --python {python} /opt/venv",

@@ -167,10 +167,10 @@ def restore_environment(
     with tempfile.TemporaryDirectory(prefix="parity-restore-") as scratch:
         lock = Path(scratch) / "pylock.toml"  # uv recognises a PEP 751 lock by this name
         lock.write_text(render_pylock(plan), encoding="utf-8")
-        _run(
-            [uv_bin(), "pip", "sync", "--quiet", "--python", str(target), str(lock)],
-            "installing the recorded packages",
-        )
+        # Bytecode compiled now: a restored venv run with PYTHONDONTWRITEBYTECODE=1 (as in most
+        # containers) would otherwise compile every module it imports, on every start.
+        sync = [uv_bin(), "pip", "sync", "--quiet", "--compile-bytecode"]
+        _run([*sync, "--python", str(target), str(lock)], "installing the recorded packages")
     actual = capture(target)
     verified = verify_environment(environment, actual, threshold, excluded=exclude)
     return RestoreResult(venv, target, plan, verified, actual)

@@ -79,13 +79,23 @@ class MonitorStore:
         since_ms: int | None = None,
         after: int = 0,
         limit: int = 10_000,
+        max_bytes: int | None = None,
     ) -> tuple[list[LoggedPrediction], int | None]:
         """At most ``limit`` logged predictions of a model after the row numbered ``after``,
-        oldest first, and the number to ask after next (None when there are no more)."""
+        oldest first, and the number to ask after next (None when there are no more). With
+        ``max_bytes``, the page also stops before its rows' stored JSON passes that many bytes
+        (it always holds one row)."""
         query = _logged(select(prediction_log), model, version, since_ms)
         query = query.where(prediction_log.c.id > after).order_by(prediction_log.c.id)
         with self.meta.read() as connection:
             rows = connection.execute(query.limit(limit + 1)).all()
+        if max_bytes is not None:
+            total = 0
+            for index, row in enumerate(rows):
+                total += len(row.inputs) + len(row.prediction)
+                if index and total > max_bytes:
+                    rows, limit = rows[: index + 1], index
+                    break
         page = [
             LoggedPrediction(
                 id=row.id,

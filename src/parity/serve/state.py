@@ -111,10 +111,12 @@ def build_state(
     sample_rate: float = 0.1,
     data_versions: tuple[str, ...] = (),
     predictions: PredictionSink | None = None,
+    allow_unrestricted_pickle: bool = False,
 ) -> ServingState:
     """Load the model behind ``reference`` (verified byte for byte) and run the golden check.
 
     ``predictions`` keeps the sampled prediction log (none without it, or at ``sample_rate`` 0).
+    A model kept as a plain pickle loads only with ``allow_unrestricted_pickle``.
     """
     version = registry.resolve(reference)
     record = read_model_record(records, version.model_id)
@@ -127,7 +129,9 @@ def build_state(
     with tempfile.TemporaryDirectory(prefix="parity-serve-") as tmp:
         directory = Path(tmp)
         fetch_model_files(records, record, directory)
-        model = flavor_named(record.flavor).load(directory, record.loader)
+        model = flavor_named(record.flavor).load(
+            directory, record.loader, allow_unrestricted_pickle=allow_unrestricted_pickle
+        )
         predictor = Predictor(model, decoder.columns)
         if record.golden_inputs and record.golden_predictions:
             inputs = json.loads((directory / record.golden_inputs).read_text())

@@ -3,6 +3,7 @@ status the CLI gives the same error, so a client can raise the same exception ag
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import orjson
@@ -21,6 +22,7 @@ from parity.core.errors import (
 
 # Seconds a client should wait before retrying a request the database was too busy for.
 RETRY_AFTER_S = 1
+logger = logging.getLogger("parity.server")
 
 
 class Unauthenticated(AccessDenied):
@@ -63,6 +65,18 @@ def error_response(error: ParityError) -> Response:
     headers = {"Retry-After": str(RETRY_AFTER_S)} if isinstance(error, DatabaseBusy) else {}
     if status == 401:
         headers["WWW-Authenticate"] = "Bearer"
+    if status >= 500:
+        # The server's own failure: its operator reads why in the log; a client is told only
+        # that it happened, never a database URL, a path or a driver's message.
+        logger.error("%s: %s (%s)", type(error).__name__, error.message, error.hint)
+        busy = isinstance(error, DatabaseBusy)
+        message = (
+            "the server's database is busy"
+            if busy
+            else "the server could not complete the request: its storage failed"
+        )
+        hint = "try again in a moment" if busy else "try again later; the server's log says why"
+        return json_error(status, message, error.exit_code, hint, headers)
     return json_error(status, error.message, error.exit_code, error.hint, headers)
 
 

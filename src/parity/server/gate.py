@@ -11,6 +11,7 @@ import ipaddress
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
+from urllib.parse import urlsplit
 
 import anyio.to_thread
 from sqlalchemy import insert
@@ -37,6 +38,7 @@ from parity.ui.session import FORM_TYPE, SESSION_COOKIE
 # Bodies a cross-site HTML form can send without a CORS preflight: never accepted on a write.
 _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data", "text/plain")
 _PRINCIPAL_CACHE_S = 2.0
+_SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
 class Gate:
@@ -63,6 +65,7 @@ class Gate:
         try:
             route = self._route(scope)
             self._check_host(scope)
+            self._check_origin(scope)
             principal = await self._admit(scope, route)
             self._check_body(scope, route)
         except ParityError as error:
@@ -87,20 +90,17 @@ class Gate:
         if not route.writes:
             await self.app(scope, limited, send)
             return
-        status: list[int] = []
 
         async def watch(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                status.append(int(message["status"]))
+            # Logged before the response starts: a client that saw its write accepted finds it
+            # in the write log, whatever it asks next.
+            if message["type"] == "http.response.start" and int(message["status"]) < 400:
+                await anyio.to_thread.run_sync(
+                    self._log_write, principal, scope["method"], scope["path"], message["status"]
+                )
             await send(message)
 
-        try:
-            await self.app(scope, limited, watch)
-        finally:
-            if status and status[0] < 400:
-                await anyio.to_thread.run_sync(
-                    self._log_write, principal, scope["method"], scope["path"], status[0]
-                )
+        await self.app(scope, limited, watch)
 
     # the checks -----------------------------------------------------------------------------------
     def _route(self, scope: Scope) -> Route:
@@ -133,6 +133,23 @@ class Gate:
                 400,
                 f"this server does not answer to the host name {name!r}",
                 "start it with --allowed-host NAME to add one",
+            )
+
+    def _check_origin(self, scope: Scope) -> None:
+        """Refuse a change a browser sends from another site. A body-less POST needs no CORS
+        preflight, and in local or proxy mode the browser's request carries its credentials
+        by itself (the caller's address, the proxy's header): only the Origin tells."""
+        if scope["method"] in _SAFE_METHODS:
+            return
+        origin = _header(scope, b"origin")
+        if origin is None or origin in self.context.settings.cors_origins:
+            return
+        if urlsplit(origin).netloc.lower() != (_header(scope, b"host") or "").lower():
+            raise _Refusal(
+                403,
+                f"a change from another site ({origin}) is refused",
+                "call the API from the server's own pages, a script or the CLI, or start "
+                "the server with --cors-origin for that site",
             )
 
     async def _admit(self, scope: Scope, route: Route) -> Principal | None:

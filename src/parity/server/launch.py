@@ -41,6 +41,8 @@ class Listening:
     workers: int
     # Set when the database has no users: every caller on this machine acts as this admin.
     local_user: str | None
+    # Bound to every address with no --allowed-host: any Host header is answered.
+    any_host: bool = False
 
 
 @dataclass(frozen=True)
@@ -121,6 +123,7 @@ def prepare(settings: ServerSettings) -> tuple[ServerSettings, Listening]:
         objects_url=objects_url,
         workers=1,
         local_user=local_user,
+        any_host="*" in settings.hosts(),
     )
     return settings, listening
 

@@ -22,6 +22,8 @@ from parity.server.routing import PUBLIC, Route
 
 # How long a token from a password sign-in lives: a working day, then sign in again.
 LOGIN_TOKEN_MS = 12 * 3_600_000
+# Seconds a sign-in waits for a free password-check slot before it is told to come back.
+LOGIN_CHECK_WAIT_S = 5.0
 # Seconds a client told to slow down should wait: the limiter's window.
 LOGIN_RETRY_AFTER_S = 60
 TOKEN_ID_PATTERN = r"^[0-9a-f]{16}$"  # noqa: S105 (the public id half, not a secret)
@@ -73,7 +75,7 @@ class UserView(BaseModel):
 class LoginRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    user: Annotated[str, Field(min_length=1, max_length=200)]
+    user: Annotated[str, Field(pattern=USER_NAME_PATTERN, max_length=200)]
     password: Annotated[str, Field(min_length=1, max_length=1024)]
 
 
@@ -120,12 +122,21 @@ def login(body: LoginRequest, request: Request, ctx: Context) -> LoginAnswer | R
     if not ctx.limiter.allow(client, body.user, time.monotonic()):
         return json_error(
             429,
-            f"too many sign-in attempts for {body.user!r} from this address",
+            f"too many sign-in attempts for {body.user!r} or from this address",
             2,
             f"wait {LOGIN_RETRY_AFTER_S} s, then try again",
             {"Retry-After": str(LOGIN_RETRY_AFTER_S)},
         )
-    principal = ctx.accounts.check_password(body.user, body.password)
+    with ctx.limiter.checking(LOGIN_CHECK_WAIT_S) as slot:
+        if not slot:
+            return json_error(
+                503,
+                "too many sign-ins at once",
+                5,
+                "try again in a moment",
+                {"Retry-After": "1"},
+            )
+        principal = ctx.accounts.check_password(body.user, body.password)
     if principal is None:
         raise Unauthenticated(
             "wrong user name or password",

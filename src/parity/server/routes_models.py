@@ -28,8 +28,6 @@ RUN_ID_PATTERN = r"^[0-9a-f]{8,64}$"
 _WORD = r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,199}"
 # NAME (its latest version), NAME@ALIAS or NAME/VERSION: how a user names a model version.
 REFERENCE_PATTERN = rf"^{_WORD}(@{_WORD}|/[1-9][0-9]{{0,17}})?$"
-# The largest whole number a JSON body carries exactly.
-JSON_INT_MAX = 2**53 - 1
 REASON_LENGTH = 2000
 DESCRIPTION_LENGTH = 20_000
 
@@ -105,7 +103,7 @@ class RegisterRequest(BaseModel):
 class AliasRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
-    version: int = Field(ge=1, le=JSON_INT_MAX)
+    version: int = Field(ge=1, le=MAX_VERSION)
     reason: str | None = Field(default=None, max_length=REASON_LENGTH)
     force: bool = False
 

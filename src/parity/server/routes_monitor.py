@@ -10,8 +10,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
+import orjson
 from fastapi import Path, Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from parity.api import monitor as monitor_api
 from parity.core.errors import NotFoundError
@@ -28,10 +29,15 @@ DIGEST_PATTERN = r"^[0-9a-f]{64}$"
 ID_PREFIX_PATTERN = r"^[0-9a-f]{4,64}$"
 # Rows one request may send, and read back.
 BATCH_ROWS = 10_000
+# The largest row a server logs (its inputs and prediction as JSON), and the most row bytes one
+# page of logged predictions carries: a reader's memory is bounded whatever the rows hold.
+MAX_ROW_BYTES = 256 << 10
+PAGE_BYTES = 16 << 20
 # The last millisecond of the year 9999: a time any clock and datetime can hold.
 MAX_TIME_MS = 253_402_300_799_999
 # The largest whole number a JSON body carries exactly.
-JSON_INT_MAX = 2**53 - 1
+# Prediction rows are numbered by a 64-bit sequence.
+MAX_ROW_ID = 2**63 - 1
 
 Name = Annotated[str, Path(pattern=NAME_PATTERN, description="A model's name")]
 Number = Annotated[int, Path(ge=1, le=MAX_VERSION, description="A version number")]
@@ -44,11 +50,21 @@ class PredictionRow(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
     time_ms: int = Field(ge=0, le=MAX_TIME_MS)
-    version: int = Field(ge=1, le=JSON_INT_MAX)
+    version: int = Field(ge=1, le=MAX_VERSION)
     environment_id: str | None = Field(default=None, pattern=DIGEST_PATTERN)
     data_version: str | None = Field(default=None, pattern=DIGEST_PATTERN)
     inputs: list[Any] = Field(description="The input row, in the signature's column order")
     prediction: Any = Field(description="What the model answered for the row")
+
+    @model_validator(mode="after")
+    def _small_enough(self) -> PredictionRow:
+        try:
+            size = len(orjson.dumps(self.inputs)) + len(orjson.dumps(self.prediction))
+        except orjson.JSONEncodeError as exc:  # a TypeError: pydantic would not report it
+            raise ValueError(f"the row cannot be stored as JSON: {exc}") from exc
+        if size > MAX_ROW_BYTES:
+            raise ValueError(f"the row is {size} bytes of JSON; a row may hold {MAX_ROW_BYTES}")
+        return self
 
 
 class PredictionBatch(BaseModel):
@@ -129,11 +145,11 @@ def logged_predictions(
     name: Name,
     version: Annotated[int | None, Query(ge=1, le=MAX_VERSION)] = None,
     since_ms: Annotated[int | None, Query(ge=0, le=MAX_TIME_MS)] = None,
-    after: Annotated[int, Query(ge=0, le=MAX_VERSION)] = 0,
+    after: Annotated[int, Query(ge=0, le=MAX_ROW_ID)] = 0,
     limit: Annotated[int, Query(ge=1, le=BATCH_ROWS)] = BATCH_ROWS,
 ) -> LoggedPage:
     """A model's logged predictions, oldest first, a page at a time."""
-    rows, following = _store(ctx).logged_page(name, version, since_ms, after, limit)
+    rows, following = _store(ctx).logged_page(name, version, since_ms, after, limit, PAGE_BYTES)
     return LoggedPage(rows=[LoggedRow(**row.to_dict()) for row in rows], next=following)
 
 

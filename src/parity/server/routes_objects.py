@@ -141,18 +141,27 @@ async def put_object(digest: Digest, request: Request, ctx: Context) -> Stored:
                         hint="ask the server's admin to raise its object size limit",
                     )
                 target.write(block)
-        await anyio.to_thread.run_sync(_check_and_store, store, digest, path)
+        await anyio.to_thread.run_sync(_check_and_store, store, digest, path, limit)
     finally:
         path.unlink(missing_ok=True)
         os.close(held)  # only now: its lock kept sweeps away from the temp file
     return Stored(digest=digest, size=size)
 
 
-def _check_and_store(store: ObjectStore, digest: str, path: Path) -> None:
+def _check_and_store(store: ObjectStore, digest: str, path: Path, limit: int) -> None:
     try:
         with open(path, "rb") as source:
-            for _ in blob.decode_stream(digest, source):
-                pass
+            content = 0
+            for block in blob.decode_stream(digest, source):
+                content += len(block)
+                if content > limit:
+                    # The body was within the limit; its decoded content must be too, or a few
+                    # KB of zstd would keep a worker hashing terabytes of zeros.
+                    raise UsageError(
+                        f"refused the upload of object {digest}: its content is larger than "
+                        f"this server takes ({limit:,} bytes)",
+                        hint="ask the server's admin to raise its object size limit",
+                    )
     except CorruptObject as exc:
         raise UsageError(
             f"refused the upload of object {digest}: {exc.message.split(': ', 1)[-1]}",

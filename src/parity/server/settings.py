@@ -3,11 +3,13 @@ as JSON in an environment variable, so every uvicorn worker builds the same app.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import os
 import threading
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import orjson
 
@@ -88,23 +90,51 @@ class ServerSettings:
 
 @dataclass
 class LoginLimiter:
-    """At most ``per_minute`` password attempts per client address and user, per process."""
+    """At most ``per_minute`` password attempts per client address and user, and
+    ``ADDRESS_FACTOR`` times as many per address over all names, per process; and at most
+    ``concurrent`` password checks at once (each is ~50 ms of argon2 on a core and 64 MiB)."""
 
     per_minute: int
+    concurrent: int = 2
     attempts: dict[tuple[str, str], list[float]] = field(default_factory=dict)
     # Handlers run in a thread pool: one attempt is counted at a time.
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    checks: threading.BoundedSemaphore = field(init=False, repr=False)
+
+    # An address may try this many names per minute, times ``per_minute``.
+    ADDRESS_FACTOR: ClassVar[int] = 5
+
+    def __post_init__(self) -> None:
+        self.checks = threading.BoundedSemaphore(self.concurrent)
 
     def allow(self, client: str, user: str, now: float) -> bool:
         with self.lock:
             if len(self.attempts) > _LIMITER_KEYS:
                 self._forget_before(now - 60.0)
             recent = [t for t in self.attempts.get((client, user), []) if now - t < 60.0]
-            allowed = len(recent) < self.per_minute
+            # The address's own row (user "") counts its attempts over every name it tries.
+            anyone = [t for t in self.attempts.get((client, ""), []) if now - t < 60.0]
+            allowed = (
+                len(recent) < self.per_minute
+                and len(anyone) < self.per_minute * self.ADDRESS_FACTOR
+            )
             if allowed:
                 recent.append(now)
+                anyone.append(now)
             self.attempts[(client, user)] = recent
+            self.attempts[(client, "")] = anyone
             return allowed
+
+    @contextlib.contextmanager
+    def checking(self, wait: float) -> Iterator[bool]:
+        """Hold one of the ``concurrent`` password-check slots (False: none came free within
+        ``wait`` seconds, so a flood of sign-ins queues no more argon2 work than the cores)."""
+        got = self.checks.acquire(timeout=wait)
+        try:
+            yield got
+        finally:
+            if got:
+                self.checks.release()
 
     def _forget_before(self, cutoff: float) -> None:
         """Drop the pairs with no attempt since ``cutoff``, so guessing many names cannot

@@ -2,7 +2,8 @@
 
 A training loop pays for a lock and a list append per point. The writer thread wakes every
 ``interval`` seconds, or as soon as ``batch_points`` are waiting, and writes everything pending in
-one transaction. ``flush()`` writes synchronously; ``close()`` flushes and stops the thread.
+one transaction. ``flush()`` writes synchronously; ``close()`` flushes and stops the thread. The
+thread starts with the first point: a run that logs no metric never starts one.
 If the writer falls far behind, ``add`` writes in the caller's thread, so memory stays bounded.
 What a hard crash (SIGKILL, power loss) can lose is what was pending: at most the last interval.
 
@@ -48,10 +49,19 @@ class MetricBuffer:
         self._closed = False
         self.error: BaseException | None = None  # the last failed write, raised by flush()
         self.written = 0
-        self._thread = threading.Thread(target=self._loop, name="parity-metrics", daemon=True)
-        self._thread.start()
+        self._thread: threading.Thread | None = None
+
+    def _start(self) -> None:
+        with self._lock:
+            if self._thread is None and not self._closed:
+                self._thread = threading.Thread(
+                    target=self._loop, name="parity-metrics", daemon=True
+                )
+                self._thread.start()
 
     def add(self, point: Metric) -> None:
+        if self._thread is None:
+            self._start()
         with self._lock:
             self._pending.append(point)
             waiting = len(self._pending)
@@ -62,6 +72,8 @@ class MetricBuffer:
                 self._wake.set()
 
     def extend(self, points: list[Metric]) -> None:
+        if self._thread is None:
+            self._start()
         with self._lock:
             self._pending.extend(points)
             waiting = len(self._pending)
@@ -83,10 +95,12 @@ class MetricBuffer:
     def close(self) -> None:
         """Flush and stop the writer thread. Safe to call more than once."""
         if not self._closed:
-            self._closed = True
+            with self._lock:
+                self._closed = True
+                thread = self._thread
             self._wake.set()
-            if self._thread is not threading.current_thread():
-                self._thread.join()
+            if thread is not None and thread is not threading.current_thread():
+                thread.join()
         self.flush()
 
     def _loop(self) -> None:

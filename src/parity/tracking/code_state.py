@@ -1,9 +1,10 @@
 """Capture the code state of a git working tree by asking git (a subprocess, no git library).
 
-Two git calls answer almost everything: ``git status --porcelain=v2 --branch -z`` gives the commit,
-the branch, whether anything changed and the untracked files; ``git config --get-regexp`` gives
-the remotes. Only a dirty tree costs a third call, ``git diff HEAD --binary``, whose output is
-stored as a blob so the exact uncommitted change can be re-applied later.
+One git call answers almost everything: ``git status --porcelain=v2 --branch -z`` gives the commit,
+the branch, whether anything changed and the untracked files. ``git config --get-regexp`` gives
+the remotes, once per process while no config file git reads changes (a process starting many
+runs asks once). Only a dirty tree costs another call, ``git diff HEAD --binary``, whose output
+is stored as a blob so the exact uncommitted change can be re-applied later.
 
 Untracked files are listed by name; those the run read (its script, modules it imported, files
 named on its command line: ``read`` below) are also stored, so a checkout elsewhere has them.
@@ -11,10 +12,12 @@ named on its command line: ``read`` below) are also stored, so a checkout elsewh
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
+import threading
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from parity.core.run import CodeState, UntrackedFile, strip_credentials
@@ -49,6 +52,66 @@ def _remote_url(folder: Path) -> str | None:
         remotes[name.removeprefix("remote.").removesuffix(".url")] = url.strip()
     chosen = remotes.get("origin") or next((u for _, u in sorted(remotes.items())), None)
     return strip_credentials(chosen) if chosen else None
+
+
+# What `git config` reads besides the repository's own files, when no variable moves it.
+_USER_CONFIGS = ("~/.gitconfig", "~/.config/git/config", "/etc/gitconfig")
+ConfigStamp = tuple[tuple[tuple[str, str], ...], tuple[tuple[str, int, int, int], ...]]
+_remotes_lock = threading.Lock()
+_remotes: dict[Path, tuple[ConfigStamp, str | None]] = {}
+
+
+def _git_dirs(root: Path) -> list[Path]:
+    """The folders whose ``config`` (and ``config.worktree``) git reads for the tree at ``root``:
+    ``.git``, or for a linked worktree the folder its ``.git`` file names and the common one."""
+    dot_git = root / ".git"
+    if dot_git.is_dir():
+        return [dot_git]
+    try:
+        text = dot_git.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        return []
+    own = (root / text.removeprefix("gitdir:").strip()).resolve()
+    try:
+        common = (own / (own / "commondir").read_text(encoding="utf-8").strip()).resolve()
+    except (OSError, UnicodeDecodeError):
+        return [own]
+    return [own, common]
+
+
+def config_stamp(root: Path) -> ConfigStamp:
+    """What the remotes git reports for ``root`` follow from: the ``GIT_*`` variables, and the
+    inode, size and mtime of every config file git reads (a file not there counts too; git
+    rewrites a config by renaming a new file over it, so even an edit within the clock's tick
+    shows). Files a config includes are not followed: a remote URL set through an include is
+    read again only when a file above changes."""
+    variables = tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("GIT_")))
+    files = [folder / name for folder in _git_dirs(root) for name in ("config", "config.worktree")]
+    xdg = os.environ.get("XDG_CONFIG_HOME")
+    files += [Path(xdg) / "git" / "config"] if xdg else []
+    for name in _USER_CONFIGS:
+        try:
+            files.append(Path(name).expanduser())
+        except RuntimeError:  # no home folder to expand ~ to: git reads none there either
+            continue
+    seen = []
+    for path in files:
+        try:
+            info = path.stat()
+            seen.append((str(path), info.st_ino, info.st_mtime_ns, info.st_size))
+        except OSError:
+            seen.append((str(path), -1, -1, -1))
+    return variables, tuple(seen)
+
+
+def _known_remote(root: Path | None, stamp: ConfigStamp | None) -> tuple[str | None] | None:
+    """The remote URL asked of git before for ``root`` with the same config stamp (in a 1-tuple,
+    as it may be None), or None when git must be asked."""
+    if root is None or stamp is None:
+        return None
+    with _remotes_lock:
+        known = _remotes.get(root)
+    return (known[1],) if known is not None and known[0] == stamp else None
 
 
 def read_status(output: bytes) -> tuple[str | None, str | None, bool, list[str]]:
@@ -123,8 +186,14 @@ def capture_code_state(
     """The code state of the git tree holding ``folder``; None outside a git repository.
 
     ``read`` are files the run reads (absolute paths): the untracked ones are stored with it."""
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        remote = pool.submit(_remote_url, folder)
+    root = git_root(folder)
+    stamp = config_stamp(root) if root is not None else None
+    known = _known_remote(root, stamp)
+    with contextlib.ExitStack() as stack:
+        remote: Future[str | None] | None = None
+        if known is None:  # asked beside the status call, on the other core
+            pool = stack.enter_context(ThreadPoolExecutor(max_workers=1))
+            remote = pool.submit(_remote_url, folder)
         status = _git(folder, "status", "--porcelain=v2", "--branch", "-z", "--untracked-files=all")
         if status is None or status.returncode != 0:
             return None
@@ -134,8 +203,13 @@ def capture_code_state(
             diff = _git(folder, "diff", "HEAD", "--binary")
             if diff is not None and diff.returncode == 0 and diff.stdout:
                 diff_digest = objects.put_bytes(diff.stdout)
-        repo_url = remote.result()
-    root = git_root(folder)
+        if remote is None:
+            repo_url = known[0] if known is not None else None
+        else:
+            repo_url = remote.result()
+            if root is not None and stamp is not None:
+                with _remotes_lock:
+                    _remotes[root] = (stamp, repo_url)
     files = _untracked_read(root, untracked, read, objects) if root is not None else ()
     return CodeState(
         repo_url=repo_url,

@@ -78,6 +78,7 @@ class Delivery:
     rejected: int = 0  # lines the server refused (set aside in <journal>.rejected)
     error: str | None = None  # the server could not be reached, or refused the token
     done: bool = False  # every line is delivered
+    first_rejection: str | None = None  # why the server refused the first line it refused
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -88,6 +89,7 @@ class Delivery:
             "rejected": self.rejected,
             "error": self.error,
             "done": self.done,
+            "first_rejection": self.first_rejection,
         }
 
 
@@ -101,19 +103,23 @@ def send_journal(path: Path, store: RunWriter, run_id: str) -> Delivery:
     after each; stop at the first line the server cannot take now."""
     offset = max(sent_offset(path), _first_line_end(path))
     sent = points = rejected = 0
+    first: str | None = None
     while entries := read_entries(path, offset):
         for entry in entries:
             try:
                 points += apply_entry(store, run_id, entry.document)
             except TRANSIENT as exc:
-                return Delivery(run_id, str(path), sent, points, rejected, str(exc))
+                return Delivery(
+                    run_id, str(path), sent, points, rejected, str(exc), first_rejection=first
+                )
             except (ParityError, KeyError, TypeError, ValueError) as exc:
                 record_rejected(path, entry.document, f"{type(exc).__name__}: {exc}")
                 rejected += 1
+                first = first or (exc.message if isinstance(exc, ParityError) else str(exc))
             offset = entry.end
             sent += 1
             record_sent(path, offset)
-    return Delivery(run_id, str(path), sent, points, rejected, done=True)
+    return Delivery(run_id, str(path), sent, points, rejected, done=True, first_rejection=first)
 
 
 @dataclass(frozen=True)

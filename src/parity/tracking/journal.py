@@ -262,6 +262,20 @@ def unsent(folder: Path) -> list[Unsent]:
     return found
 
 
+def refused(folder: Path) -> list[dict[str, Any]]:
+    """The writes servers refused, per journal: run id, how many, the file that keeps them."""
+    try:
+        found = sorted(p for p in folder.iterdir() if p.name.endswith(SUFFIX + REJECTED_SUFFIX))
+    except FileNotFoundError:
+        return []
+    except OSError as exc:
+        raise file_error(exc, folder, "read") from exc
+    return [
+        {"run_id": path.name.split(".", 1)[0], "writes": _lines_after(path, 0), "file": str(path)}
+        for path in found
+    ]
+
+
 def _lines_after(path: Path, offset: int) -> int:
     """Whole lines from ``offset`` on, counted without reading them as JSON."""
     count = 0

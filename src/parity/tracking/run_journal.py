@@ -35,6 +35,9 @@ from parity.tracking.repository import RunWriter
 
 MAX_BACKOFF_SECONDS = 30.0
 DEFAULT_END_WAIT_SECONDS = 30.0
+# How long a run's end waits for its writes to reach a server that answers, to learn which
+# it refused before it records how the run ended.
+END_CHECK_SECONDS = 10.0
 # A journal wholly delivered and larger than this is closed, deleted and followed by a new one.
 ROTATE_BYTES = 64 << 20
 
@@ -57,6 +60,8 @@ class Sender:
         self._wake = threading.Event()
         self._finishing = False
         self._finished = threading.Event()
+        self._urgent = False
+        self._passed = threading.Event()
         self.last: Delivery | None = None  # every pass so far, added up; the last one's outcome
         self.failures = 0
         self._thread = threading.Thread(target=self._loop, name="parity-journal", daemon=True)
@@ -64,6 +69,16 @@ class Sender:
 
     def wake(self) -> None:
         self._wake.set()
+
+    def flush(self, timeout: float) -> Delivery | None:
+        """Make a pass now, past any backoff, and wait for it at most ``timeout`` seconds;
+        every pass so far added up, or None when it did not end in time."""
+        self._passed.clear()
+        self._urgent = True
+        self._wake.set()
+        if not self._passed.wait(timeout):
+            return None
+        return self.last
 
     def finish(self, timeout: float) -> Delivery | None:
         """Make one last pass now and wait for it, at most ``timeout`` seconds; None when it
@@ -84,6 +99,7 @@ class Sender:
             entries=total.entries + delivery.entries,
             points=total.points + delivery.points,
             rejected=total.rejected + delivery.rejected,
+            first_rejection=total.first_rejection or delivery.first_rejection,
         )
 
     def _loop(self) -> None:
@@ -93,9 +109,10 @@ class Sender:
                 self._wake.wait(self._interval)
                 self._wake.clear()
             finishing = self._finishing
+            urgent, self._urgent = self._urgent, False
             try:
                 self._journal.sync()
-                if finishing or time.monotonic() >= retry_at:
+                if finishing or urgent or time.monotonic() >= retry_at:
                     done = send_journal(self._journal.path, self._store, self._journal.run_id)
                     self.last = self._add(done)
                     if self.last.error is None:
@@ -109,6 +126,8 @@ class Sender:
             except BaseException as exc:  # never let the sender take the run down
                 failed = Delivery(self._journal.run_id, str(self._journal.path), error=str(exc))
                 self.last = self._add(failed)
+            if urgent:
+                self._passed.set()
             if finishing:
                 self._finished.set()
                 return
@@ -212,6 +231,14 @@ class RunJournal:
     def sync(self) -> None:
         """Put every line written so far on disk."""
         self.file.sync()
+
+    def delivered_so_far(self, wait: float = END_CHECK_SECONDS) -> Delivery | None:
+        """Every write so far delivered now (up to ``wait`` seconds) when the server answers,
+        so a run learns what it refused before it ends; what the passes so far delivered when
+        the server is not answering (no wait then)."""
+        if self.sender.failures:
+            return self.sender.last
+        return self.sender.flush(wait) or self.sender.last
 
     def close(self, wait: float = DEFAULT_END_WAIT_SECONDS) -> Delivery | None:
         """Sync, give the sender one last pass (up to ``wait`` seconds), and delete the journal

@@ -17,6 +17,7 @@ import zstandard
 
 from parity.core.errors import StorageError, UsageError
 from parity.core.run import Metric
+from parity.store.objects.blob import decompress_bounded
 
 CHUNK_FORMAT = 1
 _LEVEL = 1  # fast: the win is in rows, not bytes
@@ -118,7 +119,8 @@ def _decode_columns(
     key: str, count: int, data: bytes
 ) -> tuple[array[int], array[int], array[float]]:
     try:
-        raw = zstandard.ZstdDecompressor().decompress(data)
+        # The row's point count bounds the chunk: a forged one cannot expand past it.
+        raw = decompress_bounded(data, 1 + 3 * 8 * count)
     except zstandard.ZstdError as exc:
         raise _corrupt(key, str(exc)) from exc
     if raw[:1] != bytes([CHUNK_FORMAT]):

@@ -1,6 +1,7 @@
 """Capture what a run is made from (code state, environment) without holding the run up.
 
-The code state is read at once (two or three git calls, a few milliseconds), so it is the tree
+The code state is read at once (one git call, two when the tree is dirty, a few milliseconds;
+the first run of a process also asks for the remotes), so it is the tree
 as it was when the run started, before the run itself writes anything. The environment, the slow
 part, is captured in a thread and attached when done; ``end`` and ``environment_id`` wait for it.
 The environment is captured once per process and reused while no site-packages folder changes

@@ -15,7 +15,6 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import Connection, and_, func, insert, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from parity.core.errors import ConflictError, NotFoundError, UsageError
 from parity.core.ids import (
@@ -43,7 +42,7 @@ from parity.core.run import (
     short_run_id,
     value_text,
 )
-from parity.store.meta.store import insert_ignoring_duplicates
+from parity.store.meta.store import dialect_of, insert_ignoring_duplicates
 from parity.store.meta.tracking_tables import (
     experiments,
     latest_metrics,
@@ -183,9 +182,35 @@ class RunStore:
         *,
         end_ms: int | None = None,
     ) -> None:
-        """Mark the run ended, at ``end_ms`` (default: now; a journal sent later names it)."""
+        """Mark the run ended, at ``end_ms`` (default: now; a journal sent later names it).
+
+        A run ends once: ending it again the same way (a retried request, a journal sent
+        twice) changes nothing, ending it another way is a ConflictError, so nobody rewrites
+        how someone else's finished run ended."""
         ended = self.clock() if end_ms is None else end_ms
-        self._update(run_id, status=status.value, end_ms=ended, exit_code=exit_code)
+        columns = runs.c
+
+        def act(connection: Connection) -> None:
+            changed = connection.execute(
+                update(runs)
+                .where(columns.run_id == run_id, columns.status == RunStatus.RUNNING.value)
+                .values(status=status.value, end_ms=ended, exit_code=exit_code)
+            )
+            if changed.rowcount:
+                return
+            row = connection.execute(
+                select(columns.status, columns.exit_code).where(columns.run_id == run_id)
+            ).first()
+            if row is None:
+                raise NotFoundError(f"no run {run_id}")
+            if (row.status, row.exit_code) != (status.value, exit_code):
+                code = "" if row.exit_code is None else f" (exit code {row.exit_code})"
+                raise ConflictError(
+                    f"run {short_run_id(run_id)} already ended {row.status}{code}",
+                    hint="a run ends once: start a new run to record another outcome",
+                )
+
+        self._write(act)
 
     def delete(self, run_id: str) -> None:
         """Soft delete: hidden from lists and searches until restored."""
@@ -279,12 +304,20 @@ class RunStore:
         ]
 
         def act(connection: Connection) -> None:
-            statement = _dialect(connection).insert(run_metric_chunks)
-            connection.execute(
-                statement.on_conflict_do_nothing(index_elements=["run_id", "key", "batch"]),
-                chunks,
-            )
-            _upsert_latest(connection, latest)
+            statement = dialect_of(connection).insert(run_metric_chunks)
+            inserted = {
+                row.key
+                for row in connection.execute(
+                    statement.on_conflict_do_nothing(
+                        index_elements=["run_id", "key", "batch"]
+                    ).returning(run_metric_chunks.c.key),
+                    chunks,
+                )
+            }
+            if len(inserted) < len(chunks):
+                _check_retry(connection, run_id, batch, chunks, inserted)
+            # A retried batch's points are stored already: only new ones may move the latest.
+            _upsert_latest(connection, [row for row in latest if row["key"] in inserted])
 
         self._write(act)
 
@@ -515,14 +548,10 @@ class RunStore:
         return {"id": code_id, **state.to_dict()}
 
 
-def _dialect(connection: Connection) -> Any:
-    return postgresql if connection.dialect.name == "postgresql" else sqlite
-
-
 def _upsert(
     connection: Connection, table: Any, rows: Sequence[Mapping[str, Any]], columns: Sequence[str]
 ) -> None:
-    statement = _dialect(connection).insert(table)
+    statement = dialect_of(connection).insert(table)
     keys = [c.name for c in table.primary_key.columns]
     statement = statement.on_conflict_do_update(
         index_elements=keys, set_={c: statement.excluded[c] for c in columns}
@@ -530,8 +559,39 @@ def _upsert(
     connection.execute(statement, list(rows))
 
 
+def _check_retry(
+    connection: Connection,
+    run_id: str,
+    batch: str,
+    chunks: Sequence[Mapping[str, Any]],
+    inserted: set[str],
+) -> None:
+    """Refuse a batch key reused for other points: storing nothing would lose them silently,
+    storing them would make the key mean two batches."""
+    columns = run_metric_chunks.c
+    clashing = [c for c in chunks if c["key"] not in inserted]
+    stored = dict(
+        connection.execute(
+            select(columns.key, columns.data).where(
+                columns.run_id == run_id,
+                columns.batch == batch,
+                columns.key.in_([c["key"] for c in clashing]),
+            )
+        ).all()
+    )
+    for chunk in clashing:
+        if stored.get(chunk["key"]) != chunk["data"]:
+            raise ConflictError(
+                f"metric batch {batch} of run {run_id} was stored before with other points "
+                f"for {chunk['key']!r}",
+                hint="give each batch its own key; a retry must send the same points",
+            )
+
+
 def _upsert_latest(connection: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
-    statement = _dialect(connection).insert(latest_metrics)
+    if not rows:
+        return
+    statement = dialect_of(connection).insert(latest_metrics)
     new = statement.excluded
     statement = statement.on_conflict_do_update(
         index_elements=["run_id", "key"],

@@ -1,7 +1,9 @@
 """What a flavor does: save a framework's model into files, and load it back from them.
 
-Loading happens only after every file was verified against its digest (see registry.loading),
-which is what makes pickle-based formats safe to load from Parity's own store.
+Loading happens only after every file was verified against its digest (see registry.loading).
+That proves the bytes are the registered ones, not that their author is harmless: pickles load
+restricted to what this loader allows (flavors.pickle_policy), or plain only when the loading
+side passes ``allow_unrestricted_pickle``.
 """
 
 from __future__ import annotations

@@ -14,10 +14,15 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from parity.core.errors import CorruptObject
+from parity.core.errors import CorruptObject, UsageError
+from parity.registry.flavors import pickle_policy
 from parity.registry.flavors.base import top_level
 
 PICKLE_FILE = "model.pkl"
+
+
+class UntrustedPickle(UsageError):
+    """A pickle names something this loader does not run without the caller's explicit trust."""
 
 
 def dump(model: object, path: Path) -> None:
@@ -98,20 +103,29 @@ class _Restricted(pickle.Unpickler):
             raise CorruptObject(
                 self.what, f"it refers to {module}.{name}, which the model's record does not list"
             )
-        return super().find_class(module, name)
+        found = pickle_policy.resolve(module, name)
+        if found is None:
+            raise UntrustedPickle(
+                f"{self.what} refers to {module}.{name}, which a restricted pickle may not call",
+                hint="if you trust whoever saved this model, load it with "
+                "allow_unrestricted_pickle=True (parity serve --allow-unrestricted-pickle)",
+            )
+        return found
 
 
 def load_restricted(path: Path, allowed: frozenset[str]) -> Any:
-    """Unpickle ``path``, refusing (before calling it) any global not in ``allowed``."""
+    """Unpickle ``path``, refusing (before calling it) any global not in ``allowed`` or not
+    allowed by this loader's own policy (``pickle_policy``): the record only narrows it."""
     with open(path, "rb") as handle:
         return _Restricted(handle, allowed, path.name).load()
 
 
 class PickleFlavor:
-    """The generic Python-function flavor: any object with ``predict``.
+    """The generic Python-function flavor: any object with ``predict``, kept as a plain pickle.
 
-    Choosing it (``flavor="pyfunc"``, or a model no other flavor takes) is choosing a plain
-    pickle, so ``allow_unrestricted_pickle`` changes nothing here.
+    Whoever saves one chose a plain pickle; whoever loads it (a server, a repro, another user)
+    did not, and a plain pickle runs any code it names. So loading takes
+    ``allow_unrestricted_pickle=True``, the loader's statement that it trusts the saver.
     """
 
     name = "pyfunc"
@@ -128,6 +142,13 @@ class PickleFlavor:
     def load(
         self, directory: Path, loader: Mapping[str, Any], *, allow_unrestricted_pickle: bool = False
     ) -> Any:
+        if not allow_unrestricted_pickle:
+            raise UntrustedPickle(
+                "this model is a plain pickle (flavor pyfunc): loading it may run any code it "
+                "names",
+                hint="if you trust whoever saved it, load it with allow_unrestricted_pickle=True "
+                "(parity serve --allow-unrestricted-pickle)",
+            )
         return load(directory / str(loader["file"]))
 
     def referenced_modules(self, directory: Path, loader: Mapping[str, Any]) -> set[str]:

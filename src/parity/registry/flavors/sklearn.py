@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from parity.core.errors import UsageError
-from parity.registry.flavors import pickled
+from parity.registry.flavors import pickle_policy, pickled
 
 RESTRICTED = "restricted-pickle"
 # The fallback for a pickle whose globals cannot be listed: saved and loaded only on request.
@@ -45,19 +45,28 @@ class SklearnFlavor:
         try:
             names = pickled.globals_in_pickle(path)
         except Exception as exc:  # a stream the inert walk cannot follow (any error it raises)
-            reason = f"{type(exc).__name__}: {exc}"
-            if not allow_unrestricted_pickle:
-                raise UsageError(
-                    f"cannot list what the pickle of this {type(model).__name__} refers to "
-                    f"({reason}), so it could not be loaded restricted",
-                    hint="pass allow_unrestricted_pickle=True to store it as a plain pickle, "
-                    "which then loads only with the same option",
-                ) from exc
-            logger.warning(
-                "saving a %s as an unrestricted pickle (opted in): %s", type(model).__name__, reason
-            )
-            return {"format": UNRESTRICTED, "file": pickled.PICKLE_FILE, "reason": reason}
+            reason = f"cannot list what its pickle refers to ({type(exc).__name__}: {exc})"
+            return self._unrestricted(model, reason, allow_unrestricted_pickle, exc)
+        refused = sorted(g for g in names if pickle_policy.resolve(*g.split(":", 1)) is None)
+        if refused:
+            shown = ", ".join(g.replace(":", ".") for g in refused[:3])
+            reason = f"its pickle refers to {shown}, which a restricted pickle may not call"
+            return self._unrestricted(model, reason, allow_unrestricted_pickle, None)
         return {"format": RESTRICTED, "file": pickled.PICKLE_FILE, "globals": sorted(names)}
+
+    def _unrestricted(
+        self, model: object, reason: str, allowed: bool, cause: Exception | None
+    ) -> dict[str, Any]:
+        if not allowed:
+            raise UsageError(
+                f"this {type(model).__name__} cannot be stored as a restricted pickle: {reason}",
+                hint="pass allow_unrestricted_pickle=True to store it as a plain pickle, "
+                "which then loads only with the same option",
+            ) from cause
+        logger.warning(
+            "saving a %s as an unrestricted pickle (opted in): %s", type(model).__name__, reason
+        )
+        return {"format": UNRESTRICTED, "file": pickled.PICKLE_FILE, "reason": reason}
 
     def load(
         self, directory: Path, loader: Mapping[str, Any], *, allow_unrestricted_pickle: bool = False

@@ -25,6 +25,10 @@ ZSTD_LEVEL = 3
 # Compress only when it saves at least this fraction: decompressing costs time on every read.
 MIN_SAVING = 1 / 16
 STREAM_BLOCK = 1 << 20
+# The most a whole-object read may hold in memory (records, manifests, packs); larger content
+# is streamed to a file. A few KB of zstd can claim or expand to gigabytes, so every one-shot
+# decode is bounded, never only the streamed ones.
+IN_MEMORY_LIMIT = 512 << 20
 
 
 def header(codec: int) -> bytes:
@@ -51,16 +55,33 @@ def parse_header(digest: str, data: bytes) -> int:
     return codec
 
 
-def decode(digest: str, data: bytes) -> bytes:
-    """The content of an encoded blob, verified against ``digest``."""
+def decompress_bounded(payload: bytes | memoryview, limit: int) -> bytes:
+    """One zstd frame decoded, refusing (ZstdError) to produce more than ``limit`` bytes.
+
+    A frame that states its size is decoded into a buffer of that size at once (zstandard's
+    ``max_output_size`` applies only to frames that do not), so the claim is checked first."""
+    try:
+        claimed = zstandard.frame_content_size(payload)
+    except zstandard.ZstdError:
+        claimed = -1  # a damaged header: decompressing says what is wrong with it
+    if claimed > limit:
+        raise zstandard.ZstdError(f"the frame claims {claimed} bytes, more than {limit}")
+    return zstandard.ZstdDecompressor().decompress(payload, max_output_size=max(limit, 1))
+
+
+def decode(digest: str, data: bytes, limit: int = IN_MEMORY_LIMIT) -> bytes:
+    """The content of an encoded blob, verified against ``digest``; CorruptObject when it would
+    hold more than ``limit`` bytes (refused before they are allocated)."""
     codec = parse_header(digest, data)
     payload = memoryview(data)[HEADER_SIZE:]
     if codec == CODEC_ZSTD:
         try:
-            content = zstandard.ZstdDecompressor().decompress(payload, max_output_size=1 << 34)
+            content = decompress_bounded(payload, limit)
         except zstandard.ZstdError as exc:
-            raise CorruptObject(digest, f"cannot decompress: {exc}") from exc
+            raise CorruptObject(digest, f"cannot decompress within {limit} bytes: {exc}") from exc
     else:
+        if len(payload) > limit:
+            raise CorruptObject(digest, f"it holds more than a read takes ({limit} bytes)")
         content = bytes(payload)
     actual = blake3.blake3(content).hexdigest()
     if actual != digest:

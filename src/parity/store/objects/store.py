@@ -20,6 +20,9 @@ from parity.store.objects.backend import ObjectBackend
 
 # Files at least this large are hashed with blake3's own threads and streamed, not slurped.
 LARGE_FILE = 8 << 20
+# The largest record (run, model, environment) a read takes: the biggest seen, an environment
+# of a few thousand packages, is a few MB; anything far past that is a forged or corrupt object.
+RECORD_LIMIT = 64 << 20
 _COPY_BLOCK = 1 << 20
 
 
@@ -130,13 +133,14 @@ class ObjectStore:
         return self.put_bytes(record.to_bytes())
 
     # reading -----------------------------------------------------------------------------------
-    def get_bytes(self, digest: str) -> bytes:
-        """The content of ``digest``, verified; CorruptObject if it does not match."""
+    def get_bytes(self, digest: str, limit: int = blob.IN_MEMORY_LIMIT) -> bytes:
+        """The content of ``digest``, verified; CorruptObject if it does not match or would
+        hold more than ``limit`` bytes (use ``get_to_file`` for large content)."""
         self._check_digest(digest)
-        return blob.decode(digest, self.backend.read(object_key(digest)))
+        return blob.decode(digest, self.backend.read(object_key(digest)), limit)
 
     def get_record(self, record_id: str) -> StoredRecord:
-        return StoredRecord.from_bytes(self.get_bytes(record_id))
+        return StoredRecord.from_bytes(self.get_bytes(record_id, RECORD_LIMIT))
 
     def get_to_file(self, digest: str, destination: Path, size: int | None = None) -> None:
         """Write the verified content of ``digest`` to ``destination`` atomically.
