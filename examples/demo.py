@@ -330,10 +330,12 @@ def main() -> None:
     print("\n".join([line for line in deployment if "parity-ml/" in line][:6]))
     parity("models", "lineage", "bc@production")
 
-    step("13. A release goes wrong: staging moves to bc/2, then rolls back (audited)")
+    step("13. A canary goes wrong: canary moves bc/2 → bc/3, then rolls back (audited)")
     parity("models", "register", run_id[:16], "--name", "bc")
-    parity("models", "alias", "bc", "2", "staging", "--reason", "candidate")
-    parity("models", "rollback", "bc@staging", "--reason", "p95 latency doubled")
+    parity("models", "register", run_id[:16], "--name", "bc")
+    parity("models", "alias", "bc", "2", "canary", "--reason", "first canary")
+    parity("models", "alias", "bc", "3", "canary", "--reason", "next canary")
+    parity("models", "rollback", "bc@canary", "--reason", "p95 latency doubled")
     parity("models", "history", "bc")
 
     print(f"\nDemo finished in {time.monotonic() - started:.0f} s: every step above ran for real.")
