@@ -443,18 +443,14 @@ class RunStore:
 
     def metric_history(self, run_id: str, key: str) -> list[Metric]:
         """Every point of one series, by step (then timestamp, then logging order)."""
-        columns = run_metric_chunks.c
-        query = (
-            select(columns.key, columns.count, columns.data)
-            .where(columns.run_id == run_id, columns.key == key)
-            .order_by(columns.id)
-        )
-        with self.meta.read() as connection:
-            rows = [(str(k), int(n), bytes(d)) for k, n, d in connection.execute(query)]
-        return series.series(rows)
+        return series.series(self._chunks(run_id, key))
 
     def metric_columns(self, run_id: str, key: str) -> series.SeriesColumns:
         """``metric_history`` as packed columns (a chart's read: no object per point)."""
+        return series.series_columns(self._chunks(run_id, key))
+
+    def _chunks(self, run_id: str, key: str) -> list[tuple[str, int, bytes]]:
+        """The stored chunks of one series as (key, point count, data), in logging order."""
         columns = run_metric_chunks.c
         query = (
             select(columns.key, columns.count, columns.data)
@@ -462,8 +458,7 @@ class RunStore:
             .order_by(columns.id)
         )
         with self.meta.read() as connection:
-            rows = [(str(k), int(n), bytes(d)) for k, n, d in connection.execute(query)]
-        return series.series_columns(rows)
+            return [(str(k), int(n), bytes(d)) for k, n, d in connection.execute(query)]
 
     def count_by_status(self) -> dict[str, int]:
         """How many runs there are in each status; soft-deleted runs are not counted."""
