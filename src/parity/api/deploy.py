@@ -133,10 +133,17 @@ def record(
     ...                          image="registry.example/churn@sha256:" + "0" * 64)
     ... # doctest: +SKIP
     """
+    if "@" not in reference and "/" not in reference:
+        # As for any change: "the latest" could be a version registered a moment ago.
+        raise UsageError(
+            f"{reference!r} names a model, not the version that runs at {where}",
+            hint=f"give {reference}/VERSION or {reference}@ALIAS",
+        )
     if ImageReference.parse(image).digest is None:
         raise UsageError(
             f"{image!r} names no image digest",
-            hint="give the image as NAME@sha256:DIGEST (a tag can be moved to another image)",
+            hint="give the image as NAME@sha256:DIGEST, e.g. registry.example/churn@sha256:"
+            "<64 hex digits> (a tag can be moved to another image)",
         )
     with session(workspace) as ws:
         return record_deployment(ws, reference, where, image, "record", note)[0]

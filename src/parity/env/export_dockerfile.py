@@ -77,6 +77,23 @@ class BaseImage:
         return self.by_tag + (f"@{self.digest}" if self.digest else "")
 
 
+# What a record's Python and CUDA versions may look like before they are written into a
+# Dockerfile: a record is data anyone with write access stored, so a "version" holding a newline
+# and a RUN line would run at `docker build`.
+_RELEASE = re.compile(r"[0-9]{1,3}(\.[0-9]{1,4}){1,2}([a-z]{1,3}[0-9]{0,3})?\+?")
+
+
+def release(version: str, what: str) -> str:
+    """``version`` if it reads as a release number; a UsageError otherwise."""
+    if not _RELEASE.fullmatch(version):
+        raise UsageError(
+            f"the environment record names {what} {version[:40]!r}, which is not a release "
+            "number: refusing to write it into a Dockerfile",
+            hint="export from an environment captured by Parity, or pass --base-image",
+        )
+    return version
+
+
 def cuda_image(runtime: str) -> str:
     minor = ".".join(runtime.split(".")[:2])
     tag = CUDA_IMAGES.get(minor, f"{minor}.0-runtime-ubuntu22.04")
@@ -87,8 +104,8 @@ def default_base(plan: ExportPlan) -> BaseImage:
     """The image the record calls for: its Python release, or its CUDA runtime."""
     cuda = plan.environment.accelerators.cuda_runtime
     if cuda:
-        return BaseImage.parse(cuda_image(cuda))
-    return BaseImage("python", f"{plan.environment.interpreter.version}-slim")
+        return BaseImage.parse(cuda_image(release(cuda, "CUDA runtime")))
+    return BaseImage("python", f"{release(plan.environment.interpreter.version, 'Python')}-slim")
 
 
 def _pinning(base: BaseImage) -> list[str]:
@@ -120,7 +137,7 @@ def render_dockerfile(
 ) -> str:
     """The Dockerfile; ``serve`` names the model whose server the image runs (``parity serve``)."""
     environment = plan.environment
-    python = environment.interpreter.version
+    python = release(environment.interpreter.version, "Python")
     cuda = environment.accelerators.cuda_runtime
     base = base or default_base(plan)
     lines = ["# syntax=docker/dockerfile:1"]

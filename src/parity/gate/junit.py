@@ -8,6 +8,7 @@ the same file (``time`` is the required-by-some "0").
 
 from __future__ import annotations
 
+import re
 from xml.etree import ElementTree
 
 from parity.gate.verdict import CheckResult, GateVerdict, Status
@@ -15,15 +16,28 @@ from parity.gate.verdict import CheckResult, GateVerdict, Status
 CLASSNAME = "parity.gate"
 
 
+# Characters XML 1.0 cannot hold at all (escaping does not help): names and messages come from
+# policies, data and stderr, and one of them would make the whole report unreadable.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+
+
+def _xml(text: str) -> str:
+    return _NOT_XML.sub("\ufffd", text)
+
+
 def _case(check: CheckResult) -> ElementTree.Element:
     case = ElementTree.Element(
-        "testcase", {"name": check.name, "classname": f"{CLASSNAME}.{check.kind}", "time": "0"}
+        "testcase",
+        {"name": _xml(check.name), "classname": f"{CLASSNAME}.{_xml(check.kind)}", "time": "0"},
     )
     if check.status is Status.PASSED:
         return case
     tag = "failure" if check.status is Status.FAILED else "error"
-    child = ElementTree.SubElement(case, tag, {"message": check.summary, "type": check.kind})
-    child.text = "\n".join(f"[{f.severity}] {f.message}" for f in check.findings) or check.summary
+    child = ElementTree.SubElement(
+        case, tag, {"message": _xml(check.summary), "type": _xml(check.kind)}
+    )
+    findings = "\n".join(f"[{f.severity}] {f.message}" for f in check.findings)
+    child.text = _xml(findings or check.summary)
     return case
 
 
@@ -35,9 +49,10 @@ def render_junit(verdict: GateVerdict) -> str:
         "failures": str(counts[str(Status.FAILED)]),
         "errors": str(counts[str(Status.ERROR)]),
     }
-    suites = ElementTree.Element("testsuites", {"name": verdict.name, **totals, "time": "0"})
+    name = _xml(verdict.name)
+    suites = ElementTree.Element("testsuites", {"name": name, **totals, "time": "0"})
     suite = ElementTree.SubElement(
-        suites, "testsuite", {"name": verdict.name, **totals, "skipped": "0", "time": "0"}
+        suites, "testsuite", {"name": name, **totals, "skipped": "0", "time": "0"}
     )
     for check in verdict.checks:
         suite.append(_case(check))

@@ -9,6 +9,8 @@ there are no images or links to fetch.
 
 from __future__ import annotations
 
+import re
+
 from parity.gate.verdict import CheckResult, GateVerdict, Status
 
 LIMIT_BYTES = 60_000
@@ -19,10 +21,16 @@ _FINDINGS_SHOWN = (None, 50, 10, 3, 0)
 _CELL_CHARS = 300
 
 
+_LINKISH = re.compile(r"[\\\[\]()!]")
+
+
 def _cell(text: str) -> str:
     if len(text) > _CELL_CHARS:
         text = text[: _CELL_CHARS - 1] + "…"
     escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    # Values come from data, names and stderr: a backslash before each of Markdown's link and
+    # image characters keeps "![x](https://…)" text, so the summary fetches and links nothing.
+    escaped = _LINKISH.sub(r"\\\g<0>", escaped)
     return escaped.replace("|", "\\|").replace("\n", " ").replace("`", "'")
 
 

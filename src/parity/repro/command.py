@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from parity.core.environment import NUMERICS_VARIABLES
+from parity.core.errors import UsageError
 from parity.core.launch import Launch
 
 
@@ -73,7 +74,20 @@ def plan_rerun(
         cwd = checkout / launch.cwd
     else:
         cwd = checkout / workspace_folder
-    variables = dict(launch.variables) if launch is not None else {}
+    if not cwd.resolve().is_relative_to(checkout.resolve()):
+        raise UsageError(
+            f"the run's recorded working folder {str(launch.cwd if launch else cwd)!r} is "
+            "outside its code",
+            hint="a launch record names a folder inside the repository; this one was not made "
+            "by Parity",
+        )
+    # Only the numerics variables a run records are ever passed on: a forged launch record
+    # naming PYTHONPATH or LD_PRELOAD would otherwise run code of its choosing first.
+    variables = {
+        name: value
+        for name, value in (launch.variables if launch is not None else {}).items()
+        if name in NUMERICS_VARIABLES
+    }
     removed = tuple(
         name
         for name in NUMERICS_VARIABLES

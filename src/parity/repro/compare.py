@@ -12,6 +12,7 @@ import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
+from parity.core.infra import INFRA_KIND
 from parity.core.model import MODEL_KIND
 from parity.core.run import Artifact, RunView
 from parity.data.manifest import FileEntry
@@ -23,8 +24,9 @@ from parity.repro.models import compare_models
 from parity.repro.outcome import DEFAULT_TOLERANCE, Comparison, Outcome, judge, relative_error
 from parity.store.records import RecordStore
 
-# stdout/stderr tails (times and ids differ by nature) and the repro's own report.
-NOT_COMPARED = ("log", "report")
+# stdout/stderr tails (times and ids differ by nature), the repro's own report, and the
+# infrastructure files: where a model runs, checked out with the run's code, not a result of it.
+NOT_COMPARED = ("log", "report", INFRA_KIND)
 
 
 def tolerance_for(key: str, tolerances: Mapping[str, float]) -> float:

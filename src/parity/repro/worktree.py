@@ -115,6 +115,12 @@ def _apply(code: Mapping[str, Any], checkout: Checkout, objects: ObjectStore) ->
             checkout.notes.append(f"untracked file {path} was too large to keep: not restored")
             continue
         target = checkout.path / path
+        # The text of the path stays inside; a symlink in the checkout (committed, or added
+        # by the diff) could still lead the write elsewhere: resolve before writing.
+        if not target.parent.resolve().is_relative_to(checkout.path.resolve()) or (
+            target.is_symlink()
+        ):
+            raise CodeProblem(f"untracked file {path!r} lies behind a symlink out of the checkout")
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(_blob(objects, str(entry["digest"]), f"untracked file {path}"))
     if code.get("untracked_truncated"):
