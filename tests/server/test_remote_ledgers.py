@@ -5,6 +5,7 @@ CLI; these run everywhere.)"""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,12 +14,12 @@ import numpy as np
 import pytest
 
 from parity.api import models
-from parity.core.errors import ConflictError, NotFoundError
+from parity.core.errors import NotFoundError, UsageError
 from parity.deploy.remote import RemoteDeploymentLog, RemoteExportFiling
 from parity.repro.remote import RemoteReproductions
 from parity.repro.store import Reproduction
 from parity.store.http.client import ServerClient
-from parity.workspace import open_workspace
+from parity.workspace import now_ms, open_workspace
 from tests.server.live import TeamServer, team_server
 
 
@@ -73,10 +74,35 @@ def test_a_reproduction_is_kept_once_and_a_different_verdict_is_refused(
         with pytest.raises(NotFoundError, match="no report"):
             ledger.record(missing)
         with open_workspace(folder, environ={}) as workspace:
-            report = workspace.objects.put_bytes(b'{"verdict": "identical"}')
-        kept = Reproduction(rerun, original, "identical", report, 1000)
+            report = workspace.objects.put_bytes(
+                json.dumps({"original": original, "verdict": "identical", "runs": [rerun]}).encode()
+            )
+        before = now_ms()
+        # A date far ahead would sort last for ever: the server's clock dates it instead.
+        kept = Reproduction(rerun, original, "identical", report, 253_402_300_799_999)
         ledger.record(kept)
         ledger.record(kept)  # a retry: no change
-        assert ledger.of([original]) == [kept]
-        with pytest.raises(ConflictError):
+        [stored] = ledger.of([original])
+        assert (stored.run_id, stored.verdict, stored.report_digest) == (rerun, "identical", report)
+        assert before <= stored.created_ms <= now_ms()
+        with pytest.raises(UsageError, match="is not the report of this reproduction"):
             ledger.record(Reproduction(rerun, original, "different", report, 1000))
+
+
+def test_a_forged_reproduction_is_refused(served: tuple[TeamServer, Path, list[str]]) -> None:
+    """An unrelated run, or a report that says something else, cannot stand as a repro."""
+    server, folder, (original, _) = served
+    with open_workspace(folder, environ={}) as workspace:
+        other = workspace.runs.create(
+            experiment="e", name=None, user="u", host=None, command=["python", "other.py"]
+        )
+        claims = {"original": original, "verdict": "identical", "runs": [other]}
+        report = workspace.objects.put_bytes(json.dumps(claims).encode())
+        nonsense = workspace.objects.put_bytes(b"not a report")
+    with ServerClient(server.url, server.writer) as client:
+        ledger = RemoteReproductions(client)
+        with pytest.raises(UsageError, match="is not a re-run of"):
+            ledger.record(Reproduction(other, original, "identical", report, 1))
+        with pytest.raises(UsageError, match="is not the report of this reproduction"):
+            ledger.record(Reproduction(original, original, "identical", nonsense, 1))
+        assert ledger.of([original]) == []

@@ -67,7 +67,8 @@ class ReproductionLog:
             ).first()
             if kept is None:
                 connection.execute(insert(reproductions).values(row))
-            elif kept._asdict() != row:
+            elif {**kept._asdict(), "created_ms": None} != {**row, "created_ms": None}:
+                # A retry may carry another time (a server dates each request): it is the same.
                 raise ConflictError(
                     f"run {reproduction.run_id[:8]} already reproduced "
                     f"{kept.original_id[:8]} ({kept.verdict})",
