@@ -161,7 +161,11 @@ def test_the_server_files_only_what_belongs_where_it_is_filed(
     with members.served_workspace() as served:
         (filing,) = served.export_filings.of_version("clf", 1)
         model_id = served.registry.get("clf", 1).model_id
-        report = served.objects.put_bytes(b'{"verdict": "identical"}')
+        said = {"original": run_id, "verdict": "identical", "runs": [run_id]}
+        report = served.objects.put_bytes(json.dumps(said).encode())
+        other_report = served.objects.put_bytes(
+            json.dumps({**said, "verdict": "different"}).encode()
+        )
     with ServerClient(members.server.url, members.tokens["alice"]) as alice:
         with pytest.raises(NotFoundError, match="no deploy export record"):
             alice.post("/models/clf/versions/1/exports", {"export_id": "0" * 64})
@@ -187,5 +191,10 @@ def test_the_server_files_only_what_belongs_where_it_is_filed(
         kept = {"run_id": run_id, "verdict": "identical", "report": report, "created_ms": 5}
         assert alice.post(f"/runs/{run_id}/reproductions", kept)["verdict"] == "identical"
         assert alice.post(f"/runs/{run_id}/reproductions", kept)["verdict"] == "identical"
-        with pytest.raises(ConflictError, match="already reproduced"):
+        with pytest.raises(UsageError, match="is not the report of this reproduction"):
             alice.post(f"/runs/{run_id}/reproductions", {**kept, "verdict": "different"})
+        with pytest.raises(ConflictError, match="already reproduced"):
+            alice.post(
+                f"/runs/{run_id}/reproductions",
+                {**kept, "verdict": "different", "report": other_report},
+            )
