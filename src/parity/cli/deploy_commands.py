@@ -113,11 +113,13 @@ def export(
     else:
         for path in result.files:
             click.echo(f"wrote {path}", err=True)
+        done = "exported" if result.ok else "wrote an incomplete export of"
         say(
-            f"exported {result.model} for {result.target} into {result.folder} "
+            f"{done} {result.model} for {result.target} into {result.folder} "
             f"(export {result.export_id[:12]}, image {result.image})"
         )
-        say(f"build: docker build -t {result.image} {result.folder}")
+        if result.ok:
+            say(f"build: docker build -t {result.image} {result.folder}")
     for problem in result.problems:
         warn(problem)
     if not result.ok:
