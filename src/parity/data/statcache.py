@@ -58,20 +58,38 @@ def cached_digest(entries: Entries, path: str, stat: Stat) -> str | None:
     return entry[len(signature) :] if entry.startswith(signature) else None
 
 
+# How long opening the cache keeps trying while other processes hold it (see StatCache._open).
+_OPEN_WAIT_S = 10.0
+
+
 class StatCache:
     def __init__(self, path: Path) -> None:
         self.path = path
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(path, timeout=60, isolation_level=None)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            if self._version() != CACHE_FORMAT:
-                self._rebuild()
+            self._open()
         except sqlite3.Error as exc:
             raise StorageError(
                 f"cannot open the stat cache {path}: {exc}", hint=f"delete {path} and retry"
             ) from exc
+
+    def _open(self) -> None:
+        # Switching a new database to WAL takes a lock SQLite does not wait for (its busy
+        # handler is not called), so processes opening a new cache at once may be told
+        # "database is locked" at once: try again for a while, as the busy timeout would.
+        deadline = time.monotonic() + _OPEN_WAIT_S
+        while True:
+            try:
+                self._db.execute("PRAGMA journal_mode=WAL")
+                self._db.execute("PRAGMA synchronous=NORMAL")
+                if self._version() != CACHE_FORMAT:
+                    self._rebuild()
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.01)
 
     def mark(self, target: Path) -> ScanMark:
         """Mark the start of a scan of ``target``, before any of its files is read.
