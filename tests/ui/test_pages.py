@@ -209,10 +209,12 @@ def test_an_environment_diff_takes_runs_and_model_versions(
 ) -> None:
     client = _client(served, "reader", clients)
     scenario = served.scenario
+    # Run ids start with their creation time: a short prefix of one may name runs made in the
+    # same instant, so the page is given one long enough to be unique.
     answer = client.get(
-        "/environments/diff", params={"a": "churn@production", "b": scenario.tuned[:10]}
+        "/environments/diff", params={"a": "churn@production", "b": scenario.tuned[:20]}
     )
-    assert answer.status_code == 200
+    assert answer.status_code == 200, answer.text
     assert 'data-subject="package scikit-learn" data-risk="high"' in answer.text
 
 
