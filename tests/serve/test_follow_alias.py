@@ -200,6 +200,67 @@ def test_a_version_failing_its_golden_rows_is_not_switched_to(
         assert _predict(client, rows)[0] == "bc/1"
 
 
+def test_a_request_in_flight_finishes_on_its_version_which_is_released_after_it(
+    three_versions: Workspace, breast_cancer: tuple[Any, Any]
+) -> None:
+    import asyncio
+
+    from parity.api import serving
+    from parity.serve.app import create_app
+    from parity.serve.follow import AliasFollower
+    from parity.serve.state import Readiness
+
+    _, features = breast_cancer
+    rows = features.iloc[:2].to_dict(orient="records")
+    old, new = (
+        serving.load(ref, readiness=Readiness(True), sample_rate=0, workspace=three_versions)
+        for ref in ("bc/1", "bc/2")
+    )
+    closed: list[str] = []
+    for state in (old, new):
+        state.close = lambda ref=state.version.ref: closed.append(ref)  # type: ignore[method-assign]
+    release = threading.Event()
+
+    def make_app(state: ServingState) -> Any:
+        app = create_app(state)
+
+        async def held(scope: Any, receive: Any, send: Any) -> None:
+            # A slow request: bc/1 holds requests marked "x-slow" until the test releases them.
+            if scope["type"] == "http" and (b"x-slow", b"1") in scope["headers"]:
+                while not release.is_set():
+                    await asyncio.sleep(0.01)
+            await app(scope, receive, send)
+
+        return held
+
+    alias = {"version": 1}
+    follower = AliasFollower(
+        "bc@production",
+        old,
+        make_app=make_app,
+        target=lambda: alias["version"],
+        prepare=lambda _version: new,
+        poll_interval=FAST_POLL,
+    )
+    slow: list[Any] = []
+    with TestClient(follower) as client:
+        thread = threading.Thread(
+            target=lambda: slow.append(client.post("/predict", json=rows, headers={"x-slow": "1"}))
+        )
+        thread.start()
+        _wait_for(lambda: follower._current.in_flight == 1, "the slow request in flight")
+        alias["version"] = 2
+        _wait_for(lambda: follower.switches == 1, "the switch")
+        assert _predict(client, rows)[0] == "bc/2"  # new requests: the new version
+        assert closed == []  # the old version still answers its request
+        release.set()
+        thread.join(timeout=30)
+        assert slow[0].status_code == 200
+        assert slow[0].headers["x-model-version"] == "bc/1"
+        _wait_for(lambda: closed == ["bc/1"], "the old version released")
+    assert closed == ["bc/1", "bc/2"]  # the server's end closes the version answering
+
+
 def test_serving_state_keeps_its_alias_when_loaded_by_number(three_versions: Workspace) -> None:
     from parity.api._serving import pinned, serving_state
     from parity.serve.state import Readiness
@@ -408,7 +469,12 @@ def test_follow_alias_under_load_switches_and_rolls_back_without_a_failed_reques
     span = answers[-1].received - answers[0].sent
     rate = len(answers) / span
     assert rate <= CLIENTS / PAUSE, rate  # the load stayed bounded
-    print(f"{len(answers)} requests in {span:.1f} s ({rate:.0f}/s), all 200")
+    lags = [
+        min(a.received for a in answers if a.sent > m.started and a.version == m.version) - m.done
+        for m in moves
+    ]
+    print(f"{len(answers)} requests in {span:.1f} s ({rate:.0f}/s), all 200; switched within")
+    print(", ".join(f"{lag:.2f} s" for lag in lags), "of the alias command returning")
     for answer in answers:
         assert answer.predictions == by_version[answer.version or ""], answer  # header = model
         assert answer.version in _allowed(answer, "bc/1", moves), (answer, moves)

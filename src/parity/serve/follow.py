@@ -135,7 +135,7 @@ class AliasFollower:
             self._task = asyncio.get_running_loop().create_task(self._follow())
 
     async def stop(self) -> None:
-        """Stop following; a version being loaded is dropped."""
+        """Stop following and close the versions loaded (the server's shutdown calls it)."""
         task, self._task = self._task, None
         if task is not None:
             task.cancel()
@@ -145,6 +145,7 @@ class AliasFollower:
             # Waits for a version being loaded and for retired versions' logs to flush.
             await asyncio.to_thread(self._executor.shutdown, True)
             self._executor = None
+        self.close()
 
     def close(self) -> None:
         """Close the version answering and any still draining (their prediction logs flush)."""
