@@ -510,3 +510,57 @@ def test_the_version_header_names_the_version_without_following(
         assert "following" not in client.get("/health").json()
     finally:
         state.close()
+
+
+@pytest.mark.slow
+def test_each_worker_follows_the_alias(
+    three_versions: Workspace, breast_cancer: tuple[Any, Any], tmp_path: Path
+) -> None:
+    """With --workers 2 every worker process follows the alias itself: after a move, answers on
+    fresh connections (spread over both workers) all come from the new version, none failed."""
+    _, features = breast_cancer
+    body = json.dumps(features.iloc[:2].to_dict(orient="records")).encode()
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PARITY_")}
+    err = (tmp_path / "stderr.txt").open("w")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "parity", "serve", "bc@production", "--port", str(port),
+         "--workers", "2", "--follow-alias", "--poll-interval", "1s"],
+        cwd=three_versions.root, env=env, stdout=subprocess.DEVNULL, stderr=err, text=True,
+    )  # fmt: skip
+
+    def ask() -> tuple[int, str | None]:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        try:
+            connection.request("POST", "/predict", body, {"Content-Type": "application/json"})
+            response = connection.getresponse()
+            response.read()
+            return response.status, response.getheader("X-Model-Version")
+        finally:
+            connection.close()
+
+    seen: list[tuple[int, str | None]] = []
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            assert server.poll() is None, (tmp_path / "stderr.txt").read_text()
+            assert time.monotonic() < deadline, "the server did not start within 90 s"
+            try:
+                if ask() == (200, "bc/1"):
+                    break
+            except OSError:
+                time.sleep(0.2)
+        moved = run_parity("models", "alias", "bc", "2", "production", "--reason", "v2",
+                           cwd=three_versions.root)  # fmt: skip
+        assert moved.returncode == 0, moved.stderr
+        deadline = time.monotonic() + SWITCH_DEADLINE
+        while len(seen) < 20 or any(version != "bc/2" for _, version in seen[-20:]):
+            assert time.monotonic() < deadline, seen[-20:]
+            seen.append(ask())
+            time.sleep(0.05)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        err.close()
+    assert {status for status, _ in seen} == {200}
+    assert (tmp_path / "stderr.txt").read_text().count("now serving bc/2 (was bc/1") == 2
