@@ -399,7 +399,7 @@ def test_follow_alias_under_load_switches_and_rolls_back_without_a_failed_reques
     out, err = (tmp_path / "stdout.txt").open("w"), (tmp_path / "stderr.txt").open("w")
     server = subprocess.Popen(
         [sys.executable, "-m", "parity", "serve", "bc@production", "--port", str(port),
-         "--follow-alias", "--poll-interval", f"{POLL:.0f}s"],
+         "--follow-alias", "--poll-interval", f"{POLL:.0f}s", "--record-deployment", "edge"],
         cwd=root, env=env, stdout=out, stderr=err, text=True,
     )  # fmt: skip
     answers: list[Answer] = []
@@ -492,6 +492,10 @@ def test_follow_alias_under_load_switches_and_rolls_back_without_a_failed_reques
     assert "parity_model_switches_refused_total 1.0" in metrics
     assert "parity_model_version 1.0" in metrics
     assert "following bc@production" in stdout
+    from parity.api import deploy
+
+    recorded = deploy.history("bc", where="edge", workspace=three_versions)
+    assert [d.ref for d in recorded] == ["bc/1", "bc/2", "bc/1"]  # the record follows the switch
     assert "bc@production moved: now serving bc/2 (was bc/1; switch 1)" in stdout
     assert "bc@production moved: now serving bc/1 (was bc/2; switch 2)" in stdout
     assert re.search(r"warning: bc@production moved to bc/3, which failed its checks: .*"
