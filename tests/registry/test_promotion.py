@@ -163,7 +163,8 @@ def test_readiness_counts_distinct_users_other_than_the_registrant() -> None:
         event("gate", "ci-bot", gate="lint", status="error"),  # the last one counts
     ]
     found = readiness(rule, _version(), trail)
-    assert (found.approvers, found.approvals_needed, found.gates_missing) == (("bob",), 1, ("lint",))
+    assert found.approvers == ("bob",)
+    assert (found.approvals_needed, found.gates_missing) == (1, ("lint",))
     assert found.sentence() == (
         "bc/3 needs 1 more approval and a passing 'lint' gate verdict (the last one error)"
     )
@@ -171,7 +172,8 @@ def test_readiness_counts_distinct_users_other_than_the_registrant() -> None:
         "bc/3 needs 3 more approvals"
     )
     ready = readiness(PromotionRule("production", ("ci",), 1), _version(), trail)
-    assert ready.ok and ready.sentence() == "bc/3 is ready"
+    assert ready.ok
+    assert ready.sentence() == "bc/3 is ready"
 
 
 @pytest.mark.parametrize(
@@ -202,8 +204,9 @@ def test_a_wrong_section_is_refused_naming_the_file_and_key(
 def test_no_file_or_no_section_protects_nothing(tmp_path: Path) -> None:
     assert load_promotion(tmp_path / "missing.toml").rule("production") is None
     parsed = parse_promotion({"promote": {"production": {"approvals": 0}, "prod": {}}})
-    assert parsed.rule("production") is None and parsed.rule("prod") is None
+    assert parsed.rule("production") is None
+    assert parsed.rule("prod") is None
     policy = tmp_path / "parity.toml"
     policy.write_text("[promote.production\n", encoding="utf-8")
-    with pytest.raises(UsageError, match="cannot read .*parity.toml"):
+    with pytest.raises(UsageError, match=r"cannot read .*parity\.toml"):
         load_promotion(policy)
