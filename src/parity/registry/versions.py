@@ -609,10 +609,10 @@ class _Refusal:
         ref = self.lacking.ref
         steps = []
         if self.lacking.approvals_needed:
-            steps.append(f"approvals: parity models approve {ref} -r WHY (not as its registrant)")
+            steps.append(f"another user approves: parity models approve {ref} -r WHY")
         if self.lacking.gates_missing:
-            steps.append(f"a verdict: parity gate --model {ref}")
+            steps.append(f"its gate passes: parity gate --model {ref}")
         return ConflictError(
             f"cannot move {name}@{alias} to {ref}: {self.why}",
-            hint="; ".join(steps) + f" ([promote.{alias}] in {self.policy})",
+            hint="; ".join([*steps, f"the rule: [promote.{alias}] in {self.policy}"]),
         )
