@@ -3,7 +3,8 @@
 In a fresh git repository (build/demo) it drives the real `parity` command as a user would:
 version a dataset, train in a tracked run, register the model, promote it, verify environments,
 export and restore the model's environment, reproduce the training run, load the model, serve
-it, catch drift in what it is sent, and export it for Kubernetes.
+it, catch drift in what it is sent, export it for Kubernetes, roll an alias back, and refuse a
+promotion that lacks an approval and a passing gate.
 
 Everything the user runs runs in a small venv of its own (build/demo-env): Parity installed from
 a wheel of this checkout with only the extras the demo needs, at the versions uv.lock pins, and
@@ -37,6 +38,22 @@ DEMO_PYTHON = DEMO_ENV / "bin" / "python"
 # Runtime extras only: scikit-learn models, the server, drift profiles, and uv for export.
 EXTRAS = ("sklearn", "serve", "monitor", "uv")
 DATASET = "data/breast_cancer.csv"
+# Step 15's policy: the release alias moves only to a version whose 'ci' gate passed and that
+# someone other than its registrant approved.
+PROMOTION_POLICY = """\
+[gate]
+name = "ci"
+
+[[gate.checks]]
+kind = "metric"
+model = "bc/3"
+metric = "accuracy"
+min = 0.9
+
+[promote.release]
+gates = ["ci"]
+approvals = 1
+"""
 BOLD, DIM, RESET = ("\033[1m", "\033[2m", "\033[0m") if sys.stdout.isatty() else ("", "", "")
 
 
@@ -48,18 +65,24 @@ def note(text: str) -> None:
     print(f"{DIM}# {text}{RESET}", flush=True)
 
 
-def _environ() -> dict[str, str]:
+def _environ(user: str | None = None) -> dict[str, str]:
     # A developer's Parity settings must not leak into the demo's own workspace.
-    return {k: v for k, v in os.environ.items() if not k.startswith("PARITY_")}
+    kept = {k: v for k, v in os.environ.items() if not k.startswith("PARITY_")}
+    return kept if user is None else {**kept, "PARITY_USER": user}
 
 
 def show(
-    shown: str, command: Sequence[str], expect: int | tuple[int, ...] = 0, quiet: bool = False
+    shown: str,
+    command: Sequence[str],
+    expect: int | tuple[int, ...] = 0,
+    quiet: bool = False,
+    user: str | None = None,
 ) -> str:
-    """Run ``command`` in the demo repository, printed as ``$ shown`` with its output."""
-    print(f"$ {shown}", flush=True)
+    """Run ``command`` in the demo repository, printed as ``$ shown`` with its output; as
+    ``user`` (PARITY_USER) when given, else as the login user."""
+    print(f"$ {f'PARITY_USER={user} ' if user else ''}{shown}", flush=True)
     result = subprocess.run(
-        command, cwd=DEMO, env=_environ(), capture_output=True, text=True, check=False
+        command, cwd=DEMO, env=_environ(user), capture_output=True, text=True, check=False
     )
     if not quiet:
         sys.stdout.write(result.stdout)
@@ -71,12 +94,15 @@ def show(
     return result.stdout
 
 
-def parity(*args: str, expect: int | tuple[int, ...] = 0, quiet: bool = False) -> str:
+def parity(
+    *args: str, expect: int | tuple[int, ...] = 0, quiet: bool = False, user: str | None = None
+) -> str:
     return show(
         "parity " + " ".join(_quote(a) for a in args),
         [str(DEMO_PYTHON), "-m", "parity", *args],
         expect,
         quiet,
+        user,
     )
 
 
@@ -336,6 +362,17 @@ def main() -> None:
     parity("models", "alias", "bc", "2", "canary", "--reason", "first canary")
     parity("models", "alias", "bc", "3", "canary", "--reason", "next canary")
     parity("models", "rollback", "bc@canary", "--reason", "p95 latency doubled")
+    parity("models", "history", "bc")
+
+    step("15. A promotion without approval is refused")
+    (DEMO / "parity.toml").write_text(PROMOTION_POLICY)
+    print("$ cat parity.toml")
+    print(PROMOTION_POLICY, end="")
+    parity("models", "alias", "bc", "3", "release", "--reason", "ready to ship", expect=4)
+    note("a second user approves (the registrant's own approval would not count)")
+    parity("models", "approve", "bc", "3", "--reason", "read the eval report", user="reviewer")
+    parity("gate", "--model", "bc/3")
+    parity("models", "alias", "bc", "3", "release", "--reason", "approved, ci green")
     parity("models", "history", "bc")
 
     print(f"\nDemo finished in {time.monotonic() - started:.0f} s: every step above ran for real.")

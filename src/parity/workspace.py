@@ -105,6 +105,14 @@ class Workspace:
         return self.config.objects_url or str(self.parity_dir / OBJECTS_DIR)
 
     @property
+    def policy_path(self) -> Path:
+        """The project's policy file (gate checks, promotion rules): parity.toml at the git
+        root, or at the workspace's root outside git."""
+        from parity.gate.policy import POLICY_FILE  # lazy: the gate's module loads on use
+
+        return (find_git_root(self.root) or self.root) / POLICY_FILE
+
+    @property
     def server_url(self) -> str | None:
         """The Parity server whose stores this workspace uses, or None (embedded stores)."""
         return None if self.embedded else self.config.server_url
@@ -208,11 +216,12 @@ class Workspace:
             )  # lazy: the HTTP registry loads only in team mode
 
             return RemoteRegistry(self.server)
+        from parity.registry.promotion import load_promotion  # lazy: with the registry
         from parity.registry.versions import (
             Registry,
         )  # lazy: SQLAlchemy loads only for commands that use the database
 
-        return Registry(self.meta, clock=now_ms)
+        return Registry(self.meta, clock=now_ms, promotion=lambda: load_promotion(self.policy_path))
 
     @cached_property
     def monitoring(self) -> Monitoring:

@@ -23,7 +23,7 @@ from parity.workspace import now_ms, open_workspace
 from tests.server.live import TeamServer, team_server
 
 WRITERS = ("alice", "bob", *(f"writer-{n}" for n in range(8)))
-ADMINS = ("root",)
+ADMINS = ("root", "ada")
 
 
 @dataclass
@@ -44,7 +44,7 @@ def served_registry(
     folder: Path, model_ids: Iterable[str], metadata_url: str | None = None
 ) -> Iterator[ServedRegistry]:
     """A team server over ``folder`` (SQLite, or ``metadata_url``) with users alice, bob,
-    writer-0..7 (writers) and root (admin), and ``model_ids`` indexed as model records, which
+    writer-0..7 (writers), root and ada (admins), and ``model_ids`` indexed as model records, which
     a server requires of a version it registers."""
     with team_server(folder, metadata_url=metadata_url) as server:
         workspace = open_workspace(folder, environ=_served_environ(folder, metadata_url))
@@ -141,3 +141,17 @@ class ActingRegistry:
         self, name: str, version: int, actor: Actor, reason: str | None = None, force: bool = False
     ) -> None:
         self.acting(actor).delete(name, version, actor, reason, force)
+
+    def approve(self, name: str, version: int, actor: Actor, reason: str) -> ModelVersion:
+        return self.acting(actor).approve(name, version, actor, reason)
+
+    def record_verdict(
+        self,
+        name: str,
+        version: int,
+        gate: str,
+        status: str,
+        actor: Actor,
+        reason: str | None = None,
+    ) -> ModelVersion:
+        return self.acting(actor).record_verdict(name, version, gate, status, actor, reason)

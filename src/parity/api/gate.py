@@ -27,7 +27,7 @@ from parity.gate.junit import render_junit
 from parity.gate.markdown import render_markdown
 from parity.gate.policy import POLICY_FILE, Policy, load_policy
 from parity.gate.verdict import CheckResult, Finding, GateVerdict, Severity, Status
-from parity.workspace import Workspace, find_git_root
+from parity.workspace import Workspace
 
 __all__ = [
     "CheckResult",
@@ -50,10 +50,7 @@ SUMMARY_VARIABLE = "GITHUB_STEP_SUMMARY"
 
 
 def _policy_path(policy: PathLike | None, workspace: Workspace) -> Path:
-    if policy is not None:
-        return Path(policy)
-    root = find_git_root(workspace.root) or workspace.root
-    return root / POLICY_FILE
+    return Path(policy) if policy is not None else workspace.policy_path
 
 
 def evaluate(policy: PathLike | None = None, *, workspace: Workspace | None = None) -> GateVerdict:

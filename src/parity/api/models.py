@@ -34,6 +34,7 @@ from parity.api._session import session
 from parity.core.env_rules import Risk
 from parity.core.errors import EnvironmentMismatch, UsageError
 from parity.core.model import AuditEvent, ModelRecord, ModelVersion
+from parity.gate.verdict import GateVerdict
 from parity.registry.comparison import ModelComparison
 from parity.registry.lineage import Lineage, LineageNode
 from parity.registry.loading import load_model_record
@@ -48,6 +49,7 @@ __all__ = [
     "LineageNode",
     "ModelVerification",
     "alias",
+    "approve",
     "compare",
     "delete",
     "get",
@@ -57,6 +59,7 @@ __all__ = [
     "load",
     "lock",
     "record",
+    "record_verdict",
     "register",
     "rollback",
     "save",
@@ -164,7 +167,10 @@ def alias(
     >>> parity.models.alias("churn", 3, "production", reason="beats v2")   # doctest: +SKIP
     >>> parity.models.alias("churn@staging", alias="production", reason="QA")  # doctest: +SKIP
 
-    ``force`` is for admins only and is audited as forced.
+    ``force`` is for admins only and is audited as forced. An alias with a ``[promote.ALIAS]``
+    table in parity.toml moves only to a version with the approvals and passing gate verdicts
+    it asks for (``ConflictError`` naming what is missing, audited as refused); an admin's
+    ``force`` passes it, audited as forced.
     """
     if alias is None:
         raise UsageError("name the alias to set", hint="e.g. alias('churn/3', alias='production')")
@@ -187,7 +193,8 @@ def rollback(
 
     >>> parity.models.rollback("churn", "production", reason="accuracy fell")  # doctest: +SKIP
 
-    Moving it off a locked version needs ``force`` (admins only, audited as forced).
+    Moving it off a locked version needs ``force`` (admins only, audited as forced); so does
+    moving it to a version that lacks what the alias's promotion policy asks for.
     """
     if not reason.strip():
         raise UsageError("say why the alias is rolled back", hint="pass --reason TEXT")
@@ -233,6 +240,58 @@ def _previous_version(trail: builtins.list[AuditEvent], alias: str, current: int
             hint="name the version to move it to with --to VERSION",
         )
     return named[-1]
+
+
+def approve(
+    name: str,
+    version: int | None = None,
+    *,
+    reason: str,
+    workspace: Workspace | None = None,
+) -> ModelVersion:
+    """Approve a version for promotion (``name`` and ``version``, or ``NAME/VERSION`` /
+    ``NAME@ALIAS``), as this workspace's user; kept in the audit trail with ``reason``.
+
+    >>> parity.models.approve("churn", 3, reason="reviewed the eval report")  # doctest: +SKIP
+
+    An alias whose ``[promote.ALIAS]`` table in parity.toml asks for ``approvals = N`` moves
+    to a version only once N users other than its registrant approved it. The registrant's own
+    approval is refused (``ConflictError``, and the refusal is audited); approving twice
+    counts once. On a team server only an admin, or a user granted admin on the model, may
+    approve.
+    """
+    if not reason.strip():
+        raise UsageError("say why the version is approved", hint="pass --reason TEXT")
+    with session(workspace) as ws:
+        model, number = named_version(ws, name, version)
+        return ws.registry.approve(model, number, ws.actor(), reason)
+
+
+def record_verdict(
+    name: str,
+    verdict: GateVerdict,
+    version: int | None = None,
+    *,
+    workspace: Workspace | None = None,
+) -> ModelVersion:
+    """Record a gate's verdict (``parity.api.gate.evaluate``) on a version (``NAME/VERSION``,
+    ``NAME@ALIAS``, or ``name`` and ``version``), audited as the workspace's user.
+
+    >>> verdict = parity.api.gate.evaluate()                              # doctest: +SKIP
+    >>> parity.models.record_verdict("churn/3", verdict)                  # doctest: +SKIP
+
+    A ``[promote.ALIAS]`` table with ``gates = ["NAME"]`` lets the alias move to a version
+    only while the last verdict of each named gate recorded on it passed.
+    """
+    counts = verdict.counts()
+    summary = (
+        f"{counts['passed']} passed, {counts['failed']} failed, {counts['error']} not evaluated"
+    )
+    with session(workspace) as ws:
+        model, number = named_version(ws, name, version)
+        return ws.registry.record_verdict(
+            model, number, verdict.name, str(verdict.status), ws.actor(), summary
+        )
 
 
 def unalias(

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from parity.api import gate
+from parity.api import gate, models
 from parity.cli.output import JSON_OPTION, print_json, print_table, say
 from parity.cli.reports import REPORT_PATH
 from parity.core.errors import CheckFailed, UsageError
@@ -56,9 +56,16 @@ def _print(verdict: gate.GateVerdict) -> None:
     type=REPORT_PATH,
     help="Write a GitLab code quality report.",
 )
+@click.option(
+    "--model",
+    "model",
+    metavar="NAME/VERSION",
+    help="Record the verdict on this model version (promotion policies read it).",
+)
 @JSON_OPTION
 def gate_command(
     policy: Path | None,
+    model: str | None,
     junit_report: Path | None,
     markdown_report: Path | None,
     annotations: bool,
@@ -68,11 +75,15 @@ def gate_command(
     """Evaluate the gate policy's checks into one verdict; exit 0 pass, 1 fail, 2 not evaluated.
 
     The checks (env verify, check-lock, data validate, drift, audit, metrics, the last repro,
-    lineage) are listed under [[gate.checks]] in parity.toml.
+    lineage) are listed under [[gate.checks]] in parity.toml. With --model NAME/VERSION the
+    verdict is recorded on that version, for [promote.ALIAS] gates = [...] to read.
     """
     if json_output and annotations:
         raise UsageError("--json and --github-annotations both print to stdout", hint="pick one")
     verdict = gate.evaluate(policy)
+    if model is not None:
+        recorded = models.record_verdict(model, verdict)
+        click.echo(f"recorded gate {verdict.name!r} {verdict.status} on {recorded.ref}", err=True)
     shown_policy = str(policy) if policy is not None else "parity.toml"
     for path in gate.write_reports(
         verdict,

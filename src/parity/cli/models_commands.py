@@ -223,6 +223,19 @@ def rollback(model: str, alias_name: str | None, to: int | None, reason: str, fo
     say(f"rolled back {name}@{alias_name or named} → {moved.ref}")
 
 
+@models_group.command("approve")
+@_version_arguments
+@click.option("--reason", "-r", required=True, help="Why: kept in the audit trail.")
+def approve(model: str, version: int | None, reason: str) -> None:
+    """Approve a version for promotion, REF or NAME VERSION (not as its registrant); audited.
+
+    An alias with [promote.ALIAS] approvals = N in parity.toml moves to a version only once N
+    users other than its registrant approved it.
+    """
+    approved = models.approve(model, version, reason=reason)
+    say(f"approved {approved.ref}")
+
+
 @models_group.command("unalias")
 @click.argument("model", metavar="NAME@ALIAS | NAME", shell_complete=completion.model_references)
 @click.argument("alias_name", metavar="[ALIAS]", required=False)

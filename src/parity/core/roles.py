@@ -30,6 +30,12 @@ class Role(enum.IntEnum):
         return self.name.lower()
 
 
+# Who may approve a model version for promotion (``parity models approve``): an admin of the
+# server, or a user granted admin on that one model (its maintainer). Writers register and
+# move aliases; an approval is a second pair of eyes, so it takes more than that.
+APPROVE = Role.ADMIN
+
+
 class Scope(enum.StrEnum):
     """What a grant is about: every run of one experiment, or every version of one model."""
 

@@ -127,6 +127,27 @@ class RemoteRegistry:
             json={"reason": reason, "force": force},
         )
 
+    def approve(self, name: str, version: int, actor: Actor, reason: str) -> ModelVersion:
+        check_version(version)
+        # Approving twice leaves one approval: safe to send again.
+        path = f"{_model(name)}/versions/{version}/approvals"
+        return version_from(self.server.post(path, {"reason": reason}, retry=True))
+
+    def record_verdict(
+        self,
+        name: str,
+        version: int,
+        gate: str,
+        status: str,
+        actor: Actor,
+        reason: str | None = None,
+    ) -> ModelVersion:
+        check_version(version)
+        body = {"gate": gate, "status": status, "reason": reason}
+        # A verdict sent twice is recorded twice; the last of each gate is what counts.
+        path = f"{_model(name)}/versions/{version}/verdicts"
+        return version_from(self.server.post(path, body, retry=True))
+
     def _change_lock(self, name: str, version: int, action: str, reason: str | None) -> None:
         check_version(version)
         # Locking twice leaves one lock and one audit entry: safe to send again.

@@ -23,7 +23,7 @@ _NAME = re.compile(NAME_PATTERN)
 
 @dataclass(frozen=True)
 class Actor:
-    """Who makes a change. Only admins may ``force`` past a lock."""
+    """Who makes a change. Only admins may ``force`` past a lock or a promotion policy."""
 
     name: str
     admin: bool = False
@@ -97,3 +97,15 @@ class ModelRegistry(Protocol):
     def delete(
         self, name: str, version: int, actor: Actor, reason: str | None = None, force: bool = False
     ) -> None: ...
+
+    def approve(self, name: str, version: int, actor: Actor, reason: str) -> ModelVersion: ...
+
+    def record_verdict(
+        self,
+        name: str,
+        version: int,
+        gate: str,
+        status: str,
+        actor: Actor,
+        reason: str | None = None,
+    ) -> ModelVersion: ...

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, Row, delete, func, insert, select, update
@@ -22,6 +23,16 @@ from sqlalchemy import Connection, Row, delete, func, insert, select, update
 from parity.core.errors import ConflictError, NotFoundError, UsageError
 from parity.core.model import AuditEvent, ModelVersion
 from parity.core.refs import RefKind, check_version, parse_reference
+from parity.registry.promotion import (
+    APPROVE,
+    GATE,
+    REFUSED,
+    VERDICT_STATUSES,
+    PromotionPolicy,
+    PromotionRule,
+    Readiness,
+    readiness,
+)
 from parity.registry.repository import Actor, check_alias, check_name
 from parity.store.meta.registry_tables import (
     audit_events,
@@ -37,9 +48,16 @@ __all__ = ["Actor", "Registry"]
 class Registry:
     """The registry over a metadata store (SQLite or PostgreSQL): a ``ModelRegistry``."""
 
-    def __init__(self, meta: MetadataStore, clock: Callable[[], int]) -> None:
+    def __init__(
+        self,
+        meta: MetadataStore,
+        clock: Callable[[], int],
+        promotion: Callable[[], PromotionPolicy] | None = None,
+    ) -> None:
         self.meta = meta
         self.clock = clock
+        # Read at each alias move (the policy file may change while a server runs).
+        self.promotion = promotion or PromotionPolicy
 
     # reading -----------------------------------------------------------------------------------
     def get(self, name: str, version: int) -> ModelVersion:
@@ -129,21 +147,7 @@ class Registry:
             ).all()
         if not rows:
             raise NotFoundError(f"no model named {name!r}", hint="list models: parity models list")
-        return [
-            AuditEvent(
-                sequence=row.sequence,
-                name=row.name,
-                version=row.version,
-                action=row.action,
-                actor=row.actor,
-                time_ms=row.time_ms,
-                before=json.loads(row.before) if row.before else None,
-                after=json.loads(row.after) if row.after else None,
-                reason=row.reason,
-                forced=bool(row.forced),
-            )
-            for row in rows
-        ]
+        return [self._event(row) for row in rows]
 
     # changing ----------------------------------------------------------------------------------
     def register(
@@ -251,7 +255,7 @@ class Registry:
         """Point ``alias`` at ``version``; moving it off a locked version needs an admin's force."""
         check_alias(alias)
 
-        def act(connection: Connection) -> ModelVersion:
+        def act(connection: Connection) -> ModelVersion | _Refusal:
             self._hold(connection, name)
             target = self._get(connection, name, version)
             previous = self._alias_target(connection, name, alias)
@@ -261,6 +265,20 @@ class Registry:
             if previous is not None:
                 holder = self._get(connection, name, previous)
                 forced = self._check_unlocked(holder, actor, force, f"move alias {alias!r} off")
+            before = {"alias": alias, "version": previous} if previous is not None else None
+            after: dict[str, Any] = {"alias": alias, "version": version}
+            policy = self.promotion()
+            lacking = self._lacking(connection, target, policy.rule(alias))
+            if lacking is not None and not (force and actor.admin):
+                why = lacking.sentence()
+                if force:
+                    why = f"only an admin may force: move {alias!r} to {target.ref} ({why})"
+                refused = {**after, "refused": why}
+                self._audit(connection, name, version, REFUSED, actor, before, refused, reason)
+                return _Refusal(why, lacking, forced=force, policy=policy.path)
+            if lacking is not None:
+                forced, after["bypassed"] = True, lacking.sentence()
+            if previous is not None:
                 connection.execute(
                     update(model_aliases)
                     .where(model_aliases.c.name == name, model_aliases.c.alias == alias)
@@ -272,12 +290,92 @@ class Registry:
                         name=name, alias=alias, version=version, updated_ms=self.clock()
                     )
                 )
-            before = {"alias": alias, "version": previous} if previous is not None else None
-            after = {"alias": alias, "version": version}
             self._audit(connection, name, version, "alias", actor, before, after, reason, forced)
             return self._get(connection, name, version)
 
+        # A refusal is audited, so its entry commits before it is raised.
+        moved = self.meta.transact(act)
+        if isinstance(moved, _Refusal):
+            raise moved.error(name, alias)
+        return moved
+
+    def approve(self, name: str, version: int, actor: Actor, reason: str) -> ModelVersion:
+        """Approve ``version`` for promotion as ``actor``: not its registrant (refused and
+        audited); approving again changes nothing."""
+
+        def act(connection: Connection) -> ModelVersion | _Refusal:
+            self._hold(connection, name)
+            target = self._get(connection, name, version)
+            if actor.name == target.created_by:
+                why = f"{actor.name} registered {target.ref}: approvals must come from others"
+                wanted = {"action": APPROVE}
+                self._audit(connection, name, version, REFUSED, actor, None, wanted, reason)
+                return _Refusal(why)
+            done = connection.execute(
+                select(audit_events.c.sequence).where(
+                    audit_events.c.name == name,
+                    audit_events.c.version == version,
+                    audit_events.c.action == APPROVE,
+                    audit_events.c.actor == actor.name,
+                )
+            ).first()
+            if done is None:
+                after = {"approved": True}
+                self._audit(connection, name, version, APPROVE, actor, None, after, reason)
+            return target
+
+        approved = self.meta.transact(act)
+        if isinstance(approved, _Refusal):
+            raise ConflictError(
+                approved.why,
+                hint=f"ask another user to run 'parity models approve {name}/{version} -r WHY'",
+            )
+        return approved
+
+    def record_verdict(
+        self,
+        name: str,
+        version: int,
+        gate: str,
+        status: str,
+        actor: Actor,
+        reason: str | None = None,
+    ) -> ModelVersion:
+        """Record the verdict (``passed``, ``failed`` or ``error``) of gate ``gate`` on
+        ``version``; a promotion policy reads the last one of each gate."""
+
+        if status not in VERDICT_STATUSES or not gate.strip():
+            raise UsageError(
+                f"cannot record a {status!r} verdict of gate {gate!r}",
+                hint=f"a gate has a name and a status: {', '.join(VERDICT_STATUSES)}",
+            )
+
+        def act(connection: Connection) -> ModelVersion:
+            self._hold(connection, name)
+            target = self._get(connection, name, version)
+            after = {"gate": gate, "status": status}
+            self._audit(connection, name, version, GATE, actor, None, after, reason)
+            return target
+
         return self.meta.transact(act)
+
+    def _lacking(
+        self, connection: Connection, target: ModelVersion, rule: PromotionRule | None
+    ) -> Readiness | None:
+        """What ``target`` lacks by ``rule``, or None (nothing, or no rule)."""
+        if rule is None:
+            return None
+        rows = connection.execute(
+            select(audit_events)
+            .where(
+                audit_events.c.name == target.name,
+                audit_events.c.version == target.version,
+                audit_events.c.action.in_((APPROVE, GATE)),
+            )
+            .order_by(audit_events.c.sequence)
+        ).all()
+        found = readiness(rule, target, [self._event(row) for row in rows])
+        return None if found.ok else found
 
     def remove_alias(
         self, name: str, alias: str, actor: Actor, reason: str | None = None, force: bool = False
@@ -467,6 +565,21 @@ class Registry:
         return found
 
     @staticmethod
+    def _event(row: Row[Any]) -> AuditEvent:
+        return AuditEvent(
+            sequence=row.sequence,
+            name=row.name,
+            version=row.version,
+            action=row.action,
+            actor=row.actor,
+            time_ms=row.time_ms,
+            before=json.loads(row.before) if row.before else None,
+            after=json.loads(row.after) if row.after else None,
+            reason=row.reason,
+            forced=bool(row.forced),
+        )
+
+    @staticmethod
     def _version(row: Row[Any], aliases: Mapping[int, list[str]]) -> ModelVersion:
         return ModelVersion(
             name=row.name,
@@ -478,4 +591,28 @@ class Registry:
             locked=bool(row.locked),
             aliases=tuple(aliases.get(row.version, ())),
             description=row.description,
+        )
+
+
+@dataclass(frozen=True)
+class _Refusal:
+    """A change refused after its refusal was audited: raised once that entry is committed."""
+
+    why: str
+    lacking: Readiness | None = None
+    forced: bool = False
+    policy: str = "parity.toml"
+
+    def error(self, name: str, alias: str) -> ConflictError:
+        if self.forced or self.lacking is None:
+            return ConflictError(self.why, hint="ask an admin of this registry")
+        ref = self.lacking.ref
+        steps = []
+        if self.lacking.approvals_needed:
+            steps.append(f"another user approves: parity models approve {ref} -r WHY")
+        if self.lacking.gates_missing:
+            steps.append(f"its gate passes: parity gate --model {ref}")
+        return ConflictError(
+            f"cannot move {name}@{alias} to {ref}: {self.why}",
+            hint="; ".join([*steps, f"the rule: [promote.{alias}] in {self.policy}"]),
         )

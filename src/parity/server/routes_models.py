@@ -8,7 +8,7 @@ the registry would refuse, and no ``..`` or ``/``, reaches a handler.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import Body, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
@@ -17,7 +17,7 @@ from parity.api import models as models_api
 from parity.core.errors import NotFoundError
 from parity.core.model import MODEL_KIND, AuditEvent, ModelVersion
 from parity.core.refs import MAX_VERSION
-from parity.core.roles import Principal, Role, Scope
+from parity.core.roles import APPROVE, Principal, Role, Scope
 from parity.registry.lineage import Lineage
 from parity.registry.repository import ALIAS_PATTERN, NAME_PATTERN, Actor
 from parity.server.dependencies import Caller, Context
@@ -120,6 +120,24 @@ class ChangeRequest(BaseModel):
 class LockRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
+    reason: str | None = Field(default=None, max_length=REASON_LENGTH)
+
+
+class ApproveRequest(BaseModel):
+    """Why the caller approves the version (kept in the audit trail)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    reason: str = Field(min_length=1, max_length=REASON_LENGTH)
+
+
+class VerdictRequest(BaseModel):
+    """A gate's verdict on the version, as ``parity gate --model`` records it."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    gate: str = Field(min_length=1, max_length=200, description="The gate's name")
+    status: Literal["passed", "failed", "error"]
     reason: str | None = Field(default=None, max_length=REASON_LENGTH)
 
 
@@ -305,6 +323,26 @@ def delete_version(
     return VersionBody.of(deleted)
 
 
+def approve_version(
+    ctx: Context, principal: Caller, name: Name, version: Number, request: ApproveRequest
+) -> VersionBody:
+    """Approve a version for promotion as the caller (not its registrant); once per user."""
+    return VersionBody.of(
+        ctx.workspace.registry.approve(name, version, acting(principal, name), request.reason)
+    )
+
+
+def record_verdict(
+    ctx: Context, principal: Caller, name: Name, version: Number, request: VerdictRequest
+) -> VersionBody:
+    """Record a gate's verdict on a version (a promotion policy reads each gate's last one)."""
+    return VersionBody.of(
+        ctx.workspace.registry.record_verdict(
+            name, version, request.gate, request.status, acting(principal, name), request.reason
+        )
+    )
+
+
 _MODEL = (Scope.MODEL, "name")
 R, W = Role.READER, Role.WRITER
 
@@ -382,6 +420,24 @@ ROUTES = (
         W,
         unlock_version,
         "Unlock a model version",
+        _MODEL,
+        response_model=VersionBody,
+    ),
+    Route(
+        "POST",
+        "/models/{name}/versions/{version}/approvals",
+        APPROVE,
+        approve_version,
+        "Approve a model version for promotion",
+        _MODEL,
+        response_model=VersionBody,
+    ),
+    Route(
+        "POST",
+        "/models/{name}/versions/{version}/verdicts",
+        W,
+        record_verdict,
+        "Record a gate verdict on a model version",
         _MODEL,
         response_model=VersionBody,
     ),
