@@ -5,7 +5,6 @@ logged, 1,000 predictions, their true labels, then the same labels with 30 % fli
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,7 +38,7 @@ class Served:
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+def served(tmp_path_factory: pytest.TempPathFactory) -> Served:
     from sklearn.datasets import load_breast_cancer
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import train_test_split
@@ -89,7 +88,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     finally:
         workspace.close()
     assert len(set(ids)) == SERVED
-    yield Served(root, ids, truth, predicted, accuracy)
+    return Served(root, ids, truth, predicted, accuracy)
 
 
 def _labels_file(served: Served, path: Path, flipped_share: float) -> Path:

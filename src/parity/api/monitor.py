@@ -1,5 +1,7 @@
-"""Monitoring: profile tables, check a served model's inputs for drift from its training data,
-take ground-truth labels for its predictions and check its performance against its training run.
+"""Monitoring: profile tables, check served inputs for drift, take labels, check performance.
+
+A served model's inputs are compared with its training data's profile; ground-truth labels
+that come back for its predictions are scored against the figures its training run logged.
 
 >>> parity.api.monitor.drift("churn@production", since="24h").drifted   # doctest: +SKIP
 >>> parity.api.monitor.performance("churn@production", window="1d").ok  # doctest: +SKIP
@@ -82,8 +84,9 @@ def feedback(
     row_column: str | None = None,
     workspace: Workspace | None = None,
 ) -> LabelReceipt:
-    """Keep ground-truth labels of ``model_reference``'s served predictions, joined to its
-    prediction log by the request id each prediction response carried (``X-Request-Id``).
+    """Keep ground-truth labels of ``model_reference``'s served predictions, by request id.
+
+    Each label joins the logged prediction whose response carried its ``X-Request-Id``.
 
     >>> receipt = parity.api.monitor.feedback("churn@production", "labels.csv")  # doctest: +SKIP
     >>> receipt.stored, receipt.unknown                                          # doctest: +SKIP
@@ -117,9 +120,11 @@ def performance(
     record: bool = True,
     workspace: Workspace | None = None,
 ) -> PerformanceReport:
-    """Score ``model_reference``'s labelled predictions per window with the metrics its
-    training run logged, each against the run's own figure; ``report.ok`` is False when one
-    is worse by more than ``tolerance`` (relative).
+    """Score ``model_reference``'s labelled predictions against its training run's figures.
+
+    Per window, each metric the run logged for the model's task is computed and compared with
+    the run's own figure; ``report.ok`` is False when one is worse by more than ``tolerance``
+    (relative).
 
     >>> report = parity.api.monitor.performance("churn@production", window="1d")  # doctest: +SKIP
     >>> report.status, report.degraded                                            # doctest: +SKIP
@@ -160,8 +165,9 @@ def performance(
 def performance_history(
     model_reference: str, *, workspace: Workspace | None = None
 ) -> list[dict[str, Any]]:
-    """The performance checks kept for a model version, oldest first (each report as
-    ``performance(...).to_dict()`` gave it, with ``time_ms``).
+    """The performance checks kept for a model version, oldest first.
+
+    Each is the report as ``performance(...).to_dict()`` gave it, with ``time_ms``.
 
     >>> parity.api.monitor.performance_history("churn/3")[-1]["status"]   # doctest: +SKIP
     'ok'
