@@ -163,10 +163,10 @@ def show(reference: str, json_output: bool) -> None:
             say("last repro  never reproduced (parity repro " + version.ref + ")")
         if checks:
             last_check = checks[-1]
-            why = "; ".join(last_check.get("degraded", ()))
+            why = "; ".join(map(str, last_check.get("degraded") or ()))
             say(
-                f"performance  {last_check['status']} over {last_check['labels']} labels"
-                f" ({_when(last_check['time_ms'])})" + (f": {why}" if why else "")
+                f"performance  {last_check.get('status')} over {last_check.get('labels', '?')}"
+                f" labels ({_when(last_check['time_ms'])})" + (f": {why}" if why else "")
             )
         if record.signature:
             say("inputs: " + ", ".join(f"{c.name}:{c.dtype}" for c in record.signature.inputs))
