@@ -198,3 +198,23 @@ def test_the_server_checks_labels_and_performance_reports(server: TeamServer) ->
             client.post("/models/churn/versions/1/performance", {"report": {"status": "great"}})
         with pytest.raises(NotFoundError):
             client.post("/models/churn/versions/9/performance", {"report": {"status": "ok"}})
+
+
+def test_a_page_of_labelled_predictions_stops_at_its_byte_bound(tmp_path: Path) -> None:
+    meta = open_metadata_store(f"sqlite:///{tmp_path / 'parity.db'}")
+    try:
+        store = MonitorStore(meta)
+        store.append_predictions([_row(1_000 + i, 1, float(i), f"b{i}") for i in range(20)])
+        store.store_labels(
+            "churn", [{"request_id": f"b{i}", "row": 0, "label": "x" * 100} for i in range(20)], 1
+        )
+        page, following = store.labelled_page("churn", limit=100, max_bytes=5 * 110)
+        assert 1 <= len(page) <= 5
+        assert following == page[-1].id
+        [single], _ = store.labelled_page("churn", limit=100, max_bytes=1)  # always one row
+        assert single.request_id == "b0"
+        rest, end = store.labelled_page("churn", after=page[-1].id, limit=100)
+        assert end is None
+        assert len(page) + len(rest) == 20
+    finally:
+        meta.close()

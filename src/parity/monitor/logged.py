@@ -179,9 +179,12 @@ class MonitorStore:
         since_ms: int | None = None,
         after: int = 0,
         limit: int = 10_000,
+        max_bytes: int | None = None,
     ) -> tuple[list[LabelledPrediction], int | None]:
         """At most ``limit`` logged predictions of ``model`` that have a label, after the row
-        numbered ``after``, oldest first, and the number to ask after next (None at the end)."""
+        numbered ``after``, oldest first, and the number to ask after next (None at the end).
+        With ``max_bytes``, the page also stops before its predictions' and labels' stored JSON
+        passes that many bytes (it always holds one row)."""
         joined = prediction_log.join(
             prediction_labels,
             and_(
@@ -207,6 +210,13 @@ class MonitorStore:
         query = query.where(prediction_log.c.id > after).order_by(prediction_log.c.id)
         with self.meta.read() as connection:
             rows = connection.execute(query.limit(limit + 1)).all()
+        if max_bytes is not None:
+            total = 0
+            for index, row in enumerate(rows):
+                total += len(row.prediction) + len(row.label)
+                if index and total > max_bytes:
+                    rows, limit = rows[: index + 1], index
+                    break
         page = [
             LabelledPrediction(
                 id=row.id,

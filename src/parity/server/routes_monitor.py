@@ -234,7 +234,7 @@ def labelled_predictions(
     limit: Annotated[int, Query(ge=1, le=BATCH_ROWS)] = BATCH_ROWS,
 ) -> LabelledPage:
     """A model's logged predictions that have a label, oldest first, a page at a time."""
-    rows, following = _store(ctx).labelled_page(name, version, since_ms, after, limit)
+    rows, following = _store(ctx).labelled_page(name, version, since_ms, after, limit, PAGE_BYTES)
     return LabelledPage(rows=[LabelledRow(**row.to_dict()) for row in rows], next=following)
 
 
