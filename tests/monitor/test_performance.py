@@ -230,3 +230,17 @@ def test_windows_by_time_and_bad_options_are_refused() -> None:
         split_windows(pairs, "1w")
     with pytest.raises(UsageError, match="logged no metric"):
         check_performance("m/1", "r", {"loss": 0.1}, pairs)
+
+
+def test_labels_given_as_a_list_through_the_api(served: Served) -> None:
+    with open_workspace(served.root, environ={}) as workspace:
+        receipt = monitor.feedback(
+            "bc/1",
+            [{"request_id": served.request_ids[1], "label": served.truth[1]}],
+            workspace=workspace,
+        )
+        assert (receipt.received, receipt.stored, receipt.unknown) == (1, 1, 0)
+        with pytest.raises(UsageError, match="label 0: no label"):
+            monitor.feedback("bc/1", [{"request_id": "abc"}], workspace=workspace)
+        with pytest.raises(UsageError, match="no labels file at"):
+            monitor.feedback("bc/1", served.root / "missing.csv", workspace=workspace)
