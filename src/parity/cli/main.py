@@ -42,6 +42,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "env_group",
         "Fingerprint, compare and verify environments.",
     ),
+    "export": (
+        "parity.cli.export_commands",
+        "export_group",
+        "Write runs and model versions into another tool's store, so a team can leave freely.",
+    ),
     "gate": (
         "parity.cli.gate_commands",
         "gate_command",
