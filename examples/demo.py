@@ -3,8 +3,9 @@
 In a fresh git repository (build/demo) it drives the real `parity` command as a user would:
 version a dataset, train in a tracked run, register the model, promote it, verify environments,
 export and restore the model's environment, reproduce the training run, load the model, serve
-it, catch drift in what it is sent, export it for Kubernetes, roll an alias back, and refuse a
-promotion that lacks an approval and a passing gate.
+it, catch drift in what it is sent, export it for Kubernetes, roll a canary back, flag the
+model when the labels that come back for its predictions say it is wrong, and refuse a promotion
+that lacks an approval and a passing gate.
 
 Everything the user runs runs in a small venv of its own (build/demo-env): Parity installed from
 a wheel of this checkout with only the extras the demo needs, at the versions uv.lock pins, and
@@ -186,6 +187,12 @@ def free_port() -> int:
 
 
 def http(url: str, body: Any = None) -> tuple[int, bytes]:
+    status, answer, _ = http_with_id(url, body)
+    return status, answer
+
+
+def http_with_id(url: str, body: Any = None) -> tuple[int, bytes, str]:
+    """The status, body and request id (``X-Request-Id``) of a request to the demo's server."""
     if not url.startswith("http://127.0.0.1:"):
         raise ValueError(f"the demo only talks to its own server on loopback, not {url}")
     data = None if body is None else json.dumps(body).encode()
@@ -193,12 +200,16 @@ def http(url: str, body: Any = None) -> tuple[int, bytes]:
     request = urllib.request.Request(url, data=data, headers=headers)  # noqa: S310 - checked
     try:
         with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - checked
-            return response.status, response.read()
+            return response.status, response.read(), response.headers.get("X-Request-Id", "")
     except urllib.error.HTTPError as error:
-        return error.code, error.read()
+        return error.code, error.read(), error.headers.get("X-Request-Id", "")
 
 
-def serve_and_send(shifted: list[dict[str, float]], rows: list[dict[str, float]]) -> None:
+def serve_and_send(
+    shifted: list[dict[str, float]], rows: list[dict[str, float]]
+) -> list[tuple[str, int]]:
+    """Serve bc@production, send it ``shifted`` in requests of 100 rows; each row's request id
+    and its place in that request."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     command = ["serve", "bc@production", "--port", str(port), "--log-sample", "1"]
@@ -230,10 +241,13 @@ def serve_and_send(shifted: list[dict[str, float]], rows: list[dict[str, float]]
         status, answer = http(f"{base}/invocations", {"dataframe_split": split})
         print(f"{status} {answer.decode()}")
         note(f"production traffic: {len(shifted)} rows whose 'mean radius' drifted upwards")
+        answered: list[tuple[str, int]] = []
         for start in range(0, len(shifted), 100):
-            status, answer = http(f"{base}/predict", shifted[start : start + 100])
+            batch = shifted[start : start + 100]
+            status, answer, request_id = http_with_id(f"{base}/predict", batch)
             if status != 200:
                 sys.exit(f"demo failed: /predict answered {status}: {answer.decode()}")
+            answered.extend((request_id, row) for row in range(len(batch)))
         print(f"$ curl {base}/metrics | grep ^parity_")
         metrics = http(f"{base}/metrics")[1].decode().splitlines()
         shown = [line for line in metrics if line.startswith("parity_")]
@@ -242,6 +256,7 @@ def serve_and_send(shifted: list[dict[str, float]], rows: list[dict[str, float]]
         for line in brief:
             print(line)
         note(f"... and {len(shown) - len(brief)} histogram bucket and creation-time lines")
+        return answered
     finally:
         print("$ kill %1", flush=True)
         server.send_signal(signal.SIGINT)  # uvicorn shuts down cleanly: the log is flushed
@@ -338,10 +353,14 @@ def main() -> None:
     step("10. Serve it on 127.0.0.1 (start-up gate: environment and golden predictions)")
     import pandas as pd
 
-    frame = pd.read_csv(DEMO / DATASET).drop(columns="target")
-    shifted = frame.sample(1_000, replace=True, random_state=1).reset_index(drop=True)
+    table = pd.read_csv(DEMO / DATASET)
+    frame = table.drop(columns="target")
+    traffic = table.sample(1_000, replace=True, random_state=1).reset_index(drop=True)
+    truth, shifted = traffic.pop("target"), traffic
     shifted["mean radius"] += 0.75 * frame["mean radius"].std()
-    serve_and_send(shifted.to_dict(orient="records"), frame.head(2).to_dict(orient="records"))
+    answered = serve_and_send(
+        shifted.to_dict(orient="records"), frame.head(2).to_dict(orient="records")
+    )
 
     step("11. Drift: logged inputs against the training data version's profile")
     note("no --reference: the training data is found through the model's run")
@@ -363,6 +382,22 @@ def main() -> None:
     parity("models", "alias", "bc", "3", "canary", "--reason", "next canary")
     parity("models", "rollback", "bc@canary", "--reason", "p95 latency doubled")
     parity("models", "history", "bc")
+
+    step("14. Feedback: labels come back, 30 % wrong: performance flagged")
+    labels = truth.to_numpy().copy()
+    wrong = pd.Series(range(len(labels))).sample(frac=0.3, random_state=2).to_numpy()
+    labels[wrong] = 1 - labels[wrong]
+    pd.DataFrame(
+        {
+            "request_id": [request_id for request_id, _ in answered],
+            "row": [row for _, row in answered],
+            "label": labels,
+        }
+    ).to_csv(DEMO / "labels.csv", index=False)
+    note("labels.csv: the X-Request-Id of each served request, the row in it, its true label")
+    parity("monitor", "feedback", "bc@production", "labels.csv", "--row-column", "row")
+    note("accuracy is compared with the training run's own figure; 5 % worse is degraded")
+    parity("monitor", "performance", "bc@production", expect=1)
 
     step("15. A promotion without approval is refused")
     (DEMO / "parity.toml").write_text(PROMOTION_POLICY)

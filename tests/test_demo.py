@@ -62,6 +62,7 @@ def test_the_demo_records_a_model_whose_environment_exports_restores_and_serves(
     own = float(verdict.split("Parity's own ")[1].split(" s)")[0])
     assert own <= 2.0, verdict
     assert "rolled back bc@canary → bc/2" in demo.stdout
+    assert "performance degraded: accuracy in the window from" in demo.stdout
     promotion = demo.stdout.split("== 15.", 1)[1]
     assert "cannot move bc@release to bc/3: bc/3 needs 1 more approval and a passing 'ci'" in (
         promotion

@@ -188,6 +188,7 @@ def test_the_server_serves_exactly_these_routes(state: ServingState) -> None:
     assert served == sorted(
         [
             ("/predict", post),
+            ("/feedback", post),
             ("/health", get),
             ("/metadata", get),
             ("/metrics", get),

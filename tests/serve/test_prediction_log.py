@@ -59,15 +59,19 @@ def log(sink: Sink, dropped: list[int]) -> Iterator[PredictionLog]:
     made.close()
 
 
-def _offer(log: PredictionLog, *values: float) -> None:
+def _offer(log: PredictionLog, *values: float, request_id: str | None = None) -> None:
     matrix = np.array([[v, v * 10] for v in values])
-    log.record(matrix, matrix[:, 0] > 2)
+    log.record(matrix, matrix[:, 0] > 2, request_id)
 
 
 def test_rows_reach_the_sink_in_batches_with_their_tags(log: PredictionLog, sink: Sink) -> None:
-    _offer(log, 1, 2, 3, 4, 5)
+    _offer(log, 1, 2, 3, 4, 5, request_id="req-1")
     assert log.flush() == 5
     assert [len(b) for b in sink.batches] == [4, 1]
+    # Each row keeps the request's id and its place in the request.
+    assert [(r["request_id"], r["row"]) for b in sink.batches for r in b] == [
+        ("req-1", i) for i in range(5)
+    ]
     first = sink.batches[0][0]
     assert first == {
         "time_ms": 1_000,
@@ -77,6 +81,8 @@ def test_rows_reach_the_sink_in_batches_with_their_tags(log: PredictionLog, sink
         "data_version": None,
         "inputs": [1.0, 10.0],
         "prediction": False,
+        "request_id": "req-1",
+        "row": 0,
     }
 
 

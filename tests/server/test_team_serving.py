@@ -122,3 +122,52 @@ def test_a_model_served_by_reference_from_the_server_logs_to_it_and_drift_is_fou
     assert report["drifted"] == ["mean radius"]
     assert report["rows"] == 1_010
     assert json.loads(drift.stderr)["error"] == "input drift in mean radius"
+
+
+def test_labels_sent_to_a_model_served_from_the_server_are_kept_there_and_judge_it(
+    members: Team, breast_cancer: tuple[Any, Any]
+) -> None:
+    from parity.api import runs
+
+    model, features = breast_cancer
+    with (
+        members.workspace() as workspace,
+        runs.start(experiment="churn", workspace=workspace) as run,
+    ):
+        run.log_metric("val_accuracy", 0.97)
+        run.log_model(model, input_example=features, registered_model_name="churn")
+    truth = model.predict(features.iloc[:200]).tolist()
+    answered: list[tuple[str, int]] = []
+    with _serving(members, "churn/1", "--log-sample", "1.0") as base:
+        for start in range(0, 200, 40):
+            rows = features.iloc[start : start + 40].to_dict(orient="records")
+            answer = httpx.post(f"{base}/predict", json=rows, timeout=30)
+            assert answer.status_code == 200, answer.text
+            answered.extend((answer.headers["X-Request-Id"], row) for row in range(40))
+        columns = {
+            "request_id": [request_id for request_id, _ in answered],
+            "row": [row for _, row in answered],
+            "label": truth,
+        }
+        kept = httpx.post(f"{base}/feedback", json=columns, timeout=30)
+        assert kept.status_code == 200, kept.text
+        assert kept.json() == {
+            "model": "churn/1",
+            "received": 200,
+            "stored": 200,
+            "unknown": 0,
+            "unknown_ids": [],
+        }
+        good = members.parity("monitor", "performance", "churn/1", "--json")
+        assert good.returncode == 0, good.stderr
+        assert json.loads(good.stdout)["windows"][0]["metrics"][0]["served"] == 1.0
+        flipped = {**columns, "label": [1 - y if i % 10 < 3 else y for i, y in enumerate(truth)]}
+        assert httpx.post(f"{base}/feedback", json=flipped, timeout=30).json()["stored"] == 200
+    bad = members.parity("monitor", "performance", "churn/1")
+    assert bad.returncode == 1
+    assert "performance degraded: accuracy" in bad.stderr
+    shown = members.parity("models", "show", "churn/1")
+    assert "performance  degraded over 200 labels" in shown.stdout
+    with members.served_workspace() as served:  # kept by the server, with the version
+        history = MonitorStore(served.meta).performance_history("churn", 1)
+    assert [c["status"] for c in history] == ["ok", "degraded"]

@@ -75,7 +75,7 @@ def test_database_from_a_newer_parity_is_refused(database_url: str) -> None:
     with store.write() as connection:
         # One branch head moved past what this Parity knows; the others stay as they are.
         connection.execute(
-            sa.text("UPDATE alembic_version SET version_num = '9999' WHERE version_num = 's001'")
+            sa.text("UPDATE alembic_version SET version_num = '9999' WHERE version_num = 's002'")
         )
     store.close()
     with pytest.raises(ConflictError, match="written by a newer Parity") as info:

@@ -1,6 +1,10 @@
-"""Monitoring: profile tables, and check a served model's inputs for drift from its training data.
+"""Monitoring: profile tables, check served inputs for drift, take labels, check performance.
+
+A served model's inputs are compared with its training data's profile; ground-truth labels
+that come back for its predictions are scored against the figures its training run logged.
 
 >>> parity.api.monitor.drift("churn@production", since="24h").drifted   # doctest: +SKIP
+>>> parity.api.monitor.performance("churn@production", window="1d").ok  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -9,19 +13,27 @@ import datetime as dt
 import re
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from parity.api._session import session
 from parity.core.errors import NotFoundError, UsageError
+from parity.core.feedback import MAX_LABELS, LabelReceipt, read_feedback
 from parity.core.ids import is_hex_prefix
 from parity.core.model import ModelVersion
 from parity.core.profile import PROFILE_KIND, Profile
 from parity.core.run import RunView
 from parity.monitor.drift import MIN_ROWS, DriftReport, check_drift
+from parity.monitor.performance import (
+    DEFAULT_TOLERANCE,
+    MIN_LABELS,
+    PerformanceReport,
+    check_performance,
+)
 from parity.monitor.reference import store_profile
 from parity.registry.loading import read_model_record
 from parity.workspace import Workspace, now_ms
 
-__all__ = ["drift", "profile"]
+__all__ = ["drift", "feedback", "performance", "performance_history", "profile"]
 
 _DURATION = re.compile(r"^(\d+)([smhd])$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -61,6 +73,157 @@ def drift(
     since_ms = None if since is None else _since_epoch_ms(since, dt.datetime.now(dt.UTC))
     with session(workspace) as ws:
         return _check_model_drift(ws, model_reference, reference, since_ms, min_rows)
+
+
+def feedback(
+    model_reference: str,
+    labels: str | Path | Sequence[dict[str, Any]],
+    *,
+    request_id_column: str = "request_id",
+    label_column: str = "label",
+    row_column: str | None = None,
+    workspace: Workspace | None = None,
+) -> LabelReceipt:
+    """Keep ground-truth labels of ``model_reference``'s served predictions, by request id.
+
+    Each label joins the logged prediction whose response carried its ``X-Request-Id``.
+
+    >>> receipt = parity.api.monitor.feedback("churn@production", "labels.csv")  # doctest: +SKIP
+    >>> receipt.stored, receipt.unknown                                          # doctest: +SKIP
+    (980, 20)
+
+    ``labels`` is a CSV or Parquet table (its ``request_id_column`` and ``label_column``, and
+    ``row_column`` for requests of several rows) or a list of ``{request_id, label[, row]}``.
+    Labels of requests the log does not hold (not sampled, or another model's) are not kept:
+    the receipt counts them and names the first few.
+    """
+    if isinstance(labels, (str, Path)):
+        items = _read_labels(Path(labels), request_id_column, label_column, row_column)
+    else:
+        items = [
+            item
+            for start in range(0, len(labels), MAX_LABELS)
+            for item in read_feedback(list(labels[start : start + MAX_LABELS]))
+        ]
+    with session(workspace) as ws:
+        version = ws.registry.resolve(model_reference)
+        return ws.monitoring.store_labels(version.name, items, now_ms())
+
+
+def performance(
+    model_reference: str,
+    *,
+    since: str | dt.datetime | None = None,
+    window: str | None = None,
+    tolerance: float = DEFAULT_TOLERANCE,
+    min_labels: int = MIN_LABELS,
+    record: bool = True,
+    workspace: Workspace | None = None,
+) -> PerformanceReport:
+    """Score ``model_reference``'s labelled predictions against its training run's figures.
+
+    Per window, each metric the run logged for the model's task is computed and compared with
+    the run's own figure; ``report.ok`` is False when one is worse by more than ``tolerance``
+    (relative).
+
+    >>> report = parity.api.monitor.performance("churn@production", window="1d")  # doctest: +SKIP
+    >>> report.status, report.degraded                                            # doctest: +SKIP
+    ('degraded', ('accuracy in the window from 2026-12-05 11:00:00 UTC',))
+
+    ``window`` is ``30m``, ``1h``, ``1d`` (time) or a number of labelled predictions (default:
+    one window). A window with fewer than ``min_labels`` is not evaluated. The report is kept
+    with the model version (``performance_history``) unless ``record`` is False. The metric
+    naming rule is in ``parity.monitor.performance``.
+    """
+    since_ms = None if since is None else _since_epoch_ms(since, dt.datetime.now(dt.UTC))
+    with session(workspace) as ws:
+        version = ws.registry.resolve(model_reference)
+        run = _run_or_none(ws, version.run_id)
+        if run is None:
+            raise UsageError(
+                f"{version.ref} has no training run to compare with"
+                + ("" if version.run_id else " (it was not registered from a tracked run)"),
+                hint="register the model from a run that logged its metrics",
+            )
+        pairs = ws.monitoring.labelled_predictions(version.name, version.version, since_ms)
+        report = check_performance(
+            version.ref,
+            run.id,
+            run.metrics,
+            pairs,
+            window=window,
+            tolerance=tolerance,
+            min_labels=min_labels,
+        )
+        if record:
+            ws.monitoring.record_performance(
+                version.name, version.version, report.to_dict(), now_ms()
+            )
+        return report
+
+
+def performance_history(
+    model_reference: str, *, workspace: Workspace | None = None
+) -> list[dict[str, Any]]:
+    """The performance checks kept for a model version, oldest first.
+
+    Each is the report as ``performance(...).to_dict()`` gave it, with ``time_ms``.
+
+    >>> parity.api.monitor.performance_history("churn/3")[-1]["status"]   # doctest: +SKIP
+    'ok'
+    """
+    with session(workspace) as ws:
+        version = ws.registry.resolve(model_reference)
+        return ws.monitoring.performance_history(version.name, version.version)
+
+
+def _read_labels(
+    path: Path, request_id_column: str, label_column: str, row_column: str | None
+) -> list[dict[str, Any]]:
+    """A CSV/Parquet table of labels as ``{request_id, label, row}`` items, checked."""
+    from parity.monitor.profile import read_table  # lazy: pandas loads only to read a table
+
+    if path.suffix.lower() == ".csv" and path.is_file():
+        import pandas as pd  # lazy: ids are read as text, so "0012" or "1e5" stay as written
+
+        try:
+            frame = pd.read_csv(path, dtype={request_id_column: str})
+        except (OSError, ValueError) as exc:
+            raise UsageError(
+                f"cannot read {path}: {exc}", hint="give a CSV or Parquet table"
+            ) from exc
+    elif not path.is_file():
+        raise UsageError(f"no labels file at {path}", hint="give a CSV or Parquet table")
+    else:
+        frame = read_table(path)
+    wanted = [request_id_column, label_column, *([row_column] if row_column else [])]
+    missing = [c for c in wanted if c not in frame.columns]
+    if missing:
+        raise UsageError(
+            f"{path.name} has no column {missing[0]!r} (its columns: "
+            + ", ".join(map(str, frame.columns))
+            + ")",
+            hint="name the columns with --request-id-column and --label-column",
+        )
+    ids = frame[request_id_column].tolist()
+    values = frame[label_column].tolist()
+    rows = frame[row_column].tolist() if row_column else [0] * len(ids)
+    items = [
+        {"request_id": _text(i), "label": v, "row": r}
+        for i, v, r in zip(ids, values, rows, strict=True)
+    ]
+    checked: list[dict[str, Any]] = []
+    for start in range(0, len(items), MAX_LABELS):
+        try:
+            checked.extend(read_feedback(items[start : start + MAX_LABELS]))
+        except UsageError as exc:
+            raise UsageError(f"{path.name}: {exc.message}", hint=exc.hint) from exc
+    return checked
+
+
+def _text(value: Any) -> Any:
+    """A request id as written: Parquet may hold whole numbers."""
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
 
 def _since_epoch_ms(since: str | dt.datetime, now: dt.datetime) -> int:

@@ -130,6 +130,9 @@ def show(reference: str, json_output: bool) -> None:
             reproductions = (
                 repro.history(version.ref, workspace=workspace) if version.run_id else []
             )
+            from parity.api import monitor  # lazy: only a version's page lists its checks
+
+            checks = monitor.performance_history(version.ref, workspace=workspace)
         if json_output:
             print_json(
                 {
@@ -141,6 +144,7 @@ def show(reference: str, json_output: bool) -> None:
                         {"id": e.id, "target": e.export.target, "image": e.export.image}
                         for e in exported
                     ],
+                    "performance": checks[-1] if checks else None,
                 }
             )
             return
@@ -157,6 +161,13 @@ def show(reference: str, json_output: bool) -> None:
             say(f"last repro  {last.verdict} (run {shown}, {_when(last.created_ms)})")
         elif version.run_id:
             say("last repro  never reproduced (parity repro " + version.ref + ")")
+        if checks:
+            last_check = checks[-1]
+            why = "; ".join(map(str, last_check.get("degraded") or ()))
+            say(
+                f"performance  {last_check.get('status')} over {last_check.get('labels', '?')}"
+                f" labels ({_when(last_check['time_ms'])})" + (f": {why}" if why else "")
+            )
         if record.signature:
             say("inputs: " + ", ".join(f"{c.name}:{c.dtype}" for c in record.signature.inputs))
         print_table(

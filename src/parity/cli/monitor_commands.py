@@ -1,14 +1,16 @@
-"""``parity monitor``: watch served models for input drift."""
+"""``parity monitor``: watch served models for input drift, take ground-truth labels for their
+predictions and check their performance against the training run."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
 from parity.api import monitor
 from parity.cli import completion
-from parity.cli.output import JSON_OPTION, print_json, print_table, say
+from parity.cli.output import JSON_OPTION, print_json, print_table, say, warn
 from parity.cli.reports import report_options, write_check_reports
 from parity.core.errors import CheckFailed
 
@@ -71,3 +73,122 @@ def drift(
     write_check_reports(result, f"drift {reference}", junit_report, markdown_report, reference)
     if not result.ok:
         raise CheckFailed(f"input drift in {', '.join(result.drifted)}")
+
+
+@monitor_group.command("feedback")
+@click.argument("reference", metavar="MODEL_REF", shell_complete=completion.model_references)
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@click.option(
+    "--request-id-column", default="request_id", show_default=True, help="Column of request ids."
+)
+@click.option("--label-column", default="label", show_default=True, help="Column of labels.")
+@click.option("--row-column", help="Column of the row within a request (requests of many rows).")
+@JSON_OPTION
+def feedback(
+    reference: str,
+    file: Path,
+    request_id_column: str,
+    label_column: str,
+    row_column: str | None,
+    json_output: bool,
+) -> None:
+    """Keep FILE's labels (CSV/Parquet: request id -> label) for MODEL_REF's predictions."""
+    receipt = monitor.feedback(
+        reference,
+        file,
+        request_id_column=request_id_column,
+        label_column=label_column,
+        row_column=row_column,
+    )
+    if json_output:
+        print_json(receipt.to_dict())
+    else:
+        say(f"kept {receipt.stored} of {receipt.received} labels for {reference}")
+    if receipt.unknown:
+        warn(
+            f"{receipt.unknown} labels name a request the prediction log does not hold (not"
+            f" sampled, or not served by this model): {', '.join(receipt.unknown_ids)}"
+            + (" ..." if receipt.unknown > len(receipt.unknown_ids) else "")
+        )
+
+
+@monitor_group.command("performance")
+@click.argument("reference", metavar="MODEL_REF", shell_complete=completion.model_references)
+@click.option("--since", help="Only predictions logged since: 30m, 24h, 7d or an ISO time.")
+@click.option("--window", help="Check per window: 30m, 1h, 1d, or N labelled predictions.")
+@click.option(
+    "--tolerance",
+    default=0.05,
+    show_default=True,
+    type=click.FloatRange(0, 1, max_open=True),
+    help="Largest drop from the training run's figure, relative (0.05: 5 %).",
+)
+@click.option(
+    "--min-labels",
+    default=100,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="A window with fewer labels is not evaluated.",
+)
+@click.option("--no-record", is_flag=True, help="Do not keep the result with the model version.")
+@JSON_OPTION
+def performance(
+    reference: str,
+    since: str | None,
+    window: str | None,
+    tolerance: float,
+    min_labels: int,
+    no_record: bool,
+    json_output: bool,
+) -> None:
+    """Score MODEL_REF's labelled predictions against its training run; exit 1 if worse."""
+    result = monitor.performance(
+        reference,
+        since=since or None,
+        window=window or None,
+        tolerance=tolerance,
+        min_labels=min_labels,
+        record=not no_record,
+    )
+    if json_output:
+        print_json(result.to_dict())
+    elif not result.evaluated:
+        say(
+            f"{result.labels} labelled predictions; a window needs at least"
+            f" {result.min_labels} for a verdict (not evaluated)"
+        )
+    else:
+        print_table(
+            ["window from", "labels", "metric", "trained", "served", "change", "status"],
+            _performance_rows(result),
+            title=f"performance of {result.model} ({result.task},"
+            f" tolerance {result.tolerance:.0%}): {result.status}",
+        )
+    if not result.ok:
+        raise CheckFailed(f"performance degraded: {'; '.join(result.degraded)}")
+
+
+def _performance_rows(result: Any) -> list[tuple[object, ...]]:
+    rows: list[tuple[object, ...]] = []
+    for w in result.windows:
+        if not w.evaluated:
+            rows.append((_when(w.start_ms), w.labels, "-", "-", "-", "-", "not evaluated"))
+        for m in w.metrics:
+            rows.append(
+                (
+                    _when(w.start_ms),
+                    w.labels,
+                    m.name,
+                    f"{m.trained:.4f} ({m.trained_key})",
+                    "-" if m.served is None else f"{m.served:.4f}",
+                    "-" if m.change is None else f"{m.change:+.1%}",
+                    "DEGRADED" if m.degraded else (m.note or "ok"),
+                )
+            )
+    return rows
+
+
+def _when(time_ms: int) -> str:
+    import datetime as dt  # lazy: only a table of windows prints times
+
+    return dt.datetime.fromtimestamp(time_ms / 1000, dt.UTC).strftime("%Y-%m-%d %H:%M")

@@ -1,5 +1,6 @@
-"""What model servers logged, and the profiles their training data was given, in the metadata
-store: ``MonitorStore``, the embedded ``Monitoring``."""
+"""What model servers logged, the labels that came back for it, the performance checks made,
+and the profiles training data was given, in the metadata store: ``MonitorStore``, the
+embedded ``Monitoring``."""
 
 from __future__ import annotations
 
@@ -8,10 +9,19 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, insert, select
+from sqlalchemy import Select, and_, delete, insert, select, tuple_
 
-from parity.store.meta.serving_tables import data_profiles, prediction_log
+from parity.core.feedback import LabelledPrediction, LabelReceipt, unknown_receipt
+from parity.store.meta.serving_tables import (
+    data_profiles,
+    performance_checks,
+    prediction_labels,
+    prediction_log,
+)
 from parity.store.meta.store import MetadataStore, insert_ignoring_duplicates
+
+# Request ids looked up per query while labels are matched to logged rows.
+_MATCH_CHUNK = 400
 
 
 @dataclass(frozen=True)
@@ -26,6 +36,8 @@ class LoggedPrediction:
     data_version: str | None
     inputs: list[Any]
     prediction: Any
+    request_id: str | None = None
+    row: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -37,6 +49,8 @@ class LoggedPrediction:
             "data_version": self.data_version,
             "inputs": self.inputs,
             "prediction": self.prediction,
+            "request_id": self.request_id,
+            "row": self.row,
         }
 
 
@@ -57,6 +71,8 @@ class MonitorStore:
                 "data_version": row.get("data_version"),
                 "inputs": json.dumps(row["inputs"]),
                 "prediction": json.dumps(row["prediction"]),
+                "request_id": row.get("request_id"),
+                "row_index": row.get("row"),
             }
             for row in rows
         ]
@@ -106,10 +122,153 @@ class MonitorStore:
                 data_version=row.data_version,
                 inputs=json.loads(row.inputs),
                 prediction=json.loads(row.prediction),
+                request_id=row.request_id,
+                row=row.row_index,
             )
             for row in rows[:limit]
         ]
         return page, (page[-1].id if len(rows) > limit else None)
+
+    def store_labels(
+        self, model: str, labels: Sequence[Mapping[str, Any]], now_ms: int
+    ) -> LabelReceipt:
+        """Keep the labels (``request_id``, ``row``, ``label``) whose request a logged row of
+        ``model`` answered; count, and name, the others. A label sent again replaces the last."""
+        wanted = {(str(item["request_id"]), int(item.get("row", 0))): item for item in labels}
+        known: set[tuple[str, int]] = set()
+        ids = sorted({request_id for request_id, _ in wanted})
+        with self.meta.write() as connection:
+            for start in range(0, len(ids), _MATCH_CHUNK):
+                found = connection.execute(
+                    select(prediction_log.c.request_id, prediction_log.c.row_index).where(
+                        prediction_log.c.model == model,
+                        prediction_log.c.request_id.in_(ids[start : start + _MATCH_CHUNK]),
+                    )
+                )
+                known.update((row[0], row[1] or 0) for row in found)
+            kept = sorted(key for key in wanted if key in known)
+            for start in range(0, len(kept), _MATCH_CHUNK):
+                connection.execute(
+                    delete(prediction_labels).where(
+                        prediction_labels.c.model == model,
+                        tuple_(prediction_labels.c.request_id, prediction_labels.c.row_index).in_(
+                            kept[start : start + _MATCH_CHUNK]
+                        ),
+                    )
+                )
+            if kept:
+                connection.execute(
+                    insert(prediction_labels),
+                    [
+                        {
+                            "model": model,
+                            "request_id": request_id,
+                            "row_index": row,
+                            "label": json.dumps(wanted[(request_id, row)]["label"]),
+                            "time_ms": now_ms,
+                        }
+                        for request_id, row in kept
+                    ],
+                )
+        return unknown_receipt(len(labels), len(kept), [k for k in wanted if k not in known])
+
+    def labelled_page(
+        self,
+        model: str,
+        version: int | None = None,
+        since_ms: int | None = None,
+        after: int = 0,
+        limit: int = 10_000,
+        max_bytes: int | None = None,
+    ) -> tuple[list[LabelledPrediction], int | None]:
+        """At most ``limit`` logged predictions of ``model`` that have a label, after the row
+        numbered ``after``, oldest first, and the number to ask after next (None at the end).
+        With ``max_bytes``, the page also stops before its predictions' and labels' stored JSON
+        passes that many bytes (it always holds one row)."""
+        joined = prediction_log.join(
+            prediction_labels,
+            and_(
+                prediction_labels.c.model == prediction_log.c.model,
+                prediction_labels.c.request_id == prediction_log.c.request_id,
+                prediction_labels.c.row_index == prediction_log.c.row_index,
+            ),
+        )
+        query = _logged(
+            select(
+                prediction_log.c.id,
+                prediction_log.c.time_ms,
+                prediction_log.c.version,
+                prediction_log.c.request_id,
+                prediction_log.c.row_index,
+                prediction_log.c.prediction,
+                prediction_labels.c.label,
+            ).select_from(joined),
+            model,
+            version,
+            since_ms,
+        )
+        query = query.where(prediction_log.c.id > after).order_by(prediction_log.c.id)
+        with self.meta.read() as connection:
+            rows = connection.execute(query.limit(limit + 1)).all()
+        if max_bytes is not None:
+            total = 0
+            for index, row in enumerate(rows):
+                total += len(row.prediction) + len(row.label)
+                if index and total > max_bytes:
+                    rows, limit = rows[: index + 1], index
+                    break
+        page = [
+            LabelledPrediction(
+                id=row.id,
+                time_ms=row.time_ms,
+                version=row.version,
+                request_id=row.request_id,
+                row=row.row_index,
+                prediction=json.loads(row.prediction),
+                label=json.loads(row.label),
+            )
+            for row in rows[:limit]
+        ]
+        return page, (page[-1].id if len(rows) > limit else None)
+
+    def labelled_predictions(
+        self, model: str, version: int | None = None, since_ms: int | None = None
+    ) -> list[LabelledPrediction]:
+        """Every logged prediction of ``model`` (one version, since a time) with its label."""
+        found: list[LabelledPrediction] = []
+        after: int | None = 0
+        while after is not None:
+            page, after = self.labelled_page(model, version, since_ms, after)
+            found.extend(page)
+        return found
+
+    def record_performance(
+        self, model: str, version: int, report: Mapping[str, Any], now_ms: int
+    ) -> None:
+        """Keep a performance check's report with the version it judged."""
+        with self.meta.write() as connection:
+            connection.execute(
+                insert(performance_checks).values(
+                    model=model,
+                    version=version,
+                    time_ms=now_ms,
+                    status=str(report["status"]),
+                    report=json.dumps(report),
+                )
+            )
+
+    def performance_history(self, model: str, version: int) -> list[dict[str, Any]]:
+        """The performance checks of a model version, oldest first: each report with its time."""
+        query = (
+            select(performance_checks.c.time_ms, performance_checks.c.report)
+            .where(performance_checks.c.model == model, performance_checks.c.version == version)
+            .order_by(performance_checks.c.id)
+        )
+        with self.meta.read() as connection:
+            return [
+                {**json.loads(row.report), "time_ms": row.time_ms}
+                for row in connection.execute(query)
+            ]
 
     def profile_of(self, data_version: str) -> str | None:
         """The id of the profile record of ``data_version``, if one was made."""

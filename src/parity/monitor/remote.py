@@ -11,6 +11,7 @@ from itertools import groupby
 from typing import Any
 
 from parity.core.errors import NotFoundError
+from parity.core.feedback import MAX_LABELS, LabelledPrediction, LabelReceipt
 from parity.core.ids import is_digest
 from parity.store.http.client import ServerClient, segment
 
@@ -49,6 +50,46 @@ class RemoteMonitorStore:
             if page["next"] is None:
                 return found
             after = int(page["next"])
+
+    def store_labels(
+        self, model: str, labels: Sequence[Mapping[str, Any]], now_ms: int
+    ) -> LabelReceipt:
+        """Send labels in batches the server takes; the receipts added up. The server keeps
+        its own time."""
+        receipt = LabelReceipt(0, 0, 0)
+        for start in range(0, len(labels), MAX_LABELS):
+            sent = [dict(item) for item in labels[start : start + MAX_LABELS]]
+            answer = self.server.post(f"/models/{segment(model)}/labels", {"labels": sent})
+            receipt = receipt.merged(LabelReceipt.from_dict(answer))
+        return receipt
+
+    def labelled_predictions(
+        self, model: str, version: int | None = None, since_ms: int | None = None
+    ) -> list[LabelledPrediction]:
+        found: list[LabelledPrediction] = []
+        after = 0
+        while True:
+            params: dict[str, Any] = {"after": after, "limit": PAGE_ROWS}
+            if version is not None:
+                params["version"] = version
+            if since_ms is not None:
+                params["since_ms"] = since_ms
+            page = self.server.get(f"/models/{segment(model)}/labels", params=params)
+            found.extend(LabelledPrediction.from_dict(row) for row in page["rows"])
+            if page["next"] is None:
+                return found
+            after = int(page["next"])
+
+    def record_performance(
+        self, model: str, version: int, report: Mapping[str, Any], now_ms: int
+    ) -> None:
+        self.server.post(
+            f"/models/{segment(model)}/versions/{version}/performance", {"report": dict(report)}
+        )
+
+    def performance_history(self, model: str, version: int) -> list[dict[str, Any]]:
+        answer = self.server.get(f"/models/{segment(model)}/versions/{version}/performance")
+        return list(answer["checks"])
 
     def profile_of(self, data_version: str) -> str | None:
         if not is_digest(data_version):  # data versions are full ids: none has this name

@@ -15,7 +15,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from parity.serve import protocol_mlflow, protocol_oip, protocol_parity
+from parity.serve import feedback, protocol_mlflow, protocol_oip, protocol_parity
 from parity.serve.prediction import PredictionCore
 from parity.serve.request_body import DEFAULT_MAX_BODY_BYTES
 from parity.serve.state import ServingState
@@ -45,7 +45,8 @@ class _NameTheVersion:
 
 
 def create_app(state: ServingState, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> Starlette:
-    """The server's app; a prediction request whose body exceeds ``max_body_bytes`` gets 413."""
+    """The server's app; a prediction request whose body exceeds ``max_body_bytes`` gets 413.
+    Labels for its predictions come back at ``POST /feedback``."""
     core = PredictionCore(
         state.predictor,
         gate=state.readiness,
@@ -58,6 +59,7 @@ def create_app(state: ServingState, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
             *protocol_parity.routes(state, core),
             *protocol_mlflow.routes(state, core),
             *protocol_oip.routes(state, core),
+            *feedback.routes(state),
         ],
         middleware=[Middleware(_NameTheVersion, version=state.version.ref)],
     )

@@ -7,12 +7,17 @@ that is not the model's input into the protocol's 4xx, a model that refuses the 
 same 4xx and any other model failure into 500; it logs the rows and counts every request the
 same way whichever protocol it came by. Decoding and predicting run on a worker thread, so
 health checks and other requests are answered while a model works.
+
+Every answer carries the request's id in ``X-Request-Id``: the OIP request's ``id`` when it is a
+sane one, else the client's ``X-Request-Id`` when that is, else a new one. Logged rows keep it,
+so labels sent later (``POST /feedback``) find the predictions they judge.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +28,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
+from parity.core.feedback import is_request_id
 from parity.serve.column_rules import PayloadError
 from parity.serve.metrics import ServerMetrics
 from parity.serve.prediction_log import PredictionLog
@@ -38,6 +44,16 @@ Refuse = Callable[[str, int], Response]
 
 _log = logging.getLogger("parity.serve")
 
+REQUEST_ID_HEADER = "X-Request-Id"
+
+
+def pick_request_id(*offered: str | None) -> str:
+    """The first sane id offered, or a new one (32 hex digits)."""
+    for candidate in offered:
+        if candidate is not None and is_request_id(candidate):
+            return candidate
+    return uuid.uuid4().hex
+
 
 @dataclass(frozen=True)
 class Decoded:
@@ -45,6 +61,7 @@ class Decoded:
 
     matrix: Matrix
     reply: Callable[[Matrix], Response]
+    request_id: str | None = None  # the id the request's own payload gives (OIP's ``id``)
 
 
 # Reads one request (its body, and its headers or path where a protocol needs them); raises
@@ -82,8 +99,9 @@ class PredictionCore:
     log: PredictionLog | None
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
 
-    def predict(self, matrix: Matrix) -> Matrix:
-        """Predict decoded rows, offer them to the prediction log and count the batch."""
+    def predict(self, matrix: Matrix, request_id: str | None = None) -> Matrix:
+        """Predict decoded rows, offer them (with the request's id) to the prediction log and
+        count the batch."""
         try:
             predictions = self.predictor.predict(matrix)
         except _INPUT_ERRORS as exc:
@@ -93,7 +111,7 @@ class PredictionCore:
             self.metrics.errors.labels("model").inc()
             raise ModelFailed(f"the model failed: {_describe(exc)}") from exc
         if self.log is not None:
-            self.log.record(matrix, predictions)
+            self.log.record(matrix, predictions, request_id)
         self.metrics.batch_size.observe(len(matrix))
         return predictions
 
@@ -107,9 +125,13 @@ class PredictionCore:
         gate, metrics = self.gate, self.metrics
 
         def respond(request: Request, body: bytes) -> Response:
+            offered = request.headers.get(REQUEST_ID_HEADER)
             try:
                 decoded = decode(request, body)
-                return decoded.reply(self.predict(decoded.matrix))
+                request_id = pick_request_id(decoded.request_id, offered)
+                response = decoded.reply(self.predict(decoded.matrix, request_id))
+                response.headers[REQUEST_ID_HEADER] = request_id
+                return response
             except orjson.JSONDecodeError as exc:
                 metrics.errors.labels("bad_json").inc()
                 return refuse(f"the body is not valid JSON: {exc}", 400)
@@ -140,6 +162,10 @@ class PredictionCore:
                     response = refuse(str(exc), 413)
                 else:
                     response = await run_in_threadpool(respond, request, body)
+            if REQUEST_ID_HEADER not in response.headers:  # refused before it was decoded
+                response.headers[REQUEST_ID_HEADER] = pick_request_id(
+                    request.headers.get(REQUEST_ID_HEADER)
+                )
             metrics.requests.labels(name, str(response.status_code)).inc()
             if response.status_code == 200:
                 metrics.latency.labels(name).observe(time.perf_counter() - started)

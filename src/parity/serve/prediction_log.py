@@ -61,13 +61,19 @@ class PredictionLog:
         self._thread = threading.Thread(target=self._run, name="parity-prediction-log", daemon=True)
         self._thread.start()
 
-    def record(self, matrix: np.ndarray[Any, Any], predictions: np.ndarray[Any, Any]) -> None:
-        """Offer a request's rows to the log; cheap, and never blocks the request."""
+    def record(
+        self,
+        matrix: np.ndarray[Any, Any],
+        predictions: np.ndarray[Any, Any],
+        request_id: str | None = None,
+    ) -> None:
+        """Offer a request's rows (with the request's id) to the log; cheap, and never blocks
+        the request."""
         if self.sample_rate <= 0 or (self.sample_rate < 1 and random.random() >= self.sample_rate):
             return
         now = self.clock()
         rows, values = matrix.tolist(), predictions.tolist()
-        for row, value in zip(rows, values, strict=False):
+        for index, (row, value) in enumerate(zip(rows, values, strict=False)):
             try:
                 self._queue.put_nowait(
                     {
@@ -78,6 +84,8 @@ class PredictionLog:
                         "data_version": self.tags.data_version,
                         "inputs": row,
                         "prediction": value,
+                        "request_id": request_id,
+                        "row": index,
                     }
                 )
             except queue.Full:

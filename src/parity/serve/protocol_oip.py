@@ -103,7 +103,7 @@ def routes(state: ServingState, core: PredictionCore) -> list[Route]:
         def reply(predictions: Matrix) -> Response:
             return answer(inference, output_tensors(predictions))
 
-        return Decoded(decode_tensors(decoder, inference.inputs), reply)
+        return Decoded(decode_tensors(decoder, inference.inputs), reply, inference.id)
 
     def answer(inference: InferenceRequest, tensors: dict[str, Matrix]) -> Response:
         header: dict[str, Any] = {"model_name": name, "model_version": version}

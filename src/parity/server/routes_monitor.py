@@ -1,5 +1,6 @@
-"""Routes of monitoring: the prediction logs model servers send, the profiles of training data,
-and drift reports. Handlers call the served workspace's ``MonitorStore`` and ``parity.api``.
+"""Routes of monitoring: the prediction logs model servers send, the labels that come back for
+them, the profiles of training data, drift reports and performance checks. Handlers call the
+served workspace's ``MonitorStore`` and ``parity.api``.
 
 The drift route takes the reference profile by id only (a data version or a profile id): a
 client-supplied string is never read as a file on the server.
@@ -16,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from parity.api import monitor as monitor_api
 from parity.core.errors import NotFoundError
+from parity.core.feedback import MAX_LABELS, MAX_ROW, REQUEST_ID_PATTERN
 from parity.core.profile import PROFILE_KIND
 from parity.core.refs import MAX_VERSION
 from parity.core.roles import Role, Scope
@@ -55,6 +57,10 @@ class PredictionRow(BaseModel):
     data_version: str | None = Field(default=None, pattern=DIGEST_PATTERN)
     inputs: list[Any] = Field(description="The input row, in the signature's column order")
     prediction: Any = Field(description="What the model answered for the row")
+    request_id: str | None = Field(
+        default=None, pattern=REQUEST_ID_PATTERN, description="The request that asked"
+    )
+    row: int | None = Field(default=None, ge=0, le=MAX_ROW, description="The row's place in it")
 
     @model_validator(mode="after")
     def _small_enough(self) -> PredictionRow:
@@ -86,11 +92,69 @@ class LoggedRow(BaseModel):
     data_version: str | None
     inputs: list[Any]
     prediction: Any
+    request_id: str | None
+    row: int | None
 
 
 class LoggedPage(BaseModel):
     rows: list[LoggedRow]
     next: int | None = Field(description="Ask again with after=next for more; null at the end")
+
+
+class LabelItem(BaseModel):
+    """The ground truth of one logged prediction, named by its request id (and row)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    request_id: str = Field(pattern=REQUEST_ID_PATTERN)
+    row: int = Field(default=0, ge=0, le=MAX_ROW)
+    label: bool | int | float | Annotated[str, Field(max_length=1000)]
+
+
+class LabelBatch(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    labels: list[LabelItem] = Field(min_length=1, max_length=MAX_LABELS)
+
+
+class LabelReceiptBody(BaseModel):
+    received: int
+    stored: int
+    unknown: int = Field(description="Labels whose request no logged prediction answered")
+    unknown_ids: list[str] = Field(description="The first of those request ids")
+
+
+class LabelledRow(BaseModel):
+    id: int
+    time_ms: int
+    version: int
+    request_id: str
+    row: int
+    prediction: Any
+    label: Any
+
+
+class LabelledPage(BaseModel):
+    rows: list[LabelledRow]
+    next: int | None = Field(description="Ask again with after=next for more; null at the end")
+
+
+class PerformanceRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    report: dict[str, Any] = Field(description="A performance check's report")
+
+    @model_validator(mode="after")
+    def _a_report(self) -> PerformanceRequest:
+        if self.report.get("status") not in ("ok", "degraded", "not evaluated"):
+            raise ValueError("the report's status must be 'ok', 'degraded' or 'not evaluated'")
+        if len(orjson.dumps(self.report)) > MAX_ROW_BYTES:
+            raise ValueError(f"a report may hold {MAX_ROW_BYTES} bytes of JSON")
+        return self
+
+
+class PerformanceHistory(BaseModel):
+    checks: list[dict[str, Any]] = Field(description="Reports, oldest first, with time_ms")
 
 
 class ProfileRequest(BaseModel):
@@ -151,6 +215,41 @@ def logged_predictions(
     """A model's logged predictions, oldest first, a page at a time."""
     rows, following = _store(ctx).logged_page(name, version, since_ms, after, limit, PAGE_BYTES)
     return LoggedPage(rows=[LoggedRow(**row.to_dict()) for row in rows], next=following)
+
+
+def store_labels(ctx: Context, name: Name, batch: LabelBatch) -> LabelReceiptBody:
+    """Keep ground-truth labels of a model's logged predictions, joined by request id; the
+    labels no logged prediction answered are counted and named, not kept."""
+    labels = [item.model_dump() for item in batch.labels]
+    receipt = _store(ctx).store_labels(name, labels, now_ms())
+    return LabelReceiptBody(**receipt.to_dict())
+
+
+def labelled_predictions(
+    ctx: Context,
+    name: Name,
+    version: Annotated[int | None, Query(ge=1, le=MAX_VERSION)] = None,
+    since_ms: Annotated[int | None, Query(ge=0, le=MAX_TIME_MS)] = None,
+    after: Annotated[int, Query(ge=0, le=MAX_ROW_ID)] = 0,
+    limit: Annotated[int, Query(ge=1, le=BATCH_ROWS)] = BATCH_ROWS,
+) -> LabelledPage:
+    """A model's logged predictions that have a label, oldest first, a page at a time."""
+    rows, following = _store(ctx).labelled_page(name, version, since_ms, after, limit, PAGE_BYTES)
+    return LabelledPage(rows=[LabelledRow(**row.to_dict()) for row in rows], next=following)
+
+
+def record_performance(
+    ctx: Context, name: Name, version: Number, request: PerformanceRequest
+) -> Stored:
+    """Keep a performance check's report with the model version it judged."""
+    ctx.workspace.registry.get(name, version)  # NotFoundError names what is missing
+    _store(ctx).record_performance(name, version, request.report, now_ms())
+    return Stored(stored=1)
+
+
+def performance_history(ctx: Context, name: Name, version: Number) -> PerformanceHistory:
+    """The performance checks of a model version, oldest first."""
+    return PerformanceHistory(checks=_store(ctx).performance_history(name, version))
 
 
 def get_profile(ctx: Context, data_version: DataVersion) -> DataProfile:
@@ -239,6 +338,42 @@ ROUTES = (
         "Check a model version for drift",
         _MODEL,
         response_model=DriftBody,
+    ),
+    Route(
+        "POST",
+        "/models/{name}/labels",
+        W,
+        store_labels,
+        "Keep labels of a model's predictions",
+        _MODEL,
+        response_model=LabelReceiptBody,
+    ),
+    Route(
+        "GET",
+        "/models/{name}/labels",
+        R,
+        labelled_predictions,
+        "Read a model's labelled predictions",
+        _MODEL,
+        response_model=LabelledPage,
+    ),
+    Route(
+        "POST",
+        "/models/{name}/versions/{version}/performance",
+        W,
+        record_performance,
+        "Keep a model version's performance check",
+        _MODEL,
+        response_model=Stored,
+    ),
+    Route(
+        "GET",
+        "/models/{name}/versions/{version}/performance",
+        R,
+        performance_history,
+        "Read a model version's performance checks",
+        _MODEL,
+        response_model=PerformanceHistory,
     ),
     Route(
         "GET",
