@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from parity.api._deployments import record_deployment
+from parity.api._events import deliver_staged
 from parity.api._models import model_record
 from parity.api._session import session
 from parity.core.deployment import TARGETS, DeployExport, Deployment, ImageReference
@@ -146,7 +147,9 @@ def record(
             "<64 hex digits> (a tag can be moved to another image)",
         )
     with session(workspace) as ws:
-        return record_deployment(ws, reference, where, image, "record", note)[0]
+        recorded = record_deployment(ws, reference, where, image, "record", note)[0]
+        deliver_staged(ws)
+        return recorded
 
 
 def list(

@@ -5,23 +5,28 @@
 
 from __future__ import annotations
 
+import builtins
 import datetime as dt
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
+from parity.api._events import deliver_staged
 from parity.api._session import session
 from parity.core.errors import NotFoundError, UsageError
+from parity.core.events import DRIFT_ALERT
 from parity.core.ids import is_hex_prefix
 from parity.core.model import ModelVersion
 from parity.core.profile import PROFILE_KIND, Profile
 from parity.core.run import RunView
 from parity.monitor.drift import MIN_ROWS, DriftReport, check_drift
 from parity.monitor.reference import store_profile
+from parity.monitor.watch import WatchAlert, WatchTick, run_schedule
 from parity.registry.loading import read_model_record
 from parity.workspace import Workspace, now_ms
 
-__all__ = ["drift", "profile"]
+__all__ = ["WatchAlert", "WatchTick", "drift", "profile", "watch"]
 
 _DURATION = re.compile(r"^(\d+)([smhd])$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -47,6 +52,7 @@ def drift(
     reference: str | None = None,
     since: str | dt.datetime | None = None,
     min_rows: int = MIN_ROWS,
+    alert: bool = True,
     workspace: Workspace | None = None,
 ) -> DriftReport:
     """Compare the inputs logged while serving ``model_reference`` with its training profile.
@@ -57,10 +63,69 @@ def drift(
     ``reference`` is a training table, its data version id or a profile id (default: the
     profiled input of the run that made the model). ``since`` is ``30m``, ``24h``, ``7d``, an
     ISO time or a datetime. With fewer than ``min_rows`` rows the report gives no verdict.
+    Drift found is a ``monitor.drift_alert`` event (``alert=False``: none).
     """
     since_ms = None if since is None else _since_epoch_ms(since, dt.datetime.now(dt.UTC))
     with session(workspace) as ws:
-        return _check_model_drift(ws, model_reference, reference, since_ms, min_rows)
+        version = ws.registry.resolve(model_reference)
+        report = _check_version_drift(ws, version, reference, since_ms, min_rows)
+        if alert and report.enough_rows and report.drifted:
+            ws.events.emit(DRIFT_ALERT, drift_alert_data(version, report), ws.actor().name)
+            deliver_staged(ws)
+        return report
+
+
+def drift_alert_data(version: ModelVersion, report: DriftReport) -> dict[str, Any]:
+    """What a ``monitor.drift_alert`` event says: the version, the drifted features, the sizes."""
+    return {
+        "model": version.name,
+        "version": version.version,
+        "ref": version.ref,
+        "rows": report.rows,
+        "drifted": list(report.drifted),
+        "features": {
+            f.name: {"psi": round(f.psi, 6), "ks": None if f.ks is None else round(f.ks, 6)}
+            for f in report.features
+            if f.drifted
+        },
+    }
+
+
+def watch(
+    model_reference: str,
+    *,
+    every: str = "10m",
+    on_alert: str | None = None,
+    once: bool = False,
+    since: str | None = None,
+    min_rows: int = MIN_ROWS,
+    on_tick: Callable[[WatchTick], None] = lambda _: None,
+    workspace: Workspace | None = None,
+) -> builtins.list[WatchTick]:
+    """Run ``model_reference``'s checks (drift; performance where this Parity has it) now and
+    every ``every`` (``30s``, ``10m``, ``1h``) until interrupted, or once with ``once``. Each
+    alert is an event; ``on_alert`` is a command (split like a shell's words, run without one)
+    run after a tick with alerts, which it finds in ``PARITY_ALERT_*`` variables.
+
+    >>> ticks = parity.api.monitor.watch("churn@production", once=True,
+    ...                                  on_alert="make retrain")   # doctest: +SKIP
+    >>> ticks[0].alerted                                             # doctest: +SKIP
+
+    ``since`` limits each check to inputs logged in that window (``24h``) before the tick.
+    """
+    from parity.api._watch import split_command, watch_tick  # lazy: only to watch
+    from parity.core.durations import parse_duration
+
+    every_s = parse_duration(every) / 1000
+    argv = None if on_alert is None else split_command(on_alert)
+    with session(workspace) as ws:
+
+        def tick() -> WatchTick:
+            now = dt.datetime.now(dt.UTC)
+            since_ms = None if since is None else _since_epoch_ms(since, now)
+            return watch_tick(ws, model_reference, argv, since_ms, min_rows)
+
+        return run_schedule(tick, every_s, once=once, on_tick=on_tick)
 
 
 def _since_epoch_ms(since: str | dt.datetime, now: dt.datetime) -> int:
@@ -159,6 +224,17 @@ def _check_model_drift(
 ) -> DriftReport:
     """Compare the inputs logged while serving ``model_reference`` with the training profile."""
     version = workspace.registry.resolve(model_reference)
+    return _check_version_drift(workspace, version, reference, since_ms, min_rows)
+
+
+def _check_version_drift(
+    workspace: Workspace,
+    version: ModelVersion,
+    reference: str | None,
+    since_ms: int | None,
+    min_rows: int,
+) -> DriftReport:
+    """Compare the inputs logged while serving ``version`` with the training profile."""
     record = read_model_record(workspace.records, version.model_id)
     if record.signature is None:
         raise UsageError(f"{version.ref} has no signature, so its inputs cannot be checked")

@@ -1,0 +1,116 @@
+"""One tick of ``parity monitor watch``: run the model's checks, emit an event for each alert,
+run the on-alert command, deliver the events.
+
+The checks are ``CHECKS``: the drift check, and ``performance_check``, the seam where the
+performance monitor (``parity monitor performance``) plugs in. The on-alert command is split
+with ``shlex`` and run without a shell; it gets the alerts in its environment:
+``PARITY_ALERT_KINDS`` (comma-separated), ``PARITY_ALERT_MODEL`` (NAME/VERSION),
+``PARITY_ALERT_SUMMARY`` (one line per alert), ``PARITY_ALERT_EVENT_IDS`` and
+``PARITY_ALERT_JSON`` (the alerts as a JSON list).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import subprocess
+from collections.abc import Callable
+
+from parity.api._events import deliver_staged
+from parity.core.errors import UsageError
+from parity.core.events import DRIFT_ALERT
+from parity.core.model import ModelVersion
+from parity.monitor.watch import WatchAlert, WatchTick
+from parity.workspace import Workspace, now_ms
+
+# A check of one model version: (a short outcome for the tick's log, an alert or None).
+Check = Callable[[Workspace, ModelVersion, int | None, int], tuple[str, WatchAlert | None]]
+
+
+def drift_check(
+    workspace: Workspace, version: ModelVersion, since_ms: int | None, min_rows: int
+) -> tuple[str, WatchAlert | None]:
+    from parity.api.monitor import (  # lazy: the monitor door imports this module's users
+        _check_version_drift,
+        drift_alert_data,
+    )
+
+    report = _check_version_drift(workspace, version, None, since_ms, min_rows)
+    if not report.enough_rows:
+        return f"{report.rows} rows, fewer than {report.min_rows}: no verdict", None
+    if not report.drifted:
+        return f"no drift over {report.rows} rows", None
+    summary = f"input drift in {', '.join(report.drifted)} of {version.ref} over {report.rows} rows"
+    data = drift_alert_data(version, report)
+    return summary, WatchAlert(DRIFT_ALERT, summary, data=data)
+
+
+def performance_check(
+    workspace: Workspace, version: ModelVersion, since_ms: int | None, min_rows: int
+) -> tuple[str, WatchAlert | None]:
+    """THE PERFORMANCE SEAM. When ``parity.api.monitor.performance`` exists (the performance
+    monitor's work), call it here for ``version`` and, when it reports degradation, return
+    ``WatchAlert(PERFORMANCE_ALERT, summary, data=...)``: the tick emits the
+    ``monitor.performance_alert`` event and runs the on-alert command. Until then: not run."""
+    return "not available in this Parity", None
+
+
+CHECKS: dict[str, Check] = {"drift": drift_check, "performance": performance_check}
+
+
+def watch_tick(
+    workspace: Workspace,
+    model_reference: str,
+    on_alert: list[str] | None,
+    since_ms: int | None,
+    min_rows: int,
+) -> WatchTick:
+    """Run every check once for the version ``model_reference`` names now."""
+    version = workspace.registry.resolve(model_reference)
+    outcomes: dict[str, str] = {}
+    alerts: list[WatchAlert] = []
+    for name, check in CHECKS.items():
+        outcome, alert = check(workspace, version, since_ms, min_rows)
+        outcomes[name] = outcome
+        if alert is not None:
+            event = workspace.events.emit(alert.kind, alert.data, workspace.actor().name)
+            alerts.append(WatchAlert(alert.kind, alert.summary, event.id, alert.data))
+    exit_code, error = None, None
+    if alerts and on_alert:
+        exit_code, error = _run_command(on_alert, version, alerts)
+    # The alerts' events, and any left undelivered before, go out now.
+    deliver_staged(workspace, pending_too=True)
+    return WatchTick(now_ms(), outcomes, tuple(alerts), exit_code, error)
+
+
+def split_command(command: str) -> list[str]:
+    try:
+        argv = shlex.split(command)
+    except ValueError as exc:
+        raise UsageError(
+            f"cannot read --on-alert {command!r}: {exc}", hint="check its quotes"
+        ) from exc
+    if not argv:
+        raise UsageError(
+            "--on-alert is empty", hint='give a command, e.g. --on-alert "make retrain"'
+        )
+    return argv
+
+
+def _run_command(
+    argv: list[str], version: ModelVersion, alerts: list[WatchAlert]
+) -> tuple[int | None, str | None]:
+    environ = {
+        **os.environ,
+        "PARITY_ALERT_KINDS": ",".join(a.kind for a in alerts),
+        "PARITY_ALERT_MODEL": version.ref,
+        "PARITY_ALERT_SUMMARY": "\n".join(a.summary for a in alerts),
+        "PARITY_ALERT_EVENT_IDS": ",".join(a.event_id or "" for a in alerts),
+        "PARITY_ALERT_JSON": json.dumps([a.to_dict() for a in alerts], sort_keys=True),
+    }
+    try:
+        done = subprocess.run(argv, env=environ, check=False)
+    except OSError as exc:
+        return None, f"could not run {argv[0]}: {exc.strerror or exc}"
+    return done.returncode, None
