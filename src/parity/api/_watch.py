@@ -1,8 +1,9 @@
 """One tick of ``parity monitor watch``: run the model's checks, emit an event for each alert,
 run the on-alert command, deliver the events.
 
-The checks are ``CHECKS``: the drift check, and ``performance_check``, the seam where the
-performance monitor (``parity monitor performance``) plugs in. The on-alert command is split
+The checks are handed in by ``parity.api.monitor.watch``: the drift check, and
+``performance_check`` here, the seam where the performance monitor (``parity monitor
+performance``) plugs in. The on-alert command is split
 with ``shlex`` and run without a shell; it gets the alerts in its environment:
 ``PARITY_ALERT_KINDS`` (comma-separated), ``PARITY_ALERT_MODEL`` (NAME/VERSION),
 ``PARITY_ALERT_SUMMARY`` (one line per alert), ``PARITY_ALERT_EVENT_IDS`` and
@@ -15,35 +16,16 @@ import json
 import os
 import shlex
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from parity.api._events import deliver_staged
 from parity.core.errors import UsageError
-from parity.core.events import DRIFT_ALERT
 from parity.core.model import ModelVersion
 from parity.monitor.watch import WatchAlert, WatchTick
 from parity.workspace import Workspace, now_ms
 
 # A check of one model version: (a short outcome for the tick's log, an alert or None).
 Check = Callable[[Workspace, ModelVersion, int | None, int], tuple[str, WatchAlert | None]]
-
-
-def drift_check(
-    workspace: Workspace, version: ModelVersion, since_ms: int | None, min_rows: int
-) -> tuple[str, WatchAlert | None]:
-    from parity.api.monitor import (  # lazy: the monitor door imports this module's users
-        _check_version_drift,
-        drift_alert_data,
-    )
-
-    report = _check_version_drift(workspace, version, None, since_ms, min_rows)
-    if not report.enough_rows:
-        return f"{report.rows} rows, fewer than {report.min_rows}: no verdict", None
-    if not report.drifted:
-        return f"no drift over {report.rows} rows", None
-    summary = f"input drift in {', '.join(report.drifted)} of {version.ref} over {report.rows} rows"
-    data = drift_alert_data(version, report)
-    return summary, WatchAlert(DRIFT_ALERT, summary, data=data)
 
 
 def performance_check(
@@ -56,21 +38,19 @@ def performance_check(
     return "not available in this Parity", None
 
 
-CHECKS: dict[str, Check] = {"drift": drift_check, "performance": performance_check}
-
-
 def watch_tick(
     workspace: Workspace,
     model_reference: str,
     on_alert: list[str] | None,
     since_ms: int | None,
     min_rows: int,
+    checks: Mapping[str, Check],
 ) -> WatchTick:
     """Run every check once for the version ``model_reference`` names now."""
     version = workspace.registry.resolve(model_reference)
     outcomes: dict[str, str] = {}
     alerts: list[WatchAlert] = []
-    for name, check in CHECKS.items():
+    for name, check in checks.items():
         outcome, alert = check(workspace, version, since_ms, min_rows)
         outcomes[name] = outcome
         if alert is not None:

@@ -98,6 +98,7 @@ def watch(
     on_alert: str | None = None,
     once: bool = False,
     since: str | None = None,
+    reference: str | None = None,
     min_rows: int = MIN_ROWS,
     on_tick: Callable[[WatchTick], None] = lambda _: None,
     workspace: Workspace | None = None,
@@ -111,21 +112,50 @@ def watch(
     ...                                  on_alert="make retrain")   # doctest: +SKIP
     >>> ticks[0].alerted                                             # doctest: +SKIP
 
-    ``since`` limits each check to inputs logged in that window (``24h``) before the tick.
+    ``since`` limits each check to inputs logged in that window (``24h``) before the tick;
+    ``reference`` is the drift check's training data, as for ``drift``.
     """
-    from parity.api._watch import split_command, watch_tick  # lazy: only to watch
+    from parity.api._watch import (  # lazy: only to watch
+        performance_check,
+        split_command,
+        watch_tick,
+    )
     from parity.core.durations import parse_duration
 
     every_s = parse_duration(every) / 1000
     argv = None if on_alert is None else split_command(on_alert)
+
+    def drift_check(
+        ws: Workspace, version: ModelVersion, since_ms: int | None, rows: int
+    ) -> tuple[str, WatchAlert | None]:
+        return _drift_check(ws, version, since_ms, rows, reference)
+
     with session(workspace) as ws:
 
         def tick() -> WatchTick:
             now = dt.datetime.now(dt.UTC)
             since_ms = None if since is None else _since_epoch_ms(since, now)
-            return watch_tick(ws, model_reference, argv, since_ms, min_rows)
+            checks = {"drift": drift_check, "performance": performance_check}
+            return watch_tick(ws, model_reference, argv, since_ms, min_rows, checks)
 
         return run_schedule(tick, every_s, once=once, on_tick=on_tick)
+
+
+def _drift_check(
+    workspace: Workspace,
+    version: ModelVersion,
+    since_ms: int | None,
+    min_rows: int,
+    reference: str | None,
+) -> tuple[str, WatchAlert | None]:
+    report = _check_version_drift(workspace, version, reference, since_ms, min_rows)
+    if not report.enough_rows:
+        return f"{report.rows} rows, fewer than {report.min_rows}: no verdict", None
+    if not report.drifted:
+        return f"no drift over {report.rows} rows", None
+    summary = f"input drift in {', '.join(report.drifted)} of {version.ref} over {report.rows} rows"
+    data = drift_alert_data(version, report)
+    return summary, WatchAlert(DRIFT_ALERT, summary, data=data)
 
 
 def _since_epoch_ms(since: str | dt.datetime, now: dt.datetime) -> int:

@@ -85,6 +85,11 @@ def drift(
 @click.option("--once", is_flag=True, help="Run one tick and exit (1 on an alert): for cron.")
 @click.option("--since", help="Each check reads only inputs logged this long before it: 24h.")
 @click.option(
+    "--reference",
+    "training",
+    help="Training table, its data version, or a profile id for the drift check.",
+)
+@click.option(
     "--min-rows", default=100, type=click.IntRange(min=1), help="Fewer rows give no verdict."
 )
 @JSON_OPTION
@@ -94,6 +99,7 @@ def watch(
     on_alert: str | None,
     once: bool,
     since: str | None,
+    training: str | None,
     min_rows: int,
     json_output: bool,
 ) -> None:
@@ -120,6 +126,7 @@ def watch(
             on_alert=on_alert,
             once=once,
             since=since or None,
+            reference=training,
             min_rows=min_rows,
             on_tick=show,
         )

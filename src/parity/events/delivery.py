@@ -68,11 +68,9 @@ def body_of(event: Event) -> bytes:
 
 
 def signed_headers(event: Event, body: bytes, secret: str, now_s: int) -> dict[str, str]:
-    from parity import __version__
-
     return {
         "Content-Type": "application/json",
-        "User-Agent": f"parity/{__version__}",
+        "User-Agent": "parity-webhooks/1",
         core.EVENT_HEADER: event.kind,
         core.ID_HEADER: event.id,
         core.TIMESTAMP_HEADER: str(now_s),
