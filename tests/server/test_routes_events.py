@@ -65,7 +65,7 @@ def test_the_server_delivers_what_it_changes_and_clients_report_only_alerts(
         models.alias("bc", 1, alias="production", reason="release", workspace=writer)
         report = events.emit("monitor.drift_alert", {"model": "bc/1"}, workspace=writer)
         assert report.actor == "admin"  # the token's user, as the server saw it
-        with pytest.raises(UsageError, match="may not report 'model.alias_moved' events"):
+        with pytest.raises(UsageError, match=r"may not report 'model\.alias_moved' events"):
             events.emit("model.alias_moved", {"model": "bc"}, workspace=writer)
         with pytest.raises(UsageError, match="delivers its events itself"):
             events.deliver(workspace=writer)
