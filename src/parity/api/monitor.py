@@ -14,6 +14,7 @@ from typing import Any
 
 from parity.api._events import deliver_staged
 from parity.api._session import session
+from parity.core.durations import parse_duration
 from parity.core.errors import NotFoundError, UsageError
 from parity.core.events import DRIFT_ALERT
 from parity.core.ids import is_hex_prefix
@@ -120,7 +121,6 @@ def watch(
         split_command,
         watch_tick,
     )
-    from parity.core.durations import parse_duration
 
     every_s = parse_duration(every) / 1000
     argv = None if on_alert is None else split_command(on_alert)
