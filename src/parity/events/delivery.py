@@ -111,7 +111,9 @@ def deliver_round(
                     continue
                 tried = [a for a in attempts if a.hook_id == hook.id]
                 state, due_ms = _state(tried, max_attempts, retry_base_ms)
-                late = deadline_s is not None and time.monotonic() > deadline_s
+                # Past the deadline a round stops sending, once it has made one attempt.
+                tried_any = bool(done.delivered or done.failed)
+                late = deadline_s is not None and tried_any and time.monotonic() > deadline_s
                 if state == "due" and due_ms <= outbox.clock() and not late:
                     attempt = _send(outbox, event, hook, len(tried) + 1, send, timeout_s)
                     outbox.log_attempt(attempt)
