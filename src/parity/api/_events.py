@@ -6,6 +6,8 @@ deliver``, the next change, ``monitor watch``, or a server's delivery thread).""
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
+from typing import Any
 
 from parity.core.errors import ParityError
 from parity.workspace import Workspace
@@ -35,3 +37,15 @@ def deliver_staged(
         deliver(outbox, budget_s)
     except ParityError as exc:  # the change is made; its event waits in the outbox
         _log.warning("events not delivered now (%s); run 'parity events deliver'", exc.message)
+
+
+def report_alert(workspace: Workspace, kind: str, data: Mapping[str, Any]) -> str | None:
+    """Emit a check's alert and deliver it; the event's id, or None when it could not be kept
+    (a reader's token may not report to a server): the check's own result stands either way."""
+    try:
+        event = workspace.events.emit(kind, data, workspace.actor().name)
+    except ParityError as exc:
+        _log.warning("the %s event was not recorded: %s", kind, exc.message)
+        return None
+    deliver_staged(workspace)
+    return event.id

@@ -18,7 +18,7 @@ import shlex
 import subprocess
 from collections.abc import Callable, Mapping
 
-from parity.api._events import deliver_staged
+from parity.api._events import deliver_staged, report_alert
 from parity.core.errors import UsageError
 from parity.core.model import ModelVersion
 from parity.monitor.watch import WatchAlert, WatchTick
@@ -54,8 +54,8 @@ def watch_tick(
         outcome, alert = check(workspace, version, since_ms, min_rows)
         outcomes[name] = outcome
         if alert is not None:
-            event = workspace.events.emit(alert.kind, alert.data, workspace.actor().name)
-            alerts.append(WatchAlert(alert.kind, alert.summary, event.id, alert.data))
+            event_id = report_alert(workspace, alert.kind, alert.data)
+            alerts.append(WatchAlert(alert.kind, alert.summary, event_id, alert.data))
     exit_code, error = None, None
     if alerts and on_alert:
         exit_code, error = _run_command(on_alert, version, alerts)

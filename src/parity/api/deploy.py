@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from parity.api._deployments import record_deployment
-from parity.api._events import deliver_staged
 from parity.api._models import model_record
 from parity.api._session import session
 from parity.core.deployment import TARGETS, DeployExport, Deployment, ImageReference
@@ -147,9 +146,7 @@ def record(
             "<64 hex digits> (a tag can be moved to another image)",
         )
     with session(workspace) as ws:
-        recorded = record_deployment(ws, reference, where, image, "record", note)[0]
-        deliver_staged(ws)
-        return recorded
+        return record_deployment(ws, reference, where, image, "record", note)[0]
 
 
 def list(

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from parity.api._events import deliver_staged
+from parity.api._events import report_alert
 from parity.api._session import session
 from parity.core.durations import parse_duration
 from parity.core.errors import NotFoundError, UsageError
@@ -71,8 +71,7 @@ def drift(
         version = ws.registry.resolve(model_reference)
         report = _check_version_drift(ws, version, reference, since_ms, min_rows)
         if alert and report.enough_rows and report.drifted:
-            ws.events.emit(DRIFT_ALERT, drift_alert_data(version, report), ws.actor().name)
-            deliver_staged(ws)
+            report_alert(ws, DRIFT_ALERT, drift_alert_data(version, report))
         return report
 
 
