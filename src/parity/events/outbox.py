@@ -190,7 +190,11 @@ class EventOutbox:
         limit = max(1, min(limit, MAX_LISTED))
         query = select(events).order_by(events.c.time_ms.desc(), events.c.id.desc())
         if kind is not None:
-            query = query.where(events.c.kind == core.check_kinds(kind)[0])
+            if kind not in core.KINDS:
+                raise UsageError(
+                    f"unknown event kind {kind!r}", hint=f"use one of {', '.join(core.KINDS)}"
+                )
+            query = query.where(events.c.kind == kind)
         if failed:
             tried = select(event_deliveries.c.event_id).where(event_deliveries.c.ok.is_(False))
             query = query.where(events.c.id.in_(tried.distinct().scalar_subquery()))
