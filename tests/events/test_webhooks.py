@@ -189,5 +189,7 @@ def test_a_hook_needs_its_secret_variable_and_only_known_kinds(
     assert [a.error for a in done.failed] == [
         "not sent: HOOK_SECRET is not set where events are delivered"
     ]
+    with pytest.raises(UsageError, match="unknown event kind 'model'"):
+        events.list("model", workspace=workspace)
     assert events.remove_hook(hook.id, workspace=workspace).id == hook.id
     assert events.hooks(workspace=workspace) == []
