@@ -115,7 +115,7 @@ def test_bad_payloads_get_4xx_naming_the_column_and_the_server_stays_up(
 
 
 def test_health_metadata_and_metrics(client: TestClient, state: ServingState) -> None:
-    assert client.get("/health").json() == {"status": "ok", "reasons": []}
+    assert client.get("/health").json() == {"status": "ok", "reasons": [], "model": "bc/1"}
     assert client.get("/v2/health/live").json() == {"live": True}
     assert client.get("/v2/health/ready").status_code == 200
     meta = client.get("/metadata").json()
@@ -132,6 +132,8 @@ def test_health_metadata_and_metrics(client: TestClient, state: ServingState) ->
         f'parity_model_info{{data_version="",environment_id="{state.record.environment_id}",'
         'model="bc",verified="true",version="1"} 1.0' in text
     )
+    assert "parity_model_version 1.0" in text
+    assert "parity_model_switches_total 0.0" in text
     described = client.get("/v2/models/bc").json()
     assert described["inputs"][0] == {"name": "mean radius", "datatype": "FP64", "shape": [-1]}
 

@@ -20,6 +20,7 @@ __all__ = [
     "events",
     "gate",
     "infra",
+    "migrate",
     "models",
     "monitor",
     "objects",

@@ -9,19 +9,57 @@ and it imports this module (NumPy, SQLAlchemy) only once the collector is paused
 from __future__ import annotations
 
 import json
+import logging
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from parity.api._lineage import training_data_versions
+from parity.api._models import (
+    describe_blocking,
+    named_alias,
+    resolve_source,
+    verify_model_environment,
+)
+from parity.core.env_rules import Risk
+from parity.core.errors import EnvironmentMismatch
 from parity.serve.collector import collector_paused_for_startup
+from parity.serve.follow import AliasFollower
+from parity.serve.metrics import ServerMetrics
 from parity.serve.state import Readiness, ServingState, build_state
 from parity.workspace import Workspace, now_ms, open_workspace
 
 if TYPE_CHECKING:
-    from starlette.applications import Starlette
+    from starlette.types import ASGIApp
 
 OPTIONS_VARIABLE = "PARITY_SERVE_OPTIONS"
+
+
+def environment_readiness(
+    workspace: Workspace, reference: str, on_warning: Callable[[str], None]
+) -> Readiness:
+    """The environment gate: ``EnvironmentMismatch`` (with the differences) where the model is
+    not safe to run here; unverified (reported through ``on_warning``) where it recorded none."""
+    readiness = Readiness(environment_verified=None)
+    source = resolve_source(workspace, reference)
+    result = verify_model_environment(workspace, source.record)
+    if result is None:
+        on_warning(
+            f"{source.label} has no recorded environment to verify against: serving unverified"
+        )
+        return readiness
+    if not result.ok:
+        raise EnvironmentMismatch(
+            f"refusing to serve {source.label}: {describe_blocking(result)}",
+            result.blocking,
+            hint="serve it from its own environment (parity env restore), or --no-verify-env",
+        )
+    readiness.environment_verified = True
+    readiness.environment_report = [
+        d.to_dict() for d in result.diff.differences if d.risk > Risk.INFO
+    ]
+    return readiness
 
 
 def serving_state(
@@ -30,6 +68,8 @@ def serving_state(
     readiness: Readiness,
     sample_rate: float,
     allow_unrestricted_pickle: bool = False,
+    metrics: ServerMetrics | None = None,
+    alias: str | None = None,
 ) -> ServingState:
     # The server tags /metadata, /metrics and its prediction log with the data the model was
     # trained on, so drift checks and dashboards know which data version a prediction belongs to.
@@ -44,6 +84,68 @@ def serving_state(
         data_versions=data_versions,
         predictions=workspace.monitoring,
         allow_unrestricted_pickle=allow_unrestricted_pickle,
+        metrics=metrics,
+        alias=alias,
+    )
+
+
+def pinned(workspace: Workspace, reference: str) -> tuple[str, str, str]:
+    """``(NAME/VERSION, name, alias)`` for a ``NAME@ALIAS`` to follow: the version it names now,
+    so the checks and the load see the same version even if the alias moves between them."""
+    name, alias = named_alias(reference, None)
+    version = workspace.registry.by_alias(name, alias).version
+    return f"{name}/{version}", name, alias
+
+
+def alias_follower(
+    workspace: Workspace,
+    reference: str,
+    initial: ServingState,
+    make_app: Callable[[ServingState], ASGIApp],
+    *,
+    verify_env: bool,
+    sample_rate: float,
+    allow_unrestricted_pickle: bool,
+    poll_interval: float,
+    report: Callable[[str], None],
+    warn: Callable[[str], None],
+    on_switch: Callable[[ServingState], None] | None = None,
+) -> AliasFollower:
+    """The app that serves ``initial`` and follows ``reference`` (NAME@ALIAS): a version the
+    alias moves to is checked as the first one was (the environment gate unless
+    ``verify_env`` is off, then the golden rows) before it answers."""
+    name, alias = named_alias(reference, None)
+
+    def target() -> int:
+        return workspace.registry.by_alias(name, alias).version
+
+    def prepare(version: int) -> ServingState:
+        ref = f"{name}/{version}"
+        readiness = (
+            environment_readiness(workspace, ref, warn)
+            if verify_env
+            else Readiness(environment_verified=None)
+        )
+        return serving_state(
+            workspace,
+            ref,
+            readiness,
+            sample_rate,
+            allow_unrestricted_pickle,
+            metrics=initial.metrics,
+            alias=alias,
+        )
+
+    return AliasFollower(
+        reference,
+        initial,
+        make_app=make_app,
+        target=target,
+        prepare=prepare,
+        poll_interval=poll_interval,
+        report=report,
+        warn=warn,
+        on_switch=on_switch,
     )
 
 
@@ -54,7 +156,10 @@ def serving_options(
     sample_rate: float,
     max_body_bytes: int,
     allow_unrestricted_pickle: bool = False,
+    follow: tuple[str, float, bool] | None = None,
 ) -> str:
+    """The options every worker reads; ``follow`` is (NAME@ALIAS, poll interval, verify_env)
+    with --follow-alias, and ``reference`` then the version the alias named at start."""
     return json.dumps(
         {
             "root": str(workspace_root),
@@ -64,22 +169,45 @@ def serving_options(
             "sample_rate": sample_rate,
             "max_body_bytes": max_body_bytes,
             "allow_unrestricted_pickle": allow_unrestricted_pickle,
+            "follow": list(follow) if follow else None,
         }
     )
 
 
-def build() -> Starlette:
+def build() -> ASGIApp:
     options: dict[str, Any] = json.loads(os.environ[OPTIONS_VARIABLE])
+    follow = options.get("follow")
     with collector_paused_for_startup():
         from parity.serve.app import create_app  # lazy: Starlette loads with the collector paused
 
         workspace = open_workspace(Path(options["root"]))
         readiness = Readiness(options["verified"], options["report"])
+        unrestricted = bool(options.get("allow_unrestricted_pickle", False))
         state = serving_state(
             workspace,
             options["reference"],
             readiness,
             options["sample_rate"],
-            bool(options.get("allow_unrestricted_pickle", False)),
+            unrestricted,
+            alias=named_alias(follow[0], None)[1] if follow else None,
         )
-        return create_app(state, options["max_body_bytes"])
+
+        def make_app(serving: ServingState) -> ASGIApp:
+            return create_app(serving, options["max_body_bytes"])
+
+        if not follow:
+            return make_app(state)
+        # Each worker follows the alias itself, and says what it did in the server's log.
+        log = logging.getLogger("parity.serve")
+        return alias_follower(
+            workspace,
+            follow[0],
+            state,
+            make_app,
+            verify_env=bool(follow[2]),
+            sample_rate=options["sample_rate"],
+            allow_unrestricted_pickle=unrestricted,
+            poll_interval=float(follow[1]),
+            report=log.warning,
+            warn=log.warning,
+        )

@@ -23,10 +23,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from parity.api._deployments import record_deployment as record_running
-from parity.api._models import describe_blocking, resolve_source, verify_model_environment
 from parity.api._session import session
-from parity.core.env_rules import Risk
-from parity.core.errors import EnvironmentMismatch
+from parity.core.errors import UsageError
 from parity.serve.collector import collector_paused_for_startup
 from parity.serve.limits import DEFAULT_MAX_BODY_BYTES
 from parity.workspace import Workspace
@@ -35,13 +33,16 @@ if TYPE_CHECKING:
     import socket
 
     from starlette.applications import Starlette
+    from starlette.types import ASGIApp
     from uvicorn import Config
 
+    from parity.serve.follow import AliasFollower
     from parity.serve.state import Readiness, ServingState
 
 __all__ = ["Listening", "app", "check", "load", "serve"]
 
 DEFAULT_SAMPLE_RATE = 0.1
+DEFAULT_POLL_INTERVAL = 2.0  # seconds between reads of a followed alias
 
 
 def _warn(message: str) -> None:
@@ -65,28 +66,10 @@ def check(
     # Runs in the serving process before the model is loaded: with the bytecode cached the check
     # takes ~20 ms here, less than the interference a second process caused (it ran verify beside
     # the model load when that took seconds, but the two processes slowed each other by ~0.08 s).
-    from parity.serve.state import Readiness  # lazy: NumPy and SQLAlchemy load only to serve
+    from parity.api._serving import environment_readiness  # lazy: NumPy and SQLAlchemy
 
-    readiness = Readiness(environment_verified=None)
     with session(workspace) as ws:
-        source = resolve_source(ws, reference)
-        result = verify_model_environment(ws, source.record)
-    if result is None:
-        on_warning(
-            f"{source.label} has no recorded environment to verify against: serving unverified"
-        )
-        return readiness
-    if not result.ok:
-        raise EnvironmentMismatch(
-            f"refusing to serve {source.label}: {describe_blocking(result)}",
-            result.blocking,
-            hint="serve it from its own environment (parity env restore), or --no-verify-env",
-        )
-    readiness.environment_verified = True
-    readiness.environment_report = [
-        d.to_dict() for d in result.diff.differences if d.risk > Risk.INFO
-    ]
-    return readiness
+        return environment_readiness(ws, reference, on_warning)
 
 
 def load(
@@ -133,6 +116,7 @@ class Listening:
     model: str
     gates: tuple[tuple[str, str], ...]  # (gate, verdict) in the order they ran
     ready: bool
+    following: str | None = None  # the NAME@ALIAS followed (``follow_alias``), else None
 
 
 def _gates(readiness: Readiness, verify_env: bool) -> tuple[tuple[str, str], ...]:
@@ -226,6 +210,9 @@ def serve(
     record_deployment: str | None = None,
     deployment_image: str | None = None,
     allow_unrestricted_pickle: bool = False,
+    follow_alias: bool = False,
+    poll_interval: float = DEFAULT_POLL_INTERVAL,
+    on_switch: Callable[[str], None] | None = None,
     workspace: Workspace | None = None,
 ) -> None:
     """Check, load and serve ``reference`` over HTTP until stopped (blocks).
@@ -240,38 +227,87 @@ def serve(
     passed, records itself as the deployment there (in ``deployment_image`` when given), as
     ``parity deploy record`` would; a restart that changes nothing adds nothing. A model kept
     as a plain pickle is served only with ``allow_unrestricted_pickle`` (see ``load``).
+
+    With ``follow_alias`` (``reference`` is NAME@ALIAS) the server reads the alias every
+    ``poll_interval`` seconds; when it names another version, that version is loaded beside
+    the one answering, checked as the first was, and answers from then on only once it passed:
+    requests already started finish on the old version, none fails. ``on_switch`` hears of each
+    switch, ``on_warning`` of a version refused (the old one keeps answering) or an alias that
+    cannot be read; a recorded deployment follows the switch. Every answer names the version
+    behind it in an ``X-Model-Version`` header.
     """
     if not _is_loopback(host):
         on_warning(f"binding to {host}: the model server has no authentication; put it behind one")
+    if follow_alias and "@" not in reference:
+        raise UsageError(
+            f"--follow-alias follows an alias, and {reference!r} names none",
+            hint="serve NAME@ALIAS, e.g. churn@production",
+        )
+    if poll_interval <= 0:
+        raise UsageError("the poll interval must be positive", hint="e.g. --poll-interval 2s")
     with session(workspace) as ws:
         with collector_paused_for_startup():
             import uvicorn  # lazy: the server's libraries load with the collector paused
 
             from parity.api._serving import (  # lazy: NumPy, SQLAlchemy, collector paused
                 OPTIONS_VARIABLE,
+                alias_follower,
+                pinned,
                 serving_options,
                 serving_state,
             )
             from parity.serve.app import create_app  # lazy: Starlette, collector paused
             from parity.serve.state import Readiness  # lazy: NumPy, SQLAlchemy, collector paused
 
+            # Following: check and load the version the alias names now, by its number, so the
+            # checks and the load see one version even if the alias moves in between.
+            served, alias = reference, None
+            if follow_alias:
+                served, _, alias = pinned(ws, reference)
             readiness = Readiness(environment_verified=None)
             if not verify_env:
                 on_warning("environment verification skipped (--no-verify-env): serving unverified")
             else:
-                readiness = check(reference, on_warning=on_warning, workspace=ws)
-            state = serving_state(ws, reference, readiness, sample_rate, allow_unrestricted_pickle)
+                readiness = check(served, on_warning=on_warning, workspace=ws)
+            state = serving_state(
+                ws, served, readiness, sample_rate, allow_unrestricted_pickle, alias=alias
+            )
             if not readiness.ready:
                 on_warning("not ready: " + "; ".join(readiness.reasons))
-            asgi_app = create_app(state, max_body_bytes) if workers == 1 else None
+            asgi_app: ASGIApp | None = None
+            follower: AliasFollower | None = None
+            if workers == 1:
+                asgi_app = create_app(state, max_body_bytes)
+                if follow_alias:
+
+                    def switched(now: ServingState) -> None:
+                        if record_deployment is not None:
+                            _record_self(
+                                ws, now.version.ref, record_deployment, deployment_image, True
+                            )
+
+                    asgi_app = follower = alias_follower(
+                        ws,
+                        reference,
+                        state,
+                        lambda serving: create_app(serving, max_body_bytes),
+                        verify_env=verify_env,
+                        sample_rate=sample_rate,
+                        allow_unrestricted_pickle=allow_unrestricted_pickle,
+                        poll_interval=poll_interval,
+                        report=on_switch or _say_nothing,
+                        warn=on_warning,
+                        on_switch=switched,
+                    )
         model = f"{state.version.name}/{state.version.version}"
         gates = _gates(readiness, verify_env)
+        following = reference if follow_alias else None
 
         def listening(url: str) -> None:
             if record_deployment is not None:
                 _record_self(ws, model, record_deployment, deployment_image, readiness.ready)
             if on_ready is not None:
-                on_ready(Listening(url, model, gates, readiness.ready))
+                on_ready(Listening(url, model, gates, readiness.ready, following))
 
         options: dict[str, Any] = {
             "host": host,
@@ -284,14 +320,28 @@ def serve(
             try:
                 _run(uvicorn.Config(asgi_app, **options), listening)
             finally:
-                state.close()
+                if follower is not None:
+                    follower.close()  # the version answering last, which may not be ``state``
+                else:
+                    state.close()
             return
         state.close()
         # Each worker loads and checks the model itself; the options reach it in the environment.
+        follow = (reference, poll_interval, verify_env) if follow_alias else None
         os.environ[OPTIONS_VARIABLE] = serving_options(
-            ws.root, reference, readiness, sample_rate, max_body_bytes, allow_unrestricted_pickle
+            ws.root,
+            served,
+            readiness,
+            sample_rate,
+            max_body_bytes,
+            allow_unrestricted_pickle,
+            follow,
         )
         config = uvicorn.Config(
             "parity.api._serving:build", factory=True, workers=workers, **options
         )
         _run(config, listening)
+
+
+def _say_nothing(_message: str) -> None:
+    pass

@@ -47,6 +47,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "events_group",
         "Webhooks for registry, monitor and deployment events; the event and delivery log.",
     ),
+    "export": (
+        "parity.cli.export_commands",
+        "export_group",
+        "Write runs and model versions into another tool's store, so a team can leave freely.",
+    ),
     "gate": (
         "parity.cli.gate_commands",
         "gate_command",

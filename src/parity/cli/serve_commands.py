@@ -9,8 +9,9 @@ from parity.api.serving import Listening
 from parity.cli import completion
 from parity.cli.env_commands import print_differences
 from parity.cli.output import say, warn
+from parity.core.durations import parse_duration
 from parity.core.env_rules import Difference
-from parity.core.errors import EnvironmentMismatch
+from parity.core.errors import EnvironmentMismatch, UsageError
 
 
 def _ready(listening: Listening) -> None:
@@ -19,6 +20,18 @@ def _ready(listening: Listening) -> None:
         say(f"{gate:<12} {verdict}")
     state = "ready" if listening.ready else "NOT READY (see the warnings above)"
     say(f"serving {listening.model} at {listening.url}: {state}; Ctrl-C stops")
+    if listening.following:
+        say(
+            f"following {listening.following}: a version it moves to answers once it passes"
+            " the same checks"
+        )
+
+
+def _poll_interval(_ctx: click.Context, _param: click.Parameter, value: str) -> float:
+    try:
+        return parse_duration(value) / 1000
+    except UsageError as exc:
+        raise click.BadParameter(str(exc)) from None
 
 
 @click.command()
@@ -67,6 +80,20 @@ def _ready(listening: Listening) -> None:
     is_flag=True,
     help="Load a model kept as a plain pickle (it may run any code): only if you trust its saver.",
 )
+@click.option(
+    "--follow-alias",
+    is_flag=True,
+    help="Follow the alias: switch, without dropping a request, to each version it moves to"
+    " once that version passes the same checks.",
+)
+@click.option(
+    "--poll-interval",
+    default="2s",
+    show_default=True,
+    callback=_poll_interval,
+    metavar="DURATION",
+    help="How often --follow-alias reads the alias (e.g. 2s, 1m).",
+)
 def serve(
     reference: str,
     host: str,
@@ -79,12 +106,16 @@ def serve(
     place: str | None,
     deployment_image: str | None,
     allow_unrestricted_pickle: bool,
+    follow_alias: bool,
+    poll_interval: float,
 ) -> None:
     """Serve model REFERENCE (NAME@ALIAS) over HTTP after its checks pass.
 
     Once it listens it prints each check's verdict and its URL. Endpoints: /predict,
     /invocations (MLflow), /v2/... (Open Inference Protocol), /health, /metadata and /metrics
-    (Prometheus).
+    (Prometheus). Each answer names the model version behind it (X-Model-Version header).
+    With --follow-alias the server switches to each version the alias moves to once that
+    version passes the same checks; a version that fails them is not served.
     """
     try:
         serving.serve(
@@ -101,6 +132,9 @@ def serve(
             record_deployment=place,
             deployment_image=deployment_image,
             allow_unrestricted_pickle=allow_unrestricted_pickle,
+            follow_alias=follow_alias,
+            poll_interval=poll_interval,
+            on_switch=say,
         )
     except EnvironmentMismatch as refused:
         shown = tuple(d for d in refused.differences if isinstance(d, Difference))

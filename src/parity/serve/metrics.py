@@ -36,6 +36,21 @@ class ServerMetrics:
             ["model", "version", "environment_id", "data_version", "verified"],
             registry=self.registry,
         )
+        self.served_version = Gauge(
+            "parity_model_version",
+            "The version number of the model answering predictions",
+            registry=self.registry,
+        )
+        self.switches = Counter(
+            "parity_model_switches",
+            "Switches to the version a followed alias moved to (--follow-alias)",
+            registry=self.registry,
+        )
+        self.refused_switches = Counter(
+            "parity_model_switches_refused",
+            "Versions a followed alias moved to that failed their start-up checks",
+            registry=self.registry,
+        )
         self.dropped_logs = Counter(
             "parity_prediction_log_dropped",
             "Sampled rows dropped because the log queue was full",

@@ -52,7 +52,13 @@ def routes(state: ServingState, core: PredictionCore) -> list[Route]:
         return Decoded(decode_predict_payload(decoder, orjson.loads(body)), reply)
 
     async def health(_request: Request) -> Response:
-        body = {"status": "ok" if readiness.ready else "not ready", "reasons": readiness.reasons}
+        body: dict[str, Any] = {
+            "status": "ok" if readiness.ready else "not ready",
+            "reasons": readiness.reasons,
+            "model": model,
+        }
+        if state.following is not None:  # --follow-alias: the alias, switches, a refused version
+            body["following"] = state.following()
         return json_response(body, 200 if readiness.ready else 503)
 
     async def metadata(_request: Request) -> Response:

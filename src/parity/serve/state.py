@@ -67,9 +67,12 @@ class ServingState:
     metrics: ServerMetrics
     log: PredictionLog | None
     data_versions: tuple[str, ...] = ()
+    # With --follow-alias: what the follower reports (alias, switches, a refused version), which
+    # /health and /metadata show beside the version answering.
+    following: Callable[[], dict[str, Any]] | None = None
 
     def metadata(self) -> dict[str, Any]:
-        return {
+        document = {
             "model": self.version.name,
             "version": self.version.version,
             "alias": self.alias,
@@ -85,6 +88,9 @@ class ServingState:
             "reasons": self.readiness.reasons,
             "signature": self.record.signature.to_dict() if self.record.signature else None,
         }
+        if self.following is not None:
+            document["following"] = self.following()
+        return document
 
     def publish_info(self) -> None:
         """Set the ``parity_model_info`` gauge once the checks have decided ``verified``."""
@@ -96,6 +102,7 @@ class ServingState:
             data_version=",".join(self.data_versions),
             verified=str(self.readiness.environment_verified is True).lower(),
         ).set(1)
+        self.metrics.served_version.set(self.version.version)
 
     def close(self) -> None:
         if self.log is not None:
@@ -112,11 +119,16 @@ def build_state(
     data_versions: tuple[str, ...] = (),
     predictions: PredictionSink | None = None,
     allow_unrestricted_pickle: bool = False,
+    metrics: ServerMetrics | None = None,
+    alias: str | None = None,
 ) -> ServingState:
     """Load the model behind ``reference`` (verified byte for byte) and run the golden check.
 
     ``predictions`` keeps the sampled prediction log (none without it, or at ``sample_rate`` 0).
-    A model kept as a plain pickle loads only with ``allow_unrestricted_pickle``.
+    A model kept as a plain pickle loads only with ``allow_unrestricted_pickle``. ``metrics``
+    shares another state's instruments (a version loaded beside the one answering, which
+    publishes itself in them only once it answers); ``alias`` names the alias it is served as
+    when ``reference`` names the version itself.
     """
     version = registry.resolve(reference)
     record = read_model_record(records, version.model_id)
@@ -137,7 +149,8 @@ def build_state(
             inputs = json.loads((directory / record.golden_inputs).read_text())
             expected = json.loads((directory / record.golden_predictions).read_text())
             readiness.golden = check_golden(predictor, decoder, inputs, expected)
-    metrics = ServerMetrics()
+    shared = metrics is not None
+    instruments = metrics if metrics is not None else ServerMetrics()
     tags = LogTags(
         version.name, version.version, record.environment_id, ",".join(data_versions) or None
     )
@@ -147,14 +160,16 @@ def build_state(
             tags,
             clock=clock,
             sample_rate=sample_rate,
-            on_drop=lambda n: metrics.dropped_logs.inc(n),
+            on_drop=lambda n: instruments.dropped_logs.inc(n),
         )
         if sample_rate > 0 and predictions is not None
         else None
     )
-    alias = reference.split("@", 1)[1] if "@" in reference else None
+    if alias is None and "@" in reference:
+        alias = reference.split("@", 1)[1]
     state = ServingState(
-        version, alias, record, predictor, decoder, readiness, metrics, log, data_versions
+        version, alias, record, predictor, decoder, readiness, instruments, log, data_versions
     )
-    state.publish_info()
+    if not shared:
+        state.publish_info()
     return state

@@ -1,0 +1,1 @@
+"""Export back to MLflow: runs and model versions written into an MLflow tracking store."""
