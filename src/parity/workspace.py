@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from parity.data.index_port import ChunkIndexPort
     from parity.deploy.deployments import DeploymentLedger
     from parity.deploy.exports import Filings
+    from parity.events.outbox import EventLedger, EventOutbox
     from parity.monitor.repository import Monitoring
     from parity.registry.repository import Actor, ModelRegistry
     from parity.repro.store import Reproductions
@@ -221,7 +222,12 @@ class Workspace:
             Registry,
         )  # lazy: SQLAlchemy loads only for commands that use the database
 
-        return Registry(self.meta, clock=now_ms, promotion=lambda: load_promotion(self.policy_path))
+        return Registry(
+            self.meta,
+            clock=now_ms,
+            promotion=lambda: load_promotion(self.policy_path),
+            on_change=self.outbox.registry_change,
+        )
 
     @cached_property
     def monitoring(self) -> Monitoring:
@@ -251,7 +257,27 @@ class Workspace:
             DeploymentLog,
         )  # lazy: SQLAlchemy loads only for commands that use the database
 
-        return DeploymentLog(self.meta, now_ms)
+        return DeploymentLog(self.meta, now_ms, on_record=self.outbox.deployment_recorded)
+
+    @cached_property
+    def outbox(self) -> EventOutbox:
+        """The events outbox, webhooks and delivery log in the metadata database (embedded)."""
+        from parity.events.outbox import (
+            EventOutbox,
+        )  # lazy: SQLAlchemy loads only for commands that use the database
+
+        return EventOutbox(self.meta, now_ms)
+
+    @cached_property
+    def events(self) -> EventLedger:
+        """Events and webhooks: the outbox, or the server's."""
+        if self.server_url is not None:
+            from parity.events.remote import (
+                RemoteEvents,
+            )  # lazy: the HTTP client loads only in team mode
+
+            return RemoteEvents(self.server, now_ms)
+        return self.outbox
 
     @cached_property
     def export_filings(self) -> Filings:

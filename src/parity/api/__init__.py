@@ -17,6 +17,7 @@ __all__ = [
     "data",
     "deploy",
     "environments",
+    "events",
     "gate",
     "infra",
     "migrate",

@@ -3,6 +3,7 @@ recording itself (``parity.api.serving``), which must not load the export half's
 
 from __future__ import annotations
 
+from parity.api._events import deliver_staged
 from parity.api._models import model_record
 from parity.core.deployment import Deployment, ImageReference
 from parity.workspace import Workspace
@@ -20,6 +21,8 @@ def record_deployment(
     there and whether this call added it."""
     version, record = model_record(workspace, reference)
     shown = None if image is None else str(ImageReference.parse(image))
-    return workspace.deployments.record(
+    recorded = workspace.deployments.record(
         place, version, record.environment_id, shown, workspace.actor().name, source, note
     )
+    deliver_staged(workspace)  # the deployment.recorded event, if this added one
+    return recorded

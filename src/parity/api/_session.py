@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from parity.api._events import deliver_staged
 from parity.workspace import Workspace, open_workspace
 
 
@@ -23,5 +24,6 @@ def session(workspace: Workspace | None) -> Iterator[Workspace]:
     opened = open_workspace()
     try:
         yield opened
+        deliver_staged(opened)  # the events of what the call changed, before it returns
     finally:
         opened.close()

@@ -18,6 +18,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from parity.api._events import deliver_staged
 from parity.api._models import (
     ModelVerification,
     describe,
@@ -115,7 +116,9 @@ def register(
     ``PATH`` defaults to ``model``; a bare hex prefix names a model id if one matches, else a run.
     """
     with session(workspace) as ws:
-        return register_model(ws, source, name, description)
+        registered = register_model(ws, source, name, description)
+        deliver_staged(ws)
+        return registered
 
 
 def get(reference: str, *, workspace: Workspace | None = None) -> ModelVersion:
@@ -176,7 +179,9 @@ def alias(
         raise UsageError("name the alias to set", hint="e.g. alias('churn/3', alias='production')")
     with session(workspace) as ws:
         model, number = named_version(ws, name, version)
-        return ws.registry.set_alias(model, number, alias, ws.actor(), reason, force=force)
+        moved = ws.registry.set_alias(model, number, alias, ws.actor(), reason, force=force)
+        deliver_staged(ws)
+        return moved
 
 
 def rollback(
@@ -211,9 +216,11 @@ def rollback(
                 f"{model}@{alias_name} already names version {target}",
                 hint="pass --to VERSION to roll back further",
             )
-        return ws.registry.set_alias(
+        moved = ws.registry.set_alias(
             model, target, alias_name, ws.actor(), f"{_ROLLBACK}{reason}", force=force
         )
+        deliver_staged(ws)
+        return moved
 
 
 def _previous_version(trail: builtins.list[AuditEvent], alias: str, current: int) -> int:

@@ -9,14 +9,18 @@ that come back for its predictions are scored against the figures its training r
 
 from __future__ import annotations
 
+import builtins
 import datetime as dt
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from parity.api._events import report_alert
 from parity.api._session import session
+from parity.core.durations import parse_duration
 from parity.core.errors import NotFoundError, UsageError
+from parity.core.events import DRIFT_ALERT, PERFORMANCE_ALERT
 from parity.core.feedback import MAX_LABELS, LabelReceipt, read_feedback
 from parity.core.ids import is_hex_prefix
 from parity.core.model import ModelVersion
@@ -30,10 +34,20 @@ from parity.monitor.performance import (
     check_performance,
 )
 from parity.monitor.reference import store_profile
+from parity.monitor.watch import WatchAlert, WatchTick, run_schedule
 from parity.registry.loading import read_model_record
 from parity.workspace import Workspace, now_ms
 
-__all__ = ["drift", "feedback", "performance", "performance_history", "profile"]
+__all__ = [
+    "WatchAlert",
+    "WatchTick",
+    "drift",
+    "feedback",
+    "performance",
+    "performance_history",
+    "profile",
+    "watch",
+]
 
 _DURATION = re.compile(r"^(\d+)([smhd])$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -59,6 +73,7 @@ def drift(
     reference: str | None = None,
     since: str | dt.datetime | None = None,
     min_rows: int = MIN_ROWS,
+    alert: bool = True,
     workspace: Workspace | None = None,
 ) -> DriftReport:
     """Compare the inputs logged while serving ``model_reference`` with its training profile.
@@ -69,10 +84,93 @@ def drift(
     ``reference`` is a training table, its data version id or a profile id (default: the
     profiled input of the run that made the model). ``since`` is ``30m``, ``24h``, ``7d``, an
     ISO time or a datetime. With fewer than ``min_rows`` rows the report gives no verdict.
+    Drift found is a ``monitor.drift_alert`` event (``alert=False``: none).
     """
     since_ms = None if since is None else _since_epoch_ms(since, dt.datetime.now(dt.UTC))
     with session(workspace) as ws:
-        return _check_model_drift(ws, model_reference, reference, since_ms, min_rows)
+        version = ws.registry.resolve(model_reference)
+        report = _check_version_drift(ws, version, reference, since_ms, min_rows)
+        if alert and report.enough_rows and report.drifted:
+            report_alert(ws, DRIFT_ALERT, drift_alert_data(version, report))
+        return report
+
+
+def drift_alert_data(version: ModelVersion, report: DriftReport) -> dict[str, Any]:
+    """What a ``monitor.drift_alert`` event says: the version, the drifted features, the sizes."""
+    return {
+        "model": version.name,
+        "version": version.version,
+        "ref": version.ref,
+        "rows": report.rows,
+        "drifted": list(report.drifted),
+        "features": {
+            f.name: {"psi": round(f.psi, 6), "ks": None if f.ks is None else round(f.ks, 6)}
+            for f in report.features
+            if f.drifted
+        },
+    }
+
+
+def watch(
+    model_reference: str,
+    *,
+    every: str = "10m",
+    on_alert: str | None = None,
+    once: bool = False,
+    since: str | None = None,
+    reference: str | None = None,
+    min_rows: int = MIN_ROWS,
+    on_tick: Callable[[WatchTick], None] = lambda _: None,
+    workspace: Workspace | None = None,
+) -> builtins.list[WatchTick]:
+    """Run ``model_reference``'s checks (drift; performance where this Parity has it) now and
+    every ``every`` (``30s``, ``10m``, ``1h``) until interrupted, or once with ``once``. Each
+    alert is an event; ``on_alert`` is a command (split like a shell's words, run without one)
+    run after a tick with alerts, which it finds in ``PARITY_ALERT_*`` variables.
+
+    >>> ticks = parity.api.monitor.watch("churn@production", once=True,
+    ...                                  on_alert="make retrain")   # doctest: +SKIP
+    >>> ticks[0].alerted                                             # doctest: +SKIP
+
+    ``since`` limits each check to inputs logged in that window (``24h``) before the tick;
+    ``reference`` is the drift check's training data, as for ``drift``.
+    """
+    from parity.api._watch import split_command, watch_tick  # lazy: only to watch
+
+    every_s = parse_duration(every) / 1000
+    argv = None if on_alert is None else split_command(on_alert)
+
+    def drift_check(
+        ws: Workspace, version: ModelVersion, since_ms: int | None, rows: int
+    ) -> tuple[str, WatchAlert | None]:
+        return _drift_check(ws, version, since_ms, rows, reference)
+
+    with session(workspace) as ws:
+
+        def tick() -> WatchTick:
+            now = dt.datetime.now(dt.UTC)
+            since_ms = None if since is None else _since_epoch_ms(since, now)
+            checks = {"drift": drift_check, "performance": _performance_check}
+            return watch_tick(ws, model_reference, argv, since_ms, min_rows, checks)
+
+        return run_schedule(tick, every_s, once=once, on_tick=on_tick)
+
+
+def _drift_check(
+    workspace: Workspace,
+    version: ModelVersion,
+    since_ms: int | None,
+    min_rows: int,
+    reference: str | None,
+) -> tuple[str, WatchAlert | None]:
+    report = _check_version_drift(workspace, version, reference, since_ms, min_rows)
+    if not report.enough_rows:
+        return f"{report.rows} rows, fewer than {report.min_rows}: no verdict", None
+    if not report.drifted:
+        return f"no drift over {report.rows} rows", None
+    summary = f"input drift in {', '.join(report.drifted)} of {version.ref} over {report.rows} rows"
+    data = drift_alert_data(version, report)
+    return summary, WatchAlert(DRIFT_ALERT, summary, data=data)
 
 
 def feedback(
@@ -118,6 +216,7 @@ def performance(
     tolerance: float = DEFAULT_TOLERANCE,
     min_labels: int = MIN_LABELS,
     record: bool = True,
+    alert: bool = True,
     workspace: Workspace | None = None,
 ) -> PerformanceReport:
     """Score ``model_reference``'s labelled predictions against its training run's figures.
@@ -132,34 +231,81 @@ def performance(
 
     ``window`` is ``30m``, ``1h``, ``1d`` (time) or a number of labelled predictions (default:
     one window). A window with fewer than ``min_labels`` is not evaluated. The report is kept
-    with the model version (``performance_history``) unless ``record`` is False. The metric
+    with the model version (``performance_history``) unless ``record`` is False; a degraded
+    report is a ``monitor.performance_alert`` event unless ``alert`` is False. The metric
     naming rule is in ``parity.monitor.performance``.
     """
     since_ms = None if since is None else _since_epoch_ms(since, dt.datetime.now(dt.UTC))
     with session(workspace) as ws:
         version = ws.registry.resolve(model_reference)
-        run = _run_or_none(ws, version.run_id)
-        if run is None:
-            raise UsageError(
-                f"{version.ref} has no training run to compare with"
-                + ("" if version.run_id else " (it was not registered from a tracked run)"),
-                hint="register the model from a run that logged its metrics",
-            )
-        pairs = ws.monitoring.labelled_predictions(version.name, version.version, since_ms)
-        report = check_performance(
-            version.ref,
-            run.id,
-            run.metrics,
-            pairs,
-            window=window,
-            tolerance=tolerance,
-            min_labels=min_labels,
+        report = _check_version_performance(
+            ws, version, since_ms, window, tolerance, min_labels, record
         )
-        if record:
-            ws.monitoring.record_performance(
-                version.name, version.version, report.to_dict(), now_ms()
-            )
+        if alert and report.evaluated and not report.ok:
+            report_alert(ws, PERFORMANCE_ALERT, performance_alert_data(version, report))
         return report
+
+
+def performance_alert_data(version: ModelVersion, report: PerformanceReport) -> dict[str, Any]:
+    """What a ``monitor.performance_alert`` event says: the version and what fell how far."""
+    return {
+        "model": version.name,
+        "version": version.version,
+        "ref": version.ref,
+        "labels": report.labels,
+        "degraded": list(report.degraded),
+        "report": report.to_dict(),
+    }
+
+
+def _check_version_performance(
+    ws: Workspace,
+    version: ModelVersion,
+    since_ms: int | None,
+    window: str | None,
+    tolerance: float,
+    min_labels: int,
+    record: bool,
+) -> PerformanceReport:
+    run = _run_or_none(ws, version.run_id)
+    if run is None:
+        raise UsageError(
+            f"{version.ref} has no training run to compare with"
+            + ("" if version.run_id else " (it was not registered from a tracked run)"),
+            hint="register the model from a run that logged its metrics",
+        )
+    pairs = ws.monitoring.labelled_predictions(version.name, version.version, since_ms)
+    report = check_performance(
+        version.ref,
+        run.id,
+        run.metrics,
+        pairs,
+        window=window,
+        tolerance=tolerance,
+        min_labels=min_labels,
+    )
+    if record:
+        ws.monitoring.record_performance(version.name, version.version, report.to_dict(), now_ms())
+    return report
+
+
+def _performance_check(
+    workspace: Workspace, version: ModelVersion, since_ms: int | None, min_rows: int
+) -> tuple[str, WatchAlert | None]:
+    """``monitor watch``'s performance check: the labelled predictions in the tick's window."""
+    try:
+        report = _check_version_performance(
+            workspace, version, since_ms, None, DEFAULT_TOLERANCE, MIN_LABELS, True
+        )
+    except UsageError as exc:  # no training run to compare with: nothing to judge, say why
+        return f"not run: {exc.message}", None
+    if not report.evaluated:
+        return f"{report.labels} labels, fewer than {report.min_labels}: no verdict", None
+    if report.ok:
+        return f"no degradation over {report.labels} labels", None
+    summary = f"performance of {version.ref} degraded: {'; '.join(report.degraded)}"
+    data = performance_alert_data(version, report)
+    return summary, WatchAlert(PERFORMANCE_ALERT, summary, data=data)
 
 
 def performance_history(
@@ -322,6 +468,17 @@ def _check_model_drift(
 ) -> DriftReport:
     """Compare the inputs logged while serving ``model_reference`` with the training profile."""
     version = workspace.registry.resolve(model_reference)
+    return _check_version_drift(workspace, version, reference, since_ms, min_rows)
+
+
+def _check_version_drift(
+    workspace: Workspace,
+    version: ModelVersion,
+    reference: str | None,
+    since_ms: int | None,
+    min_rows: int,
+) -> DriftReport:
+    """Compare the inputs logged while serving ``version`` with the training profile."""
     record = read_model_record(workspace.records, version.model_id)
     if record.signature is None:
         raise UsageError(f"{version.ref} has no signature, so its inputs cannot be checked")

@@ -42,6 +42,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "env_group",
         "Fingerprint, compare and verify environments.",
     ),
+    "events": (
+        "parity.cli.events_commands",
+        "events_group",
+        "Webhooks for registry, monitor and deployment events; the event and delivery log.",
+    ),
     "export": (
         "parity.cli.export_commands",
         "export_group",

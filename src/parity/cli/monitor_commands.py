@@ -3,6 +3,7 @@ predictions and check their performance against the training run."""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -189,6 +190,72 @@ def _performance_rows(result: Any) -> list[tuple[object, ...]]:
 
 
 def _when(time_ms: int) -> str:
-    import datetime as dt  # lazy: only a table of windows prints times
-
     return dt.datetime.fromtimestamp(time_ms / 1000, dt.UTC).strftime("%Y-%m-%d %H:%M")
+
+
+@monitor_group.command("watch")
+@click.argument("reference", metavar="MODEL_REF", shell_complete=completion.model_references)
+@click.option("--every", default="10m", show_default=True, help="Time between ticks: 30s, 10m, 1h.")
+@click.option(
+    "--on-alert",
+    "on_alert",
+    metavar="CMD",
+    help="Command run after a tick with alerts (no shell; PARITY_ALERT_* variables say what).",
+)
+@click.option("--once", is_flag=True, help="Run one tick and exit (1 on an alert): for cron.")
+@click.option("--since", help="Each check reads only inputs logged this long before it: 24h.")
+@click.option(
+    "--reference",
+    "training",
+    help="Training table, its data version, or a profile id for the drift check.",
+)
+@click.option(
+    "--min-rows", default=100, type=click.IntRange(min=1), help="Fewer rows give no verdict."
+)
+@JSON_OPTION
+def watch(
+    reference: str,
+    every: str,
+    on_alert: str | None,
+    once: bool,
+    since: str | None,
+    training: str | None,
+    min_rows: int,
+    json_output: bool,
+) -> None:
+    """Run MODEL_REF's drift and performance checks on a schedule; on alert, run CMD."""
+
+    def show(tick: monitor.WatchTick) -> None:
+        if json_output:
+            print_json(tick.to_dict())
+            return
+        when = _clock(tick.time_ms)
+        checks = "; ".join(f"{name}: {outcome}" for name, outcome in tick.checks.items())
+        say(f"{when} {reference}: {checks}")
+        for alert in tick.alerts:
+            say(f"{when} ALERT {alert.kind} ({alert.event_id}): {alert.summary}")
+        if tick.command_error is not None:
+            warn(tick.command_error)
+        elif tick.command_exit is not None:
+            say(f"{when} on-alert command exited {tick.command_exit}")
+
+    try:
+        ticks = monitor.watch(
+            reference,
+            every=every,
+            on_alert=on_alert,
+            once=once,
+            since=since or None,
+            reference=training,
+            min_rows=min_rows,
+            on_tick=show,
+        )
+    except KeyboardInterrupt:
+        say("stopped watching")
+        return
+    if once and ticks and ticks[-1].alerted:
+        raise CheckFailed(f"{len(ticks[-1].alerts)} alert(s) for {reference}")
+
+
+def _clock(time_ms: int) -> str:
+    return dt.datetime.fromtimestamp(time_ms / 1000, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -59,9 +59,16 @@ class DeploymentLedger(Protocol):
 class DeploymentLog:
     """The ledger in the metadata database."""
 
-    def __init__(self, meta: MetadataStore, clock: Callable[[], int]) -> None:
+    def __init__(
+        self,
+        meta: MetadataStore,
+        clock: Callable[[], int],
+        on_record: Callable[[Connection, Deployment], None] | None = None,
+    ) -> None:
         self.meta = meta
         self.clock = clock
+        # Told of every deployment added, inside its transaction (the events outbox).
+        self.on_record = on_record
 
     def record(
         self,
@@ -104,6 +111,8 @@ class DeploymentLog:
             )
             added = self._current(connection, place, version.name)
             assert added is not None
+            if self.on_record is not None:
+                self.on_record(connection, added)
             return added, True
 
         return self.meta.transact(act)

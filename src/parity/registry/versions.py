@@ -53,11 +53,15 @@ class Registry:
         meta: MetadataStore,
         clock: Callable[[], int],
         promotion: Callable[[], PromotionPolicy] | None = None,
+        on_change: Callable[[Connection, AuditEvent], None] | None = None,
     ) -> None:
         self.meta = meta
         self.clock = clock
         # Read at each alias move (the policy file may change while a server runs).
         self.promotion = promotion or PromotionPolicy
+        # Told of every audited change inside its transaction (the events outbox stages the
+        # change's event there, so a change is never without its event).
+        self.on_change = on_change
 
     # reading -----------------------------------------------------------------------------------
     def get(self, name: str, version: int) -> ModelVersion:
@@ -517,19 +521,35 @@ class Registry:
             .order_by(audit_events.c.sequence.desc())
             .limit(1)
         ).scalar_one_or_none()
-        connection.execute(
+        time_ms = max(self.clock(), last or 0)
+        inserted = connection.execute(
             insert(audit_events).values(
                 name=name,
                 version=version,
                 action=action,
                 actor=actor.name,
-                time_ms=max(self.clock(), last or 0),
+                time_ms=time_ms,
                 before=json.dumps(before, sort_keys=True) if before is not None else None,
                 after=json.dumps(after, sort_keys=True) if after is not None else None,
                 reason=reason,
                 forced=forced,
             )
         )
+        if self.on_change is not None:
+            key = inserted.inserted_primary_key
+            change = AuditEvent(
+                sequence=int(key[0]) if key else 0,
+                name=name,
+                version=version,
+                action=action,
+                actor=actor.name,
+                time_ms=time_ms,
+                before=dict(before) if before is not None else None,
+                after=dict(after) if after is not None else None,
+                reason=reason,
+                forced=forced,
+            )
+            self.on_change(connection, change)
 
     def _require_model(self, connection: Connection, name: str) -> None:
         found = connection.execute(

@@ -148,4 +148,6 @@ def _describe(api: FastAPI, routes: tuple[Route, ...]) -> dict[str, Any]:
 def build() -> Any:
     """The app of one uvicorn worker, from the settings the start command left in the
     environment (``settings.OPTIONS_VARIABLE``)."""
-    return create_app(build_context(ServerSettings.from_environment()))
+    context = build_context(ServerSettings.from_environment())
+    context.delivery.kick()  # events a stopped server left undelivered
+    return create_app(context)

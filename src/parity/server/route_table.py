@@ -9,6 +9,7 @@ from parity.server import (
     routes_accounts,
     routes_data,
     routes_deploy,
+    routes_events,
     routes_health,
     routes_models,
     routes_monitor,
@@ -34,6 +35,7 @@ ROUTES: tuple[Route, ...] = (
     *routes_runs.ROUTES,
     *routes_repro.ROUTES,
     *routes_deploy.ROUTES,
+    *routes_events.ROUTES,
 )
 PAGE_ROUTES: tuple[Route, ...] = tuple(
     Route(
