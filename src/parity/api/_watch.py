@@ -2,7 +2,8 @@
 run the on-alert command, deliver the events.
 
 The checks are handed in by ``parity.api.monitor.watch``: drift, and performance against the
-training run's figures. The on-alert command is split with ``shlex`` and run without a shell; it gets the alerts in its environment:
+training run's figures. The on-alert command is split with ``shlex`` and run without a shell;
+it gets the alerts in its environment:
 ``PARITY_ALERT_KINDS`` (comma-separated), ``PARITY_ALERT_MODEL`` (NAME/VERSION),
 ``PARITY_ALERT_SUMMARY`` (one line per alert), ``PARITY_ALERT_EVENT_IDS`` and
 ``PARITY_ALERT_JSON`` (the alerts as a JSON list).
