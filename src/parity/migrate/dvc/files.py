@@ -76,9 +76,18 @@ def _load(text: bytes, source: str) -> Any:
         ) from exc
 
 
+def _md5(value: object) -> str | None:
+    """An md5 as written; YAML reads one made of digits only as a number (DVC quotes those)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:032d}"
+    return value.lower() if isinstance(value, str) and value else None
+
+
 def _join(folder: str, path: object, source: str) -> str:
     if not isinstance(path, str) or not path:
         raise UsageError(f"{source} has an entry without a path", hint="check it with DVC")
+    if "://" in path:
+        return path  # a URL (an imported or external dependency): not in the repository
     joined = posixpath.normpath(posixpath.join(folder, path))
     if joined.startswith("../") or joined == ".." or posixpath.isabs(joined):
         raise UsageError(
@@ -96,13 +105,13 @@ def _output(entry: object, folder: str, source: str) -> DvcOutput | None:
     """An output entry; None for one DVC does not cache (``cache: false``) or never hashed."""
     if not isinstance(entry, Mapping):
         raise UsageError(f"{source} has an output that is not a mapping", hint="check it with DVC")
-    md5 = entry.get("md5")
-    if entry.get("cache") is False or not isinstance(md5, str) or not md5:
+    md5 = _md5(entry.get("md5"))
+    if entry.get("cache") is False or md5 is None:
         return None
     is_dir = md5.endswith(DIR_SUFFIX)
     return DvcOutput(
         path=_join(folder, entry.get("path"), source),
-        md5=md5.removesuffix(DIR_SUFFIX).lower(),
+        md5=md5.removesuffix(DIR_SUFFIX),
         is_dir=is_dir,
         size=_number(entry.get("size")),
         files=_number(entry.get("nfiles")),
@@ -144,13 +153,12 @@ def _stage(name: str, entry: object, folder: str, source: str) -> DvcStage:
     for dep in entry.get("deps") or ():
         if not isinstance(dep, Mapping):
             continue
-        md5 = dep.get("md5")
-        known = isinstance(md5, str) and bool(md5)
+        md5 = _md5(dep.get("md5"))
         deps.append(
             DvcDependency(
                 _join(folder, dep.get("path"), where),
-                str(md5).removesuffix(DIR_SUFFIX).lower() if known else None,
-                known and str(md5).endswith(DIR_SUFFIX),
+                None if md5 is None else md5.removesuffix(DIR_SUFFIX),
+                md5 is not None and md5.endswith(DIR_SUFFIX),
             )
         )
     outs = [_output(out, folder, where) for out in entry.get("outs") or ()]
