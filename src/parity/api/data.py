@@ -234,8 +234,10 @@ def _pointer_at(ws: Workspace, pointer_file: Path, rev: str) -> Pointer:
 
 
 def history(path: PathLike, *, workspace: Workspace | None = None) -> list[PointerCommit]:
-    """The versions of ``path`` in git history, newest first: the commits that changed its
-    pointer file, and the commits recorded for it without one (history imported from DVC).
+    """The versions of ``path`` in git history, newest first, imported commits included.
+
+    Those are the commits that changed its pointer file, and the commits recorded for it
+    without one (history imported from DVC: ``parity.data.commit_pointers``).
 
     >>> [c.pointer.data_version[:12] for c in data.history("data/train") if c.pointer]
     ... # doctest: +SKIP

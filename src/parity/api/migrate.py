@@ -38,8 +38,10 @@ def import_dvc(
     progress: Progress = no_progress,
     workspace: Workspace | None = None,
 ) -> DvcImportReport:
-    """Make every DVC-tracked output (``*.dvc`` files and ``dvc.lock`` outputs; only those
-    under ``paths`` when given) a Parity data version with its pointer beside it, and every
+    """Import a DVC project: its outputs become data versions, its stages become runs.
+
+    Every DVC-tracked output (``*.dvc`` files and ``dvc.lock`` outputs; only those under
+    ``paths`` when given) becomes a Parity data version with its pointer beside it, and every
     ``dvc.lock`` stage a run in experiment ``dvc``.
 
     Bytes come from DVC's cache, else its default remote (a folder or s3://), each object
