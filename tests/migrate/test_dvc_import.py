@@ -168,7 +168,7 @@ def test_a_corrupt_cache_object_is_refused(project: DvcProject) -> None:
     done = run_parity("import", "dvc", cwd=project.root)
     assert done.returncode == 5
     assert f"error: object {md5} is corrupt: DVC recorded md5 {md5}" in done.stderr
-    assert "restore it with 'dvc fetch' or 'dvc pull'" in done.stderr
+    assert "(DVC's copy is damaged: delete it, run 'dvc fetch' to restore it" in done.stderr
     assert not (project.root / "data" / "data.csv.parity").exists()
 
 

@@ -16,7 +16,6 @@ from parity.core.errors import UsageError
 from parity.core.file_errors import file_error
 
 
-
 @dataclass(frozen=True)
 class DvcRemote:
     name: str

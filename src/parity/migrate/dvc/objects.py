@@ -200,7 +200,5 @@ def _corrupt(name: str, where: str, found: str) -> CorruptObject:
     error = CorruptObject(
         name, f"DVC recorded md5 {name.removesuffix('.dir')}, {where} has {found}"
     )
-    error.hint = (
-        "restore it with 'dvc fetch' or 'dvc pull' (DVC's copy is damaged), then import again"
-    )
+    error.hint = "DVC's copy is damaged: delete it, run 'dvc fetch' to restore it, import again"
     return error
