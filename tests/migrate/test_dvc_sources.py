@@ -290,3 +290,25 @@ def test_objects_are_read_from_an_s3_remote(
         assert report.bytes_read == len(b"x\n1\n") + len(b"x\n2\n") + 2 + 2 + 3 + 2
         data.checkout(rev=commits[1], workspace=ws)
     assert (root / "images" / "d.txt").read_bytes() == b"D\n"
+
+
+def test_history_joins_recorded_commits_and_committed_pointers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root, _, commits = _project(tmp_path)
+    monkeypatch.chdir(root)
+    with workspaces.open(root) as ws:
+        migrate.import_dvc(all_commits=True, workspace=ws)
+        git(root, "add", "train.csv.parity", "images.parity")
+        git(root, "commit", "-q", "-m", "parity pointers")
+        pointed = git(root, "rev-parse", "HEAD")
+        listed = data.history("train.csv", workspace=ws)
+        assert [c.commit for c in listed] == [pointed, *commits[::-1]]
+        assert [c.subject for c in listed] == ["parity pointers", "v2", "v1"]
+        assert listed[0].pointer == listed[1].pointer  # the pointer committed what v2 held
+        assert all(c.author == "Ada" for c in listed)
+        # The pointer in git wins where there is one; the recorded one serves the rest.
+        data.checkout(["train.csv"], rev=commits[0], workspace=ws)
+        assert (root / "train.csv").read_bytes() == b"x\n1\n"
+        data.checkout(["train.csv"], rev=pointed, workspace=ws)
+        assert (root / "train.csv").read_bytes() == b"x\n2\n"
