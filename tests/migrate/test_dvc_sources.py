@@ -7,9 +7,6 @@ hand so each rule can be made to fail on its own.
 
 from __future__ import annotations
 
-import hashlib
-import json
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -22,46 +19,7 @@ from parity.core.errors import CorruptObject, NotFoundError, UsageError
 from parity.migrate.dvc.config import read_config
 from parity.migrate.dvc.files import read_dvc_file, read_lock_file
 from parity.migrate.dvc.objects import DvcObjects
-from parity.workspace import init_workspace
-
-
-def md5(data: bytes) -> str:
-    return hashlib.md5(data, usedforsecurity=False).hexdigest()
-
-
-def put_object(root: Path, data: bytes, *, legacy: bool = False, suffix: str = "") -> str:
-    """Store ``data`` as DVC does under a cache or remote ``root``; its md5."""
-    digest = md5(data)
-    folder = root if legacy else root / "files" / "md5"
-    path = folder / digest[:2] / (digest[2:] + suffix)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
-    return digest
-
-
-def put_folder(root: Path, files: dict[str, bytes]) -> str:
-    entries = [{"md5": put_object(root, b), "relpath": p} for p, b in sorted(files.items())]
-    return put_object(root, json.dumps(entries, sort_keys=True).encode(), suffix=".dir")
-
-
-def git(root: Path, *args: str) -> str:
-    done = subprocess.run(
-        ["git", "-c", "user.name=Ada", "-c", "user.email=ada@example.org", *args],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return done.stdout.strip()
-
-
-def dvc_file(path: str, digest: str, size: int, files: int | None = None) -> str:
-    if files is None:
-        return f"outs:\n- md5: {digest}\n  size: {size}\n  hash: md5\n  path: {path}\n"
-    return (
-        f"outs:\n- md5: {digest}.dir\n  size: {size}\n  nfiles: {files}\n"
-        f"  hash: md5\n  path: {path}\n"
-    )
+from tests.migrate._handmade import git, handmade_project, md5, put_object
 
 
 # --- files --------------------------------------------------------------------------------------
@@ -207,39 +165,10 @@ def test_an_object_whose_md5_differs_is_refused(tmp_path: Path) -> None:
 
 
 # --- the import, in process ---------------------------------------------------------------------
-def _project(tmp_path: Path, remote_url: str | None = None) -> tuple[Path, Path, list[str]]:
-    """A git repository with a hand-made DVC layout over two commits; its objects are in the
-    cache folder returned (the caller may move them to a remote)."""
-    root = tmp_path / "repo"
-    (root / ".dvc").mkdir(parents=True)
-    git(root, "init", "-q", "-b", "main")
-    store = tmp_path / "objects"
-    (root / ".dvc" / "config").write_text(
-        f"[core]\n    remote = r\n['remote \"r\"']\n    url = {remote_url or store}\n"
-    )
-    commits = []
-    for number, (csv, images) in enumerate(
-        [
-            (b"x\n1\n", {"a.txt": b"A\n", "b/c.txt": b"C\n"}),
-            (b"x\n2\n", {"a.txt": b"A2\n", "d.txt": b"D\n"}),
-        ]
-    ):
-        csv_md5 = put_object(store, csv)
-        dir_md5 = put_folder(store, images)
-        size = sum(len(b) for b in images.values())
-        (root / "train.csv.dvc").write_text(dvc_file("train.csv", csv_md5, len(csv)))
-        (root / "images.dvc").write_text(dvc_file("images", dir_md5, size, len(images)))
-        git(root, "add", "-A")
-        git(root, "commit", "-q", "-m", f"v{number + 1}")
-        commits.append(git(root, "rev-parse", "HEAD"))
-    init_workspace(root)[0].close()
-    return root, store, commits
-
-
 def test_import_in_process_links_commits_and_checks_out_each(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    root, _, commits = _project(tmp_path)
+    root, _, commits = handmade_project(tmp_path)
     monkeypatch.chdir(root)
     with workspaces.open(root) as ws:
         report = migrate.import_dvc(all_commits=True, workspace=ws)
@@ -257,7 +186,7 @@ def test_import_in_process_links_commits_and_checks_out_each(
 
 
 def test_the_cli_prints_counts_per_kind(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    root, _, _ = _project(tmp_path)
+    root, _, _ = handmade_project(tmp_path)
     monkeypatch.chdir(root)
     dry = CliRunner().invoke(cli, ["import", "dvc", "--all-commits", "--dry-run"])
     assert dry.exit_code == 0, dry.output
@@ -276,7 +205,7 @@ def test_objects_are_read_from_an_s3_remote(
     import boto3
 
     bucket, _, prefix = s3_bucket.removeprefix("s3://").partition("/")
-    root, store, commits = _project(tmp_path, remote_url=s3_bucket)
+    root, store, commits = handmade_project(tmp_path, remote_url=s3_bucket)
     with (root / ".dvc" / "config").open("a") as config:
         config.write(f"    endpointurl = {s3_endpoint}\n")
     client = boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1")
@@ -295,7 +224,7 @@ def test_objects_are_read_from_an_s3_remote(
 def test_history_joins_recorded_commits_and_committed_pointers(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    root, _, commits = _project(tmp_path)
+    root, _, commits = handmade_project(tmp_path)
     monkeypatch.chdir(root)
     with workspaces.open(root) as ws:
         migrate.import_dvc(all_commits=True, workspace=ws)
