@@ -23,7 +23,12 @@ from parity.cli.output import JSON_OPTION, human_size, print_json, say
 def import_dvc(
     paths: tuple[Path, ...], all_commits: bool, dry_run: bool, json_output: bool
 ) -> None:
-    """Import DVC-tracked data (.dvc files, dvc.lock outputs) and stages (as runs)."""
+    """Import DVC data, its git history and stages.
+
+    Every output of the .dvc files and dvc.lock files (under PATHS, when given) becomes a data
+    version with its pointer beside it; every dvc.lock stage becomes a run in experiment dvc.
+    Bytes come from DVC's cache or its default remote, each checked against DVC's md5.
+    """
     with progress_bar("importing from DVC") as update:
         report = migrate.import_dvc(
             paths, all_commits=all_commits, dry_run=dry_run, progress=update
