@@ -241,3 +241,20 @@ def test_history_joins_recorded_commits_and_committed_pointers(
         assert (root / "train.csv").read_bytes() == b"x\n1\n"
         data.checkout(["train.csv"], rev=pointed, workspace=ws)
         assert (root / "train.csv").read_bytes() == b"x\n2\n"
+
+
+def test_staging_leaves_dvcs_files_as_they_were(tmp_path: Path) -> None:
+    objects, cache, _ = _objects(tmp_path)
+    script = put_object(cache, b"#!/bin/sh\necho hi\n")
+    plain = put_object(cache, b"rows\n")
+    stored = [cache / "files" / "md5" / d[:2] / d[2:] for d in (script, plain)]
+    for path in stored:
+        path.chmod(0o444)  # as DVC leaves its cache
+    objects.copy_to(script, False, tmp_path / "run.sh", executable=True)
+    objects.copy_to(plain, False, tmp_path / "rows.txt")
+    assert (tmp_path / "run.sh").stat().st_mode & 0o777 == 0o755
+    assert (tmp_path / "rows.txt").read_bytes() == b"rows\n"
+    assert [p.stat().st_mode & 0o777 for p in stored] == [0o444, 0o444]
+    (tmp_path / "rows.txt").unlink()
+    assert [p.stat().st_nlink for p in stored] == [1, 1]
+    assert stored[1].read_bytes() == b"rows\n"

@@ -16,6 +16,7 @@ import contextlib
 import hashlib
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -103,13 +104,14 @@ class DvcObjects:
         return ", ".join(shown)
 
     @contextlib.contextmanager
-    def _located(self, md5: str, suffix: str) -> Iterator[tuple[Path, str]]:
-        """A local file holding the object, and where it came from."""
+    def _located(self, md5: str, suffix: str) -> Iterator[tuple[Path, str, bool]]:
+        """A local file holding the object, where it came from, and whether the file is ours
+        (a download, which may be moved) rather than DVC's."""
         for root in self.roots:
             for key in object_keys(md5, suffix):
                 candidate = root / key
                 if candidate.is_file():
-                    yield candidate, str(candidate)
+                    yield candidate, str(candidate), False
                     return
         if self.remote is not None and self.remote.is_s3:
             backend = self._s3_backend()
@@ -123,7 +125,7 @@ class DvcObjects:
                     downloaded.unlink()
                     continue
                 try:
-                    yield downloaded, f"{self.remote.url}/{key}"
+                    yield downloaded, f"{self.remote.url}/{key}", True
                 finally:
                     downloaded.unlink(missing_ok=True)
                 return
@@ -149,32 +151,36 @@ class DvcObjects:
         executable: bool = False,
         advance: Callable[[int], None] = lambda _n: None,
     ) -> int:
-        """Write object ``md5`` to ``destination``, verifying it; returns its size."""
+        """Put object ``md5`` at ``destination`` once its bytes hash to ``md5``; its size.
+
+        The object is read and hashed first; only then does ``destination`` appear: a hard
+        link to DVC's file where the file system allows (nothing written; an executable gets a
+        copy, so DVC's file keeps its mode), a copy otherwise, the file itself for a download.
+        """
         if md5 == _EMPTY_MD5:
             destination.write_bytes(b"")  # DVC may not keep the empty file's object
             return 0
-        with self._located(md5, "") as (source, where):
+        with self._located(md5, "") as (source, where, ours):
             hasher = _Hasher(legacy)
             size = 0
             try:
-                with source.open("rb") as reader, destination.open("wb") as writer:
+                with source.open("rb") as reader:
                     while block := reader.read(_BLOCK):
                         hasher.update(block)
-                        writer.write(block)
                         size += len(block)
                         advance(len(block))
             except OSError as exc:
                 raise file_error(exc, source, "read DVC's object") from exc
             if not hasher.matches(md5):
-                destination.unlink(missing_ok=True)
                 raise _corrupt(md5, where, hasher.plain.hexdigest())
+            _place(source, destination, move=ours, link=not executable)
         if executable:
             destination.chmod(0o755)
         return size
 
     def manifest(self, md5: str, legacy: bool) -> list[ManifestEntry]:
         """The entries of folder manifest ``<md5>.dir``, verified against ``md5``."""
-        with self._located(md5, ".dir") as (source, where):
+        with self._located(md5, ".dir") as (source, where, _ours):
             try:
                 data = source.read_bytes()
             except OSError as exc:
@@ -194,6 +200,22 @@ class DvcObjects:
                 f"DVC folder manifest {where} is not a list of md5 and relpath entries",
                 hint="check it with 'dvc status -c'",
             ) from exc
+
+
+def _place(source: Path, destination: Path, move: bool, link: bool) -> None:
+    try:
+        if move:
+            os.replace(source, destination)
+            return
+        if link:
+            try:
+                os.link(source, destination)
+                return
+            except OSError:  # another file system, or links refused: copy instead
+                pass
+        shutil.copyfile(source, destination)
+    except OSError as exc:
+        raise file_error(exc, destination, "stage DVC's object") from exc
 
 
 def _corrupt(name: str, where: str, found: str) -> CorruptObject:
