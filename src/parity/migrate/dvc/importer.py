@@ -12,7 +12,7 @@ from __future__ import annotations
 import posixpath
 import shutil
 import tempfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -67,11 +67,17 @@ class DvcImportReport:
 
 
 @dataclass(frozen=True)
-class _Found:
-    """One output as one snapshot (a commit or the work tree) names it."""
+class ImportPlan:
+    """What an import has to do, found by comparing DVC's files with earlier imports."""
 
-    output: DvcOutput
-    commit: str | None
+    outputs: Mapping[tuple[str, str], DvcOutput]  # (path, origin) → output, every one named
+    missing: Mapping[tuple[str, str], DvcOutput]  # those no earlier import versioned
+    known: Mapping[tuple[str, str], Pointer]  # those an earlier import versioned
+    links: list[tuple[str, str, str]]  # (path, commit, origin) not yet recorded
+    stages: list[StageRun]  # stage states no run records yet
+    stages_known: int
+    current: list[DvcOutput]  # the work tree's outputs: their pointers are written
+    commits: int  # commits whose DVC files were read
 
 
 def selector(paths: Sequence[str]) -> Callable[[str], bool]:
@@ -127,6 +133,42 @@ class DvcImporter:
         self.user = user
         self.progress = progress
 
+    def plan(
+        self, work_tree: DvcSnapshot, history: Iterable[DvcSnapshot], paths: Sequence[str] = ()
+    ) -> ImportPlan:
+        """What is there to import, against what earlier imports recorded (set algebra only:
+        nothing is read from DVC's cache and nothing is written)."""
+        selected = selector(paths)
+        snapshots = [*history, work_tree]
+        found = [(o, s.commit) for s in snapshots for o in _outputs(s, selected)]
+        # What earlier imports recorded: (path, origin) → pointer, and the commit pointers.
+        known: dict[tuple[str, str], Pointer] = {}
+        linked: set[tuple[str, str, str]] = set()
+        for path in sorted({output.path for output, _ in found}):
+            for earlier in commit_pointers(self.versioning.records, path):
+                known[(path, earlier.origin)] = earlier.pointer
+                linked.add((path, earlier.commit, earlier.origin))
+        unique: dict[tuple[str, str], DvcOutput] = {}
+        for output, _ in found:
+            unique.setdefault(_key(output), output)
+        # Stages: one run per distinct lock entry, tagged with the first commit recording it.
+        stage_runs: dict[str, StageRun] = {}
+        for snapshot in snapshots:
+            for stage in _stages(snapshot, selected):
+                stage_runs.setdefault(stage_key(stage), StageRun(stage, snapshot.commit))
+        done_stages = imported_stage_keys(self.runs) if stage_runs else set()
+        links = {(o.path, commit, output_origin(o)) for o, commit in found if commit is not None}
+        return ImportPlan(
+            outputs=unique,
+            missing={key: out for key, out in unique.items() if key not in known},
+            known=known,
+            links=sorted(links - linked),
+            stages=[run for key, run in stage_runs.items() if key not in done_stages],
+            stages_known=len(stage_runs.keys() & done_stages),
+            current=_outputs(work_tree, selected),
+            commits=sum(1 for s in snapshots if s.commit is not None),
+        )
+
     def run(
         self,
         work_tree: DvcSnapshot,
@@ -135,79 +177,49 @@ class DvcImporter:
         dry_run: bool = False,
         scratch_parent: Path | None = None,
     ) -> DvcImportReport:
-        selected = selector(paths)
-        snapshots = [*history, work_tree]
-        found = [_Found(o, s.commit) for s in snapshots for o in _outputs(s, selected)]
-        records = self.versioning.records
-
-        # What earlier imports recorded: (path, origin) → pointer, and the commit pointers.
-        known: dict[tuple[str, str], Pointer] = {}
-        linked: set[tuple[str, str, str]] = set()
-        for path in sorted({f.output.path for f in found}):
-            for earlier in commit_pointers(records, path):
-                known[(path, earlier.origin)] = earlier.pointer
-                linked.add((path, earlier.commit, earlier.origin))
-        unique: dict[tuple[str, str], DvcOutput] = {}
-        for item in found:
-            unique.setdefault((item.output.path, output_origin(item.output)), item.output)
-        missing = {key: out for key, out in unique.items() if key not in known}
-
-        # Stages: one run per distinct lock entry, tagged with the first commit recording it.
-        stage_runs: dict[str, StageRun] = {}
-        for snapshot in snapshots:
-            for stage in _stages(snapshot, selected):
-                stage_runs.setdefault(stage_key(stage), StageRun(stage, snapshot.commit))
-        done_stages = imported_stage_keys(self.runs) if stage_runs else set()
-        new_stages = [run for key, run in stage_runs.items() if key not in done_stages]
-
-        links = {
-            (f.output.path, f.commit, output_origin(f.output))
-            for f in found
-            if f.commit is not None
-        }
-        current = _outputs(work_tree, selected)
+        """Plan, then (unless ``dry_run``) version what is missing, record the commit links,
+        write the work tree's pointers and record the new stages as runs."""
+        plan = self.plan(work_tree, history, paths)
+        imported = tuple(sorted({o.path for o in plan.current}))
         if dry_run:
             return DvcImportReport(
-                versions_added=len(missing),
-                versions_known=len(unique) - len(missing),
-                commits_linked=len(links - linked),
-                pointers_written=sum(1 for o in current if self._pointer_changes(o, known)),
-                runs_added=len(new_stages),
-                runs_known=len(stage_runs) - len(new_stages),
-                commits=sum(1 for s in snapshots if s.commit is not None),
+                versions_added=len(plan.missing),
+                versions_known=len(plan.outputs) - len(plan.missing),
+                commits_linked=len(plan.links),
+                pointers_written=sum(self._pointer_changes(o, plan.known) for o in plan.current),
+                runs_added=len(plan.stages),
+                runs_known=plan.stages_known,
+                commits=plan.commits,
                 dry_run=True,
-                outputs=tuple(sorted({o.path for o in current})),
+                outputs=imported,
             )
-
-        added, read = self._version(missing, known, scratch_parent)
-        versions = {key: pointer.data_version for key, pointer in known.items()}
-        linked_now = 0
-        for path, commit, origin in sorted(links - linked):
-            linked_now += record_commit_pointer(
-                records,
-                CommitPointer(path, commit, known[(path, origin)], origin),
-                self.versioning.clock(),
-            )
+        known = dict(plan.known)
+        added, read = self._version(plan.missing, known, scratch_parent)
+        linked = 0
+        for path, commit, origin in plan.links:
+            found = CommitPointer(path, commit, known[(path, origin)], origin)
+            linked += record_commit_pointer(self.versioning.records, found, self.versioning.clock())
         written = 0
-        for output in current:
+        for output in plan.current:
             if self._pointer_changes(output, known):
                 write_pointer(pointer_path(self.root / output.path), known[_key(output)])
                 written += 1
-        for stage_run in new_stages:
+        versions = {key: pointer.data_version for key, pointer in known.items()}
+        for stage_run in plan.stages:
             record_stage(self.runs, stage_run, versions, self.user)
         return DvcImportReport(
             versions_added=added,
-            versions_known=len(unique) - added,
-            commits_linked=linked_now,
+            versions_known=len(plan.outputs) - added,
+            commits_linked=linked,
             pointers_written=written,
-            runs_added=len(new_stages),
-            runs_known=len(stage_runs) - len(new_stages),
+            runs_added=len(plan.stages),
+            runs_known=plan.stages_known,
             bytes_read=read,
-            commits=sum(1 for s in snapshots if s.commit is not None),
-            outputs=tuple(sorted({o.path for o in current})),
+            commits=plan.commits,
+            outputs=imported,
         )
 
-    def _pointer_changes(self, output: DvcOutput, known: dict[tuple[str, str], Pointer]) -> bool:
+    def _pointer_changes(self, output: DvcOutput, known: Mapping[tuple[str, str], Pointer]) -> bool:
         pointer_file = pointer_path(self.root / output.path)
         if not pointer_file.is_file():
             return True
@@ -216,7 +228,7 @@ class DvcImporter:
 
     def _version(
         self,
-        missing: dict[tuple[str, str], DvcOutput],
+        missing: Mapping[tuple[str, str], DvcOutput],
         known: dict[tuple[str, str], Pointer],
         scratch_parent: Path | None,
     ) -> tuple[int, int]:
