@@ -25,7 +25,9 @@ from parity.core.model import ArtifactFile, ColumnSpec, ModelRecord, Signature
 from parity.core.profile import CategoricalProfile, NoiseFloor, NumericProfile, Profile
 from parity.core.records import StoredRecord
 from parity.core.run import CodeState, UntrackedFile
+from parity.data.commit_pointers import CommitPointer
 from parity.data.manifest import Chunk, FileEntry, make_version
+from parity.data.pointer import Pointer
 from parity.data.validate import FailedCheck, Validation
 
 
@@ -163,6 +165,12 @@ def example_records(data_version: str) -> dict[str, Any]:
             (UntrackedFile("helper.py", digest("helper"), 12),),
         ),
         "data": _data_version(),
+        "data_commit": CommitPointer(
+            "data/train.csv",
+            digest("commit"),
+            Pointer(data_version, 182, 1, "file"),
+            "dvc:md5:f69f5b72bc79a92dc70c63c9aa142e36",
+        ),
         "deploy_export": DeployExport(
             "churn",
             3,

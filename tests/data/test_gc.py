@@ -125,7 +125,7 @@ DATA_VERSION_COLUMNS = [c.column for c in REFERENCE_COLUMNS if c.target is Targe
 
 
 def test_the_kinds_and_columns_that_name_data_versions() -> None:
-    assert RECORD_KINDS == ["deploy_export", "profile", "validation"]
+    assert RECORD_KINDS == ["data_commit", "deploy_export", "profile", "validation"]
     assert len(DATA_VERSION_COLUMNS) == 3
 
 

@@ -54,6 +54,7 @@ def test_every_kind_parity_writes_is_declared() -> None:
     assert kinds == {
         "code",
         "data",
+        "data_commit",
         "deploy_export",
         "env",
         "infra",
@@ -118,6 +119,10 @@ def test_what_each_kind_references() -> None:
         return {r.field: r.target for r in found}
 
     assert targets("profile") == {"data_version": Target.DATA_VERSION}
+    assert targets("data_commit") == {
+        "pointer.data_version": Target.DATA_VERSION,
+        "commit": Target.COMMIT,
+    }
     assert targets("validation") == {
         "data_version": Target.DATA_VERSION,
         "schema_digest": Target.OBJECT,

@@ -33,12 +33,26 @@ from parity.api._worktree import (
 from parity.core.errors import ConflictError, NotFoundError, UsageError
 from parity.data.checkout import CheckoutResult, confine
 from parity.data.checkout import checkout as checkout_version
+from parity.data.commit_pointers import commit_pointers, pointer_at_commit
 from parity.data.fsck import FsckResult
 from parity.data.fsck import fsck as check_objects
-from parity.data.git import PointerCommit, pointer_at
+from parity.data.git import (
+    PointerCommit,
+    describe_commits,
+    newest_first,
+    pointer_at,
+    resolve_commit,
+    toplevel,
+)
 from parity.data.git import history as pointer_history
 from parity.data.manifest import DATA_KIND
-from parity.data.pointer import find_pointers, pointer_path, read_pointer, write_pointer
+from parity.data.pointer import (
+    Pointer,
+    find_pointers,
+    pointer_path,
+    read_pointer,
+    write_pointer,
+)
 from parity.data.progress import Progress, no_progress
 from parity.data.statcache import StatCache
 from parity.data.status import DataStatus, confirm_clean, expected_files
@@ -176,7 +190,7 @@ def _checkout_one(
     pointer, current = current_version(ws, pointer_file)
     if rev is not None:
         confine(pointer_file, ws.root.resolve())  # the pointer is rewritten below
-        pointer = pointer_at(pointer_file, rev)
+        pointer = _pointer_at(ws, pointer_file, rev)
     if pointer is None:
         raise UsageError(
             f"{key} has no pointer {pointer_file.name}",
@@ -201,15 +215,50 @@ def _checkout_one(
     return result
 
 
+def _pointer_at(ws: Workspace, pointer_file: Path, rev: str) -> Pointer:
+    """The pointer committed at ``rev``; for a commit without the pointer file (history
+    imported from DVC), the commit pointer recorded for it (``parity.data.commit_pointers``)."""
+    try:
+        return pointer_at(pointer_file, rev)
+    except NotFoundError as missing:
+        root = toplevel(pointer_file.parent)
+        try:
+            commit = resolve_commit(root, rev)
+        except NotFoundError:
+            raise missing from None
+        path = pointer_file.parent.relative_to(root).joinpath(pointer_file.name).as_posix()
+        recorded = pointer_at_commit(ws.records, path[: -len(".parity")], commit)
+        if recorded is None:
+            raise
+        return recorded
+
+
 def history(path: PathLike, *, workspace: Workspace | None = None) -> list[PointerCommit]:
-    """The versions of ``path`` in git history, newest first.
+    """The versions of ``path`` in git history, newest first, imported commits included.
+
+    Those are the commits that changed its pointer file, and the commits recorded for it
+    without one (history imported from DVC: ``parity.data.commit_pointers``).
 
     >>> [c.pointer.data_version[:12] for c in data.history("data/train") if c.pointer]
     ... # doctest: +SKIP
     """
     with session(workspace) as ws:
         target, _key = data_target(ws, Path(path))
-        return pointer_history(pointer_path(target))
+        pointer_file = pointer_path(target)
+        commits = pointer_history(pointer_file)
+        root = toplevel(target.parent)
+        recorded = {
+            c.commit: c.pointer
+            for c in commit_pointers(ws.records, target.relative_to(root).as_posix())
+        }
+        seen = {c.commit for c in commits}
+        extra = [c for c in recorded if c not in seen]
+        if not extra:
+            return commits
+        for commit, (when, author, subject) in describe_commits(root, extra).items():
+            commits.append(PointerCommit(commit, when, author, subject, recorded[commit]))
+        place = newest_first(root)
+        return sorted(commits, key=lambda c: (-c.time, place.get(c.commit, len(place))))
 
 
 # The name before the CLI settled its words (docs/cli.md): "history", as for models and metrics.

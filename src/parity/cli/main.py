@@ -62,6 +62,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "infra_group",
         "Infrastructure files in lineage: what a run stored, and diffs between runs.",
     ),
+    "import": (
+        "parity.cli.import_commands",
+        "import_group",
+        "Bring history in from DVC (data versions, commits, pipeline stages).",
+    ),
     "init": (
         "parity.cli.workspace_commands",
         "init",

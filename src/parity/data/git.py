@@ -114,3 +114,36 @@ def pointers_in_all_refs(start: Path) -> list[Pointer]:
             except UsageError:
                 continue  # a file named *.parity that is not a pointer
     return pointers
+
+
+def resolve_commit(start: Path, rev: str) -> str:
+    """The full id of the commit ``rev`` names (NotFoundError when it names none)."""
+    root = toplevel(start)
+    return _git(root, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}").decode().strip()
+
+
+def describe_commits(start: Path, commits: list[str]) -> dict[str, tuple[int, str, str]]:
+    """commit → (committer time, author name, subject) for those of ``commits`` git has."""
+    if not commits:
+        return {}
+    root = toplevel(start)
+    described = {}
+    for commit, raw in zip(
+        commits, batch_contents(root, "".join(f"{c}\n" for c in commits).encode()), strict=True
+    ):
+        if raw is None:
+            continue
+        head, _, message = raw.decode("utf-8", "replace").partition("\n\n")
+        fields = dict(line.split(" ", 1) for line in head.splitlines() if " " in line)
+        author = fields.get("author", "").rsplit(" ", 2)[0].rsplit(" <", 1)[0]
+        when = fields.get("committer", "0 0").rsplit(" ", 2)[-2]
+        described[commit] = (int(when), author, (message.splitlines() or [""])[0])
+    return described
+
+
+def newest_first(start: Path) -> dict[str, int]:
+    """Every commit of every ref → its place in topological order, newest first (so commits
+    made in the same second still sort the way they were made)."""
+    root = toplevel(start)
+    listing = _git(root, "rev-list", "--all", "--topo-order").decode().split()
+    return {commit: place for place, commit in enumerate(listing)}

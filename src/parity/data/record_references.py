@@ -18,6 +18,7 @@ from parity.core.model import MODEL_REFERENCES
 from parity.core.profile import PROFILE_REFERENCES
 from parity.core.references import RecordReferences
 from parity.core.run import CODE_REFERENCES
+from parity.data.commit_pointers import COMMIT_POINTER_REFERENCES
 from parity.data.manifest import DATA_REFERENCES
 from parity.data.validate import VALIDATION_REFERENCES
 
@@ -25,6 +26,7 @@ RECORD_REFERENCES: Mapping[str, RecordReferences] = {
     declaration.kind: declaration
     for declaration in (
         CODE_REFERENCES,
+        COMMIT_POINTER_REFERENCES,
         DATA_REFERENCES,
         ENVIRONMENT_REFERENCES,
         EXPORT_REFERENCES,
