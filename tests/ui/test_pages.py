@@ -232,6 +232,51 @@ def test_a_run_s_input_links_to_its_data_version(
     assert "none recorded" in answer.text  # no validation yet
 
 
+def test_a_versioned_path_shows_its_versions_by_commit_with_verdicts_and_readers(
+    served: ServedUI, clients: list[httpx.Client]
+) -> None:
+    client = _client(served, "reader", clients)
+    listing = client.get("/data").text
+    assert 'data-path="train.csv"' in listing
+    assert 'href="/data/history?path=train.csv"' in listing
+    page = client.get("/data/history", params={"path": "train.csv"})
+    assert page.status_code == 200, page.text
+    rows = re.findall(r'<tr data-commit="([0-9a-f]{40})">(.*?)</tr>', page.text, re.S)
+    assert len(rows) == 2
+    newest, oldest = rows[0][1], rows[1][1]
+    assert "one more row" in newest and "first table" in oldest
+    assert newest.count('<td class="num">1</td>') == 1
+    assert '<span class="risk high">fail</span>' in newest  # the label 2 is out of range
+    assert "fail" not in oldest and "pass" not in oldest
+    scenario = served.scenario
+    assert f'href="/runs/{scenario.tuned}"' in newest
+    assert f'href="/runs/{scenario.baseline}"' in oldest
+    assert scenario.tuned not in oldest
+
+
+@pytest.mark.parametrize("path", ["schema.py", "../train.csv", "/etc/passwd", "train"])
+def test_the_history_page_takes_only_a_versioned_path(
+    served: ServedUI, clients: list[httpx.Client], path: str
+) -> None:
+    answer = _client(served, "reader", clients).get("/data/history", params={"path": path})
+    assert answer.status_code == 404
+    assert "is not a versioned path here" in answer.text
+
+
+def test_a_data_version_lists_the_runs_that_read_it(
+    served: ServedUI, clients: list[httpx.Client]
+) -> None:
+    client = _client(served, "reader", clients)
+    run_page = client.get(f"/runs/{served.scenario.tuned}").text
+    found = re.search(r'href="/data/([0-9a-f]{64})"', run_page)
+    assert found is not None
+    page = client.get(f"/data/{found.group(1)}").text
+    readers = page.split('id="readers"')[1].split("</table>")[0]
+    assert f'href="/runs/{served.scenario.tuned}"' in readers
+    assert served.scenario.baseline not in readers
+    assert "tuned" in readers
+
+
 def test_the_drift_page_of_a_model_never_served_says_so(
     served: ServedUI, clients: list[httpx.Client]
 ) -> None:

@@ -31,6 +31,7 @@ from parity.api._worktree import (
     stat_cache,
 )
 from parity.core.errors import ConflictError, NotFoundError, UsageError
+from parity.core.ids import is_digest
 from parity.data.checkout import CheckoutResult, confine
 from parity.data.checkout import checkout as checkout_version
 from parity.data.fsck import FsckResult
@@ -38,7 +39,14 @@ from parity.data.fsck import fsck as check_objects
 from parity.data.git import PointerCommit, pointer_at
 from parity.data.git import history as pointer_history
 from parity.data.manifest import DATA_KIND
-from parity.data.pointer import find_pointers, pointer_path, read_pointer, write_pointer
+from parity.data.pointer import (
+    Pointer,
+    find_pointers,
+    pointer_path,
+    read_pointer,
+    target_of,
+    write_pointer,
+)
 from parity.data.progress import Progress, no_progress
 from parity.data.statcache import StatCache
 from parity.data.status import DataStatus, confirm_clean, expected_files
@@ -60,8 +68,10 @@ __all__ = [
     "fsck",
     "gc",
     "history",
+    "paths",
     "pull",
     "push",
+    "readers",
     "status",
     "validate",
     "validations",
@@ -210,6 +220,34 @@ def history(path: PathLike, *, workspace: Workspace | None = None) -> list[Point
     with session(workspace) as ws:
         target, _key = data_target(ws, Path(path))
         return pointer_history(pointer_path(target))
+
+
+def paths(*, workspace: Workspace | None = None) -> dict[str, Pointer]:
+    """Every versioned path of the work tree (relative to the workspace, POSIX), sorted, with
+    the pointer beside it: the data version it names, its size and file count.
+
+    >>> {p: v.data_version[:12] for p, v in data.paths().items()}   # doctest: +SKIP
+    {'data/train': '3f2a…'}
+    """
+    with session(workspace) as ws:
+        return {
+            target_of(found).relative_to(ws.root).as_posix(): read_pointer(found)
+            for found in find_pointers(ws.root)
+        }
+
+
+def readers(data_version: str, *, workspace: Workspace | None = None) -> list[str]:
+    """The ids of the runs that read ``data_version`` (or a unique prefix of its id) as an
+    input, oldest first; deleted runs are left out.
+
+    >>> data.readers("3f2a")                             # doctest: +SKIP
+    ['0192f3…', '0192f4…']
+    """
+    with session(workspace) as ws:
+        # A full id needs no record here: runs name versions stored elsewhere too.
+        if not is_digest(data_version.lower()):
+            data_version = ws.records.resolve(data_version, kind=DATA_KIND)
+        return ws.runs.runs_that_read(data_version.lower())
 
 
 # The name before the CLI settled its words (docs/cli.md): "history", as for models and metrics.
