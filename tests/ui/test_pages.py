@@ -11,6 +11,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from parity.core.environment import Environment
 from parity.core.roles import Role
 from parity.monitor.drift import DriftReport, FeatureDrift
 from parity.server.route_table import PAGE_ROUTES, SERVED
@@ -230,6 +231,34 @@ def test_a_run_s_input_links_to_its_data_version(
     assert answer.status_code == 200
     assert "1 files" in answer.text
     assert "none recorded" in answer.text  # no validation yet
+
+
+def test_an_environment_page_lists_its_audit_findings_with_their_severity(
+    served: ServedUI, clients: list[httpx.Client]
+) -> None:
+    client = _client(served, "reader", clients)
+    audited = client.get(f"/environments/{served.scenario.env_a}").text
+    section = audited.split('id="audit"')[1].split("</section>")[0]
+    assert 'class="risk-high" data-package="scikit-learn" data-severity="high"' in section
+    assert "GHSA-2099-test-0001 (CVE-2099-0001)" in section
+    assert "not-installed-anywhere" not in section
+    clean = client.get(f"/environments/{served.scenario.env_b}").text  # scikit-learn moved on
+    section = clean.split('id="audit"')[1].split("</section>")[0]
+    assert "no known vulnerability" in section
+    assert "data-package" not in section
+
+
+def test_without_advisories_the_environment_page_says_how_to_audit(
+    served: ServedUI, clients: list[httpx.Client]
+) -> None:
+    environment = served.context.workspace.records.get(served.scenario.env_a)
+    page = render_text(
+        "environment.html", viewer=None, can_write=False, csrf="", path="/environments/x",
+        env=Environment.from_record(environment), env_id=served.scenario.env_a,
+        advisories=None, audit=None, audit_error=None, findings=[], severity_risk={},
+    )  # fmt: skip
+    assert "start the server with <code>--advisories PATH</code>" in page
+    assert "data-severity" not in page
 
 
 def test_a_versioned_path_shows_its_versions_by_commit_with_verdicts_and_readers(
