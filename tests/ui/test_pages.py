@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+import random
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
 
+from parity.api import models as models_api
+from parity.api import monitor as monitor_api
 from parity.core.environment import Environment
 from parity.core.roles import Role
 from parity.monitor.drift import DriftReport, FeatureDrift
@@ -18,6 +22,7 @@ from parity.server.route_table import PAGE_ROUTES, SERVED
 from parity.server.routing import PUBLIC
 from parity.ui import assets
 from parity.ui.templating import render_text
+from parity.workspace import now_ms
 from tests.ui.conftest import PASSWORD, ServedUI
 
 VENDOR = assets.STATIC / "vendor"
@@ -317,6 +322,42 @@ def test_the_drift_page_of_a_model_never_served_says_so(
     assert refused.status_code == 422
 
 
+def test_the_drift_page_checks_against_a_chosen_stored_profile(
+    served: ServedUI, clients: list[httpx.Client], tmp_path: Path
+) -> None:
+    ws = served.context.workspace
+    names = models_api.record("churn/1", workspace=ws).signature.input_names  # type: ignore[union-attr]
+    rng = random.Random(15)
+    logged = [[rng.gauss(0, 1) for _ in names] for _ in range(400)]
+    ws.monitoring.append_predictions([
+        {"time_ms": now_ms(), "model": "churn", "version": 1, "inputs": row, "prediction": 0}
+        for row in logged
+    ])  # fmt: skip
+    profiled = {}
+    for label, shift in (("same", 0.0), ("shifted", 3.0)):
+        table = tmp_path / f"{label}.csv"
+        rows = [[rng.gauss(shift, 1) for _ in names] for _ in range(2_000)]
+        table.write_text(",".join(names) + "\n" + "".join(",".join(map(str, r)) + "\n" for r in rows))
+        profiled[label] = monitor_api.profile(table, workspace=ws)
+    client = _client(served, "reader", clients)
+    pages = {
+        label: client.get("/models/churn/drift", params={"version": "/1", "against": profile_id})
+        for label, profile_id in profiled.items()
+    }
+    assert f'<option value="{profiled["shifted"]}" selected>' in pages["shifted"].text
+    assert "the stored profile" in pages["shifted"].text
+    assert pages["shifted"].text.count('data-drifted="true"') == len(names)
+    assert "no feature drifted" in pages["same"].text
+    assert 'data-drifted="true"' not in pages["same"].text
+    training = client.get("/models/churn/drift", params={"version": "/1", "against": ""})
+    assert "no profiled training data" in training.text  # the default: the model's own
+    unknown = client.get("/models/churn/drift", params={"version": "/1", "against": "e" * 64})
+    assert "no stored profile eeeeeeeeeeee" in unknown.text
+    assert 'data-feature="' not in unknown.text
+    refused = client.get("/models/churn/drift", params={"against": "train.csv"})
+    assert refused.status_code == 422  # never a file name
+
+
 def test_drift_bars_show_each_feature_against_its_limits() -> None:
     report = DriftReport(
         rows=500,
@@ -329,6 +370,7 @@ def test_drift_bars_show_each_feature_against_its_limits() -> None:
     page = render_text(
         "drift.html", viewer=None, can_write=False, csrf="", path="/models/churn/drift",
         name="churn", reference="churn/1", since="7d", report=report, error=None, versions=[],
+        profiles=[], against=None,
     )  # fmt: skip
     assert 'data-feature="age" data-drifted="true"' in page
     assert 'data-feature="plan" data-drifted="false"' in page

@@ -21,7 +21,7 @@ from parity.monitor.reference import store_profile
 from parity.registry.loading import read_model_record
 from parity.workspace import Workspace, now_ms
 
-__all__ = ["drift", "profile"]
+__all__ = ["drift", "profile", "profiles"]
 
 _DURATION = re.compile(r"^(\d+)([smhd])$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -39,6 +39,21 @@ def profile(
     """
     with session(workspace) as ws:
         return _profile_table(ws, Path(path), data_version)
+
+
+def profiles(
+    *, limit: int = 200, workspace: Workspace | None = None
+) -> list[tuple[str, Profile]]:
+    """The stored profiles (the first ``limit`` by id), each with its id: what ``drift`` may
+    take as its ``reference``.
+
+    >>> [(i[:12], p.data_version, p.rows) for i, p in monitor.profiles()]  # doctest: +SKIP
+    """
+    with session(workspace) as ws:
+        return [
+            (profile_id, Profile.from_record(ws.records.get(profile_id, kind=PROFILE_KIND)))
+            for profile_id in ws.meta.record_ids(PROFILE_KIND, limit=limit)
+        ]
 
 
 def drift(
