@@ -60,9 +60,7 @@ def write_advisories(folder: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
-def served(
-    scenario: Scenario, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[ServedUI]:
+def served(scenario: Scenario, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedUI]:
     """The scenario behind a server with users: ada (admin, with a password) and bob; its
     environment pages audit against ``write_advisories``."""
     advisories = write_advisories(tmp_path_factory.mktemp("osv"))

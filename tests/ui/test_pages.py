@@ -278,10 +278,12 @@ def test_a_versioned_path_shows_its_versions_by_commit_with_verdicts_and_readers
     rows = re.findall(r'<tr data-commit="([0-9a-f]{40})">(.*?)</tr>', page.text, re.S)
     assert len(rows) == 2
     newest, oldest = rows[0][1], rows[1][1]
-    assert "one more row" in newest and "first table" in oldest
+    assert "one more row" in newest
+    assert "first table" in oldest
     assert newest.count('<td class="num">1</td>') == 1
     assert '<span class="risk high">fail</span>' in newest  # the label 2 is out of range
-    assert "fail" not in oldest and "pass" not in oldest
+    assert "fail" not in oldest
+    assert "pass" not in oldest
     scenario = served.scenario
     assert f'href="/runs/{scenario.tuned}"' in newest
     assert f'href="/runs/{scenario.baseline}"' in oldest
@@ -337,7 +339,9 @@ def test_the_drift_page_checks_against_a_chosen_stored_profile(
     for label, shift in (("same", 0.0), ("shifted", 3.0)):
         table = tmp_path / f"{label}.csv"
         rows = [[rng.gauss(shift, 1) for _ in names] for _ in range(2_000)]
-        table.write_text(",".join(names) + "\n" + "".join(",".join(map(str, r)) + "\n" for r in rows))
+        table.write_text(
+            ",".join(names) + "\n" + "".join(",".join(map(str, r)) + "\n" for r in rows)
+        )
         profiled[label] = monitor_api.profile(table, workspace=ws)
     client = _client(served, "reader", clients)
     pages = {

@@ -41,9 +41,7 @@ def profile(
         return _profile_table(ws, Path(path), data_version)
 
 
-def profiles(
-    *, limit: int = 200, workspace: Workspace | None = None
-) -> list[tuple[str, Profile]]:
+def profiles(*, limit: int = 200, workspace: Workspace | None = None) -> list[tuple[str, Profile]]:
     """The stored profiles (the first ``limit`` by id), each with its id: what ``drift`` may
     take as its ``reference``.
 

@@ -52,7 +52,9 @@ def data_page(request: Request, ws: WorkspaceOf, viewer: Viewer) -> Response:
     )
 
 
-def data_history_page(request: Request, ws: WorkspaceOf, viewer: Viewer, path: DataPath) -> Response:
+def data_history_page(
+    request: Request, ws: WorkspaceOf, viewer: Viewer, path: DataPath
+) -> Response:
     """One versioned path's versions from git history, newest first: commit, time, size, files,
     the validation verdicts of each version and the runs that read it."""
     if path not in data_api.paths(workspace=ws):  # never a path the work tree does not version
