@@ -176,12 +176,13 @@ def measure(
     return results
 
 
-# True once ``n`` Plotly charts hold a line of more than a handful of points (before its history
-# arrives a chart shows the latest value alone); remembers when that first held.
+# True once ``n`` Plotly charts hold a line of more than ten vertices (before its history arrives
+# a chart shows the latest value alone; Plotly simplifies 320 points to a few dozen vertices on
+# a chart this wide); remembers when that first held.
 _DRAWN = """(n) => {
   const drawn = [...document.querySelectorAll('.js-plotly-plot')].filter((plot) =>
     [...plot.querySelectorAll('path.js-line')].some((line) =>
-      (line.getAttribute('d') || '').split(/[ML]/).length > 50));
+      (line.getAttribute('d') || '').split('L').length > 10));
   if (drawn.length < n) return false;
   window.benchDrawnAt = window.benchDrawnAt || performance.now();
   return true;

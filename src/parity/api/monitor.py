@@ -50,7 +50,7 @@ def profiles(*, limit: int = 200, workspace: Workspace | None = None) -> list[tu
     with session(workspace) as ws:
         return [
             (profile_id, Profile.from_record(ws.records.get(profile_id, kind=PROFILE_KIND)))
-            for profile_id in ws.meta.record_ids(PROFILE_KIND, limit=limit)
+            for profile_id in ws.records.meta.record_ids(PROFILE_KIND)[:limit]
         ]
 
 
