@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from parity.api import environments as env_api
 from parity.api import models as models_api
 from parity.api import monitor as monitor_api
 from parity.core.environment import Environment
@@ -23,7 +24,7 @@ from parity.server.routing import PUBLIC
 from parity.ui import assets
 from parity.ui.templating import render_text
 from parity.workspace import now_ms
-from tests.ui.conftest import PASSWORD, ServedUI
+from tests.ui.conftest import PASSWORD, ServedUI, write_advisories
 
 VENDOR = assets.STATIC / "vendor"
 
@@ -251,6 +252,20 @@ def test_an_environment_page_lists_its_audit_findings_with_their_severity(
     section = clean.split('id="audit"')[1].split("</section>")[0]
     assert "no known vulnerability" in section
     assert "data-package" not in section
+
+
+def test_a_server_s_audit_sees_an_advisory_edited_in_place(
+    served: ServedUI, tmp_path: Path
+) -> None:
+    ws = served.context.workspace
+    folder = write_advisories(tmp_path / "osv")
+    first = env_api.audit(served.scenario.env_a, folder, workspace=ws)
+    assert first.vulnerable_packages == ("scikit-learn",)
+    edited = folder / "GHSA-2099-test-0001.json"
+    document = json.loads(edited.read_text())
+    document["affected"][0]["versions"] = ["0.0.1"]  # no longer the installed version
+    edited.write_text(json.dumps(document))
+    assert env_api.audit(served.scenario.env_a, folder, workspace=ws).ok
 
 
 def test_without_advisories_the_environment_page_says_how_to_audit(

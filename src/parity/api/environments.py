@@ -372,19 +372,25 @@ def audit(
 
 
 def _advisory_set(path: Path) -> AdvisorySet:
-    """The advisories at ``path``, read once per process while the file (or folder) keeps its
-    modification time and size: a server auditing page after page reads all.zip once."""
+    """The advisories at ``path``, read once per process while its files keep their
+    modification times and sizes: a server auditing page after page reads all.zip once."""
     try:
-        found = path.stat()
+        if path.is_dir():
+            found = [p.stat() for p in path.rglob("*") if p.is_file()]
+            latest = max((f.st_mtime_ns for f in found), default=0)
+            stamp = (latest, sum(f.st_size for f in found), len(found))
+        else:
+            found_file = path.stat()
+            stamp = (found_file.st_mtime_ns, found_file.st_size, 1)
     except OSError:
         from parity.env.advisories import load_advisories  # lazy: loads packaging
 
         return load_advisories(path)  # says what is wrong with the path
-    return _cached_advisories(str(path.resolve()), found.st_mtime_ns, found.st_size)
+    return _cached_advisories(str(path.resolve()), stamp)
 
 
 @functools.lru_cache(maxsize=2)
-def _cached_advisories(path: str, _mtime_ns: int, _size: int) -> AdvisorySet:
+def _cached_advisories(path: str, _stamp: tuple[int, int, int]) -> AdvisorySet:
     from parity.env.advisories import load_advisories  # lazy: loads packaging
 
     return load_advisories(Path(path))
