@@ -1,18 +1,23 @@
-"""The MLflow side of benchmarks/ui: what MLflow's UI asks its server for on the same data.
+"""The MLflow side of benchmarks/ui: what MLflow's UI asks its server for on the same data,
+and how long its run page takes in Chromium to draw the same run's charts.
 
 MLflow's runs table loads ``POST /ajax-api/2.0/mlflow/runs/search`` (100 runs a page); its run
 page charts load ``GET /ajax-api/2.0/mlflow/metrics/get-history-bulk-interval`` per metric
 (320 points each, sampled on the server). Both are timed as round trips to ``mlflow server``
-on the same 100,000 runs, and on a run of 10 metrics × 100,000 steps with the same spike.
+on the same runs, and on a run of 10 metrics × 100,000 steps with the same spike. Then the run's
+*Model metrics* tab is opened in Chromium, as Parity's run page is, and timed from navigation
+start until every metric's Plotly chart holds its line.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import statistics
 import subprocess
+import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -67,6 +72,12 @@ with db:
     insert("latest_metrics", ["key", "value", "timestamp", "step", "is_nan", "run_uuid"], latest)
     db.execute("DELETE FROM metrics WHERE run_uuid = ?", (charts,))
     insert("metrics", ["key", "value", "timestamp", "run_uuid", "step", "is_nan"], points)
+    # The latest point of each series, as logging would leave it: MLflow's UI charts a
+    # metric's history only when its latest step is past 0.
+    db.executemany(
+        "UPDATE latest_metrics SET value = ?, timestamp = ?, step = ?"
+        " WHERE run_uuid = ? AND key = ?",
+        [(v, t, s, r, k) for k, v, t, r, s, _ in points[config["steps"] - 1 :: config["steps"]]])
 db.close()
 print(json.dumps({"experiment": exp, "charts": charts}))
 """
@@ -114,7 +125,9 @@ def _get(url: str) -> dict[str, Any]:
         return found
 
 
-def measure(work: Path, runs: int, metrics: int, steps: int, requests: int) -> dict[str, Any]:
+def measure(
+    work: Path, runs: int, metrics: int, steps: int, requests: int, draws: int
+) -> dict[str, Any]:
     """Seed MLflow's SQLite store, serve it, time its UI's requests."""
     python = tool_venv("mlflow-server", "mlflow==3.17.2", "psycopg2-binary==2.9.11")
     db = work / "mlflow.db"
@@ -157,9 +170,50 @@ def measure(work: Path, runs: int, metrics: int, steps: int, requests: int) -> d
             totals.append((time.perf_counter() - begun) * 1000)
         results["charts_ms"] = statistics.median(totals[1:])
         results["spike_kept"] = spike_kept
+        results["draws_ms"] = chart_draws(url, ids["experiment"], ids["charts"], metrics, draws)
     finally:
         _stop(server)
     return results
+
+
+# True once ``n`` Plotly charts hold a line of more than ten vertices (before its history arrives
+# a chart shows the latest value alone; Plotly simplifies 320 points to a few dozen vertices on
+# a chart this wide); remembers when that first held.
+_DRAWN = """(n) => {
+  const drawn = [...document.querySelectorAll('.js-plotly-plot')].filter((plot) =>
+    [...plot.querySelectorAll('path.js-line')].some((line) =>
+      (line.getAttribute('d') || '').split('L').length > 10));
+  if (drawn.length < n) return false;
+  window.benchDrawnAt = window.benchDrawnAt || performance.now();
+  return true;
+}"""
+
+
+def chart_draws(url: str, experiment: str, run_id: str, metrics: int, draws: int) -> list[float]:
+    """Milliseconds from navigation start to every metric chart drawn on MLflow's run page
+    (its *Model metrics* tab), ``draws`` times after one warm-up load.
+
+    MLflow draws only the charts in view, so the window is tall enough to hold all of them.
+    Each load starts from a blank page: the page is a hash route, and moving between two
+    hashes of one page is no navigation."""
+    from playwright.sync_api import sync_playwright
+
+    executable = shutil.which("chromium")
+    if executable is None:
+        sys.exit("the chart benchmark needs Debian's chromium: apt-get install -y chromium")
+    page_url = f"{url}/#/experiments/{experiment}/runs/{run_id}/model-metrics"
+    times = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, headless=True)
+        page = browser.new_page(viewport={"width": 1400, "height": 2600})
+        for attempt in range(draws + 1):
+            page.goto("about:blank")
+            page.goto(page_url)
+            page.wait_for_function(_DRAWN, arg=metrics, polling="raf", timeout=LIMIT_S * 5000)
+            if attempt:  # the first load fills the browser's cache of static files
+                times.append(float(page.evaluate("window.benchDrawnAt")))
+        browser.close()
+    return times
 
 
 def _stop(server: subprocess.Popen[bytes]) -> None:

@@ -376,3 +376,20 @@ def test_start_on_every_address_warns_until_host_names_are_given(workspace_dir: 
     )
     assert launch.prepare(named)[1].any_host is False
     assert launch.prepare(launch.settings_for(port=0, workspace=workspace_dir))[1].any_host is False
+
+
+def test_the_ui_takes_advisories_for_its_environment_pages(
+    workspace_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from parity.server import launch
+    from parity.server.settings import ServerSettings
+
+    (workspace_dir / "osv").mkdir()
+    monkeypatch.chdir(workspace_dir)
+    settings = launch.settings_for(port=0, workspace=workspace_dir, advisories=Path("osv"))
+    assert settings.advisories == str((workspace_dir / "osv").resolve())  # workers start elsewhere
+    assert ServerSettings.from_json(settings.to_json()).advisories == settings.advisories
+    assert launch.settings_for(port=0, workspace=workspace_dir).advisories is None
+    missing = run_parity("ui", "--port", "0", "--advisories", "nowhere.zip", cwd=workspace_dir)
+    assert missing.returncode == 2
+    assert "'nowhere.zip' does not exist" in missing.stderr

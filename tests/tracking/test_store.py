@@ -273,6 +273,22 @@ def test_keys_lists_what_filters_can_name_and_artifacts_name_runs_oldest_first(
     assert runs.runs_that_logged("f" * 64, "model") == [first, second]
 
 
+def test_the_runs_that_read_a_data_version_are_its_inputs_oldest_first(
+    runs: RunRepository,
+) -> None:
+    version, other = "a" * 64, "b" * 64
+    first, second, writer, deleted = (new_run(runs) for _ in range(4))
+    for run_id in (second, first, deleted):
+        runs.add_data(run_id, "input", [DataLink("train.csv", version)])
+    runs.add_data(first, "input", [DataLink("copy/train.csv", version)])  # twice: listed once
+    runs.add_data(writer, "output", [DataLink("train.csv", version)])
+    runs.add_data(second, "input", [DataLink("test.csv", other)])
+    runs.delete(deleted)
+    assert runs.runs_that_read(version) == [first, second]
+    assert runs.runs_that_read(other) == [second]
+    assert runs.runs_that_read("c" * 64) == []
+
+
 def test_a_run_ends_once(runs: RunRepository) -> None:
     run_id = new_run(runs)
     runs.end(run_id, RunStatus.FINISHED, 0, end_ms=500)

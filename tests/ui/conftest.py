@@ -5,9 +5,12 @@ Playwright: no browser download, nothing but loopback."""
 
 from __future__ import annotations
 
+import importlib.metadata
+import json
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -36,10 +39,33 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> Scenario:
     return build(tmp_path_factory.mktemp("ui") / "workspace")
 
 
+def write_advisories(folder: Path) -> Path:
+    """OSV advisories naming the installed scikit-learn at its version (severity high), so
+    the scenario's first environment has a finding and its second (scikit-learn one minor
+    version on) has none; and one for a package nobody installs."""
+    folder.mkdir(parents=True, exist_ok=True)
+    installed = importlib.metadata.version("scikit-learn")
+    for identifier, package, versions in (
+        ("GHSA-2099-test-0001", "scikit-learn", [installed]),
+        ("PYSEC-2099-0002", "not-installed-anywhere", ["1.0"]),
+    ):
+        document = {
+            "schema_version": "1.6.0", "id": identifier, "aliases": ["CVE-2099-0001"],
+            "summary": f"a test advisory for {package}",
+            "database_specific": {"severity": "HIGH"},
+            "affected": [{"package": {"ecosystem": "PyPI", "name": package}, "versions": versions}],
+        }  # fmt: skip
+        (folder / f"{identifier}.json").write_text(json.dumps(document))
+    return folder
+
+
 @pytest.fixture(scope="session")
-def served(scenario: Scenario) -> Iterator[ServedUI]:
-    """The scenario behind a server with users: ada (admin, with a password) and bob."""
-    context = build_context(ServerSettings(workspace=str(scenario.folder)))
+def served(scenario: Scenario, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedUI]:
+    """The scenario behind a server with users: ada (admin, with a password) and bob; its
+    environment pages audit against ``write_advisories``."""
+    advisories = write_advisories(tmp_path_factory.mktemp("osv"))
+    settings = ServerSettings(workspace=str(scenario.folder), advisories=str(advisories))
+    context = build_context(settings)
     accounts = context.accounts
     accounts.create_user("ada", admin=True, password_hash=hash_password(PASSWORD))
     accounts.create_user("bob", admin=False)

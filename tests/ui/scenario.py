@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +22,11 @@ SPIKE_STEP = 73_214
 SPIKE_VALUE = 50.0
 STEPS = 100_000
 START_MS = 1_760_000_000_000
+SCHEMA = """\
+import pandera.pandas as pa
+
+schema = pa.DataFrameSchema({"y": pa.Column(int, pa.Check.isin([0, 1]))})
+"""
 
 
 @dataclass(frozen=True)
@@ -105,13 +112,39 @@ def build(folder: Path, *, steps: int = STEPS, metrics: int = 2, extra_runs: int
             for i in range(extra_runs)
         )
         _register(ws, baseline)
-        table = folder / "train.csv"
-        table.write_text("x,y\n" + "".join(f"{i},{i % 2}\n" for i in range(100)))
-        version = data.add(table, workspace=ws).data_version
-        ws.runs.add_data(baseline, "input", [DataLink("train.csv", version)])
+        first, second = _versioned_table(ws, folder)
+        ws.runs.add_data(baseline, "input", [DataLink("train.csv", first)])
+        ws.runs.add_data(tuned, "input", [DataLink("train.csv", second)])
     finally:
         ws.close()
     return Scenario(folder, baseline, tuned, others, env_a, env_b)
+
+
+def _versioned_table(ws: Workspace, folder: Path) -> tuple[str, str]:
+    """``train.csv`` versioned twice in git (100 rows, then 101 with a label out of range,
+    which fails its validation): the two data versions, oldest first."""
+    git(folder, "init", "-q")
+    table = folder / "train.csv"
+    table.write_text("x,y\n" + "".join(f"{i},{i % 2}\n" for i in range(100)))
+    first = data.add(table, workspace=ws).data_version
+    git(folder, "add", "train.csv.parity", ".gitignore")
+    git(folder, "commit", "-q", "-m", "first table")
+    table.write_text(table.read_text() + "100,2\n")
+    second = data.add(table, workspace=ws).data_version
+    schema = folder / "schema.py"
+    schema.write_text(SCHEMA)
+    data.validate(table, schema, workspace=ws)
+    git(folder, "commit", "-q", "-am", "one more row")
+    return first, second
+
+
+def git(cwd: Path, *args: str) -> str:
+    names = {f"GIT_{who}_{what}": value for who in ("AUTHOR", "COMMITTER")
+             for what, value in (("NAME", "ada"), ("EMAIL", "ada@example.com"))}  # fmt: skip
+    return subprocess.run(
+        ["git", *args], cwd=cwd, env={**os.environ, **names}, check=True, capture_output=True,
+        text=True,
+    ).stdout.strip()  # fmt: skip
 
 
 def _register(ws: Workspace, run_id: str) -> None:

@@ -144,3 +144,19 @@ def test_signing_out_revokes_the_session(page: Page, served: ServedUI) -> None:
     page.click("text=Sign out")
     expect(page).to_have_url(f"{served.url}/login")
     assert served.context.accounts.authenticate(cookie["value"]) is None
+
+
+def test_follow_a_data_path_through_its_versions_to_the_run_that_read_one(
+    page: Page, served: ServedUI
+) -> None:
+    sign_in_with_token(page, served, "reader")
+    page.click("header >> text=Data")
+    page.click("#paths >> text=train.csv")
+    expect(page.locator("h1")).to_contain_text("train.csv")
+    rows = page.locator("#history tbody tr")
+    expect(rows).to_have_count(2)
+    expect(rows.nth(0)).to_contain_text("one more row")
+    expect(rows.nth(0).locator(".risk.high")).to_have_text("fail")
+    rows.nth(1).locator("td.readers a").click()
+    expect(page.locator("h1")).to_contain_text("baseline")
+    assert page.url.endswith(f"/runs/{served.scenario.baseline}")

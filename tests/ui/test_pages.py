@@ -5,19 +5,26 @@ from __future__ import annotations
 
 import hashlib
 import json
+import random
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
 
+from parity.api import environments as env_api
+from parity.api import models as models_api
+from parity.api import monitor as monitor_api
+from parity.core.environment import Environment
 from parity.core.roles import Role
 from parity.monitor.drift import DriftReport, FeatureDrift
 from parity.server.route_table import PAGE_ROUTES, SERVED
 from parity.server.routing import PUBLIC
 from parity.ui import assets
 from parity.ui.templating import render_text
-from tests.ui.conftest import PASSWORD, ServedUI
+from parity.workspace import now_ms
+from tests.ui.conftest import PASSWORD, ServedUI, write_advisories
 
 VENDOR = assets.STATIC / "vendor"
 
@@ -232,6 +239,95 @@ def test_a_run_s_input_links_to_its_data_version(
     assert "none recorded" in answer.text  # no validation yet
 
 
+def test_an_environment_page_lists_its_audit_findings_with_their_severity(
+    served: ServedUI, clients: list[httpx.Client]
+) -> None:
+    client = _client(served, "reader", clients)
+    audited = client.get(f"/environments/{served.scenario.env_a}").text
+    section = audited.split('id="audit"')[1].split("</section>")[0]
+    assert 'class="risk-high" data-package="scikit-learn" data-severity="high"' in section
+    assert "GHSA-2099-test-0001 (CVE-2099-0001)" in section
+    assert "not-installed-anywhere" not in section
+    clean = client.get(f"/environments/{served.scenario.env_b}").text  # scikit-learn moved on
+    section = clean.split('id="audit"')[1].split("</section>")[0]
+    assert "no known vulnerability" in section
+    assert "data-package" not in section
+
+
+def test_a_server_s_audit_sees_an_advisory_edited_in_place(
+    served: ServedUI, tmp_path: Path
+) -> None:
+    ws = served.context.workspace
+    folder = write_advisories(tmp_path / "osv")
+    first = env_api.audit(served.scenario.env_a, folder, workspace=ws)
+    assert first.vulnerable_packages == ("scikit-learn",)
+    edited = folder / "GHSA-2099-test-0001.json"
+    document = json.loads(edited.read_text())
+    document["affected"][0]["versions"] = ["0.0.1"]  # no longer the installed version
+    edited.write_text(json.dumps(document))
+    assert env_api.audit(served.scenario.env_a, folder, workspace=ws).ok
+
+
+def test_without_advisories_the_environment_page_says_how_to_audit(
+    served: ServedUI, clients: list[httpx.Client]
+) -> None:
+    environment = served.context.workspace.records.get(served.scenario.env_a)
+    page = render_text(
+        "environment.html", viewer=None, can_write=False, csrf="", path="/environments/x",
+        env=Environment.from_record(environment), env_id=served.scenario.env_a,
+        advisories=None, audit=None, audit_error=None, findings=[], severity_risk={},
+    )  # fmt: skip
+    assert "start the server with <code>--advisories PATH</code>" in page
+    assert "data-severity" not in page
+
+
+def test_a_versioned_path_shows_its_versions_by_commit_with_verdicts_and_readers(
+    served: ServedUI, clients: list[httpx.Client]
+) -> None:
+    client = _client(served, "reader", clients)
+    listing = client.get("/data").text
+    assert 'data-path="train.csv"' in listing
+    assert 'href="/data/history?path=train.csv"' in listing
+    page = client.get("/data/history", params={"path": "train.csv"})
+    assert page.status_code == 200, page.text
+    rows = re.findall(r'<tr data-commit="([0-9a-f]{40})">(.*?)</tr>', page.text, re.S)
+    assert len(rows) == 2
+    newest, oldest = rows[0][1], rows[1][1]
+    assert "one more row" in newest
+    assert "first table" in oldest
+    assert newest.count('<td class="num">1</td>') == 1
+    assert '<span class="risk high">fail</span>' in newest  # the label 2 is out of range
+    assert "fail" not in oldest
+    assert "pass" not in oldest
+    scenario = served.scenario
+    assert f'href="/runs/{scenario.tuned}"' in newest
+    assert f'href="/runs/{scenario.baseline}"' in oldest
+    assert scenario.tuned not in oldest
+
+
+@pytest.mark.parametrize("path", ["schema.py", "../train.csv", "/etc/passwd", "train"])
+def test_the_history_page_takes_only_a_versioned_path(
+    served: ServedUI, clients: list[httpx.Client], path: str
+) -> None:
+    answer = _client(served, "reader", clients).get("/data/history", params={"path": path})
+    assert answer.status_code == 404
+    assert "is not a versioned path here" in answer.text
+
+
+def test_a_data_version_lists_the_runs_that_read_it(
+    served: ServedUI, clients: list[httpx.Client]
+) -> None:
+    client = _client(served, "reader", clients)
+    run_page = client.get(f"/runs/{served.scenario.tuned}").text
+    found = re.search(r'href="/data/([0-9a-f]{64})"', run_page)
+    assert found is not None
+    page = client.get(f"/data/{found.group(1)}").text
+    readers = page.split('id="readers"')[1].split("</table>")[0]
+    assert f'href="/runs/{served.scenario.tuned}"' in readers
+    assert served.scenario.baseline not in readers
+    assert "tuned" in readers
+
+
 def test_the_drift_page_of_a_model_never_served_says_so(
     served: ServedUI, clients: list[httpx.Client]
 ) -> None:
@@ -241,6 +337,44 @@ def test_the_drift_page_of_a_model_never_served_says_so(
     assert 'role="alert"' in answer.text or "no verdict yet" in answer.text
     refused = client.get("/models/churn/drift", params={"since": "../x"})
     assert refused.status_code == 422
+
+
+def test_the_drift_page_checks_against_a_chosen_stored_profile(
+    served: ServedUI, clients: list[httpx.Client], tmp_path: Path
+) -> None:
+    ws = served.context.workspace
+    names = models_api.record("churn/1", workspace=ws).signature.input_names  # type: ignore[union-attr]
+    rng = random.Random(15)
+    logged = [[rng.gauss(0, 1) for _ in names] for _ in range(400)]
+    ws.monitoring.append_predictions([
+        {"time_ms": now_ms(), "model": "churn", "version": 1, "inputs": row, "prediction": 0}
+        for row in logged
+    ])  # fmt: skip
+    profiled = {}
+    for label, shift in (("same", 0.0), ("shifted", 3.0)):
+        table = tmp_path / f"{label}.csv"
+        rows = [[rng.gauss(shift, 1) for _ in names] for _ in range(2_000)]
+        table.write_text(
+            ",".join(names) + "\n" + "".join(",".join(map(str, r)) + "\n" for r in rows)
+        )
+        profiled[label] = monitor_api.profile(table, workspace=ws)
+    client = _client(served, "reader", clients)
+    pages = {
+        label: client.get("/models/churn/drift", params={"version": "/1", "against": profile_id})
+        for label, profile_id in profiled.items()
+    }
+    assert f'<option value="{profiled["shifted"]}" selected>' in pages["shifted"].text
+    assert "the stored profile" in pages["shifted"].text
+    assert pages["shifted"].text.count('data-drifted="true"') == len(names)
+    assert "no feature drifted" in pages["same"].text
+    assert 'data-drifted="true"' not in pages["same"].text
+    training = client.get("/models/churn/drift", params={"version": "/1", "against": ""})
+    assert "no profiled training data" in training.text  # the default: the model's own
+    unknown = client.get("/models/churn/drift", params={"version": "/1", "against": "e" * 64})
+    assert "no stored profile eeeeeeeeeeee" in unknown.text
+    assert 'data-feature="' not in unknown.text
+    refused = client.get("/models/churn/drift", params={"against": "train.csv"})
+    assert refused.status_code == 422  # never a file name
 
 
 def test_drift_bars_show_each_feature_against_its_limits() -> None:
@@ -255,6 +389,7 @@ def test_drift_bars_show_each_feature_against_its_limits() -> None:
     page = render_text(
         "drift.html", viewer=None, can_write=False, csrf="", path="/models/churn/drift",
         name="churn", reference="churn/1", since="7d", report=report, error=None, versions=[],
+        profiles=[], against=None,
     )  # fmt: skip
     assert 'data-feature="age" data-drifted="true"' in page
     assert 'data-feature="plan" data-drifted="false"' in page

@@ -31,6 +31,7 @@ from parity.api._worktree import (
     stat_cache,
 )
 from parity.core.errors import ConflictError, NotFoundError, UsageError
+from parity.core.ids import is_digest
 from parity.data.checkout import CheckoutResult, confine
 from parity.data.checkout import checkout as checkout_version
 from parity.data.commit_pointers import commit_pointers, pointer_at_commit
@@ -51,6 +52,7 @@ from parity.data.pointer import (
     find_pointers,
     pointer_path,
     read_pointer,
+    target_of,
     write_pointer,
 )
 from parity.data.progress import Progress, no_progress
@@ -74,8 +76,10 @@ __all__ = [
     "fsck",
     "gc",
     "history",
+    "paths",
     "pull",
     "push",
+    "readers",
     "status",
     "validate",
     "validations",
@@ -259,6 +263,34 @@ def history(path: PathLike, *, workspace: Workspace | None = None) -> list[Point
             commits.append(PointerCommit(commit, when, author, subject, recorded[commit]))
         place = newest_first(root)
         return sorted(commits, key=lambda c: (-c.time, place.get(c.commit, len(place))))
+
+
+def paths(*, workspace: Workspace | None = None) -> dict[str, Pointer]:
+    """Every versioned path of the work tree (relative to the workspace, POSIX), sorted, with
+    the pointer beside it: the data version it names, its size and file count.
+
+    >>> {p: v.data_version[:12] for p, v in data.paths().items()}   # doctest: +SKIP
+    {'data/train': '3f2a…'}
+    """
+    with session(workspace) as ws:
+        return {
+            target_of(found).relative_to(ws.root).as_posix(): read_pointer(found)
+            for found in find_pointers(ws.root)
+        }
+
+
+def readers(data_version: str, *, workspace: Workspace | None = None) -> list[str]:
+    """The ids of the runs that read ``data_version`` (or a unique prefix of its id) as an
+    input, oldest first; deleted runs are left out.
+
+    >>> data.readers("3f2a")                             # doctest: +SKIP
+    ['0192f3…', '0192f4…']
+    """
+    with session(workspace) as ws:
+        # A full id needs no record here: runs name versions stored elsewhere too.
+        if not is_digest(data_version.lower()):
+            data_version = ws.records.resolve(data_version, kind=DATA_KIND)
+        return ws.runs.runs_that_read(data_version.lower())
 
 
 # The name before the CLI settled its words (docs/cli.md): "history", as for models and metrics.

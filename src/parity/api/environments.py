@@ -13,6 +13,7 @@ id. ``capture``, ``diff`` and ``verify`` are ``parity.env``'s own functions.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import json
 import os
@@ -38,6 +39,7 @@ from parity.workspace import Workspace, find_git_root, now_ms, open_workspace
 if TYPE_CHECKING:
     from parity.api._audit import Subject as Subject
     from parity.api._audit import WorkspaceAudit as WorkspaceAudit
+    from parity.env.advisories import AdvisorySet
     from parity.env.audit import AuditResult as AuditResult
     from parity.env.audit import Finding as Finding
     from parity.env.check_lock import LockCheck as LockCheck
@@ -363,11 +365,35 @@ def audit(
 
     >>> environments.audit("current", "osv/PyPI/all.zip").vulnerable_packages  # doctest: +SKIP
     """
-    from parity.env.advisories import load_advisories  # lazy: loads packaging
     from parity.env.audit import audit_environment  # lazy: loads packaging
 
-    advisory_set = load_advisories(Path(advisories))
+    advisory_set = _advisory_set(Path(advisories))
     return audit_environment(get(reference, python=python, workspace=workspace), advisory_set)
+
+
+def _advisory_set(path: Path) -> AdvisorySet:
+    """The advisories at ``path``, read once per process while its files keep their
+    modification times and sizes: a server auditing page after page reads all.zip once."""
+    try:
+        if path.is_dir():
+            found = [p.stat() for p in path.rglob("*") if p.is_file()]
+            latest = max((f.st_mtime_ns for f in found), default=0)
+            stamp = (latest, sum(f.st_size for f in found), len(found))
+        else:
+            found_file = path.stat()
+            stamp = (found_file.st_mtime_ns, found_file.st_size, 1)
+    except OSError:
+        from parity.env.advisories import load_advisories  # lazy: loads packaging
+
+        return load_advisories(path)  # says what is wrong with the path
+    return _cached_advisories(str(path.resolve()), stamp)
+
+
+@functools.lru_cache(maxsize=2)
+def _cached_advisories(path: str, _stamp: tuple[int, int, int]) -> AdvisorySet:
+    from parity.env.advisories import load_advisories  # lazy: loads packaging
+
+    return load_advisories(Path(path))
 
 
 def audit_all(

@@ -46,6 +46,7 @@ __all__ = [
     "performance",
     "performance_history",
     "profile",
+    "profiles",
     "watch",
 ]
 
@@ -65,6 +66,19 @@ def profile(
     """
     with session(workspace) as ws:
         return _profile_table(ws, Path(path), data_version)
+
+
+def profiles(*, limit: int = 200, workspace: Workspace | None = None) -> list[tuple[str, Profile]]:
+    """The stored profiles (the first ``limit`` by id), each with its id: what ``drift`` may
+    take as its ``reference``.
+
+    >>> [(i[:12], p.data_version, p.rows) for i, p in monitor.profiles()]  # doctest: +SKIP
+    """
+    with session(workspace) as ws:
+        return [
+            (profile_id, Profile.from_record(ws.records.get(profile_id, kind=PROFILE_KIND)))
+            for profile_id in ws.records.meta.record_ids(PROFILE_KIND)[:limit]
+        ]
 
 
 def drift(

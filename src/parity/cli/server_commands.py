@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
@@ -26,6 +27,16 @@ def _when(ms: int | None, never: str = "") -> str:
     if ms is None:
         return never
     return dt.datetime.fromtimestamp(ms / 1000, tz=dt.UTC).strftime("%Y-%m-%d %H:%M")
+
+
+ADVISORIES_OPTION = click.option(
+    "--advisories",
+    metavar="PATH",
+    type=click.Path(exists=True, path_type=Path),
+    envvar="PARITY_ADVISORIES",
+    help="OSV advisories (PyPI/all.zip or a folder of OSV JSON files) the environment pages "
+    "audit against, offline.",
+)
 
 
 @click.group("server", cls=AliasedGroup)
@@ -86,6 +97,7 @@ def server_group() -> None:
     help="The header a trusted SSO proxy names the user in, e.g. X-Forwarded-User.",
 )
 @click.option("--access-log", is_flag=True, help="Print one line per request on stdout.")
+@ADVISORIES_OPTION
 def start(
     host: str,
     port: int,
@@ -98,6 +110,7 @@ def start(
     trusted_proxies: tuple[str, ...],
     user_header: str | None,
     access_log: bool,
+    advisories: Path | None,
 ) -> None:
     """Serve this workspace's stores to a team over HTTP (REST API under /api/v1).
 
@@ -114,6 +127,7 @@ def start(
         cors_origins=cors_origins,
         trusted_proxies=trusted_proxies,
         user_header=user_header,
+        advisories=advisories,
     )
     launch.start(settings, workers=workers, access_log=access_log, on_listening=_listening)
 
@@ -305,14 +319,15 @@ def grant(user: str, model: str | None, experiment: str | None, role: str) -> No
 @click.option(
     "--port", default=5010, show_default=True, type=int, help="Port to listen on (0: any free)."
 )
-def ui_command(port: int) -> None:
+@ADVISORIES_OPTION
+def ui_command(port: int, advisories: Path | None) -> None:
     """Open the web UI of this workspace on 127.0.0.1 and print its URL.
 
     The same pages as 'parity server start' serves at /, for this machine only; Ctrl-C stops.
     While the database has no users you are signed in as yourself; with users, sign in as one
     of them.
     """
-    settings = launch.settings_for(host="127.0.0.1", port=port)
+    settings = launch.settings_for(host="127.0.0.1", port=port, advisories=advisories)
     launch.start(settings, workers=1, on_listening=_ui_listening)
 
 

@@ -70,6 +70,7 @@ def settings_for(
     trusted_proxies: Sequence[str] = (),
     user_header: str | None = None,
     workspace: Path | None = None,
+    advisories: Path | None = None,
 ) -> ServerSettings:
     """The settings of a server for the workspace around ``workspace`` (default: the current
     folder, or ``PARITY_WORKSPACE``); the URLs given replace the workspace's own."""
@@ -91,6 +92,7 @@ def settings_for(
         cors_origins=tuple(cors_origins),
         trusted_proxies=tuple(trusted_proxies),
         user_header=user_header,
+        advisories=None if advisories is None else str(advisories.resolve()),
     )
 
 

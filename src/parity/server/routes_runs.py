@@ -310,6 +310,11 @@ def runs_that_logged_artifact(
     return RunIds(run_ids=_store(ctx).runs_that_logged(digest, kind))
 
 
+def runs_that_read_data(data_version: DigestPath, ctx: Context) -> RunIds:
+    """The runs (not deleted) that read a data version, oldest first."""
+    return RunIds(run_ids=_store(ctx).runs_that_read(data_version))
+
+
 READ, WRITE = Role.READER, Role.WRITER
 IN_EXPERIMENT = (Scope.EXPERIMENT, "experiment")
 
@@ -354,4 +359,6 @@ ROUTES = (
           status_code=204),
     Route("GET", "/artifacts/{digest}/runs", READ, runs_that_logged_artifact,
           "Find the runs that logged an artifact", response_model=RunIds),
+    Route("GET", "/data/versions/{data_version}/runs", READ, runs_that_read_data,
+          "Find the runs that read a data version", response_model=RunIds),
 )  # fmt: skip

@@ -40,6 +40,9 @@ class ServerSettings:
     # Set by the start command when the database has no users: every loopback caller acts as
     # this user, with the admin role, as the embedded workspace's user does.
     local_user: str | None = None
+    # OSV advisories (PyPI/all.zip or a folder of OSV JSON files) the environment pages audit
+    # against, read offline; None: the pages show no audit.
+    advisories: str | None = None
 
     def __post_init__(self) -> None:
         for cidr in self.trusted_proxies:

@@ -441,6 +441,24 @@ class RunStore:
         with self.meta.read() as connection:
             return [str(row[0]) for row in connection.execute(query)]
 
+    def runs_that_read(self, data_version: str) -> list[str]:
+        """Ids of the runs that read ``data_version`` (an input), oldest first; soft-deleted
+        runs are left out."""
+        columns = run_data.c
+        query = (
+            select(columns.run_id, runs.c.start_ms)  # PostgreSQL: DISTINCT needs what it sorts
+            .join(runs, runs.c.run_id == columns.run_id)
+            .where(
+                columns.data_version == data_version,
+                columns.direction == "input",
+                runs.c.deleted_ms.is_(None),
+            )
+            .distinct()
+            .order_by(runs.c.start_ms, columns.run_id)
+        )
+        with self.meta.read() as connection:
+            return [str(row[0]) for row in connection.execute(query)]
+
     def metric_history(self, run_id: str, key: str) -> list[Metric]:
         """Every point of one series, by step (then timestamp, then logging order)."""
         return series.series(self._chunks(run_id, key))

@@ -3,7 +3,8 @@ libraries), and the risk-rated diff of any two."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Query, Request
 from starlette.responses import Response
@@ -12,14 +13,22 @@ from parity.api import environments as env_api
 from parity.api import models as models_api
 from parity.api import runs as runs_api
 from parity.core.environment import ENV_KIND
-from parity.core.errors import NotFoundError
+from parity.core.errors import NotFoundError, ParityError
 from parity.core.roles import Role
 from parity.env.records import describe
 from parity.ui.page import EnvironmentReference, Page, Viewer, WorkspaceOf
 from parity.ui.templating import render
 from parity.workspace import Workspace
 
+if TYPE_CHECKING:
+    from parity.api.environments import Finding
+
 LISTED = 200
+# An advisory's severity as the risk colour the diff uses for the same urgency; one that
+# states none counts as high, as a gate counts it. Most severe first.
+SEVERITY_RISK = {
+    "critical": "high", "high": "high", "unknown": "high", "moderate": "medium", "low": "low",
+}  # fmt: skip
 _WORD = r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,199}"
 # An environment id or run id prefix, NAME@ALIAS or NAME/VERSION: never "current" or a path,
 # which would make the server capture an interpreter or read a file of its own.
@@ -44,6 +53,11 @@ def environment_id(ws: Workspace, reference: str) -> str:
         return run.environment_id
 
 
+def _most_severe_first(findings: Sequence[Finding]) -> list[Finding]:
+    order = list(SEVERITY_RISK)
+    return sorted(findings, key=lambda f: (order.index(f.severity), f.package, f.advisory))
+
+
 def environments_page(request: Request, ws: WorkspaceOf, viewer: Viewer) -> Response:
     """The environments the workspace recorded (the first 200 by id), each summarised."""
     found = []
@@ -55,10 +69,22 @@ def environments_page(request: Request, ws: WorkspaceOf, viewer: Viewer) -> Resp
 def environment_page(
     request: Request, env_id: EnvironmentReference, ws: WorkspaceOf, viewer: Viewer
 ) -> Response:
-    """One environment's fingerprint."""
+    """One environment's fingerprint, and its audit findings when the server was given
+    advisories (``--advisories``)."""
     full_id = environment_id(ws, env_id)
     environment = env_api.get(full_id, workspace=ws)
-    return render(request, "environment.html", viewer, env=environment, env_id=full_id)
+    advisories = request.app.state.context.settings.advisories
+    audit, audit_error = None, None
+    if advisories is not None:
+        try:
+            audit = env_api.audit(full_id, advisories, workspace=ws)
+        except ParityError as failure:
+            audit_error = failure
+    return render(
+        request, "environment.html", viewer, env=environment, env_id=full_id,
+        advisories=advisories, audit=audit, audit_error=audit_error,
+        findings=_most_severe_first(audit.findings if audit else ()), severity_risk=SEVERITY_RISK,
+    )  # fmt: skip
 
 
 def environment_diff_page(
