@@ -325,14 +325,17 @@ class Workspace:
 
     def actor(self) -> Actor:
         """Who is acting: PARITY_USER or the login name. With no ``[registry] admins`` list in
-        config.toml, the local user of an embedded workspace is its admin."""
+        config.toml, the login user of an embedded workspace is its admin: a name set with
+        PARITY_USER is a label, not a login, so it does not make anyone an admin."""
         from parity.registry.repository import (
             Actor,
         )  # lazy: the registry's rules load only for commands that change it
 
         name = self.user
         admins = self.config.section("registry").get("admins")
-        return Actor(name=name, admin=admins is None or name in admins)
+        if admins is None:
+            return Actor(name=name, admin=name == getpass.getuser())
+        return Actor(name=name, admin=name in admins)
 
     @property
     def user(self) -> str:

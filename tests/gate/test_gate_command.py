@@ -120,3 +120,23 @@ def test_the_check_commands_write_the_same_reports(project: Path, workspace: Wor
     junit = (project / "lock.xml").read_text()
     assert_valid_junit(junit)
     assert "[high] missing surely-not-installed: locked 1.0, installed -" in junit
+
+
+def test_gate_model_checks_that_version_not_the_policy_s(
+    project: Path, workspace: Workspace
+) -> None:
+    """A verdict recorded on NAME/VERSION must be about that version: --model replaces the
+    policy's model in every check about one."""
+    run_id = train(project)
+    models.register(run_id, "clf", workspace=workspace)
+    (project / "gate.toml").write_text(
+        '[gate]\nname = "ci"\n[[gate.checks]]\nkind = "metric"\nmodel = "clf@candidate"\n'
+        'metric = "accuracy"\nmin = 0\n'
+    )
+    unpinned = run_parity("gate", "--policy", "gate.toml", "--json", cwd=project)
+    assert unpinned.returncode == 2  # clf has no alias candidate
+    pinned = run_parity("gate", "--policy", "gate.toml", "--model", "clf/1", "--json", cwd=project)
+    assert pinned.returncode == 0, pinned.stderr
+    summary = json.loads(pinned.stdout)["checks"][0]["summary"]
+    assert summary.startswith("clf/1"), summary
+    assert "recorded gate 'ci' passed on clf/1" in pinned.stderr

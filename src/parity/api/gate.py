@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 
 from parity.api._session import session
@@ -53,7 +54,12 @@ def _policy_path(policy: PathLike | None, workspace: Workspace) -> Path:
     return Path(policy) if policy is not None else workspace.policy_path
 
 
-def evaluate(policy: PathLike | None = None, *, workspace: Workspace | None = None) -> GateVerdict:
+def evaluate(
+    policy: PathLike | None = None,
+    *,
+    model: str | None = None,
+    workspace: Workspace | None = None,
+) -> GateVerdict:
     """Evaluate every check of the policy (default: parity.toml at the git root) in order.
 
     >>> gate.evaluate().exit_code                                  # doctest: +SKIP
@@ -61,6 +67,8 @@ def evaluate(policy: PathLike | None = None, *, workspace: Workspace | None = No
 
     A check that finds a problem fails; one that cannot be evaluated (a model or file that is
     not there) is an error, and the verdict's exit code is 2 when nothing failed outright.
+    With ``model`` (``NAME/VERSION``), every check about a model checks that version instead of
+    the one the policy names, so a verdict recorded on it is a verdict about it.
     """
     from parity.api._gate_checks import (  # lazy: the checks load SQLAlchemy and the registry
         evaluate_check,
@@ -68,7 +76,16 @@ def evaluate(policy: PathLike | None = None, *, workspace: Workspace | None = No
 
     with session(workspace) as ws:
         loaded = load_policy(_policy_path(policy, ws))
-        return GateVerdict.of(loaded.name, [evaluate_check(ws, check) for check in loaded.checks])
+        checks = loaded.checks
+        if model is not None:
+            pinned = ws.registry.resolve(model).ref  # NAME/VERSION, even when given an alias
+            checks = tuple(
+                replace(check, options={**check.options, "model": pinned})
+                if "model" in check.options
+                else check
+                for check in checks
+            )
+        return GateVerdict.of(loaded.name, [evaluate_check(ws, check) for check in checks])
 
 
 def verdict_of(result: object, name: str, *, subject: str | None = None) -> GateVerdict:

@@ -60,7 +60,8 @@ def _print(verdict: gate.GateVerdict) -> None:
     "--model",
     "model",
     metavar="NAME/VERSION",
-    help="Record the verdict on this model version (promotion policies read it).",
+    help="Check this model version (in place of the policy's model) and record the verdict "
+    "on it (promotion policies read it).",
 )
 @JSON_OPTION
 def gate_command(
@@ -76,11 +77,12 @@ def gate_command(
 
     The checks (env verify, check-lock, data validate, drift, audit, metrics, the last repro,
     lineage) are listed under [[gate.checks]] in parity.toml. With --model NAME/VERSION the
-    verdict is recorded on that version, for [promote.ALIAS] gates = [...] to read.
+    checks about a model check that version, and the verdict is recorded on it, for
+    [promote.ALIAS] gates = [...] to read.
     """
     if json_output and annotations:
         raise UsageError("--json and --github-annotations both print to stdout", hint="pick one")
-    verdict = gate.evaluate(policy)
+    verdict = gate.evaluate(policy, model=model)
     if model is not None:
         recorded = models.record_verdict(model, verdict)
         click.echo(f"recorded gate {verdict.name!r} {verdict.status} on {recorded.ref}", err=True)

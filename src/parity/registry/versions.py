@@ -630,9 +630,13 @@ class _Refusal:
         steps = []
         if self.lacking.approvals_needed:
             steps.append(f"another user approves: parity models approve {ref} -r WHY")
-        if self.lacking.gates_missing:
-            steps.append(f"its gate passes: parity gate --model {ref}")
+        for gate in self.lacking.gates_missing:
+            steps.append(
+                f"gate {gate!r} passes: parity gate --model {ref} "
+                f"(with --policy FILE when {gate!r} is not parity.toml's [gate] name)"
+            )
+        steps.append(f"the rule: [promote.{alias}] in {self.policy}")
+        steps.append("or an admin passes --force (audited)")
         return ConflictError(
-            f"cannot move {name}@{alias} to {ref}: {self.why}",
-            hint="; ".join([*steps, f"the rule: [promote.{alias}] in {self.policy}"]),
+            f"cannot move {name}@{alias} to {ref}: {self.why}", hint="; ".join(steps)
         )
