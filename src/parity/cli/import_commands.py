@@ -91,7 +91,8 @@ def mlflow(
     if report is not None and not report.ok:
         raise CheckFailed(
             f"the workspace differs from {result.source} in {len(report.differences)} places",
-            hint="import again to complete interrupted runs, then verify again",
+            hint="an import cut short is completed by importing again; anything else "
+            "differing was changed after the import",
         )
 
 
