@@ -129,8 +129,10 @@ def _log(client: object, run_id: str, index: int, metric: type) -> None:
 
 
 def dump(uri: str, out: Path) -> None:
+    import mlflow
     from mlflow.tracking import MlflowClient
 
+    mlflow.set_tracking_uri(uri)  # download_artifacts asks the global store
     client = MlflowClient(uri)
     experiments = client.search_experiments()
     document: dict[str, object] = {

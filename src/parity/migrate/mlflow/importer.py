@@ -178,11 +178,9 @@ def _import_run(
         code_id=_code_state(target, run, start_ms),
         start_ms=start_ms,
     )
-    target.runs.set_tags(
-        parity_id, {naming.RUN_ID_TAG: run.id, naming.EXPERIMENT_ID_TAG: run.experiment_id}
-    )
+    own = {naming.RUN_ID_TAG: run.id, naming.EXPERIMENT_ID_TAG: run.experiment_id}
+    target.runs.set_tags(parity_id, {**tags, **datasets, **own})
     target.runs.log_params(parity_id, params)
-    target.runs.set_tags(parity_id, {**tags, **datasets})
     points = _import_metrics(source, target.runs, run, parity_id)
     stored, size = _import_artifacts(source, target, run, parity_id)
     status = STATUSES.get(run.status.upper())
@@ -212,7 +210,23 @@ def _code_state(target: ImportTarget, run: MlflowRun, created_ms: int) -> str | 
 
 
 def metric_batches(source: MlflowSource, run_id: str) -> Iterator[list[Metric]]:
-    """The run's metric history in batches of ``BATCH_POINTS``, NaN as None (Parity's NaN)."""
+    """The run's metric history in batches of ``BATCH_POINTS``, NaN as None (Parity's NaN).
+
+    A reader with ``metric_rows`` (the SQL reader) hands over its driver's rows, which are
+    turned into points in one pass: at millions of points an object less per point is a third
+    of the import's time."""
+    rows_of: Callable[[str], Sequence[tuple[str, float, int, int, bool]]] | None = getattr(
+        source, "metric_rows", None
+    )
+    if rows_of is not None:
+        make = Metric
+        points = [
+            make(key, None if is_nan or value != value else value, step, stamp)
+            for key, value, step, stamp, is_nan in rows_of(run_id)
+        ]
+        for start in range(0, len(points), BATCH_POINTS):
+            yield points[start : start + BATCH_POINTS]
+        return
     batch: list[Metric] = []
     append = batch.append
     for point in source.metric_history(run_id):
