@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from benchmarks._support import BENCH, tool_venv
+
 from tests.conftest import IN_CI, POSTGRES_URL
 
 GENERATOR = Path(__file__).with_name("mlflow_store.py")

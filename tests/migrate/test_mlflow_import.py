@@ -19,7 +19,6 @@ from parity.core.errors import NotFoundError, UsageError
 from parity.core.run import RunStatus, RunView
 from parity.migrate.mlflow import naming
 from parity.migrate.mlflow.importer import (
-    ImportOptions,
     ImportTarget,
     import_mlflow_source,
 )
@@ -39,7 +38,8 @@ from parity.workspace import Workspace, now_ms, open_workspace
 from tests.conftest import run_parity
 from tests.migrate.conftest import MlflowStore
 
-pytestmark = pytest.mark.slow
+# Making the MLflow store (in the first test that needs it) takes minutes on a busy machine.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1500)]
 
 
 @pytest.fixture
@@ -90,7 +90,8 @@ def assert_matches(ws: Workspace, store: MlflowStore) -> None:
             repo = source["tags"].get("mlflow.source.git.repoURL")
             assert view.code["repo_url"] == (repo and "https://example.com/acme/churn.git")
             assert view.code["branch"] == source["tags"].get("mlflow.source.git.branch")
-            assert view.code["dirty"] is False and view.code["diff_digest"] is None
+            assert view.code["dirty"] is False
+            assert view.code["diff_digest"] is None
         for key, history in source["metrics"].items():
             ours = [[m.step, m.timestamp_ms, m.value] for m in ws.runs.metric_history(view.id, key)]
             assert sorted(ours, key=_order) == sorted(history, key=_order), (source["id"], key)
@@ -202,7 +203,8 @@ def test_interrupted_import_resumes_without_duplicates(
         half = imported_runs(ws)
         assert len(half) == 21
         unfinished = [v for v in half.values() if naming.DONE_TAG not in v.tags]
-        assert len(unfinished) == 1 and unfinished[0].status is RunStatus.RUNNING
+        assert len(unfinished) == 1
+        assert unfinished[0].status is RunStatus.RUNNING
 
         def stop_at_30(done: int, total: int) -> None:
             if done == 30:
@@ -217,7 +219,8 @@ def test_interrupted_import_resumes_without_duplicates(
     assert len(imported_runs(ws)) == 53
     assert_matches(ws, sqlite_store)
     report = migrate.import_mlflow(sqlite_store.uri, verify=True, workspace=ws).verify
-    assert report is not None and report.ok, report.differences
+    assert report is not None
+    assert report.ok, report.differences
 
 
 def test_verify_passes_then_fails_when_the_workspace_is_tampered(
@@ -228,7 +231,9 @@ def test_verify_passes_then_fails_when_the_workspace_is_tampered(
     assert "verified: 53 runs" in done.stdout
     assert "no difference" in done.stdout
     with sqlite3.connect(workspace_dir / ".parity" / "parity.db") as connection:
-        connection.execute("DELETE FROM run_params WHERE rowid = (SELECT min(rowid) FROM run_params)")
+        connection.execute(
+            "DELETE FROM run_params WHERE rowid = (SELECT min(rowid) FROM run_params)"
+        )
         connection.execute(
             "DELETE FROM run_metric_chunks WHERE id = (SELECT max(id) FROM run_metric_chunks)"
         )
@@ -303,15 +308,18 @@ def test_cli_summary_and_errors(workspace_dir: Path, sqlite_store: MlflowStore) 
     counts = json.loads(done.stdout)["counts"]
     assert (counts["runs"], counts["metric_points"]) == (53, points(sqlite_store))
     table = run_parity("import", "mlflow", "--from", sqlite_store.uri, cwd=workspace_dir)
-    assert "runs already imported" in table.stdout and "53" in table.stdout
+    assert "runs already imported" in table.stdout
+    assert "53" in table.stdout
     unknown = run_parity("import", "mlflow", "--from", "mysql://x/y", cwd=workspace_dir)
     assert unknown.returncode == 2
     assert "cannot read an MLflow store at 'mysql://x/y'" in unknown.stderr
     missing = run_parity("import", "mlflow", "--from", "sqlite:///nope.db", cwd=workspace_dir)
-    assert missing.returncode == 3 and "no MLflow database at nope.db" in missing.stderr
+    assert missing.returncode == 3
+    assert "no MLflow database at nope.db" in missing.stderr
     parity_db = f"sqlite:///{workspace_dir / '.parity' / 'parity.db'}"
     other = run_parity("import", "mlflow", "--from", parity_db, cwd=workspace_dir)
-    assert other.returncode == 2 and "is not an MLflow tracking database" in other.stderr
+    assert other.returncode == 2
+    assert "is not an MLflow tracking database" in other.stderr
 
 
 def test_postgres_store_imports_the_same(ws: Workspace, postgres_store: MlflowStore) -> None:
@@ -319,7 +327,8 @@ def test_postgres_store_imports_the_same(ws: Workspace, postgres_store: MlflowSt
     result = migrate.import_mlflow(postgres_store.uri, verify=True, workspace=ws)
     assert result.counts.runs == len(postgres_store.dump["runs"]) == 53
     assert result.counts.metric_points == points(postgres_store)
-    assert result.verify is not None and result.verify.ok, result.verify.differences
+    assert result.verify is not None
+    assert result.verify.ok, result.verify.differences
     assert_matches(ws, postgres_store)
     source = SqlMlflowSource(postgres_store.uri)
     try:
@@ -328,3 +337,11 @@ def test_postgres_store_imports_the_same(ws: Workspace, postgres_store: MlflowSt
         assert [v.stage for v in source.model_versions(model.name)] == ["Production", None, None]
     finally:
         source.close()
+
+
+def test_import_group_mounts_mlflow() -> None:
+    from parity.cli.import_commands import import_group
+    from parity.cli.main import COMMANDS
+
+    assert sorted(import_group.commands) == ["mlflow"]
+    assert COMMANDS["import"][2] == import_group.help

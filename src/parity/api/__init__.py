@@ -19,6 +19,7 @@ __all__ = [
     "environments",
     "gate",
     "infra",
+    "migrate",
     "models",
     "monitor",
     "objects",

@@ -20,7 +20,7 @@ from typing import Any
 from parity.api._session import session
 from parity.core.errors import UsageError
 from parity.migrate.mlflow.counts import ImportCounts
-from parity.migrate.mlflow.verify import VerifyReport
+from parity.migrate.mlflow.verify import VerifyReport, verify_import
 from parity.workspace import TMP_DIR, Workspace, now_ms
 
 __all__ = ["ImportCounts", "MlflowImport", "VerifyReport", "import_mlflow"]
@@ -93,9 +93,10 @@ def import_mlflow(
         import_mlflow_source,
         select_runs,
     )
-    from parity.migrate.mlflow.readers import open_mlflow_source
-    from parity.migrate.mlflow.verify import verify_import
-    from parity.tracking.store import RunStore
+    from parity.migrate.mlflow.readers import (  # lazy: the readers load their drivers
+        open_mlflow_source,
+    )
+    from parity.tracking.store import RunStore  # lazy: SQLAlchemy loads on use
 
     options = ImportOptions(tuple(experiments), _since_ms(since), dry_run)
     with session(workspace) as ws:

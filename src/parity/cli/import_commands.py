@@ -123,6 +123,7 @@ def _summary(result: migrate.MlflowImport) -> None:
         return
     for difference in report.differences[:_SHOWN_DIFFERENCES]:
         where = f"run {difference.run}: " if difference.run else ""
-        say(f"differs: {where}{difference.what}: MLflow {difference.source}, Parity {difference.parity}")
+        what = f"{where}{difference.what}"
+        say(f"differs: {what}: MLflow {difference.source}, Parity {difference.parity}")
     if len(report.differences) > _SHOWN_DIFFERENCES:
         say(f"… and {len(report.differences) - _SHOWN_DIFFERENCES} more (--json lists them all)")

@@ -40,6 +40,8 @@ class ImportCounts:
 
     @classmethod
     def from_dict(cls, document: Mapping[str, Any]) -> ImportCounts:
-        numbers = {f.name: int(document.get(f.name, 0)) for f in fields(cls) if f.name != "registry"}
+        numbers = {
+            f.name: int(document.get(f.name, 0)) for f in fields(cls) if f.name != "registry"
+        }
         registry = {str(k): int(v) for k, v in (document.get("registry") or {}).items()}
         return cls(**numbers, registry=registry)

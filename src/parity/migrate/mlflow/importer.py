@@ -231,7 +231,9 @@ def metric_batches(source: MlflowSource, run_id: str) -> Iterator[list[Metric]]:
     append = batch.append
     for point in source.metric_history(run_id):
         number = point.value
-        append(Metric(point.key, None if number != number else number, point.step, point.timestamp_ms))
+        append(
+            Metric(point.key, None if number != number else number, point.step, point.timestamp_ms)
+        )
         if len(batch) >= BATCH_POINTS:
             yield batch
             batch = []

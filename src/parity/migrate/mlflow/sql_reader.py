@@ -330,16 +330,17 @@ class SqlMlflowSource:
         compiled = query.compile(dialect=self._engine.dialect)
         names = compiled.positiontup or []
         arguments: Any = [compiled.params[n] for n in names] if names else compiled.params
+        errors: tuple[type[BaseException], ...] = (SQLAlchemyError, *self._driver_errors())
         try:
             raw = self._engine.raw_connection()
             try:
                 cursor = raw.cursor()
                 cursor.execute(str(compiled), arguments)
-                rows: list[tuple[str, float, int, int, bool]] = cursor.fetchall()
+                rows: list[tuple[str, float, int, int, bool]] = list(cursor.fetchall())
                 cursor.close()
             finally:
                 raw.close()
-        except (SQLAlchemyError, *self._driver_errors()) as exc:
+        except errors as exc:
             raise StorageError(
                 f"cannot read the metrics of run {run_id} from {self.description}: {exc}",
                 hint="check the database is an MLflow store MLflow itself can open",

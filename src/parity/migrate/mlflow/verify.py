@@ -131,7 +131,10 @@ def _compare_metrics(
         return []
     found = []
     for key in sorted({p[0] for p in points}):
-        theirs = sorted((tuple(m) for m in runs.metric_history(view.id, key)), key=_history_key)
+        theirs = sorted(
+            ((m.key, m.value, m.step, m.timestamp_ms) for m in runs.metric_history(view.id, key)),
+            key=_history_key,
+        )
         ours = sorted((p for p in points if p[0] == key), key=_history_key)
         if theirs != ours:
             found.append(Difference(run.id, f"history of {key}", len(ours), len(theirs)))
