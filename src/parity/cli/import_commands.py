@@ -5,11 +5,13 @@ from __future__ import annotations
 import click
 
 from parity.cli.import_dvc_command import import_dvc
+from parity.cli.import_mlflow_command import import_mlflow
 
 
 @click.group("import")
 def import_group() -> None:
-    """Bring history in from DVC (data versions, commits, pipeline stages)."""
+    """Bring history in from MLflow (runs, metrics, artifacts, models) and DVC (data, commits)."""
 
 
 import_group.add_command(import_dvc)
+import_group.add_command(import_mlflow)

@@ -57,6 +57,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "gate_command",
         "Evaluate the gate policy's checks into one verdict; exit 0 pass, 1 fail, 2 not evaluated.",
     ),
+    "import": (
+        "parity.cli.import_commands",
+        "import_group",
+        "Import history kept by another tool (MLflow): experiments, runs, metrics, artifacts.",
+    ),
     "infra": (
         "parity.cli.infra_commands",
         "infra_group",

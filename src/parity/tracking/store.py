@@ -111,6 +111,7 @@ class RunStore:
         environment_id: str | None = None,
         run_id: str | None = None,
         launch: Launch | None = None,
+        start_ms: int | None = None,
     ) -> str:
         """A new running run; returns its id (it starts with the start second, so ids sort by
         start time and short prefixes of runs started apart differ).
@@ -118,9 +119,10 @@ class RunStore:
         A caller that chose ``run_id`` itself (a client that may send the request twice) gets
         the same run back when it exists with the same experiment and user, and a
         ConflictError when another run has that id. ``launch`` is where and with which
-        numerics variables it started."""
+        numerics variables it started. ``start_ms`` (default: now) is for runs recorded
+        elsewhere first: an import keeps the time the run started there."""
         experiment = check_experiment(experiment or DEFAULT_EXPERIMENT)
-        now = self.clock()
+        now = self.clock() if start_ms is None else start_ms
         chosen = run_id is not None
         run_id = check_run_id(run_id) if run_id else new_run_id(now, os.urandom(RUN_RANDOM_BYTES))
         row = {
