@@ -73,7 +73,7 @@ def check(
         result = verify_model_environment(ws, source.record)
     if result is None:
         on_warning(
-            f"{source.label} has no recorded environment to verify against: serving unverified"
+            f"{source.label} {source.record.environment_gap()}: serving unverified"
         )
         return readiness
     if not result.ok:
