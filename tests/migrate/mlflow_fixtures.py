@@ -47,7 +47,7 @@ def build_and_dump(uri: str, cwd: Path) -> dict[str, Any]:
 
 
 class MlflowServer:
-    """``mlflow server`` on loopback, a SQLite backend and proxied artifacts, for one test module."""
+    """``mlflow server`` on loopback with a SQLite backend and proxied artifacts."""
 
     def __init__(self, folder: Path) -> None:
         self.port = free_port()
@@ -75,7 +75,7 @@ class MlflowServer:
             stderr=subprocess.STDOUT,
         )
         try:
-            wait_for(f"{self.url}/health", timeout=300)
+            wait_for(f"{self.url}/health", timeout=1200)
         except TimeoutError:
             self.stop()
             raise
@@ -202,4 +202,3 @@ def assert_same(ours: dict[str, Any], mlflow: dict[str, Any]) -> None:
     assert by_id(ours["models"], "name") == by_id(mlflow["models"], "name")
     key = lambda v: f"{v['name']}/{v['version']}"  # noqa: E731
     assert {key(v): v for v in ours["versions"]} == {key(v): v for v in mlflow["versions"]}
-

@@ -184,9 +184,13 @@ def dump(uri: str, out: str) -> None:
         for v in client.search_model_versions(f"name='{m.name}'"):
             files = {}
             with tempfile.TemporaryDirectory() as tmp:
-                local = mlflow.artifacts.download_artifacts(f"models:/{v.name}/{v.version}", dst_path=tmp)
+                local = mlflow.artifacts.download_artifacts(
+                    f"models:/{v.name}/{v.version}", dst_path=tmp
+                )
                 for folder, _, names in os.walk(local):
                     for name in names:
+                        if name == "registered_model_meta":
+                            continue  # written by the download itself, not stored in MLflow
                         path = os.path.join(folder, name)
                         with open(path, "rb") as handle:
                             relative = os.path.relpath(path, local).replace(os.sep, "/")

@@ -4,13 +4,17 @@ registry import makes Parity versions that predict what MLflow's pyfunc predicts
 from __future__ import annotations
 
 import base64
+import io
 import json
+import os
+import pickle
 import shutil
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, BinaryIO, ClassVar, cast
 
 import pytest
 
@@ -18,7 +22,13 @@ from parity.core.errors import AccessDenied, NotFoundError, StorageError, UsageE
 from parity.migrate.mlflow.file_reader import FileStoreSource, store_root
 from parity.migrate.mlflow.models_import import REASON, import_models
 from parity.migrate.mlflow.rest_reader import RestSource, credentials_headers
-from parity.migrate.mlflow.source import MlflowModelFiles, MlflowRun
+from parity.migrate.mlflow.source import (
+    MlflowArtifact,
+    MlflowModelFiles,
+    MlflowModelVersion,
+    MlflowRegisteredModel,
+    MlflowRun,
+)
 from tests.migrate.mlflow_fixtures import (
     assert_same,
     build_and_dump,
@@ -54,14 +64,16 @@ def test_file_reader_reads_what_mlflow_reads(file_store: tuple[Path, dict[str, A
     assert_same(ours, mlflow)
     # The store holds what the test means to cover, so equality above is not vacuous.
     stages = {e["name"]: e["lifecycle_stage"] for e in ours["experiments"]}
-    assert stages["gone"] == "deleted" and stages["first"] == "active"
+    assert stages["gone"] == "deleted"
+    assert stages["first"] == "active"
     assert any(r["lifecycle_stage"] == "deleted" for r in ours["runs"])
     assert sum(len(r["metrics"]) for r in ours["runs"]) > 100
     assert {"nan", "inf"} <= {p["value"] for r in ours["runs"] for p in r["metrics"]}
     assert any(r["inputs"] and r["inputs"][0]["context"] == "training" for r in ours["runs"])
     assert any("plots/deep/curve.bin" in r["artifacts"] for r in ours["runs"])
     assert any(r["tags"].get("mlflow.parentRunId") for r in ours["runs"])
-    assert len(ours["versions"]) == 3 and all("MLmodel" in v["files"] for v in ours["versions"])
+    assert len(ours["versions"]) == 3
+    assert all("MLmodel" in v["files"] for v in ours["versions"])
 
 
 @pytest.mark.slow
@@ -90,14 +102,15 @@ def test_file_reader_refuses_paths_that_escape(
     with pytest.raises(UsageError, match="not a plain relative path"):
         source.open_artifact(run, "/etc/passwd")
     # A copied store keeps the old absolute locations: the copy's own folders are read instead.
-    assert run.artifact_uri is not None and str(root) in run.artifact_uri
+    assert run.artifact_uri is not None
+    assert str(root) in run.artifact_uri
     assert {a.path for a in source.artifacts(run)} >= {"notes.txt", "plots/deep/curve.bin"}
     # A location outside the store, with nothing conventional in its place, is refused.
     outside = MlflowRun(**{**run.__dict__, "id": run.id, "artifact_uri": "file:///etc"})
     shutil.rmtree(copy / experiment.id / run.id / "artifacts")
     with pytest.raises(UsageError, match="points outside the MLflow store"):
         list(source.artifacts(outside))
-    with pytest.raises(UsageError, match="contains '..'"):
+    with pytest.raises(UsageError, match=r"contains '\.\.'"):
         list(source.artifacts(MlflowRun(**{**run.__dict__, "artifact_uri": "file:///x/../../etc"})))
     # A link planted inside the store that leads out of it is refused too.
     (copy / experiment.id / run.id / "artifacts").mkdir()
@@ -133,14 +146,13 @@ def test_rest_reader_reads_what_mlflow_reads(server: tuple[str, dict[str, Any]])
     ours = read_all(source)
     source.close()
     assert_same(ours, mlflow)
-    assert len(ours["runs"]) >= 9 and len(ours["versions"]) == 3
+    assert len(ours["runs"]) >= 9
+    assert len(ours["versions"]) == 3
     assert any(r["artifacts"] for r in ours["runs"])
 
 
 def test_credentials_come_from_the_environment() -> None:
-    assert credentials_headers({"MLFLOW_TRACKING_TOKEN": "t0k"}) == {
-        "Authorization": "Bearer t0k"
-    }
+    assert credentials_headers({"MLFLOW_TRACKING_TOKEN": "t0k"}) == {"Authorization": "Bearer t0k"}
     pair = base64.b64encode(b"ann:pw").decode()
     basic = {"MLFLOW_TRACKING_USERNAME": "ann", "MLFLOW_TRACKING_PASSWORD": "pw"}
     assert credentials_headers(basic) == {"Authorization": f"Basic {pair}"}
@@ -150,9 +162,9 @@ def test_credentials_come_from_the_environment() -> None:
 class _TokenServer(BaseHTTPRequestHandler):
     """Answers experiments/search only with the right Bearer token; records what it was sent."""
 
-    seen: list[str | None] = []
+    seen: ClassVar[list[str | None]] = []
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+    def do_POST(self) -> None:
         self.rfile.read(int(self.headers.get("content-length", "0")))
         self.seen.append(self.headers.get("authorization"))
         if self.headers.get("authorization") != "Bearer s3cret":
@@ -191,7 +203,8 @@ def test_rest_reader_sends_the_token_and_explains_a_401(token_server: str) -> No
     with pytest.raises(AccessDenied, match=r"refused the credentials \(401\)") as caught:
         bad.experiments()
     assert "MLFLOW_TRACKING_TOKEN" in (caught.value.hint or "")
-    assert "wrong" not in str(caught.value) and "s3cret" not in str(caught.value)
+    assert "wrong" not in str(caught.value)
+    assert "s3cret" not in str(caught.value)
     with pytest.raises(AccessDenied):
         RestSource(token_server, environ={}).experiments()
     assert _TokenServer.seen[1:] == ["Bearer wrong", None]
@@ -251,17 +264,21 @@ def test_registered_models_import_and_predict_like_mlflow(
     assert models.get("churn@challenger", workspace=workspace).version == 3
     assert models.get("churn@production", workspace=workspace).version == 1
     trail = models.history("churn", workspace=workspace)
-    assert trail and all(event.reason == REASON for event in trail)
+    assert trail
+    assert all(event.reason == REASON for event in trail)
 
     rows = tmp_path / "rows.json"
     rows.write_text(json.dumps(ROWS))
     for number in versions:
         record = models.record(f"churn/{number}", workspace=workspace)
-        assert record.flavor == "sklearn" and record.environment_id is None
+        assert record.flavor == "sklearn"
+        assert record.environment_id is None
         declared = record.declared_environment
-        assert declared is not None and declared.fingerprinted is False
+        assert declared is not None
+        assert declared.fingerprinted is False
         assert declared.to_dict()["fingerprinted"] is False
-        assert "requirements.txt" in declared.files and declared.requirements["scikit-learn"]
+        assert "requirements.txt" in declared.files
+        assert declared.requirements["scikit-learn"]
         assert record.signature is not None
         assert record.signature.input_names == ("a", "b", "c", "d")
         facts = json.loads(_file_bytes(workspace, record, "mlflow_registry.json"))
@@ -286,7 +303,8 @@ def test_registered_models_import_and_predict_like_mlflow(
         actor=workspace.actor(),
         run_ids=run_ids,
     )
-    assert again.versions_added == 0 and again.aliases_added == 0
+    assert again.versions_added == 0
+    assert again.aliases_added == 0
     assert again.versions_present == 3
     assert len(models.history("churn", workspace=workspace)) == len(trail)
     workspace.close()
@@ -303,3 +321,100 @@ def _file_bytes(workspace: Any, record: Any, path: str) -> bytes:
     assert found is not None
     data: bytes = workspace.records.objects.get_bytes(found.digest)
     return data
+
+
+class _InMemorySource:
+    """A registry of one model whose version files are given in memory (no MLflow needed)."""
+
+    description = "memory"
+
+    def __init__(self, files: dict[str, bytes], stage: str | None = None) -> None:
+        self.files = files
+        self.stage = stage
+
+    def registered_models(self) -> list[MlflowRegisteredModel]:
+        return [MlflowRegisteredModel("odd", 1, 1, "odd one", {}, {})]
+
+    def model_versions(self, name: str) -> list[MlflowModelVersion]:
+        return [
+            MlflowModelVersion(
+                "odd", "4", 5, 5, "ann", None, "models:/m-1", "r1", "READY", self.stage, {}
+            )
+        ]
+
+    def model_files(self, version: MlflowModelVersion) -> Iterator[MlflowArtifact]:
+        for path, data in self.files.items():
+            yield MlflowArtifact(path, len(data))
+
+    def open_model_file(self, version: MlflowModelVersion, path: str) -> BinaryIO:
+        return io.BytesIO(self.files[path])
+
+
+def _mlmodel(flavors: dict[str, Any]) -> bytes:
+    import yaml
+
+    return yaml.safe_dump({"flavors": flavors}).encode()
+
+
+@pytest.mark.parametrize(
+    ("flavors", "extra", "reason"),
+    [
+        ({"python_function": {"loader_module": "mlflow.pytorch"}}, {}, "loads only its sklearn"),
+        (
+            {"sklearn": {"pickled_model": "model.pkl", "serialization_format": "pickle"}},
+            {"model.pkl": pickle.dumps(os.getcwd)},
+            "restricted pickle may not call",
+        ),
+        (
+            {"sklearn": {"pickled_model": "../x.pkl", "serialization_format": "pickle"}},
+            {},
+            "missing",
+        ),
+    ],
+)
+def test_models_parity_cannot_load_are_kept_opaque(
+    workspace_dir: Path, flavors: dict[str, Any], extra: dict[str, bytes], reason: str
+) -> None:
+    from parity.api import models
+    from parity.workspace import open_workspace
+
+    workspace = open_workspace(workspace_dir, environ={})
+    files = {"MLmodel": _mlmodel(flavors), "requirements.txt": b"torch==2.5.1\nnumpy>=1\n", **extra}
+    counts = import_models(
+        cast(Any, _InMemorySource(files, stage="Staging")),
+        records=workspace.records,
+        registry=workspace.registry,
+        actor=workspace.actor(),
+        run_ids={"r1": "not-checked"},
+    )
+    assert (counts.opaque, counts.loadable, counts.versions_added) == (1, 0, 1)
+    record = models.record("odd/4", workspace=workspace)
+    assert record.flavor == "mlflow"
+    assert record.declared_environment is not None
+    assert dict(record.declared_environment.requirements) == {"torch": "2.5.1"}
+    assert models.get("odd@staging", workspace=workspace).version == 4
+    with (
+        pytest.warns(models.EnvironmentMismatchWarning),
+        pytest.raises(UsageError, match=f"imported from MLflow.*{reason}"),
+    ):
+        models.load("odd/4", workspace=workspace)
+    workspace.close()
+
+
+def test_a_version_without_mlmodel_or_with_escaping_files_is_refused(workspace_dir: Path) -> None:
+    from parity.workspace import open_workspace
+
+    workspace = open_workspace(workspace_dir, environ={})
+    options: dict[str, Any] = {
+        "records": workspace.records,
+        "registry": workspace.registry,
+        "actor": workspace.actor(),
+        "run_ids": {},
+    }
+    with pytest.raises(NotFoundError, match="no MLmodel file"):
+        import_models(cast(Any, _InMemorySource({"model.pkl": b"x"})), **options)
+    with pytest.raises(UsageError, match="not a plain relative path"):
+        import_models(cast(Any, _InMemorySource({"../MLmodel": b"x"})), **options)
+    with pytest.raises(UsageError, match="cannot read model version files"):
+        import_models(cast(Any, SimpleNamespace(description="sql")), **options)
+    workspace.close()

@@ -72,9 +72,7 @@ def check(
         source = resolve_source(ws, reference)
         result = verify_model_environment(ws, source.record)
     if result is None:
-        on_warning(
-            f"{source.label} {source.record.environment_gap()}: serving unverified"
-        )
+        on_warning(f"{source.label} {source.record.environment_gap()}: serving unverified")
         return readiness
     if not result.ok:
         raise EnvironmentMismatch(

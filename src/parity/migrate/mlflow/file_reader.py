@@ -308,7 +308,7 @@ class FileStoreSource:
         target = self._child(root, path, "artifact path")
         if not target.is_file():
             raise NotFoundError(f"no artifact {path} in {self.description}")
-        return open(target, "rb")  # noqa: SIM115 - the caller closes it
+        return open(target, "rb")
 
     # registry ----------------------------------------------------------------------------------
     def _model_dirs(self) -> Iterator[Path]:
@@ -375,11 +375,17 @@ class FileStoreSource:
     # model files (MlflowModelFiles) ------------------------------------------------------------
     def _model_root(self, version: MlflowModelVersion) -> Path:
         meta = next(
-            (m for _, m in self._version_metas(version.name) if str(m.get("version")) == version.version),
+            (
+                m
+                for _, m in self._version_metas(version.name)
+                if str(m.get("version")) == version.version
+            ),
             None,
         )
         if meta is None:
-            raise NotFoundError(f"{self.description} has no version {version.version} of {version.name!r}")
+            raise NotFoundError(
+                f"{self.description} has no version {version.version} of {version.name!r}"
+            )
         storage = _text_or_none(meta.get("storage_location"))
         source = version.source or ""
         what = f"files of {version.name} version {version.version}"

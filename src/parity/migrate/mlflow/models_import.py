@@ -132,7 +132,9 @@ def import_models(
         counts.models += 1
         versions = source.model_versions(model.name)
         for version in versions:
-            _import_version(source, model, version, records, registry, actor, run_ids, counts, now_ms)
+            _import_version(
+                source, model, version, records, registry, actor, run_ids, counts, now_ms
+            )
             if on_version is not None:
                 on_version(version)
         numbers = {v.version for v in versions}
@@ -267,7 +269,8 @@ def _download(source: MlflowModelFiles, version: MlflowModelVersion, directory: 
 
 def _model_record(directory: Path, records: RecordStore) -> ModelRecord:
     mlmodel = _read_yaml(directory / MLMODEL)
-    flavors = mlmodel.get("flavors") if isinstance(mlmodel.get("flavors"), dict) else {}
+    found = mlmodel.get("flavors")
+    flavors: dict[str, Any] = found if isinstance(found, dict) else {}
     flavor, loader = _loader(directory, flavors)
     files = tuple(
         ArtifactFile(
@@ -372,7 +375,11 @@ def _signature(document: object) -> Signature | None:
         )
 
     inputs = columns(document.get("inputs"), "input_")
-    return Signature(inputs=inputs, outputs=columns(document.get("outputs"), "output_")) if inputs else None
+    return (
+        Signature(inputs=inputs, outputs=columns(document.get("outputs"), "output_"))
+        if inputs
+        else None
+    )
 
 
 def _declared_environment(directory: Path) -> DeclaredEnvironment | None:
@@ -398,14 +405,14 @@ def _declared_environment(directory: Path) -> DeclaredEnvironment | None:
 def _exact_pins(lines: Any) -> dict[str, str]:
     from packaging.utils import canonicalize_name  # lazy: only an import reads requirements
 
-    pins = {}
+    pins: dict[str, str] = {}
     for raw in lines:
         line = raw.split("#", 1)[0].strip()
         name, separator, version = line.partition("==")
         if separator and name and version and not line.startswith("-"):
             name = name.split("[", 1)[0].strip()
             if ";" not in version and "," not in version:
-                pins[canonicalize_name(name)] = version.strip()
+                pins[str(canonicalize_name(name))] = version.strip()
     return pins
 
 
@@ -413,7 +420,9 @@ def _bounded(path: Path) -> bytes:
     with open(path, "rb") as handle:
         data = handle.read(MAX_MLMODEL_BYTES + 1)
     if len(data) > MAX_MLMODEL_BYTES:
-        raise StorageError(f"{path.name} is over {MAX_MLMODEL_BYTES} bytes", hint="not an MLflow model")
+        raise StorageError(
+            f"{path.name} is over {MAX_MLMODEL_BYTES} bytes", hint="not an MLflow model"
+        )
     return data
 
 

@@ -51,7 +51,10 @@ def credentials_headers(environ: Mapping[str, str] | None = None) -> dict[str, s
     token = environ.get("MLFLOW_TRACKING_TOKEN")
     if token:
         return {"Authorization": f"Bearer {token}"}
-    user, password = environ.get("MLFLOW_TRACKING_USERNAME"), environ.get("MLFLOW_TRACKING_PASSWORD")
+    user, password = (
+        environ.get("MLFLOW_TRACKING_USERNAME"),
+        environ.get("MLFLOW_TRACKING_PASSWORD"),
+    )
     if user and password:
         pair = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
         return {"Authorization": f"Basic {pair}"}
@@ -98,8 +101,7 @@ class RestSource:
             ) from exc
         except httpx.HTTPError as exc:
             raise StorageError(
-                f"talking to the MLflow server at {self.description} failed: "
-                f"{type(exc).__name__}",
+                f"talking to the MLflow server at {self.description} failed: {type(exc).__name__}",
                 hint="check the address and the network, then run the import again",
             ) from exc
         self._check(response, path)
@@ -314,7 +316,9 @@ class RestSource:
             run = _run(self._json("GET", f"{API}/runs/get", params={"run_id": run_id})["run"])
             for artifact in self.artifacts(run):
                 if not prefix or artifact.path.startswith(prefix.rstrip("/") + "/"):
-                    inner = artifact.path[len(prefix.rstrip("/")) + 1 :] if prefix else artifact.path
+                    inner = (
+                        artifact.path[len(prefix.rstrip("/")) + 1 :] if prefix else artifact.path
+                    )
                     yield MlflowArtifact(path=inner, size=artifact.size)
             return
         raise UsageError(
