@@ -52,6 +52,8 @@ from parity.migrate.mlflow.source import (
     MlflowRegisteredModel,
     MlflowSource,
 )
+from parity.registry.flavors import pickle_policy, pickled
+from parity.registry.flavors.sklearn import RESTRICTED, SKOPS
 from parity.registry.repository import Actor
 from parity.registry.versions import Registry
 from parity.store.records import RecordStore
@@ -312,8 +314,6 @@ def _loader(directory: Path, flavors: Mapping[str, Any]) -> tuple[str, dict[str,
 
 
 def _restricted_pickle(directory: Path, file: str, names: list[str]) -> tuple[str, dict[str, Any]]:
-    from parity.registry.flavors import pickle_policy, pickled
-    from parity.registry.flavors.sklearn import RESTRICTED
 
     try:
         found = pickled.globals_in_pickle(directory / file)
@@ -329,8 +329,6 @@ def _restricted_pickle(directory: Path, file: str, names: list[str]) -> tuple[st
 
 
 def _skops(directory: Path, file: str, names: list[str]) -> tuple[str, dict[str, Any]]:
-    from parity.registry.flavors import pickle_policy
-    from parity.registry.flavors.sklearn import SKOPS
 
     try:
         import skops.io as sio  # lazy: only a model saved by skops needs it

@@ -14,6 +14,7 @@ They go into request headers only; no message, record or log line holds them.
 
 from __future__ import annotations
 
+import base64
 import os
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
@@ -45,8 +46,6 @@ PROXY_SCHEME = "mlflow-artifacts"
 
 def credentials_headers(environ: Mapping[str, str] | None = None) -> dict[str, str]:
     """The Authorization header MLflow's own client would send, from the environment."""
-    import base64
-
     environ = os.environ if environ is None else environ
     token = environ.get("MLFLOW_TRACKING_TOKEN")
     if token:
@@ -85,7 +84,7 @@ class RestSource:
 
     # transport ---------------------------------------------------------------------------------
     def _request(self, method: str, path: str, **options: Any) -> Any:
-        import httpx
+        import httpx  # lazy: only an import from a server needs an HTTP client
 
         try:
             response = self._http.request(method, path, **options)
@@ -230,7 +229,7 @@ class RestSource:
 
     def _download(self, route: str, params: Mapping[str, str]) -> BinaryIO:
         """The body of a GET, spooled to a temporary file (in memory while small)."""
-        import httpx
+        import httpx  # lazy: only an import from a server needs an HTTP client
 
         spool = tempfile.SpooledTemporaryFile(max_size=8 * CHUNK)  # noqa: SIM115 - returned
         try:
