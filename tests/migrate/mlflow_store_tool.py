@@ -3,7 +3,7 @@ through MLflow's own client, or dump what MLflow's own client reads from one, as
 
     python mlflow_store_tool.py build URI          # fills the tracking (and registry) store
     python mlflow_store_tool.py dump URI OUT.json  # what MlflowClient says the store holds
-    python mlflow_store_tool.py predict MODEL_URI ROWS.json OUT.json
+    python mlflow_store_tool.py predict MODEL_URI ROWS.json OUT.json [URI]
 
 Deterministic inputs (fixed seeds) so two stores built by it hold the same logical content.
 """
@@ -214,8 +214,13 @@ def dump(uri: str, out: str) -> None:
         json.dump(document, handle, indent=1, sort_keys=True)
 
 
-def predict(model_uri: str, rows_path: str, out: str) -> None:
+def predict(model_uri: str, rows_path: str, out: str, uri: str = "") -> None:
+    """What mlflow.pyfunc predicts for the rows; ``uri`` defaults to ./mlruns (a file store)."""
     import pandas as pd
+
+    uri = uri or "file://" + os.path.abspath("mlruns")
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(uri)
 
     with open(rows_path) as handle:
         rows = json.load(handle)

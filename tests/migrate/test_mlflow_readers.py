@@ -56,6 +56,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict
 
 # file store ------------------------------------------------------------------------------------
 @pytest.mark.slow
+@pytest.mark.timeout(2400)  # builds real MLflow stores; MLflow starts slowly on a busy machine
 def test_file_reader_reads_what_mlflow_reads(file_store: tuple[Path, dict[str, Any]]) -> None:
     root, mlflow = file_store
     source = FileStoreSource(root.as_uri())
@@ -77,6 +78,7 @@ def test_file_reader_reads_what_mlflow_reads(file_store: tuple[Path, dict[str, A
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(2400)  # builds real MLflow stores; MLflow starts slowly on a busy machine
 def test_file_reader_filters_runs_by_start_time(file_store: tuple[Path, dict[str, Any]]) -> None:
     root, mlflow = file_store
     source = FileStoreSource(str(root))  # a plain path works as well as a file URI
@@ -88,6 +90,7 @@ def test_file_reader_filters_runs_by_start_time(file_store: tuple[Path, dict[str
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(2400)  # builds real MLflow stores; MLflow starts slowly on a busy machine
 def test_file_reader_refuses_paths_that_escape(
     file_store: tuple[Path, dict[str, Any]], tmp_path: Path
 ) -> None:
@@ -140,6 +143,7 @@ def test_file_reader_bounds_what_it_reads(tmp_path: Path) -> None:
 
 # REST ------------------------------------------------------------------------------------------
 @pytest.mark.slow
+@pytest.mark.timeout(2400)  # builds real MLflow stores; MLflow starts slowly on a busy machine
 def test_rest_reader_reads_what_mlflow_reads(server: tuple[str, dict[str, Any]]) -> None:
     url, mlflow = server
     source = RestSource(url, environ={})
@@ -224,6 +228,7 @@ def test_rest_reader_says_when_no_server_answers() -> None:
 
 # registry import -------------------------------------------------------------------------------
 @pytest.mark.slow
+@pytest.mark.timeout(2400)  # builds real MLflow stores; MLflow starts slowly on a busy machine
 def test_registered_models_import_and_predict_like_mlflow(
     file_store: tuple[Path, dict[str, Any]], workspace_dir: Path, tmp_path: Path
 ) -> None:
@@ -288,7 +293,8 @@ def test_registered_models_import_and_predict_like_mlflow(
             model = models.load(f"churn/{number}", workspace=workspace)
         out = tmp_path / f"pred-{number}.json"
         ours = [repr(float(p)) for p in model.predict(_frame(ROWS))]
-        run_tool("predict", f"models:/churn/{number}", str(rows), str(out), cwd=root.parent)
+        uri = root.as_uri()
+        run_tool("predict", f"models:/churn/{number}", str(rows), str(out), uri, cwd=root.parent)
         assert ours == json.loads(out.read_text())
     # `parity env verify` and its API say the environment is declared only.
     with pytest.raises(NotFoundError, match="only a declared environment"):

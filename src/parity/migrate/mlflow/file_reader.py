@@ -123,6 +123,7 @@ class FileStoreSource:
 
     # reading -----------------------------------------------------------------------------------
     def _read(self, path: Path, limit: int) -> bytes:
+        path = self._inside(path, "store file")
         with open(path, "rb") as handle:
             data = handle.read(limit + 1)
         if len(data) > limit:
