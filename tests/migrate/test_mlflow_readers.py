@@ -424,3 +424,31 @@ def test_a_version_without_mlmodel_or_with_escaping_files_is_refused(workspace_d
     with pytest.raises(UsageError, match="cannot read model version files"):
         import_models(cast(Any, SimpleNamespace(description="sql")), **options)
     workspace.close()
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(2400)  # builds real MLflow stores; MLflow starts slowly on a busy machine
+def test_rest_reader_follows_every_page(
+    server: tuple[str, dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from parity.migrate.mlflow import rest_reader
+
+    url, mlflow = server
+    monkeypatch.setattr(rest_reader, "PAGE", 2)
+    monkeypatch.setattr(rest_reader, "HISTORY_PAGE", 7)
+    source = RestSource(url, environ={})
+    ids = [e.id for e in source.experiments()]
+    assert len(ids) == len(mlflow["experiments"]) > 2
+    runs = list(source.runs(ids))
+    assert sorted(r.id for r in runs) == sorted(r["id"] for r in mlflow["runs"])
+    longest = max(mlflow["runs"], key=lambda r: len(r["metrics"]))
+    points = [
+        {"key": p.key, "value": repr(p.value), "step": p.step, "timestamp": p.timestamp_ms}
+        for p in source.metric_history(longest["id"])
+    ]
+    assert len(points) > 7
+    assert (
+        sorted(points, key=lambda p: (p["key"], p["step"], p["timestamp"], p["value"]))
+        == (longest["metrics"])
+    )
+    source.close()
