@@ -302,6 +302,7 @@ def test_registered_models_import_and_predict_like_mlflow(
     with pytest.raises(NotFoundError, match="never fingerprinted"):
         models.verify("churn/2", workspace=workspace)
 
+    # MLflow wrote into its own store while predicting (registered_model_meta): still nothing new.
     again = import_models(
         source,
         records=workspace.records,

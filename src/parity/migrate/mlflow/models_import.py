@@ -62,6 +62,10 @@ REASON = "imported from MLflow"
 MLMODEL = "MLmodel"
 REGISTRY_FILE = "mlflow_registry.json"
 DECLARING_FILES = ("requirements.txt", "conda.yaml", "python_env.yaml")
+# MLflow's client writes this beside a model whenever it downloads one from the registry (into a
+# local store's own folder, too): a cache of the name and version, not part of the model. Kept,
+# it would make the model's bytes change with every ``mlflow.pyfunc.load_model``.
+DOWNLOAD_MARKER = "registered_model_meta"
 # Stages that name one version at a time, and the alias each becomes.
 STAGE_ALIASES = {"production": "production", "staging": "staging"}
 MAX_MLMODEL_BYTES = 4 * 1024 * 1024
@@ -251,6 +255,8 @@ def _download(source: MlflowModelFiles, version: MlflowModelVersion, directory: 
         listed += 1
         if listed > MAX_MODEL_FILES:
             raise StorageError(f"{version.name}/{version.version} has over {MAX_MODEL_FILES} files")
+        if artifact.path == DOWNLOAD_MARKER:
+            continue
         if not is_contained(artifact.path) or artifact.path == REGISTRY_FILE:
             raise UsageError(
                 f"model file path {artifact.path!r} of {version.name}/{version.version} "
