@@ -106,7 +106,7 @@ def export_model(
     version, record = model_record(workspace, reference)
     if record.environment_id is None:
         raise UsageError(
-            f"{version.ref} has no recorded environment: no image can be built for it",
+            f"{version.ref} {record.environment_gap()}: no image can be built for it",
             hint="log the model from a run (run.log_model), which records its environment",
         )
     default_image = f"{version.name.lower()}:{version.version}"

@@ -72,7 +72,7 @@ def resolve_environment(
 
         version, record = model_record(workspace, reference)
         if record.environment_id is None:
-            raise NotFoundError(f"{version.ref} has no recorded environment")
+            raise NotFoundError(f"{version.ref} {record.environment_gap()}")
         return load_environment(workspace.records, record.environment_id)
     if parsed.kind is RefKind.ID:
         try:

@@ -278,5 +278,7 @@ def verify_model(
     files = tuple(check_model_files(workspace.records, source.record))
     result = verify_model_environment(workspace, source.record, python, threshold)
     if result is None:
-        raise NotFoundError(f"{source.label} has no recorded environment to verify against")
+        raise NotFoundError(
+            f"{source.label} {source.record.environment_gap()}: nothing to verify against"
+        )
     return ModelVerification(source.label, result, files)

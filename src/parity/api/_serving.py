@@ -45,9 +45,7 @@ def environment_readiness(
     source = resolve_source(workspace, reference)
     result = verify_model_environment(workspace, source.record)
     if result is None:
-        on_warning(
-            f"{source.label} has no recorded environment to verify against: serving unverified"
-        )
+        on_warning(f"{source.label} {source.record.environment_gap()}: serving unverified")
         return readiness
     if not result.ok:
         raise EnvironmentMismatch(

@@ -226,7 +226,12 @@ def import_mlflow(
     >>> parity.api.migrate.import_mlflow("sqlite:///mlflow.db").counts.runs  # doctest: +SKIP
     50
 
-    ``uri`` is MLflow's tracking URI: ``sqlite:///mlflow.db`` or ``postgresql://…``.
+    ``uri`` is MLflow's tracking URI: ``sqlite:///mlflow.db``, ``postgresql://…``, an MLflow
+    server ``http(s)://…`` (MLFLOW_TRACKING_TOKEN, or _USERNAME and _PASSWORD, when it asks) or
+    a file store ``./mlruns``. Registered models follow the runs: versions keep their numbers
+    and the logged model's files (a scikit-learn model loads with Parity's own flavor), aliases
+    and stages (as lower-case aliases) move with them, and each version's requirements are
+    recorded as a declared, never fingerprinted, environment.
     ``experiments`` names MLflow experiments (default: every active one); ``since`` keeps runs
     started at or after a date or ISO time. Runs keep their name, status, start and end times,
     user, params, tags (``mlflow.*`` too), every metric point, dataset inputs (as
@@ -245,7 +250,8 @@ def import_mlflow(
     from parity.migrate.mlflow.readers import (  # lazy: the readers load their drivers
         open_mlflow_source,
     )
-    from parity.tracking.store import RunStore  # lazy: SQLAlchemy loads on use
+    from parity.registry.versions import Registry  # lazy: SQLAlchemy loads on use
+    from parity.tracking.store import RunStore
 
     options = ImportOptions(tuple(experiments), _since_ms(since), dry_run)
     with session(workspace) as ws:
@@ -257,6 +263,8 @@ def import_mlflow(
             )
         runs = ws.runs
         assert isinstance(runs, RunStore)
+        registry = ws.registry
+        assert isinstance(registry, Registry)  # embedded: versions keep MLflow's numbers
         target = ImportTarget(
             runs=runs,
             objects=ws.objects,
@@ -264,6 +272,8 @@ def import_mlflow(
             clock=now_ms,
             scratch=ws.parity_dir / TMP_DIR,
             user=ws.user,
+            registry=registry,
+            actor=ws.actor(),
         )
         source = open_mlflow_source(uri)
         try:

@@ -431,7 +431,7 @@ def load(
             result = verify_model_environment(ws, record)
             if result is None:
                 warnings.warn(
-                    f"{label} has no recorded environment: not verified",
+                    f"{label} {record.environment_gap()}: not verified",
                     EnvironmentMismatchWarning,
                     stacklevel=_CALLER_OF_LOAD,
                 )

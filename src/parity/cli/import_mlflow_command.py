@@ -42,7 +42,7 @@ def _runs_bar(label: str) -> Iterator[Callable[[int, int], None]]:
     "uri",
     required=True,
     metavar="URI",
-    help="MLflow's tracking URI: sqlite:///mlflow.db or postgresql://USER@HOST/DB.",
+    help="MLflow's tracking URI: sqlite:///mlflow.db, postgresql://…, http(s)://… or ./mlruns.",
 )
 @click.option(
     "--experiment",

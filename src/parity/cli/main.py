@@ -60,17 +60,12 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "import": (
         "parity.cli.import_commands",
         "import_group",
-        "Import history kept by another tool (MLflow): experiments, runs, metrics, artifacts.",
+        "Bring history in from MLflow (runs, metrics, artifacts, models) and DVC (data, commits).",
     ),
     "infra": (
         "parity.cli.infra_commands",
         "infra_group",
         "Infrastructure files in lineage: what a run stored, and diffs between runs.",
-    ),
-    "import": (
-        "parity.cli.import_commands",
-        "import_group",
-        "Bring history in from DVC (data versions, commits, pipeline stages).",
     ),
     "init": (
         "parity.cli.workspace_commands",

@@ -74,6 +74,45 @@ class ArtifactFile:
 
 
 @dataclass(frozen=True)
+class DeclaredEnvironment:
+    """An environment a model's author *declared* (a requirements.txt, conda.yaml or
+    python_env.yaml shipped with it) that no Parity capture ever fingerprinted.
+
+    It says what the author asked for, not what the model was made in: nothing can be verified
+    against it, so every check that compares environments reports the model as declared-only.
+    """
+
+    origin: str  # where it came from: "mlflow"
+    files: tuple[str, ...]  # the declaring files, among the model record's files
+    python: str | None = None  # the Python version the declaration names, if any
+    # The exact pins (name -> version) the declaration lists; ranges and URLs are left out.
+    requirements: Mapping[str, str] = field(default_factory=dict)
+
+    fingerprinted = False  # by definition: a captured environment is an environment record
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "origin": self.origin,
+            "files": sorted(self.files),
+            "python": self.python,
+            "requirements": dict(sorted(self.requirements.items())),
+            "fingerprinted": False,
+        }
+
+    @classmethod
+    def from_dict(cls, document: Mapping[str, Any]) -> DeclaredEnvironment:
+        return cls(
+            origin=str(document.get("origin", "")),
+            files=tuple(document.get("files") or ()),
+            python=document.get("python"),
+            requirements=dict(document.get("requirements") or {}),
+        )
+
+    def describe(self) -> str:
+        return f"{', '.join(self.files) or 'no file'} from {self.origin}"
+
+
+@dataclass(frozen=True)
 class ModelRecord:
     flavor: str  # "sklearn" | "pyfunc" | "onnx" | "pytorch"
     loader: Mapping[str, Any]  # flavor-specific: file name, serialisation format, trusted types
@@ -85,6 +124,8 @@ class ModelRecord:
     # Rows kept at save time with the predictions they gave: the serving start-up check.
     golden_inputs: str | None = None  # path of a JSON file among ``files``
     golden_predictions: str | None = None
+    # An environment declared by the model's author and never captured (imported models).
+    declared_environment: DeclaredEnvironment | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "files", tuple(sorted(self.files, key=lambda f: f.path)))
@@ -92,7 +133,23 @@ class ModelRecord:
     def file(self, path: str) -> ArtifactFile | None:
         return next((f for f in self.files if f.path == path), None)
 
+    def environment_gap(self) -> str:
+        """Why nothing can be verified against this model's environment: for messages."""
+        if self.declared_environment is not None:
+            return (
+                "has only a declared environment "
+                f"({self.declared_environment.describe()}), never fingerprinted"
+            )
+        return "has no recorded environment"
+
     def to_dict(self) -> dict[str, Any]:
+        document = self._body()
+        # Written only when set: records saved before the field existed keep their ids.
+        if self.declared_environment is not None:
+            document["declared_environment"] = self.declared_environment.to_dict()
+        return document
+
+    def _body(self) -> dict[str, Any]:
         return {
             "flavor": self.flavor,
             "loader": dict(self.loader),
@@ -116,6 +173,11 @@ class ModelRecord:
             requirements=dict(document.get("requirements") or {}),
             golden_inputs=document.get("golden_inputs"),
             golden_predictions=document.get("golden_predictions"),
+            declared_environment=(
+                DeclaredEnvironment.from_dict(document["declared_environment"])
+                if document.get("declared_environment")
+                else None
+            ),
         )
 
     def to_record(self) -> StoredRecord:

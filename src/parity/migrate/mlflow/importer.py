@@ -14,19 +14,21 @@ and aliases.
 
 from __future__ import annotations
 
-import importlib
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from parity.core.errors import NotFoundError
 from parity.core.run import Artifact, CodeState, Metric, RunStatus, strip_credentials
 from parity.migrate.mlflow import naming
 from parity.migrate.mlflow.counts import ImportCounts
+from parity.migrate.mlflow.models_import import import_models
 from parity.migrate.mlflow.source import MlflowExperiment, MlflowRun, MlflowSource
+from parity.registry.repository import Actor
+from parity.registry.versions import Registry
 from parity.store.objects.store import LARGE_FILE
 
 if TYPE_CHECKING:
@@ -38,7 +40,6 @@ if TYPE_CHECKING:
 BATCH_POINTS = 50_000
 # How many runs are looked up at once to find those a previous import finished.
 LOOKUP_PAGE = 500
-REGISTRY_MODULE = "parity.migrate.mlflow.models_import"
 STATUSES = {
     "FINISHED": RunStatus.FINISHED,
     "FAILED": RunStatus.FAILED,
@@ -72,6 +73,8 @@ class ImportTarget:
     clock: Callable[[], int]
     scratch: Path  # where an artifact too large to hold in memory is spooled
     user: str = naming.UNKNOWN_USER
+    registry: Registry | None = None  # None: the registry step is skipped
+    actor: Actor | None = None  # who the registry's audit trail says imported it
 
 
 @dataclass(frozen=True)
@@ -282,21 +285,24 @@ def _store(
 def import_registry(
     source: MlflowSource, target: ImportTarget, selection: Selection, dry_run: bool
 ) -> Mapping[str, int]:
-    """The registry step, after the runs: registered models, their versions, aliases (stages
-    as aliases), descriptions and tags, and the logged models behind them.
-
-    It is ``models_import.import_models(source, target, run_ids, dry_run=…)`` returning counts
-    by kind; run_ids maps MLflow run ids to Parity run ids. Until that module exists the step
-    brings nothing.
-    """
-    try:
-        module: Any = importlib.import_module(REGISTRY_MODULE)
-    except ModuleNotFoundError as exc:
-        if exc.name != REGISTRY_MODULE:
-            raise
+    """The registry step, after the runs: registered models, their versions (with the files of
+    the logged models behind them), aliases (stages as aliases), descriptions and tags. A dry
+    run counts the models and versions the source holds."""
+    if dry_run:
+        models = source.registered_models()
+        versions = sum(len(source.model_versions(m.name)) for m in models)
+        return {"models": len(models), "versions": versions}
+    if target.registry is None or target.actor is None:
         return {}
-    counts = module.import_models(source, target, selection.parity_ids, dry_run=dry_run)
-    return {str(k): int(v) for k, v in dict(counts).items()}
+    counts = import_models(
+        source,
+        records=target.records,
+        registry=target.registry,
+        actor=target.actor,
+        run_ids=selection.parity_ids,
+        now_ms=target.clock,
+    )
+    return {str(k): int(v) for k, v in counts.to_dict().items()}
 
 
 def import_mlflow_source(

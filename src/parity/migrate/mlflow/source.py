@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import BinaryIO, Protocol
+from typing import BinaryIO, Protocol, runtime_checkable
 
 
 @dataclass(frozen=True)
@@ -132,3 +132,20 @@ class MlflowSource(Protocol):
     def model_versions(self, name: str) -> Sequence[MlflowModelVersion]: ...
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class MlflowModelFiles(Protocol):
+    """A reader that can also list and open the files of a model version.
+
+    MLflow 3 keeps a logged model's files outside its run's artifacts (``models:/m-…``), so the
+    run's artifact listing does not reach them; readers that know where they live say so here.
+    """
+
+    def model_files(self, version: MlflowModelVersion) -> Iterator[MlflowArtifact]:
+        """Every file of the version's model folder (MLmodel at its top), recursively."""
+        ...
+
+    def open_model_file(self, version: MlflowModelVersion, path: str) -> BinaryIO:
+        """A binary stream of one of those files; the caller closes it."""
+        ...

@@ -28,6 +28,7 @@ from sqlalchemy import (
     create_engine,
     inspect,
     select,
+    text,
 )
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -442,6 +443,72 @@ class SqlMlflowSource:
             )
             for row in rows
         ]
+
+    # a version's model files (MlflowModelFiles) -----------------------------------------------
+    def model_files(self, version: MlflowModelVersion) -> Iterator[MlflowArtifact]:
+        root = self._model_root(version)
+        if not root.is_dir():
+            return
+        for folder, names, files in os.walk(root):
+            names.sort()
+            for name in sorted(files):
+                path = Path(folder, name)
+                yield MlflowArtifact(path.relative_to(root).as_posix(), path.stat().st_size)
+
+    def open_model_file(self, version: MlflowModelVersion, path: str) -> BinaryIO:
+        root = self._model_root(version)
+        if ".." in Path(path).parts or Path(path).is_absolute():
+            raise NotFoundError(f"{version.name} version {version.version} has no file {path!r}")
+        try:
+            return (root / path).open("rb")
+        except OSError as exc:
+            raise NotFoundError(
+                f"cannot read {path!r} of {version.name} version {version.version}: {exc.strerror}",
+                hint=f"check {root} is readable",
+            ) from exc
+
+    def _model_root(self, version: MlflowModelVersion) -> Path:
+        """Where the version's files are: its storage location, else what its source names (a
+        run's artifact folder, or a logged model's own location in MLflow 3)."""
+        what = f"the files of {version.name} version {version.version}"
+        location = self._scalar(
+            "SELECT storage_location FROM model_versions WHERE name = :a AND version = :b",
+            version.name,
+            int(version.version),
+        )
+        source = version.source or ""
+        if not location and source.startswith("runs:/"):
+            run_id, _, inner = source.removeprefix("runs:/").partition("/")
+            run_uri = self._scalar("SELECT artifact_uri FROM runs WHERE run_uuid = :a", run_id)
+            location = f"{str(run_uri).rstrip('/')}/{inner}" if run_uri else None
+        if not location and source.startswith("models:/"):
+            location = self._scalar(
+                "SELECT artifact_location FROM logged_models WHERE model_id = :a",
+                source.removeprefix("models:/").strip("/"),
+            )
+        return self._local_folder(str(location or source), what)
+
+    def _scalar(self, sql: str, *values: object) -> Any:
+        names = ("a", "b", "c")
+        try:
+            with self._engine.connect() as connection:
+                return connection.execute(
+                    text(sql), dict(zip(names, values, strict=False))
+                ).scalar()
+        except SQLAlchemyError:  # a column or table this MLflow version does not have
+            return None
+
+    def _local_folder(self, uri: str, what: str) -> Path:
+        parts = urlsplit(uri)
+        if parts.scheme == "file":
+            return Path(unquote(parts.path))
+        if parts.scheme and len(parts.scheme) > 1:
+            raise UsageError(
+                f"{what} are at {uri}, which this reader cannot reach",
+                hint="import from a store whose artifacts are local files (file:// or a path)",
+            )
+        path = Path(uri)
+        return path if path.is_absolute() else self._folder / path
 
     def close(self) -> None:
         self._engine.dispose()

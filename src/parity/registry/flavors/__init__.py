@@ -4,13 +4,21 @@ from __future__ import annotations
 
 from parity.core.errors import UsageError
 from parity.registry.flavors.base import Flavor
+from parity.registry.flavors.imported import ImportedFlavor
 from parity.registry.flavors.onnx import OnnxFlavor
 from parity.registry.flavors.pickled import PickleFlavor
 from parity.registry.flavors.pytorch import PytorchFlavor
 from parity.registry.flavors.sklearn import SklearnFlavor
 
 # Most specific first: the generic pickle flavor accepts anything with predict().
-FLAVORS: tuple[Flavor, ...] = (SklearnFlavor(), OnnxFlavor(), PytorchFlavor(), PickleFlavor())
+# The imported flavor accepts nothing: it only names models brought in from MLflow.
+FLAVORS: tuple[Flavor, ...] = (
+    SklearnFlavor(),
+    OnnxFlavor(),
+    PytorchFlavor(),
+    PickleFlavor(),
+    ImportedFlavor(),
+)
 
 
 def flavor_named(name: str) -> Flavor:
