@@ -18,12 +18,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from benchmarks._support import BENCH, tool_venv
+from benchmarks._support import BENCH
 
 from tests.conftest import IN_CI, POSTGRES_URL
+from tests.migrate.mlflow_tool import MLFLOW as REQUIREMENTS
+from tests.migrate.mlflow_tool import mlflow_python as shared_mlflow_python
 
 GENERATOR = Path(__file__).with_name("mlflow_store.py")
-REQUIREMENTS = ("mlflow==3.17.2", "scikit-learn==1.9.1", "psycopg2-binary==2.9.11")
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,7 @@ class MlflowStore:
 
 
 def mlflow_python() -> Path:
-    return tool_venv("mlflow-import", *REQUIREMENTS)
+    return shared_mlflow_python()
 
 
 def _tool(python: Path, *args: str, cwd: Path) -> None:

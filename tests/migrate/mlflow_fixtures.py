@@ -12,17 +12,18 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from benchmarks._support import clean_env, free_port, tool_venv, wait_for
+from benchmarks._support import clean_env, free_port, wait_for
+
+from tests.migrate.mlflow_tool import mlflow_python as shared_mlflow_python
 
 # The same pin as the benchmarks (and the SQL reader's tests): MLflow 3.17.2.
-MLFLOW = ("mlflow==3.17.2", "scikit-learn==1.9.1")
 TOOL = Path(__file__).with_name("mlflow_store_tool.py")
 # MLflow 3.17 refuses a file store unless told: it is in maintenance mode, not removed.
 FILE_STORE_ENV = {"MLFLOW_ALLOW_FILE_STORE": "true"}
 
 
 def mlflow_python() -> Path:
-    return tool_venv("mlflow", *MLFLOW)
+    return shared_mlflow_python()
 
 
 def run_tool(*args: str, cwd: Path, timeout: float = 900) -> None:

@@ -11,15 +11,17 @@ from typing import Any
 
 from benchmarks._support import BENCH, tool_venv
 
-# The pins the benchmarks use: MLflow's release, and the scikit-learn in Parity's uv.lock.
-MLFLOW = ("mlflow==3.17.2", "scikit-learn==1.9.1")
+# The benchmarks' MLflow release, the scikit-learn in Parity's uv.lock, and a PostgreSQL driver
+# for MLflow's own use. One venv for every MLflow test, made once under a lock: pytest-xdist
+# workers would otherwise install into it at the same time.
+MLFLOW = ("mlflow==3.17.2", "scikit-learn==1.9.1", "psycopg2-binary==2.9.11")
 
 
 def mlflow_python() -> Path:
     BENCH.mkdir(parents=True, exist_ok=True)
     with (BENCH / ".mlflow.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        return tool_venv("mlflow", *MLFLOW)
+        return tool_venv("mlflow-tests", *MLFLOW)
 
 
 def run_script(python: Path, script: str, *args: str, timeout: float = 600) -> Any:

@@ -258,7 +258,12 @@ def test_dry_run_counts_and_writes_nothing(ws: Workspace, sqlite_store: MlflowSt
     assert ws.runs.search(limit=None) == []
     assert _row_counts(ws)["run_metric_chunks"] == 0
     real = migrate.import_mlflow(sqlite_store.uri, workspace=ws)
-    assert real.counts.to_dict() == {**dry.counts.to_dict()}
+    dry_counts, real_counts = dry.counts.to_dict(), real.counts.to_dict()
+    dry_registry, real_registry = dry_counts.pop("registry"), real_counts.pop("registry")
+    assert real_counts == dry_counts
+    # A dry run counts the registry from the source alone (it reads no model files).
+    assert dry_registry == {"models": 1, "versions_added": 3, "versions_present": 0}
+    assert {k: real_registry[k] for k in dry_registry} == dry_registry
 
 
 def test_experiments_and_since_choose_the_runs(ws: Workspace, sqlite_store: MlflowStore) -> None:
@@ -343,5 +348,49 @@ def test_import_group_mounts_mlflow() -> None:
     from parity.cli.import_commands import import_group
     from parity.cli.main import COMMANDS
 
-    assert sorted(import_group.commands) == ["mlflow"]
+    assert sorted(import_group.commands) == ["dvc", "mlflow"]
     assert COMMANDS["import"][2] == import_group.help
+
+
+PYFUNC_PREDICT = r"""
+import json, sys, mlflow
+import numpy as np
+mlflow.set_tracking_uri(sys.argv[1])
+rows = np.array(json.loads(sys.argv[3]))
+model = mlflow.pyfunc.load_model(f"models:/{sys.argv[2]}")
+print(json.dumps([float(p) for p in model.predict(rows)]))
+"""
+
+
+def test_the_registry_comes_with_the_runs_and_predicts_as_mlflow_does(
+    ws: Workspace, sqlite_store: MlflowStore
+) -> None:
+    """The whole import from MLflow's SQLite store: versions keep their numbers and runs, aliases
+    and the stage come as aliases, and each imported version predicts what MLflow's pyfunc
+    loader predicts from the same store."""
+    from parity.api import models
+    from parity.api.models import EnvironmentMismatchWarning
+    from tests.migrate.conftest import mlflow_python
+    from tests.migrate.mlflow_tool import run_script
+
+    result = migrate.import_mlflow(sqlite_store.uri, workspace=ws)
+    assert result.counts.registry["versions_added"] == 3
+    runs = imported_runs(ws)
+    versions = models.versions("churn-model", workspace=ws)
+    (dumped,) = sqlite_store.dump["models"]
+    assert [v.version for v in versions] == [1, 2, 3]
+    for ours, theirs in zip(versions, dumped["versions"], strict=True):
+        assert ours.run_id == runs[theirs["run_id"]].id
+    aliases = {a: v.version for v in versions for a in v.aliases}
+    assert aliases == {"champion": 3, "challenger": 2, "production": 1}
+    rows = [[0.5, 1.0], [2.5, 0.0], [1.0, 1.0]]
+    for version in (1, 2, 3):
+        theirs = run_script(
+            mlflow_python(), PYFUNC_PREDICT, sqlite_store.uri, f"churn-model/{version}",
+            json.dumps(rows),
+        )  # fmt: skip
+        with pytest.warns(EnvironmentMismatchWarning, match="only a declared environment"):
+            loaded = models.load(f"churn-model/{version}", workspace=ws)
+        assert [float(p) for p in loaded.predict(rows)] == theirs
+    again = migrate.import_mlflow(sqlite_store.uri, workspace=ws).counts.registry
+    assert again["versions_added"] == 0

@@ -251,7 +251,7 @@ def import_mlflow(
         open_mlflow_source,
     )
     from parity.registry.versions import Registry  # lazy: SQLAlchemy loads on use
-    from parity.tracking.store import RunStore
+    from parity.tracking.store import RunStore  # lazy: with the registry's SQLAlchemy
 
     options = ImportOptions(tuple(experiments), _since_ms(since), dry_run)
     with session(workspace) as ws:

@@ -14,6 +14,7 @@ and aliases.
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -288,10 +289,20 @@ def import_registry(
     """The registry step, after the runs: registered models, their versions (with the files of
     the logged models behind them), aliases (stages as aliases), descriptions and tags. A dry
     run counts the models and versions the source holds."""
-    if dry_run:
+    if dry_run:  # counted from the source's registry alone: the model files are not read
         models = source.registered_models()
-        versions = sum(len(source.model_versions(m.name)) for m in models)
-        return {"models": len(models), "versions": versions}
+        added = present = 0
+        for model in models:
+            there: set[int] = set()
+            if target.registry is not None:
+                with contextlib.suppress(NotFoundError):
+                    there = {v.version for v in target.registry.versions(model.name)}
+            for version in source.model_versions(model.name):
+                if int(version.version) in there:
+                    present += 1
+                else:
+                    added += 1
+        return {"models": len(models), "versions_added": added, "versions_present": present}
     if target.registry is None or target.actor is None:
         return {}
     counts = import_models(

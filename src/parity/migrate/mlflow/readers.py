@@ -28,7 +28,7 @@ def open_mlflow_source(uri: str) -> MlflowSource:
 
         return RestSource(uri)
     if scheme == "file" or (scheme == "" and Path(uri).is_dir()):
-        from parity.migrate.mlflow.file_reader import FileStoreSource
+        from parity.migrate.mlflow.file_reader import FileStoreSource  # lazy: PyYAML on use
 
         return FileStoreSource(uri)
     raise UsageError(
