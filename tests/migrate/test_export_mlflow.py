@@ -18,6 +18,7 @@ from benchmarks._support import free_port, wait_for
 
 from parity.api import migrate, models, runs
 from parity.core.errors import NotFoundError
+from parity.migrate.mlflow_export.exporter import MlflowExport
 from parity.migrate.mlflow_export.rest_writer import MlflowWriter
 from parity.workspace import Workspace, open_workspace
 from tests.conftest import run_parity
@@ -248,3 +249,51 @@ def test_a_local_store_without_mlflow_says_what_to_install(
     assert "pip install mlflow" in str(caught.value)
     with pytest.raises(NotFoundError):
         migrate.export_mlflow([], models=["nope"], to="http://127.0.0.1:9", workspace=history)
+
+
+def test_credentials_in_the_target_are_sent_never_shown(history: Workspace) -> None:
+    parent = next(r for r in runs.list(workspace=history) if r.name == "sweep")
+    result = migrate.export_mlflow(
+        [parent.id], to="https://alice:s3cretPW@127.0.0.1:1", workspace=history
+    )
+    assert not result.ok  # nothing listens there
+    assert "s3cretPW" not in str(result.to_dict())
+    assert "alice" not in str(result.to_dict())
+
+
+def test_the_export_s_own_tags_and_mlflow_s_limits_are_kept(
+    workspace_dir: Path, mlflow_server: str
+) -> None:
+    """A run carrying tags named like the export's own is exported once, not again each time;
+    a run stopped before it ended is finished by the next export; a param longer than MLflow
+    keeps is refused, not cut; an alias MLflow refuses does not stop the rest of the model."""
+    workspace = open_workspace(workspace_dir, environ={})
+    with runs.start("e", name="tagged", workspace=workspace) as tagged:
+        tagged.set_tag("parity.run_id", "from-an-earlier-life")
+        tagged.set_tag("parity.export", "complete")
+    with runs.start("e", name="long", workspace=workspace) as long:
+        long.log_param("prompt", "x" * 7000)
+    with runs.start("e", name="stopped", workspace=workspace) as stopped:
+        stopped.log_metric("m", 1.0)
+
+    class Interrupted(MlflowWriter):
+        def end_run(self, *_args: object) -> None:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        MlflowExport(
+            workspace.runs, workspace.registry, workspace.records, Interrupted(mlflow_server),
+            target="-",
+        ).export([stopped.id], [])  # fmt: skip
+    for _ in range(2):
+        result = migrate.export_mlflow(
+            [tagged.id, long.id, stopped.id], to=mlflow_server, workspace=workspace
+        )
+        assert [what for what, _ in result.failed] == [f"run {long.id}"]
+        assert "longer than the 6,000 characters MLflow keeps" in result.failed[0][1]
+    writer = MlflowWriter(mlflow_server)
+    experiment = writer.experiment_id("e")
+    assert len(writer.find_runs(experiment, "parity.run_id", tagged.id)) == 1
+    active = [r for r in writer.find_runs(experiment, "parity.run_id", stopped.id) if not r.deleted]
+    assert [r.status for r in active] == ["FINISHED"]
+    workspace.close()

@@ -35,7 +35,7 @@ from parity.migrate.mlflow.counts import ImportCounts
 from parity.migrate.mlflow.verify import VerifyReport, verify_import
 from parity.migrate.mlflow_export.exporter import ExportResult, MlflowExport
 from parity.migrate.mlflow_export.rest_writer import MlflowWriter
-from parity.migrate.mlflow_export.target import served
+from parity.migrate.mlflow_export.target import is_server, served
 from parity.workspace import TMP_DIR, Workspace, now_ms
 
 __all__ = [
@@ -167,7 +167,7 @@ def export_mlflow(
                     ws.registry,
                     ws.records,
                     writer,
-                    target=to,
+                    target=writer.base_url if is_server(to) else to,
                     progress=progress or (lambda _kind, _done, _total: None),
                 )
                 return export.export(run_ids, models)

@@ -86,6 +86,6 @@ def export_mlflow(
         print_table(["exported", "count"], [(k.replace("_", " "), v) for k, v in counts.items()])
         for what, why in result.failed:
             say(f"not exported: {what}: {why}")
-        say(f"Exported to {result.target}")
+        say(f"Exported to {result.target}" + ("" if result.ok else ", except what is listed above"))
     if not result.ok:
         sys.exit(1)

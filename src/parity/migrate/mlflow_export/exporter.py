@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from parity.core.errors import ParityError
+from parity.core.errors import ParityError, UsageError
 from parity.core.model import ModelVersion
 from parity.core.run import RunView
 from parity.migrate.mlflow_export.mlmodel import mlmodel_text, requirements_text
@@ -29,6 +29,9 @@ RUN_TAG = "parity.run_id"
 DONE_TAG = "parity.export"
 VERSION_TAG = "parity.version"
 MODEL_KIND = "model"
+# MLflow keeps a param value of at most this many characters (Parity: 8,000); a longer one is
+# refused rather than cut short without a word.
+MLFLOW_PARAM_LIMIT = 6000
 # MLflow's status words for Parity's.
 STATUS = {"running": "RUNNING", "finished": "FINISHED", "failed": "FAILED", "killed": "KILLED"}
 
@@ -110,6 +113,8 @@ class MlflowExport:
                 self._export_run(view)
             except ParityError as exc:
                 self.result.failed.append((f"run {view.id}", exc.message))
+            except OSError as exc:  # a local artifact folder it could not write: say, go on
+                self.result.failed.append((f"run {view.id}", f"{exc.strerror}: {exc.filename}"))
             self.progress("runs", done, len(views))
         for name in model_names:
             try:
@@ -140,12 +145,21 @@ class MlflowExport:
     def _export_run(self, view: RunView) -> None:
         counts = self.result.counts
         experiment = self._experiment(view.experiment)
-        existing = self.writer.find_run(experiment, RUN_TAG, view.id)
-        if existing is not None and existing.tags.get(DONE_TAG) == "complete":
-            self.result.runs[view.id] = existing.run_id
-            self._exported[view.id] = existing
+        found = self.writer.find_runs(experiment, RUN_TAG, view.id)
+        done = next((r for r in found if r.tags.get(DONE_TAG) == "complete"), None)
+        if done is not None:
+            self.result.runs[view.id] = done.run_id
+            self._exported[view.id] = done
             counts.runs_already_there += 1
             return
+        existing = next((r for r in found if not r.deleted), None)
+        too_long = sorted(k for k, v in view.params.items() if len(v) > MLFLOW_PARAM_LIMIT)
+        if too_long:
+            raise UsageError(
+                f"param {too_long[0]!r} is longer than the {MLFLOW_PARAM_LIMIT:,} characters "
+                "MLflow keeps",
+                hint="shorten it in Parity, or keep this run in Parity only",
+            )
         if existing is not None:  # an export that stopped halfway: write it again, whole
             self.writer.delete_run(existing.run_id)
         run = self.writer.create_run(
@@ -173,14 +187,20 @@ class MlflowExport:
             else:
                 self._upload_object(run, artifact.path, artifact.digest, artifact.size)
             counts.artifacts += 1
-        self.writer.log_batch(run.run_id, tags={DONE_TAG: "complete"})
         self.writer.end_run(run.run_id, STATUS.get(str(view.status), "FINISHED"), view.end_ms)
+        # Last: a run is skipped by the next export only once everything else is written.
+        self.writer.log_batch(run.run_id, tags={DONE_TAG: "complete"})
+        if view.deleted:  # deleted in Parity (a version's run): deleted in MLflow too
+            self.writer.delete_run(run.run_id)
         self.result.runs[view.id] = run.run_id
         self._exported[view.id] = run
         counts.runs += 1
 
     def _tags(self, view: RunView) -> dict[str, str]:
-        tags = {k: v for k, v in view.tags.items() if not k.startswith("mlflow.")}
+        # The export's own tags are never taken from the run (a run imported from an export, or
+        # a user's tag of that name, would otherwise make duplicates or look finished).
+        ours = (RUN_TAG, DONE_TAG)
+        tags = {k: v for k, v in view.tags.items() if not k.startswith("mlflow.") and k not in ours}
         tags["mlflow.user"] = view.user
         if view.name:
             tags["mlflow.runName"] = view.name
@@ -244,8 +264,11 @@ class MlflowExport:
                 self.result.versions[ref] = self._create_version(version)
                 counts.model_versions += 1
             for alias in version.aliases:
-                self.writer.set_alias(name, alias, self.result.versions[ref])
-                counts.aliases += 1
+                try:
+                    self.writer.set_alias(name, alias, self.result.versions[ref])
+                    counts.aliases += 1
+                except ParityError as exc:  # an alias MLflow reserves (v2) or refuses
+                    self.result.failed.append((f"alias {name}@{alias}", exc.message))
 
     def _create_version(self, version: ModelVersion) -> str:
         run = self._exported.get(version.run_id or "")

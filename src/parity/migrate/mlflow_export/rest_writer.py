@@ -17,7 +17,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 from urllib.request import url2pathname
 
 import httpx
@@ -41,6 +41,7 @@ class MlflowRunRef:
     artifact_uri: str
     status: str
     tags: Mapping[str, str]
+    deleted: bool = False
 
 
 def credentials() -> dict[str, str]:
@@ -67,11 +68,19 @@ class MlflowWriter:
         local_artifacts: bool = False,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
-        self.base_url = base_url.rstrip("/")
+        parts = urlsplit(base_url.rstrip("/"))
+        headers = credentials()
+        if parts.username is not None:  # user:password in the URL: sent as Basic auth, never shown
+            basic = httpx.BasicAuth(unquote(parts.username), unquote(parts.password or ""))
+            request = next(basic.auth_flow(httpx.Request("GET", "http://x")))
+            headers = {"Authorization": request.headers["Authorization"]}
+            host = parts.hostname or ""
+            parts = parts._replace(netloc=host + (f":{parts.port}" if parts.port else ""))
+        self.base_url = urlunsplit(parts)
         # A server this export started over a local store: its artifact folders are ours to write.
         self.local_artifacts = local_artifacts
         self._http = httpx.Client(
-            base_url=self.base_url, headers=credentials(), timeout=TIMEOUT, transport=transport
+            base_url=self.base_url, headers=headers, timeout=TIMEOUT, transport=transport
         )
 
     def close(self) -> None:
@@ -122,16 +131,17 @@ class MlflowWriter:
             created = self._call("POST", f"{API}/experiments/create", json={"name": name})
             return str(created["experiment_id"])
 
-    def find_run(self, experiment_id: str, tag: str, value: str) -> MlflowRunRef | None:
-        """The active run of the experiment whose tag ``tag`` equals ``value``, if any."""
+    def find_runs(self, experiment_id: str, tag: str, value: str) -> list[MlflowRunRef]:
+        """The runs of the experiment, deleted ones too, whose tag ``tag`` equals ``value``."""
         quoted = value.replace("'", "")
         body = {
             "experiment_ids": [experiment_id],
             "filter": f"tags.`{tag}` = '{quoted}'",
-            "max_results": 10,
+            "run_view_type": "ALL",
+            "max_results": 50,
         }
         runs = self._call("POST", f"{API}/runs/search", json=body).get("runs", [])
-        return _run_ref(runs[0]) if runs else None
+        return [_run_ref(run) for run in runs]
 
     def create_run(
         self,
@@ -267,6 +277,7 @@ def _run_ref(run: Mapping[str, Any]) -> MlflowRunRef:
         artifact_uri=str(info.get("artifact_uri", "")),
         status=str(info.get("status", "")),
         tags=tags,
+        deleted=info.get("lifecycle_stage") == "deleted",
     )
 
 

@@ -9,7 +9,10 @@ local files (no artifact proxy), so MLflow's client opening the store directly r
 
 from __future__ import annotations
 
+import contextlib
+import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -85,21 +88,41 @@ def served(
     port = _free_port()
     command = [
         program, "server", "--host", "127.0.0.1", "--port", str(port),
-        "--backend-store-uri", backend, "--default-artifact-root", artifacts.as_uri(),
-        "--no-serve-artifacts", "--workers", "1",
+        "--default-artifact-root", artifacts.as_uri(), "--no-serve-artifacts", "--workers", "1",
     ]  # fmt: skip
+    # The store's URI goes in MLflow's own variable, not the command line, where any local user
+    # could read a database password with ps.
+    environ = {**os.environ, "MLFLOW_BACKEND_STORE_URI": backend}
     with tempfile.TemporaryFile() as log:
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+        # A session of its own: MLflow's server starts uvicorn and job consumers, which must all
+        # stop with it, not be left to init.
+        process = subprocess.Popen(
+            command, stdout=log, stderr=subprocess.STDOUT, env=environ, start_new_session=True
+        )
         try:
             _wait_healthy(f"http://127.0.0.1:{port}/health", process, log)
             yield f"http://127.0.0.1:{port}", True
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            _stop_group(process)
+
+
+def _stop_group(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM to the server's whole process group, then SIGKILL to what is left after 20 s."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        process.wait(timeout=20)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(process.pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.2)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        process.wait(timeout=5)
 
 
 def _free_port() -> int:
