@@ -210,3 +210,24 @@ def test_no_file_or_no_section_protects_nothing(tmp_path: Path) -> None:
     policy.write_text("[promote.production\n", encoding="utf-8")
     with pytest.raises(UsageError, match=r"cannot read .*parity\.toml"):
         load_promotion(policy)
+
+
+def test_a_deleted_version_s_number_is_not_adopted_by_another_model(tmp_path: Path) -> None:
+    """Approvals and verdicts recorded for bc/2 must never count for another model later taken
+    in (``parity deploy unpack``) under the same number."""
+    from parity.store.meta import open_metadata_store
+
+    meta = open_metadata_store(f"sqlite:///{tmp_path / 'p.db'}")
+    ticks = itertools.count(1_000)
+    registry = Registry(meta, clock=lambda: next(ticks))
+    root, ada, alice = Actor("root", admin=True), Actor("ada", admin=True), Actor("alice")
+    registry.register("bc", "a" * 64, root)
+    registry.register("bc", "a" * 64, root)
+    registry.approve("bc", 2, ada, "read the report")
+    registry.delete("bc", 2, alice, "withdrawn")
+    other = ModelVersion("bc", 2, "b" * 64, None, 0, "root", False, (), None)
+    with pytest.raises(ConflictError, match="bc/2 was a version here before"):
+        registry.adopt(other, alice, "unpacked")
+    fresh = ModelVersion("bc", 3, "b" * 64, None, 0, "root", False, (), None)
+    assert registry.adopt(fresh, alice, "unpacked").model_id == "b" * 64
+    meta.close()

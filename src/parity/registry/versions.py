@@ -228,6 +228,22 @@ class Registry:
                     f"{version.ref} here is model {found[:12]}, not {version.model_id[:12]}",
                     hint="take it into a workspace of its own",
                 )
+            # A number this registry used before (the version was deleted) keeps its history:
+            # its approvals and gate verdicts must never pass to another model under it.
+            used = connection.execute(
+                select(audit_events.c.version)
+                .where(
+                    audit_events.c.name == version.name,
+                    audit_events.c.version == version.version,
+                )
+                .limit(1)
+            ).first()
+            if used is not None:
+                raise ConflictError(
+                    f"{version.ref} was a version here before (deleted): its number, and the "
+                    "approvals and verdicts recorded for it, are not given to another model",
+                    hint="take it into a workspace of its own",
+                )
             connection.execute(
                 insert(model_versions).values(
                     name=version.name,
