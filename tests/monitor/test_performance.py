@@ -222,6 +222,30 @@ def test_scores_give_roc_auc_and_classes_do_not() -> None:
     assert auc.note == "the logged predictions are classes, not scores"
 
 
+def test_labels_that_cannot_be_scored_leave_the_window_not_evaluated_saying_why() -> None:
+    # A non-finite regression label (an old store, a CSV) is a reason, not a scikit-learn crash.
+    truth: list[Any] = [1.0] * 100 + [float("inf")]
+    report = check_performance("m/1", None, {"val_rmse": 0.1}, _pairs([1.0] * 101, truth))
+    assert report.status == "not evaluated"
+    assert report.reason is not None and "not a finite number" in report.reason
+    # Text labels against whole-number classes: no verdict, never "degraded" nor a crash.
+    words = check_performance("m/1", None, {"accuracy": 0.9}, _pairs([1] * 100, ["yes"] * 100))
+    assert words.status == "not evaluated"
+    assert "the labels are text but the predictions are whole numbers" in str(words.reason)
+    # "1.0" from a CSV is the class 1.
+    text = check_performance("m/1", None, {"accuracy": 0.9}, _pairs([1] * 100, ["1.0"] * 100))
+    assert text.status == "ok"
+    assert text.windows[0].metrics[0].served == 1.0
+
+
+def test_a_run_whose_metrics_cannot_be_computed_here_is_not_reported_ok() -> None:
+    # The run logged only AUC; the served predictions are classes (and all wrong).
+    report = check_performance("m/1", None, {"val_auc": 0.95}, _pairs([0] * 200, [1] * 200))
+    assert report.status == "not evaluated"
+    assert report.reason is not None
+    assert "roc_auc: the logged predictions are classes, not scores" in report.reason
+
+
 def test_windows_by_time_and_bad_options_are_refused() -> None:
     pairs = _pairs([1] * 10, [1] * 10)  # one a second
     assert [len(w) for w in split_windows(pairs, "3s")] == [3, 3, 3, 1]
@@ -240,7 +264,7 @@ def test_labels_given_as_a_list_through_the_api(served: Served) -> None:
             workspace=workspace,
         )
         assert (receipt.received, receipt.stored, receipt.unknown) == (1, 1, 0)
-        with pytest.raises(UsageError, match="label 0: no label"):
+        with pytest.raises(UsageError, match="item 0: no label"):
             monitor.feedback("bc/1", [{"request_id": "abc"}], workspace=workspace)
         with pytest.raises(UsageError, match="no labels file at"):
             monitor.feedback("bc/1", served.root / "missing.csv", workspace=workspace)

@@ -116,14 +116,20 @@ def test_labels_join_the_logged_rows_and_unknown_ids_are_counted_and_named(
         (b"{not json", 400, "not valid JSON"),
         (b"[]", 422, "no labels were sent"),
         (b'"labels"', 422, "send a JSON list"),
-        (b'[{"request_id": 5, "label": 1}]', 422, "label 0: request_id must be"),
+        (b'[{"request_id": 5, "label": 1}]', 422, "item 0: request_id must be"),
         (b'[{"request_id": "a b", "label": 1}]', 422, "request_id must be"),
-        (b'[{"request_id": "abc"}]', 422, "label 0: no label"),
+        (b'[{"request_id": "abc"}]', 422, "item 0: no label"),
         (b'[{"request_id": "abc", "label": [1, 2]}]', 422, "must be a number, a string"),
         (b'[{"request_id": "abc", "label": null}]', 422, "not NoneType"),
         (b'[{"request_id": "abc", "label": 1, "row": -1}]', 422, "row must be a whole number"),
         (b'[{"request_id": "abc", "label": 1, "weight": 2}]', 422, "unknown field 'weight'"),
         (b'{"request_id": ["a"], "label": [1, 0]}', 422, "differ in length"),
+        (
+            b'[{"request_id": "a", "label": 1}, {"request_id": "b", "label": 100000000000000000000}]',
+            422,
+            "item 1: the label 1e+20 is out of range",
+        ),
+        (b'[{"request_id": "a", "label": ""}]', 422, "item 0: a text label must be"),
     ],
 )
 def test_bad_labels_get_a_4xx_saying_what_is_wrong(

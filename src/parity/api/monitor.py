@@ -313,6 +313,8 @@ def _performance_check(
         )
     except UsageError as exc:  # no training run to compare with: nothing to judge, say why
         return f"not run: {exc.message}", None
+    if not report.evaluated and report.reason:
+        return f"{report.labels} labels, no verdict: {report.reason}", None
     if not report.evaluated:
         return f"{report.labels} labels, fewer than {report.min_labels}: no verdict", None
     if report.ok:

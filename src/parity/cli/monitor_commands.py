@@ -153,27 +153,35 @@ def performance(
     )
     if json_output:
         print_json(result.to_dict())
+    elif not result.evaluated and result.reason:
+        say(f"{result.labels} labelled predictions, not evaluated: {result.reason}")
     elif not result.evaluated:
         say(
             f"{result.labels} labelled predictions; a window needs at least"
-            f" {result.min_labels} for a verdict (not evaluated)"
+            f" {result.min_labels} for a verdict (not evaluated). A model server logs only a"
+            " sample of its requests (parity serve --log-sample 1.0 logs every one)"
         )
     else:
         print_table(
-            ["window from", "labels", "metric", "trained", "served", "change", "status"],
+            ["window from (UTC)", "labels", "metric", "trained", "served", "change", "status"],
             _performance_rows(result),
             title=f"performance of {result.model} ({result.task},"
             f" tolerance {result.tolerance:.0%}): {result.status}",
         )
     if not result.ok:
-        raise CheckFailed(f"performance degraded: {'; '.join(result.degraded)}")
+        raise CheckFailed(
+            f"performance degraded: {'; '.join(result.degraded)}",
+            hint="see the table; roll back with: parity models rollback NAME@ALIAS -r REASON",
+        )
 
 
 def _performance_rows(result: Any) -> list[tuple[object, ...]]:
     rows: list[tuple[object, ...]] = []
     for w in result.windows:
         if not w.evaluated:
-            rows.append((_when(w.start_ms), w.labels, "-", "-", "-", "-", "not evaluated"))
+            status = f"not evaluated: {w.note}" if w.note else "not evaluated"
+            rows.append((_when(w.start_ms), w.labels, "-", "-", "-", "-", status))
+            continue
         for m in w.metrics:
             rows.append(
                 (

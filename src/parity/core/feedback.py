@@ -28,14 +28,30 @@ def is_request_id(text: str) -> bool:
     return _REQUEST_ID.fullmatch(text) is not None
 
 
+# The largest label magnitude kept (a whole number or a float): past it a label is not a class
+# nor a measurement any metric can use, and it would break scoring.
+MAX_LABEL_MAGNITUDE = 2**53
+MAX_LABEL_TEXT = 256
+
+
 def check_label(value: Any, where: str) -> Any:
-    """A label is one JSON scalar: a class (string, whole number, boolean) or a number."""
-    if value is None or isinstance(value, (list, dict)):
+    """A label is one JSON scalar: a class (string, whole number, boolean) or a finite number."""
+    if value is None or not isinstance(value, (str, int, float)):
         raise UsageError(
             f"{where}: a label must be a number, a string or a boolean, not {type(value).__name__}"
         )
     if isinstance(value, float) and value != value:  # NaN: no ground truth
         raise UsageError(f"{where}: the label is NaN")
+    if isinstance(value, float) and value in (float("inf"), float("-inf")):
+        raise UsageError(f"{where}: the label is infinite", hint="send a finite number")
+    if not isinstance(value, (bool, str)) and abs(value) > MAX_LABEL_MAGNITUDE:
+        raise UsageError(
+            f"{where}: the label {value!r} is out of range (at most {MAX_LABEL_MAGNITUDE:.0e}"
+            " in size)",
+            hint="send the class or the measured value the model predicts",
+        )
+    if isinstance(value, str) and not 0 < len(value) <= MAX_LABEL_TEXT:
+        raise UsageError(f"{where}: a text label must be 1 to {MAX_LABEL_TEXT} characters")
     return value
 
 
@@ -78,7 +94,7 @@ def _columns_to_items(columns: Mapping[str, Any]) -> list[Any]:
 
 
 def _item(entry: Any, index: int) -> dict[str, Any]:
-    where = f"label {index}"
+    where = f"item {index}"
     if not isinstance(entry, Mapping):
         raise UsageError(f"{where}: expected an object with request_id and label")
     unknown = set(entry) - {"request_id", "label", "row"}
