@@ -158,8 +158,11 @@ def test_unknown_request_ids_are_counted_and_named(served: Served, tmp_path: Pat
         "stored": 1,
         "unknown": 2,
         "unknown_ids": ["never-served-1", "never-served-2"],
+        "ambiguous": 0,
+        "ambiguous_ids": [],
     }
     assert "2 labels name a request the prediction log does not hold" in answer.stderr
+    assert "parity serve --log-sample 1.0 logs every request" in answer.stderr
 
 
 def test_a_labels_file_without_the_columns_is_refused(served: Served, tmp_path: Path) -> None:

@@ -97,6 +97,10 @@ def test_labels_join_the_logged_rows_and_unknown_ids_are_counted_and_named(
         "stored": 2,
         "unknown": 2,
         "unknown_ids": ["never-served", f"{triple}#7"],
+        "ambiguous": 0,
+        "ambiguous_ids": [],
+        "hint": "A model server logs only a sample of its requests, and a label can join only"
+        " a logged one (parity serve --log-sample 1.0 logs every request).",
     }
     assert state.log is not None
     assert isinstance(state.log.sink, MonitorStore)
@@ -108,6 +112,30 @@ def test_labels_join_the_logged_rows_and_unknown_ids_are_counted_and_named(
     again = client.post("/feedback", json={"request_id": [single], "label": [0]})
     assert again.json()["stored"] == 1
     assert {p.label for p in state.log.sink.labelled_predictions("bc", 1) if p.row == 0} == {0}
+
+
+def test_one_label_joins_one_prediction_even_when_a_client_reuses_its_request_id(
+    client: TestClient, state: ServingState
+) -> None:
+    first = _predict(client, state, **{"X-Request-Id": "once-1"})
+    assert client.post("/feedback", json=[{"request_id": first, "label": 1}]).json()["stored"]
+    for _ in range(5):
+        _predict(client, state, **{"X-Request-Id": "session-1"})
+    answer = client.post("/feedback", json=[{"request_id": "session-1", "label": 0}]).json()
+    # Which of the five is the label about? None is labelled; the label is counted ambiguous.
+    assert (answer["stored"], answer["ambiguous"], answer["ambiguous_ids"]) == (
+        0,
+        1,
+        ["session-1"],
+    )
+    assert "reused its X-Request-Id" in answer["hint"]
+    assert state.log is not None
+    assert isinstance(state.log.sink, MonitorStore)
+    assert [p.request_id for p in state.log.sink.labelled_predictions("bc", 1)] == ["once-1"]
+    # A label kept before the client reused the id no longer covers the later predictions.
+    _predict(client, state, **{"X-Request-Id": "once-1"})
+    state.log.flush()
+    assert state.log.sink.labelled_predictions("bc", 1) == []
 
 
 @pytest.mark.parametrize(

@@ -111,6 +111,14 @@ def feedback(
             f" sampled, or not served by this model): {', '.join(receipt.unknown_ids)}"
             + (" ..." if receipt.unknown > len(receipt.unknown_ids) else "")
         )
+    if receipt.ambiguous:
+        warn(
+            f"{receipt.ambiguous} labels name a request id several logged predictions share"
+            f" (not kept): {', '.join(receipt.ambiguous_ids)}"
+            + (" ..." if receipt.ambiguous > len(receipt.ambiguous_ids) else "")
+        )
+    for hint in receipt.hints:
+        warn(f"hint: {hint}")
 
 
 @monitor_group.command("performance")

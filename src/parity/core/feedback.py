@@ -116,13 +116,17 @@ def _item(entry: Any, index: int) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class LabelReceipt:
-    """What came of a batch of labels: how many were received and kept, and the requests no
-    logged prediction answered (not sampled, another model's, or never served)."""
+    """What came of a batch of labels: how many were received and kept, the requests no
+    logged prediction answered (not sampled, another model's, or never served), and the
+    ambiguous ones: a request id (and row) several logged predictions share, because a client
+    reused its ``X-Request-Id``; one label cannot say which of them it is the truth of."""
 
     received: int
     stored: int
     unknown: int
     unknown_ids: tuple[str, ...] = ()
+    ambiguous: int = 0
+    ambiguous_ids: tuple[str, ...] = ()
 
     def merged(self, other: LabelReceipt) -> LabelReceipt:
         shown = (self.unknown_ids + other.unknown_ids)[:UNKNOWN_SHOWN]
@@ -131,6 +135,8 @@ class LabelReceipt:
             self.stored + other.stored,
             self.unknown + other.unknown,
             shown,
+            self.ambiguous + other.ambiguous,
+            (self.ambiguous_ids + other.ambiguous_ids)[:UNKNOWN_SHOWN],
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -139,7 +145,26 @@ class LabelReceipt:
             "stored": self.stored,
             "unknown": self.unknown,
             "unknown_ids": list(self.unknown_ids),
+            "ambiguous": self.ambiguous,
+            "ambiguous_ids": list(self.ambiguous_ids),
         }
+
+    @property
+    def hints(self) -> tuple[str, ...]:
+        """What to do about the labels not kept, one sentence each."""
+        found = []
+        if self.unknown:
+            found.append(
+                "a model server logs only a sample of its requests, and a label can join only a"
+                " logged one (parity serve --log-sample 1.0 logs every request)"
+            )
+        if self.ambiguous:
+            found.append(
+                "several logged predictions share those request ids (a client reused its"
+                " X-Request-Id), so one label cannot say which it is for; give each request its"
+                " own id"
+            )
+        return tuple(found)
 
     @classmethod
     def from_dict(cls, document: Mapping[str, Any]) -> LabelReceipt:
@@ -148,13 +173,27 @@ class LabelReceipt:
             int(document["stored"]),
             int(document["unknown"]),
             tuple(str(i) for i in document.get("unknown_ids", ())),
+            int(document.get("ambiguous", 0)),
+            tuple(str(i) for i in document.get("ambiguous_ids", ())),
         )
 
 
-def unknown_receipt(received: int, stored: int, unknown: Sequence[tuple[str, int]]) -> LabelReceipt:
-    """A receipt naming the first unknown request ids (a row past 0 as ``id#row``)."""
-    named = [request_id if row == 0 else f"{request_id}#{row}" for request_id, row in unknown]
-    return LabelReceipt(received, stored, len(unknown), tuple(named[:UNKNOWN_SHOWN]))
+def unknown_receipt(
+    received: int,
+    stored: int,
+    unknown: Sequence[tuple[str, int]],
+    ambiguous: Sequence[tuple[str, int]] = (),
+) -> LabelReceipt:
+    """A receipt naming the first unknown and ambiguous request ids (a row past 0 as
+    ``id#row``)."""
+
+    def named(keys: Sequence[tuple[str, int]]) -> tuple[str, ...]:
+        shown = [request_id if row == 0 else f"{request_id}#{row}" for request_id, row in keys]
+        return tuple(shown[:UNKNOWN_SHOWN])
+
+    return LabelReceipt(
+        received, stored, len(unknown), named(unknown), len(ambiguous), named(ambiguous)
+    )
 
 
 @dataclass(frozen=True)
