@@ -218,6 +218,12 @@ def _when(time_ms: int) -> str:
     metavar="CMD",
     help="Command run after a tick with alerts (no shell; PARITY_ALERT_* variables say what).",
 )
+@click.option(
+    "--on-alert-timeout",
+    default="10m",
+    show_default=True,
+    help="Stop the on-alert command when it runs longer: 30s, 10m, 1h.",
+)
 @click.option("--once", is_flag=True, help="Run one tick and exit (1 on an alert): for cron.")
 @click.option("--since", help="Each check reads only inputs logged this long before it: 24h.")
 @click.option(
@@ -233,6 +239,7 @@ def watch(
     reference: str,
     every: str,
     on_alert: str | None,
+    on_alert_timeout: str,
     once: bool,
     since: str | None,
     training: str | None,
@@ -260,6 +267,7 @@ def watch(
             reference,
             every=every,
             on_alert=on_alert,
+            on_alert_timeout=on_alert_timeout,
             once=once,
             since=since or None,
             reference=training,

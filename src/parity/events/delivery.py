@@ -17,6 +17,7 @@ few seconds, ``parity events deliver`` and ``monitor watch`` with more.
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -45,8 +46,6 @@ def http_sender(url: str, body: bytes, headers: Mapping[str, str], timeout: floa
     """POST ``body``; the status once the answer's headers came. ``timeout`` bounds the whole
     attempt, not each read: a receiver that drips its headers or body one byte at a time is
     abandoned at the deadline (the request runs on a daemon thread that is left behind)."""
-    import threading
-
     outcome: list[int | BaseException] = []
 
     def run() -> None:

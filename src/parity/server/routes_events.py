@@ -10,6 +10,7 @@ Hooks name the variable of the *server's* environment that holds their secret.
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 from fastapi import Path, Query
 from pydantic import BaseModel, ConfigDict, Field
@@ -108,8 +109,6 @@ def list_events(
 def origin_of(url: str) -> str:
     """``scheme://host[:port]`` of a URL: no user, password, path or query (any may be a
     secret)."""
-    from urllib.parse import urlsplit
-
     parts = urlsplit(url)
     host = parts.hostname or "?"
     if ":" in host:  # an IPv6 address
