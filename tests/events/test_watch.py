@@ -121,9 +121,7 @@ def test_an_on_alert_command_that_runs_too_long_is_stopped_and_the_tick_says_so(
 
     sleeper = [sys.executable, "-c", "import time; time.sleep(60)"]
     started = time.monotonic()
-    tick = watch_tick(
-        served_workspace, "bc@production", sleeper, None, 1, {"drift": alerting}, 1.0
-    )
+    tick = watch_tick(served_workspace, "bc@production", sleeper, None, 1, {"drift": alerting}, 1.0)
     assert time.monotonic() - started < 20
     assert tick.command_exit is None
     assert tick.command_error is not None

@@ -153,7 +153,8 @@ def test_one_label_joins_one_prediction_even_when_a_client_reuses_its_request_id
         (b'[{"request_id": "abc", "label": 1, "weight": 2}]', 422, "unknown field 'weight'"),
         (b'{"request_id": ["a"], "label": [1, 0]}', 422, "differ in length"),
         (
-            b'[{"request_id": "a", "label": 1}, {"request_id": "b", "label": 100000000000000000000}]',
+            b'[{"request_id": "a", "label": 1},'
+            b' {"request_id": "b", "label": 100000000000000000000}]',
             422,
             "item 1: the label 1e+20 is out of range",
         ),
