@@ -106,3 +106,23 @@ def test_the_schedule_ticks_every_interval_and_stops_on_ctrl_c() -> None:
         run_schedule(tick, 600.0, sleep=sleep, monotonic=lambda: now[0])
     assert slept == [598.0, 598.0]
     assert len(run_schedule(tick, 600.0, once=True, sleep=sleep, monotonic=lambda: now[0])) == 1
+
+
+def test_an_on_alert_command_that_runs_too_long_is_stopped_and_the_tick_says_so(
+    served_workspace: Workspace,
+) -> None:
+    import time
+
+    from parity.api._watch import watch_tick
+    from parity.monitor.watch import WatchAlert
+
+    def alerting(*_args: Any) -> tuple[str, WatchAlert | None]:
+        return "drifted", WatchAlert("monitor.drift_alert", "input drift in x", data={"x": 1})
+
+    sleeper = [sys.executable, "-c", "import time; time.sleep(60)"]
+    started = time.monotonic()
+    tick = watch_tick(served_workspace, "bc@production", sleeper, None, 1, {"drift": alerting}, 1.0)
+    assert time.monotonic() - started < 20
+    assert tick.command_exit is None
+    assert tick.command_error is not None
+    assert "ran longer than 1 s and was stopped" in tick.command_error

@@ -126,6 +126,8 @@ def test_true_labels_pass_and_30_percent_flipped_fail_naming_the_metric(
     assert bad.returncode == 1, bad.stdout + bad.stderr
     assert "performance degraded: accuracy in the window from" in bad.stderr
     assert "DEGRADED" in bad.stdout
+    assert "parity models rollback NAME@ALIAS" in bad.stderr
+    assert "window from (UTC)" in bad.stdout
     # Windows of 250 labels: each is degraded, and each is named.
     per_window = run_parity(
         "monitor", "performance", "bc/1", "--window", "250", "--json", cwd=served.root
@@ -139,6 +141,7 @@ def test_true_labels_pass_and_30_percent_flipped_fail_naming_the_metric(
     )
     assert sparse.returncode == 0, sparse.stderr
     assert "not evaluated" in sparse.stdout
+    assert "parity serve --log-sample 1.0" in sparse.stdout
     # Every check is kept with the version, and `models show` names the last.
     history = monitor.performance_history("bc/1", workspace=open_workspace(served.root, environ={}))
     assert [c["status"] for c in history] == ["ok", "degraded", "degraded", "not evaluated"]
@@ -158,8 +161,11 @@ def test_unknown_request_ids_are_counted_and_named(served: Served, tmp_path: Pat
         "stored": 1,
         "unknown": 2,
         "unknown_ids": ["never-served-1", "never-served-2"],
+        "ambiguous": 0,
+        "ambiguous_ids": [],
     }
     assert "2 labels name a request the prediction log does not hold" in answer.stderr
+    assert "parity serve --log-sample 1.0 logs every request" in answer.stderr
 
 
 def test_a_labels_file_without_the_columns_is_refused(served: Served, tmp_path: Path) -> None:
@@ -222,6 +228,30 @@ def test_scores_give_roc_auc_and_classes_do_not() -> None:
     assert auc.note == "the logged predictions are classes, not scores"
 
 
+def test_labels_that_cannot_be_scored_leave_the_window_not_evaluated_saying_why() -> None:
+    # A non-finite regression label (an old store, a CSV) is a reason, not a scikit-learn crash.
+    truth: list[Any] = [1.0] * 100 + [float("inf")]
+    report = check_performance("m/1", None, {"val_rmse": 0.1}, _pairs([1.0] * 101, truth))
+    assert report.status == "not evaluated"
+    assert "not a finite number" in str(report.reason)
+    # Text labels against whole-number classes: no verdict, never "degraded" nor a crash.
+    words = check_performance("m/1", None, {"accuracy": 0.9}, _pairs([1] * 100, ["yes"] * 100))
+    assert words.status == "not evaluated"
+    assert "the labels are text but the predictions are whole numbers" in str(words.reason)
+    # "1.0" from a CSV is the class 1.
+    text = check_performance("m/1", None, {"accuracy": 0.9}, _pairs([1] * 100, ["1.0"] * 100))
+    assert text.status == "ok"
+    assert text.windows[0].metrics[0].served == 1.0
+
+
+def test_a_run_whose_metrics_cannot_be_computed_here_is_not_reported_ok() -> None:
+    # The run logged only AUC; the served predictions are classes (and all wrong).
+    report = check_performance("m/1", None, {"val_auc": 0.95}, _pairs([0] * 200, [1] * 200))
+    assert report.status == "not evaluated"
+    assert report.reason is not None
+    assert "roc_auc: the logged predictions are classes, not scores" in report.reason
+
+
 def test_windows_by_time_and_bad_options_are_refused() -> None:
     pairs = _pairs([1] * 10, [1] * 10)  # one a second
     assert [len(w) for w in split_windows(pairs, "3s")] == [3, 3, 3, 1]
@@ -240,7 +270,7 @@ def test_labels_given_as_a_list_through_the_api(served: Served) -> None:
             workspace=workspace,
         )
         assert (receipt.received, receipt.stored, receipt.unknown) == (1, 1, 0)
-        with pytest.raises(UsageError, match="label 0: no label"):
+        with pytest.raises(UsageError, match="item 0: no label"):
             monitor.feedback("bc/1", [{"request_id": "abc"}], workspace=workspace)
         with pytest.raises(UsageError, match="no labels file at"):
             monitor.feedback("bc/1", served.root / "missing.csv", workspace=workspace)

@@ -97,6 +97,10 @@ def test_labels_join_the_logged_rows_and_unknown_ids_are_counted_and_named(
         "stored": 2,
         "unknown": 2,
         "unknown_ids": ["never-served", f"{triple}#7"],
+        "ambiguous": 0,
+        "ambiguous_ids": [],
+        "hint": "A model server logs only a sample of its requests, and a label can join only"
+        " a logged one (parity serve --log-sample 1.0 logs every request).",
     }
     assert state.log is not None
     assert isinstance(state.log.sink, MonitorStore)
@@ -110,20 +114,51 @@ def test_labels_join_the_logged_rows_and_unknown_ids_are_counted_and_named(
     assert {p.label for p in state.log.sink.labelled_predictions("bc", 1) if p.row == 0} == {0}
 
 
+def test_one_label_joins_one_prediction_even_when_a_client_reuses_its_request_id(
+    client: TestClient, state: ServingState
+) -> None:
+    first = _predict(client, state, **{"X-Request-Id": "once-1"})
+    assert client.post("/feedback", json=[{"request_id": first, "label": 1}]).json()["stored"]
+    for _ in range(5):
+        _predict(client, state, **{"X-Request-Id": "session-1"})
+    answer = client.post("/feedback", json=[{"request_id": "session-1", "label": 0}]).json()
+    # Which of the five is the label about? None is labelled; the label is counted ambiguous.
+    assert (answer["stored"], answer["ambiguous"], answer["ambiguous_ids"]) == (
+        0,
+        1,
+        ["session-1"],
+    )
+    assert "reused its X-Request-Id" in answer["hint"]
+    assert state.log is not None
+    assert isinstance(state.log.sink, MonitorStore)
+    assert [p.request_id for p in state.log.sink.labelled_predictions("bc", 1)] == ["once-1"]
+    # A label kept before the client reused the id no longer covers the later predictions.
+    _predict(client, state, **{"X-Request-Id": "once-1"})
+    state.log.flush()
+    assert state.log.sink.labelled_predictions("bc", 1) == []
+
+
 @pytest.mark.parametrize(
     ("body", "status", "message"),
     [
         (b"{not json", 400, "not valid JSON"),
         (b"[]", 422, "no labels were sent"),
         (b'"labels"', 422, "send a JSON list"),
-        (b'[{"request_id": 5, "label": 1}]', 422, "label 0: request_id must be"),
+        (b'[{"request_id": 5, "label": 1}]', 422, "item 0: request_id must be"),
         (b'[{"request_id": "a b", "label": 1}]', 422, "request_id must be"),
-        (b'[{"request_id": "abc"}]', 422, "label 0: no label"),
+        (b'[{"request_id": "abc"}]', 422, "item 0: no label"),
         (b'[{"request_id": "abc", "label": [1, 2]}]', 422, "must be a number, a string"),
         (b'[{"request_id": "abc", "label": null}]', 422, "not NoneType"),
         (b'[{"request_id": "abc", "label": 1, "row": -1}]', 422, "row must be a whole number"),
         (b'[{"request_id": "abc", "label": 1, "weight": 2}]', 422, "unknown field 'weight'"),
         (b'{"request_id": ["a"], "label": [1, 0]}', 422, "differ in length"),
+        (
+            b'[{"request_id": "a", "label": 1},'
+            b' {"request_id": "b", "label": 100000000000000000000}]',
+            422,
+            "item 1: the label 1e+20 is out of range",
+        ),
+        (b'[{"request_id": "a", "label": ""}]', 422, "item 0: a text label must be"),
     ],
 )
 def test_bad_labels_get_a_4xx_saying_what_is_wrong(

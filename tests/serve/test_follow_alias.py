@@ -26,7 +26,14 @@ import pytest
 from starlette.testclient import TestClient
 
 from parity.api import models
-from parity.core.errors import NotFoundError
+from parity.core.errors import (
+    AccessDenied,
+    CorruptObject,
+    DatabaseBusy,
+    NotFoundError,
+    ParityError,
+    StorageError,
+)
 from parity.serve.state import ServingState
 from parity.workspace import Workspace
 from tests.conftest import run_parity
@@ -259,6 +266,91 @@ def test_a_request_in_flight_finishes_on_its_version_which_is_released_after_it(
         assert slow[0].headers["x-model-version"] == "bc/1"
         _wait_for(lambda: closed == ["bc/1"], "the old version released")
     assert closed == ["bc/1", "bc/2"]  # the server's end closes the version answering
+
+
+def _flaky(monkeypatch: pytest.MonkeyPatch, error: ParityError, times: int) -> list[int]:
+    """serving_state raises ``error`` for its first ``times`` calls, then loads for real."""
+    import parity.api._serving as composing
+
+    real, calls = composing.serving_state, []
+
+    def flaky(*args: Any, **kwargs: Any) -> Any:
+        calls.append(args[1])
+        if len(calls) <= times:
+            raise error
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(composing, "serving_state", flaky)
+    return calls
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        DatabaseBusy("the database at x is busy with other writers", hint="try again"),
+        AccessDenied("401 to GET /api/records: token expired", hint="parity login"),
+    ],
+    ids=["sqlite-busy", "team-token-expired"],
+)
+def test_a_transient_error_while_loading_is_retried_not_refused_forever(
+    three_versions: Workspace,
+    breast_cancer: tuple[Any, Any],
+    monkeypatch: pytest.MonkeyPatch,
+    error: ParityError,
+) -> None:
+    _, features = breast_cancer
+    rows = features.iloc[:2].to_dict(orient="records")
+    follower, client, _said = _follower_client(three_versions)
+    calls = _flaky(monkeypatch, error, times=1)
+    with client:
+        three_versions.registry.set_alias("bc", 2, "production", three_versions.actor(), reason="x")
+        _wait_for(lambda: len(calls) >= 1, "the first load of bc/2")
+        # bc/2 passes every check; the failure was the database or the token, gone after one.
+        _wait_for(
+            lambda: follower.switches == 1 or follower.refused is not None, "a verdict", timeout=20
+        )
+        assert follower.switches == 1, f"refused: {follower.refused}, loads: {len(calls)}"
+        assert _predict(client, rows)[0] == "bc/2"
+        assert follower.refused is None
+
+
+def test_a_corrupt_version_is_refused_once_not_reloaded_every_poll(
+    three_versions: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    follower, client, _said = _follower_client(three_versions)
+    calls = _flaky(monkeypatch, CorruptObject("-", "model.pkl does not match its digest"), 10**6)
+    with client:
+        three_versions.registry.set_alias("bc", 2, "production", three_versions.actor(), reason="x")
+        time.sleep(40 * FAST_POLL)
+    assert len(calls) == 1, f"the whole model was fetched and hash-checked {len(calls)} times"
+    assert follower.refused is not None
+    assert "does not match its digest" in follower.refused["reason"]
+
+
+def test_a_refusal_stays_reported_after_the_registry_blinked(
+    three_versions: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """bc/3 fails its environment check; the registry is unreachable for a moment; the alias
+    still names bc/3, so /health still says bc/3 was refused."""
+    follower, client, _said = _follower_client(three_versions)
+    registry = three_versions.registry
+    with client:
+        registry.set_alias("bc", 3, "production", three_versions.actor(), reason="bad")
+        _wait_for(lambda: follower.refused is not None, "the refusal of bc/3")
+        real = registry.by_alias
+
+        def away(*_args: Any) -> Any:
+            raise StorageError("registry unreachable", hint="-")
+
+        monkeypatch.setattr(registry, "by_alias", away)
+        _wait_for(lambda: follower.problem is not None, "the registry problem")
+        monkeypatch.setattr(registry, "by_alias", real)
+        _wait_for(lambda: follower.problem is None, "the registry back")
+        time.sleep(10 * FAST_POLL)
+        following = client.get("/health").json()["following"]
+        assert following["alias_version"] == 3
+        assert following["serving"] == "bc/1"
+        assert following["refused"] is not None, following
 
 
 def test_serving_state_keeps_its_alias_when_loaded_by_number(three_versions: Workspace) -> None:

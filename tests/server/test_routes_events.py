@@ -50,7 +50,9 @@ def test_the_server_delivers_what_it_changes_and_clients_report_only_alerts(
         admin = _client(tmp_path / "admin", server, server.admin)
         writer = _client(tmp_path / "writer", server, server.writer)
         reader = _client(tmp_path / "reader", server, server.reader)
-        hook = events.add_hook(receiver.url, "*", secret_env="HOOK_SECRET", workspace=admin)
+        # A hook URL may carry a credential (a chat or CI trigger token): readers never see it.
+        secret_url = receiver.url + "?token=TOPSECRET"
+        hook = events.add_hook(secret_url, "*", secret_env="HOOK_SECRET", workspace=admin)
         assert [h.id for h in events.hooks(workspace=admin)] == [hook.id]
         with pytest.raises(UsageError, match="needs the admin role"):
             events.hooks(workspace=writer)
@@ -84,6 +86,10 @@ def test_the_server_delivers_what_it_changes_and_clients_report_only_alerts(
             [(False, 500), (True, 200)]
         ]
         assert events.list(failed=True, workspace=reader) == []
-        assert events.remove_hook(hook.id, workspace=admin).url == receiver.url
+        origin = receiver.url.removesuffix("/hook")
+        assert {a.url for item in listed for a in item.attempts} == {origin}
+        seen_by_admin = events.list(workspace=admin)
+        assert {a.url for item in seen_by_admin for a in item.attempts} == {secret_url}
+        assert events.remove_hook(hook.id, workspace=admin).url == secret_url
         for workspace in (admin, writer, reader):
             workspace.close()

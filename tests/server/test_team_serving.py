@@ -157,6 +157,8 @@ def test_labels_sent_to_a_model_served_from_the_server_are_kept_there_and_judge_
             "stored": 200,
             "unknown": 0,
             "unknown_ids": [],
+            "ambiguous": 0,
+            "ambiguous_ids": [],
         }
         good = members.parity("monitor", "performance", "churn/1", "--json")
         assert good.returncode == 0, good.stderr

@@ -23,6 +23,9 @@ from parity.core.model import ModelVersion
 from parity.monitor.watch import WatchAlert, WatchTick
 from parity.workspace import Workspace, now_ms
 
+# How long an on-alert command may run before it is stopped (``--on-alert-timeout``).
+ON_ALERT_TIMEOUT_S = 600.0
+
 # A check of one model version: (a short outcome for the tick's log, an alert or None).
 Check = Callable[[Workspace, ModelVersion, int | None, int], tuple[str, WatchAlert | None]]
 
@@ -34,6 +37,7 @@ def watch_tick(
     since_ms: int | None,
     min_rows: int,
     checks: Mapping[str, Check],
+    on_alert_timeout_s: float = ON_ALERT_TIMEOUT_S,
 ) -> WatchTick:
     """Run every check once for the version ``model_reference`` names now."""
     version = workspace.registry.resolve(model_reference)
@@ -47,7 +51,7 @@ def watch_tick(
             alerts.append(WatchAlert(alert.kind, alert.summary, event_id, alert.data))
     exit_code, error = None, None
     if alerts and on_alert:
-        exit_code, error = _run_command(on_alert, version, alerts)
+        exit_code, error = _run_command(on_alert, version, alerts, on_alert_timeout_s)
     # The alerts' events, and any left undelivered before, go out now.
     deliver_staged(workspace, pending_too=True)
     return WatchTick(now_ms(), outcomes, tuple(alerts), exit_code, error)
@@ -68,7 +72,7 @@ def split_command(command: str) -> list[str]:
 
 
 def _run_command(
-    argv: list[str], version: ModelVersion, alerts: list[WatchAlert]
+    argv: list[str], version: ModelVersion, alerts: list[WatchAlert], timeout_s: float
 ) -> tuple[int | None, str | None]:
     environ = {
         **os.environ,
@@ -79,7 +83,12 @@ def _run_command(
         "PARITY_ALERT_JSON": json.dumps([a.to_dict() for a in alerts], sort_keys=True),
     }
     try:
-        done = subprocess.run(argv, env=environ, check=False)
+        done = subprocess.run(argv, env=environ, check=False, timeout=timeout_s)
+    except subprocess.TimeoutExpired:  # the command was killed: the watch goes on
+        return None, (
+            f"the on-alert command {argv[0]} ran longer than {timeout_s:g} s and was stopped"
+            " (--on-alert-timeout gives it longer)"
+        )
     except OSError as exc:
         return None, f"could not run {argv[0]}: {exc.strerror or exc}"
     return done.returncode, None

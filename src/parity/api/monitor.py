@@ -130,6 +130,7 @@ def watch(
     *,
     every: str = "10m",
     on_alert: str | None = None,
+    on_alert_timeout: str = "10m",
     once: bool = False,
     since: str | None = None,
     reference: str | None = None,
@@ -140,7 +141,8 @@ def watch(
     """Run ``model_reference``'s checks (drift; performance where this Parity has it) now and
     every ``every`` (``30s``, ``10m``, ``1h``) until interrupted, or once with ``once``. Each
     alert is an event; ``on_alert`` is a command (split like a shell's words, run without one)
-    run after a tick with alerts, which it finds in ``PARITY_ALERT_*`` variables.
+    run after a tick with alerts, which it finds in ``PARITY_ALERT_*`` variables, and stopped
+    when it runs longer than ``on_alert_timeout`` (the tick then says so).
 
     >>> ticks = parity.api.monitor.watch("churn@production", once=True,
     ...                                  on_alert="make retrain")   # doctest: +SKIP
@@ -153,6 +155,7 @@ def watch(
 
     every_s = parse_duration(every) / 1000
     argv = None if on_alert is None else split_command(on_alert)
+    command_timeout_s = parse_duration(on_alert_timeout) / 1000
 
     def drift_check(
         ws: Workspace, version: ModelVersion, since_ms: int | None, rows: int
@@ -165,7 +168,9 @@ def watch(
             now = dt.datetime.now(dt.UTC)
             since_ms = None if since is None else _since_epoch_ms(since, now)
             checks = {"drift": drift_check, "performance": _performance_check}
-            return watch_tick(ws, model_reference, argv, since_ms, min_rows, checks)
+            return watch_tick(
+                ws, model_reference, argv, since_ms, min_rows, checks, command_timeout_s
+            )
 
         return run_schedule(tick, every_s, once=once, on_tick=on_tick)
 
@@ -313,6 +318,8 @@ def _performance_check(
         )
     except UsageError as exc:  # no training run to compare with: nothing to judge, say why
         return f"not run: {exc.message}", None
+    if not report.evaluated and report.reason:
+        return f"{report.labels} labels, no verdict: {report.reason}", None
     if not report.evaluated:
         return f"{report.labels} labels, fewer than {report.min_labels}: no verdict", None
     if report.ok:

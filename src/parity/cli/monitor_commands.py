@@ -111,6 +111,14 @@ def feedback(
             f" sampled, or not served by this model): {', '.join(receipt.unknown_ids)}"
             + (" ..." if receipt.unknown > len(receipt.unknown_ids) else "")
         )
+    if receipt.ambiguous:
+        warn(
+            f"{receipt.ambiguous} labels name a request id several logged predictions share"
+            f" (not kept): {', '.join(receipt.ambiguous_ids)}"
+            + (" ..." if receipt.ambiguous > len(receipt.ambiguous_ids) else "")
+        )
+    for hint in receipt.hints:
+        warn(f"hint: {hint}")
 
 
 @monitor_group.command("performance")
@@ -153,27 +161,35 @@ def performance(
     )
     if json_output:
         print_json(result.to_dict())
+    elif not result.evaluated and result.reason:
+        say(f"{result.labels} labelled predictions, not evaluated: {result.reason}")
     elif not result.evaluated:
         say(
             f"{result.labels} labelled predictions; a window needs at least"
-            f" {result.min_labels} for a verdict (not evaluated)"
+            f" {result.min_labels} for a verdict (not evaluated). A model server logs only a"
+            " sample of its requests (parity serve --log-sample 1.0 logs every one)"
         )
     else:
         print_table(
-            ["window from", "labels", "metric", "trained", "served", "change", "status"],
+            ["window from (UTC)", "labels", "metric", "trained", "served", "change", "status"],
             _performance_rows(result),
             title=f"performance of {result.model} ({result.task},"
             f" tolerance {result.tolerance:.0%}): {result.status}",
         )
     if not result.ok:
-        raise CheckFailed(f"performance degraded: {'; '.join(result.degraded)}")
+        raise CheckFailed(
+            f"performance degraded: {'; '.join(result.degraded)}",
+            hint="see the table; roll back with: parity models rollback NAME@ALIAS -r REASON",
+        )
 
 
 def _performance_rows(result: Any) -> list[tuple[object, ...]]:
     rows: list[tuple[object, ...]] = []
     for w in result.windows:
         if not w.evaluated:
-            rows.append((_when(w.start_ms), w.labels, "-", "-", "-", "-", "not evaluated"))
+            status = f"not evaluated: {w.note}" if w.note else "not evaluated"
+            rows.append((_when(w.start_ms), w.labels, "-", "-", "-", "-", status))
+            continue
         for m in w.metrics:
             rows.append(
                 (
@@ -202,6 +218,12 @@ def _when(time_ms: int) -> str:
     metavar="CMD",
     help="Command run after a tick with alerts (no shell; PARITY_ALERT_* variables say what).",
 )
+@click.option(
+    "--on-alert-timeout",
+    default="10m",
+    show_default=True,
+    help="Stop the on-alert command when it runs longer: 30s, 10m, 1h.",
+)
 @click.option("--once", is_flag=True, help="Run one tick and exit (1 on an alert): for cron.")
 @click.option("--since", help="Each check reads only inputs logged this long before it: 24h.")
 @click.option(
@@ -217,6 +239,7 @@ def watch(
     reference: str,
     every: str,
     on_alert: str | None,
+    on_alert_timeout: str,
     once: bool,
     since: str | None,
     training: str | None,
@@ -244,6 +267,7 @@ def watch(
             reference,
             every=every,
             on_alert=on_alert,
+            on_alert_timeout=on_alert_timeout,
             once=once,
             since=since or None,
             reference=training,

@@ -28,14 +28,30 @@ def is_request_id(text: str) -> bool:
     return _REQUEST_ID.fullmatch(text) is not None
 
 
+# The largest label magnitude kept (a whole number or a float): past it a label is not a class
+# nor a measurement any metric can use, and it would break scoring.
+MAX_LABEL_MAGNITUDE = 2**53
+MAX_LABEL_TEXT = 256
+
+
 def check_label(value: Any, where: str) -> Any:
-    """A label is one JSON scalar: a class (string, whole number, boolean) or a number."""
-    if value is None or isinstance(value, (list, dict)):
+    """A label is one JSON scalar: a class (string, whole number, boolean) or a finite number."""
+    if value is None or not isinstance(value, (str, int, float)):
         raise UsageError(
             f"{where}: a label must be a number, a string or a boolean, not {type(value).__name__}"
         )
     if isinstance(value, float) and value != value:  # NaN: no ground truth
         raise UsageError(f"{where}: the label is NaN")
+    if isinstance(value, float) and value in (float("inf"), float("-inf")):
+        raise UsageError(f"{where}: the label is infinite", hint="send a finite number")
+    if not isinstance(value, (bool, str)) and abs(value) > MAX_LABEL_MAGNITUDE:
+        raise UsageError(
+            f"{where}: the label {value!r} is out of range (at most {MAX_LABEL_MAGNITUDE:.0e}"
+            " in size)",
+            hint="send the class or the measured value the model predicts",
+        )
+    if isinstance(value, str) and not 0 < len(value) <= MAX_LABEL_TEXT:
+        raise UsageError(f"{where}: a text label must be 1 to {MAX_LABEL_TEXT} characters")
     return value
 
 
@@ -78,7 +94,7 @@ def _columns_to_items(columns: Mapping[str, Any]) -> list[Any]:
 
 
 def _item(entry: Any, index: int) -> dict[str, Any]:
-    where = f"label {index}"
+    where = f"item {index}"
     if not isinstance(entry, Mapping):
         raise UsageError(f"{where}: expected an object with request_id and label")
     unknown = set(entry) - {"request_id", "label", "row"}
@@ -100,13 +116,17 @@ def _item(entry: Any, index: int) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class LabelReceipt:
-    """What came of a batch of labels: how many were received and kept, and the requests no
-    logged prediction answered (not sampled, another model's, or never served)."""
+    """What came of a batch of labels: how many were received and kept, the requests no
+    logged prediction answered (not sampled, another model's, or never served), and the
+    ambiguous ones: a request id (and row) several logged predictions share, because a client
+    reused its ``X-Request-Id``; one label cannot say which of them it is the truth of."""
 
     received: int
     stored: int
     unknown: int
     unknown_ids: tuple[str, ...] = ()
+    ambiguous: int = 0
+    ambiguous_ids: tuple[str, ...] = ()
 
     def merged(self, other: LabelReceipt) -> LabelReceipt:
         shown = (self.unknown_ids + other.unknown_ids)[:UNKNOWN_SHOWN]
@@ -115,6 +135,8 @@ class LabelReceipt:
             self.stored + other.stored,
             self.unknown + other.unknown,
             shown,
+            self.ambiguous + other.ambiguous,
+            (self.ambiguous_ids + other.ambiguous_ids)[:UNKNOWN_SHOWN],
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -123,7 +145,26 @@ class LabelReceipt:
             "stored": self.stored,
             "unknown": self.unknown,
             "unknown_ids": list(self.unknown_ids),
+            "ambiguous": self.ambiguous,
+            "ambiguous_ids": list(self.ambiguous_ids),
         }
+
+    @property
+    def hints(self) -> tuple[str, ...]:
+        """What to do about the labels not kept, one sentence each."""
+        found = []
+        if self.unknown:
+            found.append(
+                "a model server logs only a sample of its requests, and a label can join only a"
+                " logged one (parity serve --log-sample 1.0 logs every request)"
+            )
+        if self.ambiguous:
+            found.append(
+                "several logged predictions share those request ids (a client reused its"
+                " X-Request-Id), so one label cannot say which it is for; give each request its"
+                " own id"
+            )
+        return tuple(found)
 
     @classmethod
     def from_dict(cls, document: Mapping[str, Any]) -> LabelReceipt:
@@ -132,13 +173,27 @@ class LabelReceipt:
             int(document["stored"]),
             int(document["unknown"]),
             tuple(str(i) for i in document.get("unknown_ids", ())),
+            int(document.get("ambiguous", 0)),
+            tuple(str(i) for i in document.get("ambiguous_ids", ())),
         )
 
 
-def unknown_receipt(received: int, stored: int, unknown: Sequence[tuple[str, int]]) -> LabelReceipt:
-    """A receipt naming the first unknown request ids (a row past 0 as ``id#row``)."""
-    named = [request_id if row == 0 else f"{request_id}#{row}" for request_id, row in unknown]
-    return LabelReceipt(received, stored, len(unknown), tuple(named[:UNKNOWN_SHOWN]))
+def unknown_receipt(
+    received: int,
+    stored: int,
+    unknown: Sequence[tuple[str, int]],
+    ambiguous: Sequence[tuple[str, int]] = (),
+) -> LabelReceipt:
+    """A receipt naming the first unknown and ambiguous request ids (a row past 0 as
+    ``id#row``)."""
+
+    def named(keys: Sequence[tuple[str, int]]) -> tuple[str, ...]:
+        shown = [request_id if row == 0 else f"{request_id}#{row}" for request_id, row in keys]
+        return tuple(shown[:UNKNOWN_SHOWN])
+
+    return LabelReceipt(
+        received, stored, len(unknown), named(unknown), len(ambiguous), named(ambiguous)
+    )
 
 
 @dataclass(frozen=True)

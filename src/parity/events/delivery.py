@@ -17,6 +17,7 @@ few seconds, ``parity events deliver`` and ``monitor watch`` with more.
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -38,14 +39,49 @@ _RETRIED_CLIENT_STATUSES = frozenset({408, 425, 429})
 Sender = Callable[[str, bytes, Mapping[str, str], float], int]
 
 
+_BODY_LIMIT = 4096  # bytes of a receiver's answer read (and dropped): only the status counts
+
+
 def http_sender(url: str, body: bytes, headers: Mapping[str, str], timeout: float) -> int:
+    """POST ``body``; the status once the answer's headers came. ``timeout`` bounds the whole
+    attempt, not each read: a receiver that drips its headers or body one byte at a time is
+    abandoned at the deadline (the request runs on a daemon thread that is left behind)."""
+    outcome: list[int | BaseException] = []
+
+    def run() -> None:
+        try:
+            outcome.append(_post(url, body, headers, timeout, time.monotonic() + timeout))
+        except BaseException as exc:  # handed to the caller below
+            outcome.append(exc)
+
+    worker = threading.Thread(target=run, name="parity-webhook-send", daemon=True)
+    worker.start()
+    worker.join(timeout + 1.0)  # the worker stops reading at ``timeout``: a second to close
+    if not outcome:
+        raise OSError(f"timed out: no complete answer within {timeout:g} s")
+    result = outcome[0]
+    if isinstance(result, BaseException):
+        raise result
+    return result
+
+
+def _post(
+    url: str, body: bytes, headers: Mapping[str, str], timeout: float, deadline: float
+) -> int:
     import httpx  # lazy: the HTTP client loads only when an event is sent
 
     try:
-        response = httpx.post(url, content=body, headers=dict(headers), timeout=timeout)
+        with httpx.stream(
+            "POST", url, content=body, headers=dict(headers), timeout=timeout
+        ) as response:
+            read = 0
+            for chunk in response.iter_raw():
+                read += len(chunk)
+                if read >= _BODY_LIMIT or time.monotonic() > deadline:
+                    break
+            return response.status_code
     except httpx.HTTPError as exc:
         raise OSError(f"{type(exc).__name__}: {exc}") from exc
-    return response.status_code
 
 
 @dataclass
@@ -115,7 +151,10 @@ def deliver_round(
                 tried_any = bool(done.delivered or done.failed)
                 late = deadline_s is not None and tried_any and time.monotonic() > deadline_s
                 if state == "due" and due_ms <= outbox.clock() and not late:
-                    attempt = _send(outbox, event, hook, len(tried) + 1, send, timeout_s)
+                    limit = timeout_s
+                    if deadline_s is not None:  # never hold the lock long past the budget
+                        limit = max(0.5, min(timeout_s, deadline_s - time.monotonic()))
+                    attempt = _send(outbox, event, hook, len(tried) + 1, send, limit)
                     outbox.log_attempt(attempt)
                     (done.delivered if attempt.ok else done.failed).append(attempt)
                     state, due_ms = _state([*tried, attempt], max_attempts, retry_base_ms)

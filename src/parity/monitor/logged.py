@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, and_, delete, insert, select, tuple_
+from sqlalchemy import Select, and_, delete, func, insert, select, tuple_
 
 from parity.core.feedback import LabelledPrediction, LabelReceipt, unknown_receipt
 from parity.store.meta.serving_tables import (
@@ -135,7 +135,7 @@ class MonitorStore:
         """Keep the labels (``request_id``, ``row``, ``label``) whose request a logged row of
         ``model`` answered; count, and name, the others. A label sent again replaces the last."""
         wanted = {(str(item["request_id"]), int(item.get("row", 0))): item for item in labels}
-        known: set[tuple[str, int]] = set()
+        logged: dict[tuple[str, int], int] = {}  # how many logged predictions each key names
         ids = sorted({request_id for request_id, _ in wanted})
         with self.meta.write() as connection:
             for start in range(0, len(ids), _MATCH_CHUNK):
@@ -145,7 +145,12 @@ class MonitorStore:
                         prediction_log.c.request_id.in_(ids[start : start + _MATCH_CHUNK]),
                     )
                 )
-                known.update((row[0], row[1] or 0) for row in found)
+                for row in found:
+                    key = (row[0], row[1] or 0)
+                    logged[key] = logged.get(key, 0) + 1
+            # One label is the truth of one prediction: a key several share is not kept.
+            known = {key for key, count in logged.items() if count == 1}
+            ambiguous = [key for key in wanted if logged.get(key, 0) > 1]
             kept = sorted(key for key in wanted if key in known)
             for start in range(0, len(kept), _MATCH_CHUNK):
                 connection.execute(
@@ -170,7 +175,8 @@ class MonitorStore:
                         for request_id, row in kept
                     ],
                 )
-        return unknown_receipt(len(labels), len(kept), [k for k in wanted if k not in known])
+        unknown = [k for k in wanted if k not in logged]
+        return unknown_receipt(len(labels), len(kept), unknown, ambiguous)
 
     def labelled_page(
         self,
@@ -185,12 +191,27 @@ class MonitorStore:
         numbered ``after``, oldest first, and the number to ask after next (None at the end).
         With ``max_bytes``, the page also stops before its predictions' and labels' stored JSON
         passes that many bytes (it always holds one row)."""
+        # A label joins its prediction only while no other logged prediction of the model
+        # shares its request id and row (a client that reused its X-Request-Id after the label
+        # came): one label is never counted for many predictions.
+        other = prediction_log.alias("other")
+        shared = (
+            select(other.c.id)
+            .where(
+                other.c.model == prediction_log.c.model,
+                other.c.request_id == prediction_log.c.request_id,
+                func.coalesce(other.c.row_index, 0) == func.coalesce(prediction_log.c.row_index, 0),
+                other.c.id != prediction_log.c.id,
+            )
+            .exists()
+        )
         joined = prediction_log.join(
             prediction_labels,
             and_(
                 prediction_labels.c.model == prediction_log.c.model,
                 prediction_labels.c.request_id == prediction_log.c.request_id,
                 prediction_labels.c.row_index == prediction_log.c.row_index,
+                ~shared,
             ),
         )
         query = _logged(

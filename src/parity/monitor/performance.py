@@ -120,6 +120,7 @@ class WindowCheck:
     labels: int
     evaluated: bool
     metrics: tuple[MetricCheck, ...] = ()
+    note: str | None = None  # why a window with enough labels was not evaluated
 
     @property
     def degraded(self) -> tuple[str, ...]:
@@ -133,6 +134,7 @@ class WindowCheck:
             "evaluated": self.evaluated,
             "degraded": list(self.degraded),
             "metrics": [m.to_dict() for m in self.metrics],
+            "note": self.note,
         }
 
 
@@ -161,6 +163,13 @@ class PerformanceReport:
     @property
     def ok(self) -> bool:
         return self.status != DEGRADED
+
+    @property
+    def reason(self) -> str | None:
+        """Why nothing was evaluated (None when a window was, or only too few labels)."""
+        if self.evaluated:
+            return None
+        return next((w.note for w in self.windows if w.note), None)
 
     @property
     def degraded(self) -> tuple[str, ...]:
@@ -235,10 +244,20 @@ def check_performance(
         if len(chunk) < min_labels:
             windows.append(WindowCheck(start, end, len(chunk), False))
             continue
-        served = _score(task, [p.prediction for p in chunk], [p.label for p in chunk])
+        try:
+            served = _score(task, [p.prediction for p in chunk], [p.label for p in chunk])
+        except (TypeError, ValueError, OverflowError) as exc:  # labels the model cannot match
+            note = f"the labels cannot be scored against the predictions: {exc}"
+            windows.append(WindowCheck(start, end, len(chunk), False, note=note[:300]))
+            continue
         checks = tuple(
             _compare(figure, served.get(name), tolerance) for name, figure in figures.items()
         )
+        if all(c.served is None for c in checks):  # nothing compared: no verdict, say why
+            why = "; ".join(f"{c.name}: {c.note}" for c in checks)
+            note = f"no metric the run logged could be computed here ({why})"
+            windows.append(WindowCheck(start, end, len(chunk), False, checks, note))
+            continue
         windows.append(WindowCheck(start, end, len(chunk), True, checks))
     return PerformanceReport(model, run_id, task, tolerance, min_labels, len(pairs), tuple(windows))
 
@@ -264,10 +283,9 @@ def _score(task: str, predictions: list[Any], labels: list[Any]) -> dict[str, fl
             y_pred = [float(p) for p in predictions]
             y_true = [float(v) for v in labels]
         except (TypeError, ValueError) as exc:
-            raise UsageError(
-                f"a regression model's predictions and labels must be numbers: {exc}",
-                hint="send numeric labels",
-            ) from exc
+            raise ValueError(f"a regression model's labels must be numbers ({exc})") from exc
+        if not all(math.isfinite(v) for v in (*y_pred, *y_true)):
+            raise ValueError("a label or a prediction is not a finite number")
         return {
             "rmse": math.sqrt(metrics.mean_squared_error(y_true, y_pred)),
             "mae": float(metrics.mean_absolute_error(y_true, y_pred)),
@@ -312,6 +330,10 @@ def _comparable(labels: list[Any], predictions: list[Any]) -> tuple[list[Any], l
     true_ints, predicted_ints = [_as_int(v) for v in labels], [_as_int(v) for v in predictions]
     if None not in true_ints and None not in predicted_ints:
         return true_ints, predicted_ints
+    if (None in true_ints) != (None in predicted_ints):  # classes of two kinds: no match
+        kind = "whole numbers" if None not in true_ints else "text"
+        other = "text" if kind == "whole numbers" else "whole numbers"
+        raise ValueError(f"the labels are {kind} but the predictions are {other}")
     return [str(v) for v in labels], [str(v) for v in predictions]
 
 
@@ -322,8 +344,12 @@ def _as_int(value: Any) -> int | None:
         return value
     if isinstance(value, float) and value.is_integer():
         return int(value)
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        return int(value)
+    if isinstance(value, str):  # "1" and "1.0" are the class 1
+        try:
+            number = float(value)
+        except ValueError:
+            return None
+        return int(number) if number.is_integer() else None
     return None
 
 

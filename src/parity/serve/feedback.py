@@ -51,7 +51,7 @@ def routes(state: ServingState, max_body_bytes: int = MAX_FEEDBACK_BYTES) -> lis
         if log is None or sink is None:
             return error_response(
                 "this server keeps no prediction log, so labels cannot be joined to predictions;"
-                " start it with a --sample-rate above 0",
+                " start it with a --log-sample above 0",
                 409,
             )
         try:
@@ -70,6 +70,9 @@ def routes(state: ServingState, max_body_bytes: int = MAX_FEEDBACK_BYTES) -> lis
             receipt = await run_in_threadpool(keep, items)
         except ParityError as exc:
             return error_response(f"the labels could not be kept: {exc}", 503)
-        return json_response({"model": state.version.ref, **receipt.to_dict()})
+        answer = {"model": state.version.ref, **receipt.to_dict()}
+        if receipt.hints:
+            answer["hint"] = " ".join(f"{h[0].upper()}{h[1:]}." for h in receipt.hints)
+        return json_response(answer)
 
     return [Route("/feedback", feedback, methods=["POST"])]

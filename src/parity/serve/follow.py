@@ -8,9 +8,11 @@ Only a version that passed them is switched to, in one step on the event loop: r
 started on the old version finish on it, later ones go to the new, none waits or fails. The old
 version is closed (its prediction log flushed) once its last request has answered.
 
-A version that fails its checks is never served: the follower keeps answering with the version
-it has, says why (``warn``, ``parity_model_switches_refused``, ``following.refused`` in
-/health and /metadata) and does not load that version again until the alias names another one.
+A version that fails its checks (or whose stored files do not match their digests) is never
+served: the follower keeps answering with the version it has, says why (``warn``,
+``parity_model_switches_refused``, ``following.refused`` in /health and /metadata) and does not
+load that version again until the alias names another one. A load that fails for a passing
+reason (a busy database, a registry or store away, a token to renew) is tried again next poll.
 An alias that cannot be read (removed, the registry unreachable) leaves the server as it is,
 reported the same way; the follower picks up again once the alias can be read.
 """
@@ -27,7 +29,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from parity.core.errors import ParityError, StorageError
+from parity.core.errors import CheckFailed, CorruptObject, NotFoundError, ParityError
 from parity.serve.state import ServingState
 
 # Loads version N of the followed model beside the one answering, checked as at start-up;
@@ -170,7 +172,9 @@ class AliasFollower:
     async def poll(self) -> None:
         """Read the alias once; load, check and switch to the version it names if that moved."""
         wanted = await self._read_alias()
-        if wanted is None or wanted == self._current.state.version.version:
+        if wanted is None:  # cannot tell now: what was said (a refusal) still holds
+            return
+        if wanted == self._current.state.version.version:
             self.refused = None
             return
         if wanted in self._refused_versions:
@@ -178,10 +182,13 @@ class AliasFollower:
         name = self._current.state.version.name
         try:
             candidate: ServingState = await self._in_thread(self._prepare, wanted)
-        except StorageError as exc:  # the registry or object store is away: try again next poll
-            self._set_problem(f"cannot load {name}/{wanted}: {_describe(exc)}")
+        except (CheckFailed, CorruptObject, NotFoundError) as exc:  # the version itself: refused
+            self._refuse(wanted, _describe(exc))
             return
-        except Exception as exc:
+        except ParityError as exc:  # busy, away, a token to renew: try again next poll
+            self._set_problem(f"cannot load {name}/{wanted} now: {_describe(exc)}")
+            return
+        except Exception as exc:  # the model itself does not load (unpickling, ...): refused
             self._refuse(wanted, _describe(exc))
             return
         if not candidate.readiness.ready:

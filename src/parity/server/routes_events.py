@@ -10,6 +10,7 @@ Hooks name the variable of the *server's* environment that holds their secret.
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 from fastapi import Path, Query
 from pydantic import BaseModel, ConfigDict, Field
@@ -41,7 +42,10 @@ class AttemptBody(BaseModel):
 
     event_id: str
     hook_id: str
-    url: str
+    url: str = Field(
+        description="The hook's URL for admins; scheme and host only for others (a URL may carry"
+        " a token)"
+    )
     attempt: int
     time_ms: int
     ok: bool
@@ -87,14 +91,33 @@ class HookRequest(BaseModel):
 
 def list_events(
     ctx: Context,
+    principal: Caller,
     kind: Annotated[str | None, Query(pattern=KIND_PATTERN)] = None,
     failed: bool = False,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
 ) -> list[EventLogBody]:
     """Events newest first with their delivery attempts (``failed``: only those a webhook has
     not received after a try)."""
-    found = ctx.workspace.outbox.list(kind, failed, limit)
-    return [EventLogBody.model_validate(e.to_dict()) for e in found]
+    found = [e.to_dict() for e in ctx.workspace.outbox.list(kind, failed, limit)]
+    if not principal.may(Role.ADMIN):  # hook URLs are the admins' to see (GET /events/hooks)
+        for event in found:
+            for attempt in event["deliveries"]:
+                attempt["url"] = origin_of(attempt["url"])
+    return [EventLogBody.model_validate(e) for e in found]
+
+
+def origin_of(url: str) -> str:
+    """``scheme://host[:port]`` of a URL: no user, password, path or query (any may be a
+    secret)."""
+    parts = urlsplit(url)
+    host = parts.hostname or "?"
+    if ":" in host:  # an IPv6 address
+        host = f"[{host}]"
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    return f"{parts.scheme}://{host}" + (f":{port}" if port else "")
 
 
 def report_event(ctx: Context, principal: Caller, request: ReportRequest) -> EventBody:

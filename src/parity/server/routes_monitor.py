@@ -122,6 +122,10 @@ class LabelReceiptBody(BaseModel):
     stored: int
     unknown: int = Field(description="Labels whose request no logged prediction answered")
     unknown_ids: list[str] = Field(description="The first of those request ids")
+    ambiguous: int = Field(
+        default=0, description="Labels whose request id several logged predictions share"
+    )
+    ambiguous_ids: list[str] = Field(default=[], description="The first of those request ids")
 
 
 class LabelledRow(BaseModel):
