@@ -370,14 +370,7 @@ class SqlMlflowSource:
         return path if path.is_absolute() else self._folder / path
 
     def artifacts(self, run: MlflowRun) -> Iterator[MlflowArtifact]:
-        root = self.artifact_root(run)
-        if root is None or not root.is_dir():
-            return
-        for folder, names, files in os.walk(root):
-            names.sort()
-            for name in sorted(files):
-                path = Path(folder, name)
-                yield MlflowArtifact(path.relative_to(root).as_posix(), path.stat().st_size)
+        yield from _files_under(self.artifact_root(run))
 
     def open_artifact(self, run: MlflowRun, path: str) -> BinaryIO:
         root = self.artifact_root(run)
@@ -446,14 +439,7 @@ class SqlMlflowSource:
 
     # a version's model files (MlflowModelFiles) -----------------------------------------------
     def model_files(self, version: MlflowModelVersion) -> Iterator[MlflowArtifact]:
-        root = self._model_root(version)
-        if not root.is_dir():
-            return
-        for folder, names, files in os.walk(root):
-            names.sort()
-            for name in sorted(files):
-                path = Path(folder, name)
-                yield MlflowArtifact(path.relative_to(root).as_posix(), path.stat().st_size)
+        yield from _files_under(self._model_root(version))
 
     def open_model_file(self, version: MlflowModelVersion, path: str) -> BinaryIO:
         root = self._model_root(version)
@@ -512,3 +498,14 @@ class SqlMlflowSource:
 
     def close(self) -> None:
         self._engine.dispose()
+
+
+def _files_under(root: Path | None) -> Iterator[MlflowArtifact]:
+    """Every file under a local folder, by path relative to it, in a stable order."""
+    if root is None or not root.is_dir():
+        return
+    for folder, names, files in os.walk(root):
+        names.sort()
+        for name in sorted(files):
+            path = Path(folder, name)
+            yield MlflowArtifact(path.relative_to(root).as_posix(), path.stat().st_size)
