@@ -26,6 +26,8 @@ SURFACE: dict[ModuleType, dict[str, list[str]]] = {
         "fsck": ["workspace"],
         "validate": ["path", "schema", "workspace"],
         "validations": ["data_version", "workspace"],
+        "paths": ["workspace"],
+        "readers": ["data_version", "workspace"],
         "push": ["paths", "versions", "remote", "jobs", "progress", "workspace"],
         "pull": [
             "paths",

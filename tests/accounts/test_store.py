@@ -46,7 +46,7 @@ def test_there_is_no_user_until_one_is_made(accounts: Accounts) -> None:
 
 def test_a_token_stands_for_its_user_until_it_expires(accounts: Accounts, clock: Clock) -> None:
     accounts.create_user("ci", admin=False)
-    token, info = accounts.create_token("ci", Role.READER, expires_ms=clock.now + 5_000)
+    token, info = accounts.create_token("ci", Role.READER, lifetime_ms=5_000)
     principal = accounts.authenticate(token)
     assert principal is not None
     assert (principal.user, principal.role, principal.token_id) == ("ci", Role.READER, info.id)

@@ -21,7 +21,13 @@ from parity.core.environment import (
 )
 from parity.core.ids import digest_bytes
 from parity.core.infra import InfraFile, InfraSnapshot, RefusedFile
-from parity.core.model import ArtifactFile, ColumnSpec, ModelRecord, Signature
+from parity.core.model import (
+    ArtifactFile,
+    ColumnSpec,
+    DeclaredEnvironment,
+    ModelRecord,
+    Signature,
+)
 from parity.core.profile import CategoricalProfile, NoiseFloor, NumericProfile, Profile
 from parity.core.records import StoredRecord
 from parity.core.run import CodeState, UntrackedFile
@@ -117,6 +123,9 @@ def _model() -> ModelRecord:
         requirements={"scikit-learn": "1.5.0"},
         golden_inputs="golden.json",
         golden_predictions="golden.json",
+        declared_environment=DeclaredEnvironment(
+            "mlflow", ("requirements.txt",), "3.11.7", {"scikit-learn": "1.5.0"}
+        ),
     )
 
 

@@ -11,6 +11,7 @@ import pickle
 import shutil
 import threading
 from collections.abc import Iterator
+from contextlib import closing
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import SimpleNamespace
@@ -200,17 +201,20 @@ def token_server() -> Iterator[str]:
 
 def test_rest_reader_sends_the_token_and_explains_a_401(token_server: str) -> None:
     _TokenServer.seen.clear()
-    good = RestSource(token_server, environ={"MLFLOW_TRACKING_TOKEN": "s3cret"})
-    assert [e.name for e in good.experiments()] == ["Default"]
+    with closing(RestSource(token_server, environ={"MLFLOW_TRACKING_TOKEN": "s3cret"})) as good:
+        assert [e.name for e in good.experiments()] == ["Default"]
     assert _TokenServer.seen == ["Bearer s3cret"]
     bad = RestSource(token_server, environ={"MLFLOW_TRACKING_TOKEN": "wrong"})
-    with pytest.raises(AccessDenied, match=r"refused the credentials \(401\)") as caught:
+    with (
+        closing(bad),
+        pytest.raises(AccessDenied, match=r"refused the credentials \(401\)") as caught,
+    ):
         bad.experiments()
     assert "MLFLOW_TRACKING_TOKEN" in (caught.value.hint or "")
     assert "wrong" not in str(caught.value)
     assert "s3cret" not in str(caught.value)
-    with pytest.raises(AccessDenied):
-        RestSource(token_server, environ={}).experiments()
+    with closing(RestSource(token_server, environ={})) as anonymous, pytest.raises(AccessDenied):
+        anonymous.experiments()
     assert _TokenServer.seen[1:] == ["Bearer wrong", None]
 
 
@@ -218,7 +222,7 @@ def test_rest_reader_says_when_no_server_answers() -> None:
     from benchmarks._support import free_port
 
     source = RestSource(f"http://user:pw@127.0.0.1:{free_port()}", environ={})
-    with pytest.raises(StorageError, match="cannot connect") as caught:
+    with closing(source), pytest.raises(StorageError, match="cannot connect") as caught:
         source.experiments()
     assert "is the server running" in (caught.value.hint or "")
     assert "pw" not in str(caught.value)

@@ -135,11 +135,16 @@ class Accounts:
 
     # tokens --------------------------------------------------------------------------------------
     def create_token(
-        self, user: str, role: Role, label: str | None = None, expires_ms: int | None = None
+        self, user: str, role: Role, label: str | None = None, lifetime_ms: int | None = None
     ) -> tuple[str, TokenInfo]:
-        """A new token for ``user``: (the token, shown once; its stored description)."""
+        """A new token for ``user``: (the token, shown once; its stored description).
+
+        ``lifetime_ms`` counts from the token's own creation time, so its expiry is exactly that
+        long after ``created_ms``; None: it never expires.
+        """
         token, token_id, secret_hash = new_token()
         created = self.clock()
+        expires_ms = None if lifetime_ms is None else created + lifetime_ms
 
         def act(connection: Connection) -> None:
             row = self._require_user(connection, user)

@@ -110,8 +110,7 @@ def create_token(
     level = Role.parse(role)
     lifetime = None if expires is None else parse_duration(expires)
     with _accounts(workspace) as accounts:
-        expires_ms = None if lifetime is None else accounts.clock() + lifetime
-        token, info = accounts.create_token(user, level, label=label, expires_ms=expires_ms)
+        token, info = accounts.create_token(user, level, label=label, lifetime_ms=lifetime)
         return token, info.to_dict()
 
 

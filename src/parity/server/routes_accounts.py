@@ -88,11 +88,9 @@ class LoginAnswer(BaseModel):
 
 def create_token(body: TokenRequest, ctx: Context) -> NewToken:
     """A new token for a user, shown once."""
-    expires_ms = None
-    if body.expires is not None:
-        expires_ms = ctx.accounts.clock() + parse_duration(body.expires)
+    lifetime_ms = None if body.expires is None else parse_duration(body.expires)
     token, info = ctx.accounts.create_token(
-        body.user, Role.parse(body.role), label=body.label, expires_ms=expires_ms
+        body.user, Role.parse(body.role), label=body.label, lifetime_ms=lifetime_ms
     )
     return NewToken(token=token, info=TokenView.of(info))
 
@@ -142,10 +140,10 @@ def login(body: LoginRequest, request: Request, ctx: Context) -> LoginAnswer | R
             "wrong user name or password",
             hint="ask an admin to set one: parity server user password NAME",
         )
-    expires_ms = ctx.accounts.clock() + LOGIN_TOKEN_MS
-    token, _ = ctx.accounts.create_token(
-        principal.user, principal.role, label="password sign-in", expires_ms=expires_ms
+    token, info = ctx.accounts.create_token(
+        principal.user, principal.role, label="password sign-in", lifetime_ms=LOGIN_TOKEN_MS
     )
+    expires_ms = info.created_ms + LOGIN_TOKEN_MS
     return LoginAnswer(
         token=token, user=principal.user, role=principal.role.label, expires_ms=expires_ms
     )

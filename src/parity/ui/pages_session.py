@@ -50,9 +50,8 @@ def login(request: Request, form: Form, accounts: AccountsOf, viewer: Viewer) ->
     if principal is None:
         return render(request, "login.html", viewer, 401, next=target,
                       error="wrong user name and password, or an unknown token")  # fmt: skip
-    expires_ms = accounts.clock() + SESSION_SECONDS * 1000
     session, _ = accounts.create_token(
-        principal.user, principal.role, label="web UI session", expires_ms=expires_ms
+        principal.user, principal.role, label="web UI session", lifetime_ms=SESSION_SECONDS * 1000
     )
     response = RedirectResponse(target, status_code=303)
     start_session(request, response, session)
