@@ -8,6 +8,7 @@ import statistics
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -52,6 +53,11 @@ def wait_for(
             with urllib.request.urlopen(url, timeout=1) as response:
                 if ok(response.status):
                     return time.perf_counter() - started
+        except urllib.error.HTTPError as refused:
+            # An error status is a response too: close it, and accept it if the caller does.
+            refused.close()
+            if ok(refused.code):
+                return time.perf_counter() - started
         except OSError:
             pass
         time.sleep(0.02)

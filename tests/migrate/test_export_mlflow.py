@@ -10,6 +10,7 @@ import json
 import math
 import subprocess
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -225,12 +226,11 @@ def test_an_export_to_a_server_goes_through_its_artifact_proxy_and_redoes_a_half
 ) -> None:
     parent = next(r for r in runs.list(workspace=history) if r.name == "sweep")
     # A run an earlier export created but did not finish: it is deleted and written again.
-    writer = MlflowWriter(mlflow_server)
-    half = writer.create_run(
-        writer.experiment_id("churn"), name="sweep", start_ms=1, user="x",
-        tags={"parity.run_id": parent.id},
-    )  # fmt: skip
-    writer.close()
+    with closing(MlflowWriter(mlflow_server)) as writer:
+        half = writer.create_run(
+            writer.experiment_id("churn"), name="sweep", start_ms=1, user="x",
+            tags={"parity.run_id": parent.id},
+        )  # fmt: skip
     result = migrate.export_mlflow([parent.id[:10]], to=mlflow_server, workspace=history)
     assert result.ok, result.failed
     assert result.counts.runs == 1
@@ -280,20 +280,22 @@ def test_the_export_s_own_tags_and_mlflow_s_limits_are_kept(
         def end_run(self, *_args: object) -> None:
             raise KeyboardInterrupt
 
-    with pytest.raises(KeyboardInterrupt):
+    # Every client is closed here: an open one's sockets would be reported, by garbage
+    # collection, as a ResourceWarning inside whichever test runs next on this worker.
+    with closing(Interrupted(mlflow_server)) as interrupted, pytest.raises(KeyboardInterrupt):
         MlflowExport(
-            workspace.runs, workspace.registry, workspace.records, Interrupted(mlflow_server),
-            target="-",
-        ).export([stopped.id], [])  # fmt: skip
+            workspace.runs, workspace.registry, workspace.records, interrupted, target="-"
+        ).export([stopped.id], [])
     for _ in range(2):
         result = migrate.export_mlflow(
             [tagged.id, long.id, stopped.id], to=mlflow_server, workspace=workspace
         )
         assert [what for what, _ in result.failed] == [f"run {long.id}"]
         assert "longer than the 6,000 characters MLflow keeps" in result.failed[0][1]
-    writer = MlflowWriter(mlflow_server)
-    experiment = writer.experiment_id("e")
-    assert len(writer.find_runs(experiment, "parity.run_id", tagged.id)) == 1
-    active = [r for r in writer.find_runs(experiment, "parity.run_id", stopped.id) if not r.deleted]
+    with closing(MlflowWriter(mlflow_server)) as writer:
+        experiment = writer.experiment_id("e")
+        assert len(writer.find_runs(experiment, "parity.run_id", tagged.id)) == 1
+        found = writer.find_runs(experiment, "parity.run_id", stopped.id)
+    active = [r for r in found if not r.deleted]
     assert [r.status for r in active] == ["FINISHED"]
     workspace.close()
