@@ -12,9 +12,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 from parity.core.errors import StorageError, UsageError
+from parity.store.meta.direct import SQLITE_BUSY_TIMEOUT_MS
 from parity.store.meta.errors import is_contention
 
-SQLITE_BUSY_TIMEOUT_MS = 60_000
 # Execution option that makes a SQLite transaction take the write lock at BEGIN, so two writers
 # wait for each other (busy_timeout) instead of failing when a reader upgrades to a writer.
 WRITE_OPTION = "parity_write"
