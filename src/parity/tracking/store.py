@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -93,6 +94,7 @@ class RunStore:
         # store, each once, and their rows written after the read (``_copied``).
         self._code = lru_cache(maxsize=256)(self._load_code)
         self._copied: list[dict[str, Any]] = []
+        self._copied_lock = threading.Lock()  # a server reads runs in many threads
         self._code_rows: set[str] = set()  # code states whose row is known to exist
         self._known: set[str] = set()  # run ids seen to exist (runs are never removed)
 
@@ -596,13 +598,15 @@ class RunStore:
         except NotFoundError:
             # A teammate's run, stored in their object store: the view says where to look.
             return {"id": code_id, "missing": True, "looked_in": self.records.objects.url}
-        self._copied.append(code_index.code_row(code_id, state))
+        with self._copied_lock:
+            self._copied.append(code_index.code_row(code_id, state))
         return {"id": code_id, **state.to_dict()}
 
     def _copy_code_rows(self) -> None:
         """Write the rows of the code states just read from the object store, so the next read
         finds them in the database."""
-        rows, self._copied = self._copied, []
+        with self._copied_lock:
+            rows, self._copied = self._copied, []
         if not rows:
             return
         try:
