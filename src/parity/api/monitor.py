@@ -13,6 +13,7 @@ import builtins
 import datetime as dt
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -39,9 +40,11 @@ from parity.registry.loading import read_model_record
 from parity.workspace import Workspace, now_ms
 
 __all__ = [
+    "DriftWindow",
     "WatchAlert",
     "WatchTick",
     "drift",
+    "drift_windows",
     "feedback",
     "performance",
     "performance_history",
@@ -51,6 +54,7 @@ __all__ = [
 ]
 
 _DURATION = re.compile(r"^(\d+)([smhd])$")
+MAX_WINDOWS = 60  # a page of windows; each reads its own rows
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
@@ -88,6 +92,7 @@ def drift(
     since: str | dt.datetime | None = None,
     min_rows: int = MIN_ROWS,
     alert: bool = True,
+    until: str | dt.datetime | None = None,
     workspace: Workspace | None = None,
 ) -> DriftReport:
     """Compare the inputs logged while serving ``model_reference`` with its training profile.
@@ -97,16 +102,60 @@ def drift(
 
     ``reference`` is a training table, its data version id or a profile id (default: the
     profiled input of the run that made the model). ``since`` is ``30m``, ``24h``, ``7d``, an
-    ISO time or a datetime. With fewer than ``min_rows`` rows the report gives no verdict.
-    Drift found is a ``monitor.drift_alert`` event (``alert=False``: none).
+    ISO time or a datetime; ``until`` (the same forms; ``24h`` is a day ago) leaves out the
+    inputs logged from then on. With fewer than ``min_rows`` rows the report gives no
+    verdict. Drift found is a ``monitor.drift_alert`` event (``alert=False``: none).
     """
-    since_ms = None if since is None else _since_epoch_ms(since, dt.datetime.now(dt.UTC))
+    now = dt.datetime.now(dt.UTC)
+    since_ms = None if since is None else _since_epoch_ms(since, now)
+    until_ms = None if until is None else _since_epoch_ms(until, now)
     with session(workspace) as ws:
         version = ws.registry.resolve(model_reference)
-        report = _check_version_drift(ws, version, reference, since_ms, min_rows)
+        report = _check_version_drift(ws, version, reference, since_ms, min_rows, until_ms)
         if alert and report.enough_rows and report.drifted:
             report_alert(ws, DRIFT_ALERT, drift_alert_data(version, report))
         return report
+
+
+@dataclass(frozen=True)
+class DriftWindow:
+    """One window of serving time and the drift of the inputs logged in it.
+
+    It runs from ``start_ms`` (included) to ``end_ms`` (left out)."""
+
+    start_ms: int
+    end_ms: int
+    report: DriftReport
+
+
+def drift_windows(
+    model_reference: str,
+    *,
+    window: str = "1d",
+    count: int = 7,
+    reference: str | None = None,
+    min_rows: int = MIN_ROWS,
+    until: dt.datetime | None = None,
+    workspace: Workspace | None = None,
+) -> list[DriftWindow]:
+    """Drift over time: one report per window of serving time, oldest first.
+
+    Each report checks the inputs logged while serving ``model_reference`` in one of the last
+    ``count`` windows of length ``window`` (``30m``, ``24h``, ``1d``, ``1w``) before ``until``
+    (default: now) against the same reference ``drift`` takes. A window with fewer than
+    ``min_rows`` rows gives no verdict. Raises no alert.
+
+    >>> [w.report.drifted for w in monitor.drift_windows("churn@production")]  # doctest: +SKIP
+    """
+    if not 1 <= count <= MAX_WINDOWS:
+        raise UsageError(f"{count} windows: between 1 and {MAX_WINDOWS} may be asked for")
+    length = parse_duration(window)
+    end = int((until or dt.datetime.now(dt.UTC)).timestamp() * 1000)
+    bounds = [(end - (count - i) * length, end - (count - i - 1) * length) for i in range(count)]
+    with session(workspace) as ws:
+        version = ws.registry.resolve(model_reference)
+        check = _drift_checker(ws, version, reference, min_rows)
+        return [DriftWindow(start, stop, check(start, stop)) for start, stop in bounds]
 
 
 def drift_alert_data(version: ModelVersion, report: DriftReport) -> dict[str, Any]:
@@ -498,13 +547,29 @@ def _check_version_drift(
     reference: str | None,
     since_ms: int | None,
     min_rows: int,
+    until_ms: int | None = None,
 ) -> DriftReport:
     """Compare the inputs logged while serving ``version`` with the training profile."""
+    return _drift_checker(workspace, version, reference, min_rows)(since_ms, until_ms)
+
+
+def _drift_checker(
+    workspace: Workspace, version: ModelVersion, reference: str | None, min_rows: int
+) -> Callable[[int | None, int | None], DriftReport]:
+    """A check of the inputs ``version`` was served between two times against its reference
+    profile, read once for every window it is asked about."""
     record = read_model_record(workspace.records, version.model_id)
     if record.signature is None:
         raise UsageError(f"{version.ref} has no signature, so its inputs cannot be checked")
+    columns = record.signature.input_names
     if reference is None:
-        reference = _training_data_version(workspace, version, record.signature.input_names)
+        reference = _training_data_version(workspace, version, columns)
     training = _load_profile(workspace, reference)
-    rows = workspace.monitoring.logged_inputs(version.name, version.version, since_ms)
-    return check_drift(training, record.signature.input_names, rows, min_rows)
+
+    def check(since_ms: int | None, until_ms: int | None) -> DriftReport:
+        rows = workspace.monitoring.logged_inputs(
+            version.name, version.version, since_ms, until_ms=until_ms
+        )
+        return check_drift(training, columns, rows, min_rows)
+
+    return check
