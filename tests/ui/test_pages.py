@@ -18,6 +18,7 @@ from parity.api import events as events_api
 from parity.api import models as models_api
 from parity.api import monitor as monitor_api
 from parity.core.environment import Environment
+from parity.core.errors import UsageError
 from parity.core.events import DRIFT_ALERT
 from parity.core.roles import Role
 from parity.monitor.drift import DriftReport, FeatureDrift
@@ -26,6 +27,7 @@ from parity.server.routing import PUBLIC
 from parity.ui import assets
 from parity.ui.templating import render_text
 from parity.workspace import now_ms
+from tests.conftest import run_parity
 from tests.ui.conftest import PASSWORD, ServedUI, write_advisories
 
 VENDOR = assets.STATIC / "vendor"
@@ -459,6 +461,60 @@ def test_the_drift_page_shows_the_drift_of_each_window_over_time(
         assert client.get("/models/churn/drift", params={**params, **wrong}).status_code == 422
 
 
+def test_drift_against_an_earlier_serving_window(
+    served: ServedUI, clients: list[httpx.Client]
+) -> None:
+    ws = served.context.workspace
+    names = models_api.record("churn/2", workspace=ws).signature.input_names  # type: ignore[union-attr]
+    rng = random.Random(33)
+    day, now = 86_400_000, now_ms()
+    # churn/2 served like this eleven days ago, shifted eight and a half days ago
+    ws.monitoring.append_predictions([
+        {"time_ms": now - int(offset * day), "model": "churn", "version": 2,
+         "inputs": [rng.gauss(shift, 1) for _ in names], "prediction": 0}
+        for offset, shift in ((11, 0.0), (8.5, 3.0)) for _ in range(500)
+    ])  # fmt: skip
+    earlier = ("12d", "10d")
+    shifted = monitor_api.drift("churn/2", since="9d", until="8d", baseline=earlier, workspace=ws)
+    assert (shifted.rows, shifted.drifted) == (500, tuple(names))
+    same = monitor_api.drift("churn/2", since="12d", until="10d", baseline=earlier, workspace=ws)
+    assert (same.rows, same.ok) == (500, True)  # the baseline against itself
+    with pytest.raises(UsageError, match="0 rows of churn/2's inputs"):
+        monitor_api.drift("churn/2", baseline=("10d", "9d"), workspace=ws)
+    with pytest.raises(UsageError, match="not both"):
+        monitor_api.drift("churn/2", reference="abcd", baseline=earlier, workspace=ws)
+    with pytest.raises(UsageError, match="ends before it starts"):
+        monitor_api.drift("churn/2", baseline=("10d", "12d"), workspace=ws)
+    client = _client(served, "reader", clients)
+    params = {"version": "/2", "since": "9d", "baseline_from": "12d", "baseline_until": "10d",
+              "window": "1d", "windows": "12"}  # fmt: skip
+    page = client.get("/models/churn/drift", params=params).text
+    main, over_time = page.split('id="over-time"')
+    assert "the inputs it was served from 12d ago until 10d ago" in main
+    assert main.count('data-drifted="true"') == len(names)
+    verdicts = re.findall(r'data-rows="(\d+)" data-verdict="(\w+)"', over_time)
+    assert ("500", "ok") in verdicts  # the window the baseline came from
+    assert ("500", "drifted") in verdicts
+    one_end = client.get("/models/churn/drift", params={**params, "baseline_until": ""}).text
+    assert "needs both its start and its end" in one_end
+    assert 'data-feature="' not in one_end
+    assert (
+        client.get("/models/churn/drift", params={**params, "baseline_from": "../"}).status_code
+        == 422
+    )
+    cli = run_parity(
+        "monitor", "drift", "churn/2", "--since", "9d", "--until", "8d", "--baseline", "12d..10d",
+        "--json", cwd=served.scenario.folder,
+    )  # fmt: skip
+    assert cli.returncode == 1, cli.stderr
+    assert json.loads(cli.stdout)["drifted"] == list(names)
+    wrong = run_parity(
+        "monitor", "drift", "churn/2", "--baseline", "12d", cwd=served.scenario.folder
+    )
+    assert wrong.returncode == 2
+    assert "FROM..UNTIL" in wrong.stderr
+
+
 def test_drift_bars_show_each_feature_against_its_limits() -> None:
     report = DriftReport(
         rows=500,
@@ -472,6 +528,7 @@ def test_drift_bars_show_each_feature_against_its_limits() -> None:
         "drift.html", viewer=None, can_write=False, csrf="", path="/models/churn/drift",
         name="churn", reference="churn/1", since="7d", report=report, error=None, versions=[],
         profiles=[], against=None, window="1d", windows=2, features=["age", "plan"],
+        baseline_from="", baseline_until="",
         over_time=[
             monitor_api.DriftWindow(0, 86_400_000, DriftReport(3, 100, ())),
             monitor_api.DriftWindow(86_400_000, 2 * 86_400_000, report),
