@@ -538,7 +538,7 @@ def test_drift_bars_show_each_feature_against_its_limits() -> None:
     assert 'data-rows="3" data-verdict="none"' in over_time
     assert "too few rows" in over_time
     assert 'data-rows="500" data-verdict="drifted"' in over_time
-    assert '<td class="num risk high" data-feature="age" data-drifted="true"' in over_time
+    assert '<td class="num drifted" data-feature="age" data-drifted="true"' in over_time
     assert '<td class="num" data-feature="plan" data-drifted="false"' in over_time
     assert over_time.count('data-feature="plan"') == 2  # an empty cell where none was checked
     page = main
