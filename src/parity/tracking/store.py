@@ -481,13 +481,21 @@ class RunStore:
     def runs_that_read(self, data_version: str) -> list[str]:
         """Ids of the runs that read ``data_version`` (an input), oldest first; soft-deleted
         runs are left out."""
+        return self._runs_with_data(data_version, "input")
+
+    def runs_that_wrote(self, data_version: str) -> list[str]:
+        """Ids of the runs that wrote ``data_version`` (an output), oldest first; soft-deleted
+        runs are left out."""
+        return self._runs_with_data(data_version, "output")
+
+    def _runs_with_data(self, data_version: str, direction: str) -> list[str]:
         columns = run_data.c
         query = (
             select(columns.run_id, runs.c.start_ms)  # PostgreSQL: DISTINCT needs what it sorts
             .join(runs, runs.c.run_id == columns.run_id)
             .where(
                 columns.data_version == data_version,
-                columns.direction == "input",
+                columns.direction == direction,
                 runs.c.deleted_ms.is_(None),
             )
             .distinct()
