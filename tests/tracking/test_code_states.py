@@ -96,11 +96,17 @@ def test_a_server_reads_a_client_s_record_once_and_writes_the_row(tmp_path: Path
         # What a client stores over HTTP before it creates its run: the record, not in the
         # server process's memory.
         code_id = workspace.records.put(other.to_record(), 1)
+        reads = _count_reads(workspace.objects)
         client = remote_store(served)
         try:
-            run_id = client.create(
-                experiment="e", name=None, user="alice", host=None, command=[], code_id=code_id
+            run_id, again = (
+                client.create(
+                    experiment="e", name=None, user="alice", host=None, command=[], code_id=code_id
+                )
+                for _ in range(2)
             )
+            assert run_id != again
+            assert reads == [object_key(code_id)]
             assert set(_rows(workspace.meta)) == {code_id}
             workspace.objects.delete(code_id)
             assert client.get(run_id).code == {"id": code_id, **other.to_dict()}
