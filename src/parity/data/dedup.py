@@ -5,8 +5,9 @@ writers while it is cut, see ``large_file``). If a writer skipped a chunk becaus
 had just taken it, the packs, and so the data version id, would depend on how the threads
 interleaved. So a writer dedups only against knowledge that is fixed while it works:
 
-- ``located``: chunks stored before this add (the previous version's, and those the chunk index
-  knows: it is asked only about digests nothing else here knows, once per batch);
+- ``previous`` and ``located``: chunks stored before this add (those of the previous version's
+  entries the add copies, and those the chunk index knows: it is asked only about digests
+  nothing else here knows, once per batch);
 - what any writer took from the files this add has finished (grows only between files);
 - what this writer itself took from the file in progress (its claims), never another writer's.
 
@@ -16,7 +17,7 @@ copy (``writers.PackLanes.close``).
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from parity.data.manifest import Chunk
@@ -32,13 +33,10 @@ class ChunkDeduper:
     def __init__(self, index: ChunkIndexPort) -> None:
         self.index = index
         self.located: dict[str, Chunk] = {}  # stored before this add: where each chunk is
+        # Stored before too, as the previous version says (set by the add; built on first use).
+        self.previous: Mapping[str, Chunk] = {}
         self._finished: set[str] = set()  # taken by any writer from files already finished
         self._claims: dict[Hashable, set[str]] = {}  # by writer: taken from the file in progress
-
-    def remember(self, chunks: Iterable[Chunk]) -> None:
-        """Chunks the previous version stored (a location already known is kept)."""
-        for chunk in chunks:
-            self.located.setdefault(chunk.digest, chunk)
 
     def locate(self, digests: Iterable[str]) -> dict[str, Chunk]:
         """Ask the index where ``digests`` are stored; remember and return those it knows."""
@@ -50,16 +48,23 @@ class ChunkDeduper:
         """For each of ``digests``, whether ``writer`` is to store it: true for the first
         occurrence of a digest that was not stored before this add, not taken from a finished
         file, and not claimed by ``writer`` already (it is then claimed)."""
-        located, finished = self.located, self._finished
+        located, finished, previous = self.located, self._finished, self.previous
         claimed = self._claims.setdefault(writer, set())
         unknown = [
-            d for d in digests if d not in claimed and d not in located and d not in finished
+            d
+            for d in digests
+            if d not in claimed and d not in located and d not in finished and d not in previous
         ]
         if unknown:
             located.update(self.index.locate(unknown))
         fresh: list[bool] = []
         for digest in digests:
-            new = digest not in claimed and digest not in located and digest not in finished
+            new = (
+                digest not in claimed
+                and digest not in located
+                and digest not in finished
+                and digest not in previous
+            )
             if new:
                 claimed.add(digest)
             fresh.append(new)

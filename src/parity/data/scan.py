@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import stat as stat_module
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,6 +30,11 @@ class Scan:
     kind: str  # "folder" or "file"
     files: list[ScannedFile]
     empty_folders: list[str]
+
+
+# Called with each regular file of a folder (its path in the folder, its stat): True when the
+# caller settled it (an add's unchanged file, see ``unchanged``), and it is not listed.
+Settle = Callable[[str, os.stat_result], bool]
 
 
 def stat_of(result: os.stat_result) -> Stat:
@@ -69,11 +75,12 @@ def _check_link(path: str, shown: str, within: Path | None) -> None:
         )
 
 
-def scan(target: Path, within: Path | None = None) -> Scan:
+def scan(target: Path, within: Path | None = None, settle: Settle | None = None) -> Scan:
     """Regular files are listed (symlinks to files are followed, when ``within`` is given only
-    those that stay inside it); symlinked folders, sockets and devices are not data and are
-    skipped. A symlink loop, an unreadable file or folder, or a name that is not UTF-8 stops
-    the scan with a one-line error (``core.file_errors``)."""
+    those that stay inside it), but those of a folder that ``settle`` takes; symlinked folders,
+    sockets and devices are not data and are skipped. A symlink loop, an unreadable file or
+    folder, or a name that is not UTF-8 stops the scan with a one-line error
+    (``core.file_errors``)."""
     try:
         top = target.stat()
     except FileNotFoundError as exc:
@@ -112,12 +119,14 @@ def scan(target: Path, within: Path | None = None) -> Scan:
                     if stat_module.S_ISREG(result.st_mode):
                         if entry.is_symlink():
                             _check_link(entry.path, entry.path, within)
+                        count += 1
+                        if settle is not None and settle(name, result):
+                            continue
                         files.append(
                             ScannedFile(
                                 name, entry.path, stat_of(result), _executable(result.st_mode)
                             )
                         )
-                        count += 1
         except OSError as exc:
             raise file_error(exc, None, "read") from exc
         if count == 0 and relative:
