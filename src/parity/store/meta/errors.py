@@ -36,9 +36,11 @@ def first_line(error: BaseException) -> str:
 
 def translate(exc: SQLAlchemyError, where: str) -> ParityError:
     """The ParityError to raise for ``exc``, raised against the database at ``where``."""
-    # lazy: the stdlib sqlite3 path (``sqlite_error``) must not import SQLAlchemy; this one
-    # already has it loaded, since it is handling one of its errors
-    from sqlalchemy.exc import DBAPIError, IntegrityError
+    # Handling one of SQLAlchemy's errors, so it is loaded already.
+    from sqlalchemy.exc import (  # lazy: the stdlib sqlite3 path (sqlite_error) must not load it
+        DBAPIError,
+        IntegrityError,
+    )
 
     orig = exc.orig if isinstance(exc, DBAPIError) else None
     if orig is not None and is_contention(orig):

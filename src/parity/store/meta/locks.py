@@ -46,8 +46,7 @@ def advisory_key(name: str) -> int:
 @contextlib.contextmanager
 def advisory_lock(engine: Engine, name: str) -> Iterator[None]:
     """Hold PostgreSQL's session advisory lock for ``name`` on a connection kept for the block."""
-    # lazy: SQLite's file lock (an add through ``store.meta.direct``) must not import SQLAlchemy
-    from sqlalchemy import text
+    from sqlalchemy import text  # lazy: SQLite's file lock (data.index_direct) must not load it
 
     key = advisory_key(name)
     # Autocommit: the session holds the lock, and no transaction stays open (idle in
