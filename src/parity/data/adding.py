@@ -28,11 +28,10 @@ import blake3
 from parity.data.dedup import ChunkDeduper
 from parity.data.hashing import read_small
 from parity.data.large_file import store_large_file
-from parity.data.manifest import EXECUTABLE, REGULAR, Chunk, FileEntry
+from parity.data.manifest import EXECUTABLE, REGULAR, FileEntry
 from parity.data.manifest_body import (
     BuiltVersion,
     PreviousBody,
-    PreviousChunks,
     build_body,
 )
 from parity.data.packs import EntryCompressor
@@ -140,13 +139,13 @@ class Adder:
         unchanged = self._unchanged = (
             None if previous is None else Unchanged(self.cache, key, previous)
         )
-        found = scan(target, self.within, None if unchanged is None else unchanged.settle)
+        found = scan(target, self.within, None if unchanged is None else unchanged.hook())
         self._kind = found.kind
 
         def cache_key(file: ScannedFile) -> str:
             return key if found.kind == "file" else f"{key}/{file.path}"
 
-        guessed, small, large = self._sort(found.files, key, previous, cache_key)
+        guessed, small, large = self._sort(found.files, key, cache_key)
         # An unchanged tree (every file reused from the previous version) asks the index
         # nothing and stores nothing: it never waits for another add.
         needs_index = bool(guessed or small or large)
@@ -167,15 +166,10 @@ class Adder:
         self.cache.record(self._cache_rows, *mark)
         self.stats.packs = packs
         self.stats.chunks_new = len(new_chunks)
-        fresh = {c.digest: c for c in new_chunks}
-        located, stored_before = self._dedup.located, self._dedup.previous
-
-        def where(digest: str) -> Chunk:
-            return fresh.get(digest) or located.get(digest) or stored_before[digest]
-
+        where = self._dedup.located | {c.digest: c for c in new_chunks}
         copied = unchanged.copied if unchanged is not None else {}
         made = {
-            p.path: FileEntry(p.path, p.size, p.mode, p.digest, tuple(where(d) for d in p.chunks))
+            p.path: FileEntry(p.path, p.size, p.mode, p.digest, tuple(where[d] for d in p.chunks))
             for p in self._plans.values()
         }
         # Every file is copied or made; listed by path, as records are.
@@ -191,19 +185,12 @@ class Adder:
         self,
         found: list[ScannedFile],
         key: str,
-        previous: PreviousBody | None,
         cache_key: Callable[[ScannedFile], str],
     ) -> tuple[list[tuple[ScannedFile, str]], list[ScannedFile], list[ScannedFile]]:
         """Sort the files the scan did not settle: the small files the stat cache knows the
         digest of (to look up in the index), and the small and large files left to read.
         Asks the index nothing."""
         unchanged = self._unchanged
-        if unchanged is not None:
-            # Chunks the copied entries name were stored before: a new file holding one
-            # stores none.
-            self._dedup.previous = PreviousChunks(
-                previous.packs if previous else (), unchanged.copied.values()
-            )
         cached = unchanged.entries if unchanged is not None else None
         if cached is None:
             # A few files left (most settled from the clean tree): look up just those.

@@ -5,9 +5,10 @@ writers while it is cut, see ``large_file``). If a writer skipped a chunk becaus
 had just taken it, the packs, and so the data version id, would depend on how the threads
 interleaved. So a writer dedups only against knowledge that is fixed while it works:
 
-- ``previous`` and ``located``: chunks stored before this add (those of the previous version's
-  entries the add copies, and those the chunk index knows: it is asked only about digests
-  nothing else here knows, once per batch);
+- ``located``: chunks stored before this add, as the chunk index knows them (it is asked only
+  about digests nothing else here knows, once per batch; the previous version's chunks are
+  indexed like any other's, and an add that copies 20,000 unchanged entries asks about the few
+  new digests rather than listing every chunk those entries name);
 - what any writer took from the files this add has finished (grows only between files);
 - what this writer itself took from the file in progress (its claims), never another writer's.
 
@@ -17,7 +18,7 @@ copy (``writers.PackLanes.close``).
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from parity.data.manifest import Chunk
@@ -33,8 +34,6 @@ class ChunkDeduper:
     def __init__(self, index: ChunkIndexPort) -> None:
         self.index = index
         self.located: dict[str, Chunk] = {}  # stored before this add: where each chunk is
-        # Stored before too, as the previous version says (set by the add; built on first use).
-        self.previous: Mapping[str, Chunk] = {}
         self._finished: set[str] = set()  # taken by any writer from files already finished
         self._claims: dict[Hashable, set[str]] = {}  # by writer: taken from the file in progress
 
@@ -48,23 +47,16 @@ class ChunkDeduper:
         """For each of ``digests``, whether ``writer`` is to store it: true for the first
         occurrence of a digest that was not stored before this add, not taken from a finished
         file, and not claimed by ``writer`` already (it is then claimed)."""
-        located, finished, previous = self.located, self._finished, self.previous
+        located, finished = self.located, self._finished
         claimed = self._claims.setdefault(writer, set())
         unknown = [
-            d
-            for d in digests
-            if d not in claimed and d not in located and d not in finished and d not in previous
+            d for d in digests if d not in claimed and d not in located and d not in finished
         ]
         if unknown:
             located.update(self.index.locate(unknown))
         fresh: list[bool] = []
         for digest in digests:
-            new = (
-                digest not in claimed
-                and digest not in located
-                and digest not in finished
-                and digest not in previous
-            )
+            new = digest not in claimed and digest not in located and digest not in finished
             if new:
                 claimed.add(digest)
             fresh.append(new)

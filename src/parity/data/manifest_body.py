@@ -11,7 +11,7 @@ are renumbered when that order moved), the five fields of an entry and nothing e
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +20,6 @@ import orjson
 from parity.data.manifest import (
     DATA_FORMAT,
     DATA_KIND,
-    Chunk,
     DataVersion,
     FileEntry,
     damaged_record,
@@ -45,40 +44,6 @@ class PreviousBody:
     @classmethod
     def of(cls, version: DataVersion) -> PreviousBody:
         return cls(version.to_dict())
-
-
-class PreviousChunks(Mapping[str, Chunk]):
-    """Where the chunks of the copied entries are stored, built on first use: an add that reads
-    nothing new never asks, and one that does asks about a few digests."""
-
-    def __init__(self, packs: Sequence[str], entries: Iterable[Entry]) -> None:
-        self._packs = packs
-        self._entries = entries
-        self._table: dict[str, list[Any]] | None = None
-
-    def _built(self) -> dict[str, list[Any]]:
-        if self._table is None:
-            self._table = {}
-            for entry in self._entries:
-                for chunk in entry["chunks"]:
-                    self._table.setdefault(chunk[0], chunk)
-        return self._table
-
-    def __getitem__(self, digest: str) -> Chunk:
-        raw = self._built()[digest]
-        try:
-            return Chunk(raw[0], self._packs[raw[1]], raw[2], raw[3], raw[4])
-        except (IndexError, TypeError) as exc:
-            raise damaged_record(exc) from exc
-
-    def __contains__(self, digest: object) -> bool:
-        return digest in self._built()
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._built())
-
-    def __len__(self) -> int:
-        return len(self._built())
 
 
 @dataclass(frozen=True)

@@ -103,32 +103,47 @@ def scan(target: Path, within: Path | None = None, settle: Settle | None = None)
     while stack:
         folder, relative = stack.pop()
         count = 0
+        # Listed through the folder's descriptor: each file's stat is then relative to it
+        # (fstatat), so the kernel does not walk the folder's whole path again for every file.
         try:
-            with os.scandir(folder) as entries:
+            descriptor = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        except OSError as exc:
+            raise file_error(exc, None, "read") from exc
+        try:
+            with os.scandir(descriptor) as entries:
                 for entry in entries:
                     name = relative + entry.name
-                    _check_name(entry.name, entry.path)
+                    if not name.isascii():
+                        _check_name(entry.name, f"{folder}/{entry.name}")
                     if entry.is_dir(follow_symlinks=False):
-                        stack.append((entry.path, name + "/"))
+                        stack.append((f"{folder}/{entry.name}", name + "/"))
                         count += 1
                         continue
                     try:
                         result = entry.stat()
                     except FileNotFoundError:
                         continue  # deleted while we looked, or a dangling link
+                    except OSError as exc:
+                        raise file_error(exc, f"{folder}/{entry.name}", "read") from exc
                     if stat_module.S_ISREG(result.st_mode):
                         if entry.is_symlink():
-                            _check_link(entry.path, entry.path, within)
+                            full = f"{folder}/{entry.name}"
+                            _check_link(full, full, within)
                         count += 1
                         if settle is not None and settle(name, result):
                             continue
                         files.append(
                             ScannedFile(
-                                name, entry.path, stat_of(result), _executable(result.st_mode)
+                                name,
+                                f"{folder}/{entry.name}",
+                                stat_of(result),
+                                _executable(result.st_mode),
                             )
                         )
         except OSError as exc:
-            raise file_error(exc, None, "read") from exc
+            raise file_error(exc, folder, "read") from exc
+        finally:
+            os.close(descriptor)
         if count == 0 and relative:
             empty.append(relative.rstrip("/"))
     files.sort(key=lambda f: f.path)

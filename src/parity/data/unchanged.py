@@ -18,54 +18,59 @@ import stat as stat_module
 
 from parity.data.manifest import EXECUTABLE, REGULAR
 from parity.data.manifest_body import Entry, PreviousBody
-from parity.data.scan import ScannedFile
+from parity.data.scan import ScannedFile, Settle
 from parity.data.statcache import Entries, StatCache, signature
 
 
 class Unchanged:
-    """Settles an add's unchanged files (``settle``, the scan's hook) and keeps what it took:
-    each file's previous entry (``copied``) and stat signature (``signatures``)."""
+    """Settles an add's unchanged files (``hook`` gives the scan's ``settle``) and keeps what it
+    took: each file's previous entry (``copied``) and stat signature (``signatures``)."""
 
     def __init__(self, cache: StatCache, key: str, previous: PreviousBody) -> None:
         self._cache = cache
         self._key = key
         self._previous = previous
-        self._names: dict[str, str] | None = None
-        self._entries: Entries | None = None
-        self._loaded = False
+        self.entries: Entries | None = None  # the folder's stat cache, when it was read whole
         self.copied: dict[str, Entry] = {}
         self.signatures: dict[str, str] = {}
 
-    @property
-    def entries(self) -> Entries | None:
-        """The folder's stat cache entries, when settling needed them all (no clean tree)."""
-        return self._entries
-
-    def _load(self) -> None:
+    def hook(self) -> Settle:
+        """The scan's ``settle``: one closure over plain locals (it runs once per file, 20,000
+        times an add, so every attribute lookup shows)."""
+        by_path, copied, signatures = self._previous.by_path, self.copied, self.signatures
+        executable = stat_module.S_IXUSR
         # The clean tree is one small blob; the stat cache entries of 20,000 files are 20,000
         # rows: read those only when there is no clean tree of the previous version.
-        self._loaded = True
+        names = None
         if self._previous.version_id:
-            self._names = self._cache.clean_tree(self._key, self._previous.version_id)
-        if self._names is None:
-            self._entries = self._cache.under(self._key)
+            names = self._cache.clean_tree(self._key, self._previous.version_id)
+        if names is None:
+            self.entries = entries = self._cache.under(self._key)
+            prefix = self._key + "/"
+            # Known by its own entry, with the digest the previous version records for it.
+            names = {
+                name: entry[: -len(digest)]
+                for name, old in by_path.items()
+                if (entry := entries.get(prefix + name)) is not None
+                and isinstance(digest := old.get("digest"), str)
+                and digest
+                and entry.endswith(digest)
+            }
 
-    def settle(self, name: str, st: os.stat_result) -> bool:
-        """Whether the file ``name`` (its path in the folder) is the previous version's, as is."""
-        old = self._previous.by_path.get(name)
-        if old is None:
-            return False
-        if not self._loaded:
-            self._load()
-        signed = f"{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}:{st.st_ino}:"
-        if self._names is not None:
-            if self._names.get(name) != signed:
+        def settle(name: str, st: os.stat_result) -> bool:
+            signed = f"{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}:{st.st_ino}:"
+            if names.get(name) != signed:
                 return False
-        else:
-            entry = self._entries.get(f"{self._key}/{name}") if self._entries else None
-            if entry is None or entry != f"{signed}{old.get('digest')}":
+            old = by_path.get(name)
+            # The entry is copied as it is: it must say what the file is now.
+            mode = EXECUTABLE if st.st_mode & executable else REGULAR
+            if old is None or old.get("size") != st.st_size or old.get("mode") != mode:
                 return False
-        return self._copy(name, old, st.st_size, st.st_mode & stat_module.S_IXUSR, signed)
+            copied[name] = old
+            signatures[name] = signed
+            return True
+
+        return settle
 
     def take(self, file: ScannedFile, digest: str) -> bool:
         """Whether ``file``, which the stat cache says holds ``digest`` (its signature matched
@@ -74,12 +79,9 @@ class Unchanged:
         old = self._previous.by_path.get(file.path)
         if old is None or old.get("digest") != digest:
             return False
-        return self._copy(file.path, old, file.size, file.executable, signature(file.stat))
-
-    def _copy(self, name: str, old: Entry, size: int, executable: object, signed: str) -> bool:
-        # The entry is copied as it is: it must say what the file is now.
-        if old.get("size") != size or old.get("mode") != (EXECUTABLE if executable else REGULAR):
+        mode = EXECUTABLE if file.executable else REGULAR
+        if old.get("size") != file.size or old.get("mode") != mode:
             return False
-        self.copied[name] = old
-        self.signatures[name] = signed
+        self.copied[file.path] = old
+        self.signatures[file.path] = signature(file.stat)
         return True
