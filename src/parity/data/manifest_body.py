@@ -20,7 +20,6 @@ import orjson
 from parity.data.manifest import (
     DATA_FORMAT,
     DATA_KIND,
-    DataVersion,
     FileEntry,
     damaged_record,
 )
@@ -41,10 +40,6 @@ class PreviousBody:
         except (KeyError, IndexError, TypeError, ValueError) as exc:
             raise damaged_record(exc) from exc
 
-    @classmethod
-    def of(cls, version: DataVersion) -> PreviousBody:
-        return cls(version.to_dict())
-
 
 @dataclass(frozen=True)
 class BuiltVersion:
@@ -59,9 +54,6 @@ class BuiltVersion:
         """The record's canonical JSON (what ``versions.canonical_record_bytes`` writes)."""
         document = {"kind": DATA_KIND, "format": DATA_FORMAT, "body": self.body}
         return orjson.dumps(document, option=orjson.OPT_SORT_KEYS)
-
-    def version(self) -> DataVersion:
-        return DataVersion.from_dict(self.body)
 
 
 def build_body(
