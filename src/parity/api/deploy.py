@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from parity.api._deployments import record_deployment
+from parity.api._direct import direct_reads
 from parity.api._models import model_record
 from parity.api._session import session
 from parity.core.deployment import TARGETS, DeployExport, Deployment, ImageReference
@@ -160,8 +161,11 @@ def list(
     >>> [(d.place, d.ref) for d in parity.api.deploy.list("churn")]   # doctest: +SKIP
     [('prod-eu', 'churn/3'), ('staging', 'churn/4')]
     """
-    with session(workspace) as ws:
-        return ws.deployments.current(_model_name(model), where)
+    name = _model_name(model)
+    with session(workspace) as ws, direct_reads(ws) as direct:
+        if direct is None:
+            return ws.deployments.current(name, where)
+        return direct.current_deployments(name, where)
 
 
 def history(

@@ -18,6 +18,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from parity.api._direct import direct_reads
 from parity.api._events import deliver_staged
 from parity.api._models import (
     ModelVerification,
@@ -138,14 +139,14 @@ def record(reference: str, *, workspace: Workspace | None = None) -> ModelRecord
 
 def list(*, workspace: Workspace | None = None) -> builtins.list[dict[str, Any]]:
     """Every registered model: ``name``, ``latest_version``, ``aliases`` and ``created_ms``."""
-    with session(workspace) as ws:
-        return ws.registry.models()
+    with session(workspace) as ws, direct_reads(ws) as direct:
+        return ws.registry.models() if direct is None else direct.registered_models()
 
 
 def versions(name: str, *, workspace: Workspace | None = None) -> builtins.list[ModelVersion]:
     """The versions of ``name``, oldest first."""
-    with session(workspace) as ws:
-        return ws.registry.versions(name)
+    with session(workspace) as ws, direct_reads(ws) as direct:
+        return ws.registry.versions(name) if direct is None else direct.model_versions(name)
 
 
 def history(name: str, *, workspace: Workspace | None = None) -> builtins.list[AuditEvent]:

@@ -25,9 +25,7 @@ from parity.core.ids import (
 )
 from parity.core.launch import Launch, seed_text
 from parity.core.run import (
-    CODE_KIND,
     Artifact,
-    CodeState,
     DataLink,
     Experiment,
     Metric,
@@ -58,6 +56,7 @@ from parity.store.meta.tracking_tables import (
 from parity.tracking import series
 from parity.tracking.buffer import new_batch_key
 from parity.tracking.search import SearchCursor, run_page_query, run_query
+from parity.tracking.view_rows import load_code
 from parity.tracking.views import read_views
 
 if TYPE_CHECKING:
@@ -554,13 +553,9 @@ class RunStore:
 
     def _load_code(self, code_id: str) -> Mapping[str, Any]:
         if self.records is None:
-            return {"id": code_id}
-        try:
-            state = CodeState.from_record(self.records.get(code_id, kind=CODE_KIND))
-        except NotFoundError:
-            # A teammate's run, stored in their object store: the view says where to look.
-            return {"id": code_id, "missing": True, "looked_in": self.records.objects.url}
-        return {"id": code_id, **state.to_dict()}
+            return load_code(code_id, None, "")
+        objects = self.records.objects
+        return load_code(code_id, objects.get_record, objects.url)
 
 
 def _upsert(
