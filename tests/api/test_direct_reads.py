@@ -18,7 +18,13 @@ import parity
 from parity.api import _direct, deploy, models, runs
 from parity.api import workspace as workspaces
 from parity.core.config import Config
-from parity.core.errors import ConflictError, NotFoundError, ParityError, UsageError
+from parity.core.errors import (
+    ConflictError,
+    NotFoundError,
+    ParityError,
+    StorageError,
+    UsageError,
+)
 from parity.core.launch import Launch
 from parity.core.run import Artifact, DataLink, Metric, RunStatus
 from parity.store.meta import direct
@@ -370,3 +376,15 @@ def test_the_cli_prints_the_same_without_importing_sqlalchemy(populated: Path) -
         assert "sqlalchemy False" in fast_tail[1], (argv, fast.stderr)
         assert "sqlalchemy True" in slow_tail[1], argv
     assert "clf" in _cli(populated, "direct", ["models", "show", "clf"]).stdout
+
+
+def test_a_database_error_is_the_stores_parity_error(
+    populated: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with sqlite3.connect(populated / ".parity" / "parity.db") as connection:
+        connection.execute("DROP TABLE run_seeds")  # a damaged database at the right stamp
+    connection.close()
+    error, stored = _both(populated, monkeypatch, lambda ws: runs.list(workspace=ws))
+    assert error == stored
+    assert error[0] is StorageError
+    assert "no such table: run_seeds" in error[1]

@@ -23,6 +23,7 @@ from parity.deploy.deployments_direct import current_deployments
 from parity.registry.listing_direct import model_versions, registered_models
 from parity.store.meta import summary_direct
 from parity.store.meta.direct import open_direct_sqlite
+from parity.store.meta.direct_errors import translate_sqlite
 from parity.tracking.reads_direct import DirectRunReader
 from parity.tracking.view_rows import load_code
 from parity.workspace import OBJECTS_DIR, Workspace
@@ -116,5 +117,7 @@ def direct_reads(workspace: Workspace) -> Iterator[DirectReads | None]:
         return
     try:
         yield DirectReads(workspace, connection)
+    except sqlite3.Error as exc:
+        raise translate_sqlite(exc, workspace.metadata_url) from exc
     finally:
         connection.close()

@@ -37,10 +37,28 @@ if TYPE_CHECKING:
 # Saving, verifying and loading models (flavors, environment capture, package metadata) load on
 # first use, so the commands that only list the registry (`parity models show NAME`) start
 # without them.
+# (The helpers are named here too, as this module's namespace held them before.)
 _LAZY = {
     "ModelVerification": ("parity.api._models", "ModelVerification"),
     "Lineage": ("parity.registry.lineage", "Lineage"),
     "LineageNode": ("parity.registry.lineage", "LineageNode"),
+    "GateVerdict": ("parity.gate.verdict", "GateVerdict"),
+    "ModelComparison": ("parity.registry.comparison", "ModelComparison"),
+    "load_model_record": ("parity.registry.loading", "load_model_record"),
+    **{
+        helper: ("parity.api._models", helper)
+        for helper in (
+            "describe",
+            "describe_blocking",
+            "named_alias",
+            "named_version",
+            "register_model",
+            "resolve_source",
+            "save_model",
+            "verify_model",
+            "verify_model_environment",
+        )
+    },
 }
 
 
