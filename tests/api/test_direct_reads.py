@@ -388,3 +388,20 @@ def test_a_database_error_is_the_stores_parity_error(
     assert error == stored
     assert error[0] is StorageError
     assert "no such table: run_seeds" in error[1]
+
+
+def test_a_postgresql_workspace_reads_through_the_store(
+    tmp_path: Path, postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = make_repo(tmp_path / "repo")
+    monkeypatch.chdir(repo)
+    environ = {"PARITY_METADATA_URL": postgres_url}
+    with open_workspace(repo, environ=environ) as ws:
+        RunStore(ws.meta, now_ms, ws.records).create(
+            experiment="pg", name="one", user="alice", host=None, command=[]
+        )
+    with open_workspace(repo, environ=environ) as ws:
+        assert _direct.sqlite_file(ws) is None
+        assert [view.name for view in runs.list(workspace=ws)] == ["one"]
+        assert workspaces.status(workspace=ws)["metadata"]["dialect"] == "postgresql"
+        assert "meta" in ws.__dict__

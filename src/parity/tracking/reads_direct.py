@@ -65,11 +65,6 @@ class DirectRunReader:
             ids = [str(row[0]) for row in connection.execute(statement, parameters)]
             return self._views(connection, ids)
 
-    def views(self, run_ids: Sequence[str]) -> list[RunView]:
-        """RunViews of ``run_ids`` in the same order (unknown ids are left out)."""
-        with read_transaction(self.connection) as connection:
-            return self._views(connection, run_ids)
-
     def short_ids(self, run_ids: Sequence[str]) -> dict[str, str]:
         """Each run id with the shortest prefix (at least 8 characters) that no other run
         starts with, deleted runs included (as ``RunStore.short_ids``)."""
