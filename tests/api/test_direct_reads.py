@@ -405,3 +405,17 @@ def test_a_postgresql_workspace_reads_through_the_store(
         assert [view.name for view in runs.list(workspace=ws)] == ["one"]
         assert workspaces.status(workspace=ws)["metadata"]["dialect"] == "postgresql"
         assert "meta" in ws.__dict__
+
+
+def test_a_code_state_without_its_row_is_read_from_its_record(
+    populated: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A run recorded before migration t004: its code state has a record and no row.
+    with sqlite3.connect(populated / ".parity" / "parity.db") as connection:
+        assert connection.execute("DELETE FROM code_states").rowcount >= 1
+    connection.close()
+    found, stored = _both(populated, monkeypatch, lambda ws: runs.list(workspace=ws))
+    assert found == stored
+    captured = next(view for view in found if view.name == "captured")
+    assert captured.code is not None
+    assert captured.code.get("commit")

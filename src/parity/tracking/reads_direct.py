@@ -9,7 +9,7 @@ whose import alone costs more than these commands' whole work. Views are assembl
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -24,6 +24,7 @@ from parity.tracking.view_rows import (
     add_data,
     add_launch,
     assemble,
+    code_document,
     empty_part,
 )
 
@@ -115,7 +116,14 @@ class DirectRunReader:
             present = [rid for rid in chunk if rid in parts]
             if present:
                 _fill(connection, present, parts)
-        return [assemble(parts[rid], self.code_of) for rid in ordered if rid in parts]
+        # Code states from their rows (code_states); only one without a row (a run from
+        # before migration t004) is read from its record, as ``views.read_views`` does.
+        codes = _code_documents(connection, {p["row"]["code_id"] for p in parts.values()})
+
+        def code(code_id: str) -> Mapping[str, Any]:
+            return codes.get(code_id) or self.code_of(code_id)
+
+        return [assemble(parts[rid], code) for rid in ordered if rid in parts]
 
 
 def _fill(
@@ -149,3 +157,17 @@ def _fill(
     query = f"SELECT run_id, original_id FROM reproductions WHERE run_id IN ({marks})"  # noqa: S608
     for rid, original in connection.execute(query, present):
         parts[rid]["reproduces"] = original
+
+
+def _code_documents(
+    connection: sqlite3.Connection, code_ids: Iterable[str | None]
+) -> dict[str, dict[str, Any]]:
+    wanted = sorted({code_id for code_id in code_ids if code_id is not None})
+    found: dict[str, dict[str, Any]] = {}
+    for start in range(0, len(wanted), IN_CHUNK):
+        chunk = wanted[start : start + IN_CHUNK]
+        marks = ",".join("?" * len(chunk))
+        query = f"SELECT code_id, document FROM code_states WHERE code_id IN ({marks})"  # noqa: S608
+        for code_id, document in connection.execute(query, chunk):
+            found[str(code_id)] = code_document(str(code_id), document)
+    return found

@@ -113,3 +113,8 @@ def load_code(
     except NotFoundError:
         return {"id": code_id, "missing": True, "looked_in": looked_in}
     return {"id": code_id, **state.to_dict()}
+
+
+def code_document(code_id: str, document: str) -> dict[str, Any]:
+    """A code state's row (its record's JSON, ``code_index``) as ``RunView.code`` holds it."""
+    return {"id": code_id, **CodeState.from_dict(json.loads(document)).to_dict()}

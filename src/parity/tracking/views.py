@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, select
@@ -19,6 +19,7 @@ from parity.store.meta.tracking_tables import (
     run_tags,
     runs,
 )
+from parity.tracking.code_index import read_documents
 from parity.tracking.view_rows import (
     CodeLoader,
     add_artifact,
@@ -41,7 +42,10 @@ def _chunks(items: Sequence[T], size: int = IN_CHUNK) -> Iterator[Sequence[T]]:
 def read_views(
     connection: Connection, run_ids: Sequence[str], code_of: CodeLoader
 ) -> list[RunView]:
-    """RunViews of ``run_ids`` in the same order (unknown ids are left out)."""
+    """RunViews of ``run_ids`` in the same order (unknown ids are left out).
+
+    Code states come from the code_states table; ``code_of`` is asked only for one without a
+    row there (a run recorded before the table existed)."""
     parts: dict[str, dict[str, Any]] = {}
     for chunk in _chunks(list(run_ids)):
         for row in connection.execute(select(runs).where(runs.c.run_id.in_(chunk))):
@@ -49,7 +53,12 @@ def read_views(
         present = [rid for rid in chunk if rid in parts]
         if present:
             _fill(connection, present, parts)
-    return [assemble(parts[rid], code_of) for rid in run_ids if rid in parts]
+    codes = read_documents(connection, {p["row"]["code_id"] for p in parts.values()} - {None})
+
+    def code(code_id: str) -> Mapping[str, Any]:
+        return codes.get(code_id) or code_of(code_id)
+
+    return [assemble(parts[rid], code) for rid in run_ids if rid in parts]
 
 
 def _fill(connection: Connection, present: list[str], parts: dict[str, dict[str, Any]]) -> None:
