@@ -14,7 +14,6 @@ import click
 from parity.api import runs as api_runs
 from parity.api import workspace as workspaces
 from parity.cli import completion
-from parity.cli.env_commands import print_differences
 from parity.cli.groups import AliasedGroup
 from parity.cli.output import JSON_OPTION, hint, print_json, print_table, say
 from parity.core.errors import StorageError, UsageError
@@ -230,6 +229,8 @@ def history(run: str, metric: str, csv_output: bool, json_output: bool) -> None:
 def compare(runs: tuple[str, ...], show_all: bool, json_output: bool) -> None:
     """RUNS side by side: params, final metrics, data inputs, infrastructure files and
     environment differences."""
+    from parity.cli.env_commands import print_differences  # lazy: the env group, on use
+
     result = api_runs.compare(runs)
     if json_output:
         print_json(result.to_dict())
