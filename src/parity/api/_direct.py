@@ -23,7 +23,7 @@ from parity.deploy.deployments_direct import current_deployments
 from parity.registry.listing_direct import model_versions, registered_models
 from parity.store.meta import summary_direct
 from parity.store.meta.direct import open_direct_sqlite
-from parity.store.meta.direct_errors import translate_sqlite
+from parity.store.meta.errors import sqlite_error
 from parity.tracking.reads_direct import DirectRunReader
 from parity.tracking.view_rows import load_code
 from parity.workspace import OBJECTS_DIR, Workspace
@@ -118,6 +118,6 @@ def direct_reads(workspace: Workspace) -> Iterator[DirectReads | None]:
     try:
         yield DirectReads(workspace, connection)
     except sqlite3.Error as exc:
-        raise translate_sqlite(exc, workspace.metadata_url) from exc
+        raise sqlite_error(exc, workspace.metadata_url) from exc
     finally:
         connection.close()
