@@ -5,6 +5,7 @@ without write controls, and an environment diff that rates a scikit-learn minor 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from playwright.sync_api import Page, expect
 
@@ -184,3 +185,25 @@ def test_from_a_run_to_its_data_version_to_another_run_that_read_it(
     page.click("#outputs a[href^='/data/']")
     page.click(f"#writers tr[data-run='{sweep_1}'] a.mono")
     assert page.url.endswith(f"/runs/{sweep_1}")
+
+
+def test_filtering_from_a_url_with_a_query_keeps_each_value_once(
+    page: Page, served: ServedUI
+) -> None:
+    """The filter form replaces the address's query, never appends to it (issue 15, item 2)."""
+    sign_in_with_token(page, served, "reader")
+    page.goto(f"{served.url}/experiments/churn?sort=-metrics.acc&param=lr&metric=acc")
+    for expression in ("params.lr = 0.01", "metrics.acc > 0.5"):
+        page.fill("input[name=filter]", expression)
+        page.press("input[name=filter]", "Enter")
+        expect(page.locator("form.filter input[name=filter]")).to_have_value(expression)
+        page.wait_for_url(
+            lambda url, e=expression: parse_qs(urlsplit(url).query).get("filter", [""])[-1] == e
+        )
+        query = parse_qs(urlsplit(page.url).query)
+        assert query == {"filter": [expression], "sort": ["-metrics.acc"], "param": ["lr"],
+                         "metric": ["acc"]}  # fmt: skip
+        expect(page.locator("table.runs thead th.param")).to_have_count(1)
+    page.click("#runs-view form.filter >> text=clear")
+    query = parse_qs(urlsplit(page.url).query)
+    assert query == {"sort": ["-metrics.acc"], "param": ["lr"], "metric": ["acc"]}
