@@ -19,7 +19,7 @@ from parity.server.gate import Gate
 from parity.server.route_table import ROUTES, SERVED
 from parity.server.routing import API_PREFIX, PUBLIC, Route
 from parity.server.settings import ServerSettings
-from parity.ui.errors import error_page
+from parity.ui.errors import error_page, invalid_address
 
 _CONVERTOR = re.compile(r"{(\w+):\w+}")
 _ERROR_SCHEMA = {
@@ -105,8 +105,11 @@ def build_api(routes: tuple[Route, ...] = ROUTES) -> FastAPI:
         return json_error(status, str(error.detail).lower(), code, hint, headers)
 
     @api.exception_handler(RequestValidationError)
-    async def invalid(_request: Request, error: RequestValidationError) -> Response:
+    async def invalid(request: Request, error: RequestValidationError) -> Response:
         first = error.errors()[0] if error.errors() else {}
+        if not request.url.path.startswith(API_PREFIX):  # a page: in HTML, in words
+            status, message, hint = invalid_address(request.url.path, first)
+            return error_page(status, message, hint)
         where = ".".join(str(part) for part in first.get("loc", ()))
         return json_error(
             422,

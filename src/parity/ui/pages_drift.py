@@ -19,9 +19,9 @@ from parity.ui.templating import render
 
 _WORD = r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,199}"
 Version = Annotated[str, Query(pattern=rf"^(@{_WORD}|/[1-9][0-9]{{0,17}})$")]
-Since = Annotated[str, Query(pattern=r"^[1-9][0-9]{0,5}[mhd]$")]
+Since = Annotated[str, Query(pattern=r"^[1-9][0-9]{0,5}[mhdw]$")]
 ProfileId = Annotated[str, Query(pattern=r"^([0-9a-f]{64})?$")]  # empty: the training data
-SinceOrEmpty = Annotated[str, Query(pattern=r"^([1-9][0-9]{0,5}[mhd])?$")]  # empty: not set
+SinceOrEmpty = Annotated[str, Query(pattern=r"^([1-9][0-9]{0,5}[mhdw])?$")]  # empty: not set
 Window = Annotated[str, Query(pattern=r"^[1-9][0-9]{0,3}[mhdw]$")]
 Windows = Annotated[int, Query(ge=1, le=30)]
 

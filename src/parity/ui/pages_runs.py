@@ -49,6 +49,8 @@ def runs_table(
 ) -> Response:
     """One experiment's runs: filtered, sorted, a page at a time, with chosen columns (by
     default the first params and metrics of the runs shown)."""
+    if experiment not in {e.name for e in ws.runs.experiments()}:
+        raise NotFoundError(f"no experiment {experiment!r}", hint="see the experiments on /")
     error: dict[str, Any] | None = None
     page_runs: tuple[RunView, ...] = ()
     following: str | None = None
@@ -186,7 +188,8 @@ def compare_page(
     request: Request,
     ws: WorkspaceOf,
     viewer: Viewer,
-    run: Annotated[list[str], Query(max_length=MAX_COMPARED)] = [],  # noqa: B006
+    # Bounded loosely here, so that ticking too many gets the handler's words, not a schema's.
+    run: Annotated[list[str], Query(max_length=200)] = [],  # noqa: B006
     all: bool = False,
 ) -> Response:
     """2 to 10 runs side by side: differing params and metrics (or all), overlaid charts, and

@@ -1,0 +1,74 @@
+"""A page's bad address or form gets an HTML page in words, never the API's JSON or a schema's
+pattern (issue 15, items 5 and 12)."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from tests.ui.conftest import ServedUI
+
+
+def _get(served: ServedUI, path: str) -> httpx.Response:
+    headers = {"Authorization": f"Bearer {served.tokens['reader']}", "Accept": "text/html"}
+    return httpx.get(served.url + path, headers=headers)
+
+
+def _words(answer: httpx.Response) -> str:
+    assert answer.headers["content-type"].startswith("text/html"), answer.text
+    assert "pattern" not in answer.text, answer.text
+    assert "^[" not in answer.text, answer.text
+    return answer.text
+
+
+def test_comparing_too_many_runs_says_how_many_may_be(served: ServedUI) -> None:
+    runs = "&".join(f"run={i:08x}" for i in range(11))
+    answer = _get(served, f"/compare?{runs}")
+    assert answer.status_code == 400
+    assert "compare 2 to 10 runs, not 11" in _words(answer)
+
+
+@pytest.mark.parametrize("value", ["current", "nonsense", "../etc/passwd"])
+def test_an_environment_diff_of_what_names_no_environment_is_a_page(
+    served: ServedUI, value: str
+) -> None:
+    answer = _get(served, f"/environments/diff?a={value}&b={served.scenario.env_b}")
+    assert answer.status_code in (400, 404)
+    text = _words(answer)
+    assert "environment" in text
+
+
+def test_a_drift_window_in_weeks_is_taken(served: ServedUI) -> None:
+    answer = _get(served, "/models/churn/drift?since=1w&baseline_from=2w&baseline_until=1w")
+    assert answer.status_code == 200, answer.text
+    assert 'value="1w"' in answer.text
+
+
+@pytest.mark.parametrize(
+    ("path", "status", "words"),
+    [
+        ("/runs/zzzz", 404, "no such page: /runs/zzzz"),
+        ("/runs/{baseline}?x=epoch", 400, "&#39;epoch&#39; is not a valid &#39;x&#39; here"),
+        ("/runs/{baseline}?smooth=2", 400, "less than 1"),
+        ("/models/churn/drift?windows=99", 400, "windows"),
+    ],
+)
+def test_an_invalid_address_is_a_page_in_words(
+    served: ServedUI, path: str, status: int, words: str
+) -> None:
+    answer = _get(served, path.format(baseline=served.scenario.baseline))
+    assert answer.status_code == status, answer.text
+    assert words in _words(answer)
+
+
+def test_the_api_still_answers_in_json(served: ServedUI) -> None:
+    answer = _get(served, "/api/v1/runs/zzzz")
+    assert answer.status_code in (404, 422)
+    assert answer.headers["content-type"].startswith("application/json")
+
+
+def test_an_unknown_experiment_is_not_found(served: ServedUI) -> None:
+    answer = _get(served, "/experiments/nope")
+    assert answer.status_code == 404
+    assert "no experiment &#39;nope&#39;" in _words(answer)
+    assert _get(served, "/experiments/churn").status_code == 200
