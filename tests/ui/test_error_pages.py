@@ -48,9 +48,9 @@ def test_a_drift_window_in_weeks_is_taken(served: ServedUI) -> None:
     ("path", "status", "words"),
     [
         ("/runs/zzzz", 404, "no such page: /runs/zzzz"),
-        ("/runs/{baseline}?x=epoch", 400, "&#39;epoch&#39; is not a valid &#39;x&#39; here"),
-        ("/runs/{baseline}?smooth=2", 400, "less than 1"),
-        ("/models/churn/drift?windows=99", 400, "windows"),
+        ("/runs/{baseline}?x=epoch", 422, "&#39;epoch&#39; is not a valid &#39;x&#39; here"),
+        ("/runs/{baseline}?smooth=2", 422, "less than 1"),
+        ("/models/churn/drift?windows=99", 422, "windows"),
     ],
 )
 def test_an_invalid_address_is_a_page_in_words(

@@ -28,7 +28,7 @@ def login_redirect(path: str, query_string: str) -> Response:
 def invalid_address(path: str, problem: Mapping[str, Any]) -> tuple[int, str, str]:
     """``(status, message, hint)`` of a page address a parameter of which did not validate
     (one of FastAPI's validation errors), in words rather than its schema's pattern: a bad
-    part of the path names no page (404), a bad query value is the address's fault (400)."""
+    part of the path names no page (404), a bad query value is refused as by the API (422)."""
     where, *rest = [str(part) for part in problem.get("loc", ("query",))] or ["query"]
     name = rest[0] if rest else "?"
     if where == "path":
@@ -42,4 +42,4 @@ def invalid_address(path: str, problem: Mapping[str, Any]) -> tuple[int, str, st
     else:  # pydantic's own words: "input should be a valid number", ...
         shown = f" {str(value)[:80]!r}" if isinstance(value, str | int | float) else ""
         message = f"{name!r}{shown}: {str(problem.get('msg', 'invalid')).lower()}"
-    return 400, message, "go back and use the page's form, or fix the address"
+    return 422, message, "go back and use the page's form, or fix the address"

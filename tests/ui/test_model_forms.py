@@ -1,0 +1,70 @@
+"""The model page's forms: what a change says afterwards comes from a fixed set of notices,
+never from text in the address; a refusal is shown with the post's own answer (issue 15,
+items 11 and 13)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from tests.ui.conftest import ServedUI
+
+
+@pytest.fixture
+def writer(served: ServedUI) -> Iterator[httpx.Client]:
+    """A browser-like client signed in with a writer's token through the sign-in page."""
+    with httpx.Client(base_url=served.url, follow_redirects=False) as client:
+        form = client.get("/login")
+        answer = client.post(
+            "/login", data={"csrf": _csrf(form.text), "token": served.tokens["writer"]}
+        )
+        assert answer.status_code == 303, answer.text
+        yield client
+
+
+def _csrf(page: str) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert found is not None
+    return found.group(1)
+
+
+def test_text_in_the_address_is_never_shown_as_an_alert(writer: httpx.Client) -> None:
+    bait = "Your session expired: call +1 555 0100"
+    for key in ("error", "done", "notice", "message"):
+        page = writer.get("/models/churn", params={key: bait})
+        assert page.status_code == 200
+        assert "555 0100" not in page.text
+        assert 'role="alert"' not in page.text
+
+
+def test_a_refused_alias_move_is_shown_in_the_post_s_answer_not_its_address(
+    writer: httpx.Client,
+) -> None:
+    page = writer.get("/models/churn?version=1")
+    answer = writer.post(
+        "/models/churn/alias",
+        data={"csrf": _csrf(page.text), "alias": "staging-x", "version": "99"},
+    )
+    assert answer.status_code == 404  # rendered here, not a redirect carrying the text
+    assert 'role="alert"' in answer.text
+    assert "99" in answer.text
+    again = writer.get("/models/churn?version=1")
+    assert 'role="alert"' not in again.text
+
+
+def test_a_moved_alias_returns_to_its_version_saying_so(writer: httpx.Client) -> None:
+    page = writer.get("/models/churn?version=1")
+    assert re.search(r'<option value="1" selected>', page.text)  # the version shown
+    answer = writer.post(
+        "/models/churn/alias",
+        data={"csrf": _csrf(page.text), "alias": "ui-fixes-test", "version": "1"},
+    )
+    assert answer.status_code == 303
+    assert answer.headers["location"] == "/models/churn?version=1&done=alias"
+    back = writer.get(answer.headers["location"])
+    assert "Alias moved." in back.text
+    assert 'class="shown"' in back.text
+    assert re.search(r'<tr data-version="1" class="shown">', back.text)
