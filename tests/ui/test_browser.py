@@ -9,6 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from playwright.sync_api import Page, expect
 
+from parity.core.run import Metric, RunStatus
 from tests.ui.conftest import PASSWORD, ServedUI
 from tests.ui.scenario import SPIKE_STEP, SPIKE_VALUE, STEPS
 
@@ -207,3 +208,35 @@ def test_filtering_from_a_url_with_a_query_keeps_each_value_once(
     page.click("#runs-view form.filter >> text=clear")
     query = parse_qs(urlsplit(page.url).query)
     assert query == {"sort": ["-metrics.acc"], "param": ["lr"], "metric": ["acc"]}
+
+
+def test_compare_draws_a_failed_run_s_one_point_and_says_it_failed(
+    page: Page, served: ServedUI
+) -> None:
+    """Issue 15, item 9: a series of one point has no line to draw, so its point is drawn."""
+    store = served.context.workspace.runs
+    made = []
+    for name, points, status in (
+        ("long", 40, RunStatus.FINISHED),
+        ("crashed", 1, RunStatus.FAILED),
+    ):
+        run_id = store.create(experiment="crashes", name=name, user="ada", host="lab", command=[])
+        store.log_metrics(
+            run_id, [Metric("loss", 1.0 / (s + 1), s, 1_760_000_000_000 + s) for s in range(points)]
+        )
+        store.end(run_id, status, 1 if status is RunStatus.FAILED else 0)
+        made.append(run_id)
+    sign_in_with_token(page, served, "reader")
+    page.goto(f"{served.url}/compare?run={made[0]}&run={made[1]}")
+    expect(page.locator("#unfinished")).to_contain_text("crashed failed")
+    page.wait_for_selector("body[data-charts-drawn=true]", timeout=30_000)
+    shown = page.evaluate(
+        """() => {
+            const chart = Object.entries(window.parityCharts)
+                .find(([key]) => key.startsWith("loss@"))[1];
+            const series = chart.config.series;
+            return [series[1].points.show === true, series[3].points.show === true,
+                    chart.plot.data[3].filter(v => v !== null && v !== undefined).length];
+        }"""
+    )
+    assert shown == [False, True, 1]  # the long run's line as before; the crashed run's point

@@ -61,16 +61,23 @@
     }));
   }
 
-  function seriesOf(labels, single) {
+  function pointsOf(d) {
+    /* A series of very few points draws no line: its points are drawn instead. */
+    var count = d.last.filter(function (v) { return v !== null; }).length;
+    return count < 3 ? {show: true, size: 7} : {};
+  }
+
+  function seriesOf(labels, single, series) {
     if (single) {
-      return [{}, {label: labels[0], stroke: COLORS[0], width: 1.5},
+      return [{}, {label: labels[0], stroke: COLORS[0], width: 1.5, points: pointsOf(series[0])},
               {label: "min", stroke: "rgba(37,99,235,0.35)", width: 1},
               {label: "max", stroke: "rgba(37,99,235,0.35)", width: 1}];
     }
     var out = [{}];
     labels.forEach(function (label, i) {
       var color = COLORS[i % COLORS.length];
-      out.push({label: label, stroke: color, width: 1.5, spanGaps: true});
+      out.push({label: label, stroke: color, width: 1.5, spanGaps: true,
+                points: pointsOf(series[i])});
       out.push({label: label + " max", stroke: color + "55", width: 1, spanGaps: true});
     });
     return out;
@@ -86,7 +93,7 @@
     var config = {
       width: width, height: 220,
       scales: {x: {time: opts.x === "time"}, y: {distr: opts.log ? 3 : 1}},
-      series: seriesOf(labels, runs.length === 1),
+      series: seriesOf(labels, runs.length === 1, series),
       bands: runs.length === 1 ? [{series: [3, 2], fill: "rgba(37,99,235,0.12)"}] : [],
       cursor: {drag: {x: true, y: false, setScale: false}},
       legend: {live: true},
@@ -101,7 +108,7 @@
     var plot = new uPlot(config, table(series, opts), plotBox);
     plot.over.addEventListener("dblclick", function () { reset(figure, state); });
     charts[runs.length === 1 ? key : key + "@" + runs.join(",")] =
-      {plot: plot, data: series[0], series: series, key: key, runs: runs};
+      {plot: plot, data: series[0], series: series, key: key, runs: runs, config: config};
     figure.dataset.drawn = "true";
   }
 
