@@ -53,10 +53,27 @@ def number(value: object) -> str:
     return "" if value is None else str(value)
 
 
-def drift_bar(value: float | None, limit: float | None) -> dict[str, float]:
-    """Widths (percent of a bar) of a drift statistic and of its limit, the larger at 80 %."""
-    top = max(value or 0.0, limit or 0.0) / 0.8 or 1.0
-    return {"value": 100 * (value or 0.0) / top, "limit": 100 * (limit or 0.0) / top}
+def drift_bar(
+    value: float | None, limit: float | None, top: float | None = None
+) -> dict[str, float]:
+    """Widths (percent of a bar) of a drift statistic and of its limit. ``top`` (from
+    ``drift_scale``) is the full bar, the same for every row of a column so that bars compare
+    down the page; without it, the larger of the two fills 80 %."""
+    full = top or max(value or 0.0, limit or 0.0) / 0.8 or 1.0
+    return {"value": 100 * (value or 0.0) / full, "limit": 100 * (limit or 0.0) / full}
+
+
+def drift_scale(features: Any) -> dict[str, float]:
+    """The full bar of the PSI and the KS column: the largest statistic or limit of any row
+    at 80 %, so every row of a column is drawn to one scale."""
+    scale = {}
+    for column in ("psi", "ks"):
+        largest = 0.0
+        for feature in features:
+            for value in (getattr(feature, column), getattr(feature, f"{column}_threshold")):
+                largest = max(largest, value or 0.0)
+        scale[column] = largest / 0.8 or 1.0
+    return scale
 
 
 def query(base: dict[str, Any], **changes: Any) -> str:
@@ -80,7 +97,7 @@ def environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.globals.update(asset=assets.url, query=query, drift_bar=drift_bar)
+    env.globals.update(asset=assets.url, query=query, drift_bar=drift_bar, drift_scale=drift_scale)
     env.filters.update(when=when, duration=duration, number=number)
     return env
 
