@@ -240,3 +240,24 @@ def test_compare_draws_a_failed_run_s_one_point_and_says_it_failed(
         }"""
     )
     assert shown == [False, True, 1]  # the long run's line as before; the crashed run's point
+
+
+def test_a_one_point_chart_on_time_spans_minutes_not_years(page: Page, served: ServedUI) -> None:
+    """Issue 15, item 8: a single time has no span; the axis is a minute either side of it."""
+    store = served.context.workspace.runs
+    run_id = store.create(experiment="single", name="one", user="ada", host="lab", command=[])
+    moment_ms = 1_760_000_017_888
+    store.log_metrics(run_id, [Metric("acc", 0.5, 0, moment_ms)])
+    store.end(run_id, RunStatus.FINISHED, 0)
+    sign_in_with_token(page, served, "reader")
+    page.goto(f"{served.url}/runs/{run_id}?x=time")
+    page.wait_for_selector("body[data-charts-drawn=true]", timeout=30_000)
+    low, high = page.evaluate(
+        "() => [window.parityCharts.acc.plot.scales.x.min,"
+        " window.parityCharts.acc.plot.scales.x.max]"
+    )
+    assert low < moment_ms / 1000 < high, (low, high)
+    assert high - low == 120
+    labels = page.locator("figure[data-key=acc] .u-axis").first.inner_text()
+    assert "2029" not in labels
+    assert "2027" not in labels

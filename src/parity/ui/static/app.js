@@ -67,6 +67,16 @@
     return count < 3 ? {show: true, size: 7} : {};
   }
 
+  function xScale(data, time) {
+    /* One point (or one moment) has no span, and uPlot would stretch a time axis over years:
+     * a minute either side of a time, one step either side of a step, instead. */
+    var xs = data[0].filter(function (v) { return v !== null; });
+    var low = Math.min.apply(null, xs), high = Math.max.apply(null, xs);
+    if (!xs.length || high > low) { return {time: time}; }
+    var pad = time ? 60 : 1;
+    return {time: time, auto: false, range: [low - pad, high + pad]};
+  }
+
   function seriesOf(labels, single, series) {
     if (single) {
       return [{}, {label: labels[0], stroke: COLORS[0], width: 1.5, points: pointsOf(series[0])},
@@ -90,9 +100,13 @@
     var key = figure.dataset.key;
     var width = Math.max(200, plotBox.clientWidth || 600);
     var state = {series: series, opts: opts};
+    var data = table(series, opts);
     var config = {
       width: width, height: 220,
-      scales: {x: {time: opts.x === "time"}, y: {distr: opts.log ? 3 : 1}},
+      scales: {x: xScale(data, opts.x === "time"), y: {distr: opts.log ? 3 : 1}},
+      /* Times in UTC, as every other time on the pages; room on the right for the last tick. */
+      tzDate: function (ts) { return uPlot.tzDate(new Date(ts * 1000), "Etc/UTC"); },
+      padding: [null, 28, null, null],
       series: seriesOf(labels, runs.length === 1, series),
       bands: runs.length === 1 ? [{series: [3, 2], fill: "rgba(37,99,235,0.12)"}] : [],
       cursor: {drag: {x: true, y: false, setScale: false}},
@@ -105,7 +119,7 @@
       }]}
     };
     plotBox.innerHTML = "";
-    var plot = new uPlot(config, table(series, opts), plotBox);
+    var plot = new uPlot(config, data, plotBox);
     plot.over.addEventListener("dblclick", function () { reset(figure, state); });
     charts[runs.length === 1 ? key : key + "@" + runs.join(",")] =
       {plot: plot, data: series[0], series: series, key: key, runs: runs, config: config};
