@@ -68,3 +68,18 @@ def test_a_moved_alias_returns_to_its_version_saying_so(writer: httpx.Client) ->
     assert "Alias moved." in back.text
     assert 'class="shown"' in back.text
     assert re.search(r'<tr data-version="1" class="shown">', back.text)
+
+
+def test_the_history_says_what_changed_in_words_with_links(
+    served: ServedUI, writer: httpx.Client
+) -> None:
+    page = writer.get("/models/churn").text
+    history = page.split("<h2>History</h2>")[1]
+    assert '{"' not in history  # no raw JSON
+    version = served.context.workspace.registry.versions("churn")[0]
+    assert (
+        f'run <a class="mono" href="/runs/{version.run_id}" title="{version.run_id}">'
+        f"{version.run_id[:12]}</a>" in history
+    )
+    assert f'model <span class="mono" title="{version.model_id}">{version.model_id[:12]}' in history
+    assert 'version <a href="?version=1">1</a>' in history
