@@ -8,12 +8,16 @@ from urllib.parse import quote
 
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from parity.core.roles import Principal
 from parity.ui.templating import SECURITY_HEADERS, render_text
 
 
-def error_page(status: int, message: str, hint: str | None) -> Response:
+def error_page(
+    status: int, message: str, hint: str | None, viewer: Principal | None = None
+) -> Response:
+    """The error page; with ``viewer`` (who was signed in), its header names them."""
     text = render_text(
-        "error.html", viewer=None, can_write=False, csrf="", path="", status=status,
+        "error.html", viewer=viewer, can_write=False, csrf="", path="", status=status,
         message=message, hint=hint,
     )  # fmt: skip
     return HTMLResponse(text, status_code=status, headers=SECURITY_HEADERS)

@@ -1,0 +1,43 @@
+"""Small things a first visit meets (issue 15, items 20 and 21): the sign-in page keeps the
+user name after a wrong password and shows no navigation to a signed-out visitor; the site
+has an icon; an error page names who is signed in."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+
+from tests.ui.conftest import ServedUI
+
+
+def test_a_wrong_password_keeps_the_user_name_and_no_nav_is_shown(served: ServedUI) -> None:
+    with httpx.Client(base_url=served.url) as client:
+        form = client.get("/login")
+        assert "<nav>" not in form.text
+        csrf = re.search(r'name="csrf" value="([^"]+)"', form.text)
+        assert csrf is not None
+        answer = client.post(
+            "/login", data={"csrf": csrf.group(1), "user": "ada", "password": "wrong"}
+        )
+        assert answer.status_code == 401
+        assert 'name="user" value="ada"' in answer.text
+        assert "<nav>" not in answer.text
+
+
+def test_the_site_has_an_icon(served: ServedUI) -> None:
+    icon = httpx.get(served.url + "/favicon.ico")
+    assert icon.status_code == 200
+    assert icon.headers["content-type"].startswith("image/svg+xml")
+    page = httpx.get(served.url + "/login").text
+    assert re.search(
+        r'<link rel="icon" type="image/svg\+xml" href="/static/favicon\.\w+\.svg">', page
+    )
+
+
+def test_an_error_page_names_who_is_signed_in(served: ServedUI) -> None:
+    headers = {"Authorization": f"Bearer {served.tokens['reader']}", "Accept": "text/html"}
+    answer = httpx.get(served.url + "/runs/ffffffff", headers=headers)
+    assert answer.status_code == 404
+    assert 'class="user" data-role="reader"' in answer.text
+    assert "<nav>" in answer.text
