@@ -10,9 +10,10 @@ import httpx
 import pytest
 
 from parity.api import models as models_api
-from parity.core.run import Artifact
+from parity.core.run import Artifact, RunStatus, RunView
 from parity.store.objects import blob
 from parity.store.objects.store import object_key
+from parity.ui.templating import render_text
 from parity.workspace import open_workspace
 from tests.ui.conftest import ServedUI
 from tests.ui.scenario import REPORT, REPORT_PATH
@@ -86,3 +87,24 @@ def test_a_corrupt_object_never_arrives_whole(served: ServedUI) -> None:
         )
     with pytest.raises(httpx.RemoteProtocolError):
         _get(served, f"/runs/{served.scenario.tuned}/artifact?path=forged.txt")
+
+
+def test_artifact_sizes_read_as_people_read_them(served: ServedUI) -> None:
+    page = _get(served, f"/runs/{served.scenario.baseline}").text
+    shown = f"{len(REPORT) / 1024:.1f} KB"
+    assert f'title="{len(REPORT):,} bytes">{shown}</td>' in page
+
+
+def test_the_code_section_says_none_for_no_repository_and_lists_untracked_files() -> None:
+    run = RunView(
+        "0190ab12cd34ef56", "churn", "local", RunStatus.FINISHED, 0, 1000, "ada", "lab", (),
+        code={"id": "c" * 64, "commit": "a" * 40, "branch": "main", "dirty": False,
+              "repo_url": None, "untracked": ["train.py", "features.py"]},
+    )  # fmt: skip
+    page = render_text(
+        "run.html", viewer=None, can_write=False, csrf="", path=f"/runs/{run.id}", run=run,
+        diff=None, chart={"x": "step", "log": False, "smooth": 0.0}, metric_keys=[], models=[],
+        env_summary=None, model_files={},
+    )  # fmt: skip
+    assert '<tr><th>repository</th><td><span class="hint">none</span></td></tr>' in page
+    assert '<td class="mono" id="untracked">train.py, features.py</td>' in page

@@ -6,6 +6,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from parity.api import runs as runs_api
 from tests.ui.conftest import ServedUI
 
 
@@ -72,3 +73,16 @@ def test_an_unknown_experiment_is_not_found(served: ServedUI) -> None:
     assert answer.status_code == 404
     assert "no experiment &#39;nope&#39;" in _words(answer)
     assert _get(served, "/experiments/churn").status_code == 200
+
+
+def test_an_unknown_environment_id_is_named_as_such(served: ServedUI) -> None:
+    answer = _get(served, "/environments/deadbeef")
+    assert answer.status_code == 404
+    assert "no environment or run has an id starting with deadbeef" in _words(answer)
+
+
+def test_a_data_version_of_one_file_says_one_file(served: ServedUI) -> None:
+    run = runs_api.get(served.scenario.baseline, workspace=served.context.workspace)
+    page = _get(served, f"/data/{run.inputs[0].data_version}").text
+    assert " · 1 file · " in page
+    assert "1 files" not in page

@@ -57,7 +57,13 @@ def environment_id(ws: Workspace, reference: str) -> str:
     try:
         return ws.records.resolve(reference, kind=ENV_KIND)
     except NotFoundError:
-        run = runs_api.get(reference, workspace=ws)
+        try:
+            run = runs_api.get(reference, workspace=ws)
+        except NotFoundError:
+            raise NotFoundError(
+                f"no environment or run has an id starting with {reference}",
+                hint="see the environments page, or a run's page for the environment it used",
+            ) from None
         if run.environment_id is None:
             raise NotFoundError(f"run {run.id[:12]} has no recorded environment") from None
         return run.environment_id

@@ -47,6 +47,23 @@ def duration(start_ms: int | None, end_ms: int | None) -> str:
     return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{seconds:02d}s"
 
 
+def plural(count: int, word: str) -> str:
+    """``1 file``, ``2 files``, with thousands separated."""
+    return f"{count:,} {word}" + ("" if count == 1 else "s")
+
+
+def size(value: int | None) -> str:
+    """A byte count as people read it: ``4.4 KB``; exact below a kilobyte."""
+    if value is None or value < 0:
+        return ""
+    amount = float(value)
+    for unit in ("bytes", "KB", "MB", "GB", "TB"):
+        if amount < 1024 or unit == "TB":
+            return f"{value:,} bytes" if unit == "bytes" else f"{amount:.1f} {unit}"
+        amount /= 1024
+    return f"{value:,} bytes"  # not reached: TB ends the loop
+
+
 def number(value: object) -> str:
     if isinstance(value, float):
         return f"{value:.6g}"
@@ -98,7 +115,7 @@ def environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.globals.update(asset=assets.url, query=query, drift_bar=drift_bar, drift_scale=drift_scale)
-    env.filters.update(when=when, duration=duration, number=number)
+    env.filters.update(when=when, duration=duration, number=number, size=size, plural=plural)
     return env
 
 
