@@ -86,3 +86,15 @@ def test_a_data_version_of_one_file_says_one_file(served: ServedUI) -> None:
     page = _get(served, f"/data/{run.inputs[0].data_version}").text
     assert " · 1 file · " in page
     assert "1 files" not in page
+
+
+def test_a_bad_filter_shows_its_error_alone_and_the_example_uses_real_keys(
+    served: ServedUI,
+) -> None:
+    page = _get(served, "/experiments/churn?filter=metrics.acc+%3E%3E+1").text
+    assert "filter-error" in page
+    assert "No runs match." not in page
+    page = _get(served, "/experiments/churn").text
+    assert 'placeholder="metrics.acc &gt; 0.5 and params.lr = &#39;…&#39;"' in page
+    assert '<span class="col-kind">param</span>' in page
+    assert '<span class="col-kind">metric</span>' in page

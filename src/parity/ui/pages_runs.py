@@ -74,10 +74,14 @@ def runs_table(
     params = param or keys["params"][:DEFAULT_COLUMNS]
     metrics = metric or keys["metrics"][:DEFAULT_COLUMNS]
     view = {"filter": filter, "sort": sort, "param": param, "metric": metric}
+    # An example in this experiment's own keys, not in keys it may not have.
+    example = [f"metrics.{keys['metrics'][0]} > 0.5"] if keys["metrics"] else []
+    example += [f"params.{keys['params'][0]} = '…'"] if keys["params"] else []
+    placeholder = " and ".join(example) or "attributes.status = 'finished'"
     return render(
         request, "runs.html", viewer, experiment=experiment, runs=page_runs, view=view,
         params=params, metrics=metrics, all_keys=keys, error=error, next_cursor=following,
-        cursor=cursor, short=_short_ids(ws, page_runs),
+        cursor=cursor, short=_short_ids(ws, page_runs), placeholder=placeholder,
     )  # fmt: skip
 
 
