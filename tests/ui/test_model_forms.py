@@ -83,3 +83,19 @@ def test_the_history_says_what_changed_in_words_with_links(
     )
     assert f'model <span class="mono" title="{version.model_id}">{version.model_id[:12]}' in history
     assert 'version <a href="?version=1">1</a>' in history
+
+
+def test_the_drift_link_opens_the_production_version(writer: httpx.Client) -> None:
+    page = writer.get("/models/churn").text
+    assert 'id="drift-link" href="/models/churn/drift?version=%40production"' in page
+
+
+def test_a_baseline_window_in_the_wrong_order_is_explained_in_the_form_s_words(
+    writer: httpx.Client,
+) -> None:
+    page = writer.get(
+        "/models/churn/drift", params={"baseline_from": "7d", "baseline_until": "14d"}
+    ).text
+    assert "the baseline window ends before it starts" in page
+    assert "14d..7d" not in page
+    assert "from 14d ago until 7d ago" in page

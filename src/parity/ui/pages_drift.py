@@ -11,6 +11,7 @@ from starlette.responses import Response
 
 from parity.api import models as models_api
 from parity.api import monitor as monitor_api
+from parity.core.durations import parse_duration
 from parity.core.errors import NotFoundError, ParityError, UsageError
 from parity.core.roles import Role, Scope
 from parity.monitor.drift import DriftReport
@@ -52,6 +53,16 @@ def drift_page(
     try:
         if bool(baseline_from) != bool(baseline_until):
             raise UsageError("a baseline window needs both its start and its end")
+        # In the form's words (two fields), not the command line's FROM..UNTIL.
+        if (
+            baseline_from
+            and baseline_until
+            and (parse_duration(baseline_from) <= parse_duration(baseline_until))
+        ):
+            raise UsageError(
+                "the baseline window ends before it starts",
+                hint="its first field is the longer time ago: from 14d ago until 7d ago",
+            )
         baseline = (baseline_from, baseline_until) if baseline_from and baseline_until else None
         # Only a stored profile's full id: a page never names a file for the server to read.
         if against is not None and against not in {i for i, _ in profiles}:
