@@ -8,6 +8,7 @@ import re
 
 import httpx
 
+from parity.ui.templating import when
 from tests.ui.conftest import ServedUI
 
 
@@ -41,3 +42,7 @@ def test_an_error_page_names_who_is_signed_in(served: ServedUI) -> None:
     assert answer.status_code == 404
     assert 'class="user" data-role="reader"' in answer.text
     assert "<nav>" in answer.text
+
+
+def test_every_time_says_it_is_utc() -> None:
+    assert when(1_760_000_000_000) == "2025-10-09 08:53:20 UTC"

@@ -35,7 +35,7 @@ def when(ms: int | None) -> str:
     if ms is None:
         return ""
     moment = dt.datetime.fromtimestamp(ms / 1000, tz=dt.UTC)
-    return moment.strftime("%Y-%m-%d %H:%M:%S")
+    return moment.strftime("%Y-%m-%d %H:%M:%S UTC")  # said on every time: nothing is local
 
 
 def duration(start_ms: int | None, end_ms: int | None) -> str:
