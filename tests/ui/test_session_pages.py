@@ -4,11 +4,13 @@ has an icon; an error page names who is signed in."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import httpx
 
-from parity.ui.templating import when
+from parity.core.environment import Environment, NativeLibrary
+from parity.ui.templating import render_text, when
 from tests.ui.conftest import ServedUI
 
 
@@ -46,3 +48,15 @@ def test_an_error_page_names_who_is_signed_in(served: ServedUI) -> None:
 
 def test_every_time_says_it_is_utc() -> None:
     assert when(1_760_000_000_000) == "2025-10-09 08:53:20 UTC"
+
+
+def test_a_native_library_not_loaded_says_so_rather_than_blank(served: ServedUI) -> None:
+    captured = Environment.from_record(served.context.workspace.records.get(served.scenario.env_a))
+    bundled = NativeLibrary("openmp", "openmp", None, None, None, None, "libgomp.so.1", "numpy")
+    environment = dataclasses.replace(captured, native=(bundled,))
+    page = render_text(
+        "environment.html", viewer=None, can_write=False, csrf="", path="/environments/x",
+        env=environment, env_id=served.scenario.env_a, advisories=None, audit=None,
+        audit_error=None, findings=[], severity_risk={},
+    )  # fmt: skip
+    assert ">not loaded</span></td>" in page
