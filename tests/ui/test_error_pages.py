@@ -98,3 +98,10 @@ def test_a_bad_filter_shows_its_error_alone_and_the_example_uses_real_keys(
     assert 'placeholder="metrics.acc &gt; 0.5 and params.lr = &#39;…&#39;"' in page
     assert '<span class="col-kind">param</span>' in page
     assert '<span class="col-kind">metric</span>' in page
+
+
+def test_a_data_version_names_the_path_its_runs_recorded(served: ServedUI) -> None:
+    run = runs_api.get(served.scenario.baseline, workspace=served.context.workspace)
+    page = _get(served, f"/data/{run.inputs[0].data_version}").text
+    heading = page.split("<h1>")[1].split("</h1>")[0]
+    assert '<a class="mono" href="/data/history?path=train.csv">train.csv</a>' in heading
