@@ -10,6 +10,9 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from parity.api import runs as runs_api
+from parity.monitor.reference import store_profile
+from parity.workspace import now_ms
 from tests.ui.conftest import ServedUI
 
 
@@ -99,3 +102,16 @@ def test_a_baseline_window_in_the_wrong_order_is_explained_in_the_form_s_words(
     assert "the baseline window ends before it starts" in page
     assert "14d..7d" not in page
     assert "from 14d ago until 7d ago" in page
+
+
+def test_a_data_version_s_profile_is_named_by_its_path(
+    served: ServedUI, writer: httpx.Client
+) -> None:
+    ws = served.context.workspace
+    # the tuned run's input: not the training data of model churn, whose profile stays unset
+    version = runs_api.get(served.scenario.tuned, workspace=ws).inputs[0].data_version
+    profile = store_profile(
+        ws.records, ws.monitoring, served.scenario.folder / "train.csv", version, now_ms()
+    )
+    page = writer.get("/models/churn/drift", params={"version": "/1", "against": profile}).text
+    assert f"profile {profile[:12]} of train.csv @ {version[:12]}" in page

@@ -4,19 +4,22 @@ by window over time (``monitor.drift_windows``)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Query, Request
 from starlette.responses import Response
 
+from parity.api import data as data_api
 from parity.api import models as models_api
 from parity.api import monitor as monitor_api
+from parity.api import runs as runs_api
 from parity.core.durations import parse_duration
 from parity.core.errors import NotFoundError, ParityError, UsageError
 from parity.core.roles import Role, Scope
 from parity.monitor.drift import DriftReport
 from parity.ui.page import ModelName, Page, Viewer, WorkspaceOf
 from parity.ui.templating import render
+from parity.workspace import Workspace
 
 _WORD = r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,199}"
 Version = Annotated[str, Query(pattern=rf"^(@{_WORD}|/[1-9][0-9]{{0,17}})$")]
@@ -92,7 +95,23 @@ def drift_page(
         window=window, windows=windows, over_time=over_time,
         baseline_from=baseline_from or "", baseline_until=baseline_until or "",
         features=_feature_names([report, *(w.report for w in over_time)]),
+        profile_paths=_profile_paths(ws, profiles),
     )  # fmt: skip
+
+
+def _profile_paths(ws: Workspace, profiles: list[tuple[str, Any]]) -> dict[str, str]:
+    """The path of each profile's data version, as the first run that read it recorded it."""
+    found: dict[str, str] = {}
+    for profile_id, profile in profiles:
+        version = getattr(profile, "data_version", None)
+        if not version:
+            continue
+        for run_id in data_api.readers(version, workspace=ws)[:1]:
+            run = runs_api.get(run_id, workspace=ws)
+            path = next((d.path for d in run.inputs if d.data_version == version), None)
+            if path:
+                found[profile_id] = path
+    return found
 
 
 def _feature_names(reports: list[DriftReport | None]) -> list[str]:
