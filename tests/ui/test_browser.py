@@ -261,3 +261,19 @@ def test_a_one_point_chart_on_time_spans_minutes_not_years(page: Page, served: S
     labels = page.locator("figure[data-key=acc] .u-axis").first.inner_text()
     assert "2029" not in labels
     assert "2027" not in labels
+
+
+def test_a_chart_legend_has_one_entry_per_run(page: Page, served: ServedUI) -> None:
+    """Issue 15, item 16: min and max are part of a run's entry, not entries of their own."""
+    scenario = served.scenario
+    sign_in_with_token(page, served, "reader")
+    page.goto(f"{served.url}/runs/{scenario.baseline}")
+    page.wait_for_selector("body[data-charts-drawn=true]", timeout=30_000)
+    legend = page.locator("figure[data-key=loss] .u-legend tr.u-series:visible")
+    expect(legend).to_have_count(2)  # the x axis and the run
+    expect(legend.nth(1)).to_contain_text("baseline")
+    page.goto(f"{served.url}/compare?run={scenario.baseline}&run={scenario.tuned}")
+    page.wait_for_selector("body[data-charts-drawn=true]", timeout=30_000)
+    legend = page.locator("figure[data-key=loss] .u-legend tr.u-series:visible")
+    expect(legend).to_have_count(3)  # the x axis and the two runs
+    assert not any("max" in text for text in legend.all_inner_texts())

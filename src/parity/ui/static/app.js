@@ -77,18 +77,33 @@
     return {time: time, auto: false, range: [low - pad, high + pad]};
   }
 
+  function shown(v) { return v === null || v === undefined ? "–" : uPlot.fmtNum(v); }
+
+  function withRange(low, high) {
+    /* One legend entry per run: its value, and its bucket's range when that differs. The
+     * min and max series keep no entry of their own (app.css hides them). */
+    return function (u, v, si, i) {
+      if (i === null || i === undefined) { return "–"; }
+      var lo = low === null ? v : u.data[low][i], hi = u.data[high][i];
+      if (v === null || v === undefined) { return "–"; }
+      return lo === hi && hi === v ? shown(v) : shown(v) + " (" + shown(lo) + " … " + shown(hi) + ")";
+    };
+  }
+
   function seriesOf(labels, single, series) {
     if (single) {
-      return [{}, {label: labels[0], stroke: COLORS[0], width: 1.5, points: pointsOf(series[0])},
-              {label: "min", stroke: "rgba(37,99,235,0.35)", width: 1},
-              {label: "max", stroke: "rgba(37,99,235,0.35)", width: 1}];
+      return [{}, {label: labels[0], stroke: COLORS[0], width: 1.5, points: pointsOf(series[0]),
+                   value: withRange(2, 3)},
+              {label: "min", stroke: "rgba(37,99,235,0.35)", width: 1, class: "range"},
+              {label: "max", stroke: "rgba(37,99,235,0.35)", width: 1, class: "range"}];
     }
     var out = [{}];
     labels.forEach(function (label, i) {
       var color = COLORS[i % COLORS.length];
       out.push({label: label, stroke: color, width: 1.5, spanGaps: true,
-                points: pointsOf(series[i])});
-      out.push({label: label + " max", stroke: color + "55", width: 1, spanGaps: true});
+                points: pointsOf(series[i]), value: withRange(null, 2 + 2 * i)});
+      out.push({label: label + " max", stroke: color + "55", width: 1, spanGaps: true,
+                class: "range"});
     });
     return out;
   }
