@@ -21,12 +21,13 @@ from __future__ import annotations
 import builtins
 import importlib
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from parity.api._direct import direct_reads
 from parity.api._session import session
 from parity.core.errors import NotFoundError
+from parity.core.model import MODEL_KIND, ArtifactFile
 from parity.core.run import Metric, RunView
 from parity.core.run_filter import parse_filter, parse_sort
 from parity.tracking.journal import JOURNAL_DIR, journals
@@ -58,12 +59,14 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "CommandRun",
     "Run",
+    "artifact_files",
     "compare",
     "delete",
     "get",
     "history",
     "keys",
     "list",
+    "read_artifact",
     "short_ids",
     "start",
     "sync",
@@ -150,6 +153,47 @@ def get(reference: str, *, workspace: Workspace | None = None) -> RunView:
     with session(workspace) as ws:
         _send_unsent(ws)
         return ws.runs.find(reference)
+
+
+def artifact_files(
+    reference: str, path: str, *, workspace: Workspace | None = None
+) -> builtins.list[ArtifactFile]:
+    """The files of the artifact a run logged at ``path``: the file itself, or every file of a
+    model (paths relative to the model's folder). ``path`` is looked up among the run's
+    artifacts, never joined to a storage path.
+
+    >>> [f.path for f in parity.runs.artifact_files("0190ab12", "model")]  # doctest: +SKIP
+    ['model.pkl', 'parity-model.json']
+    """
+    with session(workspace) as ws:
+        run = ws.runs.find(reference)
+        found = next((a for a in run.artifacts if a.path == path), None)
+        if found is None:
+            raise NotFoundError(
+                f"run {run.id[:12]} logged no artifact {path!r}",
+                hint="see the artifacts that 'parity runs show' lists",
+            )
+        if found.kind != MODEL_KIND:
+            # -1: the run recorded no size (``add_artifact_ref`` without one)
+            size = -1 if found.size is None else found.size
+            return [ArtifactFile(found.path, found.digest, size)]
+        from parity.registry.loading import read_model_record  # lazy: only model artifacts
+
+        return builtins.list(read_model_record(ws.records, found.digest).files)
+
+
+def read_artifact(file: ArtifactFile, *, workspace: Workspace | None = None) -> Iterator[bytes]:
+    """The original bytes of an artifact's file (from ``artifact_files``) in blocks, never
+    more than its recorded size; CorruptObject after the last block when they do not hash to
+    its digest, so a caller must not treat what it got as whole before the end.
+
+    >>> with open("model.pkl", "wb") as out:  # doctest: +SKIP
+    ...     for block in parity.runs.read_artifact(files[0]):
+    ...         out.write(block)
+    """
+    with session(workspace) as ws:
+        # Bounded by the recorded size; with none recorded (-1), only the digest checks it.
+        yield from ws.objects.stream(file.digest, None if file.size < 0 else file.size)
 
 
 def list(
