@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from parity.api._events import deliver_staged
+from parity.api._model_saving import save_model
 from parity.api._models import (
     ModelVerification,
     describe,
@@ -27,7 +28,6 @@ from parity.api._models import (
     named_version,
     register_model,
     resolve_source,
-    save_model,
     verify_model,
     verify_model_environment,
 )
