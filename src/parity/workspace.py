@@ -42,6 +42,7 @@ CONFIG_FILE = "config.toml"
 DATABASE_FILE = "parity.db"
 SQLITE_FILE_URL = "sqlite:///"
 OBJECTS_DIR = "objects"
+CACHE_DIR = "cache"  # what commands keep to go faster next time: safe to delete
 TMP_DIR = "tmp"  # temp files of a workspace whose objects are on a server
 
 _CONFIG_TEMPLATE = """\

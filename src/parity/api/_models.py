@@ -18,10 +18,11 @@ from parity.core.model import DEFAULT_MODEL_PATH, MODEL_KIND, ModelRecord, Model
 from parity.core.refs import RefKind, parse_reference
 from parity.core.run import short_run_id
 from parity.env.capture import capture
+from parity.env.kept_distributions import capture_here
 from parity.env.records import load_environment
 from parity.env.verification import VerifyResult, verify_environment
 from parity.registry.loading import FileProblem, check_model_files, read_model_record
-from parity.workspace import Workspace
+from parity.workspace import CACHE_DIR, Workspace
 
 if TYPE_CHECKING:
     from parity.core.run import RunView
@@ -182,11 +183,16 @@ def verify_model_environment(
     """Compare this (or ``python``'s) environment with the model's; None if it has none.
 
     Only the distributions the model needs (its requirements) count; others drop to info.
+    This interpreter is captured with the distributions unchanged since its last check kept
+    in the workspace (``env.kept_distributions``): the same environment, read in a fraction.
     """
     if record.environment_id is None:
         return None
     expected = load_environment(workspace.records, record.environment_id)
-    return verify_environment(expected, capture(python), threshold, imported=record.requirements)
+    current = (
+        capture(python) if python is not None else capture_here(workspace.parity_dir / CACHE_DIR)
+    )
+    return verify_environment(expected, current, threshold, imported=record.requirements)
 
 
 def describe(differences: Iterable[Difference]) -> str:
