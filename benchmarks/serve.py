@@ -157,9 +157,24 @@ def mlflow_command(mlflow_python: Path, model: Path, port: int) -> list[str]:
     ]
 
 
-def first_prediction(command: list[str], cwd: Path, port: int, body: bytes) -> float:
-    """Seconds from launching ``command`` to its first 200 from ``/invocations``; the server's
-    whole process group (MLflow starts uvicorn as a child) is stopped and waited for after."""
+def session_cpu_seconds(session: int) -> float:
+    """CPU seconds (user and system) spent so far by every process of ``session``, and by the
+    children they reaped: what a start-up cost, whatever else the machine was running."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # ended meanwhile
+        if int(fields[3]) == session:  # fields[0] is the state, [3] the session id
+            total += sum(int(value) for value in fields[11:15])  # utime stime cutime cstime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def first_prediction(command: list[str], cwd: Path, port: int, body: bytes) -> tuple[float, float]:
+    """Seconds from launching ``command`` to its first 200 from ``/invocations``, and the CPU
+    seconds its processes had used by then; the server's whole process group (MLflow starts
+    uvicorn as a child) is stopped and waited for after."""
     env = python_env(True)
     env["PATH"] = f"{Path(command[0]).parent}:{env.get('PATH', '')}"
     request = urllib.request.Request(
@@ -181,7 +196,8 @@ def first_prediction(command: list[str], cwd: Path, port: int, body: bytes) -> f
             try:
                 with urllib.request.urlopen(request, timeout=5) as response:
                     if response.status == 200:
-                        return time.perf_counter() - started
+                        elapsed = time.perf_counter() - started
+                        return elapsed, session_cpu_seconds(process.pid)
             except urllib.error.HTTPError as refused:
                 refused.close()  # not ready yet (MLflow answers 503 while loading)
             except OSError:
@@ -211,14 +227,16 @@ def startup(rounds: int, compare: str | None) -> None:
 
     tools = ["MLflow", *pythons]
     samples: dict[str, list[float]] = {tool: [] for tool in tools}
+    cpu: dict[str, list[float]] = {tool: [] for tool in tools}
     loads = [os.getloadavg()[0]]
     for round_ in range(rounds + 1):  # the first round fills the bytecode cache: not counted
         order = tools[round_ % len(tools) :] + tools[: round_ % len(tools)]
         for tool in order:
             port = free_port()
-            seconds = first_prediction(command(tool, port), project, port, body)
+            seconds, used = first_prediction(command(tool, port), project, port, body)
             if round_:
                 samples[tool].append(seconds)
+                cpu[tool].append(used)
         loads.append(os.getloadavg()[0])
     rows = []
     for tool in tools:
@@ -231,6 +249,8 @@ def startup(rounds: int, compare: str | None) -> None:
                 f"{min(samples[tool]):.2f}-{max(samples[tool]):.2f}",
                 f"{statistics.median(ratios):.2f}x",
                 f"{min(ratios):.2f}-{max(ratios):.2f}x",
+                f"{statistics.median(cpu[tool]):.2f}",
+                f"{statistics.median(cpu[tool]) / statistics.median(cpu['MLflow']):.2f}x",
             )
         )
     print(
@@ -241,6 +261,8 @@ def startup(rounds: int, compare: str | None) -> None:
                 "range s",
                 "/ MLflow (median of rounds)",
                 "/ MLflow, each round",
+                "CPU s (median)",
+                "CPU / MLflow",
             ],
             rows,
         )
