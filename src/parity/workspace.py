@@ -376,9 +376,15 @@ class Workspace:
         return self.environ_user or getpass.getuser()
 
     def close(self) -> None:
-        for store in ("meta", "meta_unmigrated", "server", "direct_sqlite"):
-            if self.__dict__.get(store) is not None:
+        for store in ("meta", "meta_unmigrated", "server"):
+            if store in self.__dict__:
                 self.__dict__[store].close()
+        # A closed sqlite3 connection cannot be used again (an engine can): forget it, so a
+        # workspace used after close() opens a new one, as its engine would.
+        direct = self.__dict__.pop("direct_sqlite", None)
+        if direct is not None:
+            self.__dict__.pop("registry_reads", None)
+            direct.close()
 
     def __enter__(self) -> Workspace:
         return self

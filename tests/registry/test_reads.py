@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from parity.core.errors import ParityError
+from parity.core.errors import NotFoundError, ParityError
 from parity.core.run import DataLink
 from parity.registry.reads import RegistryReads, VersionReader
 from parity.registry.versions import Actor, Registry
@@ -146,9 +146,12 @@ def test_an_embedded_workspace_reads_directly_and_others_through_the_store(
     embedded = open_workspace(workspace_dir, environ={})
     try:
         assert isinstance(embedded.registry_reads, RegistryReads)
+        embedded.close()  # closes the connection; a use after it opens a new one
+        with pytest.raises(NotFoundError, match="no model named 'bc'"):
+            embedded.registry_reads.resolve("bc@production")
     finally:
         embedded.close()
-    assert embedded.__dict__["direct_sqlite"] is not None  # closed with the workspace
+    assert "direct_sqlite" not in embedded.__dict__
     on_postgres = open_workspace(workspace_dir, environ={"PARITY_METADATA_URL": postgres_url})
     try:
         assert on_postgres.direct_sqlite is None
