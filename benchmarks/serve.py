@@ -22,6 +22,7 @@ from one run.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -209,7 +210,8 @@ def first_prediction(command: list[str], cwd: Path, port: int, body: bytes) -> t
                 raise TimeoutError(f"{' '.join(command)} answered no prediction in 180 s")
             time.sleep(0.005)
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
+        with contextlib.suppress(ProcessLookupError):  # it may have exited already
+            os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=30)
         process.stderr.close()  # type: ignore[union-attr]
 
@@ -219,6 +221,12 @@ def startup(rounds: int, compare: str | None) -> None:
     mlflow_python, mlflow_model, project = models(work)
     body = payload().encode()
     pythons = {"Parity": sys.executable, **({"compared": compare} if compare else {})}
+
+    # Each Parity install serves its own copy of the workspace: another version may migrate the
+    # database to a schema this one would refuse.
+    folders = {"MLflow": project, "Parity": project}
+    if compare:
+        folders["compared"] = Path(shutil.copytree(project, work / "project-compared"))
 
     def command(tool: str, port: int) -> list[str]:
         if tool == "MLflow":
@@ -233,7 +241,7 @@ def startup(rounds: int, compare: str | None) -> None:
         order = tools[round_ % len(tools) :] + tools[: round_ % len(tools)]
         for tool in order:
             port = free_port()
-            seconds, used = first_prediction(command(tool, port), project, port, body)
+            seconds, used = first_prediction(command(tool, port), folders[tool], port, body)
             if round_:
                 samples[tool].append(seconds)
                 cpu[tool].append(used)
