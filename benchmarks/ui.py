@@ -148,13 +148,24 @@ def chart_times(work: Path) -> list[float]:
     return times
 
 
+PARTS = ("pages", "charts", "mlflow")
+
+
 def main() -> None:
+    # PARITY_BENCH_UI_PARTS=charts re-times one part (the chart draw takes a minute; the
+    # 100,000-run tables and MLflow's side take most of the half hour the whole run takes).
+    chosen = os.environ.get("PARITY_BENCH_UI_PARTS", ",".join(PARTS)).split(",")
+    unknown = set(chosen) - set(PARTS)
+    if unknown:
+        sys.exit(f"unknown PARITY_BENCH_UI_PARTS {sorted(unknown)}: choose from {PARTS}")
     work = Path(tempfile.mkdtemp(prefix="parity-bench-ui-"))
     rows = []
     backends = [("SQLite", None)]
     postgres = os.environ.get("PARITY_TEST_POSTGRES_URL")
     if postgres:
         backends.append(("PostgreSQL", postgres))
+    if "pages" not in chosen:
+        backends = []
     try:
         for label, url in backends:
             folder = work / label.lower()
@@ -165,14 +176,17 @@ def main() -> None:
             with serving(folder, database) as served:
                 for view, (p50, p95) in page_times(served).items():
                     rows.append([label, view, f"{p50:.1f}", f"{p95:.1f}"])
-        print(table(["database", f"runs table view ({RUNS:,} runs)", "p50 ms", "p95 ms"], rows))
-        draws = chart_times(work)
-        print(
-            f"run page, {CHART_METRICS} metrics × {CHART_STEPS:,} steps, navigation to charts "
-            f"drawn in Chromium: median {statistics.median(draws):.0f} ms, "
-            f"max {max(draws):.0f} ms ({', '.join(f'{t:.0f}' for t in draws)})"
-        )
-        mlflow_side(work / "mlflow")
+        if rows:
+            print(table(["database", f"runs table view ({RUNS:,} runs)", "p50 ms", "p95 ms"], rows))
+        if "charts" in chosen:
+            draws = chart_times(work)
+            print(
+                f"run page, {CHART_METRICS} metrics × {CHART_STEPS:,} steps, navigation to "
+                f"charts drawn in Chromium: median {statistics.median(draws):.0f} ms, "
+                f"max {max(draws):.0f} ms ({', '.join(f'{t:.0f}' for t in draws)})"
+            )
+        if "mlflow" in chosen:
+            mlflow_side(work / "mlflow")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -242,7 +242,9 @@ class Workspace:
         if self.server_url is not None or not self.metadata_url.startswith(SQLITE_FILE_URL):
             return None
         path = self.metadata_url[len(SQLITE_FILE_URL) :]
-        if not path or "?" in path:  # in memory, or options only SQLAlchemy reads
+        # In memory, or characters SQLAlchemy's URL parser reads specially (options, escapes):
+        # such a database goes through the store, as api._direct's readers do.
+        if not path or set("?#%@:") & set(path):
             return None
         from parity.store.meta.direct import (
             open_direct_sqlite,

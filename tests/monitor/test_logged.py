@@ -83,6 +83,11 @@ def test_logged_inputs_come_back_oldest_first_by_version_and_time(store: Monitor
     assert store.logged_inputs("churn", version=1) == [[0.5, "a"], [1.5, "a"]]
     assert store.logged_inputs("churn", since_ms=2_000) == [[1.5, "a"], [2.5, "a"]]
     assert store.logged_inputs("churn", version=1, since_ms=1_500) == [[1.5, "a"]]
+    assert store.logged_inputs("churn", until_ms=2_000) == [[0.5, "a"]]  # before, not at
+    assert store.logged_inputs("churn", since_ms=1_000, until_ms=3_001) == [
+        [0.5, "a"], [1.5, "a"], [2.5, "a"],
+    ]  # fmt: skip
+    assert store.logged_inputs("churn", version=2, since_ms=1_000, until_ms=3_000) == []
     assert store.logged_inputs("ghost") == []
     store.append_predictions([])  # nothing to keep is not an error
 

@@ -289,6 +289,21 @@ def test_the_runs_that_read_a_data_version_are_its_inputs_oldest_first(
     assert runs.runs_that_read("c" * 64) == []
 
 
+def test_the_runs_that_wrote_a_data_version_are_its_outputs_oldest_first(
+    runs: RunRepository,
+) -> None:
+    version = "a" * 64
+    reader, first, second, deleted = (new_run(runs) for _ in range(4))
+    runs.add_data(reader, "input", [DataLink("train.csv", version)])
+    for run_id in (second, first, deleted):
+        runs.add_data(run_id, "output", [DataLink("prepared/train.csv", version)])
+    runs.add_data(first, "output", [DataLink("copy.csv", version)])  # twice: listed once
+    runs.delete(deleted)
+    assert runs.runs_that_wrote(version) == [first, second]
+    assert runs.runs_that_read(version) == [reader]
+    assert runs.runs_that_wrote("c" * 64) == []
+
+
 def test_a_run_ends_once(runs: RunRepository) -> None:
     run_id = new_run(runs)
     runs.end(run_id, RunStatus.FINISHED, 0, end_ms=500)

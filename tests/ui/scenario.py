@@ -34,7 +34,7 @@ class Scenario:
     folder: Path
     baseline: str  # the run with the long loss and the spike; its model is churn/1 and /2
     tuned: str  # same params but the learning rate; its environment has another scikit-learn
-    others: tuple[str, ...]
+    others: tuple[str, ...]  # sweep-0 read baseline's data version, sweep-1 wrote tuned's
     env_a: str
     env_b: str
 
@@ -115,6 +115,9 @@ def build(folder: Path, *, steps: int = STEPS, metrics: int = 2, extra_runs: int
         first, second = _versioned_table(ws, folder)
         ws.runs.add_data(baseline, "input", [DataLink("train.csv", first)])
         ws.runs.add_data(tuned, "input", [DataLink("train.csv", second)])
+        if len(others) >= 2:  # one sweep read the baseline's data too, another wrote the newer
+            ws.runs.add_data(others[0], "input", [DataLink("train.csv", first)])
+            ws.runs.add_data(others[1], "output", [DataLink("train.csv", second)])
     finally:
         ws.close()
     return Scenario(folder, baseline, tuned, others, env_a, env_b)

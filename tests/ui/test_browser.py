@@ -157,6 +157,30 @@ def test_follow_a_data_path_through_its_versions_to_the_run_that_read_one(
     expect(rows).to_have_count(2)
     expect(rows.nth(0)).to_contain_text("one more row")
     expect(rows.nth(0).locator(".risk.high")).to_have_text("fail")
-    rows.nth(1).locator("td.readers a").click()
+    rows.nth(1).locator(f"td.readers a[href='/runs/{served.scenario.baseline}']").click()
     expect(page.locator("h1")).to_contain_text("baseline")
     assert page.url.endswith(f"/runs/{served.scenario.baseline}")
+
+
+def test_from_a_run_to_its_data_version_to_another_run_that_read_it(
+    page: Page, served: ServedUI
+) -> None:
+    baseline, sweep_0, sweep_1 = served.scenario.baseline, *served.scenario.others[:2]
+    sign_in_with_token(page, served, "reader")
+    page.goto(f"{served.url}/runs/{baseline}")
+    page.click("#inputs a[href^='/data/']")
+    expect(page.locator("h1")).to_contain_text("Data version")
+    expect(page.locator("#readers tr[data-run]")).to_have_count(2)
+    expect(page.locator("#writers tr[data-run]")).to_have_count(0)
+    page.click(f"#readers tr[data-run='{sweep_0}'] a.mono")
+    expect(page.locator("h1")).to_contain_text("sweep-0")
+    assert page.url.endswith(f"/runs/{sweep_0}")
+    # and back from the other reader: the same version, which the baseline read too
+    page.click("#inputs a[href^='/data/']")
+    page.click(f"#readers tr[data-run='{baseline}'] a.mono")
+    expect(page.locator("h1")).to_contain_text("baseline")
+    # a run's output leads to the version it wrote, which names it as its writer
+    page.goto(f"{served.url}/runs/{sweep_1}")
+    page.click("#outputs a[href^='/data/']")
+    page.click(f"#writers tr[data-run='{sweep_1}'] a.mono")
+    assert page.url.endswith(f"/runs/{sweep_1}")

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+from fastapi.dependencies.utils import get_dependant
 
 from parity.core.roles import Role
 from parity.server.route_table import PAGE_ROUTES
@@ -21,6 +22,15 @@ from tests.server.test_advisories import REFUSED
 NON_PUBLIC = tuple(r for r in PAGE_ROUTES if r.access is not PUBLIC)
 WRITES = tuple(r for r in PAGE_ROUTES if r.writes)
 PARAMETERIZED = tuple(r for r in PAGE_ROUTES if parameters(r))
+
+
+def query_parameters(route: Route) -> list[str]:
+    """The names of a page's query parameters, as FastAPI reads them from its handler."""
+    dependant = get_dependant(path=route.full_path, call=route.endpoint)
+    return [q.alias for q in dependant.query_params]
+
+
+QUERIED = tuple(r for r in PAGE_ROUTES if r.method == "GET" and query_parameters(r))
 FORM = "application/x-www-form-urlencoded"
 # A well-formed value for each page parameter that names nothing on a fresh server.
 VALUES = {"experiment": "madeup", "run_id": "abcdef12", "name": "madeup", "env_id": "abcdef12"}
@@ -122,5 +132,23 @@ def test_traversal_payloads_on_every_page_parameter_get_4xx(
             headers["Content-Length"] = str(len(body))
             status, answer = send_raw(server.url, route.method, target, headers, body)
             if not 400 <= status < 500:
+                wrong.append(f"{page_id(route)} {parameter}={segment!r}: {status} {answer[:200]!r}")
+    assert wrong == []
+
+
+@pytest.mark.parametrize("route", QUERIED, ids=page_id)
+def test_traversal_payloads_in_every_page_query_parameter_are_harmless(
+    server: TeamServer, route: Route
+) -> None:
+    """A page's query values (a path, a reference, a window) never make it read a file or
+    fail: each payload is refused or shown as a page, and no file's contents come back."""
+    wrong = []
+    path = concrete_path(route, VALUES)
+    for parameter in query_parameters(route):
+        for segment in REFUSED:
+            target = f"{path}?{parameter}={segment}"
+            headers = {"Host": "127.0.0.1", "Authorization": f"Bearer {server.admin}"}
+            status, answer = send_raw(server.url, "GET", target, headers)
+            if status >= 500 or b"root:x:0:0" in answer:
                 wrong.append(f"{page_id(route)} {parameter}={segment!r}: {status} {answer[:200]!r}")
     assert wrong == []

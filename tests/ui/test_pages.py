@@ -14,9 +14,12 @@ import httpx
 import pytest
 
 from parity.api import environments as env_api
+from parity.api import events as events_api
 from parity.api import models as models_api
 from parity.api import monitor as monitor_api
 from parity.core.environment import Environment
+from parity.core.errors import UsageError
+from parity.core.events import DRIFT_ALERT
 from parity.core.roles import Role
 from parity.monitor.drift import DriftReport, FeatureDrift
 from parity.server.route_table import PAGE_ROUTES, SERVED
@@ -24,6 +27,7 @@ from parity.server.routing import PUBLIC
 from parity.ui import assets
 from parity.ui.templating import render_text
 from parity.workspace import now_ms
+from tests.conftest import run_parity
 from tests.ui.conftest import PASSWORD, ServedUI, write_advisories
 
 VENDOR = assets.STATIC / "vendor"
@@ -303,6 +307,11 @@ def test_a_versioned_path_shows_its_versions_by_commit_with_verdicts_and_readers
     assert f'href="/runs/{scenario.tuned}"' in newest
     assert f'href="/runs/{scenario.baseline}"' in oldest
     assert scenario.tuned not in oldest
+    sweep_0, sweep_1 = scenario.others[:2]
+    assert f'href="/runs/{sweep_0}"' in oldest.split('class="readers"')[1]  # a second reader
+    writers = newest.split('class="writers"')[1].split("</td>")[0]
+    assert f'href="/runs/{sweep_1}"' in writers
+    assert "href" not in oldest.split('class="writers"')[1].split("</td>")[0]
 
 
 @pytest.mark.parametrize("path", ["schema.py", "../train.csv", "/etc/passwd", "train"])
@@ -326,6 +335,33 @@ def test_a_data_version_lists_the_runs_that_read_it(
     assert f'href="/runs/{served.scenario.tuned}"' in readers
     assert served.scenario.baseline not in readers
     assert "tuned" in readers
+    writers = page.split('id="writers"')[1].split("</table>")[0]
+    assert f'href="/runs/{served.scenario.others[1]}"' in writers
+    assert served.scenario.tuned not in writers
+
+
+def test_a_run_s_output_links_to_the_data_version_that_lists_it_as_writer(
+    served: ServedUI, clients: list[httpx.Client]
+) -> None:
+    client = _client(served, "reader", clients)
+    writer = served.scenario.others[1]
+    run_page = client.get(f"/runs/{writer}").text
+    outputs = run_page.split("<h3>Outputs</h3>")[1].split("</table>")[0]
+    found = re.search(r'href="/data/([0-9a-f]{64})"', outputs)
+    assert found is not None
+    page = client.get(f"/data/{found.group(1)}").text
+    writers = page.split('id="writers"')[1].split("</table>")[0]
+    assert f'<tr data-run="{writer}">' in writers
+    assert writer not in page.split('id="readers"')[1].split("</table>")[0]
+
+
+@pytest.mark.parametrize("version", ["0" * 64, "abcd", "../../etc", "%2e%2e%2fetc", "ABCD"])
+def test_an_unknown_or_malformed_data_version_is_not_found(
+    served: ServedUI, clients: list[httpx.Client], version: str
+) -> None:
+    answer = _client(served, "reader", clients).get(f"/data/{version}")
+    assert answer.status_code in (404, 422), answer.text
+    assert "root:" not in answer.text
 
 
 def test_the_drift_page_of_a_model_never_served_says_so(
@@ -365,7 +401,9 @@ def test_the_drift_page_checks_against_a_chosen_stored_profile(
     }
     assert f'<option value="{profiled["shifted"]}" selected>' in pages["shifted"].text
     assert "the stored profile" in pages["shifted"].text
-    assert pages["shifted"].text.count('data-drifted="true"') == len(names)
+    shifted, over_time = pages["shifted"].text.split('id="over-time"')
+    assert shifted.count('data-drifted="true"') == len(names)
+    assert over_time.count('data-drifted="true"') == len(names)  # all logged in the last day
     assert "no feature drifted" in pages["same"].text
     assert 'data-drifted="true"' not in pages["same"].text
     training = client.get("/models/churn/drift", params={"version": "/1", "against": ""})
@@ -375,6 +413,106 @@ def test_the_drift_page_checks_against_a_chosen_stored_profile(
     assert 'data-feature="' not in unknown.text
     refused = client.get("/models/churn/drift", params={"against": "train.csv"})
     assert refused.status_code == 422  # never a file name
+
+
+def test_the_drift_page_shows_the_drift_of_each_window_over_time(
+    served: ServedUI, clients: list[httpx.Client], tmp_path: Path
+) -> None:
+    ws = served.context.workspace
+    names = models_api.record("churn/2", workspace=ws).signature.input_names  # type: ignore[union-attr]
+    rng = random.Random(21)
+    table = tmp_path / "reference.csv"
+    rows = [[rng.gauss(0, 1) for _ in names] for _ in range(2_000)]
+    table.write_text(",".join(names) + "\n" + "".join(",".join(map(str, r)) + "\n" for r in rows))
+    profile_id = monitor_api.profile(table, workspace=ws)
+    day, now = 86_400_000, now_ms()
+    # version 2 served like its reference two and a half days ago, shifted half a day ago
+    ws.monitoring.append_predictions([
+        {"time_ms": now - int(offset * day), "model": "churn", "version": 2,
+         "inputs": [rng.gauss(shift, 1) for _ in names], "prediction": 0}
+        for offset, shift in ((2.5, 0.0), (0.5, 3.0)) for _ in range(300)
+    ])  # fmt: skip
+    windows = monitor_api.drift_windows(
+        "churn/2", window="1d", count=3, reference=profile_id, workspace=ws
+    )
+    assert [w.report.rows for w in windows] == [300, 0, 300]
+    assert windows[0].report.ok
+    assert windows[2].report.drifted == tuple(names)
+    assert windows[0].end_ms == windows[1].start_ms
+    assert windows[2].end_ms - windows[0].start_ms == 3 * day
+    earlier = monitor_api.drift("churn/2", reference=profile_id, until="1d", workspace=ws)
+    assert (earlier.rows, earlier.ok) == (300, True)  # the shifted rows are after it
+    client = _client(served, "reader", clients)
+    params = {"version": "/2", "against": profile_id, "window": "1d", "windows": "3"}
+    alerts = len(events_api.list(DRIFT_ALERT, workspace=ws))
+    page = client.get("/models/churn/drift", params={**params, "since": "1d"})
+    assert page.status_code == 200, page.text
+    assert "drifted: " in page.text.split('id="over-time"')[0]  # the last day's report
+    assert len(events_api.list(DRIFT_ALERT, workspace=ws)) == alerts  # looking is no alert
+    section = page.text.split('id="over-time"')[1].split("</section>")[0]
+    verdicts = re.findall(r'data-rows="(\d+)" data-verdict="(\w+)"', section)
+    assert verdicts == [("300", "ok"), ("0", "none"), ("300", "drifted")]
+    newest = section.split("<tr data-start=")[-1]
+    assert newest.count('data-drifted="true"') == len(names)
+    assert 'name="since" value="1d"' in page.text  # the view stays in the form
+    assert 'name="window" value="1d"' in page.text
+    assert 'name="windows" value="3"' in page.text
+    for wrong in ({"window": "../x"}, {"window": "0d"}, {"windows": "31"}, {"windows": "0"}):
+        assert client.get("/models/churn/drift", params={**params, **wrong}).status_code == 422
+
+
+def test_drift_against_an_earlier_serving_window(
+    served: ServedUI, clients: list[httpx.Client]
+) -> None:
+    ws = served.context.workspace
+    names = models_api.record("churn/2", workspace=ws).signature.input_names  # type: ignore[union-attr]
+    rng = random.Random(33)
+    day, now = 86_400_000, now_ms()
+    # churn/2 served like this eleven days ago, shifted eight and a half days ago
+    ws.monitoring.append_predictions([
+        {"time_ms": now - int(offset * day), "model": "churn", "version": 2,
+         "inputs": [rng.gauss(shift, 1) for _ in names], "prediction": 0}
+        for offset, shift in ((11, 0.0), (8.5, 3.0)) for _ in range(500)
+    ])  # fmt: skip
+    earlier = ("12d", "10d")
+    shifted = monitor_api.drift("churn/2", since="9d", until="8d", baseline=earlier, workspace=ws)
+    assert (shifted.rows, shifted.drifted) == (500, tuple(names))
+    same = monitor_api.drift("churn/2", since="12d", until="10d", baseline=earlier, workspace=ws)
+    assert (same.rows, same.ok) == (500, True)  # the baseline against itself
+    with pytest.raises(UsageError, match="0 rows of churn/2's inputs"):
+        monitor_api.drift("churn/2", baseline=("10d", "9d"), workspace=ws)
+    with pytest.raises(UsageError, match="not both"):
+        monitor_api.drift("churn/2", reference="abcd", baseline=earlier, workspace=ws)
+    with pytest.raises(UsageError, match="ends before it starts"):
+        monitor_api.drift("churn/2", baseline=("10d", "12d"), workspace=ws)
+    client = _client(served, "reader", clients)
+    params = {"version": "/2", "since": "9d", "baseline_from": "12d", "baseline_until": "10d",
+              "window": "1d", "windows": "12"}  # fmt: skip
+    page = client.get("/models/churn/drift", params=params).text
+    main, over_time = page.split('id="over-time"')
+    assert "the inputs it was served from 12d ago until 10d ago" in main
+    assert main.count('data-drifted="true"') == len(names)
+    verdicts = re.findall(r'data-rows="(\d+)" data-verdict="(\w+)"', over_time)
+    assert ("500", "ok") in verdicts  # the window the baseline came from
+    assert ("500", "drifted") in verdicts
+    one_end = client.get("/models/churn/drift", params={**params, "baseline_until": ""}).text
+    assert "needs both its start and its end" in one_end
+    assert 'data-feature="' not in one_end
+    assert (
+        client.get("/models/churn/drift", params={**params, "baseline_from": "../"}).status_code
+        == 422
+    )
+    cli = run_parity(
+        "monitor", "drift", "churn/2", "--since", "9d", "--until", "8d", "--baseline", "12d..10d",
+        "--json", cwd=served.scenario.folder,
+    )  # fmt: skip
+    assert cli.returncode == 1, cli.stderr
+    assert json.loads(cli.stdout)["drifted"] == list(names)
+    wrong = run_parity(
+        "monitor", "drift", "churn/2", "--baseline", "12d", cwd=served.scenario.folder
+    )
+    assert wrong.returncode == 2
+    assert "FROM..UNTIL" in wrong.stderr
 
 
 def test_drift_bars_show_each_feature_against_its_limits() -> None:
@@ -389,8 +527,21 @@ def test_drift_bars_show_each_feature_against_its_limits() -> None:
     page = render_text(
         "drift.html", viewer=None, can_write=False, csrf="", path="/models/churn/drift",
         name="churn", reference="churn/1", since="7d", report=report, error=None, versions=[],
-        profiles=[], against=None,
+        profiles=[], against=None, window="1d", windows=2, features=["age", "plan"],
+        baseline_from="", baseline_until="",
+        over_time=[
+            monitor_api.DriftWindow(0, 86_400_000, DriftReport(3, 100, ())),
+            monitor_api.DriftWindow(86_400_000, 2 * 86_400_000, report),
+        ],
     )  # fmt: skip
+    main, over_time = page.split('id="over-time"')
+    assert 'data-rows="3" data-verdict="none"' in over_time
+    assert "too few rows" in over_time
+    assert 'data-rows="500" data-verdict="drifted"' in over_time
+    assert '<td class="num drifted" data-feature="age" data-drifted="true"' in over_time
+    assert '<td class="num" data-feature="plan" data-drifted="false"' in over_time
+    assert over_time.count('data-feature="plan"') == 2  # an empty cell where none was checked
+    page = main
     assert 'data-feature="age" data-drifted="true"' in page
     assert 'data-feature="plan" data-drifted="false"' in page
     assert 'class="fill over" style="width: 80.0%"' in page  # 0.4 over its 0.2 limit

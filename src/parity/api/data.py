@@ -83,6 +83,7 @@ __all__ = [
     "status",
     "validate",
     "validations",
+    "writers",
 ]
 
 PathLike = str | os.PathLike[str]
@@ -287,10 +288,25 @@ def readers(data_version: str, *, workspace: Workspace | None = None) -> list[st
     ['0192f3…', '0192f4…']
     """
     with session(workspace) as ws:
-        # A full id needs no record here: runs name versions stored elsewhere too.
-        if not is_digest(data_version.lower()):
-            data_version = ws.records.resolve(data_version, kind=DATA_KIND)
-        return ws.runs.runs_that_read(data_version.lower())
+        return ws.runs.runs_that_read(_full_version(ws, data_version))
+
+
+def writers(data_version: str, *, workspace: Workspace | None = None) -> list[str]:
+    """The ids of the runs that wrote ``data_version`` (or a unique prefix of its id) as an
+    output (``parity run --output``), oldest first; deleted runs are left out.
+
+    >>> data.writers("3f2a")                             # doctest: +SKIP
+    ['0192f1…']
+    """
+    with session(workspace) as ws:
+        return ws.runs.runs_that_wrote(_full_version(ws, data_version))
+
+
+def _full_version(ws: Workspace, data_version: str) -> str:
+    # A full id needs no record here: runs name versions stored elsewhere too.
+    if not is_digest(data_version.lower()):
+        return ws.records.resolve(data_version, kind=DATA_KIND)
+    return data_version.lower()
 
 
 # The name before the CLI settled its words (docs/cli.md): "history", as for models and metrics.

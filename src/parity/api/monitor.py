@@ -13,6 +13,7 @@ import builtins
 import datetime as dt
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -39,9 +40,11 @@ from parity.registry.loading import read_model_record
 from parity.workspace import Workspace, now_ms
 
 __all__ = [
+    "DriftWindow",
     "WatchAlert",
     "WatchTick",
     "drift",
+    "drift_windows",
     "feedback",
     "performance",
     "performance_history",
@@ -51,6 +54,7 @@ __all__ = [
 ]
 
 _DURATION = re.compile(r"^(\d+)([smhd])$")
+MAX_WINDOWS = 60  # a page of windows; each reads its own rows
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
@@ -88,25 +92,79 @@ def drift(
     since: str | dt.datetime | None = None,
     min_rows: int = MIN_ROWS,
     alert: bool = True,
+    until: str | dt.datetime | None = None,
+    baseline: tuple[str | dt.datetime, str | dt.datetime] | None = None,
     workspace: Workspace | None = None,
 ) -> DriftReport:
     """Compare the inputs logged while serving ``model_reference`` with its training profile.
 
     >>> report = parity.api.monitor.drift("churn@production", since="7d")   # doctest: +SKIP
     >>> report.ok, report.drifted                                           # doctest: +SKIP
+    >>> monitor.drift("churn@production", since="7d", baseline=("14d", "7d"))  # doctest: +SKIP
 
     ``reference`` is a training table, its data version id or a profile id (default: the
-    profiled input of the run that made the model). ``since`` is ``30m``, ``24h``, ``7d``, an
-    ISO time or a datetime. With fewer than ``min_rows`` rows the report gives no verdict.
+    profiled input of the run that made the model). ``baseline``, instead of a reference, is
+    an earlier serving window (from, until): the inputs the same version was served then,
+    which need at least ``min_rows`` rows. ``since`` is ``30m``, ``24h``, ``7d``, an ISO time
+    or a datetime; ``until`` (the same forms; ``24h`` is a day ago) leaves out the inputs
+    logged from then on. With fewer than ``min_rows`` rows the report gives no verdict.
     Drift found is a ``monitor.drift_alert`` event (``alert=False``: none).
     """
-    since_ms = None if since is None else _since_epoch_ms(since, dt.datetime.now(dt.UTC))
+    now = dt.datetime.now(dt.UTC)
+    since_ms = None if since is None else _since_epoch_ms(since, now)
+    until_ms = None if until is None else _since_epoch_ms(until, now)
+    window = _baseline_ms(reference, baseline, now)
     with session(workspace) as ws:
         version = ws.registry.resolve(model_reference)
-        report = _check_version_drift(ws, version, reference, since_ms, min_rows)
+        check = _drift_checker(ws, version, reference, min_rows, window)
+        report = check(since_ms, until_ms)
         if alert and report.enough_rows and report.drifted:
             report_alert(ws, DRIFT_ALERT, drift_alert_data(version, report))
         return report
+
+
+@dataclass(frozen=True)
+class DriftWindow:
+    """One window of serving time and the drift of the inputs logged in it.
+
+    It runs from ``start_ms`` (included) to ``end_ms`` (left out)."""
+
+    start_ms: int
+    end_ms: int
+    report: DriftReport
+
+
+def drift_windows(
+    model_reference: str,
+    *,
+    window: str = "1d",
+    count: int = 7,
+    reference: str | None = None,
+    min_rows: int = MIN_ROWS,
+    until: dt.datetime | None = None,
+    baseline: tuple[str | dt.datetime, str | dt.datetime] | None = None,
+    workspace: Workspace | None = None,
+) -> list[DriftWindow]:
+    """Drift over time: one report per window of serving time, oldest first.
+
+    Each report checks the inputs logged while serving ``model_reference`` in one of the last
+    ``count`` windows of length ``window`` (``30m``, ``24h``, ``1d``, ``1w``) before ``until``
+    (default: now) against the same reference (or ``baseline`` window) ``drift`` takes. A
+    window with fewer than ``min_rows`` rows gives no verdict. Raises no alert.
+
+    >>> [w.report.drifted for w in monitor.drift_windows("churn@production")]  # doctest: +SKIP
+    """
+    if not 1 <= count <= MAX_WINDOWS:
+        raise UsageError(f"{count} windows: between 1 and {MAX_WINDOWS} may be asked for")
+    length = parse_duration(window)
+    now = dt.datetime.now(dt.UTC)
+    end = int((until or now).timestamp() * 1000)
+    bounds = [(end - (count - i) * length, end - (count - i - 1) * length) for i in range(count)]
+    earlier = _baseline_ms(reference, baseline, now)
+    with session(workspace) as ws:
+        version = ws.registry.resolve(model_reference)
+        check = _drift_checker(ws, version, reference, min_rows, earlier)
+        return [DriftWindow(start, stop, check(start, stop)) for start, stop in bounds]
 
 
 def drift_alert_data(version: ModelVersion, report: DriftReport) -> dict[str, Any]:
@@ -436,6 +494,28 @@ def _load_profile(workspace: Workspace, reference: str) -> Profile:
     return Profile.from_record(workspace.records.get(profile_id, kind=PROFILE_KIND))
 
 
+def _served_profile(
+    workspace: Workspace,
+    version: ModelVersion,
+    columns: Sequence[str],
+    window_ms: tuple[int, int],
+    min_rows: int,
+) -> Profile:
+    """The profile of the inputs ``version`` was served in an earlier window (kept nowhere)."""
+    from parity.monitor.profile import profile_rows  # lazy: the monitor extra loads pandas
+
+    start, stop = window_ms
+    logged = workspace.monitoring.logged_inputs(version.name, version.version, start, until_ms=stop)
+    rows = [row for row in logged if isinstance(row, list) and len(row) == len(columns)]
+    if len(rows) < min_rows:
+        raise UsageError(
+            f"{len(rows)} rows of {version.ref}'s inputs were logged in the baseline window;"
+            f" at least {min_rows} are needed",
+            hint="widen the baseline window, or pick a stored profile",
+        )
+    return profile_rows(rows, columns)
+
+
 def _stored_profile(workspace: Workspace, prefix: str) -> str | None:
     """The stored profile whose id starts with ``prefix``; None when there is none."""
     try:
@@ -498,13 +578,56 @@ def _check_version_drift(
     reference: str | None,
     since_ms: int | None,
     min_rows: int,
+    until_ms: int | None = None,
 ) -> DriftReport:
     """Compare the inputs logged while serving ``version`` with the training profile."""
+    return _drift_checker(workspace, version, reference, min_rows)(since_ms, until_ms)
+
+
+def _baseline_ms(
+    reference: str | None,
+    baseline: tuple[str | dt.datetime, str | dt.datetime] | None,
+    now: dt.datetime,
+) -> tuple[int, int] | None:
+    """An earlier serving window as milliseconds (from, until); refused beside a reference."""
+    if baseline is None:
+        return None
+    if reference is not None:
+        raise UsageError("give a reference profile or a baseline window, not both")
+    start, stop = (_since_epoch_ms(moment, now) for moment in baseline)
+    if start >= stop:
+        raise UsageError(
+            "the baseline window ends before it starts",
+            hint="give its start first: 14d..7d is from two weeks ago to one week ago",
+        )
+    return start, stop
+
+
+def _drift_checker(
+    workspace: Workspace,
+    version: ModelVersion,
+    reference: str | None,
+    min_rows: int,
+    baseline_ms: tuple[int, int] | None = None,
+) -> Callable[[int | None, int | None], DriftReport]:
+    """A check of the inputs ``version`` was served between two times against its reference
+    profile (or the inputs of a ``baseline_ms`` window), read once for every window it is
+    asked about."""
     record = read_model_record(workspace.records, version.model_id)
     if record.signature is None:
         raise UsageError(f"{version.ref} has no signature, so its inputs cannot be checked")
-    if reference is None:
-        reference = _training_data_version(workspace, version, record.signature.input_names)
-    training = _load_profile(workspace, reference)
-    rows = workspace.monitoring.logged_inputs(version.name, version.version, since_ms)
-    return check_drift(training, record.signature.input_names, rows, min_rows)
+    columns = record.signature.input_names
+    if baseline_ms is not None:
+        training = _served_profile(workspace, version, columns, baseline_ms, min_rows)
+    else:
+        if reference is None:
+            reference = _training_data_version(workspace, version, columns)
+        training = _load_profile(workspace, reference)
+
+    def check(since_ms: int | None, until_ms: int | None) -> DriftReport:
+        rows = workspace.monitoring.logged_inputs(
+            version.name, version.version, since_ms, until_ms=until_ms
+        )
+        return check_drift(training, columns, rows, min_rows)
+
+    return check

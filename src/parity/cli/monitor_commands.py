@@ -13,7 +13,7 @@ from parity.api import monitor
 from parity.cli import completion
 from parity.cli.output import JSON_OPTION, print_json, print_table, say, warn
 from parity.cli.reports import report_options, write_check_reports
-from parity.core.errors import CheckFailed
+from parity.core.errors import CheckFailed, UsageError
 
 
 @click.group("monitor")
@@ -30,6 +30,12 @@ def monitor_group() -> None:
     help="Training table, its data version, or a profile id "
     "(default: the profiled input of the model's run).",
 )
+@click.option("--until", help="Only inputs logged before: 30m, 24h, 7d (ago) or an ISO time.")
+@click.option(
+    "--baseline",
+    metavar="FROM..UNTIL",
+    help="Instead of --reference: the inputs served in an earlier window, e.g. 14d..7d.",
+)
 @click.option(
     "--min-rows", default=100, type=click.IntRange(min=1), help="Fewer rows give no verdict."
 )
@@ -40,6 +46,8 @@ def drift(
     reference: str,
     since: str | None,
     training: str | None,
+    until: str | None,
+    baseline: str | None,
     min_rows: int,
     report: Path | None,
     json_output: bool,
@@ -47,7 +55,22 @@ def drift(
     markdown_report: Path | None,
 ) -> None:
     """Compare MODEL_REF's logged inputs with its training data; exit 1 on drift."""
-    result = monitor.drift(reference, reference=training, since=since or None, min_rows=min_rows)
+    window = None
+    if baseline is not None:
+        start, dots, stop = baseline.partition("..")
+        if not (dots and start and stop):
+            raise UsageError(
+                f"cannot read --baseline {baseline!r}", hint="write FROM..UNTIL: 14d..7d"
+            )
+        window = (start, stop)
+    result = monitor.drift(
+        reference,
+        reference=training,
+        since=since or None,
+        until=until or None,
+        baseline=window,
+        min_rows=min_rows,
+    )
     if report is not None:
         report.write_text(result.to_markdown(reference), encoding="utf-8")
     if json_output:

@@ -80,10 +80,16 @@ class MonitorStore:
             connection.execute(insert(prediction_log), stored)
 
     def logged_inputs(
-        self, model: str, version: int | None = None, since_ms: int | None = None
+        self,
+        model: str,
+        version: int | None = None,
+        since_ms: int | None = None,
+        *,
+        until_ms: int | None = None,
     ) -> list[list[Any]]:
-        """The logged input rows of a model (optionally one version, since a time), oldest first."""
-        query = _logged(select(prediction_log.c.inputs), model, version, since_ms)
+        """The logged input rows of a model (optionally one version, since a time and before
+        another), oldest first."""
+        query = _logged(select(prediction_log.c.inputs), model, version, since_ms, until_ms)
         with self.meta.read() as connection:
             rows = connection.execute(query.order_by(prediction_log.c.id))
             return [json.loads(row[0]) for row in rows]
@@ -96,12 +102,14 @@ class MonitorStore:
         after: int = 0,
         limit: int = 10_000,
         max_bytes: int | None = None,
+        *,
+        until_ms: int | None = None,
     ) -> tuple[list[LoggedPrediction], int | None]:
         """At most ``limit`` logged predictions of a model after the row numbered ``after``,
         oldest first, and the number to ask after next (None when there are no more). With
         ``max_bytes``, the page also stops before its rows' stored JSON passes that many bytes
-        (it always holds one row)."""
-        query = _logged(select(prediction_log), model, version, since_ms)
+        (it always holds one row). ``until_ms`` leaves out rows logged at or after it."""
+        query = _logged(select(prediction_log), model, version, since_ms, until_ms)
         query = query.where(prediction_log.c.id > after).order_by(prediction_log.c.id)
         with self.meta.read() as connection:
             rows = connection.execute(query.limit(limit + 1)).all()
@@ -311,11 +319,17 @@ class MonitorStore:
 
 
 def _logged(
-    query: Select[Any], model: str, version: int | None, since_ms: int | None
+    query: Select[Any],
+    model: str,
+    version: int | None,
+    since_ms: int | None,
+    until_ms: int | None = None,
 ) -> Select[Any]:
     query = query.where(prediction_log.c.model == model)
     if version is not None:
         query = query.where(prediction_log.c.version == version)
     if since_ms is not None:
         query = query.where(prediction_log.c.time_ms >= since_ms)
+    if until_ms is not None:
+        query = query.where(prediction_log.c.time_ms < until_ms)
     return query

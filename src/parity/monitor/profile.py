@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -103,3 +104,10 @@ def profile_frame(frame: Any, data_version: str | None = None, seed: int = 0) ->
         else:
             categorical.append(profile_categorical(str(name), column))
     return Profile(len(frame), tuple(numeric), tuple(categorical), data_version)
+
+
+def profile_rows(rows: Sequence[Sequence[Any]], columns: Sequence[str]) -> Profile:
+    """The profile of logged input rows (values in ``columns`` order), as of a table's."""
+    import pandas as pd  # lazy: profiling a table reads it with pandas too
+
+    return profile_frame(pd.DataFrame([list(row) for row in rows], columns=list(columns)))

@@ -35,7 +35,12 @@ class RemoteMonitorStore:
             self.server.post(f"/models/{segment(model)}/predictions", {"rows": sent})
 
     def logged_inputs(
-        self, model: str, version: int | None = None, since_ms: int | None = None
+        self,
+        model: str,
+        version: int | None = None,
+        since_ms: int | None = None,
+        *,
+        until_ms: int | None = None,
     ) -> list[list[Any]]:
         found: list[list[Any]] = []
         after = 0
@@ -45,6 +50,8 @@ class RemoteMonitorStore:
                 params["version"] = version
             if since_ms is not None:
                 params["since_ms"] = since_ms
+            if until_ms is not None:
+                params["until_ms"] = until_ms
             page = self.server.get(f"/models/{segment(model)}/predictions", params=params)
             found.extend(row["inputs"] for row in page["rows"])
             if page["next"] is None:

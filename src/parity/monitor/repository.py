@@ -34,10 +34,15 @@ class Monitoring(Protocol):
         ...
 
     def logged_inputs(
-        self, model: str, version: int | None = None, since_ms: int | None = None
+        self,
+        model: str,
+        version: int | None = None,
+        since_ms: int | None = None,
+        *,
+        until_ms: int | None = None,
     ) -> list[list[Any]]:
-        """The logged input rows of a model (optionally one version, since a time), oldest
-        first."""
+        """The logged input rows of a model (optionally one version, logged at or after
+        ``since_ms`` and before ``until_ms``), oldest first."""
         ...
 
     def profile_of(self, data_version: str) -> str | None:

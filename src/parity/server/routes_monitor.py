@@ -215,9 +215,13 @@ def logged_predictions(
     since_ms: Annotated[int | None, Query(ge=0, le=MAX_TIME_MS)] = None,
     after: Annotated[int, Query(ge=0, le=MAX_ROW_ID)] = 0,
     limit: Annotated[int, Query(ge=1, le=BATCH_ROWS)] = BATCH_ROWS,
+    until_ms: Annotated[int | None, Query(ge=0, le=MAX_TIME_MS)] = None,
 ) -> LoggedPage:
-    """A model's logged predictions, oldest first, a page at a time."""
-    rows, following = _store(ctx).logged_page(name, version, since_ms, after, limit, PAGE_BYTES)
+    """A model's logged predictions, oldest first, a page at a time; ``until_ms`` leaves out
+    those logged at or after it."""
+    rows, following = _store(ctx).logged_page(
+        name, version, since_ms, after, limit, PAGE_BYTES, until_ms=until_ms
+    )
     return LoggedPage(rows=[LoggedRow(**row.to_dict()) for row in rows], next=following)
 
 

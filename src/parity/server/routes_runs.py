@@ -9,7 +9,7 @@ a write records the caller as the run's user.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import orjson
 from fastapi import Query
@@ -310,9 +310,17 @@ def runs_that_logged_artifact(
     return RunIds(run_ids=_store(ctx).runs_that_logged(digest, kind))
 
 
-def runs_that_read_data(data_version: DigestPath, ctx: Context) -> RunIds:
-    """The runs (not deleted) that read a data version, oldest first."""
-    return RunIds(run_ids=_store(ctx).runs_that_read(data_version))
+def runs_that_read_data(
+    data_version: DigestPath,
+    ctx: Context,
+    direction: Annotated[Literal["input", "output"], Query()] = "input",
+) -> RunIds:
+    """The runs (not deleted) that read a data version (``direction=output``: that wrote
+    it), oldest first."""
+    store = _store(ctx)
+    if direction == "output":
+        return RunIds(run_ids=store.runs_that_wrote(data_version))
+    return RunIds(run_ids=store.runs_that_read(data_version))
 
 
 READ, WRITE = Role.READER, Role.WRITER
@@ -360,5 +368,5 @@ ROUTES = (
     Route("GET", "/artifacts/{digest}/runs", READ, runs_that_logged_artifact,
           "Find the runs that logged an artifact", response_model=RunIds),
     Route("GET", "/data/versions/{data_version}/runs", READ, runs_that_read_data,
-          "Find the runs that read a data version", response_model=RunIds),
+          "Find the runs that read or wrote a data version", response_model=RunIds),
 )  # fmt: skip

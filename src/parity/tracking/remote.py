@@ -214,6 +214,12 @@ class RemoteRunStore:
         found = self.client.get(f"/data/versions/{segment(data_version)}/runs")
         return [str(run_id) for run_id in found["run_ids"]]
 
+    def runs_that_wrote(self, data_version: str) -> list[str]:
+        found = self.client.get(
+            f"/data/versions/{segment(data_version)}/runs", params={"direction": "output"}
+        )
+        return [str(run_id) for run_id in found["run_ids"]]
+
     def metric_history(self, run_id: str, key: str) -> list[Metric]:
         path = self._run_path(run_id, f"/metrics/{segment(check_key(key, 'metric name'))}/history")
         return history_points(key, self.client.get(path)["points"])

@@ -1,6 +1,6 @@
 """Data: the versioned paths of the work tree and each one's versions by git commit and time,
 the stored data versions, and one version's files, validation verdicts (``parity data
-validate``) and the runs that read it."""
+validate``) and the runs that read it and wrote it."""
 
 from __future__ import annotations
 
@@ -31,6 +31,12 @@ DataPath = Annotated[str, Query(pattern=r"^[^\x00]{1,1000}$")]
 def _readers(ws: Workspace, data_version: str) -> tuple[list[str], dict[str, str]]:
     """The runs that read ``data_version`` (the first 50) and their short ids."""
     found = data_api.readers(data_version, workspace=ws)[:READERS_SHOWN]
+    return found, runs_api.short_ids(found, workspace=ws) if found else {}
+
+
+def _writers(ws: Workspace, data_version: str) -> tuple[list[str], dict[str, str]]:
+    """The runs that wrote ``data_version`` as an output (the first 50) and their short ids."""
+    found = data_api.writers(data_version, workspace=ws)[:READERS_SHOWN]
     return found, runs_api.short_ids(found, workspace=ws) if found else {}
 
 
@@ -67,25 +73,29 @@ def data_history_page(
     versions = {c.pointer.data_version for c in commits if c.pointer}
     verdicts = {v: [x.ok for _, x in data_api.validations(v, workspace=ws)] for v in versions}
     readers = {v: _readers(ws, v) for v in versions}
+    writers = {v: _writers(ws, v) for v in versions}
     return render(
         request, "data_history.html", viewer, data_path=path, commits=commits, error=error,
-        verdicts=verdicts, readers=readers,
+        verdicts=verdicts, readers=readers, writers=writers,
     )  # fmt: skip
 
 
 def data_version_page(
     request: Request, version: VersionReference, ws: WorkspaceOf, viewer: Viewer
 ) -> Response:
-    """One data version: its files (the first 500), every validation recorded on it and the
-    runs that read it."""
+    """One data version: its files (the first 500), every validation recorded on it, the
+    runs that wrote it (outputs) and the runs that read it (inputs)."""
     version_id = ws.records.resolve(version, kind=DATA_KIND)
     manifest = DataVersion.from_record(ws.records.get(version_id, kind=DATA_KIND))
     readers, short = _readers(ws, version_id)
+    writers, short_writers = _writers(ws, version_id)
     return render(
         request, "data_version.html", viewer, version_id=version_id, manifest=manifest,
         files=manifest.files[:FILES_SHOWN],
         validations=data_api.validations(version_id, workspace=ws),
-        readers=[runs_api.get(r, workspace=ws) for r in readers], short=short,
+        readers=[runs_api.get(r, workspace=ws) for r in readers],
+        writers=[runs_api.get(r, workspace=ws) for r in writers],
+        short={**short, **short_writers},
     )  # fmt: skip
 
 

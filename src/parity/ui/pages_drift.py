@@ -1,5 +1,6 @@
 """Drift of a served model: each feature's PSI and KS statistic against its limits, as bars,
-from the inputs logged while serving it (``parity monitor drift``)."""
+from the inputs logged while serving it (``parity monitor drift``), and the same check window
+by window over time (``monitor.drift_windows``)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ from starlette.responses import Response
 
 from parity.api import models as models_api
 from parity.api import monitor as monitor_api
-from parity.core.errors import NotFoundError, ParityError
+from parity.core.errors import NotFoundError, ParityError, UsageError
 from parity.core.roles import Role, Scope
+from parity.monitor.drift import DriftReport
 from parity.ui.page import ModelName, Page, Viewer, WorkspaceOf
 from parity.ui.templating import render
 
@@ -19,6 +21,9 @@ _WORD = r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,199}"
 Version = Annotated[str, Query(pattern=rf"^(@{_WORD}|/[1-9][0-9]{{0,17}})$")]
 Since = Annotated[str, Query(pattern=r"^[1-9][0-9]{0,5}[mhd]$")]
 ProfileId = Annotated[str, Query(pattern=r"^([0-9a-f]{64})?$")]  # empty: the training data
+SinceOrEmpty = Annotated[str, Query(pattern=r"^([1-9][0-9]{0,5}[mhd])?$")]  # empty: not set
+Window = Annotated[str, Query(pattern=r"^[1-9][0-9]{0,3}[mhdw]$")]
+Windows = Annotated[int, Query(ge=1, le=30)]
 
 
 def drift_page(
@@ -29,26 +34,59 @@ def drift_page(
     version: Version | None = None,
     since: Since = "7d",
     against: ProfileId | None = None,
+    window: Window = "1d",
+    windows: Windows = 7,
+    baseline_from: SinceOrEmpty | None = None,
+    baseline_until: SinceOrEmpty | None = None,
 ) -> Response:
     """The drift report of one version of a model (default: its latest, or ``@ALIAS``),
     over the inputs logged in the last ``since`` (``30m``, ``24h``, ``7d``), against the
-    model's training profile or ``against``, another stored profile (a data version's)."""
+    model's training profile, ``against`` another stored profile (a data version's), or the
+    inputs served from ``baseline_from`` ago until ``baseline_until`` ago; and below it the
+    drift of each of the last ``windows`` windows of length ``window``."""
     versions = models_api.versions(name, workspace=ws)
     reference = name + (version or (f"/{versions[-1].version}" if versions else ""))
     profiles = monitor_api.profiles(workspace=ws)
     against = against or None
-    report, error = None, None
+    report, over_time, error = None, [], None
     try:
+        if bool(baseline_from) != bool(baseline_until):
+            raise UsageError("a baseline window needs both its start and its end")
+        baseline = (baseline_from, baseline_until) if baseline_from and baseline_until else None
         # Only a stored profile's full id: a page never names a file for the server to read.
         if against is not None and against not in {i for i, _ in profiles}:
             raise NotFoundError(f"no stored profile {against[:12]}", hint="pick one of the list")
-        report = monitor_api.drift(reference, reference=against, since=since, workspace=ws)
+        # Looking is not monitoring: a page view raises no drift alert (monitor watch does).
+        report = monitor_api.drift(
+            reference,
+            reference=against,
+            since=since,
+            alert=False,
+            baseline=baseline,
+            workspace=ws,
+        )
+        over_time = monitor_api.drift_windows(
+            reference,
+            window=window,
+            count=windows,
+            reference=against,
+            baseline=baseline,
+            workspace=ws,
+        )
     except ParityError as failure:
         error = failure
     return render(
         request, "drift.html", viewer, name=name, reference=reference, since=since,
         report=report, error=error, versions=versions, profiles=profiles, against=against,
+        window=window, windows=windows, over_time=over_time,
+        baseline_from=baseline_from or "", baseline_until=baseline_until or "",
+        features=_feature_names([report, *(w.report for w in over_time)]),
     )  # fmt: skip
+
+
+def _feature_names(reports: list[DriftReport | None]) -> list[str]:
+    """The features of the first report that checked any (one without rows checked none)."""
+    return next(([f.name for f in r.features] for r in reports if r and r.features), [])
 
 
 PAGES = (
