@@ -8,18 +8,33 @@ installed tool; the load tests run so) and with nothing cached (every import com
 source, the standard library's included).
 
     python -m benchmarks serve        (needs wrk: apt-get install wrk)
+
+``--startup`` measures start-up alone (no wrk needed), as issue 21 sets the goal: from launching
+the command to the first prediction answered (the first 200 from ``/invocations``), with the
+bytecode cached, every server started in turn in each round (the order rotating round by
+round), medians and each round's ratio reported with the load average. ``--compare PYTHON``
+adds another Parity install (for example ``main``'s venv) to the same rounds: a before/after
+from one run.
+
+    python -m benchmarks serve --startup [--rounds N] [--compare PYTHON]
 """
 
 from __future__ import annotations
 
+import argparse
+import contextlib
 import json
 import os
 import re
 import shutil
+import signal
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 from benchmarks._support import clean_env, free_port, python_env, table, tool_venv, wait_for
@@ -108,11 +123,9 @@ def start(
     return process, time.perf_counter() - started
 
 
-def main() -> None:
-    if shutil.which("wrk") is None:
-        sys.exit("benchmarks/serve needs wrk: apt-get install wrk")
+def models(work: Path) -> tuple[Path, Path, Path]:
+    """(MLflow's python, MLflow's saved model, the Parity workspace holding ``bc@production``)."""
     mlflow_python = tool_venv("mlflow", "mlflow==3.17.2", "scikit-learn==1.9.1")
-    work = Path(tempfile.mkdtemp(prefix="parity-bench-serve-"))
     mlflow_model = work / "mlflow-model"
     subprocess.run(
         [str(mlflow_python), "-c", MLFLOW_SAVE, str(mlflow_model)],
@@ -126,6 +139,162 @@ def main() -> None:
         [sys.executable, "-m", "parity", "init"], cwd=project, check=True, capture_output=True
     )
     subprocess.run([sys.executable, "-c", PARITY_SAVE], cwd=project, check=True, env=clean_env())
+    return mlflow_python, mlflow_model, project
+
+
+def mlflow_command(mlflow_python: Path, model: Path, port: int) -> list[str]:
+    return [
+        str(mlflow_python.parent / "mlflow"),
+        "models",
+        "serve",
+        "-m",
+        str(model),
+        "--env-manager",
+        "local",
+        "--port",
+        str(port),
+        "--host",
+        "127.0.0.1",
+    ]
+
+
+def session_cpu_seconds(session: int) -> float:
+    """CPU seconds (user and system) spent so far by every process of ``session``, and by the
+    children they reaped: what a start-up cost, whatever else the machine was running."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # ended meanwhile
+        if int(fields[3]) == session:  # fields[0] is the state, [3] the session id
+            total += sum(int(value) for value in fields[11:15])  # utime stime cutime cstime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def first_prediction(command: list[str], cwd: Path, port: int, body: bytes) -> tuple[float, float]:
+    """Seconds from launching ``command`` to its first 200 from ``/invocations``, and the CPU
+    seconds its processes had used by then; the server's whole process group (MLflow starts
+    uvicorn as a child) is stopped and waited for after."""
+    env = python_env(True)
+    env["PATH"] = f"{Path(command[0]).parent}:{env.get('PATH', '')}"
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/invocations",
+        data=body,
+        headers={"Content-Type": "application/json"},
+    )
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        command,
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    try:
+        while True:
+            try:
+                with urllib.request.urlopen(request, timeout=5) as response:
+                    if response.status == 200:
+                        elapsed = time.perf_counter() - started
+                        return elapsed, session_cpu_seconds(process.pid)
+            except urllib.error.HTTPError as refused:
+                refused.close()  # not ready yet (MLflow answers 503 while loading)
+            except OSError:
+                pass
+            if process.poll() is not None:
+                error = process.stderr.read().decode()  # type: ignore[union-attr]
+                raise RuntimeError(f"{' '.join(command)} exited:\n{error[-2000:]}")
+            if time.perf_counter() - started > 180:
+                raise TimeoutError(f"{' '.join(command)} answered no prediction in 180 s")
+            time.sleep(0.005)
+    finally:
+        with contextlib.suppress(ProcessLookupError):  # it may have exited already
+            os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
+        process.stderr.close()  # type: ignore[union-attr]
+
+
+def startup(rounds: int, compare: str | None) -> None:
+    work = Path(tempfile.mkdtemp(prefix="parity-bench-serve-startup-"))
+    mlflow_python, mlflow_model, project = models(work)
+    body = payload().encode()
+    pythons = {"Parity": sys.executable, **({"compared": compare} if compare else {})}
+
+    # Each Parity install serves its own copy of the workspace: another version may migrate the
+    # database to a schema this one would refuse.
+    folders = {"MLflow": project, "Parity": project}
+    if compare:
+        folders["compared"] = Path(shutil.copytree(project, work / "project-compared"))
+
+    def command(tool: str, port: int) -> list[str]:
+        if tool == "MLflow":
+            return mlflow_command(mlflow_python, mlflow_model, port)
+        return [pythons[tool], "-m", "parity", "serve", "bc@production", "--port", str(port)]
+
+    tools = ["MLflow", *pythons]
+    samples: dict[str, list[float]] = {tool: [] for tool in tools}
+    cpu: dict[str, list[float]] = {tool: [] for tool in tools}
+    loads = [os.getloadavg()[0]]
+    for round_ in range(rounds + 1):  # the first round fills the bytecode cache: not counted
+        order = tools[round_ % len(tools) :] + tools[: round_ % len(tools)]
+        for tool in order:
+            port = free_port()
+            seconds, used = first_prediction(command(tool, port), folders[tool], port, body)
+            if round_:
+                samples[tool].append(seconds)
+                cpu[tool].append(used)
+        loads.append(os.getloadavg()[0])
+    rows = []
+    for tool in tools:
+        paired = zip(samples[tool], samples["MLflow"], strict=True)
+        ratios = [ours / anchor for ours, anchor in paired]
+        rows.append(
+            (
+                tool,
+                f"{statistics.median(samples[tool]):.2f}",
+                f"{min(samples[tool]):.2f}-{max(samples[tool]):.2f}",
+                f"{statistics.median(ratios):.2f}x",
+                f"{min(ratios):.2f}-{max(ratios):.2f}x",
+                f"{statistics.median(cpu[tool]):.2f}",
+                f"{statistics.median(cpu[tool]) / statistics.median(cpu['MLflow']):.2f}x",
+            )
+        )
+    print(
+        table(
+            [
+                "server",
+                "first prediction s (median)",
+                "range s",
+                "/ MLflow (median of rounds)",
+                "/ MLflow, each round",
+                "CPU s (median)",
+                "CPU / MLflow",
+            ],
+            rows,
+        )
+    )
+    print(
+        f"\n{rounds} rounds, bytecode cached; load average (1 min) from {min(loads):.2f} to"
+        f" {max(loads):.2f} ({os.cpu_count()} cores)"
+    )
+    shutil.rmtree(work, ignore_errors=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks serve")
+    parser.add_argument("--startup", action="store_true", help="time start-up alone (no wrk)")
+    parser.add_argument("--rounds", type=int, default=ROUNDS, help="timed rounds")
+    parser.add_argument("--compare", help="another Parity install's python, timed alongside")
+    args, _ = parser.parse_known_args(sys.argv[2:] if sys.argv[1:2] == ["serve"] else None)
+    if args.startup:
+        startup(args.rounds, args.compare)
+        return
+    if shutil.which("wrk") is None:
+        sys.exit("benchmarks/serve needs wrk: apt-get install wrk")
+    work = Path(tempfile.mkdtemp(prefix="parity-bench-serve-"))
+    mlflow_python, mlflow_model, project = models(work)
     script = work / "request.lua"
     script.write_text(LUA.format(body=payload()))
 
@@ -139,19 +308,7 @@ def main() -> None:
         "--port",
         str(parity_port),
     ]
-    mlflow_cmd = [
-        str(mlflow_python.parent / "mlflow"),
-        "models",
-        "serve",
-        "-m",
-        str(mlflow_model),
-        "--env-manager",
-        "local",
-        "--port",
-        str(mlflow_port),
-        "--host",
-        "127.0.0.1",
-    ]
+    mlflow_cmd = mlflow_command(mlflow_python, mlflow_model, mlflow_port)
     starts: dict[str, list[float]] = {"parity": [], "mlflow": []}
     cold_starts: dict[str, list[float]] = {"parity": [], "mlflow": []}
     results: dict[tuple[str, int], list[dict[str, float]]] = {}
@@ -163,7 +320,7 @@ def main() -> None:
         process, _ = start(command, project, f"http://127.0.0.1:{port}{ready}")
         process.terminate()
         process.wait(timeout=30)
-    for _ in range(ROUNDS):
+    for _ in range(args.rounds):
         for tool, command, port, ready in servers:
             process, seconds = start(command, project, f"http://127.0.0.1:{port}{ready}", False)
             cold_starts[tool].append(seconds)

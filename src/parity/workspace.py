@@ -21,11 +21,14 @@ from parity.core.errors import NotFoundError, UsageError
 from parity.core.file_errors import file_error
 
 if TYPE_CHECKING:
+    import sqlite3
+
     from parity.data.index_port import ChunkIndexPort
     from parity.deploy.deployments import DeploymentLedger
     from parity.deploy.exports import Filings
     from parity.events.outbox import EventLedger, EventOutbox
     from parity.monitor.repository import Monitoring
+    from parity.registry.reads import VersionReader
     from parity.registry.repository import Actor, ModelRegistry
     from parity.repro.store import Reproductions
     from parity.store.http.client import ServerClient
@@ -37,7 +40,9 @@ if TYPE_CHECKING:
 PARITY_DIR = ".parity"
 CONFIG_FILE = "config.toml"
 DATABASE_FILE = "parity.db"
+SQLITE_FILE_URL = "sqlite:///"
 OBJECTS_DIR = "objects"
+CACHE_DIR = "cache"  # what commands keep to go faster next time: safe to delete
 TMP_DIR = "tmp"  # temp files of a workspace whose objects are on a server
 
 _CONFIG_TEMPLATE = """\
@@ -191,7 +196,7 @@ class Workspace:
             )  # lazy: httpx loads only in team mode
 
             return RecordStore(self.objects, HttpRecordIndex(self.server))
-        return RecordStore(self.objects, self.meta)
+        return RecordStore(self.objects, open_index=lambda: self.meta)
 
     @property
     def chunk_index(self) -> ChunkIndexPort:
@@ -228,6 +233,37 @@ class Workspace:
             promotion=lambda: load_promotion(self.policy_path),
             on_change=self.outbox.registry_change,
         )
+
+    @cached_property
+    def direct_sqlite(self) -> sqlite3.Connection | None:
+        """A stdlib ``sqlite3`` connection (read-only) to the embedded metadata database when it
+        is exactly at this Parity's schema; None otherwise (a server, PostgreSQL, a database to
+        migrate), and the caller goes through the full store."""
+        if self.server_url is not None or not self.metadata_url.startswith(SQLITE_FILE_URL):
+            return None
+        path = self.metadata_url[len(SQLITE_FILE_URL) :]
+        # In memory, or characters SQLAlchemy's URL parser reads specially (options, escapes):
+        # such a database goes through the store, as api._direct's readers do.
+        if not path or set("?#%@:") & set(path):
+            return None
+        from parity.store.meta.direct import (
+            open_direct_sqlite,
+        )  # lazy: stdlib sqlite3, for commands that only read a few rows
+
+        return open_direct_sqlite(Path(path))
+
+    @cached_property
+    def registry_reads(self) -> VersionReader:
+        """Version and alias look-ups: over ``direct_sqlite`` when there is one (no SQLAlchemy),
+        else the full registry, which answers them the same way."""
+        connection = self.direct_sqlite
+        if connection is None:
+            return self.registry
+        from parity.registry.reads import (
+            RegistryReads,
+        )  # lazy: the stdlib registry reads load only for commands that look a version up
+
+        return RegistryReads(connection)
 
     @cached_property
     def monitoring(self) -> Monitoring:
@@ -345,6 +381,12 @@ class Workspace:
         for store in ("meta", "meta_unmigrated", "server"):
             if store in self.__dict__:
                 self.__dict__[store].close()
+        # A closed sqlite3 connection cannot be used again (an engine can): forget it, so a
+        # workspace used after close() opens a new one, as its engine would.
+        direct = self.__dict__.pop("direct_sqlite", None)
+        if direct is not None:
+            self.__dict__.pop("registry_reads", None)
+            direct.close()
 
     def __enter__(self) -> Workspace:
         return self

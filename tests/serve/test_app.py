@@ -138,12 +138,15 @@ def test_health_metadata_and_metrics(client: TestClient, state: ServingState) ->
     assert described["inputs"][0] == {"name": "mean radius", "datatype": "FP64", "shape": [-1]}
 
 
-def test_predictions_are_logged_for_monitoring(client: TestClient, state: ServingState) -> None:
+def test_predictions_are_logged_for_monitoring(
+    client: TestClient, state: ServingState, served_workspace: Workspace
+) -> None:
     client.post("/predict", json={"columns": list(state.decoder.columns), "data": [[2.0] * 30] * 3})
     assert state.log is not None
     state.log.flush()
-    assert isinstance(state.log.sink, MonitorStore)
-    rows = state.log.sink.logged_inputs("bc")
+    store = served_workspace.monitoring  # where the server's log writes
+    assert isinstance(store, MonitorStore)
+    rows = store.logged_inputs("bc")
     assert rows == [[2.0] * 30] * 3
 
 

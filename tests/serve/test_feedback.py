@@ -61,7 +61,7 @@ def test_every_answer_carries_a_request_id_and_a_sane_one_from_the_client_is_kep
 
 
 def test_oip_echoes_its_id_and_logs_it_as_the_request_id(
-    client: TestClient, state: ServingState
+    client: TestClient, state: ServingState, served_workspace: Workspace
 ) -> None:
     inputs = [
         {"name": name, "shape": [1], "datatype": "FP64", "data": [2.0]}
@@ -73,13 +73,14 @@ def test_oip_echoes_its_id_and_logs_it_as_the_request_id(
     assert answer.headers["X-Request-Id"] == "oip-42"
     assert state.log is not None
     state.log.flush()
-    assert isinstance(state.log.sink, MonitorStore)
-    page, _ = state.log.sink.logged_page("bc")
+    store = served_workspace.monitoring  # where the server's log writes
+    assert isinstance(store, MonitorStore)
+    page, _ = store.logged_page("bc")
     assert [(r.request_id, r.row) for r in page] == [("oip-42", 0)]
 
 
 def test_labels_join_the_logged_rows_and_unknown_ids_are_counted_and_named(
-    client: TestClient, state: ServingState
+    client: TestClient, state: ServingState, served_workspace: Workspace
 ) -> None:
     single = _predict(client, state)
     triple = _predict(client, state, rows=3)
@@ -103,19 +104,20 @@ def test_labels_join_the_logged_rows_and_unknown_ids_are_counted_and_named(
         " a logged one (parity serve --log-sample 1.0 logs every request).",
     }
     assert state.log is not None
-    assert isinstance(state.log.sink, MonitorStore)
-    joined = state.log.sink.labelled_predictions("bc", 1)
+    store = served_workspace.monitoring  # where the server's log writes
+    assert isinstance(store, MonitorStore)
+    joined = store.labelled_predictions("bc", 1)
     assert sorted((p.request_id, p.row, p.label) for p in joined) == sorted(
         [(single, 0, 1), (triple, 2, 0)]
     )
     # Columns work too, and a label sent again replaces the one kept.
     again = client.post("/feedback", json={"request_id": [single], "label": [0]})
     assert again.json()["stored"] == 1
-    assert {p.label for p in state.log.sink.labelled_predictions("bc", 1) if p.row == 0} == {0}
+    assert {p.label for p in store.labelled_predictions("bc", 1) if p.row == 0} == {0}
 
 
 def test_one_label_joins_one_prediction_even_when_a_client_reuses_its_request_id(
-    client: TestClient, state: ServingState
+    client: TestClient, state: ServingState, served_workspace: Workspace
 ) -> None:
     first = _predict(client, state, **{"X-Request-Id": "once-1"})
     assert client.post("/feedback", json=[{"request_id": first, "label": 1}]).json()["stored"]
@@ -130,12 +132,13 @@ def test_one_label_joins_one_prediction_even_when_a_client_reuses_its_request_id
     )
     assert "reused its X-Request-Id" in answer["hint"]
     assert state.log is not None
-    assert isinstance(state.log.sink, MonitorStore)
-    assert [p.request_id for p in state.log.sink.labelled_predictions("bc", 1)] == ["once-1"]
+    store = served_workspace.monitoring  # where the server's log writes
+    assert isinstance(store, MonitorStore)
+    assert [p.request_id for p in store.labelled_predictions("bc", 1)] == ["once-1"]
     # A label kept before the client reused the id no longer covers the later predictions.
     _predict(client, state, **{"X-Request-Id": "once-1"})
     state.log.flush()
-    assert state.log.sink.labelled_predictions("bc", 1) == []
+    assert store.labelled_predictions("bc", 1) == []
 
 
 @pytest.mark.parametrize(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 from starlette.testclient import TestClient
 
 from parity.api import models, runs, serving
@@ -13,9 +14,12 @@ from parity.serve.state import Readiness
 from parity.workspace import open_workspace
 
 
+@pytest.mark.parametrize("direct", [True, False], ids=["sqlite3", "full store"])
 def test_served_model_names_its_training_data_version(
-    workspace_dir: Path, breast_cancer: tuple[Any, Any]
+    workspace_dir: Path, breast_cancer: tuple[Any, Any], direct: bool
 ) -> None:
+    """Read with the stdlib sqlite3 where the database allows, else through the tracking store
+    (a database at another schema, PostgreSQL, a server): the same versions either way."""
     model, features = breast_cancer
     table = workspace_dir / "train.csv"
     features.to_csv(table, index=False)
@@ -25,6 +29,8 @@ def test_served_model_names_its_training_data_version(
             data_version = run.use_data(table)
             run.log_model(model, input_example=features)
         version = models.register(f"{run.id}:model", "bc", workspace=workspace)
+        if not direct:
+            workspace.__dict__["direct_sqlite"] = None  # as open_direct_sqlite answers then
         state = serving.load(
             "bc/1",
             readiness=Readiness(environment_verified=True),

@@ -1,7 +1,7 @@
 """What several API modules need of models: resolve a reference, save, verify an environment.
 
-Not public: ``parity.api.models`` is the door. ``parity.api.runs`` saves through here (a run's
-``log_model``), ``parity.api.serving`` gates on ``verify_model_environment``.
+Not public: ``parity.api.models`` is the door; ``parity.api.serving`` gates on
+``verify_model_environment``. Saving a model (and what it imports) is ``_model_saving``'s.
 """
 
 from __future__ import annotations
@@ -18,11 +18,11 @@ from parity.core.model import DEFAULT_MODEL_PATH, MODEL_KIND, ModelRecord, Model
 from parity.core.refs import RefKind, parse_reference
 from parity.core.run import short_run_id
 from parity.env.capture import capture
-from parity.env.records import load_environment, store_environment
+from parity.env.kept_distributions import capture_here
+from parity.env.records import load_environment
 from parity.env.verification import VerifyResult, verify_environment
 from parity.registry.loading import FileProblem, check_model_files, read_model_record
-from parity.registry.saving import save_model as save_model_files
-from parity.workspace import Workspace, now_ms
+from parity.workspace import CACHE_DIR, Workspace
 
 if TYPE_CHECKING:
     from parity.core.run import RunView
@@ -41,7 +41,7 @@ class ModelSource:
 
 def resolve_model(workspace: Workspace, reference: str) -> ModelVersion:
     """The model version named ``NAME@ALIAS``, ``NAME/VERSION`` or ``NAME`` (latest)."""
-    return workspace.registry.resolve(reference)
+    return workspace.registry_reads.resolve(reference)
 
 
 def named_version(workspace: Workspace, model: str, version: int | None) -> tuple[str, int]:
@@ -174,32 +174,6 @@ def register_model(
     )
 
 
-def save_model(
-    workspace: Workspace,
-    model: object,
-    *,
-    input_example: Any = None,
-    flavor: str | None = None,
-    environment_id: str | None = None,
-    allow_unrestricted_pickle: bool = False,
-) -> tuple[str, ModelRecord]:
-    """Store a model with its signature, golden rows and the environment it was made in.
-
-    Without ``environment_id`` the current environment is captured and stored.
-    """
-    if environment_id is None:
-        environment_id = store_environment(workspace.records, capture(), now_ms())
-    return save_model_files(
-        model,
-        workspace.records,
-        now_ms(),
-        input_example=input_example,
-        flavor=flavor,
-        environment_id=environment_id,
-        allow_unrestricted_pickle=allow_unrestricted_pickle,
-    )
-
-
 def verify_model_environment(
     workspace: Workspace,
     record: ModelRecord,
@@ -209,11 +183,16 @@ def verify_model_environment(
     """Compare this (or ``python``'s) environment with the model's; None if it has none.
 
     Only the distributions the model needs (its requirements) count; others drop to info.
+    This interpreter is captured with the distributions unchanged since its last check kept
+    in the workspace (``env.kept_distributions``): the same environment, read in a fraction.
     """
     if record.environment_id is None:
         return None
     expected = load_environment(workspace.records, record.environment_id)
-    return verify_environment(expected, capture(python), threshold, imported=record.requirements)
+    current = (
+        capture(python) if python is not None else capture_here(workspace.parity_dir / CACHE_DIR)
+    )
+    return verify_environment(expected, current, threshold, imported=record.requirements)
 
 
 def describe(differences: Iterable[Difference]) -> str:

@@ -272,7 +272,7 @@ class Run:
         """
         # Saving (flavors, requirements, packaging) would cost a run that logs no model, and
         # every `parity runs …` command, ~50-100 ms of start-up.
-        from parity.api._models import save_model  # lazy: model saving loads on first use
+        from parity.api._model_saving import save_model  # lazy: model saving loads on first use
 
         model_id, record = save_model(
             self.workspace,

@@ -3,7 +3,11 @@
 ``build`` is the factory uvicorn calls in each worker process; the options travel from
 ``parity.api.serving.serve`` to the workers in one environment variable, so every worker loads
 and checks the model itself before it answers. Not public: ``parity.api.serving`` is the door,
-and it imports this module (NumPy, SQLAlchemy) only once the collector is paused.
+and it imports this module (NumPy) only once the collector is paused.
+
+A server's start-up reads the registry and the run's inputs through ``Workspace.direct_sqlite``
+where the embedded database allows (no SQLAlchemy before the first prediction); its prediction
+log opens the metadata store with the first rows it writes.
 """
 
 from __future__ import annotations
@@ -11,11 +15,10 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from parity.api._lineage import training_data_versions
 from parity.api._models import (
     describe_blocking,
     named_alias,
@@ -25,13 +28,16 @@ from parity.api._models import (
 from parity.core.env_rules import Risk
 from parity.core.errors import EnvironmentMismatch
 from parity.serve.collector import collector_paused_for_startup
-from parity.serve.follow import AliasFollower
 from parity.serve.metrics import ServerMetrics
 from parity.serve.state import Readiness, ServingState, build_state
 from parity.workspace import Workspace, now_ms, open_workspace
 
 if TYPE_CHECKING:
     from starlette.types import ASGIApp
+
+    from parity.core.feedback import LabelReceipt
+    from parity.core.model import ModelVersion
+    from parity.serve.follow import AliasFollower
 
 OPTIONS_VARIABLE = "PARITY_SERVE_OPTIONS"
 
@@ -60,6 +66,38 @@ def environment_readiness(
     return readiness
 
 
+class _LogOnFirstRows:
+    """The workspace's prediction log store, opened when the log first writes rows (off the
+    request path, in its own thread): the start-up does not wait for the metadata store."""
+
+    def __init__(self, workspace: Workspace) -> None:
+        self.workspace = workspace
+
+    def append_predictions(self, rows: Sequence[Mapping[str, Any]]) -> None:
+        self.workspace.monitoring.append_predictions(rows)
+
+    def store_labels(self, model: str, labels: Any, now_ms: int) -> LabelReceipt:
+        return self.workspace.monitoring.store_labels(model, labels, now_ms)
+
+
+def training_data_versions(workspace: Workspace, version: ModelVersion) -> tuple[str, ...]:
+    """The input data versions of the run that made ``version`` (none without a tracked run)."""
+    if version.run_id is None:
+        return ()
+    connection = workspace.direct_sqlite
+    if connection is not None:
+        from parity.tracking.direct_inputs import (
+            input_data_versions,
+        )  # lazy: stdlib sqlite3, only where the embedded database is at this schema
+
+        return input_data_versions(connection, version.run_id)
+    from parity.api._lineage import (
+        training_data_versions as from_lineage,
+    )  # lazy: the tracking store (SQLAlchemy) for a database read through the full store
+
+    return from_lineage(workspace, version)
+
+
 def serving_state(
     workspace: Workspace,
     reference: str,
@@ -71,16 +109,16 @@ def serving_state(
 ) -> ServingState:
     # The server tags /metadata, /metrics and its prediction log with the data the model was
     # trained on, so drift checks and dashboards know which data version a prediction belongs to.
-    data_versions = training_data_versions(workspace, workspace.registry.resolve(reference))
+    data_versions = training_data_versions(workspace, workspace.registry_reads.resolve(reference))
     return build_state(
-        workspace.registry,
+        workspace.registry_reads,
         workspace.records,
         now_ms,
         reference,
         readiness,
         sample_rate,
         data_versions=data_versions,
-        predictions=workspace.monitoring,
+        predictions=_LogOnFirstRows(workspace),
         allow_unrestricted_pickle=allow_unrestricted_pickle,
         metrics=metrics,
         alias=alias,
@@ -91,7 +129,7 @@ def pinned(workspace: Workspace, reference: str) -> tuple[str, str, str]:
     """``(NAME/VERSION, name, alias)`` for a ``NAME@ALIAS`` to follow: the version it names now,
     so the checks and the load see the same version even if the alias moves between them."""
     name, alias = named_alias(reference, None)
-    version = workspace.registry.by_alias(name, alias).version
+    version = workspace.registry_reads.by_alias(name, alias).version
     return f"{name}/{version}", name, alias
 
 
@@ -112,6 +150,8 @@ def alias_follower(
     """The app that serves ``initial`` and follows ``reference`` (NAME@ALIAS): a version the
     alias moves to is checked as the first one was (the environment gate unless
     ``verify_env`` is off, then the golden rows) before it answers."""
+    from parity.serve.follow import AliasFollower  # lazy: only a server that follows an alias
+
     name, alias = named_alias(reference, None)
 
     def target() -> int:

@@ -45,6 +45,7 @@ _LAZY = {
     "GateVerdict": ("parity.gate.verdict", "GateVerdict"),
     "ModelComparison": ("parity.registry.comparison", "ModelComparison"),
     "load_model_record": ("parity.registry.loading", "load_model_record"),
+    "save_model": ("parity.api._model_saving", "save_model"),
     **{
         helper: ("parity.api._models", helper)
         for helper in (
@@ -54,7 +55,6 @@ _LAZY = {
             "named_version",
             "register_model",
             "resolve_source",
-            "save_model",
             "verify_model",
             "verify_model_environment",
         )
@@ -123,7 +123,7 @@ def save(
     Without ``environment_id`` the current environment is captured and stored with it. To file
     the model under a run, use ``run.log_model`` instead.
     """
-    from parity.api._models import save_model  # lazy: see _LAZY
+    from parity.api._model_saving import save_model  # lazy: see _LAZY
 
     with session(workspace) as ws:
         return save_model(

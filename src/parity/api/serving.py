@@ -22,7 +22,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from parity.api._deployments import record_deployment as record_running
 from parity.api._session import session
 from parity.core.errors import UsageError
 from parity.serve.collector import collector_paused_for_startup
@@ -192,6 +191,10 @@ def _record_self(
     if not ready:
         _warn(f"not recorded as the deployment at {place}: the server is not ready")
         return
+    from parity.api._deployments import (
+        record_deployment as record_running,
+    )  # lazy: the deployment ledger, only with --record-deployment
+
     record_running(workspace, model, place, image, "serve", note="parity serve")
 
 

@@ -7,7 +7,6 @@ import click
 from parity.api import serving
 from parity.api.serving import Listening
 from parity.cli import completion
-from parity.cli.env_commands import print_differences
 from parity.cli.output import say, warn
 from parity.core.durations import parse_duration
 from parity.core.env_rules import Difference
@@ -137,6 +136,10 @@ def serve(
             on_switch=say,
         )
     except EnvironmentMismatch as refused:
+        from parity.cli.env_commands import (
+            print_differences,
+        )  # lazy: the differences' table loads only when there are differences to print
+
         shown = tuple(d for d in refused.differences if isinstance(d, Difference))
         print_differences(shown, show_info=False)
         raise

@@ -536,7 +536,21 @@ def search_path():
     return folders
 
 
-def distributions(deep=False, skipped=None):
+def read_distribution(site: str, entry: str, deep: bool = False) -> "dict[str, object] | None":
+    """The distribution whose metadata is ``entry`` (a .dist-info or .egg-info) in ``site``;
+    None for any other entry."""
+    found: dict[str, object] | None = None
+    if entry.endswith(".dist-info"):
+        found = _dist_info(site, entry, deep)
+    elif entry.endswith(".egg-info"):
+        found = _egg_info(site, entry)
+    return found
+
+
+def distributions(deep=False, skipped=None, read=None):
+    """Every distribution on sys.path; ``read`` (default ``read_distribution``) reads one, so a
+    caller may answer from what it kept of an unchanged entry."""
+    read = read or read_distribution
     found: dict[str, dict[str, object]] = {}
     for site in search_path():
         try:
@@ -545,11 +559,8 @@ def distributions(deep=False, skipped=None):
             _skip(skipped, "packages in " + site, exc)
             continue
         for entry in entries:
-            if entry.endswith(".dist-info"):
-                dist = _dist_info(site, entry, deep)
-            elif entry.endswith(".egg-info"):
-                dist = _egg_info(site, entry)
-            else:
+            dist = read(site, entry, deep)
+            if dist is None:
                 continue
             # The first one on sys.path is what imports; later copies are shadowed.
             found.setdefault(dist["name"], dist)
@@ -783,10 +794,10 @@ def numerics():
     return {name: os.environ[name] for name in NUMERICS_VARIABLES if name in os.environ}
 
 
-def collect(deep: bool = False) -> "dict[str, object]":
+def collect(deep: bool = False, read=None) -> "dict[str, object]":
     libc_family, libc_version = _glibc()
     skipped: list[dict[str, str]] = []
-    dists = distributions(deep, skipped)
+    dists = distributions(deep, skipped, read)
     loaded = loaded_libraries(skipped) if deep else []
     document = {
         "interpreter": interpreter(libc_family, libc_version),

@@ -15,7 +15,7 @@ from parity.core.errors import UsageError
 from parity.core.model import ModelRecord, ModelVersion
 from parity.registry.flavors import flavor_named
 from parity.registry.loading import fetch_model_files, read_model_record
-from parity.registry.repository import ModelRegistry
+from parity.registry.reads import VersionReader
 from parity.serve.decoder import RequestDecoder
 from parity.serve.golden import GoldenResult, check_golden
 from parity.serve.metrics import ServerMetrics
@@ -110,7 +110,7 @@ class ServingState:
 
 
 def build_state(
-    registry: ModelRegistry,
+    registry: VersionReader,
     records: RecordStore,
     clock: Callable[[], int],
     reference: str,

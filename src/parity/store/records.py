@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from parity.core.errors import NotFoundError
@@ -14,9 +15,29 @@ if TYPE_CHECKING:
 
 
 class RecordStore:
-    def __init__(self, objects: ObjectStore, meta: RecordIndex) -> None:
+    """Records by id. The index is ``meta``, or what ``open_index`` opens on its first use:
+    reading a record by its full id needs only the object store, so a command that only reads
+    (a model server starting) never opens the metadata store for it."""
+
+    def __init__(
+        self,
+        objects: ObjectStore,
+        meta: RecordIndex | None = None,
+        *,
+        open_index: Callable[[], RecordIndex] | None = None,
+    ) -> None:
+        if (meta is None) == (open_index is None):
+            raise TypeError("RecordStore takes an index or a way to open one, not both")
         self.objects = objects
-        self.meta = meta
+        self._meta = meta
+        self._open_index = open_index
+
+    @property
+    def meta(self) -> RecordIndex:
+        if self._meta is None:
+            assert self._open_index is not None  # one of the two is set (see __init__)
+            self._meta = self._open_index()
+        return self._meta
 
     def put(self, record: StoredRecord, created_ms: int, label: str | None = None) -> str:
         """Store ``record`` (idempotent: the same content gives the same id) and index it."""
