@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from parity.core.records import StoredRecord
 from parity.deploy.deployments_direct import current_deployments
-from parity.registry.listing_direct import model_versions, registered_models
+from parity.registry.reads import RegistryReads
 from parity.store.meta import summary_direct
 from parity.store.meta.direct import open_direct_sqlite
 from parity.store.meta.errors import sqlite_error
@@ -63,10 +63,10 @@ class DirectReads:
         return DirectRunReader(self.connection, self._code)
 
     def model_versions(self, name: str) -> list[ModelVersion]:
-        return model_versions(self.connection, name)
+        return RegistryReads(self.connection).versions(name)
 
     def registered_models(self) -> list[dict[str, Any]]:
-        return registered_models(self.connection)
+        return RegistryReads(self.connection).models()
 
     def current_deployments(
         self, name: str | None = None, place: str | None = None

@@ -13,7 +13,7 @@ import sqlite3
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import Protocol
+from typing import Any, Protocol
 
 from parity.core.errors import NotFoundError, UsageError
 from parity.core.model import ModelVersion
@@ -108,6 +108,32 @@ class RegistryReads:
             rows = connection.execute(_ALL_VERSIONS, (name,)).fetchall()
             aliases = _aliases(connection, name)
         return [_version(row, aliases) for row in rows]
+
+    def models(self) -> list[dict[str, Any]]:
+        """Every registered model with its latest version and aliases, by name (the rows
+        ``Registry.models`` gives)."""
+        with self._read() as connection:
+            latest = dict(
+                connection.execute("SELECT name, max(version) FROM model_versions GROUP BY name")
+            )
+            alias_rows = connection.execute(
+                "SELECT name, alias, version FROM model_aliases"
+            ).fetchall()
+            names = connection.execute(
+                "SELECT name, created_ms FROM registered_models ORDER BY name"
+            ).fetchall()
+        aliases: dict[str, dict[str, int]] = {}
+        for name, alias, version in alias_rows:
+            aliases.setdefault(name, {})[alias] = version
+        return [
+            {
+                "name": name,
+                "latest_version": latest.get(name),
+                "aliases": aliases.get(name, {}),
+                "created_ms": created,
+            }
+            for name, created in names
+        ]
 
 
 def _require_model(connection: sqlite3.Connection, name: str) -> None:
