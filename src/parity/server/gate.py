@@ -33,7 +33,7 @@ from parity.server.errors import (
 from parity.server.routing import API_PREFIX, PUBLIC, Route
 from parity.store.meta.account_tables import write_log
 from parity.ui.errors import error_page, login_redirect
-from parity.ui.session import FORM_TYPE, SESSION_COOKIE
+from parity.ui.session import FORM_TYPE, SESSION_COOKIE, TLS_STATE
 
 # Bodies a cross-site HTML form can send without a CORS preflight: never accepted on a write.
 _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data", "text/plain")
@@ -61,6 +61,7 @@ class Gate:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        scope.setdefault("state", {})[TLS_STATE] = self._tls(scope)
         route: Route | None = None
         try:
             route = self._route(scope)
@@ -101,6 +102,29 @@ class Gate:
             await send(message)
 
         await self.app(scope, limited, watch)
+
+    def _tls(self, scope: Scope) -> bool:
+        """Whether the browser's connection is TLS (so cookies get Secure): the server says so
+        (``--secure-cookies``), the request came over TLS, or a trusted proxy says the browser
+        reached it over https (``X-Forwarded-Proto``, ``Forwarded: proto=``). From any other
+        address those headers are not believed."""
+        if self.context.settings.secure_cookies or scope.get("scheme") == "https":
+            return True
+        if not self.proxies or not self._from_proxy(scope):
+            return False
+        forwarded = (_header(scope, b"x-forwarded-proto") or "").split(",")[0].strip().lower()
+        if forwarded == "https":
+            return True
+        first = (_header(scope, b"forwarded") or "").split(",")[0]
+        pairs = (part.strip().partition("=") for part in first.split(";"))
+        return any(k.lower() == "proto" and v.strip('"').lower() == "https" for k, _, v in pairs)
+
+    def _from_proxy(self, scope: Scope) -> bool:
+        try:
+            client = ipaddress.ip_address((scope.get("client") or ("0.0.0.0", 0))[0])  # noqa: S104
+        except ValueError:
+            return False
+        return any(client in network for network in self.proxies)
 
     # the checks -----------------------------------------------------------------------------------
     def _route(self, scope: Scope) -> Route:
@@ -200,9 +224,8 @@ class Gate:
                 )
             return principal
         if self.proxies and settings.user_header:
-            client = ipaddress.ip_address((scope.get("client") or ("0.0.0.0", 0))[0])  # noqa: S104
             user = _header(scope, settings.user_header.lower().encode())
-            if user and any(client in network for network in self.proxies):
+            if user and self._from_proxy(scope):
                 return await anyio.to_thread.run_sync(self.context.accounts.principal_of, user)
         if settings.local_user and settings.loopback:
             return Principal(user=settings.local_user, role=Role.ADMIN)
