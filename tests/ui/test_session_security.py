@@ -8,7 +8,6 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -111,11 +110,6 @@ def test_the_csrf_token_is_new_after_sign_in_and_sign_out_and_must_have_its_shap
     assert browser.cookies[CSRF_COOKIE] != after
 
 
-@pytest.fixture(scope="module")
-def proxied(served: ServedUI) -> Iterator[Path]:
-    yield served.scenario.folder
-
-
 @pytest.mark.parametrize(
     ("trusted", "headers", "forced", "secure"),
     [
@@ -127,10 +121,10 @@ def proxied(served: ServedUI) -> Iterator[Path]:
     ],
 )
 def test_cookies_are_secure_when_a_trusted_proxy_says_https_or_the_server_forces_it(
-    proxied: Path, trusted: str | None, headers: dict[str, str], forced: bool, secure: bool
+    served: ServedUI, trusted: str | None, headers: dict[str, str], forced: bool, secure: bool
 ) -> None:
     settings = ServerSettings(
-        workspace=str(proxied),
+        workspace=str(served.scenario.folder),
         trusted_proxies=(trusted,) if trusted else (),
         user_header="X-Forwarded-User" if trusted else None,
         secure_cookies=forced,
