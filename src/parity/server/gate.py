@@ -22,6 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from parity.core.errors import ParityError, UsageError
 from parity.core.roles import Principal, Role
 from parity.server.context import ServerContext
+from parity.server.costly import RETRY_AFTER_S, run_watched
 from parity.server.errors import (
     BodyTooLarge,
     Forbidden,
@@ -88,6 +89,9 @@ class Gate:
             return
         scope.setdefault("state", {})["principal"] = principal
         limited = _limited_receive(receive, route.max_body)
+        if route.costly:
+            await self._run_costly(route, principal, scope, limited, send)
+            return
         if not route.writes:
             await self.app(scope, limited, send)
             return
@@ -125,6 +129,21 @@ class Gate:
         except ValueError:
             return False
         return any(client in network for network in self.proxies)
+
+    async def _run_costly(
+        self, route: Route, principal: Principal | None, scope: Scope, receive: Receive, send: Send
+    ) -> None:
+        """A costly route within its caller's and the server's share (``server.costly``)."""
+        user = principal.user if principal is not None else "-"
+        refused = self.context.costly.take(user)
+        if refused is not None:
+            busy = _busy_response(refused, route.page or _wants_page(scope))
+            await busy(scope, receive, send)
+            return
+        try:
+            await run_watched(self.app, scope, receive, send)
+        finally:
+            self.context.costly.give_back(user)
 
     # the checks -----------------------------------------------------------------------------------
     def _route(self, scope: Scope) -> Route:
@@ -291,6 +310,19 @@ class _Refusal(Exception):
         self.status = status
         self.message = message
         self.hint = hint
+
+
+def _busy_response(status: int, page: bool) -> Response:
+    if status == 429:
+        message = "you are running as many drift computations as one user may at once"
+        hint = "wait for the others to finish, then reload"
+    else:
+        message = "the server is running as many drift computations as it takes at once"
+        hint = "try again in a few seconds"
+    code = 2 if status == 429 else 5
+    answer = error_page(status, message, hint) if page else json_error(status, message, code, hint)
+    answer.headers["Retry-After"] = str(RETRY_AFTER_S)
+    return answer
 
 
 def _cookie(scope: Scope, name: str) -> str | None:

@@ -38,6 +38,10 @@ class ServerSettings:
     user_header: str | None = None
     max_object_bytes: int = 5 << 30
     login_attempts_per_minute: int = 10
+    # Costly requests (drift over ranges of logged inputs) one process runs at once, per user
+    # and in all; more are answered 429 (the user's) or 503 (the server's) with Retry-After.
+    costly_per_user: int = 2
+    costly_in_all: int = 4
     # Set by the start command when the database has no users: every loopback caller acts as
     # this user, with the admin role, as the embedded workspace's user does.
     local_user: str | None = None
