@@ -157,3 +157,19 @@ def test_a_costly_request_learns_that_its_client_went_away() -> None:
 
     anyio.run(main)
     assert saw == [True]
+
+
+@pytest.mark.parametrize(
+    ("window", "shown"),
+    [("1m", False), ("29m", False), ("30m", True), ("1w", True), ("8d", False), ("52w", False)],
+)
+def test_the_drift_page_takes_windows_from_30m_to_1w_as_documented(
+    served: ServedUI, logged: list[str], window: str, shown: bool
+) -> None:
+    headers = {"Authorization": f"Bearer {served.tokens['reader']}"}
+    params = {"version": "/2", "window": window, "windows": "2", "baseline_from": "31d",
+              "baseline_until": "30d"}  # fmt: skip
+    page = httpx.get(served.url + "/models/churn/drift", params=params, headers=headers)
+    assert page.status_code == 200
+    assert ("pick one from 30m to 1w" not in page.text) is shown
+    assert ('id="over-time"' in page.text) is shown
