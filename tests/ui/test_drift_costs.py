@@ -21,18 +21,20 @@ from parity.workspace import now_ms
 from tests.ui.conftest import ServedUI
 
 DAY = 86_400_000
+MODEL = "drift-costs"
 
 
 @pytest.fixture(scope="module")
 def logged(served: ServedUI) -> list[str]:
-    """churn/2 served 400 rows thirty days ago and 400 twenty-nine days ago (a time no other
-    test logs at); its input names."""
+    """A model of its own (other tests count churn's rows), served 400 rows thirty days ago and
+    400 twenty-nine days ago; its input names."""
     ws = served.context.workspace
-    names = models_api.record("churn/2", workspace=ws).signature.input_names  # type: ignore[union-attr]
+    models_api.register(f"{served.scenario.baseline}:model", MODEL, workspace=ws)
+    names = models_api.record(f"{MODEL}/1", workspace=ws).signature.input_names  # type: ignore[union-attr]
     rng = random.Random(5)
     now = now_ms()
     ws.monitoring.append_predictions([
-        {"time_ms": now - int(offset * DAY), "model": "churn", "version": 2,
+        {"time_ms": now - int(offset * DAY), "model": MODEL, "version": 1,
          "inputs": [rng.gauss(0, 1) for _ in names], "prediction": 0}
         for offset in (30.5, 29.5) for _ in range(400)
     ])  # fmt: skip
@@ -59,9 +61,9 @@ def test_a_drift_page_builds_its_baseline_once_and_bounds_each_read(
     served: ServedUI, logged: list[str], reads: list[dict[str, Any]]
 ) -> None:
     headers = {"Authorization": f"Bearer {served.tokens['reader']}"}
-    params = {"version": "/2", "since": "31d", "baseline_from": "31d", "baseline_until": "30d",
+    params = {"version": "/1", "since": "31d", "baseline_from": "31d", "baseline_until": "30d",
               "window": "1d", "windows": "5"}  # fmt: skip
-    page = httpx.get(served.url + "/models/churn/drift", params=params, headers=headers)
+    page = httpx.get(served.url + f"/models/{MODEL}/drift", params=params, headers=headers)
     assert page.status_code == 200, page.text
     early = now_ms() - 20 * DAY  # the baseline's read: the only bounded one that far back
     baseline_reads = [r for r in reads if r.get("until_ms") and r["since_ms"] < early]
@@ -75,13 +77,13 @@ def test_a_drift_view_checks_the_newest_rows_of_a_span_past_its_cap_and_says_so(
 ) -> None:
     ws = served.context.workspace
     capped = monitor_api.drift_view(
-        "churn/2", since="31d", window="1d", count=2, baseline=("31d", "30d"), max_rows=150,
+        f"{MODEL}/1", since="31d", window="1d", count=2, baseline=("31d", "30d"), max_rows=150,
         workspace=ws,
     )  # fmt: skip
     assert capped.sampled
     assert capped.report.rows == 150
     whole = monitor_api.drift_view(
-        "churn/2", since="31d", window="1d", count=2, baseline=("31d", "30d"), workspace=ws
+        f"{MODEL}/1", since="31d", window="1d", count=2, baseline=("31d", "30d"), workspace=ws
     )
     assert not whole.sampled
     assert whole.report.rows >= 800
@@ -90,7 +92,7 @@ def test_a_drift_view_checks_the_newest_rows_of_a_span_past_its_cap_and_says_so(
 def test_a_drift_view_stops_between_windows_when_asked(served: ServedUI, logged: list[str]) -> None:
     asked = iter([False, False, True])
     view = monitor_api.drift_view(
-        "churn/2", since="31d", window="1d", count=10, baseline=("31d", "30d"),
+        f"{MODEL}/1", since="31d", window="1d", count=10, baseline=("31d", "30d"),
         stop=lambda: next(asked), workspace=served.context.workspace,
     )  # fmt: skip
     assert view.stopped
@@ -132,7 +134,7 @@ def test_a_costly_request_learns_that_its_client_went_away() -> None:
         assert (await receive())["type"] == "http.request"
 
         def compute() -> None:  # a handler in a worker thread, checking between steps
-            deadline = time.monotonic() + 5
+            deadline = time.monotonic() + 60
             while not gone.is_set() and time.monotonic() < deadline:
                 time.sleep(0.01)
             saw.append(gone.is_set())
@@ -153,7 +155,7 @@ def test_a_costly_request_learns_that_its_client_went_away() -> None:
 
         started = time.monotonic()
         await run_watched(app, {"type": "http", "state": {}}, receive, send)
-        assert time.monotonic() - started < 2
+        assert time.monotonic() - started < 30  # not the 60 s of the handler's own deadline
 
     anyio.run(main)
     assert saw == [True]
@@ -167,9 +169,9 @@ def test_the_drift_page_takes_windows_from_30m_to_1w_as_documented(
     served: ServedUI, logged: list[str], window: str, shown: bool
 ) -> None:
     headers = {"Authorization": f"Bearer {served.tokens['reader']}"}
-    params = {"version": "/2", "window": window, "windows": "2", "baseline_from": "31d",
+    params = {"version": "/1", "window": window, "windows": "2", "baseline_from": "31d",
               "baseline_until": "30d"}  # fmt: skip
-    page = httpx.get(served.url + "/models/churn/drift", params=params, headers=headers)
+    page = httpx.get(served.url + f"/models/{MODEL}/drift", params=params, headers=headers)
     assert page.status_code == 200
     assert ("pick one from 30m to 1w" not in page.text) is shown
     assert ('id="over-time"' in page.text) is shown
