@@ -157,7 +157,20 @@ def test_a_costly_request_learns_that_its_client_went_away() -> None:
         await run_watched(app, {"type": "http", "state": {}}, receive, send)
         assert time.monotonic() - started < 30  # not the 60 s of the handler's own deadline
 
-    anyio.run(main)
+    # In a thread of its own: the browser tests' Playwright keeps an event loop in this one.
+    failures: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            anyio.run(main)
+        except BaseException as exc:  # re-raised below, in the test's thread
+            failures.append(exc)
+
+    runner = threading.Thread(target=run)
+    runner.start()
+    runner.join()
+    if failures:
+        raise failures[0]
     assert saw == [True]
 
 
