@@ -179,7 +179,12 @@ class Accounts:
         return token, info
 
     def create_session(
-        self, user: str, role: Role, signed_in_with: str | None, lifetime_ms: int
+        self,
+        user: str,
+        role: Role,
+        signed_in_with: str | None,
+        lifetime_ms: int,
+        label: str = "web UI session",
     ) -> tuple[str, int]:
         """A web UI session token: (the token, its expiry in ms since the epoch).
 
@@ -217,7 +222,7 @@ class Accounts:
                     user=user,
                     secret_hash=secret_hash,
                     role=int(role),
-                    label="web UI session",
+                    label=label,
                     created_ms=created,
                     expires_ms=expiry,
                     parent_id=parent,
