@@ -18,6 +18,7 @@ from parity.api import monitor as monitor_api
 from parity.server.costly import run_watched
 from parity.ui.page import DISCONNECTED_STATE
 from parity.workspace import now_ms
+from tests.serve.live import live_server
 from tests.ui.conftest import ServedUI
 
 DAY = 86_400_000
@@ -188,3 +189,32 @@ def test_the_drift_page_takes_windows_from_30m_to_1w_as_documented(
     assert page.status_code == 200
     assert ("pick one from 30m to 1w" not in page.text) is shown
     assert ('id="over-time"' in page.text) is shown
+
+
+def test_a_costly_request_served_by_uvicorn_stops_when_its_client_gives_up() -> None:
+    stopped_after: list[float] = []
+
+    async def handler(scope: Scope, receive: Receive, send: Send) -> None:
+        gone: threading.Event = scope["state"][DISCONNECTED_STATE]
+
+        def compute() -> None:
+            began = time.monotonic()
+            while not gone.is_set() and time.monotonic() - began < 60:
+                time.sleep(0.02)
+            stopped_after.append(time.monotonic() - began)
+
+        await anyio.to_thread.run_sync(compute)
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"late"})
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        await run_watched(handler, scope, receive, send)
+
+    with live_server(app) as address:  # type: ignore[arg-type]
+        with pytest.raises(httpx.TimeoutException):
+            httpx.get(f"http://{address}/", timeout=1.0)
+        deadline = time.monotonic() + 30
+        while not stopped_after and time.monotonic() < deadline:
+            time.sleep(0.05)
+    assert stopped_after
+    assert stopped_after[0] < 30  # the client's hang-up, not the handler's own 60 s
