@@ -1,8 +1,8 @@
 """Data versioning: Parity vs DVC 3.67 on the same generated data, side by side in one run.
 
-(a) 20,000 files of 1-16 KB: cold add, incremental add after rewriting 1 % of them, and status
-    of the unchanged tree (the first right after the add, and the median of five), each a whole
-    process (start-up included), for both tools;
+(a) 20,000 files of 1-16 KB: cold add, incremental add after rewriting 1 % of them, then after
+    rewriting one file, and status of the unchanged tree (the first right after the add, and the
+    median of five), each a whole process (start-up included), for both tools;
 (b) one 2 GiB file: add for both, and Parity's chunk-and-hash pass next to a bare pyfastcdc +
     blake3 loop over the same file (in this process, alternating);
 (c) five versions of a ~410 MB CSV, each with ~1 % of the rows modified and ~1 % appended, once
@@ -16,6 +16,8 @@ installed tools do), each in a fresh workspace for the cold steps.
     python -m benchmarks data                        (full size: ~10 GB of disk under .bench)
     BENCH_DATA_SCALE=0.05 python -m benchmarks data  (a small run, to debug)
     BENCH_DATA_PARTS=b python -m benchmarks data     (only part (b); any of "abc")
+    BENCH_DATA_COMPARE=/other/venv/bin/python ...    (part (a) also times that Parity install,
+                                                      in the same rounds: a "before")
 """
 
 from __future__ import annotations
@@ -42,6 +44,16 @@ VERSIONS = 5
 ROUNDS = int(os.environ.get("BENCH_DATA_ROUNDS", "3"))  # medians: the machine is shared
 PARITY = [str(ROOT / ".venv" / "bin" / "parity")]
 PARTS = os.environ.get("BENCH_DATA_PARTS", "abc")  # e.g. "b" runs only the 2 GiB file
+# Another Parity install's python, timed beside this one in part (a)'s rounds (e.g. main's venv).
+COMPARE = os.environ.get("BENCH_DATA_COMPARE", "")
+
+
+def parities() -> dict[str, list[str]]:
+    """The Parity commands part (a) times: this checkout's, and the compared install's."""
+    found = {"parity": PARITY}
+    if COMPARE:
+        found["compared"] = [str(Path(COMPARE).parent / "parity")]
+    return found
 
 
 def env() -> dict[str, str]:
@@ -75,17 +87,17 @@ def run(command: list[str], cwd: Path) -> str:
     return result.stdout
 
 
-def fresh(name: str) -> dict[str, Path]:
-    """Empty workspaces for both tools."""
+def fresh(name: str, tools: dict[str, list[str]] | None = None) -> dict[str, Path]:
+    """Empty workspaces for DVC and each Parity in ``tools`` (default: this one)."""
     spaces = {}
-    for tool in ("parity", "dvc"):
+    for tool, command in {**(tools or {"parity": PARITY}), "dvc": dvc()}.items():
         folder = RUNS / name / tool
         shutil.rmtree(folder, ignore_errors=True)
         folder.mkdir(parents=True)
-        if tool == "parity":
-            run([*PARITY, "init", "."], folder)
+        if tool == "dvc":
+            run([*command, "init", "--no-scm", "-q"], folder)
         else:
-            run([*dvc(), "init", "--no-scm", "-q"], folder)
+            run([*command, "init", "."], folder)
         spaces[tool] = folder
     return spaces
 
@@ -117,29 +129,39 @@ def small_files() -> Path:
     return source
 
 
-def small_round(source: Path) -> dict[str, dict[str, tuple[float, float]]]:
-    """One round of (a) in fresh workspaces: cold add, 1 % rewritten, add, status x5."""
-    spaces = fresh("small")
-    for folder in spaces.values():
-        shutil.copytree(source, folder / "small", ignore=shutil.ignore_patterns(".complete"))
-    commands = {
-        "parity": ([*PARITY, "data", "add", "small"], [*PARITY, "data", "status", "small"]),
-        "dvc": ([*dvc(), "add", "-q", "small"], [*dvc(), "status", "-q"]),
-    }
-    results: dict[str, dict[str, tuple[float, float]]] = {"parity": {}, "dvc": {}}
-    for tool, (add, _) in commands.items():
-        run([*add[:1], "--help"] if tool == "parity" else [*dvc(), "--version"], spaces[tool])
-        results[tool]["cold add"] = timed(add, spaces[tool])
-    rng = random.Random(6)
-    touched = sorted(rng.sample(range(SMALL_FILES), SMALL_FILES // 100))
-    for index in touched:
+def rewrite(spaces: dict[str, Path], rng: random.Random, indexes: list[int]) -> None:
+    """The same new content for the same files in every tool's copy."""
+    for index in indexes:
         content = rng.randbytes(rng.randint(1000, 16000))
         for folder in spaces.values():
             (folder / "small" / f"part{index % 100:02d}" / f"file{index:05d}.bin").write_bytes(
                 content
             )
+
+
+def small_round(source: Path) -> dict[str, dict[str, tuple[float, float]]]:
+    """One round of (a) in fresh workspaces: cold add, 1 % rewritten, add, one file rewritten,
+    add, status x5."""
+    tools = parities()
+    spaces = fresh("small", tools)
+    for folder in spaces.values():
+        shutil.copytree(source, folder / "small", ignore=shutil.ignore_patterns(".complete"))
+    commands = {
+        tool: ([*command, "data", "add", "small"], [*command, "data", "status", "small"])
+        for tool, command in tools.items()
+    }
+    commands["dvc"] = ([*dvc(), "add", "-q", "small"], [*dvc(), "status", "-q"])
+    results: dict[str, dict[str, tuple[float, float]]] = {tool: {} for tool in commands}
+    for tool, (add, _) in commands.items():
+        run([*add[:1], "--version"], spaces[tool])
+        results[tool]["cold add"] = timed(add, spaces[tool])
+    rng = random.Random(6)
+    rewrite(spaces, rng, sorted(rng.sample(range(SMALL_FILES), SMALL_FILES // 100)))
     for tool, (add, _) in commands.items():
         results[tool]["incremental add (1 % rewritten)"] = timed(add, spaces[tool])
+    rewrite(spaces, rng, [rng.randrange(SMALL_FILES)])
+    for tool, (add, _) in commands.items():
+        results[tool]["incremental add (1 file rewritten)"] = timed(add, spaces[tool])
     for tool, (_, status) in commands.items():
         samples = [timed(status, spaces[tool]) for _ in range(5)]
         # The first right after the add: a stat cache that distrusts files written just before
@@ -156,22 +178,28 @@ def median_pair(samples: list[tuple[float, float]]) -> tuple[float, float]:
 
 def bench_small() -> str:
     source = small_files()
+    print(f"(a) starts at {time.strftime('%H:%M UTC', time.gmtime())}, {load()}", flush=True)
     rounds = [small_round(source) for _ in range(ROUNDS)]
+    print(f"(a) ends at {time.strftime('%H:%M UTC', time.gmtime())}, {load()}", flush=True)
     rows = []
     for step in rounds[0]["parity"]:
         ours = median_pair([r["parity"][step] for r in rounds])
         theirs = median_pair([r["dvc"][step] for r in rounds])
-        rows.append((step, cell(*ours), cell(*theirs), f"{theirs[0] / ours[0]:.1f}x"))
+        row = [step, cell(*ours), cell(*theirs), f"{theirs[0] / ours[0]:.1f}x"]
+        if COMPARE:
+            before = median_pair([r["compared"][step] for r in rounds])
+            row += [cell(*before), f"{theirs[0] / before[0]:.1f}x"]
+        rows.append(tuple(row))
     size = du(source) / 1e6
-    return table(
-        [
-            f"{SMALL_FILES} files, {size:.0f} MB (median of {ROUNDS})",
-            "Parity",
-            "DVC 3.67",
-            "DVC / Parity (wall)",
-        ],
-        rows,
-    )
+    header = [
+        f"{SMALL_FILES} files, {size:.0f} MB (median of {ROUNDS})",
+        "Parity",
+        "DVC 3.67",
+        "DVC / Parity (wall)",
+    ]
+    if COMPARE:
+        header += ["compared Parity", "DVC / compared (wall)"]
+    return table(header, rows)
 
 
 # (b) one large file ----------------------------------------------------------------------------

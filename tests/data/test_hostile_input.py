@@ -142,7 +142,7 @@ def _hostile_version(root: Path, name: str, path: str) -> None:
     workspace = open_workspace(root, environ={})
     try:
         version = DataVersion("folder", (FileEntry(path, 0, REGULAR, "0" * 64, ()),))
-        version_id = store_version(workspace.records, version, 0, "hostile")
+        version_id = store_version(workspace.objects, workspace.records.meta, version, 0, "hostile")
         write_pointer(root / f"{name}.parity", Pointer(version_id, 0, 1, "folder"))
     finally:
         workspace.close()

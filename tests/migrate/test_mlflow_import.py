@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 import pytest
+import sqlalchemy as sa
 
 from parity.api import migrate
 from parity.core.errors import NotFoundError, UsageError
@@ -33,6 +34,7 @@ from parity.migrate.mlflow.source import (
     MlflowSource,
 )
 from parity.migrate.mlflow.sql_reader import SqlMlflowSource
+from parity.store.meta import tracking_tables
 from parity.tracking.store import RunStore
 from parity.workspace import Workspace, now_ms, open_workspace
 from tests.conftest import run_parity
@@ -125,6 +127,12 @@ def test_import_brings_every_run_point_and_artifact_byte(
     assert counts.datasets == sum(len(r["datasets"]) for r in dumped) > 0
     assert counts.metric_points == points(sqlite_store) > 100_000
     assert counts.artifacts == sum(len(r["artifacts"]) for r in dumped)
+    # Each run's code state has its row in the database from the import on (before any read).
+    with ws.meta.read() as connection:
+        named = tracking_tables.runs.c.code_id
+        coded = connection.execute(sa.select(named).where(named.is_not(None)))
+        rows = connection.execute(sa.select(tracking_tables.code_states.c.code_id))
+        assert set(coded.scalars()) == set(rows.scalars()) != set()
     assert_matches(ws, sqlite_store)
     # The same bytes logged by every run are stored once.
     digests = {a.digest for v in imported_runs(ws).values() for a in v.artifacts}

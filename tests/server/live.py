@@ -49,10 +49,12 @@ def team_server(
     metadata_url: str | None = None,
     objects_url: str | None = None,
     s3_endpoint_url: str | None = None,
+    users: bool = True,
     **options: Any,
 ) -> Iterator[TeamServer]:
     """Serve the stores of a workspace made in ``folder`` until the block ends; ``options`` are
-    more ``ServerSettings`` (allowed hosts, CORS origins, trusted proxies, login limit)."""
+    more ``ServerSettings`` (allowed hosts, CORS origins, trusted proxies, login limit). Without
+    ``users`` the server has none (local mode, with ``local_user``) and ``tokens`` is empty."""
     folder.mkdir(parents=True, exist_ok=True)
     environ = {"PARITY_WORKSPACE": str(folder)}
     for variable, value in (
@@ -74,9 +76,11 @@ def team_server(
     context = build_context(settings)
     try:
         accounts = context.accounts
-        if not any(user["name"] == "admin" for user in accounts.list_users()):
-            accounts.create_user("admin", admin=True)
-        tokens = {role: accounts.create_token("admin", role)[0] for role in Role}
+        tokens: dict[Role, str] = {}
+        if users:
+            if not any(user["name"] == "admin" for user in accounts.list_users()):
+                accounts.create_user("admin", admin=True)
+            tokens = {role: accounts.create_token("admin", role)[0] for role in Role}
         with live_server(create_app(context)) as address:
             yield TeamServer(f"http://{address}", tokens, settings)
     finally:

@@ -17,7 +17,6 @@ from parity.server.context import build_context
 from parity.server.route_table import ROUTES
 from parity.server.routing import PUBLIC, Route
 from parity.server.settings import ServerSettings
-from parity.store.http.client import ServerClient
 from parity.workspace import init_workspace, open_workspace
 from tests.serve.live import live_server
 from tests.server.live import TeamServer, team_server
@@ -250,12 +249,12 @@ def test_no_cors_header_unless_an_origin_is_configured(server: TeamServer, tmp_p
 def test_a_browser_on_another_site_cannot_change_anything_in_local_mode(tmp_path: Path) -> None:
     """Local mode trusts every loopback caller: a page elsewhere could make the browser send a
     body-less POST (no preflight needed). Its Origin gives it away."""
-    with team_server(tmp_path / "local", local_user="alice") as local:
+    with team_server(tmp_path / "local", users=False, local_user="alice") as local:
         api = f"{local.url}/api/v1"
-        with ServerClient(local.url, local.writer) as writer:
-            run_id = writer.post("/experiments/e/runs", {})["run_id"]
-        writer_header = {"Authorization": f"Bearer {local.writer}"}
-        assert httpx.delete(f"{api}/runs/{run_id}", headers=writer_header).status_code == 204
+        created = httpx.post(f"{api}/experiments/e/runs", json={})
+        assert created.status_code == 201, created.text
+        run_id = created.json()["run_id"]
+        assert httpx.delete(f"{api}/runs/{run_id}").status_code == 204
         evil = httpx.post(
             f"{api}/runs/{run_id}/restore", headers={"Origin": "https://evil.example"}
         )

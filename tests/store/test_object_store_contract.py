@@ -145,3 +145,17 @@ def test_corrupt_object_is_refused_by_name(store: ObjectStore, tmp_path: Path) -
 def test_not_a_digest_is_usage(store: ObjectStore) -> None:
     with pytest.raises(UsageError):
         store.get_bytes("abc")
+
+
+def test_stream_yields_the_content_bounded_and_verified(store: ObjectStore, tmp_path: Path) -> None:
+    content = b"a line of a log\n" * 200_000  # several blocks, stored zstd-framed
+    digest = store.put_bytes(content)
+    assert b"".join(store.stream(digest, len(content))) == content
+    with pytest.raises(CorruptObject, match="more than the 10 bytes recorded"):
+        b"".join(store.stream(digest, 10))
+    with pytest.raises(NotFoundError):
+        b"".join(store.stream(digest_bytes(b"never stored")))
+    other = store.put_bytes(b"other content entirely")
+    stored_at(store, tmp_path).write(object_key(other), store.backend.read(object_key(digest)))
+    with pytest.raises(CorruptObject):
+        b"".join(store.stream(other))

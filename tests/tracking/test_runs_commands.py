@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -138,6 +140,13 @@ def test_runs_show_says_where_a_teammates_code_record_lives(repo: Path, tmp_path
     bobs_objects = tmp_path / "bob-objects"
     bobs_objects.mkdir()
     as_bob = {"PARITY_OBJECTS_URL": str(bobs_objects)}
+    # The database keeps a copy of the code state: Bob reads it there.
+    copied = run_parity("runs", "show", run_id, cwd=repo, env=as_bob)
+    assert copied.returncode == 0, copied.stderr
+    assert f"code         commit {own['code']['commit']}  branch main" in copied.stdout
+    # A run recorded before the database kept copies (migration t004) has only the record.
+    with closing(sqlite3.connect(repo / ".parity" / "parity.db")) as database, database:
+        database.execute("DELETE FROM code_states")
     shown = run_parity("runs", "show", run_id, cwd=repo, env=as_bob)
     assert shown.returncode == 0, shown.stderr
     code_line = next(line for line in shown.stdout.splitlines() if line.startswith("code"))

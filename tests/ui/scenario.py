@@ -14,7 +14,7 @@ from pathlib import Path
 from parity.api import data, environments, models
 from parity.api import runs as runs_api
 from parity.core.environment import Environment
-from parity.core.run import DataLink, Metric, RunStatus
+from parity.core.run import Artifact, DataLink, Metric, RunStatus
 from parity.env.records import store_environment
 from parity.workspace import Workspace, init_workspace
 
@@ -22,6 +22,9 @@ SPIKE_STEP = 73_214
 SPIKE_VALUE = 50.0
 STEPS = 100_000
 START_MS = 1_760_000_000_000
+# A file artifact of the baseline run, in a folder, compressible (stored zstd-framed).
+REPORT_PATH = "reports/summary.txt"
+REPORT = b"".join(b"epoch %d: loss fell\n" % i for i in range(400))
 SCHEMA = """\
 import pandera.pandas as pa
 
@@ -112,6 +115,9 @@ def build(folder: Path, *, steps: int = STEPS, metrics: int = 2, extra_runs: int
             for i in range(extra_runs)
         )
         _register(ws, baseline)
+        ws.runs.add_artifact(
+            baseline, Artifact(REPORT_PATH, "file", ws.objects.put_bytes(REPORT), len(REPORT))
+        )
         first, second = _versioned_table(ws, folder)
         ws.runs.add_data(baseline, "input", [DataLink("train.csv", first)])
         ws.runs.add_data(tuned, "input", [DataLink("train.csv", second)])
@@ -163,7 +169,5 @@ def _register(ws: Workspace, run_id: str) -> None:
     runs_api.get(run_id, workspace=ws)
 
 
-def _model_artifact(model_id: str) -> object:
-    from parity.core.run import Artifact
-
+def _model_artifact(model_id: str) -> Artifact:
     return Artifact("model", "model", model_id)

@@ -5,9 +5,11 @@ without write controls, and an environment diff that rates a scikit-learn minor 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from playwright.sync_api import Page, expect
 
+from parity.core.run import Metric, RunStatus
 from tests.ui.conftest import PASSWORD, ServedUI
 from tests.ui.scenario import SPIKE_STEP, SPIKE_VALUE, STEPS
 
@@ -114,7 +116,7 @@ def test_move_an_alias_from_the_models_page(page: Page, served: ServedUI) -> Non
     expect(latest).to_contain_text("bob")
     expect(latest).to_contain_text("alias version 2")
     expect(latest).to_contain_text("better recall")
-    expect(latest).to_contain_text('"version": 1')  # before the move
+    expect(latest.locator(".before")).to_have_text("alias production · version 1")  # before
 
 
 def test_a_reader_sees_no_alias_form(page: Page, served: ServedUI) -> None:
@@ -184,3 +186,94 @@ def test_from_a_run_to_its_data_version_to_another_run_that_read_it(
     page.click("#outputs a[href^='/data/']")
     page.click(f"#writers tr[data-run='{sweep_1}'] a.mono")
     assert page.url.endswith(f"/runs/{sweep_1}")
+
+
+def test_filtering_from_a_url_with_a_query_keeps_each_value_once(
+    page: Page, served: ServedUI
+) -> None:
+    """The filter form replaces the address's query, never appends to it (issue 15, item 2)."""
+    sign_in_with_token(page, served, "reader")
+    page.goto(f"{served.url}/experiments/churn?sort=-metrics.acc&param=lr&metric=acc")
+    for expression in ("params.lr = 0.01", "metrics.acc > 0.5"):
+        page.fill("input[name=filter]", expression)
+        page.press("input[name=filter]", "Enter")
+        expect(page.locator("form.filter input[name=filter]")).to_have_value(expression)
+        page.wait_for_url(
+            lambda url, e=expression: parse_qs(urlsplit(url).query).get("filter", [""])[-1] == e
+        )
+        query = parse_qs(urlsplit(page.url).query)
+        assert query == {"filter": [expression], "sort": ["-metrics.acc"], "param": ["lr"],
+                         "metric": ["acc"]}  # fmt: skip
+        expect(page.locator("table.runs thead th.param")).to_have_count(1)
+    page.click("#runs-view form.filter >> text=clear")
+    query = parse_qs(urlsplit(page.url).query)
+    assert query == {"sort": ["-metrics.acc"], "param": ["lr"], "metric": ["acc"]}
+
+
+def test_compare_draws_a_failed_run_s_one_point_and_says_it_failed(
+    page: Page, served: ServedUI
+) -> None:
+    """Issue 15, item 9: a series of one point has no line to draw, so its point is drawn."""
+    store = served.context.workspace.runs
+    made = []
+    for name, points, status in (
+        ("long", 40, RunStatus.FINISHED),
+        ("crashed", 1, RunStatus.FAILED),
+    ):
+        run_id = store.create(experiment="crashes", name=name, user="ada", host="lab", command=[])
+        store.log_metrics(
+            run_id, [Metric("loss", 1.0 / (s + 1), s, 1_760_000_000_000 + s) for s in range(points)]
+        )
+        store.end(run_id, status, 1 if status is RunStatus.FAILED else 0)
+        made.append(run_id)
+    sign_in_with_token(page, served, "reader")
+    page.goto(f"{served.url}/compare?run={made[0]}&run={made[1]}")
+    expect(page.locator("#unfinished")).to_contain_text("crashed failed")
+    page.wait_for_selector("body[data-charts-drawn=true]", timeout=30_000)
+    shown = page.evaluate(
+        """() => {
+            const chart = Object.entries(window.parityCharts)
+                .find(([key]) => key.startsWith("loss@"))[1];
+            const series = chart.config.series;
+            return [series[1].points.show === true, series[3].points.show === true,
+                    chart.plot.data[3].filter(v => v !== null && v !== undefined).length];
+        }"""
+    )
+    assert shown == [False, True, 1]  # the long run's line as before; the crashed run's point
+
+
+def test_a_one_point_chart_on_time_spans_minutes_not_years(page: Page, served: ServedUI) -> None:
+    """Issue 15, item 8: a single time has no span; the axis is a minute either side of it."""
+    store = served.context.workspace.runs
+    run_id = store.create(experiment="single", name="one", user="ada", host="lab", command=[])
+    moment_ms = 1_760_000_017_888
+    store.log_metrics(run_id, [Metric("acc", 0.5, 0, moment_ms)])
+    store.end(run_id, RunStatus.FINISHED, 0)
+    sign_in_with_token(page, served, "reader")
+    page.goto(f"{served.url}/runs/{run_id}?x=time")
+    page.wait_for_selector("body[data-charts-drawn=true]", timeout=30_000)
+    low, high = page.evaluate(
+        "() => [window.parityCharts.acc.plot.scales.x.min,"
+        " window.parityCharts.acc.plot.scales.x.max]"
+    )
+    assert low < moment_ms / 1000 < high, (low, high)
+    assert high - low == 120
+    labels = page.locator("figure[data-key=acc] .u-axis").first.inner_text()
+    assert "2029" not in labels
+    assert "2027" not in labels
+
+
+def test_a_chart_legend_has_one_entry_per_run(page: Page, served: ServedUI) -> None:
+    """Issue 15, item 16: min and max are part of a run's entry, not entries of their own."""
+    scenario = served.scenario
+    sign_in_with_token(page, served, "reader")
+    page.goto(f"{served.url}/runs/{scenario.baseline}")
+    page.wait_for_selector("body[data-charts-drawn=true]", timeout=30_000)
+    legend = page.locator("figure[data-key=loss] .u-legend tr.u-series:visible")
+    expect(legend).to_have_count(2)  # the x axis and the run
+    expect(legend.nth(1)).to_contain_text("baseline")
+    page.goto(f"{served.url}/compare?run={scenario.baseline}&run={scenario.tuned}")
+    page.wait_for_selector("body[data-charts-drawn=true]", timeout=30_000)
+    legend = page.locator("figure[data-key=loss] .u-legend tr.u-series:visible")
+    expect(legend).to_have_count(3)  # the x axis and the two runs
+    assert not any("max" in text for text in legend.all_inner_texts())

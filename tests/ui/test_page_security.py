@@ -152,3 +152,10 @@ def test_traversal_payloads_in_every_page_query_parameter_are_harmless(
             if status >= 500 or b"root:x:0:0" in answer:
                 wrong.append(f"{page_id(route)} {parameter}={segment!r}: {status} {answer[:200]!r}")
     assert wrong == []
+
+
+def test_the_artifact_download_is_a_page_behind_the_gate() -> None:
+    """Downloads go through the page table (a reader's session), not the object API."""
+    found = [r for r in PAGE_ROUTES if r.full_path == "/runs/{run_id}/artifact"]
+    assert [(r.method, r.access) for r in found] == [("GET", Role.READER)]
+    assert set(query_parameters(found[0])) == {"path", "file"}

@@ -92,7 +92,8 @@ def test_every_page_is_a_declared_route_with_a_role() -> None:
     assert set(PAGE_ROUTES) <= set(SERVED)
     public = {key for key, r in pages.items() if r.access is PUBLIC}
     assert public == {
-        ("GET", "/static/{name:path}"), ("GET", "/login"), ("POST", "/login"), ("POST", "/logout"),
+        ("GET", "/static/{name:path}"), ("GET", "/favicon.ico"), ("GET", "/login"),
+        ("POST", "/login"), ("POST", "/logout"),
     }  # fmt: skip
     writes = {key: r.access for key, r in pages.items() if r.writes and key not in public}
     assert writes == {
@@ -239,7 +240,7 @@ def test_a_run_s_input_links_to_its_data_version(
     assert found is not None
     answer = client.get(found.group(1))
     assert answer.status_code == 200
-    assert "1 files" in answer.text
+    assert " 1 file " in answer.text
     assert "none recorded" in answer.text  # no validation yet
 
 

@@ -5,17 +5,22 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from parity.api._worktree import current_version, data_target, stat_cache
+from parity.api._worktree import current_body, data_target, stat_cache
 from parity.core.errors import UsageError
 from parity.core.file_errors import file_error
 from parity.data.adding import Adder, collector_paused
 from parity.data.hashing import CHUNK_THRESHOLD
+from parity.data.index_direct import DirectDataIndex, open_direct_index
 from parity.data.pointer import Pointer, pointer_path, write_pointer
 from parity.data.progress import Progress, no_progress
 from parity.data.versions import store_version
-from parity.workspace import Workspace, now_ms
+from parity.workspace import DATABASE_FILE, Workspace, now_ms
+
+if TYPE_CHECKING:
+    from parity.data.index_port import ChunkIndexPort
+    from parity.data.versions import RecordRows
 
 
 @dataclass(frozen=True)
@@ -52,6 +57,15 @@ def chunk_threshold(workspace: Workspace) -> int:
     return value
 
 
+def direct_index(workspace: Workspace) -> DirectDataIndex | None:
+    """The stdlib ``sqlite3`` index of the workspace's own database (``data.index_direct``), or
+    None: for a server's or team database, a database set in the config, or one not exactly at
+    this Parity's schema, the add goes through the metadata store (which migrates it)."""
+    if workspace.server_url is not None or workspace.embedded or workspace.config.metadata_url:
+        return None
+    return open_direct_index(workspace.parity_dir / DATABASE_FILE, workspace.objects)
+
+
 def add_path(
     workspace: Workspace,
     path: Path,
@@ -64,35 +78,47 @@ def add_path(
     started = time.time_ns()
     target, key = data_target(workspace, path)
     pointer_file = pointer_path(target)
-    before, previous = current_version(workspace, pointer_file)
+    before, previous = current_body(workspace, pointer_file)
     # Temp files an add or transfer killed before this one began left behind (none of ours yet).
     workspace.objects.sweep_scratch(started)
     cache = stat_cache(workspace)
+    direct = direct_index(workspace)
+    index: ChunkIndexPort
+    rows: RecordRows
+    if direct is not None:
+        index = rows = direct
+        # Two adds at once would each miss the chunks the other is storing, and store them again:
+        # the same lock file as the metadata store's ``exclusive``.
+        exclusive = direct.exclusive
+    else:
+        index, rows = workspace.chunk_index, workspace.records.meta
+        # PostgreSQL's lock also shuts out other machines sharing the database.
+        exclusive = workspace.records.meta.exclusive
     # The collector stays paused until the version is stored: its record is built from the
     # same many small objects (a 2 GiB file's 30,000 chunks cost ~50 ms of collections here).
     with collector_paused():
         try:
             adder = Adder(
                 workspace.objects,
-                workspace.chunk_index,
+                index,
                 cache,
                 chunk_threshold(workspace),
                 progress,
                 compress=workspace.config.section("data").get("compress", True) is not False,
                 within=None if follow_symlinks else workspace.root,
-                # Two adds at once (two processes, or two machines sharing PostgreSQL) would
-                # each miss the chunks the other is storing, and store them again.
-                exclusive=lambda: workspace.records.meta.exclusive("data-add"),
+                exclusive=lambda: exclusive("data-add"),
             )
             version = adder.add(target, key, previous)
-            label = f"{key} · {len(version.files)} files · {version.size} bytes"
-            version_id = store_version(workspace.records, version, now_ms(), label)
+            label = f"{key} · {version.files} files · {version.size} bytes"
+            version_id = store_version(workspace.objects, rows, version, now_ms(), label)
             adder.remember_clean(key, version_id)
         except OSError as exc:  # a file unreadable or gone mid-add: one line, packs aborted
             raise file_error(exc, None, "read") from exc
         finally:
             cache.close()
-    pointer = Pointer(version_id, version.size, len(version.files), version.kind)
+            if direct is not None:
+                direct.close()
+    pointer = Pointer(version_id, version.size, version.files, version.kind)
     if before != pointer:
         write_pointer(pointer_file, pointer)
     stats = adder.stats

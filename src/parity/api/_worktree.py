@@ -9,6 +9,7 @@ from pathlib import Path
 from parity.core.errors import NotFoundError, ParityError, UsageError
 from parity.data.git import history
 from parity.data.manifest import DataVersion
+from parity.data.manifest_body import PreviousBody
 from parity.data.pointer import (
     SUFFIX,
     Pointer,
@@ -63,6 +64,22 @@ def current_version(
     pointer = read_pointer(pointer_file)
     try:
         return pointer, load_version(workspace.objects, pointer.data_version)
+    except NotFoundError:
+        return pointer, None
+
+
+def current_body(
+    workspace: Workspace, pointer_file: Path
+) -> tuple[Pointer | None, PreviousBody | None]:
+    """The pointer at ``pointer_file`` and its version's record body as stored (verified against
+    its id), when both are here: what an add copies unchanged files' entries from."""
+    if not pointer_file.is_file():
+        return None, None
+    pointer = read_pointer(pointer_file)
+    try:
+        return pointer, PreviousBody(
+            load_body(workspace.objects, pointer.data_version), pointer.data_version
+        )
     except NotFoundError:
         return pointer, None
 

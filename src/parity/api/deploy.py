@@ -24,20 +24,17 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from parity.api._deployments import record_deployment
-from parity.api._models import model_record
+from parity.api._direct import direct_reads
 from parity.api._session import session
 from parity.core.deployment import TARGETS, DeployExport, Deployment, ImageReference
 from parity.core.errors import UsageError
 from parity.core.model import ModelVersion
-from parity.deploy.bundle import unpack_bundle
-from parity.deploy.exports import ExportLog, FiledExport
 from parity.deploy.kubernetes import Resources
-from parity.registry.versions import Registry
 from parity.workspace import Workspace, init_workspace, now_ms
 
 if TYPE_CHECKING:
     from parity.api._deploy import DeployExportResult as DeployExportResult
+    from parity.deploy.exports import FiledExport as FiledExport
 
 __all__ = [
     "TARGETS",
@@ -60,6 +57,8 @@ def __getattr__(name: str) -> Any:
     # show` and `deploy list` read deployments without it.
     if name == "DeployExportResult":
         return importlib.import_module("parity.api._deploy").DeployExportResult
+    if name == "FiledExport":  # the filings' SQL half too: `models show NAME` reads none
+        return importlib.import_module("parity.deploy.exports").FiledExport
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
@@ -110,6 +109,8 @@ def export(
 
 def exports(reference: str, *, workspace: Workspace | None = None) -> builtins.list[FiledExport]:
     """The exports made for the model version ``reference`` names, oldest first."""
+    from parity.deploy.exports import ExportLog  # lazy: SQLAlchemy (the filings), on use
+
     with session(workspace) as ws:
         version = ws.registry.resolve(reference)
         return ExportLog(ws.records, ws.export_filings, now_ms).of_version(
@@ -145,6 +146,8 @@ def record(
             hint="give the image as NAME@sha256:DIGEST, e.g. registry.example/churn@sha256:"
             "<64 hex digits> (a tag can be moved to another image)",
         )
+    from parity.api._deployments import record_deployment  # lazy: the models' half, on use
+
     with session(workspace) as ws:
         return record_deployment(ws, reference, where, image, "record", note)[0]
 
@@ -160,8 +163,11 @@ def list(
     >>> [(d.place, d.ref) for d in parity.api.deploy.list("churn")]   # doctest: +SKIP
     [('prod-eu', 'churn/3'), ('staging', 'churn/4')]
     """
-    with session(workspace) as ws:
-        return ws.deployments.current(_model_name(model), where)
+    name = _model_name(model)
+    with session(workspace) as ws, direct_reads(ws) as direct:
+        if direct is None:
+            return ws.deployments.current(name, where)
+        return direct.current_deployments(name, where)
 
 
 def history(
@@ -199,6 +205,10 @@ def unpack(
 
 
 def _unpack(workspace: Workspace, bundle: Path, model_id: str) -> ModelVersion:
+    from parity.api._models import model_record  # lazy: the models' half, on use
+    from parity.deploy.bundle import unpack_bundle  # lazy: SQLAlchemy, only to unpack
+    from parity.registry.versions import Registry  # lazy: SQLAlchemy, only to unpack
+
     registry = workspace.registry
     if not isinstance(registry, Registry):  # an image keeps its own embedded workspace
         raise UsageError(

@@ -14,32 +14,60 @@ workspace's actor (``PARITY_USER`` or the login name) and kept in the model's au
 from __future__ import annotations
 
 import builtins
+import importlib
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from parity.api._direct import direct_reads
 from parity.api._events import deliver_staged
-from parity.api._models import (
-    ModelVerification,
-    describe,
-    describe_blocking,
-    named_alias,
-    named_version,
-    register_model,
-    resolve_source,
-    save_model,
-    verify_model,
-    verify_model_environment,
-)
 from parity.api._session import session
 from parity.core.env_rules import Risk
 from parity.core.errors import EnvironmentMismatch, UsageError
 from parity.core.model import AuditEvent, ModelRecord, ModelVersion
-from parity.gate.verdict import GateVerdict
-from parity.registry.comparison import ModelComparison
-from parity.registry.lineage import Lineage, LineageNode
-from parity.registry.loading import load_model_record
 from parity.workspace import Workspace
+
+if TYPE_CHECKING:
+    from parity.api._models import ModelVerification as ModelVerification
+    from parity.gate.verdict import GateVerdict
+    from parity.registry.comparison import ModelComparison
+    from parity.registry.lineage import Lineage as Lineage
+    from parity.registry.lineage import LineageNode as LineageNode
+
+# Saving, verifying and loading models (flavors, environment capture, package metadata) load on
+# first use, so the commands that only list the registry (`parity models show NAME`) start
+# without them.
+# (The helpers are named here too, as this module's namespace held them before.)
+_LAZY = {
+    "ModelVerification": ("parity.api._models", "ModelVerification"),
+    "Lineage": ("parity.registry.lineage", "Lineage"),
+    "LineageNode": ("parity.registry.lineage", "LineageNode"),
+    "GateVerdict": ("parity.gate.verdict", "GateVerdict"),
+    "ModelComparison": ("parity.registry.comparison", "ModelComparison"),
+    "load_model_record": ("parity.registry.loading", "load_model_record"),
+    **{
+        helper: ("parity.api._models", helper)
+        for helper in (
+            "describe",
+            "describe_blocking",
+            "named_alias",
+            "named_version",
+            "register_model",
+            "resolve_source",
+            "save_model",
+            "verify_model",
+            "verify_model_environment",
+        )
+    },
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    module_name, attribute = _LAZY[name]
+    return getattr(importlib.import_module(module_name), attribute)
+
 
 # How a rollback's audit reason starts: the trail tells rollbacks from ordinary moves by it.
 _ROLLBACK = "rollback: "
@@ -95,6 +123,8 @@ def save(
     Without ``environment_id`` the current environment is captured and stored with it. To file
     the model under a run, use ``run.log_model`` instead.
     """
+    from parity.api._models import save_model  # lazy: see _LAZY
+
     with session(workspace) as ws:
         return save_model(
             ws,
@@ -115,6 +145,8 @@ def register(
 
     ``PATH`` defaults to ``model``; a bare hex prefix names a model id if one matches, else a run.
     """
+    from parity.api._models import register_model  # lazy: see _LAZY
+
     with session(workspace) as ws:
         registered = register_model(ws, source, name, description)
         deliver_staged(ws)
@@ -132,20 +164,22 @@ def get(reference: str, *, workspace: Workspace | None = None) -> ModelVersion:
 
 def record(reference: str, *, workspace: Workspace | None = None) -> ModelRecord:
     """The model record (flavor, files, signature, environment) behind a version or ``RUN:PATH``."""
+    from parity.api._models import resolve_source  # lazy: see _LAZY
+
     with session(workspace) as ws:
         return resolve_source(ws, reference).record
 
 
 def list(*, workspace: Workspace | None = None) -> builtins.list[dict[str, Any]]:
     """Every registered model: ``name``, ``latest_version``, ``aliases`` and ``created_ms``."""
-    with session(workspace) as ws:
-        return ws.registry.models()
+    with session(workspace) as ws, direct_reads(ws) as direct:
+        return ws.registry.models() if direct is None else direct.registered_models()
 
 
 def versions(name: str, *, workspace: Workspace | None = None) -> builtins.list[ModelVersion]:
     """The versions of ``name``, oldest first."""
-    with session(workspace) as ws:
-        return ws.registry.versions(name)
+    with session(workspace) as ws, direct_reads(ws) as direct:
+        return ws.registry.versions(name) if direct is None else direct.model_versions(name)
 
 
 def history(name: str, *, workspace: Workspace | None = None) -> builtins.list[AuditEvent]:
@@ -175,6 +209,8 @@ def alias(
     it asks for (``ConflictError`` naming what is missing, audited as refused); an admin's
     ``force`` passes it, audited as forced.
     """
+    from parity.api._models import named_version  # lazy: see _LAZY
+
     if alias is None:
         raise UsageError("name the alias to set", hint="e.g. alias('churn/3', alias='production')")
     with session(workspace) as ws:
@@ -201,6 +237,8 @@ def rollback(
     Moving it off a locked version needs ``force`` (admins only, audited as forced); so does
     moving it to a version that lacks what the alias's promotion policy asks for.
     """
+    from parity.api._models import named_alias  # lazy: see _LAZY
+
     if not reason.strip():
         raise UsageError("say why the alias is rolled back", hint="pass --reason TEXT")
     model, alias_name = named_alias(name, alias)
@@ -267,6 +305,8 @@ def approve(
     counts once. On a team server only an admin, or a user granted admin on the model, may
     approve.
     """
+    from parity.api._models import named_version  # lazy: see _LAZY
+
     if not reason.strip():
         raise UsageError("say why the version is approved", hint="pass --reason TEXT")
     with session(workspace) as ws:
@@ -290,6 +330,8 @@ def record_verdict(
     A ``[promote.ALIAS]`` table with ``gates = ["NAME"]`` lets the alias move to a version
     only while the last verdict of each named gate recorded on it passed.
     """
+    from parity.api._models import named_version  # lazy: see _LAZY
+
     counts = verdict.counts()
     summary = (
         f"{counts['passed']} passed, {counts['failed']} failed, {counts['error']} not evaluated"
@@ -311,6 +353,8 @@ def unalias(
 ) -> None:
     """Remove ``alias`` from ``name`` (or ``name`` alone as ``NAME@ALIAS``); from a locked
     version only by an admin with ``force``."""
+    from parity.api._models import named_alias  # lazy: see _LAZY
+
     model, alias_name = named_alias(name, alias)
     with session(workspace) as ws:
         ws.registry.remove_alias(model, alias_name, ws.actor(), reason, force=force)
@@ -328,6 +372,8 @@ def lock(
 
     >>> parity.models.lock("churn@production", reason="serving")   # doctest: +SKIP
     """
+    from parity.api._models import named_version  # lazy: see _LAZY
+
     with session(workspace) as ws:
         model, number = named_version(ws, name, version)
         ws.registry.lock(model, number, ws.actor(), reason)
@@ -342,6 +388,8 @@ def unlock(
     workspace: Workspace | None = None,
 ) -> ModelVersion:
     """Unlock a version, named as ``lock`` takes it (admins only). Returns the version."""
+    from parity.api._models import named_version  # lazy: see _LAZY
+
     with session(workspace) as ws:
         model, number = named_version(ws, name, version)
         ws.registry.unlock(model, number, ws.actor(), reason)
@@ -358,6 +406,8 @@ def delete(
 ) -> ModelVersion:
     """Delete a version, named as ``lock`` takes it; refused while it is locked or holds an
     alias, unless an admin forces. Returns the version deleted."""
+    from parity.api._models import named_version  # lazy: see _LAZY
+
     with session(workspace) as ws:
         model, number = named_version(ws, name, version)
         deleted = ws.registry.get(model, number)
@@ -398,6 +448,8 @@ def verify(
     Only the distributions the model needs count at or above ``threshold``. A model with no
     recorded environment raises ``NotFoundError``.
     """
+    from parity.api._models import verify_model  # lazy: see _LAZY
+
     with session(workspace) as ws:
         return verify_model(ws, reference, python, threshold)
 
@@ -423,6 +475,14 @@ def load(
     A model its flavor could only keep as an unrestricted pickle (saved with
     ``allow_unrestricted_pickle=True``) loads only with that option too.
     """
+    from parity.api._models import (  # lazy: see _LAZY
+        describe,
+        describe_blocking,
+        resolve_source,
+        verify_model_environment,
+    )
+    from parity.registry.loading import load_model_record  # lazy: see _LAZY
+
     with session(workspace) as ws:
         source = resolve_source(ws, reference)
         label = source.label

@@ -21,15 +21,15 @@ from __future__ import annotations
 import builtins
 import importlib
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from parity.api._direct import direct_reads
 from parity.api._session import session
 from parity.core.errors import NotFoundError
+from parity.core.model import MODEL_KIND, ArtifactFile
 from parity.core.run import Metric, RunView
 from parity.core.run_filter import parse_filter, parse_sort
-from parity.tracking.compare import RunComparison, compare_runs
-from parity.tracking.delivery import SyncReport, sync_journals
 from parity.tracking.journal import JOURNAL_DIR, journals
 from parity.workspace import Workspace, open_workspace
 
@@ -37,6 +37,8 @@ if TYPE_CHECKING:
     from parity.api._run import Run as Run
     from parity.api._run_command import CommandRun as CommandRun
     from parity.api._run_command import track_command as track
+    from parity.tracking.compare import RunComparison
+    from parity.tracking.delivery import SyncReport
 
 # What starts or wraps a run (sources, infrastructure, the termination guard) is loaded on first
 # use, so the commands that only read runs (`parity runs list`) start without it.
@@ -57,12 +59,14 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "CommandRun",
     "Run",
+    "artifact_files",
     "compare",
     "delete",
     "get",
     "history",
     "keys",
     "list",
+    "read_artifact",
     "short_ids",
     "start",
     "sync",
@@ -151,6 +155,47 @@ def get(reference: str, *, workspace: Workspace | None = None) -> RunView:
         return ws.runs.find(reference)
 
 
+def artifact_files(
+    reference: str, path: str, *, workspace: Workspace | None = None
+) -> builtins.list[ArtifactFile]:
+    """The files of the artifact a run logged at ``path``: the file itself, or every file of a
+    model (paths relative to the model's folder). ``path`` is looked up among the run's
+    artifacts, never joined to a storage path.
+
+    >>> [f.path for f in parity.runs.artifact_files("0190ab12", "model")]  # doctest: +SKIP
+    ['model.pkl', 'parity-model.json']
+    """
+    with session(workspace) as ws:
+        run = ws.runs.find(reference)
+        found = next((a for a in run.artifacts if a.path == path), None)
+        if found is None:
+            raise NotFoundError(
+                f"run {run.id[:12]} logged no artifact {path!r}",
+                hint="see the artifacts that 'parity runs show' lists",
+            )
+        if found.kind != MODEL_KIND:
+            # -1: the run recorded no size (``add_artifact_ref`` without one)
+            size = -1 if found.size is None else found.size
+            return [ArtifactFile(found.path, found.digest, size)]
+        from parity.registry.loading import read_model_record  # lazy: only model artifacts
+
+        return builtins.list(read_model_record(ws.records, found.digest).files)
+
+
+def read_artifact(file: ArtifactFile, *, workspace: Workspace | None = None) -> Iterator[bytes]:
+    """The original bytes of an artifact's file (from ``artifact_files``) in blocks, never
+    more than its recorded size; CorruptObject after the last block when they do not hash to
+    its digest, so a caller must not treat what it got as whole before the end.
+
+    >>> with open("model.pkl", "wb") as out:  # doctest: +SKIP
+    ...     for block in parity.runs.read_artifact(files[0]):
+    ...         out.write(block)
+    """
+    with session(workspace) as ws:
+        # Bounded by the recorded size; with none recorded (-1), only the digest checks it.
+        yield from ws.objects.stream(file.digest, None if file.size < 0 else file.size)
+
+
 def list(
     experiment: str | None = None,
     *,
@@ -170,13 +215,14 @@ def list(
     keys = [sort] if isinstance(sort, str) else builtins.list(sort or ())
     with session(workspace) as ws:
         _send_unsent(ws)
-        return ws.runs.search(
-            experiment=experiment,
-            expression=parse_filter(filter or ""),
-            sort=[parse_sort(k) for k in keys],
-            limit=limit,
-            deleted=deleted,
-        )
+        with direct_reads(ws) as direct:
+            return (ws.runs if direct is None else direct.runs).search(
+                experiment=experiment,
+                expression=parse_filter(filter or ""),
+                sort=[parse_sort(k) for k in keys],
+                limit=limit,
+                deleted=deleted,
+            )
 
 
 def compare(references: Sequence[str], *, workspace: Workspace | None = None) -> RunComparison:
@@ -184,6 +230,8 @@ def compare(references: Sequence[str], *, workspace: Workspace | None = None) ->
 
     >>> parity.runs.compare(["0190ab12", "0190ab13"]).metrics   # doctest: +SKIP
     """
+    from parity.tracking.compare import compare_runs  # lazy: environments' diff rules, on use
+
     with session(workspace) as ws:
         _send_unsent(ws)
         return compare_runs(ws.records, [ws.runs.find(r) for r in references])
@@ -243,8 +291,8 @@ def short_ids(run_ids: Sequence[str], *, workspace: Workspace | None = None) -> 
     a later run never takes an earlier run's prefix; runs started in the same second need a
     character or two more.
     """
-    with session(workspace) as ws:
-        return ws.runs.short_ids(run_ids)
+    with session(workspace) as ws, direct_reads(ws) as direct:
+        return (ws.runs if direct is None else direct.runs).short_ids(run_ids)
 
 
 def keys(*, workspace: Workspace | None = None) -> dict[str, builtins.list[str]]:
@@ -253,8 +301,8 @@ def keys(*, workspace: Workspace | None = None) -> dict[str, builtins.list[str]]
     >>> parity.runs.keys()["metrics"]   # doctest: +SKIP
     ['accuracy', 'loss']
     """
-    with session(workspace) as ws:
-        return ws.runs.keys()
+    with session(workspace) as ws, direct_reads(ws) as direct:
+        return (ws.runs if direct is None else direct.runs).keys()
 
 
 def sync(*, workspace: Workspace | None = None) -> SyncReport:
@@ -270,6 +318,8 @@ def sync(*, workspace: Workspace | None = None) -> SyncReport:
     (``<journal>.rejected``). When the server stops answering, the report says so in ``error``
     and what was not tried in ``left``; running it again resumes where it stopped.
     """
+    from parity.tracking.delivery import sync_journals  # lazy: team mode's delivery, on use
+
     with session(workspace) as ws:
         folder = ws.parity_dir / JOURNAL_DIR
         return sync_journals(folder, ws.runs, ws.server_url or "")
@@ -279,4 +329,6 @@ def _send_unsent(ws: Workspace) -> None:
     """In team mode, deliver the journals of ended runs before reading runs (cheap when there
     are none: one look at a folder). A server that does not answer is left to the read."""
     if ws.server_url is not None and journals(ws.parity_dir / JOURNAL_DIR):
+        from parity.tracking.delivery import sync_journals  # lazy: team mode only
+
         sync_journals(ws.parity_dir / JOURNAL_DIR, ws.runs, ws.server_url)

@@ -13,6 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from parity.api._direct import direct_reads
 from parity.api._session import session
 from parity.core.config import masked_url
 from parity.core.errors import ParityError
@@ -54,27 +55,37 @@ def status(*, workspace: Workspace | None = None) -> dict[str, Any]:
         refusals = refused(ws.parity_dir / JOURNAL_DIR)
         if ws.server_url is not None:
             return {**_team_status(ws), "unsent": waiting, "refused": refusals}
-        meta = ws.meta
-        models = ws.registry.models()
+        with direct_reads(ws) as direct:
+            stores = _stores(ws) if direct is None else direct.stores()
         return {
             "root": str(ws.root),
             "server": None,
-            "metadata": {
-                "url": meta.url,
-                "dialect": meta.dialect,
-                "schema": ",".join(meta.schema_revisions()),
-            },
-            "objects": {"url": ws.objects.url},
-            "records": meta.count_records(),
-            "runs": ws.runs.count_by_status(),
-            "models": [
-                {"name": m["name"], "latest_version": m["latest_version"], "aliases": m["aliases"]}
-                for m in models
-            ],
+            **stores,
             "remotes": _remotes(ws),
             "unsent": waiting,
             "refused": refusals,
         }
+
+
+def _stores(ws: Workspace) -> dict[str, Any]:
+    """The stores and what they hold, read through them (``_direct`` reads the same without
+    SQLAlchemy when it can)."""
+    meta = ws.meta
+    models = ws.registry.models()
+    return {
+        "metadata": {
+            "url": meta.url,
+            "dialect": meta.dialect,
+            "schema": ",".join(meta.schema_revisions()),
+        },
+        "objects": {"url": ws.objects.url},
+        "records": meta.count_records(),
+        "runs": ws.runs.count_by_status(),
+        "models": [
+            {"name": m["name"], "latest_version": m["latest_version"], "aliases": m["aliases"]}
+            for m in models
+        ],
+    }
 
 
 def _team_status(ws: Workspace) -> dict[str, Any]:

@@ -5,21 +5,23 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from parity.api import deploy, models
 from parity.api import runs as api_runs
 from parity.api import workspace as workspaces
-from parity.api.models import LineageNode
 from parity.cli import completion
-from parity.cli.env_commands import print_differences
 from parity.cli.groups import AliasedGroup
 from parity.cli.output import JSON_OPTION, print_json, print_table, say, warn
 from parity.cli.reports import report_options, write_check_reports
 from parity.core.errors import CheckFailed, EnvironmentMismatch, UsageError
 from parity.core.model import ModelVersion
 from parity.core.run import short_run_id
+
+if TYPE_CHECKING:
+    from parity.api.models import LineageNode
 
 REASON_OPTION = click.option("--reason", "-r", help="Why: kept in the audit trail.")
 FORCE_OPTION = click.option("--force", is_flag=True, help="As an admin, override a lock (audited).")
@@ -336,6 +338,8 @@ def verify(
 ) -> None:
     """Exit 0 when the model's files are intact and this (or --python's) environment is safe
     for it, 1 otherwise."""
+    from parity.cli.env_commands import print_differences  # lazy: the env group, on use
+
     check = models.verify(reference, python=python)
     if json_output:
         print_json(check.to_dict())
@@ -449,6 +453,8 @@ def compare(first: str, second: str, show_all: bool, json_output: bool) -> None:
     elif result.environment.identical:
         say("environment: identical")
     else:
+        from parity.cli.env_commands import print_differences  # lazy: the env group, on use
+
         print_differences(result.environment.differences, show_info=show_all)
     if result.identical:
         say(f"{result.a} and {result.b} are the same")

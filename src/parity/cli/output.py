@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from parity.cli.plain import write_markup, write_table
 from parity.core.errors import NotFoundError
 
 if TYPE_CHECKING:
@@ -71,20 +72,24 @@ def print_json(document: Any) -> None:
 def print_table(
     columns: Sequence[str], rows: Iterable[Sequence[Any]], title: str | None = None
 ) -> None:
+    shown = [["" if cell is None else str(cell) for cell in row] for row in rows]
+    if write_table(columns, shown, title):  # what Rich would write, without loading it
+        return
     from rich.table import Table  # lazy: Rich (~60 ms) loads only when a command prints
 
     table = Table(title=title, title_justify="left", header_style="bold")
     for column in columns:
         table.add_column(column)
-    for row in rows:
-        table.add_row(*("" if cell is None else str(cell) for cell in row))
+    for row in shown:
+        table.add_row(*row)
     console().print(table)
 
 
 def say(message: str, markup: bool = False) -> None:
     """One line for people. Plain by default: Rich is only loaded for markup and tables."""
     if markup:
-        console().print(message)
+        if not write_markup(message):
+            console().print(message)
     else:
         click.echo(message)
 

@@ -13,8 +13,6 @@ from typing import Any, TypeVar
 
 import click
 
-from parity.api import gate
-
 F = TypeVar("F", bound=Callable[..., Any])
 
 REPORT_PATH = click.Path(path_type=Path, dir_okay=False)
@@ -42,6 +40,8 @@ def write_check_reports(
 ) -> None:
     if junit is None and markdown is None:
         return
+    from parity.api import gate  # lazy: the gate's renderers, only when a report is asked for
+
     verdict = gate.verdict_of(result, name, subject=subject)
     for path in gate.write_reports(verdict, junit=junit, markdown=markdown):
         click.echo(f"wrote {path}", err=True)

@@ -14,7 +14,6 @@ import click
 from parity.api import runs as api_runs
 from parity.api import workspace as workspaces
 from parity.cli import completion
-from parity.cli.env_commands import print_differences
 from parity.cli.groups import AliasedGroup
 from parity.cli.output import JSON_OPTION, hint, print_json, print_table, say
 from parity.core.errors import StorageError, UsageError
@@ -80,18 +79,24 @@ def list_runs(
     json_output: bool,
 ) -> None:
     """Runs, newest first, or filtered and sorted."""
-    found = api_runs.list(
-        experiment, filter=filter_text, sort=list(sort_keys), limit=limit, deleted=deleted
-    )
-    if json_output:
-        print_json([run.to_dict() for run in found])
-        return
-    if not found:
-        say("No runs match." if filter_text or experiment else "No runs yet.")
-        if filter_text:
-            _hint_unknown_keys(filter_text)
-        return
-    short = api_runs.short_ids([run.id for run in found])
+    with workspaces.open() as workspace:  # once: the runs and their short ids from one store
+        found = api_runs.list(
+            experiment,
+            filter=filter_text,
+            sort=list(sort_keys),
+            limit=limit,
+            deleted=deleted,
+            workspace=workspace,
+        )
+        if json_output:
+            print_json([run.to_dict() for run in found])
+            return
+        if not found:
+            say("No runs match." if filter_text or experiment else "No runs yet.")
+            if filter_text:
+                _hint_unknown_keys(filter_text, api_runs.keys(workspace=workspace))
+            return
+        short = api_runs.short_ids([run.id for run in found], workspace=workspace)
     print_table(
         ["run", "experiment", "name", "status", "started", "took", "metrics", "params"],
         [
@@ -110,9 +115,8 @@ def list_runs(
     )
 
 
-def _hint_unknown_keys(filter_text: str) -> None:
+def _hint_unknown_keys(filter_text: str, known: Mapping[str, list[str]]) -> None:
     """Say which metric, param or tag of the filter no run has (a typo, most often)."""
-    known = api_runs.keys()
     for key in keys_of(parse_filter(filter_text)):
         names = known.get(key.prefix)
         if names is not None and key.name not in names:
@@ -125,10 +129,17 @@ def _hint_unknown_keys(filter_text: str) -> None:
 @JSON_OPTION
 def show(run: str, json_output: bool) -> None:
     """Everything about RUN (an id or id prefix): code, environment, data, params, metrics."""
-    view = api_runs.get(run)
-    if json_output:
-        print_json(view.to_dict())
-        return
+    with workspaces.open() as workspace:
+        view = api_runs.get(run, workspace=workspace)
+        if json_output:
+            print_json(view.to_dict())
+            return
+        linked = [i for i in (view.parent_id, view.reproduces) if i]
+        short = api_runs.short_ids(linked, workspace=workspace) if linked else {}
+    _show(view, short)
+
+
+def _show(view: RunView, short: Mapping[str, str]) -> None:
     say(f"run          {view.id}" + ("  (deleted)" if view.deleted else ""))
     say(f"experiment   {view.experiment}" + (f"  name {view.name}" if view.name else ""))
     exit_code = "" if view.exit_code is None else f"  exit code {view.exit_code}"
@@ -142,9 +153,9 @@ def show(run: str, json_output: bool) -> None:
     if view.seeds:
         say(f"seeds        {_pairs(view.seeds, limit=8)}")
     if view.parent_id:
-        say(f"parent       {api_runs.short_ids([view.parent_id])[view.parent_id]}")
+        say(f"parent       {short[view.parent_id]}")
     if view.reproduces:
-        say(f"reproduces   {api_runs.short_ids([view.reproduces])[view.reproduces]}")
+        say(f"reproduces   {short[view.reproduces]}")
     code = view.code
     if code is None:
         say("code         not in a git repository")
@@ -218,6 +229,8 @@ def history(run: str, metric: str, csv_output: bool, json_output: bool) -> None:
 def compare(runs: tuple[str, ...], show_all: bool, json_output: bool) -> None:
     """RUNS side by side: params, final metrics, data inputs, infrastructure files and
     environment differences."""
+    from parity.cli.env_commands import print_differences  # lazy: the env group, on use
+
     result = api_runs.compare(runs)
     if json_output:
         print_json(result.to_dict())

@@ -2,9 +2,10 @@
 and hash the rest, store only chunks no version stored before, and write one manifest.
 
 The steps and their owners: ``scan`` lists the files; ``Adder`` sorts them (reused, known to the
-stat cache, small, large), reads small files in batches and builds the manifest; large files go
-through ``large_file.store_large_file`` (chunk, dedup, write); ``dedup.ChunkDeduper`` decides which
-chunks are new; ``writers.PackLanes`` owns the pack writers.
+stat cache, small, large) and reads small files in batches; large files go through
+``large_file.store_large_file`` (chunk, dedup, write); ``dedup.ChunkDeduper`` decides which chunks
+are new; ``writers.PackLanes`` owns the pack writers; ``manifest_body`` builds the record body,
+copying the previous version's entries of the files reused unchanged.
 
 Order of durability: packs (fsynced) → chunk index → manifest record; the caller then writes the
 pointer. A crash at any point leaves at worst unreferenced packs, which gc removes.
@@ -27,11 +28,17 @@ import blake3
 from parity.data.dedup import ChunkDeduper
 from parity.data.hashing import read_small
 from parity.data.large_file import store_large_file
-from parity.data.manifest import EXECUTABLE, REGULAR, DataVersion, FileEntry, make_version
+from parity.data.manifest import EXECUTABLE, REGULAR, FileEntry
+from parity.data.manifest_body import (
+    BuiltVersion,
+    PreviousBody,
+    build_body,
+)
 from parity.data.packs import EntryCompressor
 from parity.data.progress import Progress, no_progress
 from parity.data.scan import ScannedFile, scan
-from parity.data.statcache import ScanMark, Stat, StatCache, cached_digest
+from parity.data.statcache import MTIME, ScanMark, Stat, StatCache, cached_digest, signature
+from parity.data.unchanged import Unchanged
 from parity.data.writers import PackLanes
 from parity.store.objects.store import ObjectStore
 
@@ -40,6 +47,7 @@ if TYPE_CHECKING:
 
 _BATCH = 1024  # files read per batch, and at most _BATCH_BYTES of them
 _BATCH_BYTES = 32 << 20
+_LOOKUPS = 2000  # more files left to sort than this: read the folder's whole stat cache
 
 
 @dataclass
@@ -108,31 +116,36 @@ class Adder:
         self.exclusive = exclusive
         self.stats = AddStats()
         self._dedup = ChunkDeduper(index)
-        self._plans: list[_Plan] = []
+        self._plans: dict[str, _Plan] = {}  # by path: the files read, or placed from the index
+        self._unchanged: Unchanged | None = None  # the files the scan settled, their entries
         self._cache_rows: list[tuple[str, Stat, str]] = []
-        # Each file's stat as the add read it (or trusted the cache for it), and the scan's
-        # mark: what ``remember_clean`` vouches for once the version is stored.
+        # Each file's stat as the add read it (or trusted the cache for it; the files the
+        # scan settled are in ``_unchanged``), and the scan's mark: what ``remember_clean``
+        # vouches for once the version is stored.
         self._stats: dict[str, Stat] = {}
         self._kind = ""
         self._mark: ScanMark | None = None
         self._done = 0
         self._total = 0
 
-    def add(self, target: Path, key: str, previous: DataVersion | None) -> DataVersion:
+    def add(self, target: Path, key: str, previous: PreviousBody | None) -> BuiltVersion:
         """Build the data version of ``target``; ``key`` names it in the stat cache."""
         with collector_paused():
             return self._add(target, key, previous)
 
-    def _add(self, target: Path, key: str, previous: DataVersion | None) -> DataVersion:
+    def _add(self, target: Path, key: str, previous: PreviousBody | None) -> BuiltVersion:
         started = time.time_ns()
         mark = self._mark = self.cache.mark(target)
-        found = scan(target, self.within)
+        unchanged = self._unchanged = (
+            None if previous is None else Unchanged(self.cache, key, previous)
+        )
+        found = scan(target, self.within, None if unchanged is None else unchanged.hook())
         self._kind = found.kind
 
         def cache_key(file: ScannedFile) -> str:
             return key if found.kind == "file" else f"{key}/{file.path}"
 
-        guessed, small, large = self._sort(found.files, key, previous, cache_key)
+        guessed, small, large = self._sort(found.files, key, cache_key)
         # An unchanged tree (every file reused from the previous version) asks the index
         # nothing and stores nothing: it never waits for another add.
         needs_index = bool(guessed or small or large)
@@ -154,35 +167,42 @@ class Adder:
         self.stats.packs = packs
         self.stats.chunks_new = len(new_chunks)
         where = self._dedup.located | {c.digest: c for c in new_chunks}
-        files = [
-            FileEntry(p.path, p.size, p.mode, p.digest, tuple(where[d] for d in p.chunks))
-            for p in self._plans
-        ]
-        self.stats.files = len(files)
-        self.stats.size = sum(f.size for f in files)
-        return make_version(found.kind, files, found.empty_folders)
+        copied = unchanged.copied if unchanged is not None else {}
+        made = {
+            p.path: FileEntry(p.path, p.size, p.mode, p.digest, tuple(where[d] for d in p.chunks))
+            for p in self._plans.values()
+        }
+        # Every file is copied or made; listed by path, as records are.
+        files = [copied.get(path) or made[path] for path in sorted([*copied, *made])]
+        built = build_body(
+            found.kind, files, found.empty_folders, previous.packs if previous else ()
+        )
+        self.stats.files = built.files
+        self.stats.size = built.size
+        return built
 
     def _sort(
         self,
         found: list[ScannedFile],
         key: str,
-        previous: DataVersion | None,
         cache_key: Callable[[ScannedFile], str],
     ) -> tuple[list[tuple[ScannedFile, str]], list[ScannedFile], list[ScannedFile]]:
-        """Plan the files reused from the previous version; return the small files the stat
-        cache knows the digest of (to look up in the index), and the small and large files left
-        to read. Asks the index nothing."""
-        cached = self.cache.under(key)
-        before = previous.by_path() if previous is not None else {}
+        """Sort the files the scan did not settle: the small files the stat cache knows the
+        digest of (to look up in the index), and the small and large files left to read.
+        Asks the index nothing."""
+        unchanged = self._unchanged
+        cached = unchanged.entries if unchanged is not None else None
+        if cached is None:
+            # A few files left (most settled from the clean tree): look up just those.
+            few = len(found) <= _LOOKUPS
+            cached = self.cache.entries(map(cache_key, found)) if few else self.cache.under(key)
         small: list[ScannedFile] = []
         large: list[ScannedFile] = []
         guessed: list[tuple[ScannedFile, str]] = []
         for file in found:
             digest = cached_digest(cached, cache_key(file), file.stat)
             if digest is not None:
-                old = before.get(file.path)
-                if old is not None and old.digest == digest:
-                    self._reuse(file, old)
+                if unchanged is not None and unchanged.take(file, digest):
                     continue
                 if file.size < self.threshold:
                     guessed.append((file, digest))
@@ -202,22 +222,22 @@ class Adder:
                 continue
             chunks = [digest] if file.size else []
             self._stats[file.path] = file.stat
-            self._plans.append(_Plan(file.path, file.size, _mode(file), digest, chunks))
+            self._plans[file.path] = _Plan(file.path, file.size, _mode(file), digest, chunks)
         return unread
 
     def remember_clean(self, key: str, version_id: str) -> None:
         """Record in the stat cache that the folder just added holds exactly ``version_id``, so
         the first ``data status`` after the add confirms it like later ones, without reading
         the version's record (a file too recent to trust, and it is not recorded)."""
-        if self._kind == "folder" and self._mark is not None:
-            self.cache.remember_clean(key, version_id, self._stats, *self._mark)
-
-    def _reuse(self, file: ScannedFile, old: FileEntry) -> None:
-        self._stats[file.path] = file.stat
-        self._dedup.remember(old.chunks)
-        self._plans.append(
-            _Plan(file.path, file.size, _mode(file), old.digest, [c.digest for c in old.chunks])
-        )
+        if self._kind != "folder" or self._mark is None:
+            return
+        limit = self._mark.started_ns - self._mark.window_ns
+        if any(stat[MTIME] >= limit for stat in self._stats.values()):
+            return  # a file too recent to trust: the next status reads it
+        # The settled files' signatures were in the cache already, so none of them is recent.
+        settled = self._unchanged.signatures if self._unchanged is not None else {}
+        names = settled | {path: signature(stat) for path, stat in self._stats.items()}
+        self.cache.remember_signatures(key, version_id, names)
 
     def _batches(
         self, files: list[ScannedFile]
@@ -252,8 +272,8 @@ class Adder:
             for file, (data, stat, digest, packed) in zip(batch, results, strict=True):
                 if data and next(fresh):
                     lane.placed[digest] = lane.writer.add_encoded(data, packed)
-                self._plans.append(
-                    _Plan(file.path, len(data), _mode(file), digest, [digest] if data else [])
+                self._plans[file.path] = _Plan(
+                    file.path, len(data), _mode(file), digest, [digest] if data else []
                 )
                 self._cache_rows.append((cache_key(file), stat, digest))
                 self._stats[file.path] = stat
@@ -270,7 +290,9 @@ class Adder:
             return
         chunked = store_large_file(file, self._dedup, lanes, self.compress, self._advance)
         digests = [c.digest for c in chunked.chunks]
-        self._plans.append(_Plan(file.path, chunked.size, _mode(file), chunked.digest, digests))
+        self._plans[file.path] = _Plan(
+            file.path, chunked.size, _mode(file), chunked.digest, digests
+        )
         self._cache_rows.append((key, chunked.stat, chunked.digest))
         self._stats[file.path] = chunked.stat
         self.stats.files_read += 1

@@ -5,8 +5,10 @@ writers while it is cut, see ``large_file``). If a writer skipped a chunk becaus
 had just taken it, the packs, and so the data version id, would depend on how the threads
 interleaved. So a writer dedups only against knowledge that is fixed while it works:
 
-- ``located``: chunks stored before this add (the previous version's, and those the chunk index
-  knows: it is asked only about digests nothing else here knows, once per batch);
+- ``located``: chunks stored before this add, as the chunk index knows them (it is asked only
+  about digests nothing else here knows, once per batch; the previous version's chunks are
+  indexed like any other's, and an add that copies 20,000 unchanged entries asks about the few
+  new digests rather than listing every chunk those entries name);
 - what any writer took from the files this add has finished (grows only between files);
 - what this writer itself took from the file in progress (its claims), never another writer's.
 
@@ -34,11 +36,6 @@ class ChunkDeduper:
         self.located: dict[str, Chunk] = {}  # stored before this add: where each chunk is
         self._finished: set[str] = set()  # taken by any writer from files already finished
         self._claims: dict[Hashable, set[str]] = {}  # by writer: taken from the file in progress
-
-    def remember(self, chunks: Iterable[Chunk]) -> None:
-        """Chunks the previous version stored (a location already known is kept)."""
-        for chunk in chunks:
-            self.located.setdefault(chunk.digest, chunk)
 
     def locate(self, digests: Iterable[str]) -> dict[str, Chunk]:
         """Ask the index where ``digests`` are stored; remember and return those it knows."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import stat as stat_module
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,6 +30,11 @@ class Scan:
     kind: str  # "folder" or "file"
     files: list[ScannedFile]
     empty_folders: list[str]
+
+
+# Called with each regular file of a folder (its path in the folder, its stat): True when the
+# caller settled it (an add's unchanged file, see ``unchanged``), and it is not listed.
+Settle = Callable[[str, os.stat_result], bool]
 
 
 def stat_of(result: os.stat_result) -> Stat:
@@ -69,11 +75,12 @@ def _check_link(path: str, shown: str, within: Path | None) -> None:
         )
 
 
-def scan(target: Path, within: Path | None = None) -> Scan:
+def scan(target: Path, within: Path | None = None, settle: Settle | None = None) -> Scan:
     """Regular files are listed (symlinks to files are followed, when ``within`` is given only
-    those that stay inside it); symlinked folders, sockets and devices are not data and are
-    skipped. A symlink loop, an unreadable file or folder, or a name that is not UTF-8 stops
-    the scan with a one-line error (``core.file_errors``)."""
+    those that stay inside it), but those of a folder that ``settle`` takes; symlinked folders,
+    sockets and devices are not data and are skipped. A symlink loop, an unreadable file or
+    folder, or a name that is not UTF-8 stops the scan with a one-line error
+    (``core.file_errors``)."""
     try:
         top = target.stat()
     except FileNotFoundError as exc:
@@ -96,30 +103,47 @@ def scan(target: Path, within: Path | None = None) -> Scan:
     while stack:
         folder, relative = stack.pop()
         count = 0
+        # Listed through the folder's descriptor: each file's stat is then relative to it
+        # (fstatat), so the kernel does not walk the folder's whole path again for every file.
         try:
-            with os.scandir(folder) as entries:
+            descriptor = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        except OSError as exc:
+            raise file_error(exc, None, "read") from exc
+        try:
+            with os.scandir(descriptor) as entries:
                 for entry in entries:
                     name = relative + entry.name
-                    _check_name(entry.name, entry.path)
+                    if not name.isascii():
+                        _check_name(entry.name, f"{folder}/{entry.name}")
                     if entry.is_dir(follow_symlinks=False):
-                        stack.append((entry.path, name + "/"))
+                        stack.append((f"{folder}/{entry.name}", name + "/"))
                         count += 1
                         continue
                     try:
                         result = entry.stat()
                     except FileNotFoundError:
                         continue  # deleted while we looked, or a dangling link
+                    except OSError as exc:
+                        raise file_error(exc, f"{folder}/{entry.name}", "read") from exc
                     if stat_module.S_ISREG(result.st_mode):
                         if entry.is_symlink():
-                            _check_link(entry.path, entry.path, within)
+                            full = f"{folder}/{entry.name}"
+                            _check_link(full, full, within)
+                        count += 1
+                        if settle is not None and settle(name, result):
+                            continue
                         files.append(
                             ScannedFile(
-                                name, entry.path, stat_of(result), _executable(result.st_mode)
+                                name,
+                                f"{folder}/{entry.name}",
+                                stat_of(result),
+                                _executable(result.st_mode),
                             )
                         )
-                        count += 1
         except OSError as exc:
-            raise file_error(exc, None, "read") from exc
+            raise file_error(exc, folder, "read") from exc
+        finally:
+            os.close(descriptor)
         if count == 0 and relative:
             empty.append(relative.rstrip("/"))
     files.sort(key=lambda f: f.path)

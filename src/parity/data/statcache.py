@@ -45,7 +45,8 @@ SIZE, MTIME = 0, 1
 Entries = dict[str, str]
 
 
-def _signature(stat: Stat) -> str:
+def signature(stat: Stat) -> str:
+    """How the cache writes a stat: "size:mtime_ns:ctime_ns:inode:"."""
     return f"{stat[0]}:{stat[1]}:{stat[2]}:{stat[3]}:"
 
 
@@ -54,9 +55,12 @@ def cached_digest(entries: Entries, path: str, stat: Stat) -> str | None:
     entry = entries.get(path)
     if entry is None:
         return None
-    signature = _signature(stat)
-    return entry[len(signature) :] if entry.startswith(signature) else None
+    expected = signature(stat)
+    return entry[len(expected) :] if entry.startswith(expected) else None
 
+
+_SELECT_ENTRIES = "SELECT path, entry FROM stat WHERE path IN"
+_LOOKUP_BATCH = 500  # parameters per statement, well under SQLite's limit
 
 # How long opening the cache keeps trying while other processes hold it (see StatCache._open).
 _OPEN_WAIT_S = 10.0
@@ -154,6 +158,17 @@ class StatCache:
         )
         return dict(rows)
 
+    def entries(self, paths: Iterable[str]) -> Entries:
+        """The entries of ``paths`` (those it has), as ``under`` gives them: for an add that
+        settled most of a folder without them and looks up the few files left."""
+        wanted = list(paths)
+        found: Entries = {}
+        for start in range(0, len(wanted), _LOOKUP_BATCH):
+            batch = wanted[start : start + _LOOKUP_BATCH]
+            marks = ", ".join("?" * len(batch))
+            found.update(self._db.execute(f"{_SELECT_ENTRIES} ({marks})", batch))
+        return found
+
     def record(
         self,
         entries: Iterable[tuple[str, Stat, str]],
@@ -163,7 +178,7 @@ class StatCache:
         """Remember digests; entries changed too close to the scan are left out (see above)."""
         limit = scan_started_ns - window_ns
         rows = [
-            (path, _signature(stat) + digest)
+            (path, signature(stat) + digest)
             for path, stat, digest in entries
             if stat[MTIME] < limit
         ]
@@ -197,7 +212,14 @@ class StatCache:
         limit = scan_started_ns - window_ns
         if any(stat[MTIME] >= limit for stat in stats.values()):
             return
-        names = orjson.dumps({name: _signature(stat) for name, stat in stats.items()})
+        self.remember_signatures(
+            key, version, {name: signature(stat) for name, stat in stats.items()}
+        )
+
+    def remember_signatures(self, key: str, version: str, signatures: dict[str, str]) -> None:
+        """``remember_clean`` with each file's ``signature``, for a caller that
+        knows none of these files is racily clean (each was settled by this cache)."""
+        names = orjson.dumps(signatures)
         try:
             with self._transaction():
                 self._db.execute(

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, Protocol
 
 import orjson
 
 from parity.core.errors import NotFoundError, UsageError
 from parity.data.manifest import DATA_FORMAT, DATA_KIND, DataVersion
+from parity.data.manifest_body import BuiltVersion
 from parity.store.objects.store import ObjectStore
-from parity.store.records import RecordStore
+
+
+class RecordRows(Protocol):
+    """Where a stored record gets its index row: the metadata store, or ``index_direct``."""
+
+    def index_records(self, entries: Iterable[tuple[str, str, int, str | None]]) -> None: ...
 
 
 def load_body(store: ObjectStore, version_id: str) -> dict[str, Any]:
@@ -44,8 +51,19 @@ def canonical_record_bytes(version: DataVersion) -> bytes:
     return orjson.dumps(version.to_record().to_dict(), option=orjson.OPT_SORT_KEYS)
 
 
-def store_version(records: RecordStore, version: DataVersion, created_ms: int, label: str) -> str:
+def store_version(
+    objects: ObjectStore,
+    rows: RecordRows,
+    version: DataVersion | BuiltVersion,
+    created_ms: int,
+    label: str,
+) -> str:
     """Store the record once and index it (kind ``data``); its id is the digest of its bytes."""
-    version_id = records.objects.put_bytes(canonical_record_bytes(version))
-    records.meta.index_records([(version_id, DATA_KIND, created_ms, label)])
+    data = (
+        version.record_bytes()
+        if isinstance(version, BuiltVersion)
+        else canonical_record_bytes(version)
+    )
+    version_id = objects.put_bytes(data)
+    rows.index_records([(version_id, DATA_KIND, created_ms, label)])
     return version_id

@@ -13,6 +13,7 @@ from starlette.responses import Response
 
 from parity import __version__
 from parity.core.errors import ParityError
+from parity.core.roles import Principal
 from parity.server.context import ServerContext, build_context
 from parity.server.errors import error_response, json_error, status_of
 from parity.server.gate import Gate
@@ -20,7 +21,7 @@ from parity.server.headers import SecurityHeaders
 from parity.server.route_table import ROUTES, SERVED
 from parity.server.routing import API_PREFIX, PUBLIC, Route
 from parity.server.settings import ServerSettings
-from parity.ui.errors import error_page
+from parity.ui.errors import error_page, invalid_address
 
 _CONVERTOR = re.compile(r"{(\w+):\w+}")
 _ERROR_SCHEMA = {
@@ -90,7 +91,7 @@ def build_api(routes: tuple[Route, ...] = ROUTES) -> FastAPI:
     @api.exception_handler(ParityError)
     async def parity_error(request: Request, error: ParityError) -> Response:
         if not request.url.path.startswith(API_PREFIX):  # a page of the web UI: in HTML
-            return error_page(status_of(error), error.message, error.hint)
+            return error_page(status_of(error), error.message, error.hint, _viewer(request))
         return error_response(error)
 
     @api.exception_handler(StarletteHTTPException)
@@ -106,8 +107,11 @@ def build_api(routes: tuple[Route, ...] = ROUTES) -> FastAPI:
         return json_error(status, str(error.detail).lower(), code, hint, headers)
 
     @api.exception_handler(RequestValidationError)
-    async def invalid(_request: Request, error: RequestValidationError) -> Response:
+    async def invalid(request: Request, error: RequestValidationError) -> Response:
         first = error.errors()[0] if error.errors() else {}
+        if not request.url.path.startswith(API_PREFIX):  # a page: in HTML, in words
+            status, message, hint = invalid_address(request.url.path, first)
+            return error_page(status, message, hint, _viewer(request))
         where = ".".join(str(part) for part in first.get("loc", ()))
         return json_error(
             422,
@@ -117,6 +121,12 @@ def build_api(routes: tuple[Route, ...] = ROUTES) -> FastAPI:
         )
 
     return api
+
+
+def _viewer(request: Request) -> Principal | None:
+    """Who the gate admitted, for the header of an error page."""
+    found: Principal | None = request.scope.get("state", {}).get("principal")
+    return found
 
 
 def _describe(api: FastAPI, routes: tuple[Route, ...]) -> dict[str, Any]:

@@ -57,6 +57,9 @@ class Gate:
             ipaddress.ip_network(cidr, strict=False) for cidr in context.settings.trusted_proxies
         ]
         self._cache: dict[str, tuple[float, Principal | None]] = {}
+        # Local mode (no users at start) lasts until the first user exists, which may be made
+        # while the server runs ('parity server user create'); it never comes back after.
+        self._local = context.settings.local_user is not None and context.settings.loopback
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -246,8 +249,12 @@ class Gate:
             user = _header(scope, settings.user_header.lower().encode())
             if user and self._from_proxy(scope):
                 return await anyio.to_thread.run_sync(self.context.accounts.principal_of, user)
-        if settings.local_user and settings.loopback:
-            return Principal(user=settings.local_user, role=Role.ADMIN)
+        if self._local and settings.local_user:
+            # Asked on every request of local mode (one indexed row), so the first user
+            # created ends it at once, not after a restart.
+            if not await anyio.to_thread.run_sync(self.context.accounts.has_users):
+                return Principal(user=settings.local_user, role=Role.ADMIN)
+            self._local = False
         return None
 
     async def _cached(self, token: str) -> Principal | None:

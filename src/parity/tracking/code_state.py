@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
+from parity.core.ids import digest_bytes
 from parity.core.run import CodeState, UntrackedFile, strip_credentials
 from parity.store.objects.store import ObjectStore
 
@@ -180,6 +181,23 @@ def _untracked_read(
     return tuple(found[name] for name in sorted(found))
 
 
+# Diffs this process stored, by store: runs started from one dirty tree share one diff, and
+# asking the store whether it has it (a HEAD request on S3) once is enough.
+_diffs_lock = threading.Lock()
+_stored_diffs: set[tuple[str, str]] = set()
+
+
+def _store_diff(objects: ObjectStore, diff: bytes) -> str:
+    key = (objects.url, digest_bytes(diff))
+    with _diffs_lock:
+        if key in _stored_diffs:
+            return key[1]
+    digest = objects.put_bytes(diff)
+    with _diffs_lock:
+        _stored_diffs.add((objects.url, digest))
+    return digest
+
+
 def capture_code_state(
     folder: Path, objects: ObjectStore, read: Iterable[Path] = ()
 ) -> CodeState | None:
@@ -202,7 +220,7 @@ def capture_code_state(
         if dirty and commit is not None:
             diff = _git(folder, "diff", "HEAD", "--binary")
             if diff is not None and diff.returncode == 0 and diff.stdout:
-                diff_digest = objects.put_bytes(diff.stdout)
+                diff_digest = _store_diff(objects, diff.stdout)
         if remote is None:
             repo_url = known[0] if known is not None else None
         else:

@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+
 from parity.core.run import CODE_KIND, CodeState
 from parity.store.records import RecordStore
+
+# Code states this process stored, newest last, so the metadata store's copy of each
+# (``parity.tracking.code_index``) is written without reading the record back.
+REMEMBERED = 256
 
 
 def describe(state: CodeState) -> str:
@@ -14,15 +21,34 @@ def describe(state: CodeState) -> str:
 
 # Code states already written, per workspace: consecutive runs mostly share one.
 _stored: set[tuple[str, str]] = set()
+_lock = threading.Lock()
+_remembered: OrderedDict[str, CodeState] = OrderedDict()
 
 
 def store_code_state(records: RecordStore, state: CodeState, created_ms: int) -> str:
+    """Store ``state`` as a record (once per process and stores) and return its id."""
     record = state.to_record()
     key = (f"{records.objects.url} {records.meta.url}", record.id)
     if key not in _stored:
         records.put(record, created_ms, label=describe(state))
         _stored.add(key)
+    remember(record.id, state)
     return key[1]
+
+
+def remember(code_id: str, state: CodeState) -> None:
+    """Keep ``state`` (whose record id is ``code_id``) for the rows this process writes."""
+    with _lock:
+        _remembered[code_id] = state
+        _remembered.move_to_end(code_id)
+        while len(_remembered) > REMEMBERED:
+            _remembered.popitem(last=False)
+
+
+def remembered(code_id: str) -> CodeState | None:
+    """The code state ``code_id`` when this process stored it lately, else None."""
+    with _lock:
+        return _remembered.get(code_id)
 
 
 def load_code_state(records: RecordStore, code_id: str) -> CodeState:

@@ -10,18 +10,17 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import Connection, and_, func, insert, or_, select, update
 
-from parity.core.errors import ConflictError, NotFoundError, UsageError
+from parity.core.errors import ConflictError, NotFoundError, ParityError, UsageError
 from parity.core.ids import (
-    RUN_PREFIX_LENGTH,
     RUN_RANDOM_BYTES,
     new_run_id,
-    unique_prefix,
 )
 from parity.core.launch import Launch, seed_text
 from parity.core.run import (
@@ -55,9 +54,11 @@ from parity.store.meta.tracking_tables import (
     run_tags,
     runs,
 )
-from parity.tracking import series
+from parity.tracking import code_index, series
 from parity.tracking.buffer import new_batch_key
+from parity.tracking.records import remembered
 from parity.tracking.search import SearchCursor, run_page_query, run_query
+from parity.tracking.short_ids import short_ids
 from parity.tracking.views import read_views
 
 if TYPE_CHECKING:
@@ -89,8 +90,12 @@ class RunStore:
         self.meta = meta
         self.clock = clock
         self.records = records
-        # Code states are content-addressed and shared by many runs: read each once.
+        # Code states without a row (runs from before migration t004) are read from the object
+        # store, each once, and their rows written after the read (``_copied``).
         self._code = lru_cache(maxsize=256)(self._load_code)
+        self._copied: list[dict[str, Any]] = []
+        self._copied_lock = threading.Lock()  # a server reads runs in many threads
+        self._code_rows: set[str] = set()  # code states whose row is known to exist
         self._known: set[str] = set()  # run ids seen to exist (runs are never removed)
 
     # writing -----------------------------------------------------------------------------------
@@ -138,11 +143,14 @@ class RunStore:
             "code_id": code_id,
             "environment_id": environment_id,
         }
+        code_row = self._code_row(code_id)
 
         def act(connection: Connection) -> str:
             insert_ignoring_duplicates(
                 connection, experiments, [{"name": experiment, "created_ms": now}]
             )
+            if code_row is not None:
+                code_index.write_rows(connection, [code_row])
             if not chosen:
                 connection.execute(insert(runs).values(row))
                 _insert_launch(connection, run_id, launch)
@@ -158,15 +166,50 @@ class RunStore:
             _insert_launch(connection, run_id, launch)
             return run_id
 
-        return self._write(act)
+        created = self._write(act)
+        self._wrote_code_row(code_row)
+        return created
 
-    def _update(self, run_id: str, **values: Any) -> None:
+    def _code_row(self, code_id: str | None) -> dict[str, Any] | None:
+        """The code_states row to write with a run naming ``code_id``, or None when there is
+        none to write: no code state, its row is there already, or its record cannot be read
+        (a run names it all the same; reading the run then looks for the record again).
+
+        Asked before the write transaction, which must not wait on the object store."""
+        if code_id is None or code_id in self._code_rows:
+            return None
+        state = remembered(code_id)
+        if state is None:
+            with self.meta.read() as connection:
+                if code_index.has_row(connection, code_id):
+                    self._code_rows.add(code_id)
+                    return None
+            if self.records is None:
+                return None
+            try:  # a server: the client stored the record, so it is read here once
+                state = CodeState.from_record(self.records.get(code_id, kind=CODE_KIND))
+            except NotFoundError:
+                return None
+        return code_index.code_row(code_id, state)
+
+    def _wrote_code_row(self, row: Mapping[str, Any] | None) -> None:
+        if row is not None:
+            if len(self._code_rows) >= KNOWN_RUNS:
+                self._code_rows.clear()
+            self._code_rows.add(row["code_id"])
+
+    def _update(
+        self, run_id: str, code_row: Mapping[str, Any] | None = None, **values: Any
+    ) -> None:
         def act(connection: Connection) -> None:
             result = connection.execute(update(runs).where(runs.c.run_id == run_id).values(values))
             if result.rowcount == 0:
                 raise NotFoundError(f"no run {run_id}")
+            if code_row is not None:
+                code_index.write_rows(connection, [code_row])
 
         self._write(act)
+        self._wrote_code_row(code_row)
 
     def set_sources(self, run_id: str, code_id: str | None, environment_id: str | None) -> None:
         """Attach the captured code state and environment (captured after the run started)."""
@@ -174,7 +217,7 @@ class RunStore:
         if environment_id:
             values["environment_id"] = environment_id
         if values:
-            self._update(run_id, **values)
+            self._update(run_id, code_row=self._code_row(code_id), **values)
 
     def end(
         self,
@@ -358,16 +401,8 @@ class RunStore:
     def short_ids(self, run_ids: Iterable[str]) -> dict[str, str]:
         """Each run id with the shortest prefix (at least 8 characters) that no other run of the
         store starts with, deleted runs included: what ``resolve`` takes back (git's way)."""
-        shown = {}
-        column = runs.c.run_id
         with self.meta.read() as connection:
-            for run_id in sorted(set(run_ids)):
-                # Of all ids, the two beside it in sorted order share the longest prefixes with it.
-                before = connection.execute(select(func.max(column)).where(column < run_id))
-                after = connection.execute(select(func.min(column)).where(column > run_id))
-                neighbours = [n for n in (before.scalar(), after.scalar()) if n is not None]
-                shown[run_id] = unique_prefix(run_id, neighbours, RUN_PREFIX_LENGTH)
-        return shown
+            return short_ids(connection, run_ids)
 
     def keys(self) -> dict[str, list[str]]:
         """The metric, param and tag keys some run has, sorted: what filters can name."""
@@ -558,9 +593,12 @@ class RunStore:
     def views(self, run_ids: Sequence[str]) -> list[RunView]:
         """RunViews of ``run_ids`` in the same order, read in a handful of queries."""
         with self.meta.read() as connection:
-            return read_views(connection, run_ids, self._code)
+            found = read_views(connection, run_ids, self._code)
+        self._copy_code_rows()
+        return found
 
     def _load_code(self, code_id: str) -> Mapping[str, Any]:
+        """A code state without a row, from its record; the row is written after the read."""
         if self.records is None:
             return {"id": code_id}
         try:
@@ -568,7 +606,24 @@ class RunStore:
         except NotFoundError:
             # A teammate's run, stored in their object store: the view says where to look.
             return {"id": code_id, "missing": True, "looked_in": self.records.objects.url}
+        with self._copied_lock:
+            self._copied.append(code_index.code_row(code_id, state))
         return {"id": code_id, **state.to_dict()}
+
+    def _copy_code_rows(self) -> None:
+        """Write the rows of the code states just read from the object store, so the next read
+        finds them in the database."""
+        with self._copied_lock:
+            rows, self._copied = self._copied, []
+        if not rows:
+            return
+        try:
+            self._write(lambda connection: code_index.write_rows(connection, rows))
+        except ParityError:
+            # Only a copy: a database this user may not write keeps reading the records.
+            return
+        for row in rows:
+            self._wrote_code_row(row)
 
 
 def _upsert(

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, select
 
-from parity.core.launch import Launch
-from parity.core.run import Artifact, DataLink, RunStatus, RunView
+from parity.core.run import RunView
 from parity.store.meta.repro_tables import reproductions
 from parity.store.meta.tracking_tables import (
     latest_metrics,
@@ -21,11 +19,19 @@ from parity.store.meta.tracking_tables import (
     run_tags,
     runs,
 )
+from parity.tracking.code_index import read_documents
+from parity.tracking.view_rows import (
+    CodeLoader,
+    add_artifact,
+    add_data,
+    add_launch,
+    assemble,
+    empty_part,
+)
 
 T = TypeVar("T")
 # Ids per IN list: well under SQLite's and PostgreSQL's parameter limits.
 IN_CHUNK = 500
-CodeLoader = Callable[[str], Mapping[str, Any]]
 
 
 def _chunks(items: Sequence[T], size: int = IN_CHUNK) -> Iterator[Sequence[T]]:
@@ -33,33 +39,26 @@ def _chunks(items: Sequence[T], size: int = IN_CHUNK) -> Iterator[Sequence[T]]:
         yield items[start : start + size]
 
 
-def _empty(row: Any) -> dict[str, Any]:
-    return {
-        "row": row,
-        "params": {},
-        "tags": {},
-        "metrics": {},
-        "input": [],
-        "output": [],
-        "artifacts": [],
-        "seeds": {},
-        "launch": None,
-        "reproduces": None,
-    }
-
-
 def read_views(
     connection: Connection, run_ids: Sequence[str], code_of: CodeLoader
 ) -> list[RunView]:
-    """RunViews of ``run_ids`` in the same order (unknown ids are left out)."""
+    """RunViews of ``run_ids`` in the same order (unknown ids are left out).
+
+    Code states come from the code_states table; ``code_of`` is asked only for one without a
+    row there (a run recorded before the table existed)."""
     parts: dict[str, dict[str, Any]] = {}
     for chunk in _chunks(list(run_ids)):
         for row in connection.execute(select(runs).where(runs.c.run_id.in_(chunk))):
-            parts[row.run_id] = _empty(row)
+            parts[row.run_id] = empty_part(row._mapping)
         present = [rid for rid in chunk if rid in parts]
         if present:
             _fill(connection, present, parts)
-    return [_view(parts[rid], code_of) for rid in run_ids if rid in parts]
+    codes = read_documents(connection, {p["row"]["code_id"] for p in parts.values()} - {None})
+
+    def code(code_id: str) -> Mapping[str, Any]:
+        return codes.get(code_id) or code_of(code_id)
+
+    return [assemble(parts[rid], code) for rid in run_ids if rid in parts]
 
 
 def _fill(connection: Connection, present: list[str], parts: dict[str, dict[str, Any]]) -> None:
@@ -70,52 +69,19 @@ def _fill(connection: Connection, present: list[str], parts: dict[str, dict[str,
             parts[rid][field][key] = value
     data = select(run_data).where(run_data.c.run_id.in_(present)).order_by(run_data.c.path)
     for row in connection.execute(data):
-        parts[row.run_id][row.direction].append(DataLink(row.path, row.data_version))
+        add_data(parts[row.run_id], row.direction, row.path, row.data_version)
     artifacts = (
         select(run_artifacts)
         .where(run_artifacts.c.run_id.in_(present))
         .order_by(run_artifacts.c.path)
     )
     for row in connection.execute(artifacts):
-        parts[row.run_id]["artifacts"].append(Artifact(row.path, row.kind, row.digest, row.size))
+        add_artifact(parts[row.run_id], row._mapping)
     launches = select(run_launches).where(run_launches.c.run_id.in_(present))
     for row in connection.execute(launches):
-        parts[row.run_id]["launch"] = Launch.from_dict(json.loads(row.launch))
+        add_launch(parts[row.run_id], row.launch)
     linked = select(reproductions.c.run_id, reproductions.c.original_id).where(
         reproductions.c.run_id.in_(present)
     )
     for rid, original in connection.execute(linked):
         parts[rid]["reproduces"] = original
-
-
-def _view(part: Mapping[str, Any], code_of: CodeLoader) -> RunView:
-    row = part["row"]
-    code = code_of(row.code_id) if row.code_id else None
-    if code is not None and code.get("missing"):
-        # The record lives in the object store of whoever ran it: name them.
-        code = {**code, "captured_by": f"{row.user} on {row.host or 'an unknown host'}"}
-    return RunView(
-        id=row.run_id,
-        experiment=row.experiment,
-        name=row.name,
-        status=RunStatus(row.status),
-        start_ms=row.start_ms,
-        end_ms=row.end_ms,
-        user=row.user,
-        host=row.host,
-        command=tuple(json.loads(row.command)),
-        params=dict(sorted(part["params"].items())),
-        metrics=dict(sorted(part["metrics"].items())),
-        tags=dict(sorted(part["tags"].items())),
-        code=code,
-        environment_id=row.environment_id,
-        inputs=tuple(part["input"]),
-        outputs=tuple(part["output"]),
-        artifacts=tuple(part["artifacts"]),
-        parent_id=row.parent_id,
-        exit_code=row.exit_code,
-        deleted=row.deleted_ms is not None,
-        launch=part["launch"],
-        seeds=dict(sorted(part["seeds"].items())),
-        reproduces=part["reproduces"],
-    )

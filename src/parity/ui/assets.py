@@ -62,3 +62,13 @@ def static_file(name: str) -> Response:
         media_type=media,
         headers={"Cache-Control": CACHE_CONTROL, "X-Content-Type-Options": "nosniff"},
     )
+
+
+def favicon() -> Response:
+    """The site's icon where browsers look for it unasked, ``/favicon.ico`` (an SVG)."""
+    path = STATIC / "favicon.svg"
+    return Response(
+        path.read_bytes(),
+        media_type="image/svg+xml",
+        headers={"Cache-Control": "public, max-age=86400", "X-Content-Type-Options": "nosniff"},
+    )

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass
+from urllib.parse import quote
 
-from parity.registry.lineage import Lineage
+from parity.registry.lineage import Lineage, LineageNode
 
 NODE_W, NODE_H, GAP_X, GAP_Y, MARGIN = 190, 44, 60, 16, 10
 
@@ -38,16 +39,45 @@ class Drawing:
     lines: tuple[Line, ...]
 
 
-def _href(kind: str, key: str) -> str | None:
-    if kind == "run":
+def _href(lineage: Lineage, node: LineageNode) -> str | None:
+    """The page a box opens: a node's own page, or the section of the run page that shows it
+    (a commit and its diff; a model's files, each downloadable)."""
+    key = node.id.partition(":")[2]
+    if node.kind == "run":
         return f"/runs/{key}"
-    if kind == "environment":
+    if node.kind == "reproduction":
+        return f"/runs/{node.attributes.get('run_id', key)}"
+    if node.kind == "environment":
         return f"/environments/{key}"
-    if kind == "data":
-        return f"/data?version={key}"
-    if kind == "model_version" and "/" in key:
-        return f"/models/{key.split('/')[0]}"
+    if node.kind == "data":
+        return f"/data/{key}"
+    if node.kind == "model_version" and "/" in key:
+        name, _, version = key.partition("/")
+        return f"/models/{quote(name)}?version={quote(version)}"
+    run = _run_next_to(lineage, node)
+    if node.kind == "code" and run is not None:
+        return f"/runs/{run}#code"
+    if node.kind == "model" and run is not None:
+        return f"/runs/{run}#artifacts"
     return None
+
+
+def _run_next_to(lineage: Lineage, node: LineageNode) -> str | None:
+    """The run a code box hangs from, or that made a model."""
+    for edge in lineage.edges:
+        ends = (edge.source, edge.target)
+        if node.id in ends:
+            other = ends[1] if ends[0] == node.id else ends[0]
+            if other.startswith("run:"):
+                return other.partition(":")[2]
+    return None
+
+
+def _label(node: LineageNode) -> str:
+    text = node.label
+    if node.kind == "data" and node.attributes.get("path"):  # which file, not only its version
+        text = f"{node.attributes['path']} @ {node.label}"
+    return text if len(text) <= 28 else text[:27] + "…"
 
 
 def layout(lineage: Lineage) -> Drawing:
@@ -71,9 +101,7 @@ def layout(lineage: Lineage) -> Drawing:
         x = MARGIN + column * (NODE_W + GAP_X)
         y = MARGIN + row * (NODE_H + GAP_Y)
         where[node.id] = (x, y)
-        key = node.id.partition(":")[2]
-        label = node.label if len(node.label) <= 28 else node.label[:27] + "…"
-        boxes.append(Box(node.id, node.kind, label, x, y, _href(node.kind, key)))
+        boxes.append(Box(node.id, node.kind, _label(node), x, y, _href(lineage, node)))
     lines = [
         Line(
             where[e.source][0] + NODE_W,

@@ -15,7 +15,7 @@ from parity.ui import (
     pages_runs,
     pages_session,
 )
-from parity.ui.assets import static_file
+from parity.ui.assets import favicon, static_file
 from parity.ui.page import Page
 
 
@@ -26,6 +26,7 @@ def static(name: Annotated[str, PathParameter(max_length=200)]) -> Response:
 
 PAGES: tuple[Page, ...] = (
     Page("GET", "/static/{name:path}", None, static, "Get a static file"),
+    Page("GET", "/favicon.ico", None, favicon, "Get the site's icon"),
     *pages_session.PAGES,
     *pages_runs.PAGES,
     *pages_models.PAGES,

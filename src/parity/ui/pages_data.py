@@ -89,13 +89,18 @@ def data_version_page(
     manifest = DataVersion.from_record(ws.records.get(version_id, kind=DATA_KIND))
     readers, short = _readers(ws, version_id)
     writers, short_writers = _writers(ws, version_id)
+    read = [runs_api.get(r, workspace=ws) for r in readers]
+    written = [runs_api.get(r, workspace=ws) for r in writers]
+    # The paths it was at, as the runs that read or wrote it recorded them.
+    paths = sorted(
+        {d.path for r in read for d in r.inputs if d.data_version == version_id}
+        | {d.path for r in written for d in r.outputs if d.data_version == version_id}
+    )
     return render(
         request, "data_version.html", viewer, version_id=version_id, manifest=manifest,
         files=manifest.files[:FILES_SHOWN],
         validations=data_api.validations(version_id, workspace=ws),
-        readers=[runs_api.get(r, workspace=ws) for r in readers],
-        writers=[runs_api.get(r, workspace=ws) for r in writers],
-        short={**short, **short_writers},
+        readers=read, writers=written, short={**short, **short_writers}, paths=paths,
     )  # fmt: skip
 
 

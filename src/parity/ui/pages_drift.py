@@ -4,25 +4,28 @@ by window over time (``monitor.drift_windows``)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Query, Request
 from starlette.responses import Response
 
+from parity.api import data as data_api
 from parity.api import models as models_api
 from parity.api import monitor as monitor_api
+from parity.api import runs as runs_api
 from parity.core.durations import parse_duration
 from parity.core.errors import NotFoundError, ParityError, UsageError
 from parity.core.roles import Role, Scope
 from parity.monitor.drift import DriftReport
 from parity.ui.page import DISCONNECTED_STATE, ModelName, Page, Viewer, WorkspaceOf
 from parity.ui.templating import render
+from parity.workspace import Workspace
 
 _WORD = r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,199}"
 Version = Annotated[str, Query(pattern=rf"^(@{_WORD}|/[1-9][0-9]{{0,17}})$")]
-Since = Annotated[str, Query(pattern=r"^[1-9][0-9]{0,5}[mhd]$")]
+Since = Annotated[str, Query(pattern=r"^[1-9][0-9]{0,5}[mhdw]$")]
 ProfileId = Annotated[str, Query(pattern=r"^([0-9a-f]{64})?$")]  # empty: the training data
-SinceOrEmpty = Annotated[str, Query(pattern=r"^([1-9][0-9]{0,5}[mhd])?$")]  # empty: not set
+SinceOrEmpty = Annotated[str, Query(pattern=r"^([1-9][0-9]{0,5}[mhdw])?$")]  # empty: not set
 Window = Annotated[str, Query(pattern=r"^[1-9][0-9]{0,3}[mhdw]$")]
 Windows = Annotated[int, Query(ge=1, le=30)]
 _SHORTEST_WINDOW_MS, _LONGEST_WINDOW_MS = 30 * 60_000, 7 * 86_400_000
@@ -54,6 +57,16 @@ def drift_page(
     try:
         if bool(baseline_from) != bool(baseline_until):
             raise UsageError("a baseline window needs both its start and its end")
+        # In the form's words (two fields), not the command line's FROM..UNTIL.
+        if (
+            baseline_from
+            and baseline_until
+            and (parse_duration(baseline_from) <= parse_duration(baseline_until))
+        ):
+            raise UsageError(
+                "the baseline window ends before it starts",
+                hint="its first field is the longer time ago: from 14d ago until 7d ago",
+            )
         baseline = (baseline_from, baseline_until) if baseline_from and baseline_until else None
         # Only a stored profile's full id: a page never names a file for the server to read.
         if against is not None and against not in {i for i, _ in profiles}:
@@ -83,8 +96,24 @@ def drift_page(
         window=window, windows=windows, over_time=over_time,
         baseline_from=baseline_from or "", baseline_until=baseline_until or "",
         features=_feature_names([report, *(w.report for w in over_time)]),
+        profile_paths=_profile_paths(ws, profiles),
         sampled=sampled, max_rows=monitor_api.MAX_VIEW_ROWS,
     )  # fmt: skip
+
+
+def _profile_paths(ws: Workspace, profiles: list[tuple[str, Any]]) -> dict[str, str]:
+    """The path of each profile's data version, as the first run that read it recorded it."""
+    found: dict[str, str] = {}
+    for profile_id, profile in profiles:
+        version = getattr(profile, "data_version", None)
+        if not version:
+            continue
+        for run_id in data_api.readers(version, workspace=ws)[:1]:
+            run = runs_api.get(run_id, workspace=ws)
+            path = next((d.path for d in run.inputs if d.data_version == version), None)
+            if path:
+                found[profile_id] = path
+    return found
 
 
 def _feature_names(reports: list[DriftReport | None]) -> list[str]:

@@ -3,6 +3,7 @@ libraries), and the risk-rated diff of any two."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Annotated
 
@@ -13,7 +14,7 @@ from parity.api import environments as env_api
 from parity.api import models as models_api
 from parity.api import runs as runs_api
 from parity.core.environment import ENV_KIND
-from parity.core.errors import NotFoundError, ParityError
+from parity.core.errors import NotFoundError, ParityError, UsageError
 from parity.core.roles import Role
 from parity.env.records import describe
 from parity.ui.page import EnvironmentReference, Page, Viewer, WorkspaceOf
@@ -32,9 +33,18 @@ SEVERITY_RISK = {
 _WORD = r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,199}"
 # An environment id or run id prefix, NAME@ALIAS or NAME/VERSION: never "current" or a path,
 # which would make the server capture an interpreter or read a file of its own.
-Reference = Annotated[
-    str, Query(pattern=rf"^([0-9a-f]{{4,64}}|{_WORD}(@{_WORD}|/[1-9][0-9]{{0,17}}))$")
-]
+_REFERENCE = re.compile(rf"^([0-9a-f]{{4,64}}|{_WORD}(@{_WORD}|/[1-9][0-9]{{0,17}}))$")
+Reference = Annotated[str, Query(max_length=500)]  # checked against _REFERENCE, in words
+
+
+def _checked(reference: str) -> str:
+    if not _REFERENCE.match(reference):
+        raise UsageError(
+            f"{reference[:80]!r} names no recorded environment",
+            hint="give an environment id, a run id (or a prefix of either), NAME@ALIAS or "
+            "NAME/VERSION; 'current' and files are for the command line, not the server",
+        )
+    return reference
 
 
 def environment_id(ws: Workspace, reference: str) -> str:
@@ -47,7 +57,13 @@ def environment_id(ws: Workspace, reference: str) -> str:
     try:
         return ws.records.resolve(reference, kind=ENV_KIND)
     except NotFoundError:
-        run = runs_api.get(reference, workspace=ws)
+        try:
+            run = runs_api.get(reference, workspace=ws)
+        except NotFoundError:
+            raise NotFoundError(
+                f"no environment or run has an id starting with {reference}",
+                hint="see the environments page, or a run's page for the environment it used",
+            ) from None
         if run.environment_id is None:
             raise NotFoundError(f"run {run.id[:12]} has no recorded environment") from None
         return run.environment_id
@@ -91,8 +107,8 @@ def environment_diff_page(
     request: Request, ws: WorkspaceOf, viewer: Viewer, a: Reference, b: Reference
 ) -> Response:
     """Every difference between two environments, rated high / medium / low / info."""
-    expected = env_api.get(environment_id(ws, a), workspace=ws)
-    actual = env_api.get(environment_id(ws, b), workspace=ws)
+    expected = env_api.get(environment_id(ws, _checked(a)), workspace=ws)
+    actual = env_api.get(environment_id(ws, _checked(b)), workspace=ws)
     diff = env_api.diff(expected, actual)
     return render(request, "environment_diff.html", viewer, diff=diff, a=a, b=b)
 

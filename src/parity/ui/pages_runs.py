@@ -3,20 +3,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import Query, Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 
 from parity.api import environments as environments_api
 from parity.api import runs as runs_api
-from parity.core.errors import UsageError
+from parity.core.errors import NotFoundError, ParityError, UsageError
+from parity.core.model import ArtifactFile
 from parity.core.roles import Role, Scope
 from parity.core.run import RunView
 from parity.core.run_filter import FilterError, parse_filter, parse_sort
 from parity.env.records import describe
 from parity.ui.page import ExperimentName, Page, RunReference, Viewer, WorkspaceOf
-from parity.ui.templating import render
+from parity.ui.templating import SECURITY_HEADERS, render
 
 PAGE_SIZE = 50
 DEFAULT_COLUMNS = 3
@@ -46,6 +49,8 @@ def runs_table(
 ) -> Response:
     """One experiment's runs: filtered, sorted, a page at a time, with chosen columns (by
     default the first params and metrics of the runs shown)."""
+    if experiment not in {e.name for e in ws.runs.experiments()}:
+        raise NotFoundError(f"no experiment {experiment!r}", hint="see the experiments on /")
     error: dict[str, Any] | None = None
     page_runs: tuple[RunView, ...] = ()
     following: str | None = None
@@ -69,10 +74,14 @@ def runs_table(
     params = param or keys["params"][:DEFAULT_COLUMNS]
     metrics = metric or keys["metrics"][:DEFAULT_COLUMNS]
     view = {"filter": filter, "sort": sort, "param": param, "metric": metric}
+    # An example in this experiment's own keys, not in keys it may not have.
+    example = [f"metrics.{keys['metrics'][0]} > 0.5"] if keys["metrics"] else []
+    example += [f"params.{keys['params'][0]} = '…'"] if keys["params"] else []
+    placeholder = " and ".join(example) or "attributes.status = 'finished'"
     return render(
         request, "runs.html", viewer, experiment=experiment, runs=page_runs, view=view,
         params=params, metrics=metrics, all_keys=keys, error=error, next_cursor=following,
-        cursor=cursor, short=_short_ids(ws, page_runs),
+        cursor=cursor, short=_short_ids(ws, page_runs), placeholder=placeholder,
     )  # fmt: skip
 
 
@@ -103,7 +112,72 @@ def run_page(
     return render(
         request, "run.html", viewer, run=run, diff=diff, chart=chart,
         metric_keys=sorted(run.metrics), models=_models_of(ws, run.id), env_summary=summary,
+        model_files=_model_files(ws, run),
     )  # fmt: skip
+
+
+def _model_files(ws: Any, run: RunView) -> dict[str, list[ArtifactFile]]:
+    """The files of each model the run logged, each downloadable on its own."""
+    found: dict[str, list[ArtifactFile]] = {}
+    for artifact in run.artifacts:
+        if artifact.kind == "model":
+            try:
+                found[artifact.path] = runs_api.artifact_files(run.id, artifact.path, workspace=ws)
+            except ParityError:  # its record is missing: the page says so rather than fail
+                found[artifact.path] = []
+    return found
+
+
+def artifact_download(
+    run_id: RunReference,
+    ws: WorkspaceOf,
+    path: Annotated[str, Query(max_length=1000)],
+    file: Annotated[str | None, Query(max_length=1000)] = None,
+) -> Response:
+    """An artifact's original bytes, as a download named after its file: a file artifact, or
+    one file (``file``) of a model artifact. Both names are looked up among what the run
+    recorded, never joined to a storage path."""
+    files = runs_api.artifact_files(run_id, path, workspace=ws)
+    wanted = path if file is None else file
+    chosen = next((f for f in files if f.path == wanted), None)
+    if chosen is None:
+        raise NotFoundError(
+            f"artifact {path!r} has no file {wanted!r}",
+            hint="pick one of its files on the run's page",
+        )
+    blocks = runs_api.read_artifact(chosen, workspace=ws)
+    first = next(blocks, None)  # a missing object is refused as a page, before any byte goes
+    headers = {
+        **SECURITY_HEADERS,
+        "Content-Disposition": _attachment(chosen.path.rsplit("/", 1)[-1]),
+    }
+    if chosen.size >= 0:
+        headers["Content-Length"] = str(chosen.size)
+    return StreamingResponse(
+        _held_back(first, blocks), media_type="application/octet-stream", headers=headers
+    )
+
+
+def _held_back(first: bytes | None, rest: Iterator[bytes]) -> Iterator[bytes]:
+    """Each block once the next one was read, so the last goes only after the digest matched:
+    a corrupt object's download stops short of its Content-Length (or its last chunk), which
+    a browser reports as a failed download instead of saving a wrong file."""
+    held = first
+    for block in rest:
+        if held is not None:
+            yield held
+        held = block
+    if held is not None:
+        yield held
+
+
+def _attachment(name: str) -> str:
+    """A Content-Disposition for ``name``: a plain-ASCII fallback and the exact UTF-8 name."""
+    fallback = "".join(
+        c if c.isascii() and c.isprintable() and c not in '"\\;' else "_" for c in name
+    )
+    exact = quote(name, safe="")
+    return f"attachment; filename=\"{fallback or 'artifact'}\"; filename*=UTF-8''{exact}"
 
 
 def _models_of(ws: Any, run_id: str) -> list[Any]:
@@ -118,7 +192,8 @@ def compare_page(
     request: Request,
     ws: WorkspaceOf,
     viewer: Viewer,
-    run: Annotated[list[str], Query(max_length=MAX_COMPARED)] = [],  # noqa: B006
+    # Bounded loosely here, so that ticking too many gets the handler's words, not a schema's.
+    run: Annotated[list[str], Query(max_length=200)] = [],  # noqa: B006
     all: bool = False,
 ) -> Response:
     """2 to 10 runs side by side: differing params and metrics (or all), overlaid charts, and
@@ -148,5 +223,7 @@ PAGES = (
     Page("GET", "/experiments/{experiment}", Role.READER, runs_table, "Show an experiment's runs",
          scope=(Scope.EXPERIMENT, "experiment")),
     Page("GET", "/runs/{run_id}", Role.READER, run_page, "Show a run"),
+    Page("GET", "/runs/{run_id}/artifact", Role.READER, artifact_download,
+         "Download a run's artifact"),
     Page("GET", "/compare", Role.READER, compare_page, "Compare runs"),
 )  # fmt: skip

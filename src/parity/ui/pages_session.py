@@ -33,7 +33,7 @@ def _local(target: str) -> str:
 
 def login_page(request: Request, viewer: Viewer, next: Next = "/") -> Response:
     """The sign-in form."""
-    return render(request, "login.html", viewer, next=_local(next), error=None)
+    return render(request, "login.html", viewer, next=_local(next), error=None, user="")
 
 
 def login(request: Request, form: Form, accounts: AccountsOf, viewer: Viewer) -> Response:
@@ -47,7 +47,7 @@ def login(request: Request, form: Form, accounts: AccountsOf, viewer: Viewer) ->
     # Passwords are rate-limited as the API's sign-in is; a 256-bit token cannot be guessed,
     # and the API takes tokens without a limit too.
     if not token and not limiter.allow(client, user, time.monotonic()):
-        return render(request, "login.html", viewer, 429, next=target,
+        return render(request, "login.html", viewer, 429, next=target, user=user,
                       error="too many sign-in attempts: wait a minute, then try again")  # fmt: skip
     principal: Principal | None = None
     if token:
@@ -55,7 +55,7 @@ def login(request: Request, form: Form, accounts: AccountsOf, viewer: Viewer) ->
     elif user and password:
         principal = accounts.check_password(user, password)
     if principal is None:
-        return render(request, "login.html", viewer, 401, next=target,
+        return render(request, "login.html", viewer, 401, next=target, user=user,
                       error="wrong user name and password, or an unknown token")  # fmt: skip
     session, expires_ms = accounts.create_session(
         principal.user, principal.role, principal.token_id, SESSION_SECONDS * 1000

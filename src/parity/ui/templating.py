@@ -35,7 +35,7 @@ def when(ms: int | None) -> str:
     if ms is None:
         return ""
     moment = dt.datetime.fromtimestamp(ms / 1000, tz=dt.UTC)
-    return moment.strftime("%Y-%m-%d %H:%M:%S")
+    return moment.strftime("%Y-%m-%d %H:%M:%S UTC")  # said on every time: nothing is local
 
 
 def duration(start_ms: int | None, end_ms: int | None) -> str:
@@ -47,16 +47,50 @@ def duration(start_ms: int | None, end_ms: int | None) -> str:
     return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{seconds:02d}s"
 
 
+def plural(count: int, word: str) -> str:
+    """``1 file``, ``2 files``, with thousands separated."""
+    return f"{count:,} {word}" + ("" if count == 1 else "s")
+
+
+def size(value: int | None) -> str:
+    """A byte count as people read it: ``4.4 KB``; exact below a kilobyte."""
+    if value is None or value < 0:
+        return ""
+    amount = float(value)
+    for unit in ("bytes", "KB", "MB", "GB", "TB"):
+        if amount < 1024 or unit == "TB":
+            return f"{value:,} bytes" if unit == "bytes" else f"{amount:.1f} {unit}"
+        amount /= 1024
+    return f"{value:,} bytes"  # not reached: TB ends the loop
+
+
 def number(value: object) -> str:
     if isinstance(value, float):
         return f"{value:.6g}"
     return "" if value is None else str(value)
 
 
-def drift_bar(value: float | None, limit: float | None) -> dict[str, float]:
-    """Widths (percent of a bar) of a drift statistic and of its limit, the larger at 80 %."""
-    top = max(value or 0.0, limit or 0.0) / 0.8 or 1.0
-    return {"value": 100 * (value or 0.0) / top, "limit": 100 * (limit or 0.0) / top}
+def drift_bar(
+    value: float | None, limit: float | None, top: float | None = None
+) -> dict[str, float]:
+    """Widths (percent of a bar) of a drift statistic and of its limit. ``top`` (from
+    ``drift_scale``) is the full bar, the same for every row of a column so that bars compare
+    down the page; without it, the larger of the two fills 80 %."""
+    full = top or max(value or 0.0, limit or 0.0) / 0.8 or 1.0
+    return {"value": 100 * (value or 0.0) / full, "limit": 100 * (limit or 0.0) / full}
+
+
+def drift_scale(features: Any) -> dict[str, float]:
+    """The full bar of the PSI and the KS column: the largest statistic or limit of any row
+    at 80 %, so every row of a column is drawn to one scale."""
+    scale = {}
+    for column in ("psi", "ks"):
+        largest = 0.0
+        for feature in features:
+            for value in (getattr(feature, column), getattr(feature, f"{column}_threshold")):
+                largest = max(largest, value or 0.0)
+        scale[column] = largest / 0.8 or 1.0
+    return scale
 
 
 def query(base: dict[str, Any], **changes: Any) -> str:
@@ -80,8 +114,8 @@ def environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.globals.update(asset=assets.url, query=query, drift_bar=drift_bar)
-    env.filters.update(when=when, duration=duration, number=number)
+    env.globals.update(asset=assets.url, query=query, drift_bar=drift_bar, drift_scale=drift_scale)
+    env.filters.update(when=when, duration=duration, number=number, size=size, plural=plural)
     return env
 
 

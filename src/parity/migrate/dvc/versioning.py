@@ -13,7 +13,7 @@ from parity.data.adding import Adder
 from parity.data.pointer import Pointer
 from parity.data.progress import Progress, no_progress
 from parity.data.statcache import StatCache
-from parity.data.versions import canonical_record_bytes, store_version
+from parity.data.versions import store_version
 from parity.store.records import RecordStore
 
 if TYPE_CHECKING:
@@ -59,7 +59,7 @@ def version_staged(
         version = adder.add(staged, key, None)
     finally:
         cache.close()
-    new = records.meta.record_kind(digest_bytes(canonical_record_bytes(version))) is None
-    label = f"{key} · {len(version.files)} files · {version.size} bytes"
-    version_id = store_version(records, version, versioning.clock(), label)
-    return Pointer(version_id, version.size, len(version.files), version.kind), new
+    new = records.meta.record_kind(digest_bytes(version.record_bytes())) is None
+    label = f"{key} · {version.files} files · {version.size} bytes"
+    version_id = store_version(records.objects, records.meta, version, versioning.clock(), label)
+    return Pointer(version_id, version.size, version.files, version.kind), new

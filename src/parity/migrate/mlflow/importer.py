@@ -31,6 +31,7 @@ from parity.migrate.mlflow.source import MlflowExperiment, MlflowRun, MlflowSour
 from parity.registry.repository import Actor
 from parity.registry.versions import Registry
 from parity.store.objects.store import LARGE_FILE
+from parity.tracking.records import store_code_state
 
 if TYPE_CHECKING:
     from parity.store.objects.store import ObjectStore
@@ -210,7 +211,7 @@ def _code_state(target: ImportTarget, run: MlflowRun, created_ms: int) -> str | 
         dirty=False,
         diff_digest=None,
     )
-    return target.records.put(state.to_record(), created_ms)
+    return store_code_state(target.records, state, created_ms)
 
 
 def metric_batches(source: MlflowSource, run_id: str) -> Iterator[list[Metric]]:

@@ -18,10 +18,12 @@ import re
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-
-from sqlalchemy import Engine, text
+from typing import TYPE_CHECKING
 
 from parity.core.file_errors import file_error
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 _NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
 # A database with no file (SQLite in memory) is private to this process: a lock per name here.
@@ -44,6 +46,8 @@ def advisory_key(name: str) -> int:
 @contextlib.contextmanager
 def advisory_lock(engine: Engine, name: str) -> Iterator[None]:
     """Hold PostgreSQL's session advisory lock for ``name`` on a connection kept for the block."""
+    from sqlalchemy import text  # lazy: SQLite's file lock (data.index_direct) must not load it
+
     key = advisory_key(name)
     # Autocommit: the session holds the lock, and no transaction stays open (idle in
     # transaction) for the minutes the block may take.

@@ -10,7 +10,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, Float, Index, Integer, LargeBinary, String, Table, Text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Float,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Table,
+    Text,
+)
 
 from parity.core.references import Target
 from parity.store.meta.schema import ColumnReference, metadata
@@ -136,6 +147,20 @@ run_seeds = Table(
     Column("value", Text, nullable=False),
 )
 
+# What each code state record a run names says (migration t004), so reading runs never asks the
+# object store: a copy written with the run; the record stays the source of truth. ``document``
+# is the record's body as JSON; the columns beside it are what a query may want to filter on.
+code_states = Table(
+    "code_states",
+    metadata,
+    Column("code_id", String(64), primary_key=True),
+    Column("commit", String(64), nullable=True),
+    Column("branch", Text, nullable=True),
+    Column("dirty", Boolean, nullable=False),
+    Column("diff_digest", String(64), nullable=True),
+    Column("document", Text, nullable=False),
+)
+
 REFERENCE_COLUMNS = (
     ColumnReference(runs.c.code_id, Target.CODE),
     ColumnReference(runs.c.environment_id, Target.ENVIRONMENT),
@@ -150,6 +175,8 @@ REFERENCE_COLUMNS = (
     ColumnReference(run_artifacts.c.digest, Target.OBJECT),  # a file's blob, or a model record
     ColumnReference(run_launches.c.run_id, Target.RUN),
     ColumnReference(run_seeds.c.run_id, Target.RUN),
+    ColumnReference(code_states.c.commit, Target.COMMIT),
+    ColumnReference(code_states.c.diff_digest, Target.OBJECT),
 )
 # Params, tags and the command are the user's text: an id in them is theirs to mean, not ours.
 PLAIN_COLUMNS: tuple[Column[Any], ...] = (
@@ -176,4 +203,8 @@ PLAIN_COLUMNS: tuple[Column[Any], ...] = (
     run_launches.c.launch,  # a folder name and numerics variables: no ids
     run_seeds.c.key,
     run_seeds.c.value,
+    code_states.c.code_id,  # the row's own id: the record it copies
+    code_states.c.branch,
+    # A copy of the record's body: the record declares what it references (commit, diff, files).
+    code_states.c.document,
 )

@@ -6,7 +6,9 @@ here into Parity's, with the cause chained; none escapes this module.
 
 from __future__ import annotations
 
+import importlib.util
 import tempfile
+import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -38,24 +40,42 @@ def parse_s3_url(url: str) -> tuple[str, str]:
 
 
 class S3Backend:
+    """Objects under ``s3://bucket/prefix``. The boto3 client is made on the first request, so
+    a command that only names the store (``parity status``, listing runs) never loads boto3."""
+
     def __init__(
         self, url: str, endpoint_url: str | None = None, region: str | None = None
     ) -> None:
-        try:
-            import boto3  # lazy: boto3 (~300 ms) loads only when an S3 store is used
-            from botocore.config import (
-                Config,
-            )  # lazy: boto3 (~300 ms) loads only when an S3 store is used
-        except ImportError as exc:  # pragma: no cover - depends on the install
-            raise UsageError(
-                "S3 support is not installed", hint="pip install 'parity-ml[s3]'"
-            ) from exc
+        if importlib.util.find_spec("boto3") is None:  # pragma: no cover - depends on the install
+            raise UsageError("S3 support is not installed", hint="pip install 'parity-ml[s3]'")
         self.url = masked_url(url)  # what messages show: never a secret typed into the URL
         self.bucket, self.prefix = parse_s3_url(url)
         self._scratch = Path(tempfile.gettempdir())
+        self._endpoint_url = endpoint_url
+        self._region = region or "us-east-1"
+        self._client_lock = threading.Lock()
+        self._client: S3Client | None = None
+
+    @property
+    def client(self) -> S3Client:
+        client = self._client
+        if client is None:
+            # Transfer threads may ask at once, and boto3 makes clients unsafely in parallel.
+            with self._client_lock:
+                if self._client is None:
+                    self._client = self._make_client()
+                client = self._client
+        return client
+
+    def _make_client(self) -> S3Client:
+        import boto3  # lazy: boto3 (~300 ms) loads on the first request, not to name a store
+        from botocore.config import (
+            Config,
+        )  # lazy: boto3 (~300 ms) loads on the first request, not to name a store
+
         config = Config(retries={"max_attempts": 5, "mode": "standard"}, max_pool_connections=32)
-        self.client: S3Client = boto3.client(
-            "s3", endpoint_url=endpoint_url, region_name=region or "us-east-1", config=config
+        return boto3.client(
+            "s3", endpoint_url=self._endpoint_url, region_name=self._region, config=config
         )
 
     def _key(self, key: str) -> str:

@@ -192,6 +192,33 @@ class ObjectStore:
                 downloaded.unlink(missing_ok=True)
                 os.close(held)
 
+    def stream(self, digest: str, size: int | None = None) -> Iterator[bytes]:
+        """The content of ``digest`` in blocks, never more than ``size`` bytes; CorruptObject
+        after the last block when it does not hash to ``digest``. A remote object is fetched
+        whole into a scratch file first (unlinked at once; the open file keeps it)."""
+        self._check_digest(digest)
+        key = object_key(digest)
+        local = self.backend.local_path(key)
+        if local is None:
+            held, downloaded = scratch.create(self.backend.scratch_dir(), ".get-")
+            try:
+                self.backend.read_to_file(key, downloaded)
+                source = open(downloaded, "rb")  # noqa: SIM115 - closed in finally below
+            finally:
+                downloaded.unlink(missing_ok=True)
+                os.close(held)
+        else:
+            try:
+                source = open(local, "rb")  # noqa: SIM115 - closed in finally below
+            except FileNotFoundError as exc:
+                raise NotFoundError(f"object {digest} is not in {self.url}") from exc
+            except OSError as exc:
+                raise file_error(exc, local, f"read object {digest[:12]} at") from exc
+        try:
+            yield from blob.decode_stream(digest, source, size)
+        finally:
+            source.close()
+
     def verify(self, digest: str, size: int | None = None) -> None:
         """Re-hash one stored object; raise CorruptObject, NotFoundError, or StorageError when
         it cannot be read. With ``size``, an object holding more is corrupt."""

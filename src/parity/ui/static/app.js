@@ -61,17 +61,49 @@
     }));
   }
 
-  function seriesOf(labels, single) {
+  function pointsOf(d) {
+    /* A series of very few points draws no line: its points are drawn instead. */
+    var count = d.last.filter(function (v) { return v !== null; }).length;
+    return count < 3 ? {show: true, size: 7} : {};
+  }
+
+  function xScale(data, time) {
+    /* One point (or one moment) has no span, and uPlot would stretch a time axis over years:
+     * a minute either side of a time, one step either side of a step, instead. */
+    var xs = data[0].filter(function (v) { return v !== null; });
+    var low = Math.min.apply(null, xs), high = Math.max.apply(null, xs);
+    if (!xs.length || high > low) { return {time: time}; }
+    var pad = time ? 60 : 1;
+    return {time: time, auto: false, range: [low - pad, high + pad]};
+  }
+
+  function shown(v) { return v === null || v === undefined ? "–" : uPlot.fmtNum(v); }
+
+  function withRange(low, high) {
+    /* One legend entry per run: its value, and its bucket's range when that differs. The
+     * min and max series keep no entry of their own (app.css hides them). */
+    return function (u, v, si, i) {
+      if (i === null || i === undefined) { return "–"; }
+      var lo = low === null ? v : u.data[low][i], hi = u.data[high][i];
+      if (v === null || v === undefined) { return "–"; }
+      return lo === hi && hi === v ? shown(v) : shown(v) + " (" + shown(lo) + " … " + shown(hi) + ")";
+    };
+  }
+
+  function seriesOf(labels, single, series) {
     if (single) {
-      return [{}, {label: labels[0], stroke: COLORS[0], width: 1.5},
-              {label: "min", stroke: "rgba(37,99,235,0.35)", width: 1},
-              {label: "max", stroke: "rgba(37,99,235,0.35)", width: 1}];
+      return [{}, {label: labels[0], stroke: COLORS[0], width: 1.5, points: pointsOf(series[0]),
+                   value: withRange(2, 3)},
+              {label: "min", stroke: "rgba(37,99,235,0.35)", width: 1, class: "range"},
+              {label: "max", stroke: "rgba(37,99,235,0.35)", width: 1, class: "range"}];
     }
     var out = [{}];
     labels.forEach(function (label, i) {
       var color = COLORS[i % COLORS.length];
-      out.push({label: label, stroke: color, width: 1.5, spanGaps: true});
-      out.push({label: label + " max", stroke: color + "55", width: 1, spanGaps: true});
+      out.push({label: label, stroke: color, width: 1.5, spanGaps: true,
+                points: pointsOf(series[i]), value: withRange(null, 2 + 2 * i)});
+      out.push({label: label + " max", stroke: color + "55", width: 1, spanGaps: true,
+                class: "range"});
     });
     return out;
   }
@@ -83,10 +115,14 @@
     var key = figure.dataset.key;
     var width = Math.max(200, plotBox.clientWidth || 600);
     var state = {series: series, opts: opts};
+    var data = table(series, opts);
     var config = {
       width: width, height: 220,
-      scales: {x: {time: opts.x === "time"}, y: {distr: opts.log ? 3 : 1}},
-      series: seriesOf(labels, runs.length === 1),
+      scales: {x: xScale(data, opts.x === "time"), y: {distr: opts.log ? 3 : 1}},
+      /* Times in UTC, as every other time on the pages; room on the right for the last tick. */
+      tzDate: function (ts) { return uPlot.tzDate(new Date(ts * 1000), "Etc/UTC"); },
+      padding: [null, 28, null, null],
+      series: seriesOf(labels, runs.length === 1, series),
       bands: runs.length === 1 ? [{series: [3, 2], fill: "rgba(37,99,235,0.12)"}] : [],
       cursor: {drag: {x: true, y: false, setScale: false}},
       legend: {live: true},
@@ -98,10 +134,10 @@
       }]}
     };
     plotBox.innerHTML = "";
-    var plot = new uPlot(config, table(series, opts), plotBox);
+    var plot = new uPlot(config, data, plotBox);
     plot.over.addEventListener("dblclick", function () { reset(figure, state); });
     charts[runs.length === 1 ? key : key + "@" + runs.join(",")] =
-      {plot: plot, data: series[0], series: series, key: key, runs: runs};
+      {plot: plot, data: series[0], series: series, key: key, runs: runs, config: config};
     figure.dataset.drawn = "true";
   }
 
