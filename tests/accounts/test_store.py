@@ -119,3 +119,63 @@ def test_a_grant_raises_the_role_on_its_scope_only(accounts: Accounts) -> None:
     assert not principal.may(Role.WRITER)
     with pytest.raises(NotFoundError):
         accounts.grant("nobody", Scope.MODEL, "churn", Role.WRITER)
+
+
+def test_a_session_never_outlives_the_token_it_was_signed_in_with(
+    accounts: Accounts, clock: Clock
+) -> None:
+    accounts.create_user("bob", admin=False)
+    _, short = accounts.create_token("bob", Role.WRITER, lifetime_ms=60_000)
+    session, expires = accounts.create_session("bob", Role.WRITER, short.id, 12 * 3600_000)
+    assert expires == short.expires_ms
+    clock.now += 60_000
+    assert accounts.authenticate(session) is None
+
+
+def test_revoking_a_token_ends_the_sessions_signed_in_with_it_and_only_those(
+    accounts: Accounts,
+) -> None:
+    accounts.create_user("bob", admin=False)
+    token, info = accounts.create_token("bob", Role.READER)
+    other, _ = accounts.create_token("bob", Role.READER)
+    session, _ = accounts.create_session("bob", Role.READER, info.id, 12 * 3600_000)
+    kept = accounts.create_session("bob", Role.READER, None, 12 * 3600_000)[0]
+    accounts.revoke_token(info.id)
+    assert accounts.authenticate(token) is None
+    assert accounts.authenticate(session) is None
+    assert accounts.authenticate(other) is not None
+    assert accounts.authenticate(kept) is not None
+
+
+def test_a_session_signed_in_with_a_session_keeps_its_parent_and_its_expiry(
+    accounts: Accounts, clock: Clock
+) -> None:
+    accounts.create_user("bob", admin=False)
+    _, parent = accounts.create_token("bob", Role.READER)
+    first, first_expiry = accounts.create_session("bob", Role.READER, parent.id, 12 * 3600_000)
+    first_id = split_token(first)
+    assert first_id is not None
+    clock.now += 11 * 3600_000
+    second, second_expiry = accounts.create_session("bob", Role.READER, first_id[0], 12 * 3600_000)
+    assert second_expiry == first_expiry  # not renewed by signing in with itself
+    clock.now += 3600_000
+    assert accounts.authenticate(second) is None
+    clock.now -= 3600_000
+    accounts.revoke_token(parent.id)  # the original token's revocation reaches the second too
+    assert accounts.authenticate(second) is None
+
+
+def test_a_password_change_ends_the_user_s_sessions_but_not_their_tokens(
+    accounts: Accounts,
+) -> None:
+    accounts.create_user("ada", admin=True, password_hash=hash_password("x" * 12))
+    accounts.create_user("bob", admin=False)
+    token, info = accounts.create_token("ada", Role.ADMIN)
+    by_password = accounts.create_session("ada", Role.ADMIN, None, 3600_000)[0]
+    by_token = accounts.create_session("ada", Role.ADMIN, info.id, 3600_000)[0]
+    bobs = accounts.create_session("bob", Role.WRITER, None, 3600_000)[0]
+    accounts.set_password("ada", hash_password("y" * 12))
+    assert accounts.authenticate(by_password) is None
+    assert accounts.authenticate(by_token) is None
+    assert accounts.authenticate(token) is not None
+    assert accounts.authenticate(bobs) is not None

@@ -100,10 +100,10 @@ def test_accounts_change_no_schema_and_refuse_one_they_do_not_know(
     url = workspace.metadata_url
     unapply_accounts_migration(url)
     with open_workspace(workspace_dir, environ={}) as behind:
-        with pytest.raises(ConflictError, match="missing a001") as refused:
+        with pytest.raises(ConflictError, match="missing a002") as refused:
             accounts.create_user("ada", admin=True, workspace=behind)
         assert refused.value.hint == "run 'parity server migrate' once, then start the server"
-        assert behind.meta_unmigrated.schema_revisions() == sorted(set(HEADS) - {"a001"})
+        assert behind.meta_unmigrated.schema_revisions() == sorted(set(HEADS) - {"a002"})
     with open_workspace(workspace_dir, environ={}) as fixed:
         _ = fixed.meta  # an embedded command migrates, as before
     stamp_newer_revision(url)

@@ -155,12 +155,12 @@ def test_a_database_a_migration_behind_is_refused_until_migrated(workspace_dir: 
     refused = run_parity("server", "start", "--port", "0", cwd=workspace_dir)
     assert refused.returncode == 4
     assert refused.stderr == (
-        f"error: the database at {url} is not at this Parity's schema (missing a001) "
+        f"error: the database at {url} is not at this Parity's schema (missing a002) "
         "(run 'parity server migrate' once, then start the server)\n"
     )
     migrated = run_parity("server", "migrate", cwd=workspace_dir)
     assert migrated.returncode == 0, migrated.stderr
-    before = ",".join(sorted(set(HEADS) - {"a001"}))
+    before = ",".join(sorted(set(HEADS) - {"a002"}))
     assert migrated.stdout == f"Migrated {url}: schema {','.join(ALL_HEADS)} (was {before})\n"
     again = run_parity("server", "migrate", "--json", cwd=workspace_dir)
     assert json.loads(again.stdout)["before"] == ALL_HEADS

@@ -105,6 +105,9 @@ def test_a_password_signs_in_with_a_short_lived_token_of_the_user_s_role(
     assert 0 < signed_in["expires_ms"] - time.time() * 1000 <= 12 * 3_600_000
     with ServerClient(server.url, signed_in["token"]) as bob:
         assert bob.get("/whoami") == {"user": "bob", "role": "writer"}
+    with open_workspace(_served(server), environ={}) as served:  # a new password ends it
+        accounts.set_password("bob", "correct horse battery", workspace=served)
+    _refused_soon(server.url, signed_in["token"], within_s=10.0)
     wrong = httpx.post(
         f"{server.url}/api/v1/login", json={"user": "bob", "password": "wrong horse battery"}
     )

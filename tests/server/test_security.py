@@ -91,7 +91,8 @@ def test_an_endpoint_added_to_the_app_without_a_declaration_refuses_every_reques
     init_workspace(tmp_path)[0].close()
     context = build_context(ServerSettings(workspace=str(tmp_path)))
     try:
-        gate = create_app(context)
+        served = create_app(context)
+        gate = served.app  # behind the security headers' middleware
 
         def sneaky() -> dict[str, str]:
             return {"secret": "exposed"}
@@ -99,7 +100,7 @@ def test_an_endpoint_added_to_the_app_without_a_declaration_refuses_every_reques
         # Behind the gate, as a careless edit of app.py (or a plugin) would add it.
         gate.app.add_api_route("/api/v1/sneaky", sneaky, methods=["GET"])
         gate.app.add_api_route("/api/v1/sneaky", sneaky, methods=["POST"])
-        with live_server(gate) as address:
+        with live_server(served) as address:
             for method in ("GET", "POST"):
                 answer = httpx.request(method, f"http://{address}/api/v1/sneaky")
                 assert answer.status_code == 404, answer.text

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from parity.core.errors import UsageError
 from parity.core.run_filter import (
     ATTRIBUTES,
+    MAX_FILTER_DEPTH,
     OPERATORS,
     PREFIXES,
     And,
@@ -225,3 +226,28 @@ def test_a_bad_filter_says_where_it_went_wrong(text: str, position: int) -> None
         parse_filter(text)
     assert info.value.position == position
     assert info.value.message.endswith(f"at character {position + 1}")
+
+
+@pytest.mark.parametrize(
+    ("text", "position"),
+    [
+        ("(" * 300 + "metrics.acc > 1" + ")" * 300, MAX_FILTER_DEPTH),
+        ("not " * 1000 + "metrics.acc > 1", 4 * MAX_FILTER_DEPTH),
+        ("(not " * 20 + "metrics.acc > 1" + ")" * 20, 5 * 16),
+    ],
+)
+def test_a_filter_nested_too_deep_is_refused_where_it_goes_too_far(
+    text: str, position: int
+) -> None:
+    with pytest.raises(FilterError) as info:
+        parse_filter(text)
+    assert info.value.position == position
+    assert "nests more than 32 levels" in info.value.message
+
+
+def test_a_filter_nested_to_the_cap_parses_and_one_too_long_is_refused() -> None:
+    nested = "(" * MAX_FILTER_DEPTH + "metrics.acc > 1" + ")" * MAX_FILTER_DEPTH
+    assert parse_filter(nested) == Comparison(Key("metrics", "acc"), ">", 1.0)
+    with pytest.raises(FilterError) as info:
+        parse_filter("metrics.acc > 1 or " * 600 + "metrics.acc > 2")
+    assert "more than 10,000" in info.value.message

@@ -98,12 +98,21 @@ class Accounts:
             ]
 
     def set_password(self, name: str, password_hash: str) -> None:
+        """Set a user's password and end the user's web UI sessions: whoever signed in before
+        the change (perhaps with the old password) signs in again."""
+        now = self.clock()
+
         def act(connection: Connection) -> None:
             done = connection.execute(
                 update(users).where(users.c.name == name).values(password_hash=password_hash)
             )
             if not done.rowcount:
                 raise NotFoundError(f"no user {name!r}", hint="see 'parity server user list'")
+            connection.execute(
+                update(tokens)
+                .where(tokens.c.user == name, tokens.c.session, tokens.c.revoked_ms.is_(None))
+                .values(revoked_ms=now)
+            )
 
         self.meta.transact(act)
 
@@ -169,6 +178,61 @@ class Accounts:
         info = TokenInfo(token_id, user, role, label, created, expires_ms, None, None)
         return token, info
 
+    def create_session(
+        self,
+        user: str,
+        role: Role,
+        signed_in_with: str | None,
+        lifetime_ms: int,
+        label: str = "web UI session",
+    ) -> tuple[str, int]:
+        """A web UI session token: (the token, its expiry in ms since the epoch).
+
+        ``signed_in_with`` is the id of the token the user signed in with (None: a password).
+        The session never outlives that token, and a session signed in with another session
+        belongs to the same original token and keeps its expiry: a session cannot renew itself.
+        Revoking the original token revokes its sessions (``revoke_token``).
+        """
+        token, token_id, secret_hash = new_token()
+        created = self.clock()
+        expires = created + lifetime_ms
+
+        def act(connection: Connection) -> int:
+            parent = None
+            if signed_in_with is not None:
+                used = connection.execute(
+                    select(tokens).where(tokens.c.id == signed_in_with)
+                ).first()
+                if used is None or used.revoked_ms is not None:
+                    raise NotFoundError(f"no active token {signed_in_with!r}")
+                parent = used.parent_id if used.session else used.id
+                ends = [used.expires_ms]
+                if used.session and parent is not None:
+                    ends.append(
+                        connection.execute(
+                            select(tokens.c.expires_ms).where(tokens.c.id == parent)
+                        ).scalar()
+                    )
+                expiry = int(min([expires, *(end for end in ends if end is not None)]))
+            else:
+                expiry = expires
+            connection.execute(
+                insert(tokens).values(
+                    id=token_id,
+                    user=user,
+                    secret_hash=secret_hash,
+                    role=int(role),
+                    label=label,
+                    created_ms=created,
+                    expires_ms=expiry,
+                    parent_id=parent,
+                    session=True,
+                )
+            )
+            return expiry
+
+        return token, self.meta.transact(act)
+
     def list_tokens(self, user: str | None = None) -> list[TokenInfo]:
         query = select(tokens).order_by(tokens.c.user, tokens.c.created_ms)
         if user is not None:
@@ -189,6 +253,7 @@ class Accounts:
             ]
 
     def revoke_token(self, token_id: str) -> None:
+        """Revoke a token and the web UI sessions signed in with it."""
         now = self.clock()
 
         def act(connection: Connection) -> None:
@@ -201,6 +266,11 @@ class Accounts:
                 raise NotFoundError(
                     f"no active token {token_id!r}", hint="see 'parity server token list'"
                 )
+            connection.execute(
+                update(tokens)
+                .where(tokens.c.parent_id == token_id, tokens.c.revoked_ms.is_(None))
+                .values(revoked_ms=now)
+            )
 
         self.meta.transact(act)
 

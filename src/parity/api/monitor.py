@@ -40,10 +40,12 @@ from parity.registry.loading import read_model_record
 from parity.workspace import Workspace, now_ms
 
 __all__ = [
+    "DriftView",
     "DriftWindow",
     "WatchAlert",
     "WatchTick",
     "drift",
+    "drift_view",
     "drift_windows",
     "feedback",
     "performance",
@@ -55,6 +57,10 @@ __all__ = [
 
 _DURATION = re.compile(r"^(\d+)([smhd])$")
 MAX_WINDOWS = 60  # a page of windows; each reads its own rows
+# The most logged rows ``drift_view`` reads for one span (the report's, the baseline's, each
+# window's): the newest of that span. Enough for KS and PSI to settle, and it bounds what
+# one view costs whatever ranges it is asked for.
+MAX_VIEW_ROWS = 20_000
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
@@ -165,6 +171,68 @@ def drift_windows(
         version = ws.registry.resolve(model_reference)
         check = _drift_checker(ws, version, reference, min_rows, earlier)
         return [DriftWindow(start, stop, check(start, stop)) for start, stop in bounds]
+
+
+@dataclass(frozen=True)
+class DriftView:
+    """What the web UI's drift page shows: one report and the windows before ``end_ms``.
+
+    ``sampled``: a span had more than ``max_rows`` logged rows, so its newest ``max_rows``
+    were checked. ``stopped``: the caller asked to stop (its client left) before every window
+    was checked, so ``windows`` holds those checked so far."""
+
+    report: DriftReport
+    windows: list[DriftWindow]
+    max_rows: int
+    sampled: bool
+    stopped: bool
+
+
+def drift_view(
+    model_reference: str,
+    *,
+    since: str | dt.datetime = "7d",
+    window: str = "1d",
+    count: int = 7,
+    reference: str | None = None,
+    baseline: tuple[str | dt.datetime, str | dt.datetime] | None = None,
+    min_rows: int = MIN_ROWS,
+    max_rows: int = MAX_VIEW_ROWS,
+    stop: Callable[[], bool] = lambda: False,
+    workspace: Workspace | None = None,
+) -> DriftView:
+    """``drift`` since ``since`` and ``drift_windows`` (``count`` windows of ``window``)
+    together, at a bounded cost: the reference (or baseline) profile is built once, each span
+    reads at most the newest ``max_rows`` rows, and ``stop`` (checked between windows) ends it
+    early. Raises no alert.
+
+    >>> view = monitor.drift_view("churn@prod", window="1h", count=24)  # doctest: +SKIP
+    >>> view.report.drifted, [w.report.drifted for w in view.windows]  # doctest: +SKIP
+    """
+    if not 1 <= count <= MAX_WINDOWS:
+        raise UsageError(f"{count} windows: between 1 and {MAX_WINDOWS} may be asked for")
+    length = parse_duration(window)
+    now = dt.datetime.now(dt.UTC)
+    since_ms = _since_epoch_ms(since, now)
+    end = int(now.timestamp() * 1000)
+    earlier = _baseline_ms(reference, baseline, now)
+    sampled = False
+
+    def note(rows: int) -> None:
+        nonlocal sampled
+        sampled = sampled or rows > max_rows
+
+    with session(workspace) as ws:
+        version = ws.registry.resolve(model_reference)
+        check = _drift_checker(ws, version, reference, min_rows, earlier, max_rows, note)
+        report = check(since_ms, None)
+        windows: list[DriftWindow] = []
+        for i in range(count):
+            if stop():
+                return DriftView(report, windows, max_rows, sampled, stopped=True)
+            start = end - (count - i) * length
+            windows.append(DriftWindow(start, start + length, check(start, start + length)))
+        return DriftView(report, windows, max_rows, sampled, stopped=False)
 
 
 def drift_alert_data(version: ModelVersion, report: DriftReport) -> dict[str, Any]:
@@ -500,12 +568,18 @@ def _served_profile(
     columns: Sequence[str],
     window_ms: tuple[int, int],
     min_rows: int,
-) -> Profile:
-    """The profile of the inputs ``version`` was served in an earlier window (kept nowhere)."""
+    newest: int | None = None,
+) -> tuple[Profile, int]:
+    """The profile of the inputs ``version`` was served in an earlier window (kept nowhere),
+    of at most its ``newest`` rows, and how many rows were read."""
     from parity.monitor.profile import profile_rows  # lazy: the monitor extra loads pandas
 
     start, stop = window_ms
-    logged = workspace.monitoring.logged_inputs(version.name, version.version, start, until_ms=stop)
+    logged = workspace.monitoring.logged_inputs(
+        version.name, version.version, start, until_ms=stop, newest=_one_more(newest)
+    )
+    read = len(logged)
+    logged = logged if newest is None else logged[-newest:] if newest else []
     rows = [row for row in logged if isinstance(row, list) and len(row) == len(columns)]
     if len(rows) < min_rows:
         raise UsageError(
@@ -513,7 +587,12 @@ def _served_profile(
             f" at least {min_rows} are needed",
             hint="widen the baseline window, or pick a stored profile",
         )
-    return profile_rows(rows, columns)
+    return profile_rows(rows, columns), read
+
+
+def _one_more(newest: int | None) -> int | None:
+    """One row past a cap, read to tell whether there were more rows than it."""
+    return None if newest is None else newest + 1
 
 
 def _stored_profile(workspace: Workspace, prefix: str) -> str | None:
@@ -609,16 +688,22 @@ def _drift_checker(
     reference: str | None,
     min_rows: int,
     baseline_ms: tuple[int, int] | None = None,
+    newest: int | None = None,
+    read: Callable[[int], None] = lambda rows: None,
 ) -> Callable[[int | None, int | None], DriftReport]:
     """A check of the inputs ``version`` was served between two times against its reference
     profile (or the inputs of a ``baseline_ms`` window), read once for every window it is
-    asked about."""
+    asked about. With ``newest``, each span's newest rows only; ``read`` is told how many rows
+    each span had (up to one past the cap)."""
     record = read_model_record(workspace.records, version.model_id)
     if record.signature is None:
         raise UsageError(f"{version.ref} has no signature, so its inputs cannot be checked")
     columns = record.signature.input_names
     if baseline_ms is not None:
-        training = _served_profile(workspace, version, columns, baseline_ms, min_rows)
+        training, rows_read = _served_profile(
+            workspace, version, columns, baseline_ms, min_rows, newest
+        )
+        read(rows_read)
     else:
         if reference is None:
             reference = _training_data_version(workspace, version, columns)
@@ -626,8 +711,11 @@ def _drift_checker(
 
     def check(since_ms: int | None, until_ms: int | None) -> DriftReport:
         rows = workspace.monitoring.logged_inputs(
-            version.name, version.version, since_ms, until_ms=until_ms
+            version.name, version.version, since_ms, until_ms=until_ms, newest=_one_more(newest)
         )
+        read(len(rows))
+        if newest is not None:
+            rows = rows[-newest:] if newest else []
         return check_drift(training, columns, rows, min_rows)
 
     return check

@@ -96,6 +96,12 @@ def server_group() -> None:
     metavar="HEADER",
     help="The header a trusted SSO proxy names the user in, e.g. X-Forwarded-User.",
 )
+@click.option(
+    "--secure-cookies",
+    is_flag=True,
+    help="Always mark the web UI's cookies Secure (behind a TLS proxy that is not a "
+    "--trusted-proxy).",
+)
 @click.option("--access-log", is_flag=True, help="Print one line per request on stdout.")
 @ADVISORIES_OPTION
 def start(
@@ -109,6 +115,7 @@ def start(
     cors_origins: tuple[str, ...],
     trusted_proxies: tuple[str, ...],
     user_header: str | None,
+    secure_cookies: bool,
     access_log: bool,
     advisories: Path | None,
 ) -> None:
@@ -127,6 +134,7 @@ def start(
         cors_origins=cors_origins,
         trusted_proxies=trusted_proxies,
         user_header=user_header,
+        secure_cookies=secure_cookies,
         advisories=advisories,
     )
     launch.start(settings, workers=workers, access_log=access_log, on_listening=_listening)

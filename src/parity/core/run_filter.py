@@ -48,6 +48,10 @@ ATTRIBUTES = (
 OPERATORS = ("=", "!=", "<", "<=", ">", ">=", "LIKE")
 _SYNONYMS = {"==": "=", "<>": "!="}
 _HINT = "keys start with " + ", ".join(f"{p}." for p in PREFIXES)
+# Bounds on what a filter may ask: its parser and its SQL recurse once per level of nesting
+# (parentheses, ``not``), so without a cap a hostile filter exhausts Python's stack.
+MAX_FILTER_LENGTH = 10_000
+MAX_FILTER_DEPTH = 32
 
 _TOKEN = re.compile(
     r"""\s*(?:
@@ -131,7 +135,17 @@ def parse_sort(text: str) -> SortKey:
 
 
 def parse_filter(text: str) -> Expression | None:
-    """The tree of a filter expression; None for an empty filter."""
+    """The tree of a filter expression; None for an empty filter.
+
+    A filter longer than ``MAX_FILTER_LENGTH`` characters, or nesting parentheses and ``not``
+    deeper than ``MAX_FILTER_DEPTH``, is refused with the position where it went too far.
+    """
+    if len(text) > MAX_FILTER_LENGTH:
+        raise FilterError(
+            f"the filter is {len(text):,} characters long, more than {MAX_FILTER_LENGTH:,}",
+            MAX_FILTER_LENGTH,
+            hint="shorten it",
+        )
     tokens = _tokenize(text)
     if not tokens:
         return None
@@ -223,6 +237,13 @@ class _Parser:
         self.tokens = tokens
         self.text = text
         self.position = 0
+        self.depth = 0  # the parentheses and ``not`` around the token being read
+
+    def nest(self, at: int) -> None:
+        """Enter one level of nesting at the token numbered ``at``; refused past the cap."""
+        self.depth += 1
+        if self.depth > MAX_FILTER_DEPTH:
+            self.fail(f"it nests more than {MAX_FILTER_DEPTH} levels of parentheses and 'not'", at)
 
     def fail(self, message: str, at: int | None = None) -> None:
         """Raise for the token at index ``at`` (default: the one being read)."""
@@ -262,18 +283,23 @@ class _Parser:
 
     def not_expression(self) -> Expression:
         if self.peek_word() == "not":
+            self.nest(self.position)
             self.position += 1
-            return Not(self.not_expression())
+            item = self.not_expression()
+            self.depth -= 1
+            return Not(item)
         return self.primary()
 
     def primary(self) -> Expression:
         start = self.position
         kind, text = self.take()
         if kind == "paren" and text == "(":
+            self.nest(start)
             inner = self.or_expression()
             closing = self.take()
             if closing != ("paren", ")"):
                 self.fail("a '(' is never closed", start)
+            self.depth -= 1
             return inner
         if kind != "word" or text.lower() in ("and", "or", "not"):
             self.fail(f"expected a key such as metrics.acc, got {text!r}", start)

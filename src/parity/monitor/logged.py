@@ -86,12 +86,17 @@ class MonitorStore:
         since_ms: int | None = None,
         *,
         until_ms: int | None = None,
+        newest: int | None = None,
     ) -> list[list[Any]]:
         """The logged input rows of a model (optionally one version, since a time and before
-        another), oldest first."""
+        another; with ``newest``, only that many of the latest), oldest first."""
         query = _logged(select(prediction_log.c.inputs), model, version, since_ms, until_ms)
         with self.meta.read() as connection:
-            rows = connection.execute(query.order_by(prediction_log.c.id))
+            if newest is None:
+                rows = connection.execute(query.order_by(prediction_log.c.id)).all()
+            else:
+                latest = query.order_by(prediction_log.c.id.desc()).limit(newest)
+                rows = connection.execute(latest).all()[::-1]
             return [json.loads(row[0]) for row in rows]
 
     def logged_page(

@@ -41,7 +41,9 @@ class RemoteMonitorStore:
         since_ms: int | None = None,
         *,
         until_ms: int | None = None,
+        newest: int | None = None,
     ) -> list[list[Any]]:
+        # The server pages oldest first, so ``newest`` is cut here (a client's own read).
         found: list[list[Any]] = []
         after = 0
         while True:
@@ -55,7 +57,7 @@ class RemoteMonitorStore:
             page = self.server.get(f"/models/{segment(model)}/predictions", params=params)
             found.extend(row["inputs"] for row in page["rows"])
             if page["next"] is None:
-                return found
+                return found if newest is None else found[len(found) - newest :]
             after = int(page["next"])
 
     def store_labels(

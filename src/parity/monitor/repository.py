@@ -40,9 +40,11 @@ class Monitoring(Protocol):
         since_ms: int | None = None,
         *,
         until_ms: int | None = None,
+        newest: int | None = None,
     ) -> list[list[Any]]:
         """The logged input rows of a model (optionally one version, logged at or after
-        ``since_ms`` and before ``until_ms``), oldest first."""
+        ``since_ms`` and before ``until_ms``; with ``newest``, only that many of the latest),
+        oldest first."""
         ...
 
     def profile_of(self, data_version: str) -> str | None:

@@ -17,6 +17,7 @@ from parity.core.roles import Principal
 from parity.server.context import ServerContext, build_context
 from parity.server.errors import error_response, json_error, status_of
 from parity.server.gate import Gate
+from parity.server.headers import SecurityHeaders
 from parity.server.route_table import ROUTES, SERVED
 from parity.server.routing import API_PREFIX, PUBLIC, Route
 from parity.server.settings import ServerSettings
@@ -52,7 +53,7 @@ def create_app(context: ServerContext, routes: tuple[Route, ...] = SERVED) -> An
             allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
             allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
         )
-    return app
+    return SecurityHeaders(app)
 
 
 def build_api(routes: tuple[Route, ...] = ROUTES) -> FastAPI:

@@ -9,6 +9,7 @@ from pathlib import Path
 from parity.accounts.store import Accounts
 from parity.core.config import Config
 from parity.events.background import DeliveryThread
+from parity.server.costly import CostlyLimiter
 from parity.server.settings import LoginLimiter, ServerSettings
 from parity.workspace import Workspace, now_ms, open_workspace
 
@@ -19,10 +20,12 @@ class ServerContext:
     workspace: Workspace
     accounts: Accounts
     limiter: LoginLimiter = field(init=False)
+    costly: CostlyLimiter = field(init=False)
     delivery: DeliveryThread = field(init=False)
 
     def __post_init__(self) -> None:
         self.limiter = LoginLimiter(self.settings.login_attempts_per_minute)
+        self.costly = CostlyLimiter(self.settings.costly_per_user, self.settings.costly_in_all)
         # Events the server stages are sent by its own thread, never by a request or a client.
         self.delivery = DeliveryThread(self.workspace.outbox)
         self.workspace.outbox.listeners.append(self.delivery.kick)

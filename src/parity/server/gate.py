@@ -22,6 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from parity.core.errors import ParityError, UsageError
 from parity.core.roles import Principal, Role
 from parity.server.context import ServerContext
+from parity.server.costly import RETRY_AFTER_S, run_watched
 from parity.server.errors import (
     BodyTooLarge,
     Forbidden,
@@ -33,7 +34,7 @@ from parity.server.errors import (
 from parity.server.routing import API_PREFIX, PUBLIC, Route
 from parity.store.meta.account_tables import write_log
 from parity.ui.errors import error_page, login_redirect
-from parity.ui.session import FORM_TYPE, SESSION_COOKIE
+from parity.ui.session import FORM_TYPE, SESSION_COOKIE, TLS_STATE
 
 # Bodies a cross-site HTML form can send without a CORS preflight: never accepted on a write.
 _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data", "text/plain")
@@ -64,6 +65,7 @@ class Gate:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        scope.setdefault("state", {})[TLS_STATE] = self._tls(scope)
         route: Route | None = None
         try:
             route = self._route(scope)
@@ -90,6 +92,9 @@ class Gate:
             return
         scope.setdefault("state", {})["principal"] = principal
         limited = _limited_receive(receive, route.max_body)
+        if route.costly:
+            await self._run_costly(route, principal, scope, limited, send)
+            return
         if not route.writes:
             await self.app(scope, limited, send)
             return
@@ -104,6 +109,44 @@ class Gate:
             await send(message)
 
         await self.app(scope, limited, watch)
+
+    def _tls(self, scope: Scope) -> bool:
+        """Whether the browser's connection is TLS (so cookies get Secure): the server says so
+        (``--secure-cookies``), the request came over TLS, or a trusted proxy says the browser
+        reached it over https (``X-Forwarded-Proto``, ``Forwarded: proto=``). From any other
+        address those headers are not believed."""
+        if self.context.settings.secure_cookies or scope.get("scheme") == "https":
+            return True
+        if not self.proxies or not self._from_proxy(scope):
+            return False
+        forwarded = (_header(scope, b"x-forwarded-proto") or "").split(",")[0].strip().lower()
+        if forwarded == "https":
+            return True
+        first = (_header(scope, b"forwarded") or "").split(",")[0]
+        pairs = (part.strip().partition("=") for part in first.split(";"))
+        return any(k.lower() == "proto" and v.strip('"').lower() == "https" for k, _, v in pairs)
+
+    def _from_proxy(self, scope: Scope) -> bool:
+        try:
+            client = ipaddress.ip_address((scope.get("client") or ("0.0.0.0", 0))[0])  # noqa: S104
+        except ValueError:
+            return False
+        return any(client in network for network in self.proxies)
+
+    async def _run_costly(
+        self, route: Route, principal: Principal | None, scope: Scope, receive: Receive, send: Send
+    ) -> None:
+        """A costly route within its caller's and the server's share (``server.costly``)."""
+        user = principal.user if principal is not None else "-"
+        refused = self.context.costly.take(user)
+        if refused is not None:
+            busy = _busy_response(refused, route.page or _wants_page(scope))
+            await busy(scope, receive, send)
+            return
+        try:
+            await run_watched(self.app, scope, receive, send)
+        finally:
+            self.context.costly.give_back(user)
 
     # the checks -----------------------------------------------------------------------------------
     def _route(self, scope: Scope) -> Route:
@@ -203,9 +246,8 @@ class Gate:
                 )
             return principal
         if self.proxies and settings.user_header:
-            client = ipaddress.ip_address((scope.get("client") or ("0.0.0.0", 0))[0])  # noqa: S104
             user = _header(scope, settings.user_header.lower().encode())
-            if user and any(client in network for network in self.proxies):
+            if user and self._from_proxy(scope):
                 return await anyio.to_thread.run_sync(self.context.accounts.principal_of, user)
         if self._local and settings.local_user:
             # Asked on every request of local mode (one indexed row), so the first user
@@ -275,6 +317,19 @@ class _Refusal(Exception):
         self.status = status
         self.message = message
         self.hint = hint
+
+
+def _busy_response(status: int, page: bool) -> Response:
+    if status == 429:
+        message = "you are running as many drift computations as one user may at once"
+        hint = "wait for the others to finish, then reload"
+    else:
+        message = "the server is running as many drift computations as it takes at once"
+        hint = "try again in a few seconds"
+    code = 2 if status == 429 else 5
+    answer = error_page(status, message, hint) if page else json_error(status, message, code, hint)
+    answer.headers["Retry-After"] = str(RETRY_AFTER_S)
+    return answer
 
 
 def _cookie(scope: Scope, name: str) -> str | None:

@@ -69,6 +69,7 @@ def settings_for(
     cors_origins: Sequence[str] = (),
     trusted_proxies: Sequence[str] = (),
     user_header: str | None = None,
+    secure_cookies: bool = False,
     workspace: Path | None = None,
     advisories: Path | None = None,
 ) -> ServerSettings:
@@ -92,6 +93,7 @@ def settings_for(
         cors_origins=tuple(cors_origins),
         trusted_proxies=tuple(trusted_proxies),
         user_header=user_header,
+        secure_cookies=secure_cookies,
         advisories=None if advisories is None else str(advisories.resolve()),
     )
 

@@ -47,6 +47,7 @@ PAGE_ROUTES: tuple[Route, ...] = tuple(
         scope=page.scope,
         max_body=_PAGE_BODY,
         page=True,
+        costly=page.costly,
     )
     for page in PAGES
 )

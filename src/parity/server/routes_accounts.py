@@ -140,10 +140,10 @@ def login(body: LoginRequest, request: Request, ctx: Context) -> LoginAnswer | R
             "wrong user name or password",
             hint="ask an admin to set one: parity server user password NAME",
         )
-    token, info = ctx.accounts.create_token(
-        principal.user, principal.role, label="password sign-in", lifetime_ms=LOGIN_TOKEN_MS
+    # A session, as the web UI's sign-in makes: a change of the password ends it.
+    token, expires_ms = ctx.accounts.create_session(
+        principal.user, principal.role, None, LOGIN_TOKEN_MS, label="password sign-in"
     )
-    expires_ms = info.created_ms + LOGIN_TOKEN_MS
     return LoginAnswer(
         token=token, user=principal.user, role=principal.role.label, expires_ms=expires_ms
     )

@@ -346,6 +346,7 @@ ROUTES = (
         "Check a model version for drift",
         _MODEL,
         response_model=DriftBody,
+        costly=True,
     ),
     Route(
         "POST",

@@ -49,6 +49,10 @@ class Route:
     # the session cookie, its forms posted as application/x-www-form-urlencoded (CSRF-checked
     # by the page), and left out of the API's description.
     page: bool = False
+    # A computation whose size the caller picks (drift over ranges of logged inputs): the gate
+    # runs at most a few at once, per user and overall (``server.costly``), and tells it when
+    # its client went away.
+    costly: bool = False
 
     @property
     def full_path(self) -> str:

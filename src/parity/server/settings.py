@@ -33,13 +33,21 @@ class ServerSettings:
     # loopback names when bound to loopback, are always allowed.
     allowed_hosts: tuple[str, ...] = ()
     cors_origins: tuple[str, ...] = ()
-    trusted_proxies: tuple[str, ...] = ()  # CIDRs whose user header is believed
+    # CIDRs whose user header (and X-Forwarded-Proto / Forwarded proto) is believed
+    trusted_proxies: tuple[str, ...] = ()
     user_header: str | None = None
     max_object_bytes: int = 5 << 30
     login_attempts_per_minute: int = 10
+    # Costly requests (drift over ranges of logged inputs) one process runs at once, per user
+    # and in all; more are answered 429 (the user's) or 503 (the server's) with Retry-After.
+    costly_per_user: int = 2
+    costly_in_all: int = 4
     # Set by the start command when the database has no users: every loopback caller acts as
     # this user, with the admin role, as the embedded workspace's user does.
     local_user: str | None = None
+    # Make the web UI's cookies Secure whatever the request's scheme (a TLS proxy in front that
+    # is not a --trusted-proxy, or one that sets no X-Forwarded-Proto).
+    secure_cookies: bool = False
     # OSV advisories (PyPI/all.zip or a folder of OSV JSON files) the environment pages audit
     # against, read offline; None: the pages show no audit.
     advisories: str | None = None

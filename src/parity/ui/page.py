@@ -19,6 +19,9 @@ from parity.registry.repository import NAME_PATTERN
 from parity.ui.session import CSRF_FIELD, CSRF_HEADER, check_csrf
 from parity.workspace import Workspace
 
+# The scope state key of the ``threading.Event`` the gate sets once a costly page's browser
+# went away (``server.costly``), so the page's handler can stop early.
+DISCONNECTED_STATE = "disconnected"
 # The largest form a page takes.
 MAX_FORM = 64 << 10
 
@@ -31,6 +34,7 @@ class Page:
     endpoint: Callable[..., Any]
     summary: str
     scope: tuple[Scope, str] | None = None
+    costly: bool = False  # see ``server.routing.Route.costly``
 
 
 def _workspace(request: Request) -> Workspace:

@@ -17,7 +17,7 @@ from parity.core.durations import parse_duration
 from parity.core.errors import NotFoundError, ParityError, UsageError
 from parity.core.roles import Role, Scope
 from parity.monitor.drift import DriftReport
-from parity.ui.page import ModelName, Page, Viewer, WorkspaceOf
+from parity.ui.page import DISCONNECTED_STATE, ModelName, Page, Viewer, WorkspaceOf
 from parity.ui.templating import render
 from parity.workspace import Workspace
 
@@ -28,6 +28,7 @@ ProfileId = Annotated[str, Query(pattern=r"^([0-9a-f]{64})?$")]  # empty: the tr
 SinceOrEmpty = Annotated[str, Query(pattern=r"^([1-9][0-9]{0,5}[mhdw])?$")]  # empty: not set
 Window = Annotated[str, Query(pattern=r"^[1-9][0-9]{0,3}[mhdw]$")]
 Windows = Annotated[int, Query(ge=1, le=30)]
+_SHORTEST_WINDOW_MS, _LONGEST_WINDOW_MS = 30 * 60_000, 7 * 86_400_000
 
 
 def drift_page(
@@ -52,7 +53,7 @@ def drift_page(
     reference = name + (version or (f"/{versions[-1].version}" if versions else ""))
     profiles = monitor_api.profiles(workspace=ws)
     against = against or None
-    report, over_time, error = None, [], None
+    report, over_time, error, sampled = None, [], None, False
     try:
         if bool(baseline_from) != bool(baseline_until):
             raise UsageError("a baseline window needs both its start and its end")
@@ -70,23 +71,23 @@ def drift_page(
         # Only a stored profile's full id: a page never names a file for the server to read.
         if against is not None and against not in {i for i, _ in profiles}:
             raise NotFoundError(f"no stored profile {against[:12]}", hint="pick one of the list")
+        if not _SHORTEST_WINDOW_MS <= parse_duration(window) <= _LONGEST_WINDOW_MS:
+            raise UsageError(f"a window of {window}: pick one from 30m to 1w")
         # Looking is not monitoring: a page view raises no drift alert (monitor watch does).
-        report = monitor_api.drift(
+        # One view builds its reference once and reads a bounded number of rows per span;
+        # it stops between windows once its browser has gone (``server.costly``).
+        gone = request.scope.get("state", {}).get(DISCONNECTED_STATE)
+        view = monitor_api.drift_view(
             reference,
             reference=against,
             since=since,
-            alert=False,
-            baseline=baseline,
-            workspace=ws,
-        )
-        over_time = monitor_api.drift_windows(
-            reference,
             window=window,
             count=windows,
-            reference=against,
             baseline=baseline,
+            stop=gone.is_set if gone is not None else lambda: False,
             workspace=ws,
         )
+        report, over_time, sampled = view.report, view.windows, view.sampled
     except ParityError as failure:
         error = failure
     return render(
@@ -96,6 +97,7 @@ def drift_page(
         baseline_from=baseline_from or "", baseline_until=baseline_until or "",
         features=_feature_names([report, *(w.report for w in over_time)]),
         profile_paths=_profile_paths(ws, profiles),
+        sampled=sampled, max_rows=monitor_api.MAX_VIEW_ROWS,
     )  # fmt: skip
 
 
@@ -121,5 +123,5 @@ def _feature_names(reports: list[DriftReport | None]) -> list[str]:
 
 PAGES = (
     Page("GET", "/models/{name}/drift", Role.READER, drift_page, "Show a model's drift",
-         scope=(Scope.MODEL, "name")),
+         scope=(Scope.MODEL, "name"), costly=True),
 )  # fmt: skip

@@ -1,5 +1,6 @@
 """Signing in (a password or a token) and out. A sign-in makes a session token of its own,
-good for 12 hours, which the cookie carries and signing out revokes."""
+good for 12 hours but never longer than the token signed in with, which the cookie carries and
+signing out revokes (as does revoking that token, or changing the user's password)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,13 @@ from starlette.responses import RedirectResponse, Response
 
 from parity.core.roles import Principal
 from parity.ui.page import AccountsOf, Form, Page, Viewer
-from parity.ui.session import SESSION_SECONDS, end_session, start_session
+from parity.ui.session import (
+    SESSION_SECONDS,
+    end_session,
+    new_csrf,
+    remember_csrf,
+    start_session,
+)
 from parity.ui.templating import render
 
 Next = Annotated[str, Query(max_length=2000)]
@@ -50,20 +57,24 @@ def login(request: Request, form: Form, accounts: AccountsOf, viewer: Viewer) ->
     if principal is None:
         return render(request, "login.html", viewer, 401, next=target, user=user,
                       error="wrong user name and password, or an unknown token")  # fmt: skip
-    session, _ = accounts.create_token(
-        principal.user, principal.role, label="web UI session", lifetime_ms=SESSION_SECONDS * 1000
+    session, expires_ms = accounts.create_session(
+        principal.user, principal.role, principal.token_id, SESSION_SECONDS * 1000
     )
     response = RedirectResponse(target, status_code=303)
-    start_session(request, response, session)
+    start_session(request, response, session, max(1, (expires_ms - accounts.clock()) // 1000))
+    new_csrf(request)  # a CSRF token set before sign-in is not the signed-in forms' one
+    remember_csrf(request, response)
     return response
 
 
-def logout(form: Form, viewer: Viewer, accounts: AccountsOf) -> Response:
+def logout(request: Request, form: Form, viewer: Viewer, accounts: AccountsOf) -> Response:
     """End the session: its token is revoked, so a copied cookie stops working too."""
     if viewer is not None and viewer.token_id is not None:
         accounts.revoke_token(viewer.token_id)
     response = RedirectResponse("/login", status_code=303)
-    end_session(response)
+    end_session(request, response)
+    new_csrf(request)
+    remember_csrf(request, response)
     return response
 
 

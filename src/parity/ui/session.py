@@ -3,12 +3,15 @@
 A signed-in browser holds a session token in an HttpOnly, SameSite=Strict cookie (Secure over
 TLS): the same kind of token a client sends as ``Authorization: Bearer``, made for that sign-in
 and revoked at sign-out. Forms carry a CSRF token that must equal the one in a second cookie
-(double submit): a page of another site can neither read that cookie nor set it.
+(double submit): a page of another site can neither read that cookie nor set it. The CSRF
+token is made anew at sign-in and sign-out, and only a token of the shape this module makes is
+accepted, so a value planted before sign-in is never the one a signed-in form carries.
 """
 
 from __future__ import annotations
 
 import hmac
+import re
 import secrets
 
 from starlette.requests import Request
@@ -22,6 +25,10 @@ CSRF_FIELD = "csrf"
 CSRF_HEADER = "x-csrf-token"
 FORM_TYPE = "application/x-www-form-urlencoded"
 SESSION_SECONDS = 12 * 3600
+# What ``secrets.token_urlsafe(32)`` makes: 43 characters of URL-safe base64.
+_CSRF_SHAPE = re.compile(r"[A-Za-z0-9_-]{43}")
+# The scope state key where the gate says whether the request came over TLS (``Gate.tls``).
+TLS_STATE = "tls"
 
 
 class CsrfRefused(AccessDenied):
@@ -29,15 +36,28 @@ class CsrfRefused(AccessDenied):
 
 
 def secure(request: Request) -> bool:
-    """Whether cookies must be Secure: the request came over TLS."""
-    return request.url.scheme == "https"
+    """Whether cookies must be Secure: the request came over TLS, directly or, as a trusted
+    proxy says, to that proxy; or the server was told to always make them Secure."""
+    said = request.scope.get("state", {}).get(TLS_STATE)
+    return bool(said) or request.url.scheme == "https"
+
+
+def _well_formed(token: str | None) -> bool:
+    return token is not None and _CSRF_SHAPE.fullmatch(token) is not None
 
 
 def csrf_token(request: Request) -> str:
     """The browser's CSRF token: the cookie's, or a new one (``remember_csrf`` sets it)."""
     found = request.cookies.get(CSRF_COOKIE)
-    if found and len(found) == 43:
+    if _well_formed(found) and not request.scope.get("state", {}).get("new_csrf"):
+        assert found is not None
         return found
+    return new_csrf(request)
+
+
+def new_csrf(request: Request) -> str:
+    """This request's new CSRF token (made once), which ``remember_csrf`` sets as the cookie:
+    at sign-in and sign-out the old one is replaced whatever it was."""
     token: str | None = request.scope.setdefault("state", {}).get("new_csrf")
     if token is None:
         token = secrets.token_urlsafe(32)
@@ -57,18 +77,19 @@ def remember_csrf(request: Request, response: Response) -> None:
 def check_csrf(request: Request, sent: str | None) -> None:
     """Refuse a form whose token (field or header) is not the browser's cookie's."""
     expected = request.cookies.get(CSRF_COOKIE)
-    if not expected or not sent or not hmac.compare_digest(expected, sent):
+    if not _well_formed(expected) or not sent or not hmac.compare_digest(expected or "", sent):
         raise CsrfRefused(
             "this form's security token is missing or stale",
             hint="reload the page and send the form again",
         )
 
 
-def start_session(request: Request, response: Response, token: str) -> None:
+def start_session(request: Request, response: Response, token: str, seconds: int) -> None:
+    """Set the session cookie, kept by the browser for ``seconds`` (the session token's life)."""
     response.set_cookie(
         SESSION_COOKIE,
         token,
-        max_age=SESSION_SECONDS,
+        max_age=seconds,
         httponly=True,
         samesite="strict",
         secure=secure(request),
@@ -76,5 +97,7 @@ def start_session(request: Request, response: Response, token: str) -> None:
     )
 
 
-def end_session(response: Response) -> None:
-    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict")
+def end_session(request: Request, response: Response) -> None:
+    response.delete_cookie(
+        SESSION_COOKIE, path="/", httponly=True, samesite="strict", secure=secure(request)
+    )

@@ -14,6 +14,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    false,
 )
 
 from parity.store.meta.schema import ColumnReference, metadata
@@ -42,7 +43,12 @@ tokens = Table(
     Column("expires_ms", BigInteger, nullable=True),
     Column("revoked_ms", BigInteger, nullable=True),
     Column("last_used_ms", BigInteger, nullable=True),
+    # A web UI session's token (made at sign-in, ended at sign-out or a password change) and,
+    # when it was signed in with a token, that token's id: revoking it revokes the session.
+    Column("parent_id", String(32), nullable=True),
+    Column("session", Boolean, nullable=False, server_default=false()),
     Index("ix_tokens_user", "user"),
+    Index("ix_tokens_parent", "parent_id"),
 )
 
 grants = Table(
@@ -86,6 +92,7 @@ PLAIN_COLUMNS: tuple[Column[Any], ...] = (
     tokens.c.user,
     tokens.c.secret_hash,
     tokens.c.label,
+    tokens.c.parent_id,
     grants.c.user,
     grants.c.scope,
     grants.c.name,

@@ -4,4 +4,4 @@
 Each capability may start its own branch from ``0001``; ``upgrade heads`` applies them all.
 """
 
-HEADS: tuple[str, ...] = ("s002", "t004", "d001", "a001", "p001", "e001")
+HEADS: tuple[str, ...] = ("s002", "t004", "d001", "a002", "p001", "e001")
