@@ -218,3 +218,23 @@ def test_a_costly_request_served_by_uvicorn_stops_when_its_client_gives_up() -> 
             time.sleep(0.05)
     assert stopped_after
     assert stopped_after[0] < 30  # the client's hang-up, not the handler's own 60 s
+
+
+def test_the_page_says_when_it_read_only_the_newest_rows(
+    served: ServedUI, logged: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    original = monitor_api.drift_view
+    monkeypatch.setattr(monitor_api, "MAX_VIEW_ROWS", 150)
+    monkeypatch.setattr(
+        monitor_api, "drift_view", lambda *a, **k: original(*a, **{**k, "max_rows": 150})
+    )
+    headers = {"Authorization": f"Bearer {served.tokens['reader']}"}
+    params = {"version": "/1", "since": "31d", "baseline_from": "31d", "baseline_until": "30d"}
+    page = httpx.get(served.url + f"/models/{MODEL}/drift", params=params, headers=headers)
+    assert page.status_code == 200, page.text
+    assert 'id="sampled"' in page.text
+    assert "newest 150 logged rows" in page.text
+    monkeypatch.undo()
+    whole = httpx.get(served.url + f"/models/{MODEL}/drift", params=params, headers=headers)
+    assert whole.status_code == 200
+    assert 'id="sampled"' not in whole.text
