@@ -28,6 +28,7 @@ SURFACE: dict[ModuleType, dict[str, list[str]]] = {
         "validations": ["data_version", "workspace"],
         "paths": ["workspace"],
         "readers": ["data_version", "workspace"],
+        "writers": ["data_version", "workspace"],
         "push": ["paths", "versions", "remote", "jobs", "progress", "workspace"],
         "pull": [
             "paths",
