@@ -239,6 +239,19 @@ class Workspace:
         """A stdlib ``sqlite3`` connection (read-only) to the embedded metadata database when it
         is exactly at this Parity's schema; None otherwise (a server, PostgreSQL, a database to
         migrate), and the caller goes through the full store."""
+        path = self.sqlite_file
+        if path is None:
+            return None
+        from parity.store.meta.direct import (
+            open_direct_sqlite,
+        )  # lazy: stdlib sqlite3, for commands that only read a few rows
+
+        return open_direct_sqlite(path)
+
+    @property
+    def sqlite_file(self) -> Path | None:
+        """The embedded SQLite database's file, when the workspace has one of its own that
+        stdlib ``sqlite3`` may open as SQLAlchemy would; None otherwise."""
         if self.server_url is not None or not self.metadata_url.startswith(SQLITE_FILE_URL):
             return None
         path = self.metadata_url[len(SQLITE_FILE_URL) :]
@@ -246,11 +259,7 @@ class Workspace:
         # such a database goes through the store, as api._direct's readers do.
         if not path or set("?#%@:") & set(path):
             return None
-        from parity.store.meta.direct import (
-            open_direct_sqlite,
-        )  # lazy: stdlib sqlite3, for commands that only read a few rows
-
-        return open_direct_sqlite(Path(path))
+        return Path(path)
 
     @cached_property
     def registry_reads(self) -> VersionReader:

@@ -32,7 +32,7 @@ from parity.env import capture, diff, verify
 from parity.env.capture import start_capture
 from parity.env.markers import marker_environment
 from parity.env.records import describe, store_environment
-from parity.workspace import Workspace, find_git_root, now_ms, open_workspace
+from parity.workspace import CACHE_DIR, Workspace, find_git_root, now_ms, open_workspace
 
 # Exports, restores, lock checks and audits load packaging, PyYAML and the registry; ``parity env
 # capture`` must not wait for them before its probe starts, so they load in the functions below.
@@ -148,9 +148,10 @@ def record(
     if store:
         with _optional_workspace(workspace) as ws:
             records = ws.records if ws is not None else None
-            environment = pending.environment()
-            if records is not None:
-                store_environment(records, environment, now_ms())
+            # The workspace's cache keeps unchanged distributions' facts (this interpreter only).
+            environment = pending.environment(None if ws is None else ws.parity_dir / CACHE_DIR)
+            if records is not None and ws is not None:
+                store_environment(records, environment, now_ms(), database=ws.sqlite_file)
                 stored = True
     else:
         environment = pending.environment()

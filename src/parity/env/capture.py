@@ -53,10 +53,18 @@ class PendingCapture:
         if python is not None:
             self._process = _start_probe(python, deep)
 
-    def environment(self) -> Environment:
+    def environment(self, cache_dir: Path | None = None) -> Environment:
+        """The captured environment. For this interpreter (without ``deep``), ``cache_dir``
+        keeps unchanged distributions' facts between captures (``kept_distributions``)."""
         from parity.core.environment import Environment  # lazy: packaging, after the probe starts
 
         if self._process is None or self.python is None:
+            if cache_dir is not None and not self.deep:
+                from parity.env.kept_distributions import (
+                    capture_here,
+                )  # lazy: only captures of this interpreter in a workspace keep facts
+
+                return capture_here(cache_dir)
             from parity.env import probe  # lazy: only this interpreter runs the probe in-process
 
             return Environment.from_dict(probe.collect(self.deep))
