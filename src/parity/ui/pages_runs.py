@@ -28,6 +28,8 @@ MAX_COMPARED = 10
 Text = Annotated[str, Query(max_length=10_000)]
 Keys = Annotated[list[str], Query(max_length=50)]
 Cursor = Annotated[str | None, Query(max_length=4000, pattern=r"^[A-Za-z0-9_-]*$")]
+# A zoomed chart's x range, in the x axis's units (steps, or Unix seconds on x=time).
+Bound = Annotated[float | None, Query(allow_inf_nan=False)]
 
 
 def experiments(request: Request, ws: WorkspaceOf, viewer: Viewer) -> Response:
@@ -97,15 +99,18 @@ def run_page(
     x: Annotated[str, Query(pattern="^(step|time)$")] = "step",
     log: bool = False,
     smooth: Annotated[float, Query(ge=0, lt=1)] = 0.0,
+    xmin: Bound = None,
+    xmax: Bound = None,
 ) -> Response:
-    """One run: params, tags, metric charts, inputs, code, environment, artifacts, lineage."""
+    """One run: params, tags, metric charts (zoomed to ``xmin``..``xmax`` when given),
+    inputs, code, environment, artifacts, lineage."""
     run = runs_api.get(run_id, workspace=ws)
     diff = None
     code = run.code or {}
     if code.get("dirty") and code.get("diff_digest"):
         raw = ws.objects.get_bytes(str(code["diff_digest"]))
         diff = raw[:200_000].decode("utf-8", "replace").splitlines()
-    chart = {"x": x, "log": log, "smooth": smooth}
+    chart = {"x": x, "log": log, "smooth": smooth, "zoom": _zoom(xmin, xmax)}
     summary = None
     if run.environment_id:
         summary = describe(environments_api.get(run.environment_id, workspace=ws))
@@ -114,6 +119,18 @@ def run_page(
         metric_keys=sorted(run.metrics), models=_models_of(ws, run.id), env_summary=summary,
         model_files=_model_files(ws, run),
     )  # fmt: skip
+
+
+def _zoom(xmin: float | None, xmax: float | None) -> tuple[float, float] | None:
+    """The charts' zoomed x range from the address, which a drag on a chart put there."""
+    if xmin is None and xmax is None:
+        return None
+    if xmin is None or xmax is None or not xmin < xmax:
+        raise UsageError(
+            "a zoomed range needs xmin below xmax",
+            hint="drag across a chart to zoom, or drop xmin and xmax from the address",
+        )
+    return (xmin, xmax)
 
 
 def _model_files(ws: Any, run: RunView) -> dict[str, list[ArtifactFile]]:
@@ -195,6 +212,8 @@ def compare_page(
     # Bounded loosely here, so that ticking too many gets the handler's words, not a schema's.
     run: Annotated[list[str], Query(max_length=200)] = [],  # noqa: B006
     all: bool = False,
+    xmin: Bound = None,
+    xmax: Bound = None,
 ) -> Response:
     """2 to 10 runs side by side: differing params and metrics (or all), overlaid charts, and
     the rated environment diff of each run against the first."""
@@ -214,6 +233,7 @@ def compare_page(
     return render(
         request, "compare.html", viewer, comparison=comparison, shown=shown, all=all,
         runs=comparison.runs, common_metrics=common, view={"run": run, "all": all},
+        chart={"zoom": _zoom(xmin, xmax)},
         short=short, labels=[r.name or short[r.id] for r in comparison.runs],
     )  # fmt: skip
 
