@@ -244,11 +244,12 @@ def test_compare_draws_a_failed_run_s_one_point_and_says_it_failed(
 
 
 def test_a_one_point_chart_on_time_spans_minutes_not_years(page: Page, served: ServedUI) -> None:
-    """Issue 15, item 8: a single time has no span; the axis is a minute either side of it."""
+    """Issue 15, item 8: a single time has no span; the axis is a minute either side of it.
+    (Two steps logged at one moment: a metric of one point is a number, not a chart.)"""
     store = served.context.workspace.runs
     run_id = store.create(experiment="single", name="one", user="ada", host="lab", command=[])
     moment_ms = 1_760_000_017_888
-    store.log_metrics(run_id, [Metric("acc", 0.5, 0, moment_ms)])
+    store.log_metrics(run_id, [Metric("acc", 0.5, 0, moment_ms), Metric("acc", 0.6, 1, moment_ms)])
     store.end(run_id, RunStatus.FINISHED, 0)
     sign_in_with_token(page, served, "reader")
     page.goto(f"{served.url}/runs/{run_id}?x=time")

@@ -15,7 +15,7 @@ from parity.api import runs as runs_api
 from parity.core.errors import NotFoundError, ParityError, UsageError
 from parity.core.model import ArtifactFile
 from parity.core.roles import Role, Scope
-from parity.core.run import RunView
+from parity.core.run import Metric, RunView
 from parity.core.run_filter import FilterError, parse_filter, parse_sort
 from parity.env.records import describe
 from parity.ui.page import ExperimentName, Page, RunReference, Viewer, WorkspaceOf
@@ -114,9 +114,17 @@ def run_page(
     summary = None
     if run.environment_id:
         summary = describe(environments_api.get(run.environment_id, workspace=ws))
+    # A metric of one point is a number, not a chart; its point says at which step.
+    single: dict[str, Metric] = {}
+    for key, count in ws.runs.metric_point_counts(run.id).items():
+        points = ws.runs.metric_history(run.id, key) if count == 1 else []
+        if points:
+            single[key] = points[0]
     return render(
         request, "run.html", viewer, run=run, diff=diff, chart=chart,
-        metric_keys=sorted(run.metrics), models=_models_of(ws, run.id), env_summary=summary,
+        metric_keys=sorted(k for k in run.metrics if k not in single),
+        single_metrics=sorted(single.values(), key=lambda m: m.key),
+        models=_models_of(ws, run.id), env_summary=summary,
         model_files=_model_files(ws, run),
     )  # fmt: skip
 
