@@ -568,3 +568,19 @@ def test_a_metric_of_one_value_is_a_number_not_a_chart(
     rows = re.findall(r'<tr data-key="([^"]+)"><th>[^<]*</th><td class="num">([^<]*)</td>'
                       r'<td class="hint">step (\d+)</td>', singles)  # fmt: skip
     assert rows == [("test_acc", "0.8125", "7")]
+
+
+def test_the_runs_table_says_how_many_runs_match(
+    served: ServedUI, clients: list[httpx.Client]
+) -> None:
+    """Issue 15, item 17: the experiment's count unfiltered, a filter's when on one page."""
+    client = _client(served, "reader", clients)
+    held = next(e.runs for e in served.context.workspace.runs.experiments() if e.name == "churn")
+
+    def count(query: str) -> str:
+        page = client.get(f"/experiments/churn{query}").text
+        return page.split('id="run-count">')[1].split("</span>")[0]
+
+    assert count("") == f"{held} runs"
+    assert count("?filter=params.lr+%3D+0.01+and+metrics.acc+%3E+0.9") == "1 run matches"
+    assert count("?filter=metrics.acc+%3E%3E+0.9") == "runs"  # a bad filter counts nothing

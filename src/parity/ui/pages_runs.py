@@ -51,7 +51,8 @@ def runs_table(
 ) -> Response:
     """One experiment's runs: filtered, sorted, a page at a time, with chosen columns (by
     default the first params and metrics of the runs shown)."""
-    if experiment not in {e.name for e in ws.runs.experiments()}:
+    held = {e.name: e.runs for e in ws.runs.experiments()}
+    if experiment not in held:
         raise NotFoundError(f"no experiment {experiment!r}", hint="see the experiments on /")
     error: dict[str, Any] | None = None
     page_runs: tuple[RunView, ...] = ()
@@ -73,6 +74,13 @@ def runs_table(
         "params": sorted({k for r in page_runs for k in r.params} | set(param)),
         "metrics": sorted({k for r in page_runs for k in r.metrics} | set(metric)),
     }
+    # How many runs match, where it is known without a count of its own: every run of the
+    # experiment when unfiltered, or a filter's one and only page.
+    total: int | None = None
+    if error is None and not filter:
+        total = held[experiment]
+    elif error is None and cursor is None and following is None:
+        total = len(page_runs)
     params = param or keys["params"][:DEFAULT_COLUMNS]
     metrics = metric or keys["metrics"][:DEFAULT_COLUMNS]
     view = {"filter": filter, "sort": sort, "param": param, "metric": metric}
@@ -83,7 +91,7 @@ def runs_table(
     return render(
         request, "runs.html", viewer, experiment=experiment, runs=page_runs, view=view,
         params=params, metrics=metrics, all_keys=keys, error=error, next_cursor=following,
-        cursor=cursor, short=_short_ids(ws, page_runs), placeholder=placeholder,
+        cursor=cursor, short=_short_ids(ws, page_runs), placeholder=placeholder, total=total,
     )  # fmt: skip
 
 
