@@ -81,6 +81,7 @@ def test_a_batch_sent_again_is_stored_once(served: Served, store: RemoteRunStore
     retrying.log_metrics(run_id, _points(500, "acc"))  # sent twice: the first answer was lost
     assert lossy.lost == 1
     assert store.count_metric_points(run_id) == 3500
+    assert store.metric_point_counts(run_id) == {"loss": 3000, "acc": 500}  # each on its own
     assert [p.step for p in store.metric_history(run_id, "acc")] == list(range(500))
     retrying.client.close()
 

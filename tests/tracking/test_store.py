@@ -94,6 +94,8 @@ def test_latest_metric_is_the_highest_step_whatever_the_order(runs: RunRepositor
         (6, None),
     ]
     assert runs.count_metric_points(run_id) == 5
+    runs.log_metrics(run_id, [Metric.of("acc", 0.8, 2, 15)])
+    assert runs.metric_point_counts(run_id) == {"loss": 5, "acc": 1}  # each series' own
     assert math.isinf(Metric.of("x", float("inf"), 0, 0).value or 0)
 
 

@@ -103,8 +103,8 @@ def test_the_code_section_says_none_for_no_repository_and_lists_untracked_files(
     )  # fmt: skip
     page = render_text(
         "run.html", viewer=None, can_write=False, csrf="", path=f"/runs/{run.id}", run=run,
-        diff=None, chart={"x": "step", "log": False, "smooth": 0.0}, metric_keys=[], models=[],
-        env_summary=None, model_files={},
+        diff=None, chart={"x": "step", "log": False, "smooth": 0.0, "zoom": None}, metric_keys=[],
+        single_metrics=[], models=[], env_summary=None, model_files={},
     )  # fmt: skip
     assert '<tr><th>repository</th><td><span class="hint">none</span></td></tr>' in page
     assert '<td class="mono" id="untracked">train.py, features.py</td>' in page

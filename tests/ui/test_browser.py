@@ -71,7 +71,8 @@ def test_a_run_s_loss_chart_keeps_a_one_step_spike(page: Page, served: ServedUI)
     page.mouse.down()
     page.mouse.move(x + 2, box["y"] + 40)
     page.mouse.up()
-    page.wait_for_function("() => window.parityCharts.zoomed >= 1")
+    charts = page.locator("figure.chart").count()  # all of them zoom, the loss chart among them
+    page.wait_for_function(f"() => window.parityCharts.zoomed >= {charts}")
     zoomed: dict[str, Any] = page.evaluate("window.parityCharts.loss.data")
     assert zoomed["first_steps"] == zoomed["last_steps"]  # one bucket per step
     assert SPIKE_STEP in zoomed["first_steps"]
@@ -243,11 +244,12 @@ def test_compare_draws_a_failed_run_s_one_point_and_says_it_failed(
 
 
 def test_a_one_point_chart_on_time_spans_minutes_not_years(page: Page, served: ServedUI) -> None:
-    """Issue 15, item 8: a single time has no span; the axis is a minute either side of it."""
+    """Issue 15, item 8: a single time has no span; the axis is a minute either side of it.
+    (Two steps logged at one moment: a metric of one point is a number, not a chart.)"""
     store = served.context.workspace.runs
     run_id = store.create(experiment="single", name="one", user="ada", host="lab", command=[])
     moment_ms = 1_760_000_017_888
-    store.log_metrics(run_id, [Metric("acc", 0.5, 0, moment_ms)])
+    store.log_metrics(run_id, [Metric("acc", 0.5, 0, moment_ms), Metric("acc", 0.6, 1, moment_ms)])
     store.end(run_id, RunStatus.FINISHED, 0)
     sign_in_with_token(page, served, "reader")
     page.goto(f"{served.url}/runs/{run_id}?x=time")
@@ -277,3 +279,36 @@ def test_a_chart_legend_has_one_entry_per_run(page: Page, served: ServedUI) -> N
     legend = page.locator("figure[data-key=loss] .u-legend tr.u-series:visible")
     expect(legend).to_have_count(3)  # the x axis and the two runs
     assert not any("max" in text for text in legend.all_inner_texts())
+
+
+def test_a_drag_zoom_is_in_the_address_and_reopens_zoomed(page: Page, served: ServedUI) -> None:
+    """Issue 15, item 15: a zoom is part of the view, so reloading its address shows it again."""
+    sign_in_with_token(page, served, "reader")
+    page.goto(f"{served.url}/runs/{served.scenario.baseline}")
+    page.wait_for_selector("body[data-charts-drawn=true]", timeout=30_000)
+    charts = page.locator("figure.chart").count()
+    box = page.locator("figure[data-key=loss] .u-over").bounding_box()
+    assert box is not None
+    page.mouse.move(box["x"] + box["width"] * 0.2, box["y"] + 20)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] * 0.4, box["y"] + 40)
+    page.mouse.up()
+    page.wait_for_function(f"() => window.parityCharts.zoomed >= {charts}")
+    query = parse_qs(urlsplit(page.url).query)
+    low, high = float(query["xmin"][0]), float(query["xmax"][0])
+    assert 0.15 * STEPS < low < high < 0.45 * STEPS, (low, high)
+    script = """() => Object.fromEntries(Object.entries(window.parityCharts)
+        .filter(([, chart]) => chart && chart.plot)
+        .map(([key, chart]) => [key, [chart.data.first_steps[0], chart.data.last_steps.at(-1),
+                                      chart.plot.scales.x.min, chart.plot.scales.x.max]]))"""
+    zoomed: dict[str, list[float]] = page.evaluate(script)
+    assert zoomed["loss"][0] > 0
+    assert zoomed["loss"][1] < STEPS - 1
+    assert len(zoomed) == charts  # the reload below compares the range of every chart
+    page.reload()
+    page.wait_for_selector("body[data-charts-drawn=true]", timeout=30_000)
+    assert page.evaluate(script) == zoomed
+    # a double-click returns to the whole series and takes the zoom out of the address
+    page.locator("figure[data-key=loss] .u-over").dblclick()
+    page.wait_for_url(lambda url: "xmin" not in url)
+    page.wait_for_function(f"() => window.parityCharts.loss.data.last_steps.at(-1) === {STEPS - 1}")

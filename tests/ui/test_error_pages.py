@@ -52,6 +52,11 @@ def test_a_drift_window_in_weeks_is_taken(served: ServedUI) -> None:
         ("/runs/{baseline}?x=epoch", 422, "&#39;epoch&#39; is not a valid &#39;x&#39; here"),
         ("/runs/{baseline}?smooth=2", 422, "less than 1"),
         ("/models/churn/drift?windows=99", 422, "windows"),
+        ("/runs/{baseline}?xmin=abc&xmax=5", 422, "&#39;xmin&#39; &#39;abc&#39;"),
+        ("/runs/{baseline}?xmin=0&xmax=inf", 422, "&#39;xmax&#39; &#39;inf&#39;"),
+        ("/runs/{baseline}?xmin=nan&xmax=5", 422, "&#39;xmin&#39; &#39;nan&#39;"),
+        ("/runs/{baseline}?xmin=9&xmax=3", 400, "a zoomed range needs xmin below xmax"),
+        ("/runs/{baseline}?xmin=3", 400, "a zoomed range needs xmin below xmax"),
     ],
 )
 def test_an_invalid_address_is_a_page_in_words(
@@ -60,6 +65,20 @@ def test_an_invalid_address_is_a_page_in_words(
     answer = _get(served, path.format(baseline=served.scenario.baseline))
     assert answer.status_code == status, answer.text
     assert words in _words(answer)
+
+
+def test_a_zoomed_address_opens_the_charts_zoomed(served: ServedUI) -> None:
+    """Issue 15, item 15: the zoom a drag put into the address reaches the page's charts."""
+    answer = _get(served, f"/runs/{served.scenario.baseline}?xmin=10&xmax=20.5")
+    assert answer.status_code == 200, answer.text
+    assert 'data-chart-xmin="10.0" data-chart-xmax="20.5"' in answer.text
+    assert '<input type="hidden" name="xmax" value="20.5">' in answer.text  # kept by the options
+    plain = _get(served, f"/runs/{served.scenario.baseline}").text
+    assert "data-chart-xmin" not in plain
+    compared = _get(
+        served, f"/compare?run={served.scenario.baseline}&run={served.scenario.tuned}&xmin=1&xmax=2"
+    )
+    assert 'data-chart-xmin="1.0" data-chart-xmax="2.0"' in compared.text
 
 
 def test_the_api_still_answers_in_json(served: ServedUI) -> None:

@@ -21,6 +21,7 @@ from parity.core.environment import Environment
 from parity.core.errors import UsageError
 from parity.core.events import DRIFT_ALERT
 from parity.core.roles import Role
+from parity.core.run import Metric, RunStatus
 from parity.monitor.drift import DriftReport, FeatureDrift
 from parity.server.route_table import PAGE_ROUTES, SERVED
 from parity.server.routing import PUBLIC
@@ -548,3 +549,38 @@ def test_drift_bars_show_each_feature_against_its_limits() -> None:
     assert 'class="fill over" style="width: 80.0%"' in page  # 0.4 over its 0.2 limit
     assert 'class="limit" style="left: 40.0%"' in page
     assert "drifted: age" in page
+
+
+def test_a_metric_of_one_value_is_a_number_not_a_chart(
+    served: ServedUI, clients: list[httpx.Client]
+) -> None:
+    """Issue 15, item 15: one logged value gets a row (name, value, step), not an empty chart."""
+    store = served.context.workspace.runs
+    run_id = store.create(experiment="single", name="mixed", user="ada", host="lab", command=[])
+    store.log_metrics(
+        run_id, [Metric("loss", 1 / (s + 1), s, 1_760_000_000_000 + s) for s in range(5)]
+    )
+    store.log_metrics(run_id, [Metric("test_acc", 0.8125, 7, 1_760_000_000_100)])
+    store.end(run_id, RunStatus.FINISHED, 0)
+    page = _client(served, "reader", clients).get(f"/runs/{run_id}").text
+    assert re.findall(r'<figure class="chart"[^>]*data-key="([^"]+)"', page) == ["loss"]
+    singles = page.split('id="single-metrics"')[1].split("</table>")[0]
+    rows = re.findall(r'<tr data-key="([^"]+)"><th>[^<]*</th><td class="num">([^<]*)</td>'
+                      r'<td class="hint">step (\d+)</td>', singles)  # fmt: skip
+    assert rows == [("test_acc", "0.8125", "7")]
+
+
+def test_the_runs_table_says_how_many_runs_match(
+    served: ServedUI, clients: list[httpx.Client]
+) -> None:
+    """Issue 15, item 17: the experiment's count unfiltered, a filter's when on one page."""
+    client = _client(served, "reader", clients)
+    held = next(e.runs for e in served.context.workspace.runs.experiments() if e.name == "churn")
+
+    def count(query: str) -> str:
+        page = client.get(f"/experiments/churn{query}").text
+        return page.split('id="run-count">')[1].split("</span>")[0]
+
+    assert count("") == f"{held} runs"
+    assert count("?filter=params.lr+%3D+0.01+and+metrics.acc+%3E+0.9") == "1 run matches"
+    assert count("?filter=metrics.acc+%3E%3E+0.9") == "runs"  # a bad filter counts nothing

@@ -40,6 +40,7 @@ from parity.server.run_schemas import (
     History,
     Keys,
     MetricBatch,
+    MetricCounts,
     MetricKey,
     NewRun,
     Params,
@@ -249,11 +250,12 @@ def log_run_metrics(run_id: RunId, body: MetricBatch, ctx: Context) -> PointCoun
     return PointCount(points=len(points))
 
 
-def count_run_points(run_id: RunId, ctx: Context) -> PointCount:
-    """How many metric points the run holds, every series together."""
+def count_run_points(run_id: RunId, ctx: Context) -> MetricCounts:
+    """How many metric points the run holds, every series together and each on its own."""
     store = _store(ctx)
     store.require(run_id)
-    return PointCount(points=store.count_metric_points(run_id))
+    by_key = store.metric_point_counts(run_id)
+    return MetricCounts(points=sum(by_key.values()), by_key=by_key)
 
 
 def metric_history(
@@ -356,7 +358,7 @@ ROUTES = (
     Route("POST", "/runs/{run_id}/metrics", WRITE, log_run_metrics, "Log a batch of metrics",
           response_model=PointCount),
     Route("GET", "/runs/{run_id}/metrics/count", READ, count_run_points,
-          "Count a run's metric points", response_model=PointCount),
+          "Count a run's metric points", response_model=MetricCounts),
     Route("GET", "/runs/{run_id}/metrics/{key:path}/history", READ, metric_history,
           "Read a metric's history", response_model=History),
     Route("POST", "/runs/{run_id}/data", WRITE, add_run_data, "Record data inputs or outputs",

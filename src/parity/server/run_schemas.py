@@ -206,6 +206,10 @@ class PointCount(BaseModel):
     points: int
 
 
+class MetricCounts(PointCount):
+    by_key: dict[str, int]  # each metric's own count
+
+
 class Artifacts(BaseModel):
     artifacts: list[ArtifactOut]
 

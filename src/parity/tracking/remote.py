@@ -237,6 +237,11 @@ class RemoteRunStore:
     def count_metric_points(self, run_id: str) -> int:
         return int(self.client.get(self._run_path(run_id, "/metrics/count"))["points"])
 
+    def metric_point_counts(self, run_id: str) -> dict[str, int]:
+        # An older server answers without by_key: no counts, and the UI draws every chart.
+        found = self.client.get(self._run_path(run_id, "/metrics/count")).get("by_key", {})
+        return {str(key): int(count) for key, count in found.items()}
+
     def search(
         self,
         *,

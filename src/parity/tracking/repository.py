@@ -100,6 +100,8 @@ class RunRepository(RunWriter, Protocol):
 
     def count_metric_points(self, run_id: str) -> int: ...
 
+    def metric_point_counts(self, run_id: str) -> dict[str, int]: ...
+
     def search(
         self,
         *,

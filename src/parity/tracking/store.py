@@ -533,6 +533,17 @@ class RunStore:
         with self.meta.read() as connection:
             return {str(status): int(count) for status, count in connection.execute(query)}
 
+    def metric_point_counts(self, run_id: str) -> dict[str, int]:
+        """How many points each of the run's metrics has (its stored chunks' counts summed)."""
+        columns = run_metric_chunks.c
+        query = (
+            select(columns.key, func.sum(columns.count))
+            .where(columns.run_id == run_id)
+            .group_by(columns.key)
+        )
+        with self.meta.read() as connection:
+            return {str(key): int(count) for key, count in connection.execute(query)}
+
     def count_metric_points(self, run_id: str) -> int:
         columns = run_metric_chunks.c
         query = select(func.coalesce(func.sum(columns.count), 0)).where(columns.run_id == run_id)

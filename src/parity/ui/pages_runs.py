@@ -15,7 +15,7 @@ from parity.api import runs as runs_api
 from parity.core.errors import NotFoundError, ParityError, UsageError
 from parity.core.model import ArtifactFile
 from parity.core.roles import Role, Scope
-from parity.core.run import RunView
+from parity.core.run import Metric, RunView
 from parity.core.run_filter import FilterError, parse_filter, parse_sort
 from parity.env.records import describe
 from parity.ui.page import ExperimentName, Page, RunReference, Viewer, WorkspaceOf
@@ -28,6 +28,8 @@ MAX_COMPARED = 10
 Text = Annotated[str, Query(max_length=10_000)]
 Keys = Annotated[list[str], Query(max_length=50)]
 Cursor = Annotated[str | None, Query(max_length=4000, pattern=r"^[A-Za-z0-9_-]*$")]
+# A zoomed chart's x range, in the x axis's units (steps, or Unix seconds on x=time).
+Bound = Annotated[float | None, Query(allow_inf_nan=False)]
 
 
 def experiments(request: Request, ws: WorkspaceOf, viewer: Viewer) -> Response:
@@ -49,7 +51,8 @@ def runs_table(
 ) -> Response:
     """One experiment's runs: filtered, sorted, a page at a time, with chosen columns (by
     default the first params and metrics of the runs shown)."""
-    if experiment not in {e.name for e in ws.runs.experiments()}:
+    held = {e.name: e.runs for e in ws.runs.experiments()}
+    if experiment not in held:
         raise NotFoundError(f"no experiment {experiment!r}", hint="see the experiments on /")
     error: dict[str, Any] | None = None
     page_runs: tuple[RunView, ...] = ()
@@ -71,6 +74,13 @@ def runs_table(
         "params": sorted({k for r in page_runs for k in r.params} | set(param)),
         "metrics": sorted({k for r in page_runs for k in r.metrics} | set(metric)),
     }
+    # How many runs match, where it is known without a count of its own: every run of the
+    # experiment when unfiltered, or a filter's one and only page.
+    total: int | None = None
+    if error is None and not filter:
+        total = held[experiment]
+    elif error is None and cursor is None and following is None:
+        total = len(page_runs)
     params = param or keys["params"][:DEFAULT_COLUMNS]
     metrics = metric or keys["metrics"][:DEFAULT_COLUMNS]
     view = {"filter": filter, "sort": sort, "param": param, "metric": metric}
@@ -81,7 +91,7 @@ def runs_table(
     return render(
         request, "runs.html", viewer, experiment=experiment, runs=page_runs, view=view,
         params=params, metrics=metrics, all_keys=keys, error=error, next_cursor=following,
-        cursor=cursor, short=_short_ids(ws, page_runs), placeholder=placeholder,
+        cursor=cursor, short=_short_ids(ws, page_runs), placeholder=placeholder, total=total,
     )  # fmt: skip
 
 
@@ -97,23 +107,46 @@ def run_page(
     x: Annotated[str, Query(pattern="^(step|time)$")] = "step",
     log: bool = False,
     smooth: Annotated[float, Query(ge=0, lt=1)] = 0.0,
+    xmin: Bound = None,
+    xmax: Bound = None,
 ) -> Response:
-    """One run: params, tags, metric charts, inputs, code, environment, artifacts, lineage."""
+    """One run: params, tags, metric charts (zoomed to ``xmin``..``xmax`` when given),
+    inputs, code, environment, artifacts, lineage."""
     run = runs_api.get(run_id, workspace=ws)
     diff = None
     code = run.code or {}
     if code.get("dirty") and code.get("diff_digest"):
         raw = ws.objects.get_bytes(str(code["diff_digest"]))
         diff = raw[:200_000].decode("utf-8", "replace").splitlines()
-    chart = {"x": x, "log": log, "smooth": smooth}
+    chart = {"x": x, "log": log, "smooth": smooth, "zoom": _zoom(xmin, xmax)}
     summary = None
     if run.environment_id:
         summary = describe(environments_api.get(run.environment_id, workspace=ws))
+    # A metric of one point is a number, not a chart; its point says at which step.
+    single: dict[str, Metric] = {}
+    for key, count in ws.runs.metric_point_counts(run.id).items():
+        points = ws.runs.metric_history(run.id, key) if count == 1 else []
+        if points:
+            single[key] = points[0]
     return render(
         request, "run.html", viewer, run=run, diff=diff, chart=chart,
-        metric_keys=sorted(run.metrics), models=_models_of(ws, run.id), env_summary=summary,
+        metric_keys=sorted(k for k in run.metrics if k not in single),
+        single_metrics=sorted(single.values(), key=lambda m: m.key),
+        models=_models_of(ws, run.id), env_summary=summary,
         model_files=_model_files(ws, run),
     )  # fmt: skip
+
+
+def _zoom(xmin: float | None, xmax: float | None) -> tuple[float, float] | None:
+    """The charts' zoomed x range from the address, which a drag on a chart put there."""
+    if xmin is None and xmax is None:
+        return None
+    if xmin is None or xmax is None or not xmin < xmax:
+        raise UsageError(
+            "a zoomed range needs xmin below xmax",
+            hint="drag across a chart to zoom, or drop xmin and xmax from the address",
+        )
+    return (xmin, xmax)
 
 
 def _model_files(ws: Any, run: RunView) -> dict[str, list[ArtifactFile]]:
@@ -195,6 +228,8 @@ def compare_page(
     # Bounded loosely here, so that ticking too many gets the handler's words, not a schema's.
     run: Annotated[list[str], Query(max_length=200)] = [],  # noqa: B006
     all: bool = False,
+    xmin: Bound = None,
+    xmax: Bound = None,
 ) -> Response:
     """2 to 10 runs side by side: differing params and metrics (or all), overlaid charts, and
     the rated environment diff of each run against the first."""
@@ -214,6 +249,7 @@ def compare_page(
     return render(
         request, "compare.html", viewer, comparison=comparison, shown=shown, all=all,
         runs=comparison.runs, common_metrics=common, view={"run": run, "all": all},
+        chart={"zoom": _zoom(xmin, xmax)},
         short=short, labels=[r.name or short[r.id] for r in comparison.runs],
     )  # fmt: skip
 

@@ -1,7 +1,9 @@
 /* Parity web UI: metric charts (uPlot) fed by the metric-history endpoint, and small helpers.
  * Each chart asks for about as many buckets as it has pixels (at most 2000); each bucket keeps
  * its min, max and last value, so a one-step spike stays visible. Dragging over a chart asks
- * again for the selected steps only, at full resolution when they are few enough. */
+ * again for the selected steps only, at full resolution when they are few enough; every chart
+ * of the page zooms together and the range goes into the address (xmin, xmax), which opens
+ * the page zoomed again. */
 (function () {
   "use strict";
   var MAX_BUCKETS = 2000;
@@ -130,12 +132,13 @@
         if (u.select.width < 3) { return; }
         var lo = u.posToVal(u.select.left, "x"), hi = u.posToVal(u.select.left + u.select.width, "x");
         u.setSelect({left: 0, width: 0, top: 0, height: 0}, false);
-        zoom(figure, state, lo, hi);
+        zoomGroup(figure.closest(".charts"), lo, hi);
       }]}
     };
     plotBox.innerHTML = "";
     var plot = new uPlot(config, data, plotBox);
-    plot.over.addEventListener("dblclick", function () { reset(figure, state); });
+    plot.over.addEventListener("dblclick", function () { resetGroup(figure.closest(".charts")); });
+    figure.parityState = state;
     charts[runs.length === 1 ? key : key + "@" + runs.join(",")] =
       {plot: plot, data: series[0], series: series, key: key, runs: runs, config: config};
     figure.dataset.drawn = "true";
@@ -154,7 +157,7 @@
     /* As many buckets as allowed: a range of up to 2000 steps comes back point by point. */
     var runs = figure.dataset.runs.split(","), key = figure.dataset.key;
     var buckets = MAX_BUCKETS;
-    Promise.all(runs.map(function (run, i) {
+    return Promise.all(runs.map(function (run, i) {
       var range = stepsOf(state.series[i], state.opts, lo, hi);
       return load(run, key, buckets, range || [0, -1]);
     })).then(function (series) {
@@ -163,11 +166,53 @@
     });
   }
 
-  function reset(figure, state) {
-    var runs = figure.dataset.runs.split(",");
-    Promise.all(runs.map(function (run) {
-      return load(run, figure.dataset.key, bucketsFor(figure));
-    })).then(function (series) { redraw(figure, state.opts, series); });
+  function figuresOf(group) {
+    return Array.prototype.slice.call(group.querySelectorAll("figure.chart"))
+      .filter(function (figure) { return figure.parityState; });
+  }
+
+  function zoomGroup(group, lo, hi) {
+    /* Three decimals keep a step exact and a time to the millisecond, in a short address. */
+    lo = Math.round(lo * 1000) / 1000; hi = Math.round(hi * 1000) / 1000;
+    if (!(hi > lo)) { return Promise.resolve(); }
+    remember(lo, hi);
+    return Promise.all(figuresOf(group).map(function (figure) {
+      return zoom(figure, figure.parityState, lo, hi);
+    }));
+  }
+
+  function resetGroup(group) {
+    remember(null, null);
+    figuresOf(group).forEach(function (figure) {
+      var runs = figure.dataset.runs.split(","), state = figure.parityState;
+      Promise.all(runs.map(function (run) {
+        return load(run, figure.dataset.key, bucketsFor(figure));
+      })).then(function (series) { redraw(figure, state.opts, series); });
+    });
+  }
+
+  function remember(lo, hi) {
+    /* The zoom into the address (without a new history entry) and into the chart options
+     * form, so that reloading, sharing or changing the scale keeps it. */
+    var url = new URL(window.location.href);
+    var form = document.querySelector("form.chart-options");
+    ["xmin", "xmax"].forEach(function (name, i) {
+      var value = i === 0 ? lo : hi;
+      var input = form && form.querySelector("input[name=" + name + "]");
+      if (value === null) {
+        url.searchParams.delete(name);
+        if (input) { input.remove(); }
+        return;
+      }
+      url.searchParams.set(name, String(value));
+      if (form && !input) {
+        input = document.createElement("input");
+        input.type = "hidden"; input.name = name;
+        form.appendChild(input);
+      }
+      if (input) { input.value = String(value); }
+    });
+    window.history.replaceState(window.history.state, "", url.toString());
   }
 
   function redraw(figure, opts, series) { draw(figure, opts, series); }
@@ -185,6 +230,7 @@
         log: group.dataset.chartLog === "true",
         smooth: parseFloat(group.dataset.chartSmooth || "0") || 0
       };
+      var lo = parseFloat(group.dataset.chartXmin), hi = parseFloat(group.dataset.chartXmax);
       var figures = Array.prototype.slice.call(group.querySelectorAll("figure.chart"));
       var started = performance.now();
       /* Every request first, in parallel; then every chart is drawn in one go. */
@@ -195,6 +241,10 @@
         }));
       })).then(function (all) {
         figures.forEach(function (figure, i) { draw(figure, opts, all[i]); });
+        /* An address with a zoom opens zoomed: the whole series first, which maps the x
+         * range to steps, then that range, as a drag would. */
+        return hi > lo ? zoomGroup(group, lo, hi) : null;
+      }).then(function () {
         window.parityChartsDrawnMs = performance.now() - started;
         window.parityChartsDrawnAt = performance.now();  /* since the navigation started */
         document.body.dataset.chartsDrawn = "true";
@@ -207,7 +257,15 @@
 
   function autosubmit() {
     document.querySelectorAll("form.autosubmit").forEach(function (form) {
-      form.addEventListener("change", function () { form.submit(); });
+      form.addEventListener("change", function (event) {
+        /* A zoom is in the x axis's units: a new axis starts unzoomed. */
+        if (event.target.name === "x") {
+          form.querySelectorAll("input[name=xmin], input[name=xmax]").forEach(function (input) {
+            input.remove();
+          });
+        }
+        form.submit();
+      });
     });
   }
 
