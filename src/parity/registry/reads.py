@@ -42,6 +42,21 @@ class VersionReader(Protocol):
     def versions(self, name: str) -> list[ModelVersion]: ...
 
 
+def resolve_version(reader: VersionReader, text: str) -> ModelVersion:
+    """The version ``text`` names for ``reader``: ``NAME@ALIAS``, ``NAME/VERSION`` or a bare
+    ``NAME`` (its latest), as every registry (stdlib, SQL, HTTP) reads a reference."""
+    if "@" not in text and "/" not in text:
+        return reader.latest(text)
+    reference = parse_reference(text)
+    if reference.kind is RefKind.MODEL_ALIAS:
+        return reader.by_alias(reference.name or "", reference.alias or "")
+    if reference.kind is RefKind.MODEL_VERSION:
+        return reader.get(reference.name or "", reference.version or 0)
+    raise UsageError(
+        f"{text!r} does not name a model version", hint="use NAME@ALIAS, NAME/VERSION or NAME"
+    )
+
+
 class RegistryReads:
     """Model versions and aliases read with ``sqlite3`` from an open database connection."""
 
@@ -91,16 +106,7 @@ class RegistryReads:
 
     def resolve(self, text: str) -> ModelVersion:
         """A model version from ``NAME@ALIAS``, ``NAME/VERSION`` or a bare ``NAME`` (latest)."""
-        if "@" not in text and "/" not in text:
-            return self.latest(text)
-        reference = parse_reference(text)
-        if reference.kind is RefKind.MODEL_ALIAS:
-            return self.by_alias(reference.name or "", reference.alias or "")
-        if reference.kind is RefKind.MODEL_VERSION:
-            return self.get(reference.name or "", reference.version or 0)
-        raise UsageError(
-            f"{text!r} does not name a model version", hint="use NAME@ALIAS, NAME/VERSION or NAME"
-        )
+        return resolve_version(self, text)
 
     def versions(self, name: str) -> list[ModelVersion]:
         with self._read() as connection:

@@ -22,7 +22,7 @@ from sqlalchemy import Connection, Row, delete, func, insert, select, update
 
 from parity.core.errors import ConflictError, NotFoundError, UsageError
 from parity.core.model import AuditEvent, ModelVersion
-from parity.core.refs import RefKind, check_version, parse_reference
+from parity.core.refs import check_version
 from parity.registry.promotion import (
     APPROVE,
     GATE,
@@ -33,6 +33,7 @@ from parity.registry.promotion import (
     Readiness,
     readiness,
 )
+from parity.registry.reads import resolve_version
 from parity.registry.repository import Actor, check_alias, check_name
 from parity.store.meta.registry_tables import (
     audit_events,
@@ -91,16 +92,7 @@ class Registry:
 
     def resolve(self, text: str) -> ModelVersion:
         """A model version from ``NAME@ALIAS``, ``NAME/VERSION`` or a bare ``NAME`` (latest)."""
-        if "@" not in text and "/" not in text:
-            return self.latest(text)
-        reference = parse_reference(text)
-        if reference.kind is RefKind.MODEL_ALIAS:
-            return self.by_alias(reference.name or "", reference.alias or "")
-        if reference.kind is RefKind.MODEL_VERSION:
-            return self.get(reference.name or "", reference.version or 0)
-        raise UsageError(
-            f"{text!r} does not name a model version", hint="use NAME@ALIAS, NAME/VERSION or NAME"
-        )
+        return resolve_version(self, text)
 
     def versions(self, name: str) -> list[ModelVersion]:
         with self.meta.read() as connection:
