@@ -175,6 +175,54 @@ def test_the_second_halfs_chunks_are_handed_over_whole_and_in_order(
     assert rest == handed_tail[len(handed_tail) - len(rest) :]
 
 
+@pytest.mark.parametrize("meet", ["never", "early", "late"])
+def test_where_the_halves_meet_does_not_change_the_result(
+    tmp_path: Path, meet: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whether the halves' cuts never meet (zeros: every cut is the maximum size from its
+    chunk's start, and the two starts are not a multiple of it apart), meet at the first
+    cuts past the middle (random bytes) or only after a run of zeros that holds the middle,
+    the chunks, their digests and the whole-file digest are the single pass's."""
+    from pyfastcdc import FastCDC
+
+    from parity.data import hashing
+
+    monkeypatch.setattr(hashing, "PARALLEL_FROM", 1 << 20)
+    rng = random.Random(meet)
+    zeros_from, zeros_to = 1_400_003, 1_800_012
+    content = {
+        "never": bytes(3_000_017),
+        "early": rng.randbytes(3_000_017),
+        "late": rng.randbytes(zeros_from) + bytes(zeros_to - zeros_from) + rng.randbytes(1_400_011),
+    }[meet]
+    split = len(content) // 2
+    average = 16 << 10
+    assert meet != "late" or zeros_from < split < zeros_to
+    path = tmp_path / "big.bin"
+    path.write_bytes(content)
+    heads: list[list[hashing.CutChunk]] = []
+    tails: list[list[hashing.CutChunk]] = []
+    digest, chunks = hashing.hash_chunks(str(path), average, heads.append, None, tails.append)
+    single = [
+        (c.offset, c.length, blake3.blake3(c.data).hexdigest())
+        for c in FastCDC(average).cut_file(path)
+    ]
+    assert [(c.offset, c.size, c.digest) for c in chunks] == single
+    assert digest == blake3.blake3(content).hexdigest()
+    head = [c for batch in heads for c in batch]
+    assert head == chunks[: len(head)]
+    # The first half's thread stops where it meets the second's: its last chunk ends there.
+    met = head[-1].offset + head[-1].size
+    if meet == "never":
+        assert head == chunks  # ran to the end on its own
+    elif meet == "early":
+        assert split < met <= split + 4 * average
+    else:
+        assert zeros_to < met < len(content)
+    tail = [(c.offset, c.size) for batch in tails for c in batch]
+    assert tail == [(split + c.offset, c.length) for c in FastCDC(average).cut_buf(content[split:])]
+
+
 def test_a_scan_marked_on_the_file_systems_clock_trusts_files_written_just_before(
     tmp_path: Path,
 ) -> None:
