@@ -3,6 +3,7 @@ would report differently has changed, and only then."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -10,11 +11,13 @@ from pathlib import Path
 
 import pytest
 
+import parity
 from parity.core.run import CodeState
 from parity.store.objects import open_object_store
 from parity.store.objects.store import ObjectStore
 from parity.tracking import code_state, tree_stamp
 from parity.tracking.code_state import capture_code_state
+from parity.workspace import Workspace
 from tests.tracking.conftest import git
 
 # Longer than the coarsest clock tick of the file systems tests run on (Linux: a few ms).
@@ -174,8 +177,6 @@ def test_a_file_rewritten_within_the_clock_tick_is_seen(
     target = repo / "train.py"
     info = target.stat()
     target.write_text("print('trainin!')\n")  # the same size
-    import os  # lazy: only this test sets times back
-
     os.utime(target, ns=(info.st_atime_ns, info.st_mtime_ns))
     monkeypatch.setattr(tree_stamp, "stat_of", _without_ctime(tree_stamp.stat_of))
     changed = capture()
@@ -219,3 +220,22 @@ def test_a_stamp_that_never_lasts_is_taken_less_often(
         capture()
     assert capture.statuses == 40  # every change is read from git
     assert stamps < 12  # but the stamps that never held stopped being taken every time
+
+
+def test_runs_of_one_process_record_each_tree_as_git_sees_it(
+    repo: Path, workspace: Workspace
+) -> None:
+    with code_state._kept_lock:
+        code_state._kept.clear()
+    time.sleep(TICK_S)
+    commit = git(repo, "rev-parse", "HEAD").strip()
+    ids = []
+    for step in range(6):
+        if step == 4:  # between two runs of a sweep, the script is edited
+            _write(repo / "train.py", "print('trainin!')\n")
+        with parity.start_run(experiment="sweep", workspace=workspace) as run:
+            ids.append(run.id)
+    codes = [workspace.runs.get(run_id).code for run_id in ids]
+    assert all(code is not None and code["commit"] == commit for code in codes)
+    assert [code["dirty"] for code in codes if code is not None] == [False] * 4 + [True] * 2
+    assert len({code["id"] for code in codes if code is not None}) == 2
