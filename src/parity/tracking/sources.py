@@ -30,7 +30,8 @@ _stored: set[tuple[str, str]] = set()  # (workspace stores, environment id) alre
 def _site_stamp() -> tuple[tuple[str, int], ...]:
     stamp = []
     for entry in sys.path:
-        if Path(entry).name not in ("site-packages", "dist-packages"):
+        # A string test: this runs at every run's start, and sys.path holds a dozen entries.
+        if entry.rstrip("/").rpartition("/")[2] not in ("site-packages", "dist-packages"):
             continue  # the script's own folder changes whenever it writes a file
         try:
             stamp.append((entry, Path(entry).stat().st_mtime_ns))
