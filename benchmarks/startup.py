@@ -23,7 +23,8 @@ load average:
 ``--compare PYTHON`` adds another Parity install's figures (for example a venv of the previous
 commit) to the same rounds: a before/after from one run.
 
-    python -m benchmarks startup [--rounds N] [--compare PYTHON]
+    python -m benchmarks startup [--rounds N] [--run-rounds N] [--compare PYTHON]
+                                 [--parts commands,runs]
 """
 
 from __future__ import annotations
@@ -180,6 +181,11 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=9, help="timed rounds (median reported)")
     parser.add_argument("--run-rounds", type=int, default=5, help="rounds of the run rate")
     parser.add_argument("--compare", help="another Parity install's python, timed alongside")
+    parser.add_argument(
+        "--parts",
+        default="commands,runs",
+        help="what to time: 'commands' (the workspace commands), 'runs' (runs created/s), both",
+    )
     args, _ = parser.parse_known_args(sys.argv[2:] if sys.argv[1:2] == ["startup"] else None)
 
     dvc_python = tool_venv("dvc", "dvc==3.67.*")
@@ -231,17 +237,19 @@ def main() -> None:
             )
         )
 
+    parts = {part.strip() for part in args.parts.split(",")}
     samples: dict[str, list[float]] = {label: [] for label, *_ in timed}
-    for round_ in range(args.rounds + 1):  # the first round warms caches and is not counted
+    # the first round warms caches and is not counted
+    for round_ in range(args.rounds + 1 if "commands" in parts else 0):
         for label, command, cwd, environ in timed:
             elapsed = seconds(command, cwd, environ)
             if round_:
                 samples[label].append(elapsed)
     load = os.getloadavg()
-    ms = {label: statistics.median(values) * 1000 for label, values in samples.items()}
+    ms = {label: statistics.median(values) * 1000 for label, values in samples.items() if values}
 
     rates: dict[str, list[float]] = {"MLflow": [], **{who: [] for who in parities}}
-    for _ in range(args.run_rounds):
+    for _ in range(args.run_rounds if "runs" in parts else 0):
         mlflow_env = clean_env(MLFLOW_TRACKING_URI=f"sqlite:///{mlflow_repo / 'mlflow.db'}")
         line = run(
             [str(mlflow_python), "-c", MLFLOW_RUNS, str(CREATED_RUNS)], mlflow_repo, mlflow_env
@@ -250,37 +258,44 @@ def main() -> None:
         for who, python in parities.items():
             line = run([python, "-c", PARITY_RUNS, str(CREATED_RUNS)], workspace)
             rates[who].append(float(line.split()[-1]))
-    rate = {who: statistics.median(values) for who, values in rates.items()}
+    rate = {who: statistics.median(values) for who, values in rates.items() if values}
 
-    headers = ["command", "mode", "anchor", "anchor ms"]
-    for who in parities:
-        headers += [f"{who} ms", f"{who} / anchor"]
-    rows = []
-    for mode in modes:
-        for name in commands:
-            anchor = "pip freeze" if name.startswith("env capture") else "dvc status"
-            base = ms[f"{anchor}|{mode}"]
-            row: list[object] = [f"parity {name}", mode, anchor, f"{base:.0f}"]
-            for who in parities:
-                ours = ms[f"{who}|{name}|{mode}"]
-                row += [f"{ours:.0f}", f"{ours / base:.2f}x"]
-            rows.append(row)
-    row = ["parity status", "PYTHONDONTWRITEBYTECODE=1, venv not compiled", "", ""]
-    for who in parities:
-        row += [f"{ms[f'{who}|status|nothing compiled']:.0f}", ""]
-    rows.append(row)
-    print(table(headers, rows))
-    print(
-        f"\nload average after the rounds: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} "
-        f"({os.cpu_count()} cores); medians of {args.rounds} rounds"
-    )
-    print()
+    if "commands" in parts:
+        headers = ["command", "mode", "anchor", "anchor ms"]
+        for who in parities:
+            headers += [f"{who} ms", f"{who} / anchor"]
+        rows = []
+        for mode in modes:
+            for name in commands:
+                anchor = "pip freeze" if name.startswith("env capture") else "dvc status"
+                base = ms[f"{anchor}|{mode}"]
+                row: list[object] = [f"parity {name}", mode, anchor, f"{base:.0f}"]
+                for who in parities:
+                    ours = ms[f"{who}|{name}|{mode}"]
+                    row += [f"{ours:.0f}", f"{ours / base:.2f}x"]
+                rows.append(row)
+        row = ["parity status", "PYTHONDONTWRITEBYTECODE=1, venv not compiled", "", ""]
+        for who in parities:
+            row += [f"{ms[f'{who}|status|nothing compiled']:.0f}", ""]
+        rows.append(row)
+        print(table(headers, rows))
+        print(
+            f"\nload average after the rounds: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} "
+            f"({os.cpu_count()} cores); medians of {args.rounds} rounds"
+        )
+        print()
+    if "runs" not in parts:
+        return
+    load = os.getloadavg()
     run_rows = [["MLflow (SQLite)", f"{rate['MLflow']:.1f}", "1.0x"]]
     run_rows += [
         [who, f"{rate[who]:.1f}", f"{rate[who] / rate['MLflow']:.1f}x"] for who in parities
     ]
     print(table(["runs created/s (with start_run(): pass)", "runs/s", "vs MLflow"], run_rows))
-    print(f"median of {args.run_rounds} alternated rounds of {CREATED_RUNS} runs")
+    print(
+        f"median of {args.run_rounds} alternated rounds of {CREATED_RUNS} runs; load average "
+        f"after them: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}"
+    )
 
 
 if __name__ == "__main__":

@@ -85,6 +85,20 @@ def find_git_root(start: Path) -> Path | None:
     return None
 
 
+_LOGIN_VARIABLES = ("LOGNAME", "USER", "LNAME", "USERNAME")
+_login: tuple[tuple[object, ...], str] | None = None
+
+
+def login_name() -> str:
+    """``getpass.getuser()``, asked once while the variables it reads first and the uid stay:
+    its fallback, the password database, costs a run more than the run's own row."""
+    global _login
+    key = (os.getuid(), *(os.environ.get(name) for name in _LOGIN_VARIABLES))
+    if _login is None or _login[0] != key:
+        _login = (key, getpass.getuser())
+    return _login[1]
+
+
 @dataclass
 class Workspace:
     root: Path
@@ -379,12 +393,12 @@ class Workspace:
         name = self.user
         admins = self.config.section("registry").get("admins")
         if admins is None:
-            return Actor(name=name, admin=name == getpass.getuser())
+            return Actor(name=name, admin=name == login_name())
         return Actor(name=name, admin=name in admins)
 
     @property
     def user(self) -> str:
-        return self.environ_user or getpass.getuser()
+        return self.environ_user or login_name()
 
     def close(self) -> None:
         for store in ("meta", "meta_unmigrated", "server"):

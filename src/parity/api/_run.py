@@ -425,7 +425,14 @@ def begin_run(
         recorded, read = [Path(sys.executable).name, *sys.argv], files_read_here(here)
     else:
         recorded, read = list(command), files_named(command, here)
-    sources = SourceCapture(workspace.records, here, now_ms, python=python, read=read)
+    sources = SourceCapture(
+        workspace.records,
+        here,
+        now_ms,
+        python=python,
+        read=read,
+        mark_folder=workspace.parity_dir / "cache",
+    )
     run_id = store.create(
         experiment=experiment,
         name=name,

@@ -31,6 +31,7 @@ class RecordStore:
         self.objects = objects
         self._meta = meta
         self._open_index = open_index
+        self._stores_key: str | None = None
 
     @property
     def meta(self) -> RecordIndex:
@@ -38,6 +39,14 @@ class RecordStore:
             assert self._open_index is not None  # one of the two is set (see __init__)
             self._meta = self._open_index()
         return self._meta
+
+    @property
+    def stores_key(self) -> str:
+        """Which stores these are (object store and index URLs), for what a process keeps per
+        pair of stores; worked out once (rendering an engine's URL is not free)."""
+        if self._stores_key is None:
+            self._stores_key = f"{self.objects.url} {self.meta.url}"
+        return self._stores_key
 
     def put(self, record: StoredRecord, created_ms: int, label: str | None = None) -> str:
         """Store ``record`` (idempotent: the same content gives the same id) and index it."""

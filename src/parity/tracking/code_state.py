@@ -18,11 +18,22 @@ import subprocess
 import threading
 from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 from parity.core.ids import digest_bytes
 from parity.core.run import CodeState, UntrackedFile, strip_credentials
 from parity.store.objects.store import ObjectStore
+from parity.tracking import tree_stamp
+from parity.tracking.tree_stamp import (
+    TreeStamp,
+    clock_mark,
+    git_files,
+    ignored_paths,
+    stampable,
+    take_stamp,
+    tracked_paths,
+)
 
 GIT_TIMEOUT_SECONDS = 30
 MAX_UNTRACKED = 1000
@@ -34,7 +45,10 @@ MAX_UNTRACKED_READ_BYTES = 4 << 20
 def _git(folder: Path, *args: str) -> subprocess.CompletedProcess[bytes] | None:
     try:
         return subprocess.run(
-            ["git", "-C", str(folder), *args],
+            # No optional locks: a status must not rewrite the index (refreshing its stat data),
+            # which would take index.lock from under the user's own git command and move the
+            # index's stat under the tree stamp taken just before.
+            ["git", "--no-optional-locks", "-C", str(folder), *args],
             capture_output=True,
             timeout=GIT_TIMEOUT_SECONDS,
             check=False,
@@ -43,23 +57,28 @@ def _git(folder: Path, *args: str) -> subprocess.CompletedProcess[bytes] | None:
         return None
 
 
-def _remote_url(folder: Path) -> str | None:
-    result = _git(folder, "config", "--get-regexp", r"^remote\..*\.url$")
-    if result is None or result.returncode != 0:
-        return None
+def _config_facts(folder: Path) -> tuple[str | None, str | None]:
+    """(the remote URL without credentials, core.excludesFile) from one ``git config`` call."""
+    result = _git(folder, "config", "--get-regexp", r"^(remote\..*\.url|core\.excludesfile)$")
+    if result is None or result.returncode not in (0, 1):  # 1: none of them is set
+        return None, None
     remotes: dict[str, str] = {}
+    excludes: str | None = None
     for line in result.stdout.decode("utf-8", "replace").splitlines():
-        name, _, url = line.partition(" ")
-        remotes[name.removeprefix("remote.").removesuffix(".url")] = url.strip()
+        name, _, value = line.partition(" ")
+        if name.lower() == "core.excludesfile":
+            excludes = value.strip()
+        else:
+            remotes[name.removeprefix("remote.").removesuffix(".url")] = value.strip()
     chosen = remotes.get("origin") or next((u for _, u in sorted(remotes.items())), None)
-    return strip_credentials(chosen) if chosen else None
+    return (strip_credentials(chosen) if chosen else None), excludes
 
 
 # What `git config` reads besides the repository's own files, when no variable moves it.
 _USER_CONFIGS = ("~/.gitconfig", "~/.config/git/config", "/etc/gitconfig")
 ConfigStamp = tuple[tuple[tuple[str, str], ...], tuple[tuple[str, int, int, int], ...]]
 _remotes_lock = threading.Lock()
-_remotes: dict[Path, tuple[ConfigStamp, str | None]] = {}
+_remotes: dict[Path, tuple[ConfigStamp, tuple[str | None, str | None]]] = {}
 
 
 def _git_dirs(root: Path) -> list[Path]:
@@ -80,13 +99,7 @@ def _git_dirs(root: Path) -> list[Path]:
     return [own, common]
 
 
-def config_stamp(root: Path) -> ConfigStamp:
-    """What the remotes git reports for ``root`` follow from: the ``GIT_*`` variables, and the
-    inode, size and mtime of every config file git reads (a file not there counts too; git
-    rewrites a config by renaming a new file over it, so even an edit within the clock's tick
-    shows). Files a config includes are not followed: a remote URL set through an include is
-    read again only when a file above changes."""
-    variables = tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("GIT_")))
+def _config_files(root: Path) -> list[str]:
     files = [folder / name for folder in _git_dirs(root) for name in ("config", "config.worktree")]
     xdg = os.environ.get("XDG_CONFIG_HOME")
     files += [Path(xdg) / "git" / "config"] if xdg else []
@@ -95,24 +108,46 @@ def config_stamp(root: Path) -> ConfigStamp:
             files.append(Path(name).expanduser())
         except RuntimeError:  # no home folder to expand ~ to: git reads none there either
             continue
+    return [str(path) for path in files]
+
+
+# Which config files a tree's git reads, by (root, where ~ and XDG point, what .git holds).
+_config_paths: dict[tuple[object, ...], list[str]] = {}
+
+
+def config_stamp(root: Path) -> ConfigStamp:
+    """What the remotes git reports for ``root`` follow from: the ``GIT_*`` variables, and the
+    inode, size and mtime of every config file git reads (a file not there counts too; git
+    rewrites a config by renaming a new file over it, so even an edit within the clock's tick
+    shows). Files a config includes are not followed: a remote URL set through an include is
+    read again only when a file above changes."""
+    environ = os.environ  # keys first: decoding every value costs more than the rest here
+    variables = tuple(sorted((k, environ[k]) for k in list(environ) if k.startswith("GIT_")))
+    dot_git = tree_stamp.stat_of(f"{root}{os.sep}.git")  # a worktree's file names its folders
+    key = (str(root), environ.get("HOME"), environ.get("XDG_CONFIG_HOME"), dot_git)
+    files = _config_paths.get(key)
+    if files is None:
+        files = _config_paths[key] = _config_files(root)
     seen = []
     for path in files:
         try:
-            info = path.stat()
-            seen.append((str(path), info.st_ino, info.st_mtime_ns, info.st_size))
+            info = Path(path).stat()  # through a symlink: dotfiles are often links
+            seen.append((path, info.st_ino, info.st_mtime_ns, info.st_size))
         except OSError:
-            seen.append((str(path), -1, -1, -1))
+            seen.append((path, -1, -1, -1))
     return variables, tuple(seen)
 
 
-def _known_remote(root: Path | None, stamp: ConfigStamp | None) -> tuple[str | None] | None:
-    """The remote URL asked of git before for ``root`` with the same config stamp (in a 1-tuple,
-    as it may be None), or None when git must be asked."""
+def _known_config(
+    root: Path | None, stamp: ConfigStamp | None
+) -> tuple[str | None, str | None] | None:
+    """(remote URL, excludes file) asked of git before for ``root`` with the same config stamp,
+    or None when git must be asked."""
     if root is None or stamp is None:
         return None
     with _remotes_lock:
         known = _remotes.get(root)
-    return (known[1],) if known is not None and known[0] == stamp else None
+    return known[1] if known is not None and known[0] == stamp else None
 
 
 def read_status(output: bytes) -> tuple[str | None, str | None, bool, list[str]]:
@@ -141,13 +176,34 @@ def read_status(output: bytes) -> tuple[str | None, str | None, bool, list[str]]
     return commit, branch, dirty, untracked
 
 
+# Roots found before, by the folder asked about: (the folder resolved, its root).
+_roots: dict[str, tuple[str, Path]] = {}
+
+
 def git_root(folder: Path) -> Path | None:
     """The top of the git work tree holding ``folder`` (a worktree's ``.git`` is a file)."""
+    asked = str(folder)
+    found = _roots.get(asked)
+    if found is not None and _still_root(*found):
+        return found[1]
     start = folder.resolve()
     for candidate in (start, *start.parents):
         if (candidate / ".git").exists():
+            if len(_roots) < 1024:
+                _roots[asked] = (str(start), candidate)
             return candidate
     return None
+
+
+def _still_root(start: str, root: Path) -> bool:
+    """Whether ``root`` still holds ``.git`` and no folder from ``start`` up to it does: the
+    answer found for ``start`` stands (a ``git init`` below it would change it)."""
+    folder = Path(start)
+    while folder != root:
+        if (folder / ".git").exists() or folder.parent == folder:
+            return False
+        folder = folder.parent
+    return (root / ".git").exists()
 
 
 def _untracked_read(
@@ -198,36 +254,180 @@ def _store_diff(objects: ObjectStore, diff: bytes) -> str:
     return digest
 
 
+Status = tuple[str | None, str | None, bool, list[str]]
+# A dirty tree's diff is kept with its status up to this size (larger: asked of git each time).
+MAX_KEPT_DIFF = 8 << 20
+# After a stamp that did not last (or could not be kept), this many captures go straight to git
+# before another is taken, doubling up to the cap: a tree that changes between every two runs
+# pays for no stamps it cannot use.
+_MAX_PAUSE = 16
+
+
+@dataclass
+class _Kept:
+    """The status last read for a tree, with the stamp that says whether it still holds."""
+
+    config: ConfigStamp | None = None
+    stamp: TreeStamp | None = None
+    status: Status | None = None
+    diff: bytes | None = None
+    seen: bool = False
+    used: int = 0
+    pause: int = 0
+    failures: int = 0
+
+
+_kept_lock = threading.Lock()
+_kept: dict[Path, _Kept] = {}
+
+
+def _head_branch(git_dirs: list[Path]) -> str | None:
+    """The branch HEAD names (``ref: refs/heads/x``), read from the file, or None."""
+    try:
+        head = (git_dirs[0] / "HEAD").read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError, IndexError):
+        return None
+    return head.removeprefix("ref: refs/heads/") if head.startswith("ref: refs/heads/") else None
+
+
+def _exclude_files(root: Path, configured: str | None) -> list[Path]:
+    """The user-wide ignore files git reads: core.excludesFile, else the XDG default."""
+    if configured:
+        return [Path(configured).expanduser() if configured.startswith("~") else root / configured]
+    xdg = os.environ.get("XDG_CONFIG_HOME")
+    try:
+        return [Path(xdg) / "git" / "ignore" if xdg else Path("~/.config/git/ignore").expanduser()]
+    except RuntimeError:  # no home folder: git reads none there either
+        return []
+
+
+def _still_holds(root: Path, config: ConfigStamp | None) -> _Kept | None:
+    """The status kept for ``root`` when its stamp still holds, else None (and the stamp is
+    dropped)."""
+    with _kept_lock:
+        kept = _kept.get(root)
+        if kept is None or kept.stamp is None or kept.status is None:
+            return None
+        if kept.config == config and kept.stamp.holds():
+            kept.used += 1
+            kept.failures = 0
+            return kept
+        if kept.used == 0:  # it did not last even once: stamp less often
+            _pause(kept)
+        kept.stamp = None
+        return None
+
+
+def _pause(kept: _Kept) -> None:
+    kept.failures += 1
+    kept.pause = min(2**kept.failures, _MAX_PAUSE)
+
+
+def _should_stamp(root: Path | None, git_dirs: list[Path]) -> bool:
+    """Whether to stamp ``root`` before reading its status: from the second capture in this
+    process on (a command starting one run pays nothing), unless stamps there did not last."""
+    if root is None:
+        return False
+    with _kept_lock:
+        kept = _kept.setdefault(root, _Kept())
+        if not kept.seen:  # the first capture in this process: git alone
+            kept.seen = True
+            return False
+        if kept.pause > 0:
+            kept.pause -= 1
+            return False
+    return stampable(git_dirs)
+
+
+def _stamp_tree(
+    root: Path, git_dirs: list[Path], excludes: str | None, mark_folder: Path | None
+) -> TreeStamp | None:
+    """Lists what git tracks and ignores, then stamps the tree (before its status is read)."""
+    mark = clock_mark(mark_folder, root)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        stage = pool.submit(_git, root, "ls-files", "-z", "--stage")
+        others = ["ls-files", "-z", "--others", "--ignored", "--exclude-standard", "--directory"]
+        ignored = pool.submit(_git, root, *others)
+        listed, dropped = stage.result(), ignored.result()
+    if listed is None or listed.returncode != 0 or dropped is None or dropped.returncode != 0:
+        return None
+    tracked = tracked_paths(listed.stdout)
+    if tracked is None:
+        return None
+    own = git_files(git_dirs, _head_branch(git_dirs), _exclude_files(root, excludes))
+    return take_stamp(root, tracked, ignored_paths(dropped.stdout), own, mark)
+
+
+def _keep(
+    root: Path,
+    config: ConfigStamp | None,
+    stamp: TreeStamp | None,
+    status: Status,
+    diff: bytes | None,
+    *,
+    stamped: bool,
+) -> None:
+    """Keep ``status`` with the stamp taken before it; ``stamped``: a stamp was tried."""
+    with _kept_lock:
+        kept = _kept.setdefault(root, _Kept(seen=True))
+        if stamp is None or (diff is not None and len(diff) > MAX_KEPT_DIFF):
+            kept.stamp = kept.status = kept.diff = None
+            if stamped:  # too recent a write, or too large a tree: not again at once
+                _pause(kept)
+            return
+        kept.config, kept.stamp, kept.status, kept.diff, kept.used = config, stamp, status, diff, 0
+
+
 def capture_code_state(
-    folder: Path, objects: ObjectStore, read: Iterable[Path] = ()
+    folder: Path,
+    objects: ObjectStore,
+    read: Iterable[Path] = (),
+    mark_folder: Path | None = None,
 ) -> CodeState | None:
     """The code state of the git tree holding ``folder``; None outside a git repository.
 
-    ``read`` are files the run reads (absolute paths): the untracked ones are stored with it."""
+    ``read`` are files the run reads (absolute paths): the untracked ones are stored with it.
+    ``mark_folder`` is a folder on the tree's file system where a clock file may be touched
+    (the workspace's cache): with it, a tree written a moment ago can be stamped (tree_stamp)."""
     root = git_root(folder)
-    stamp = config_stamp(root) if root is not None else None
-    known = _known_remote(root, stamp)
-    with contextlib.ExitStack() as stack:
-        remote: Future[str | None] | None = None
-        if known is None:  # asked beside the status call, on the other core
-            pool = stack.enter_context(ThreadPoolExecutor(max_workers=1))
-            remote = pool.submit(_remote_url, folder)
-        status = _git(folder, "status", "--porcelain=v2", "--branch", "-z", "--untracked-files=all")
-        if status is None or status.returncode != 0:
-            return None
-        commit, branch, dirty, untracked = read_status(status.stdout)
-        diff_digest = None
-        if dirty and commit is not None:
-            diff = _git(folder, "diff", "HEAD", "--binary")
-            if diff is not None and diff.returncode == 0 and diff.stdout:
-                diff_digest = _store_diff(objects, diff.stdout)
-        if remote is None:
-            repo_url = known[0] if known is not None else None
-        else:
-            repo_url = remote.result()
-            if root is not None and stamp is not None:
-                with _remotes_lock:
-                    _remotes[root] = (stamp, repo_url)
+    config = config_stamp(root) if root is not None else None
+    known = _known_config(root, config)
+    kept = _still_holds(root, config) if root is not None and known is not None else None
+    if kept is not None and kept.status is not None:
+        commit, branch, dirty, untracked = kept.status
+        diff = kept.diff
+    else:
+        git_dirs = _git_dirs(root) if root is not None else []
+        facts: Future[tuple[str | None, str | None]] | None = None
+        with contextlib.ExitStack() as stack:
+            if known is None:  # asked beside the status call, on the other core
+                pool = stack.enter_context(ThreadPoolExecutor(max_workers=1))
+                facts = pool.submit(_config_facts, folder)
+            stamp = None
+            stamped = root is not None and _should_stamp(root, git_dirs)
+            if root is not None and stamped:
+                excludes = known[1] if known is not None else facts.result()[1] if facts else None
+                stamp = _stamp_tree(root, git_dirs, excludes, mark_folder)
+            status = _git(
+                folder, "status", "--porcelain=v2", "--branch", "-z", "--untracked-files=all"
+            )
+            if status is None or status.returncode != 0:
+                return None
+            commit, branch, dirty, untracked = read_status(status.stdout)
+            diff = None
+            if dirty and commit is not None:
+                asked = _git(folder, "diff", "HEAD", "--binary")
+                if asked is not None and asked.returncode == 0 and asked.stdout:
+                    diff = asked.stdout
+            if facts is not None:
+                known = facts.result()
+                if root is not None and config is not None:
+                    with _remotes_lock:
+                        _remotes[root] = (config, known)
+        if root is not None:
+            _keep(root, config, stamp, (commit, branch, dirty, untracked), diff, stamped=stamped)
+    diff_digest = _store_diff(objects, diff) if diff else None
+    repo_url = known[0] if known is not None else None
     files = _untracked_read(root, untracked, read, objects) if root is not None else ()
     return CodeState(
         repo_url=repo_url,

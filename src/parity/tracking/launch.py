@@ -38,26 +38,45 @@ def files_named(command: Sequence[str], cwd: Path) -> list[Path]:
     return found
 
 
+# The modules found inside the repository by the last files_read_here, and what that depended on:
+# a process starting many runs asks each time, and its modules seldom change between two runs
+# (sys.modules grows; its size and last name tell, as a module removed and another added
+# changes the last name).
+_modules_before: tuple[tuple[object, ...], list[Path]] | None = None
+
+
 def files_read_here(cwd: Path) -> list[Path]:
     """The files this process has read as code: its script, its arguments that are files, and
     the modules it imported from inside its git repository (not installed packages)."""
     root = git_root(cwd)
     if root is None:
         return []
-    prefix = str(root) + os.sep
     found = files_named(["", *sys.argv[1:]], cwd)
     if sys.argv and sys.argv[0] not in ("", "-c", "-m"):
         found.append(Path(sys.argv[0]).absolute())
+    return found + _modules_inside(root, cwd)
+
+
+def _modules_inside(root: Path, cwd: Path) -> list[Path]:
+    global _modules_before
+    modules = sys.modules
+    key = (str(root), str(cwd), len(modules), next(reversed(modules), None))
+    before = _modules_before
+    if before is not None and before[0] == key:
+        return list(before[1])
+    prefix = str(root) + os.sep
     here = f"{cwd}{os.sep}"
+    found = []
     # Plain string tests: a process has thousands of modules, and a run must start in ms.
-    for module in list(sys.modules.values()):
+    for module in list(modules.values()):
         path = getattr(module, "__file__", None)
         if not isinstance(path, str):
             continue
         absolute = path if path.startswith(os.sep) else here + path
         if absolute.startswith(prefix):
             found.append(Path(absolute))
-    return found
+    _modules_before = (key, found)
+    return list(found)
 
 
 def seed_libraries(seed: int) -> dict[str, str]:

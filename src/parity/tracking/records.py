@@ -25,15 +25,30 @@ _lock = threading.Lock()
 _remembered: OrderedDict[str, CodeState] = OrderedDict()
 
 
+# The record id of the code states this process stored lately: runs started one after another
+# from an unchanged tree have equal states, and a record's id costs its canonical JSON and hash.
+_ids: OrderedDict[CodeState, str] = OrderedDict()
+
+
 def store_code_state(records: RecordStore, state: CodeState, created_ms: int) -> str:
     """Store ``state`` as a record (once per process and stores) and return its id."""
-    record = state.to_record()
-    key = (f"{records.objects.url} {records.meta.url}", record.id)
+    with _lock:
+        record_id = _ids.get(state)
+    record = None
+    if record_id is None:
+        record = state.to_record()
+        record_id = record.id
+    key = (records.stores_key, record_id)
     if key not in _stored:
-        records.put(record, created_ms, label=describe(state))
+        records.put(record or state.to_record(), created_ms, label=describe(state))
         _stored.add(key)
-    remember(record.id, state)
-    return key[1]
+    with _lock:
+        _ids[state] = record_id
+        _ids.move_to_end(state)
+        while len(_ids) > REMEMBERED:
+            _ids.popitem(last=False)
+    remember(record_id, state)
+    return record_id
 
 
 def remember(code_id: str, state: CodeState) -> None:

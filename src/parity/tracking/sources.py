@@ -30,7 +30,8 @@ _stored: set[tuple[str, str]] = set()  # (workspace stores, environment id) alre
 def _site_stamp() -> tuple[tuple[str, int], ...]:
     stamp = []
     for entry in sys.path:
-        if Path(entry).name not in ("site-packages", "dist-packages"):
+        # A string test: this runs at every run's start, and sys.path holds a dozen entries.
+        if entry.rstrip("/").rpartition("/")[2] not in ("site-packages", "dist-packages"):
             continue  # the script's own folder changes whenever it writes a file
         try:
             stamp.append((entry, Path(entry).stat().st_mtime_ns))
@@ -52,7 +53,7 @@ def current_environment() -> tuple[Environment, str]:
 
 
 def _stores_key(records: RecordStore) -> str:
-    return f"{records.objects.url} {records.meta.url}"
+    return records.stores_key
 
 
 def stored_environment_id(records: RecordStore) -> str | None:
@@ -77,7 +78,7 @@ class SourceCapture:
     """The code state of ``folder``, read now, and an environment captured in a thread.
 
     ``read`` are the files the run reads: the untracked ones among them are stored with the
-    code state.
+    code state. ``mark_folder`` is where the code state may touch its clock file (tree_stamp).
 
     ``environment_id`` is known at once when this interpreter's environment is cached and
     stored; otherwise ``start(attach)`` captures it in the background and hands it to ``attach``.
@@ -90,13 +91,14 @@ class SourceCapture:
         clock: Callable[[], int],
         python: str | None = None,
         read: Iterable[Path] = (),
+        mark_folder: Path | None = None,
     ) -> None:
         self._records = records
         self._clock = clock
         self._python = python
         self.error: BaseException | None = None
         self._thread: threading.Thread | None = None
-        state = capture_code_state(folder, records.objects, read)
+        state = capture_code_state(folder, records.objects, read, mark_folder)
         self.code_id = None if state is None else store_code_state(records, state, clock())
         self.environment_id = None if python else stored_environment_id(records)
 

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import Connection, and_, func, insert, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, func, insert, or_, select, update
 
 from parity.core.errors import ConflictError, NotFoundError, ParityError, UsageError
 from parity.core.ids import (
@@ -97,6 +97,9 @@ class RunStore:
         self._copied_lock = threading.Lock()  # a server reads runs in many threads
         self._code_rows: set[str] = set()  # code states whose row is known to exist
         self._known: set[str] = set()  # run ids seen to exist (runs are never removed)
+        # Experiments this store wrote or saw (they are never removed): a process starting many
+        # runs writes the experiment's row once.
+        self._experiments: set[str] = set()
 
     # writing -----------------------------------------------------------------------------------
     def _write(self, action: Callable[[Connection], T]) -> T:
@@ -145,14 +148,17 @@ class RunStore:
         }
         code_row = self._code_row(code_id)
 
+        known_experiment = experiment in self._experiments
+
         def act(connection: Connection) -> str:
-            insert_ignoring_duplicates(
-                connection, experiments, [{"name": experiment, "created_ms": now}]
-            )
+            if not known_experiment:
+                insert_ignoring_duplicates(
+                    connection, experiments, [{"name": experiment, "created_ms": now}]
+                )
             if code_row is not None:
                 code_index.write_rows(connection, [code_row])
             if not chosen:
-                connection.execute(insert(runs).values(row))
+                connection.execute(_INSERT_RUN, row)
                 _insert_launch(connection, run_id, launch)
                 return run_id
             insert_ignoring_duplicates(connection, runs, [row])
@@ -168,6 +174,8 @@ class RunStore:
 
         created = self._write(act)
         self._wrote_code_row(code_row)
+        if len(self._experiments) < KNOWN_RUNS:
+            self._experiments.add(experiment)
         return created
 
     def _code_row(self, code_id: str | None) -> dict[str, Any] | None:
@@ -237,9 +245,14 @@ class RunStore:
 
         def act(connection: Connection) -> None:
             changed = connection.execute(
-                update(runs)
-                .where(columns.run_id == run_id, columns.status == RunStatus.RUNNING.value)
-                .values(status=status.value, end_ms=ended, exit_code=exit_code)
+                _END_RUN,
+                {
+                    "ended_run": run_id,
+                    "was": RunStatus.RUNNING.value,
+                    "new_status": status.value,
+                    "new_end_ms": ended,
+                    "new_exit_code": exit_code,
+                },
             )
             if changed.rowcount:
                 return
@@ -685,6 +698,19 @@ def _upsert_latest(connection: Connection, rows: Sequence[Mapping[str, Any]]) ->
         ),
     )
     connection.execute(statement, list(rows))
+
+
+# The statements every run writes, built once (see store.insert_ignoring_duplicates).
+_INSERT_RUN = insert(runs)
+_END_RUN = (
+    update(runs)
+    .where(runs.c.run_id == bindparam("ended_run"), runs.c.status == bindparam("was"))
+    .values(
+        status=bindparam("new_status"),
+        end_ms=bindparam("new_end_ms"),
+        exit_code=bindparam("new_exit_code"),
+    )
+)
 
 
 def _insert_launch(connection: Connection, run_id: str, launch: Launch | None) -> None:

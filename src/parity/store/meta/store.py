@@ -35,7 +35,22 @@ def insert_ignoring_duplicates(
     """Insert ``rows``, skipping any whose primary key is already there."""
     if not rows:
         return
-    connection.execute(dialect_of(connection).insert(table).on_conflict_do_nothing(), list(rows))
+    connection.execute(_insert_ignoring(connection.dialect.name, table), list(rows))
+
+
+# Built once per dialect and table: a statement object reused keeps its cache key, where one
+# built per call costs more than SQLite's own insert (a run's start writes three).
+_ignoring: dict[tuple[str, str], Any] = {}
+
+
+def _insert_ignoring(dialect: str, table: Table) -> Any:
+    key = (dialect, table.name)
+    statement = _ignoring.get(key)
+    if statement is None or statement.table is not table:
+        name = "postgresql" if dialect == "postgresql" else "sqlite"
+        module = importlib.import_module(f"sqlalchemy.dialects.{name}")
+        statement = _ignoring[key] = module.insert(table).on_conflict_do_nothing()
+    return statement
 
 
 def dialect_of(connection: Connection) -> Any:

@@ -1,0 +1,227 @@
+"""Whether a git work tree is still as it was: a stat stamp of everything ``git status`` reads.
+
+A process that starts many runs (a sweep, a notebook) would ask git for the same status every
+time, and the fork costs more than the run itself. A stamp holds the stat of every file the
+status depends on: git's own (HEAD, the index, the branch ref, packed-refs, exclude files), every
+tracked file and every file and folder git does not ignore, each folder with the names it held.
+While every stat is the same, git would answer the same, so the status read with the stamp is
+reused; any difference sends the next run back to git.
+
+A stamp is taken *before* the status it vouches for: a file changed while git reads the tree
+shows as changed to the stamp the next time. A file written within the file system's timestamp
+granularity of the stamp could change again without its stat moving, so such a file's content
+(a folder's names) is kept too and compared at every check (git's answer to "racily clean"
+entries), up to ``MAX_RECENT_BYTES``. "Recent" is measured on the file system's clock where a
+clock file can be touched (``parity.data.statcache`` does the same for data).
+
+Folders count by their names: a folder whose stat moved but that holds the same names (a
+temporary file made and removed, SQLite's journal in ``.parity``) changes nothing git reports;
+a new name might be an untracked file, so it does. A tree with submodules, a sparse checkout
+or reftable refs is not stamped (their state lies outside these files), nor one with more than
+``MAX_ENTRIES`` entries, where stat-ing it in Python costs about what git costs.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+# Past this many files and folders git's own (C, multi-threaded) check is as quick.
+MAX_ENTRIES = 5000
+# Without a clock file on the tree's file system: the coarsest granularity (FAT: 2 s) and skew.
+RACY_WINDOW_NS = 2_000_000_000
+# Files written that recently are read at every check, up to this much in all (else no stamp).
+MAX_RECENT_BYTES = 1 << 20
+SUBMODULE_MODE = "160000"
+
+# (file type and mode, size, mtime_ns, ctime_ns, inode); () for a path that is not there.
+Stat = tuple[int, ...]
+MISSING: Stat = ()
+
+
+def stat_of(path: str) -> Stat:
+    try:
+        info = os.lstat(path)
+    except OSError:
+        return MISSING
+    return (info.st_mode, info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino)
+
+
+def _names(path: str) -> frozenset[str] | None:
+    try:
+        with os.scandir(path) as entries:  # names only, no Path per entry
+            return frozenset(entry.name for entry in entries)
+    except OSError:
+        return None
+
+
+@dataclass
+class TreeStamp:
+    """Stats of files (absolute path → stat) and folders (→ stat and the names it held).
+
+    Entries written within the clock's granularity before the stamp could change again without
+    their stat moving: their content (``recent_files``) or names (``recent_folders``) are
+    compared as well, every time (git's answer for its racily clean entries)."""
+
+    files: dict[str, Stat] = field(default_factory=dict)
+    folders: dict[str, tuple[Stat, frozenset[str]]] = field(default_factory=dict)
+    recent_files: dict[str, bytes] = field(default_factory=dict)
+    recent_folders: set[str] = field(default_factory=set)
+
+    def holds(self) -> bool:
+        """Whether every file and folder is as stamped (a folder: or holds the same names)."""
+        for path, seen in self.files.items():
+            if stat_of(path) != seen:
+                return False
+        for path, content in self.recent_files.items():
+            if _content(path) != content:
+                return False
+        for path, (seen, names) in self.folders.items():
+            now = stat_of(path)
+            if now == seen and path not in self.recent_folders:
+                continue
+            if now == MISSING or _names(path) != names:
+                return False
+            if now != seen:
+                self.folders[path] = (now, names)  # the same names: checked once, not each time
+        return True
+
+
+def _content(path: str) -> bytes | None:
+    """What a file holds (a symlink: where it points), or None when it cannot be read."""
+    try:
+        link = Path(path)
+        if link.is_symlink():
+            return os.fsencode(link.readlink())
+        with open(path, "rb") as handle:
+            return handle.read(MAX_RECENT_BYTES + 1)
+    except OSError:
+        return None
+
+
+def clock_mark(folder: Path | None, tree: Path) -> tuple[int, int]:
+    """(now, window) for the racy rule: the mtime a clock file in ``folder`` gets when touched,
+    if it is on the tree's file system (window 0), else the system clock with a wide window."""
+    wall = (time.time_ns(), RACY_WINDOW_NS)
+    if folder is None:
+        return wall
+    clock = folder / "code-state.clock"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with open(clock, "a", encoding="utf-8"):
+            pass
+        os.utime(clock)  # now, by the file system's clock
+        touched = clock.stat()
+        if tree.stat().st_dev != touched.st_dev:
+            return wall
+    except OSError:
+        return wall
+    return touched.st_mtime_ns, 0
+
+
+def git_files(git_dirs: Iterable[Path], branch: str | None, excludes: Iterable[Path]) -> list[str]:
+    """The files of git's own that a status reads: HEAD, the index, the branch's ref,
+    packed-refs and the exclude files (a missing one counts: creating it changes the answer)."""
+    paths = []
+    for folder in git_dirs:
+        paths += [folder / "HEAD", folder / "index", folder / "packed-refs"]
+        paths.append(folder / "info" / "exclude")
+        if branch:
+            paths.append(folder / "refs" / "heads" / branch)
+    return [str(path) for path in [*paths, *excludes]]
+
+
+def stampable(git_dirs: Iterable[Path]) -> bool:
+    """False for trees whose status depends on more than a stamp holds."""
+    for folder in git_dirs:
+        if (folder / "info" / "sparse-checkout").exists() or (folder / "reftable").exists():
+            return False
+    return True
+
+
+def tracked_paths(ls_files_stage: bytes) -> list[str] | None:
+    """Paths from ``git ls-files -z --stage``; None when a submodule is among them."""
+    paths = []
+    for entry in ls_files_stage.decode("utf-8", "surrogateescape").split("\0"):
+        if not entry:
+            continue
+        info, _, path = entry.partition("\t")
+        if info.split(" ", 1)[0] == SUBMODULE_MODE:
+            return None
+        paths.append(path)
+    return paths
+
+
+def ignored_paths(ls_files_ignored: bytes) -> set[str]:
+    """Paths from ``git ls-files -z --others --ignored --exclude-standard --directory``
+    (folders end with a slash)."""
+    text = ls_files_ignored.decode("utf-8", "surrogateescape")
+    return {entry for entry in text.split("\0") if entry}
+
+
+def take_stamp(
+    root: Path,
+    tracked: list[str],
+    ignored: set[str],
+    own_files: list[str],
+    mark: tuple[int, int],
+) -> TreeStamp | None:
+    """The stamp of the tree at ``root`` now, or None when it is too large or holds an entry
+    written too recently to trust (``mark`` is (now, window) on the file system's clock)."""
+    stamp = TreeStamp()
+    for path in own_files:
+        stamp.files[path] = stat_of(path)
+    base = str(root)
+    pending = [("", base)]
+    while pending:
+        relative, folder = pending.pop()
+        try:
+            with os.scandir(folder) as listing:
+                entries = list(listing)
+        except OSError:
+            return None
+        stamp.folders[folder] = (stat_of(folder), frozenset(entry.name for entry in entries))
+        for entry in entries:
+            name = f"{relative}{entry.name}"
+            if entry.name == ".git":
+                continue
+            try:
+                is_folder = entry.is_dir(follow_symlinks=False)
+            except OSError:
+                return None
+            if is_folder:
+                if f"{name}/" not in ignored:
+                    pending.append((f"{name}/", entry.path))
+            elif name not in ignored:
+                stamp.files[entry.path] = stat_of(entry.path)
+        if len(stamp.files) + len(stamp.folders) > MAX_ENTRIES:
+            return None
+    for path in tracked:  # a tracked file inside an ignored folder counts all the same
+        full = f"{base}{os.sep}{path}"
+        if full not in stamp.files:
+            stamp.files[full] = stat_of(full)
+    if len(stamp.files) + len(stamp.folders) > MAX_ENTRIES:
+        return None
+    return stamp if _compare_recent(stamp, mark) else None
+
+
+def _compare_recent(stamp: TreeStamp, mark: tuple[int, int]) -> bool:
+    """Mark the entries written within the granularity before ``mark`` to be compared by
+    content or names; False when they hold too much to read each time."""
+    now, window = mark
+    limit = now - window
+    budget = MAX_RECENT_BYTES
+    for path, info in stamp.files.items():
+        if info and max(info[2], info[3]) >= limit:
+            content = _content(path)
+            if content is None or len(content) > budget:
+                return False
+            budget -= len(content)
+            stamp.recent_files[path] = content
+    for path, (info, _) in stamp.folders.items():
+        if info and max(info[2], info[3]) >= limit:
+            stamp.recent_folders.add(path)
+    return True
