@@ -8,7 +8,8 @@ One object owns each step:
   (``hashing.chunk_file``); it refuses a file that changes from open until the last copy.
 - ``ChunkDeduper`` (dedup, ``data/dedup.py``): which chunks of each batch a lane stores.
 - ``ChunkCopier`` (write): one thread per lane that copies batches of new chunks from the file
-  into the lane's pack writer (``data/writers.py``).
+  into the lane's pack writer (``data/writers.py``), as deltas against the previous version of
+  the file where that is clearly smaller (``data/delta.py``).
 
 ``store_large_file`` wires them: the first half's batches go to the add's main lane, the second
 half's, as they are cut, to a lane of its own (waiting for the halves to meet left 0.37 s of a
@@ -27,6 +28,7 @@ from types import TracebackType
 
 from parity.data import hashing
 from parity.data.dedup import ChunkDeduper
+from parity.data.delta import DeltaBases, DeltaEncoder
 from parity.data.hashing import ChunkedFile, CutChunk, OnChunks, changed_while_reading
 from parity.data.packs import EntryCompressor, Placed
 from parity.data.scan import ScannedFile, stat_of
@@ -87,16 +89,31 @@ class ChunkCopier:
     hand-offs than the copy). Incompressible content is read straight into the pack's buffers;
     compressible chunks are compressed one by one and appended."""
 
-    def __init__(self, lane: Lane, chunker: LargeFileChunker, compressed: bool, name: str) -> None:
+    def __init__(
+        self,
+        lane: Lane,
+        chunker: LargeFileChunker,
+        compressed: bool,
+        name: str,
+        bases: DeltaBases | None = None,
+    ) -> None:
         self.lane = lane
         self._fd = chunker.fd
         self._view = chunker.view
         self._compressor = EntryCompressor() if compressed else None  # used on the thread only
+        self._encoder = (
+            None
+            if bases is None
+            else DeltaEncoder(lane.writer.store, bases, self._compressor)  # on the thread only
+        )
         self._thread = ThreadPoolExecutor(1, thread_name_prefix=name)
         self._jobs: list[Future[list[tuple[str, Placed]]]] = []
 
     def submit(self, chunks: list[CutChunk]) -> None:
-        copy = self._copy_raw if self._compressor is None else self._copy_compressed
+        if self._encoder is not None:
+            copy = self._copy_delta
+        else:
+            copy = self._copy_raw if self._compressor is None else self._copy_compressed
         self._jobs.append(self._thread.submit(copy, chunks))
 
     def wait(self) -> list[tuple[str, Placed]]:
@@ -115,11 +132,24 @@ class ChunkCopier:
                     out.append((chunk.digest, self.lane.writer.add(data, self._compressor)))
         return out
 
+    def _copy_delta(self, chunks: list[CutChunk]) -> list[tuple[str, Placed]]:
+        encoder = self._encoder
+        assert encoder is not None
+        out = []
+        with memoryview(self._view) as whole:
+            for chunk in chunks:
+                with whole[chunk.offset : chunk.offset + chunk.size] as data:
+                    packed, base = encoder.encode(data, chunk.offset)
+                    out.append((chunk.digest, self.lane.writer.add_encoded(data, packed, base)))
+        return out
+
     def __enter__(self) -> ChunkCopier:
         return self
 
     def __exit__(self, *_exc: object) -> None:
         self._thread.shutdown(wait=True)
+        if self._encoder is not None:
+            self._encoder.close()
 
 
 @dataclass(frozen=True)
@@ -145,21 +175,31 @@ def store_large_file(
     lanes: PackLanes,
     compressed: bool,
     progress: Callable[[int], None],
+    bases: DeltaBases | None = None,
 ) -> ChunkedFile:
     """Chunk ``file``, store the chunks ``deduper`` finds new, and return its chunk list.
 
     ``compressed`` allows compression (it is then still judged from the file's first MiB);
-    ``progress`` is called with the size of every batch cut."""
+    ``progress`` is called with the size of every batch cut; ``bases``, the previous version of
+    the file, allows deltas against it (and finds its delta chunks again, see ``delta``)."""
     head = lanes.main
     tail = lanes.open() if file.size >= hashing.PARALLEL_FROM else None
+    if bases is not None:
+        deltas = bases.deltas()
+        missing = lanes.store.missing({p for c in deltas.values() for p in c.packs})
+        deduper.seed({d: c for d, c in deltas.items() if not set(c.packs) & missing})
     # Copiers are shut down (every copy finished) before the map and the file are closed.
     with LargeFileChunker(file) as chunker, ExitStack() as copiers:
         compressed = compressed and chunker.compressible()
-        head_copier = copiers.enter_context(ChunkCopier(head, chunker, compressed, "parity-store"))
+        head_copier = copiers.enter_context(
+            ChunkCopier(head, chunker, compressed, "parity-store", bases)
+        )
         tail_copier = (
             None
             if tail is None
-            else copiers.enter_context(ChunkCopier(tail, chunker, compressed, "parity-store-tail"))
+            else copiers.enter_context(
+                ChunkCopier(tail, chunker, compressed, "parity-store-tail", bases)
+            )
         )
         try:
             chunked = chunker.cut(

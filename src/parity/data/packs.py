@@ -6,6 +6,8 @@ BLAKE3 digest of that content (raw blob codec, so an entry sits at a fixed offse
 file), which makes push, pull and fsck treat it as an ordinary object. Where an entry is, how long
 it is stored and how long it is live in the data version record; every entry read is checked
 against its own digest, so one flipped byte is reported as ``CorruptObject`` naming the chunk.
+An entry may be a delta: zstd with another entry's bytes (its base, stored whole) as a raw-content
+dictionary (``data/delta.py``); reading it reads and verifies the base first.
 """
 
 from __future__ import annotations
@@ -74,6 +76,7 @@ class Placed:
     offset: int
     stored: int
     size: int
+    base: Chunk | None = None  # a delta's base (``packed`` was compressed against it)
 
 
 class PackWriter:
@@ -104,12 +107,15 @@ class PackWriter:
         """Append one chunk's bytes, compressed by ``compressor`` if given and worth it."""
         return self.add_encoded(data, None if compressor is None else compressor.compress(data))
 
-    def add_encoded(self, data: bytes | memoryview, packed: bytes | None) -> Placed:
-        """Append one chunk, given its compressed form when ``EntryCompressor`` found one."""
+    def add_encoded(
+        self, data: bytes | memoryview, packed: bytes | None, base: Chunk | None = None
+    ) -> Placed:
+        """Append one chunk, given its compressed form when ``EntryCompressor`` found one, or
+        its delta against ``base`` (``delta.DeltaEncoder``)."""
         size = len(data)
         payload = data if packed is None else packed
         (self._file or self._open()).append(payload)
-        placed = Placed(len(self._finished), self._offset, len(payload), size)
+        placed = Placed(len(self._finished), self._offset, len(payload), size, base)
         self._advance(len(payload))
         return placed
 
@@ -244,12 +250,16 @@ class PackReader:
         self.store = store
         self._fds: dict[str, int] = {}
         self._whole: dict[str, bytes] = {}
+        # The last base read, as a dictionary: deltas in a row often share one (appended rows).
+        self._base: tuple[str, zstandard.ZstdCompressionDict] | None = None
 
     def read(self, chunk: Chunk) -> bytes:
         stored = self._stored_bytes(chunk)
         if len(stored) != chunk.stored:
             raise CorruptObject(chunk.digest, f"pack {chunk.pack[:12]} is truncated")
-        if chunk.compressed:
+        if chunk.base is not None:
+            data = self._undelta(chunk, stored, chunk.base)
+        elif chunk.compressed:
             try:
                 data = blob.decompress_bounded(stored, chunk.size)
             except zstandard.ZstdError as exc:
@@ -263,6 +273,35 @@ class PackReader:
                 chunk.digest, f"its bytes in pack {chunk.pack[:12]} at {chunk.offset} differ"
             )
         return data
+
+    def base_dictionary(self, base: Chunk) -> zstandard.ZstdCompressionDict:
+        """The verified bytes of ``base`` (a chunk stored whole) as a zstd raw-content
+        dictionary; the last one is kept, as consecutive deltas often share their base."""
+        if self._base is not None and self._base[0] == base.digest:
+            return self._base[1]
+        if base.base is not None:  # records never nest them (``manifest.chunk_of``)
+            raise CorruptObject(base.digest, "a delta's base is a delta itself")
+        dictionary = zstandard.ZstdCompressionDict(
+            self.read(base), dict_type=zstandard.DICT_TYPE_RAWCONTENT
+        )
+        self._base = (base.digest, dictionary)
+        return dictionary
+
+    def _undelta(self, chunk: Chunk, stored: bytes, base: Chunk) -> bytes:
+        try:
+            dictionary = self.base_dictionary(base)
+        except CorruptObject as exc:
+            raise CorruptObject(
+                base.digest, f"{exc.detail} (it is the base of chunk {chunk.digest[:12]})"
+            ) from exc
+        try:
+            return blob.decompress_bounded(stored, chunk.size, dictionary)
+        except zstandard.ZstdError as exc:
+            raise CorruptObject(
+                chunk.digest,
+                f"cannot decompress it from pack {chunk.pack[:12]} with its base "
+                f"{base.digest[:12]}: {exc}",
+            ) from exc
 
     def _stored_bytes(self, chunk: Chunk) -> bytes:
         fd = self._fds.get(chunk.pack)
@@ -296,6 +335,7 @@ class PackReader:
             os.close(fd)
         self._fds.clear()
         self._whole.clear()
+        self._base = None
 
     def __enter__(self) -> PackReader:
         return self
