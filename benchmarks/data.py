@@ -345,11 +345,12 @@ def bench_versions(pattern: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     spaces = fresh(f"csv-{pattern}", parities())
     raw = configured("parity-raw", pattern, "compress = false")
     plain = configured("parity-plain", pattern, "deltas = false")
-    adders = {name: command for name, command in parities().items()}
+    adders = parities()
     workspaces = {name: spaces[name] for name in adders}
     adders["plain"], workspaces["plain"] = PARITY, plain
     adders["raw"], workspaces["raw"] = PARITY, raw
     distinct: dict[str, int] = {}
+    adds: dict[str, tuple[float, float]] = {}  # each tool's last add: the fifth version's
     written = 0
     for version in range(VERSIONS):
         if version:
@@ -372,7 +373,7 @@ def bench_versions(pattern: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
             os.link(staged, folder / "table.csv")  # Parity only reads it
         shutil.copyfile(staged, spaces["dvc"] / "table.csv")
         for name, command in adders.items():
-            run([*command, "data", "add", "table.csv"], workspaces[name])
+            adds[name] = timed([*command, "data", "add", "table.csv"], workspaces[name])
         run([*dvc(), "add", "-q", "table.csv"], spaces["dvc"])
     bound = sum(distinct.values())
     dvc_cache = du(spaces["dvc"] / ".dvc" / "cache")
@@ -394,9 +395,11 @@ def bench_versions(pattern: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     )
     checkouts = (
         pattern,
-        cell(*times["parity"]),
-        cell(*times["plain"]),
-        cell(*times["compared"]) if "compared" in times else "-",
+        *(
+            cell(*found[name]) if name in found else "-"
+            for found in (times, adds)
+            for name in ("parity", "plain", "compared")
+        ),
         load(),
     )
     shutil.rmtree(RUNS / f"csv-{pattern}", ignore_errors=True)
@@ -433,9 +436,19 @@ def main() -> None:
             ],
             [stored for stored, _ in results],
         )
-        + "\n\ncheckout of the fifth version into an empty place (median of the rounds)\n"
+        + "\n\ncheckout of the fifth version into an empty place (median of the rounds), "
+        + "and its add (one each)\n"
         + table(
-            ["edits", "Parity", "Parity, deltas = false", "compared install", "load after"],
+            [
+                "edits",
+                "checkout: Parity",
+                "deltas = false",
+                "compared install",
+                "add: Parity",
+                "deltas = false",
+                "compared install",
+                "load after",
+            ],
             [checkouts for _, checkouts in results],
         ),
         flush=True,

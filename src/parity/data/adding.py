@@ -42,7 +42,7 @@ from parity.data.scan import ScannedFile, scan
 from parity.data.statcache import MTIME, ScanMark, Stat, StatCache, cached_digest, signature
 from parity.data.unchanged import Unchanged
 from parity.data.writers import PackLanes
-from parity.store.objects.store import ObjectStore
+from parity.store.objects.store import ObjectStore, object_key
 
 if TYPE_CHECKING:
     from parity.data.index_port import ChunkIndexPort
@@ -120,6 +120,7 @@ class Adder:
         self.within = within
         self.exclusive = exclusive
         self.deltas = deltas and compress
+        self._local = store.backend.local_path(object_key("0" * 64)) is not None
         self.stats = AddStats()
         self._previous: PreviousBody | None = None
         self._dedup = ChunkDeduper(index)
@@ -313,9 +314,11 @@ class Adder:
 
     def _bases(self, file: ScannedFile) -> DeltaBases | None:
         """The previous version of ``file`` (same path; a single file may have been renamed),
-        as bases for deltas; None when deltas are off or there is none."""
+        as bases for deltas; None when deltas are off or there is none. Only a local store
+        gets deltas: elsewhere reading the bases would fetch every pack of the previous
+        version (``PackReader`` reads a remote pack whole)."""
         previous = self._previous
-        if not self.deltas or previous is None:
+        if not self.deltas or previous is None or not self._local:
             return None
         entry = previous.by_path.get(file.path)
         if entry is None and self._kind == "file" and len(previous.by_path) == 1:
