@@ -7,6 +7,7 @@ gc, fsck, push and pull see a delta's base as one more chunk of the version.
 
 from __future__ import annotations
 
+import os
 import random
 import shutil
 from pathlib import Path
@@ -17,6 +18,7 @@ import pytest
 from parity.api import data as data_api
 from parity.api import remotes
 from parity.core.errors import CorruptObject, UsageError
+from parity.data import hashing, large_file
 from parity.data.manifest import DATA_FORMAT, PLAIN_FORMAT, Chunk, DataVersion
 from parity.data.manifest_body import build_body
 from parity.data.packs import PackReader
@@ -305,3 +307,27 @@ def test_a_base_that_is_a_delta_is_refused() -> None:
         DataVersion.from_dict(body)
     with pytest.raises(UsageError, match="damaged data version record"):
         build_body("file", body["files"], (), body["packs"])  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("tail_whole", [large_file.TAIL_WHOLE, 0])
+def test_re_reading_a_two_ended_file_stores_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tail_whole: int
+) -> None:
+    """The chunks the second half cut before the halves met are in no chunk list: stored as
+    deltas, nothing could find them again, and every re-read would store them anew."""
+    monkeypatch.setattr(hashing, "PARALLEL_FROM", 1 << 20)  # chunked from both ends
+    monkeypatch.setattr(large_file, "TAIL_WHOLE", tail_whole)
+    workspace = _workspace(tmp_path / "w")
+    try:
+        _, ids = _add_versions(workspace, 2)
+        target = workspace.root / "table.csv"
+        os.utime(target, ns=(1, 1))  # the stat cache no longer vouches for it: read again
+        again = data_api.add(target, workspace=workspace)
+        assert again.data_version == ids[1]
+        assert again.files_read == 1
+        if tail_whole:
+            assert again.bytes_stored == 0
+        else:  # the failure the rule prevents, shown so this test can tell it apart
+            assert again.bytes_stored > 0
+    finally:
+        workspace.close()

@@ -36,6 +36,11 @@ from parity.data.writers import Lane, PackLanes
 from parity.store.objects import blob
 
 _SAMPLE = 1 << 20  # whether a large file's chunks are worth compressing is judged from this much
+# The second half's lane stores its first chunks whole, never as deltas: those cut before the
+# halves meet are in no chunk list, so only the chunk index (which holds no deltas) can find
+# them again, and a re-read of the same file must store nothing (halves meet within a few
+# chunks; in a file where they never do, its later unnamed chunks are stored again).
+TAIL_WHOLE = 8
 
 
 class LargeFileChunker:
@@ -96,8 +101,10 @@ class ChunkCopier:
         compressed: bool,
         name: str,
         bases: DeltaBases | None = None,
+        whole_first: int = 0,
     ) -> None:
         self.lane = lane
+        self._whole_first = whole_first  # this many stored chunks are never deltas (below)
         self._fd = chunker.fd
         self._view = chunker.view
         self._compressor = EntryCompressor() if compressed else None  # used on the thread only
@@ -139,6 +146,10 @@ class ChunkCopier:
         with memoryview(self._view) as whole:
             for chunk in chunks:
                 with whole[chunk.offset : chunk.offset + chunk.size] as data:
+                    if self._whole_first > 0:
+                        self._whole_first -= 1
+                        out.append((chunk.digest, self.lane.writer.add(data, self._compressor)))
+                        continue
                     packed, base = encoder.encode(data, chunk.offset)
                     out.append((chunk.digest, self.lane.writer.add_encoded(data, packed, base)))
         return out
@@ -198,7 +209,7 @@ def store_large_file(
             None
             if tail is None
             else copiers.enter_context(
-                ChunkCopier(tail, chunker, compressed, "parity-store-tail", bases)
+                ChunkCopier(tail, chunker, compressed, "parity-store-tail", bases, TAIL_WHOLE)
             )
         )
         try:
