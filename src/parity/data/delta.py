@@ -13,6 +13,7 @@ The rules that keep reads cheap and everything else unchanged:
   therefore costs at most two entries (chains of length one).
 - A delta is kept only when it is at most ``KEEP_BELOW`` of what the entry would otherwise be
   (plain zstd, or the raw bytes); reading one costs a second entry, so a small gain is not worth it.
+  A delta at most ``CLEARLY`` of its base's stored entry is kept without computing plain zstd.
 - The record names the base (digest and where it is) next to the chunk and lists the base's pack
   in ``packs``, so gc keeps it, transfer copies it and fsck checks it with the rest.
 - The chunk index has no field for a base, so deltas are not in it: they are found again only
@@ -41,6 +42,9 @@ from parity.store.objects.store import ObjectStore
 DELTA_LEVEL = 3
 # A delta is kept when it is at most this fraction of the entry it would replace.
 KEEP_BELOW = 3 / 4
+# A delta at most this fraction of its base's stored entry is kept without compressing the chunk
+# the plain way to compare (that would cost a second zstd pass over every new chunk).
+CLEARLY = 1 / 4
 # After this many chunks in a row whose delta was not kept, only every SKIP_EVERY-th is tried
 # (until one is kept again): a rewritten file costs a few hundred attempts, not one a chunk.
 GIVE_UP_AFTER = 16
@@ -91,27 +95,36 @@ class DeltaEncoder:
 
     def encode(self, data: bytes | memoryview, offset: int) -> tuple[bytes | None, Chunk | None]:
         """The stored form of the chunk at ``offset``: (its bytes or None for raw, its base)."""
-        packed = None if self._compressor is None else self._compressor.compress(data)
         misses = self._misses
         if misses >= GIVE_UP_AFTER and misses % SKIP_EVERY:
             self._misses = misses + 1
-            return packed, None
+            return self._plain(data), None
         base = self._bases.base_for(offset, len(data))
         try:
             dictionary = self._reader.base_dictionary(base)
         except (CorruptObject, NotFoundError):
             # Never a delta against what cannot be read back: stored whole, fsck says why.
             self._misses = misses + 1
-            return packed, None
+            return self._plain(data), None
         delta: bytes = zstandard.ZstdCompressor(level=DELTA_LEVEL, dict_data=dictionary).compress(
             data
         )
+        if len(delta) <= base.stored * CLEARLY:
+            # The base's own entry says what plain zstd gives here (the same place a few edits
+            # apart): a delta this much smaller is kept without compressing the chunk again.
+            self._misses = 0
+            self.kept += 1
+            return delta, base
+        packed = self._plain(data)
         if len(delta) <= (len(data) if packed is None else len(packed)) * KEEP_BELOW:
             self._misses = 0
             self.kept += 1
             return delta, base
         self._misses = misses + 1
         return packed, None
+
+    def _plain(self, data: bytes | memoryview) -> bytes | None:
+        return None if self._compressor is None else self._compressor.compress(data)
 
     def close(self) -> None:
         self._reader.close()
