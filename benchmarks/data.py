@@ -8,8 +8,10 @@
     and of the pass's three pieces of work timed alone (what bounds the pass on two free cores);
 (c) five versions of a ~410 MB CSV, each with ~1 % of the rows modified and ~1 % appended, once
     with the edits clustered in a few regions and once scattered: DVC's cache, Parity's object
-    store (as configured by default, and with ``[data] compress = false``), and the FastCDC
-    unique-bytes lower bound (the sizes of the distinct chunks of all five versions summed).
+    store (as configured by default, with ``[data] deltas = false`` and with ``[data] compress =
+    false``), and the FastCDC unique-bytes lower bound (the sizes of the distinct chunks of all
+    five versions summed); then the checkout of the fifth version into an empty place (median of
+    the rounds), by default, with ``deltas = false`` and by the compared install if any.
 
 Data is generated once under .bench/data/ and reused. Both tools run with bytecode caching on (as
 installed tools do), each in a fresh workspace for the cold steps.
@@ -17,8 +19,8 @@ installed tools do), each in a fresh workspace for the cold steps.
     python -m benchmarks data                        (full size: ~10 GB of disk under .bench)
     BENCH_DATA_SCALE=0.05 python -m benchmarks data  (a small run, to debug)
     BENCH_DATA_PARTS=b python -m benchmarks data     (only part (b); any of "abc")
-    BENCH_DATA_COMPARE=/other/venv/bin/python ...    (part (a) also times that Parity install,
-                                                      in the same rounds: a "before")
+    BENCH_DATA_COMPARE=/other/venv/bin/python ...    (parts (a) and (c) also time that Parity
+                                                      install, in the same rounds: a "before")
 """
 
 from __future__ import annotations
@@ -360,17 +362,40 @@ def chunk_sizes(path: Path, into: dict[str, int]) -> None:
         into[blake3.blake3(chunk.data).hexdigest()] = chunk.length
 
 
-def bench_versions(pattern: str) -> tuple[str, ...]:
+def configured(name: str, pattern: str, setting: str) -> Path:
+    """A fresh workspace of this Parity with one ``[data]`` setting."""
+    folder = RUNS / f"csv-{pattern}" / name
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir()
+    run([*PARITY, "init", "."], folder)
+    with open(folder / ".parity" / "config.toml", "a") as config:
+        config.write(f"\n[data]\n{setting}\n")
+    return folder
+
+
+def checkout_times(spaces: dict[str, tuple[list[str], Path]]) -> dict[str, tuple[float, float]]:
+    """Median wall and CPU seconds of checking table.csv out into an empty place, per space,
+    the spaces taking turns in each round."""
+    samples: dict[str, list[tuple[float, float]]] = {name: [] for name in spaces}
+    for _round in range(ROUNDS):
+        for name, (command, folder) in spaces.items():
+            (folder / "table.csv").unlink(missing_ok=True)
+            samples[name].append(timed([*command, "data", "checkout", "table.csv"], folder))
+    return {name: median_pair(found) for name, found in samples.items()}
+
+
+def bench_versions(pattern: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     rng = random.Random(7 if pattern == "clustered" else 8)
     rows = [b"id,score,noise,amount,city,customer,active\n", *csv_rows(rng, 0, CSV_ROWS)]
-    spaces = fresh(f"csv-{pattern}")
-    raw = RUNS / f"csv-{pattern}" / "parity-raw"
-    shutil.rmtree(raw, ignore_errors=True)
-    raw.mkdir()
-    run([*PARITY, "init", "."], raw)
-    with open(raw / ".parity" / "config.toml", "a") as config:
-        config.write("\n[data]\ncompress = false\n")
+    spaces = fresh(f"csv-{pattern}", parities())
+    raw = configured("parity-raw", pattern, "compress = false")
+    plain = configured("parity-plain", pattern, "deltas = false")
+    adders = parities()
+    workspaces = {name: spaces[name] for name in adders}
+    adders["plain"], workspaces["plain"] = PARITY, plain
+    adders["raw"], workspaces["raw"] = PARITY, raw
     distinct: dict[str, int] = {}
+    adds: dict[str, tuple[float, float]] = {}  # each tool's last add: the fifth version's
     written = 0
     for version in range(VERSIONS):
         if version:
@@ -388,29 +413,42 @@ def bench_versions(pattern: str) -> tuple[str, ...]:
         staged.write_bytes(b"".join(rows))
         written += staged.stat().st_size
         chunk_sizes(staged, distinct)
-        for folder in (spaces["parity"], raw):
+        for folder in workspaces.values():
             (folder / "table.csv").unlink(missing_ok=True)
             os.link(staged, folder / "table.csv")  # Parity only reads it
         shutil.copyfile(staged, spaces["dvc"] / "table.csv")
-        run([*PARITY, "data", "add", "table.csv"], spaces["parity"])
-        run([*PARITY, "data", "add", "table.csv"], raw)
+        for name, command in adders.items():
+            adds[name] = timed([*command, "data", "add", "table.csv"], workspaces[name])
         run([*dvc(), "add", "-q", "table.csv"], spaces["dvc"])
     bound = sum(distinct.values())
     dvc_cache = du(spaces["dvc"] / ".dvc" / "cache")
     ours = du(spaces["parity"] / ".parity" / "objects")
+    ours_plain = du(plain / ".parity" / "objects")
     ours_raw = du(raw / ".parity" / "objects")
-    result = (
+    timed_spaces = {name: (adders[name], workspaces[name]) for name in adders if name != "raw"}
+    times = checkout_times(timed_spaces)
+    stored = (
         pattern,
         f"{written / 1e9:.2f} GB",
         f"{dvc_cache / 1e9:.2f} GB",
         f"{ours / 1e9:.3f} GB",
+        f"{ours_plain / 1e9:.3f} GB",
         f"{ours_raw / 1e9:.3f} GB",
         f"{bound / 1e9:.3f} GB",
         f"{ours / bound:.2f}x",
         f"{ours_raw / bound:.3f}x",
     )
+    checkouts = (
+        pattern,
+        *(
+            cell(*found[name]) if name in found else "-"
+            for found in (times, adds)
+            for name in ("parity", "plain", "compared")
+        ),
+        load(),
+    )
     shutil.rmtree(RUNS / f"csv-{pattern}", ignore_errors=True)
-    return result
+    return stored, checkouts
 
 
 def main() -> None:
@@ -426,7 +464,7 @@ def main() -> None:
         shutil.rmtree(RUNS / "big", ignore_errors=True)
     if "c" not in PARTS:
         return
-    rows = [bench_versions("clustered"), bench_versions("scattered")]
+    results = [bench_versions("clustered"), bench_versions("scattered")]
     print(
         "\n(c) five versions of a CSV (~1 % of rows modified and ~1 % appended each)\n"
         + table(
@@ -435,12 +473,28 @@ def main() -> None:
                 "5 versions",
                 "DVC cache",
                 "Parity store",
+                "Parity store, deltas = false",
                 "Parity store, compress = false",
                 "FastCDC lower bound",
                 "Parity / bound",
                 "uncompressed / bound",
             ],
-            rows,
+            [stored for stored, _ in results],
+        )
+        + "\n\ncheckout of the fifth version into an empty place (median of the rounds), "
+        + "and its add (one each)\n"
+        + table(
+            [
+                "edits",
+                "checkout: Parity",
+                "deltas = false",
+                "compared install",
+                "add: Parity",
+                "deltas = false",
+                "compared install",
+                "load after",
+            ],
+            [checkouts for _, checkouts in results],
         ),
         flush=True,
     )

@@ -152,7 +152,12 @@ def _profile(data_version: str) -> Profile:
 
 def _data_version() -> Any:
     pack = digest("pack")
-    chunks = (Chunk(digest("chunk 1"), pack, 0, 10, 20), Chunk(digest("chunk 2"), pack, 10, 5, 5))
+    # The second chunk is a delta against a chunk stored whole by an earlier version.
+    base = Chunk(digest("chunk 0"), digest("earlier pack"), 0, 4, 5)
+    chunks = (
+        Chunk(digest("chunk 1"), pack, 0, 10, 20),
+        Chunk(digest("chunk 2"), pack, 10, 3, 5, base),
+    )
     return make_version(
         "folder",
         [FileEntry("table.csv", 25, 0o644, digest("table.csv content"), chunks)],

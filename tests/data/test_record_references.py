@@ -139,9 +139,11 @@ def test_what_each_kind_references() -> None:
     }
     assert targets("data") == {
         "packs[0]": Target.PACK,
+        "packs[1]": Target.PACK,
         "files[0].digest": Target.CONTENT,
         "files[0].chunks[0][0]": Target.CHUNK,
         "files[0].chunks[1][0]": Target.CHUNK,
+        "files[0].chunks[1][5][0]": Target.CHUNK,
     }
     assert set(targets("env").values()) == {Target.COMMIT, Target.CONTENT}
     assert targets("infra") == {"files[0].digest": Target.OBJECT}

@@ -105,6 +105,7 @@ def add_path(
                 chunk_threshold(workspace),
                 progress,
                 compress=workspace.config.section("data").get("compress", True) is not False,
+                deltas=workspace.config.section("data").get("deltas", True) is not False,
                 within=None if follow_symlinks else workspace.root,
                 exclusive=lambda: exclusive("data-add"),
             )

@@ -79,6 +79,7 @@ class CorruptObject(StorageError):
             hint="run 'parity data fsck', then 'parity data pull --verify' to restore it",
         )
         self.digest = digest
+        self.detail = detail
 
 
 class CheckFailed(ParityError):

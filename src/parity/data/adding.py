@@ -5,7 +5,8 @@ The steps and their owners: ``scan`` lists the files; ``Adder`` sorts them (reus
 stat cache, small, large) and reads small files in batches; large files go through
 ``large_file.store_large_file`` (chunk, dedup, write); ``dedup.ChunkDeduper`` decides which chunks
 are new; ``writers.PackLanes`` owns the pack writers; ``manifest_body`` builds the record body,
-copying the previous version's entries of the files reused unchanged.
+copying the previous version's entries of the files reused unchanged. A large file's new chunks
+may be stored as deltas against its previous version's (``delta``).
 
 Order of durability: packs (fsynced) → chunk index → manifest record; the caller then writes the
 pointer. A crash at any point leaves at worst unreferenced packs, which gc removes.
@@ -26,6 +27,7 @@ from typing import TYPE_CHECKING
 import blake3
 
 from parity.data.dedup import ChunkDeduper
+from parity.data.delta import DeltaBases
 from parity.data.hashing import read_small
 from parity.data.large_file import store_large_file
 from parity.data.manifest import EXECUTABLE, REGULAR, FileEntry
@@ -40,7 +42,7 @@ from parity.data.scan import ScannedFile, scan
 from parity.data.statcache import MTIME, ScanMark, Stat, StatCache, cached_digest, signature
 from parity.data.unchanged import Unchanged
 from parity.data.writers import PackLanes
-from parity.store.objects.store import ObjectStore
+from parity.store.objects.store import ObjectStore, object_key
 
 if TYPE_CHECKING:
     from parity.data.index_port import ChunkIndexPort
@@ -104,6 +106,9 @@ class Adder:
         # Held from the first chunk-index lookup through the index write, so two adds never
         # both store a chunk neither found in the index (taken only when there is such work).
         exclusive: Callable[[], AbstractContextManager[object]] = contextlib.nullcontext,
+        # A large file's new chunks may be deltas against its previous version's (``delta``):
+        # a kind of compression, so never without ``compress`` (entries are then raw bytes).
+        deltas: bool = True,
     ) -> None:
         self.store = store
         self.index = index
@@ -114,7 +119,10 @@ class Adder:
         self.compress = compress
         self.within = within
         self.exclusive = exclusive
+        self.deltas = deltas and compress
+        self._local = store.backend.local_path(object_key("0" * 64)) is not None
         self.stats = AddStats()
+        self._previous: PreviousBody | None = None
         self._dedup = ChunkDeduper(index)
         self._plans: dict[str, _Plan] = {}  # by path: the files read, or placed from the index
         self._unchanged: Unchanged | None = None  # the files the scan settled, their entries
@@ -135,6 +143,7 @@ class Adder:
 
     def _add(self, target: Path, key: str, previous: PreviousBody | None) -> BuiltVersion:
         started = time.time_ns()
+        self._previous = previous
         mark = self._mark = self.cache.mark(target)
         unchanged = self._unchanged = (
             None if previous is None else Unchanged(self.cache, key, previous)
@@ -162,7 +171,9 @@ class Adder:
                 lanes.abort()
                 raise
             if new_chunks:
-                self.index.add(new_chunks, packs, started // 1_000_000)
+                # The index has no field for a delta's base: only chunks stored whole go in.
+                whole = [c for c in new_chunks if c.base is None]
+                self.index.add(whole, packs, started // 1_000_000)
         self.cache.record(self._cache_rows, *mark)
         self.stats.packs = packs
         self.stats.chunks_new = len(new_chunks)
@@ -288,7 +299,9 @@ class Adder:
         if file.size == 0:
             self._add_small([file], lanes, lambda _: key)
             return
-        chunked = store_large_file(file, self._dedup, lanes, self.compress, self._advance)
+        chunked = store_large_file(
+            file, self._dedup, lanes, self.compress, self._advance, self._bases(file)
+        )
         digests = [c.digest for c in chunked.chunks]
         self._plans[file.path] = _Plan(
             file.path, chunked.size, _mode(file), chunked.digest, digests
@@ -298,6 +311,19 @@ class Adder:
         self.stats.files_read += 1
         self.stats.bytes_read += chunked.size
         self.stats.bytes_stored = lanes.bytes_written
+
+    def _bases(self, file: ScannedFile) -> DeltaBases | None:
+        """The previous version of ``file`` (same path; a single file may have been renamed),
+        as bases for deltas; None when deltas are off or there is none. Only a local store
+        gets deltas: elsewhere reading the bases would fetch every pack of the previous
+        version (``PackReader`` reads a remote pack whole)."""
+        previous = self._previous
+        if not self.deltas or previous is None or not self._local:
+            return None
+        entry = previous.by_path.get(file.path)
+        if entry is None and self._kind == "file" and len(previous.by_path) == 1:
+            entry = next(iter(previous.by_path.values()))
+        return None if entry is None else DeltaBases.of_entry(entry, previous.packs)
 
     def _advance(self, size: int) -> None:
         self._done += size

@@ -10,7 +10,9 @@ interleaved. So a writer dedups only against knowledge that is fixed while it wo
   indexed like any other's, and an add that copies 20,000 unchanged entries asks about the few
   new digests rather than listing every chunk those entries name);
 - what any writer took from the files this add has finished (grows only between files);
-- what this writer itself took from the file in progress (its claims), never another writer's.
+- what this writer itself took from the file in progress (its claims), never another writer's;
+- the delta chunks of the previous version of a large file (``seed``, before the file is cut):
+  the index holds only chunks stored whole (see ``delta``).
 
 Two writers may therefore both store a chunk of one file; the add then names the first writer's
 copy (``writers.PackLanes.close``).
@@ -18,7 +20,7 @@ copy (``writers.PackLanes.close``).
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from parity.data.manifest import Chunk
@@ -42,6 +44,11 @@ class ChunkDeduper:
         found = self.index.locate(digests)
         self.located.update(found)
         return found
+
+    def seed(self, chunks: Mapping[str, Chunk]) -> None:
+        """Count ``chunks`` (stored before this add, in packs that exist) as located."""
+        for digest, chunk in chunks.items():
+            self.located.setdefault(digest, chunk)
 
     def claim(self, writer: Hashable, digests: Sequence[str]) -> list[bool]:
         """For each of ``digests``, whether ``writer`` is to store it: true for the first

@@ -66,7 +66,8 @@ class ChunkIndex:
 
     def add(self, chunks: Iterable[Chunk], packs: Sequence[str], created_ms: int) -> None:
         """Remember new packs and the chunks in them, in one transaction."""
-        rows = [(c.digest, c.pack, c.offset, c.stored, c.size) for c in chunks]
+        # A delta (a chunk with a base) cannot be a row: it is found through its version only.
+        rows = [(c.digest, c.pack, c.offset, c.stored, c.size) for c in chunks if c.base is None]
         with self.meta.write() as connection:
             insert_ignoring_duplicates(
                 connection, data_packs, [{"digest": p, "created_ms": created_ms} for p in packs]
@@ -104,7 +105,7 @@ class ChunkIndex:
         """Index a data version whose packs and manifest are in the store: its record and its
         chunks. Returns the number of chunks indexed."""
         version = load_version(self.store, data_version_id)
-        chunks = {c.digest: c for f in version.files for c in f.chunks}
+        chunks = version.stored_whole()  # deltas' bases included, deltas left out
         self.add(chunks.values(), version.packs, created_ms)
         self.meta.index_records([(data_version_id, DATA_KIND, created_ms, None)])
         return len(chunks)

@@ -105,7 +105,8 @@ class DirectDataIndex:
 
     def add(self, chunks: Iterable[Chunk], packs: Sequence[str], created_ms: int) -> None:
         """Remember new packs and the chunks in them, in one transaction."""
-        rows = [(c.digest, c.pack, c.offset, c.stored, c.size) for c in chunks]
+        # A delta (a chunk with a base) cannot be a row: it is found through its version only.
+        rows = [(c.digest, c.pack, c.offset, c.stored, c.size) for c in chunks if c.base is None]
         with self._transaction("BEGIN IMMEDIATE") as db:
             db.executemany(_INSERT_PACK, [(p, created_ms) for p in packs])
             db.executemany(_INSERT_CHUNK, rows)
@@ -133,7 +134,7 @@ class DirectDataIndex:
         """Index a data version whose packs and manifest are in the store: its record and its
         chunks. Returns the number of chunks indexed."""
         version = load_version(self.store, data_version_id)
-        chunks = {c.digest: c for f in version.files for c in f.chunks}
+        chunks = version.stored_whole()  # deltas' bases included, deltas left out
         self.add(chunks.values(), version.packs, created_ms)
         self.index_records([(data_version_id, DATA_KIND, created_ms, None)])
         return len(chunks)

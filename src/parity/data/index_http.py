@@ -53,6 +53,7 @@ class HttpChunkIndex:
                 "size": c.size,
             }
             for c in chunks
+            if c.base is None  # a delta cannot be a row (``delta``)
         ]
         pack_list = list(packs)
         # In batches, packs first: a later batch that fails leaves hints that are true (their

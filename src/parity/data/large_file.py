@@ -8,7 +8,8 @@ One object owns each step:
   (``hashing.chunk_file``); it refuses a file that changes from open until the last copy.
 - ``ChunkDeduper`` (dedup, ``data/dedup.py``): which chunks of each batch a lane stores.
 - ``ChunkCopier`` (write): one thread per lane that copies batches of new chunks from the file
-  into the lane's pack writer (``data/writers.py``).
+  into the lane's pack writer (``data/writers.py``), as deltas against the previous version of
+  the file where that is clearly smaller (``data/delta.py``).
 
 ``store_large_file`` wires them: the first half's batches go to the add's main lane, the second
 half's, as they are cut, to a lane of its own (waiting for the halves to meet left 0.37 s of a
@@ -27,6 +28,7 @@ from types import TracebackType
 
 from parity.data import hashing
 from parity.data.dedup import ChunkDeduper
+from parity.data.delta import DeltaBases, DeltaEncoder
 from parity.data.hashing import ChunkedFile, CutChunk, OnChunks, changed_while_reading
 from parity.data.packs import EntryCompressor, Placed
 from parity.data.scan import ScannedFile, stat_of
@@ -34,6 +36,11 @@ from parity.data.writers import Lane, PackLanes
 from parity.store.objects import blob
 
 _SAMPLE = 1 << 20  # whether a large file's chunks are worth compressing is judged from this much
+# The second half's lane stores its first chunks whole, never as deltas: those cut before the
+# halves meet are in no chunk list, so only the chunk index (which holds no deltas) can find
+# them again, and a re-read of the same file must store nothing (halves meet within a few
+# chunks; in a file where they never do, its later unnamed chunks are stored again).
+TAIL_WHOLE = 8
 
 
 class LargeFileChunker:
@@ -87,16 +94,33 @@ class ChunkCopier:
     hand-offs than the copy). Incompressible content is read straight into the pack's buffers;
     compressible chunks are compressed one by one and appended."""
 
-    def __init__(self, lane: Lane, chunker: LargeFileChunker, compressed: bool, name: str) -> None:
+    def __init__(
+        self,
+        lane: Lane,
+        chunker: LargeFileChunker,
+        compressed: bool,
+        name: str,
+        bases: DeltaBases | None = None,
+        whole_first: int = 0,
+    ) -> None:
         self.lane = lane
+        self._whole_first = whole_first  # this many stored chunks are never deltas (below)
         self._fd = chunker.fd
         self._view = chunker.view
         self._compressor = EntryCompressor() if compressed else None  # used on the thread only
+        self._encoder = (
+            None
+            if bases is None
+            else DeltaEncoder(lane.writer.store, bases, self._compressor)  # on the thread only
+        )
         self._thread = ThreadPoolExecutor(1, thread_name_prefix=name)
         self._jobs: list[Future[list[tuple[str, Placed]]]] = []
 
     def submit(self, chunks: list[CutChunk]) -> None:
-        copy = self._copy_raw if self._compressor is None else self._copy_compressed
+        if self._encoder is not None:
+            copy = self._copy_delta
+        else:
+            copy = self._copy_raw if self._compressor is None else self._copy_compressed
         self._jobs.append(self._thread.submit(copy, chunks))
 
     def wait(self) -> list[tuple[str, Placed]]:
@@ -115,11 +139,28 @@ class ChunkCopier:
                     out.append((chunk.digest, self.lane.writer.add(data, self._compressor)))
         return out
 
+    def _copy_delta(self, chunks: list[CutChunk]) -> list[tuple[str, Placed]]:
+        encoder = self._encoder
+        assert encoder is not None
+        out = []
+        with memoryview(self._view) as whole:
+            for chunk in chunks:
+                with whole[chunk.offset : chunk.offset + chunk.size] as data:
+                    if self._whole_first > 0:
+                        self._whole_first -= 1
+                        out.append((chunk.digest, self.lane.writer.add(data, self._compressor)))
+                        continue
+                    packed, base = encoder.encode(data, chunk.offset)
+                    out.append((chunk.digest, self.lane.writer.add_encoded(data, packed, base)))
+        return out
+
     def __enter__(self) -> ChunkCopier:
         return self
 
     def __exit__(self, *_exc: object) -> None:
         self._thread.shutdown(wait=True)
+        if self._encoder is not None:
+            self._encoder.close()
 
 
 @dataclass(frozen=True)
@@ -145,21 +186,31 @@ def store_large_file(
     lanes: PackLanes,
     compressed: bool,
     progress: Callable[[int], None],
+    bases: DeltaBases | None = None,
 ) -> ChunkedFile:
     """Chunk ``file``, store the chunks ``deduper`` finds new, and return its chunk list.
 
     ``compressed`` allows compression (it is then still judged from the file's first MiB);
-    ``progress`` is called with the size of every batch cut."""
+    ``progress`` is called with the size of every batch cut; ``bases``, the previous version of
+    the file, allows deltas against it (and finds its delta chunks again, see ``delta``)."""
     head = lanes.main
     tail = lanes.open() if file.size >= hashing.PARALLEL_FROM else None
+    if bases is not None:
+        deltas = bases.deltas()
+        missing = lanes.store.missing({p for c in deltas.values() for p in c.packs})
+        deduper.seed({d: c for d, c in deltas.items() if not set(c.packs) & missing})
     # Copiers are shut down (every copy finished) before the map and the file are closed.
     with LargeFileChunker(file) as chunker, ExitStack() as copiers:
         compressed = compressed and chunker.compressible()
-        head_copier = copiers.enter_context(ChunkCopier(head, chunker, compressed, "parity-store"))
+        head_copier = copiers.enter_context(
+            ChunkCopier(head, chunker, compressed, "parity-store", bases)
+        )
         tail_copier = (
             None
             if tail is None
-            else copiers.enter_context(ChunkCopier(tail, chunker, compressed, "parity-store-tail"))
+            else copiers.enter_context(
+                ChunkCopier(tail, chunker, compressed, "parity-store-tail", bases, TAIL_WHOLE)
+            )
         )
         try:
             chunked = chunker.cut(

@@ -13,11 +13,19 @@ Body, format 1::
      "files": [{"path": "a/b.csv", "size": 9, "mode": 420, "digest": "…",
                 "chunks": [["<digest>", 0, 5, 9, 9]]}, …],
      "folders": ["empty/folder", …]}
+
+Format 2 is format 1 where a chunk may carry a sixth field, its *base*: ``[digest, pack, offset,
+stored, size, [base digest, base pack, base offset, base stored, base size]]``. Such an entry is
+zstd-compressed with the base chunk's bytes as a raw-content dictionary (a delta against an
+earlier version of the file, see ``data/delta.py``); the base is always an entry stored whole (it
+never has a base itself) and its pack is in ``packs`` like any other, so gc, fsck and transfer
+need nothing else. A record is written as format 2 only when one of its chunks has a base: every
+other record stays format 1, byte for byte what earlier Parity wrote (and reads).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,7 +42,9 @@ from parity.core.references import (
 )
 
 DATA_KIND = "data"
-DATA_FORMAT = 1
+DATA_FORMAT = 2  # the newest format read; written only for records with deltas
+PLAIN_FORMAT = 1  # the format of a record without deltas
+_FIELDS = 5  # digest, pack, offset, stored, size; a sixth, the base, makes a delta
 EXECUTABLE = 0o755
 REGULAR = 0o644
 
@@ -48,10 +58,44 @@ class Chunk:
     offset: int  # where the entry starts in the pack's content
     stored: int  # length of the entry in the pack (compressed when < size)
     size: int  # length of the chunk's bytes
+    # A delta: the entry is zstd with this (whole, never a delta) chunk's bytes as dictionary.
+    base: Chunk | None = None
 
     @property
     def compressed(self) -> bool:
         return self.stored < self.size
+
+    def row(self, number: Mapping[str, int]) -> list[Any]:
+        """The chunk as a record holds it, pack digests numbered by ``number``."""
+        row: list[Any] = [self.digest, number[self.pack], self.offset, self.stored, self.size]
+        if self.base is not None:
+            row.append(self.base.row(number))
+        return row
+
+    @property
+    def packs(self) -> tuple[str, ...]:
+        """The packs reading it needs: its own, then its base's."""
+        return (self.pack,) if self.base is None else (self.pack, self.base.pack)
+
+
+def chunk_of(row: Sequence[Any], packs: Sequence[str], nested: bool = False) -> Chunk:
+    """A chunk from its record form (``Chunk.row``); raises on a malformed one. A base is
+    always stored whole: a base with a base of its own is refused (reads stay one level)."""
+    if len(row) == _FIELDS:
+        digest, pack, offset, stored, size = row
+        return Chunk(digest, packs[_index(pack)], offset, stored, size)
+    if len(row) != _FIELDS + 1 or nested:
+        raise ValueError(f"chunk {row!r} has {len(row)} fields")
+    digest, pack, offset, stored, size, base = row
+    if not isinstance(base, list):
+        raise ValueError(f"the base of chunk {digest!r} is {base!r}")
+    return Chunk(digest, packs[_index(pack)], offset, stored, size, chunk_of(base, packs, True))
+
+
+def _index(number: object) -> int:
+    if type(number) is not int or number < 0:
+        raise ValueError(f"pack number {number!r}")
+    return number
 
 
 @dataclass(frozen=True)
@@ -80,7 +124,23 @@ class DataVersion:
     @property
     def packs(self) -> tuple[str, ...]:
         """Every pack this version's content lives in, in order of first use."""
-        return tuple(dict.fromkeys(c.pack for f in self.files for c in f.chunks))
+        return tuple(dict.fromkeys(p for f in self.files for c in f.chunks for p in c.packs))
+
+    @property
+    def format(self) -> int:
+        """2 when a chunk is a delta, else 1 (what a Parity without deltas wrote and reads)."""
+        has_delta = any(c.base is not None for f in self.files for c in f.chunks)
+        return DATA_FORMAT if has_delta else PLAIN_FORMAT
+
+    def stored_whole(self) -> dict[str, Chunk]:
+        """Every chunk stored whole that reading this version uses (deltas' bases included),
+        by digest: what the chunk index can hold (it has no field for a base)."""
+        found: dict[str, Chunk] = {}
+        for f in self.files:
+            for c in f.chunks:
+                whole = c if c.base is None else c.base
+                found.setdefault(whole.digest, whole)
+        return found
 
     def by_path(self) -> dict[str, FileEntry]:
         return {f.path: f for f in self.files}
@@ -98,9 +158,7 @@ class DataVersion:
                     "size": f.size,
                     "mode": f.mode,
                     "digest": f.digest,
-                    "chunks": [
-                        [c.digest, number[c.pack], c.offset, c.stored, c.size] for c in f.chunks
-                    ],
+                    "chunks": [c.row(number) for c in f.chunks],
                 }
                 for f in sorted(self.files, key=lambda f: f.path)
             ],
@@ -117,10 +175,7 @@ class DataVersion:
                     size=f["size"],
                     mode=f["mode"],
                     digest=f["digest"],
-                    chunks=tuple(
-                        Chunk(digest, packs[pack], offset, stored, size)
-                        for digest, pack, offset, stored, size in f["chunks"]
-                    ),
+                    chunks=tuple(chunk_of(row, packs) for row in f["chunks"]),
                 )
                 for f in body["files"]
             )
@@ -132,7 +187,7 @@ class DataVersion:
         return cls(kind=kind, files=files, folders=folders)
 
     def to_record(self) -> StoredRecord:
-        return StoredRecord(DATA_KIND, DATA_FORMAT, self.to_dict())
+        return StoredRecord(DATA_KIND, self.format, self.to_dict())
 
     @classmethod
     def from_record(cls, record: StoredRecord) -> DataVersion:
@@ -192,6 +247,11 @@ def data_references(body: Mapping[str, Any]) -> list[Reference]:
             if not isinstance(chunk, list) or not chunk:
                 raise UsageError(f"damaged record: {field} is missing")
             found += referenced(Target.CHUNK, chunk[0], field)
+            if len(chunk) > _FIELDS:  # a delta (format 2): its base is a chunk too
+                base = chunk[_FIELDS]
+                if not isinstance(base, list) or not base:
+                    raise UsageError(f"damaged record: {where}.chunks[{number}][5] is missing")
+                found += referenced(Target.CHUNK, base[0], f"{where}.chunks[{number}][5][0]")
     return found
 
 

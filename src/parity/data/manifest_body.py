@@ -6,7 +6,8 @@ rest of the add, so the add copies the previous body's entries (as parsed from t
 was verified against its id) for the files it found unchanged, and builds entries only for the
 files it read. The result is byte for byte the body ``DataVersion.to_dict`` gives for the same
 files: entries in path order, packs numbered in order of first use (a copied entry's pack numbers
-are renumbered when that order moved), the five fields of an entry and nothing else.
+are renumbered when that order moved), the five fields of an entry and nothing else. The
+record's format is 2 when a chunk is a delta (it has a base), else 1 (``manifest``).
 """
 
 from __future__ import annotations
@@ -20,12 +21,15 @@ import orjson
 from parity.data.manifest import (
     DATA_FORMAT,
     DATA_KIND,
+    PLAIN_FORMAT,
+    Chunk,
     FileEntry,
     damaged_record,
 )
 
 Entry = dict[str, Any]  # one item of a body's "files", as the record holds it
 _FIELDS = 5  # path, size, mode, digest, chunks
+_CHUNK_FIELDS = 5  # digest, pack, offset, stored, size (and a delta's base, a sixth)
 
 
 class PreviousBody:
@@ -49,10 +53,11 @@ class BuiltVersion:
     body: dict[str, Any]
     files: int
     size: int
+    format: int = PLAIN_FORMAT
 
     def record_bytes(self) -> bytes:
         """The record's canonical JSON (what ``versions.canonical_record_bytes`` writes)."""
-        document = {"kind": DATA_KIND, "format": DATA_FORMAT, "body": self.body}
+        document = {"kind": DATA_KIND, "format": self.format, "body": self.body}
         return orjson.dumps(document, option=orjson.OPT_SORT_KEYS)
 
 
@@ -68,12 +73,11 @@ def build_body(
     renumbered: list[int] = [-1] * len(previous_packs)  # previous number → new number
     entries: list[Entry] = []
     size = 0
+    deltas = False
     for item in files:
         if isinstance(item, FileEntry):
-            chunks = [
-                [c.digest, number.setdefault(c.pack, len(number)), c.offset, c.stored, c.size]
-                for c in item.chunks
-            ]
+            chunks = [_row(c, number) for c in item.chunks]
+            deltas = deltas or any(c.base is not None for c in item.chunks)
             entries.append(
                 {
                     "path": item.path,
@@ -88,21 +92,21 @@ def build_body(
         moved = len(item) != _FIELDS
         try:
             for chunk in item["chunks"]:
-                old = chunk[1]
-                if len(chunk) != _FIELDS or type(old) is not int or old < 0:
-                    raise damaged_record(ValueError(f"chunk {chunk!r} of {item['path']!r}"))
-                new = renumbered[old]
-                if new < 0:
-                    new = renumbered[old] = number.setdefault(previous_packs[old], len(number))
-                if new != old:
-                    moved = True
+                # A chunk's pack is numbered before its base's, as ``Chunk.packs`` orders them.
+                for old in _pack_numbers(chunk, item["path"]):
+                    new = renumbered[old]
+                    if new < 0:
+                        new = renumbered[old] = number.setdefault(previous_packs[old], len(number))
+                    if new != old:
+                        moved = True
+                deltas = deltas or len(chunk) > _CHUNK_FIELDS
             if moved:
                 item = {
                     "path": item["path"],
                     "size": item["size"],
                     "mode": item["mode"],
                     "digest": item["digest"],
-                    "chunks": [[c[0], renumbered[c[1]], c[2], c[3], c[4]] for c in item["chunks"]],
+                    "chunks": [_renumbered(c, renumbered) for c in item["chunks"]],
                 }
         except (KeyError, IndexError, TypeError) as exc:
             raise damaged_record(exc) from exc
@@ -115,4 +119,42 @@ def build_body(
         "files": entries,
         "folders": sorted(folders),
     }
-    return BuiltVersion(kind, body, len(entries), size)
+    return BuiltVersion(kind, body, len(entries), size, DATA_FORMAT if deltas else PLAIN_FORMAT)
+
+
+def _row(chunk: Chunk, number: dict[str, int]) -> list[Any]:
+    """``Chunk.row``, numbering packs in order of first use as it goes."""
+    row: list[Any] = [
+        chunk.digest,
+        number.setdefault(chunk.pack, len(number)),
+        chunk.offset,
+        chunk.stored,
+        chunk.size,
+    ]
+    if chunk.base is not None:
+        row.append(_row(chunk.base, number))
+    return row
+
+
+def _pack_numbers(chunk: Any, path: object) -> list[int]:
+    """The pack numbers of a previous entry's chunk: its own, then its base's (a delta)."""
+    numbers = []
+    row = chunk
+    for depth in range(2):
+        if not isinstance(row, list) or len(row) not in (_CHUNK_FIELDS, _CHUNK_FIELDS + 1):
+            raise damaged_record(ValueError(f"chunk {chunk!r} of {path!r}"))
+        old = row[1]
+        if type(old) is not int or old < 0 or (depth and len(row) != _CHUNK_FIELDS):
+            raise damaged_record(ValueError(f"chunk {chunk!r} of {path!r}"))
+        numbers.append(old)
+        if len(row) == _CHUNK_FIELDS:
+            break
+        row = row[_CHUNK_FIELDS]
+    return numbers
+
+
+def _renumbered(chunk: list[Any], renumbered: list[int]) -> list[Any]:
+    row = [chunk[0], renumbered[chunk[1]], chunk[2], chunk[3], chunk[4]]
+    if len(chunk) > _CHUNK_FIELDS:
+        row.append(_renumbered(chunk[_CHUNK_FIELDS], renumbered))
+    return row

@@ -49,7 +49,8 @@ class PackLanes:
             for digest, p in lane.placed.items():
                 if digest not in named:
                     named.add(digest)
-                    chunks.append(Chunk(digest, lane_packs[p.slot], p.offset, p.stored, p.size))
+                    pack = lane_packs[p.slot]
+                    chunks.append(Chunk(digest, pack, p.offset, p.stored, p.size, p.base))
             packs += lane_packs
         return chunks, packs
 

@@ -55,8 +55,11 @@ def parse_header(digest: str, data: bytes) -> int:
     return codec
 
 
-def decompress_bounded(payload: bytes | memoryview, limit: int) -> bytes:
-    """One zstd frame decoded, refusing (ZstdError) to produce more than ``limit`` bytes.
+def decompress_bounded(
+    payload: bytes | memoryview, limit: int, dictionary: zstandard.ZstdCompressionDict | None = None
+) -> bytes:
+    """One zstd frame decoded (with ``dictionary`` if it was compressed with one), refusing
+    (ZstdError) to produce more than ``limit`` bytes.
 
     A frame that states its size is decoded into a buffer of that size at once (zstandard's
     ``max_output_size`` applies only to frames that do not), so the claim is checked first."""
@@ -66,7 +69,12 @@ def decompress_bounded(payload: bytes | memoryview, limit: int) -> bytes:
         claimed = -1  # a damaged header: decompressing says what is wrong with it
     if claimed > limit:
         raise zstandard.ZstdError(f"the frame claims {claimed} bytes, more than {limit}")
-    return zstandard.ZstdDecompressor().decompress(payload, max_output_size=max(limit, 1))
+    decompressor = (
+        zstandard.ZstdDecompressor()
+        if dictionary is None
+        else zstandard.ZstdDecompressor(dict_data=dictionary)
+    )
+    return decompressor.decompress(payload, max_output_size=max(limit, 1))
 
 
 def decode(digest: str, data: bytes, limit: int = IN_MEMORY_LIMIT) -> bytes:
