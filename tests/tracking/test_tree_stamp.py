@@ -4,6 +4,7 @@ would report differently has changed, and only then."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -115,15 +116,29 @@ CHANGES: dict[str, Callable[[Path], object]] = {
     "a commit": _commit,
     "another branch": lambda repo: git(repo, "checkout", "-qb", "other"),
     "the info/exclude file": lambda repo: _write(repo / ".git" / "info" / "exclude", "*.txt\n"),
+    # out/ matches folders only: a file of that name, where the ignored folder was, is untracked
+    "an ignored folder replaced by a file": lambda repo: (
+        shutil.rmtree(repo / "out"),
+        _write(repo / "out", "x\n"),
+    ),
 }
+
+
+def _before(repo: Path, change: str) -> None:
+    """What a change needs in the tree before the stamp."""
+    if change == "the info/exclude file":
+        _write(repo / "notes.txt", "y\n")
+    if change == "an ignored folder replaced by a file":
+        _write(repo / ".gitignore", "*.pyc\n_script.py\nout/\n")
+        git(repo, "commit", "-qam", "folders named out are ignored")
+        _write(repo / "out" / "model.bin", "x\n")
 
 
 @pytest.mark.parametrize("change", list(CHANGES))
 def test_every_change_git_reports_is_seen(capture: Capturer, repo: Path, change: str) -> None:
     (repo / "empty").mkdir()
     _write(repo / "keep.pyc", "ignored until .gitignore changes\n")  # *.pyc is ignored
-    if change == "the info/exclude file":
-        _write(repo / "notes.txt", "y\n")
+    _before(repo, change)
     before = capture.settle()
     CHANGES[change](repo)
     after = capture()

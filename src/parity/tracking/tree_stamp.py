@@ -3,7 +3,8 @@
 A process that starts many runs (a sweep, a notebook) would ask git for the same status every
 time, and the fork costs more than the run itself. A stamp holds the stat of every file the
 status depends on: git's own (HEAD, the index, the branch ref, packed-refs, exclude files), every
-tracked file and every file and folder git does not ignore, each folder with the names it held.
+tracked file and every file and folder git does not ignore, each folder with the names it held
+(a folder's marked as one).
 While every stat is the same, git would answer the same, so the status read with the stamp is
 reused; any difference sends the next run back to git.
 
@@ -53,9 +54,18 @@ def stat_of(path: str) -> Stat:
 def _names(path: str) -> frozenset[str] | None:
     try:
         with os.scandir(path) as entries:  # names only, no Path per entry
-            return frozenset(entry.name for entry in entries)
+            return _named(entries)
     except OSError:
         return None
+
+
+def _named(entries: Iterable[os.DirEntry[str]]) -> frozenset[str]:
+    """The names in a folder, a folder's with a slash: ignore rules can tell a file from a
+    folder (``out/`` ignores only folders), so a file replacing a folder of its name counts."""
+    return frozenset(
+        f"{entry.name}/" if entry.is_dir(follow_symlinks=False) else entry.name
+        for entry in entries
+    )
 
 
 @dataclass
@@ -183,7 +193,10 @@ def take_stamp(
                 entries = list(listing)
         except OSError:
             return None
-        stamp.folders[folder] = (stat_of(folder), frozenset(entry.name for entry in entries))
+        try:
+            stamp.folders[folder] = (stat_of(folder), _named(entries))
+        except OSError:
+            return None
         for entry in entries:
             name = f"{relative}{entry.name}"
             if entry.name == ".git":
