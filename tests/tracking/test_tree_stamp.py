@@ -35,7 +35,7 @@ class Capturer:
         asked = code_state._git
 
         def counting(folder: Path, *args: str) -> subprocess.CompletedProcess[bytes] | None:
-            if args[0] == "status":
+            if args[0] == "status" and args != tree_stamp.IGNORED_STATUS:  # not the stamp's
                 self.statuses += 1
             return asked(folder, *args)
 
@@ -111,6 +111,8 @@ CHANGES: dict[str, Callable[[Path], object]] = {
     "a new file at the top": lambda repo: _write(repo / "notes.txt", "x\n"),
     "a new file in a new folder": lambda repo: _write(repo / "new" / "deep" / "x.py", "1\n"),
     "a file in an empty folder": lambda repo: _write(repo / "empty" / "x.py", "1\n"),
+    # a folder holding only ignored files is not ignored itself
+    "a file beside ignored ones": lambda repo: _write(repo / "compiled" / "x.py", "1\n"),
     "a file ignored no longer": lambda repo: _write(repo / ".gitignore", "_script.py\n"),
     "a file staged": _stage,
     "a commit": _commit,
@@ -138,6 +140,7 @@ def _before(repo: Path, change: str) -> None:
 def test_every_change_git_reports_is_seen(capture: Capturer, repo: Path, change: str) -> None:
     (repo / "empty").mkdir()
     _write(repo / "keep.pyc", "ignored until .gitignore changes\n")  # *.pyc is ignored
+    _write(repo / "compiled" / "x.pyc", "ignored\n")
     _before(repo, change)
     before = capture.settle()
     CHANGES[change](repo)

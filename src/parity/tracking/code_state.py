@@ -346,8 +346,7 @@ def _stamp_tree(
     mark = clock_mark(mark_folder, root)
     with ThreadPoolExecutor(max_workers=2) as pool:
         stage = pool.submit(_git, root, "ls-files", "-z", "--stage")
-        others = ["ls-files", "-z", "--others", "--ignored", "--exclude-standard", "--directory"]
-        ignored = pool.submit(_git, root, *others)
+        ignored = pool.submit(_git, root, *tree_stamp.IGNORED_STATUS)
         listed, dropped = stage.result(), ignored.result()
     if listed is None or listed.returncode != 0 or dropped is None or dropped.returncode != 0:
         return None

@@ -63,8 +63,7 @@ def _named(entries: Iterable[os.DirEntry[str]]) -> frozenset[str]:
     """The names in a folder, a folder's with a slash: ignore rules can tell a file from a
     folder (``out/`` ignores only folders), so a file replacing a folder of its name counts."""
     return frozenset(
-        f"{entry.name}/" if entry.is_dir(follow_symlinks=False) else entry.name
-        for entry in entries
+        f"{entry.name}/" if entry.is_dir(follow_symlinks=False) else entry.name for entry in entries
     )
 
 
@@ -165,11 +164,24 @@ def tracked_paths(ls_files_stage: bytes) -> list[str] | None:
     return paths
 
 
-def ignored_paths(ls_files_ignored: bytes) -> set[str]:
-    """Paths from ``git ls-files -z --others --ignored --exclude-standard --directory``
-    (folders end with a slash)."""
-    text = ls_files_ignored.decode("utf-8", "surrogateescape")
-    return {entry for entry in text.split("\0") if entry}
+# What git ignores, asked as ``git status`` reports it: a folder only when a pattern matches the
+# folder itself (``ls-files --others --ignored --directory`` also names a folder that merely
+# holds nothing but ignored files, where a new file would be untracked).
+IGNORED_STATUS = ("status", "--porcelain=v2", "-z", "--ignored=matching", "--untracked-files=all")
+
+
+def ignored_paths(status_ignored: bytes) -> set[str]:
+    """The ignored paths in the output of ``git <IGNORED_STATUS>`` (folders end with a slash)."""
+    ignored = set()
+    skip_next = False
+    for entry in status_ignored.decode("utf-8", "surrogateescape").split("\0"):
+        if skip_next:  # the original path of a rename
+            skip_next = False
+        elif entry.startswith("! "):
+            ignored.add(entry[2:])
+        else:
+            skip_next = entry.startswith("2 ")
+    return ignored
 
 
 def take_stamp(
