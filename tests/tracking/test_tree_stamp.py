@@ -123,6 +123,8 @@ CHANGES: dict[str, Callable[[Path], object]] = {
         shutil.rmtree(repo / "out"),
         _write(repo / "out", "x\n"),
     ),
+    # an ignored .gitignore still says what git ignores in its folder
+    "an ignored .gitignore edited": lambda repo: _write(repo / "sub" / ".gitignore", "*.tmp\n"),
 }
 
 
@@ -134,6 +136,11 @@ def _before(repo: Path, change: str) -> None:
         _write(repo / ".gitignore", "*.pyc\n_script.py\nout/\n")
         git(repo, "commit", "-qam", "folders named out are ignored")
         _write(repo / "out" / "model.bin", "x\n")
+    if change == "an ignored .gitignore edited":
+        _write(repo / ".gitignore", "*.pyc\n_script.py\nsub/.gitignore\n")
+        git(repo, "commit", "-qam", "sub/.gitignore is ignored")
+        _write(repo / "sub" / ".gitignore", "*.log\n")
+        _write(repo / "sub" / "run.log", "x\n")
 
 
 @pytest.mark.parametrize("change", list(CHANGES))

@@ -220,7 +220,8 @@ def take_stamp(
             if is_folder:
                 if f"{name}/" not in ignored:
                     pending.append((f"{name}/", entry.path))
-            elif name not in ignored:
+            elif name not in ignored or entry.name == ".gitignore":
+                # an ignored .gitignore still says what git ignores beside it
                 stamp.files[entry.path] = stat_of(entry.path)
         if len(stamp.files) + len(stamp.folders) > MAX_ENTRIES:
             return None
