@@ -227,6 +227,23 @@ def test_a_sparse_checkout_is_not_stamped(capture: Capturer, repo: Path) -> None
     assert capture.statuses == 4
 
 
+def test_a_file_staged_in_another_index_is_seen(
+    capture: Capturer, repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIT_INDEX_FILE (as GIT_DIR, GIT_WORK_TREE) has git read files the stamp does not hold.
+    other = repo.parent / "other-index"
+    shutil.copy(repo / ".git" / "index", other)
+    monkeypatch.setenv("GIT_INDEX_FILE", str(other))
+    _write(repo / "new.py", "1\n")
+    time.sleep(TICK_S)
+    before = [capture() for _ in range(3)][-1]  # as settle() would, where a stamp is allowed
+    git(repo, "add", "new.py")  # into the other index: .git/index does not move
+    after = capture()
+    assert after == capture.truth()
+    assert after.dirty
+    assert not before.dirty
+
+
 def test_a_stamp_that_never_lasts_is_taken_less_often(
     capture: Capturer, repo: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

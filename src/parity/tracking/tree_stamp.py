@@ -18,7 +18,8 @@ clock file can be touched (``parity.data.statcache`` does the same for data).
 Folders count by their names: a folder whose stat moved but that holds the same names (a
 temporary file made and removed, SQLite's journal in ``.parity``) changes nothing git reports;
 a new name might be an untracked file, so it does. A tree with submodules, a sparse checkout
-or reftable refs is not stamped (their state lies outside these files), nor one with more than
+or reftable refs is not stamped, nor one git is pointed at by ``GIT_DIR``, ``GIT_INDEX_FILE`` and
+the like (their state lies outside these files), nor one with more than
 ``MAX_ENTRIES`` entries, where stat-ing it in Python costs about what git costs.
 """
 
@@ -143,8 +144,14 @@ def git_files(git_dirs: Iterable[Path], branch: str | None, excludes: Iterable[P
     return [str(path) for path in [*paths, *excludes]]
 
 
+# Variables that point git at another repository, work tree or index than the files stamped.
+ELSEWHERE_VARIABLES = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_COMMON_DIR")
+
+
 def stampable(git_dirs: Iterable[Path]) -> bool:
     """False for trees whose status depends on more than a stamp holds."""
+    if any(os.environ.get(name) for name in ELSEWHERE_VARIABLES):
+        return False
     for folder in git_dirs:
         if (folder / "info" / "sparse-checkout").exists() or (folder / "reftable").exists():
             return False
