@@ -191,15 +191,20 @@ def test_a_dirty_tree_keeps_its_diff(capture: Capturer, repo: Path) -> None:
 def test_a_file_rewritten_within_the_clock_tick_is_seen(
     capture: Capturer, repo: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # As if every entry had been written in the instant the stamp was taken, and a file were
-    # then rewritten with its stat unchanged (the same size, times within one tick).
-    monkeypatch.setattr(code_state, "clock_mark", lambda folder, tree: (0, 0))
+    # As if the script had been written in the instant the stamp was taken (git's own files and
+    # .gitignore before it: written then, they refuse the stamp), and it were then rewritten
+    # with its stat unchanged (the same size, times within one tick).
+    time.sleep(TICK_S)
+    target = repo / "train.py"
+    os.utime(target)
+    written = target.stat()
+    mark = (max(written.st_mtime_ns, written.st_ctime_ns), 0)
+    monkeypatch.setattr(code_state, "clock_mark", lambda folder, tree: mark)
     capture()
-    capture()  # stamped, every entry recent
+    capture()  # stamped, the script recent
     asked = capture.statuses
     clean = capture()
     assert capture.statuses == asked  # recent entries compared by content: still the same
-    target = repo / "train.py"
     info = target.stat()
     target.write_text("print('trainin!')\n")  # the same size
     os.utime(target, ns=(info.st_atime_ns, info.st_mtime_ns))
@@ -207,6 +212,44 @@ def test_a_file_rewritten_within_the_clock_tick_is_seen(
     changed = capture()
     assert changed.dirty
     assert not clean.dirty
+
+
+RACES: dict[str, tuple[Callable[[Path], object], Callable[[Path], object]]] = {
+    # build/ ignored when git listed the tree, no longer when the stamp was taken
+    "a .gitignore": (
+        lambda repo: _write(repo / ".gitignore", "*.pyc\n_script.py\n"),
+        lambda repo: _write(repo / "build" / "b.txt", "x\n"),
+    ),
+    # f.pyc ignored and untracked when git listed the tree, staged when the stamp was taken
+    "the index": (
+        lambda repo: git(repo, "add", "-f", "f.pyc"),
+        lambda repo: _write(repo / "f.pyc", "yy\n"),
+    ),
+}
+
+
+@pytest.mark.parametrize("race", list(RACES))
+def test_a_rule_changed_while_the_tree_is_listed_is_seen(
+    capture: Capturer, repo: Path, monkeypatch: pytest.MonkeyPatch, race: str
+) -> None:
+    _write(repo / ".gitignore", "*.pyc\n_script.py\nbuild/\n")
+    git(repo, "commit", "-qam", "build/ is ignored")
+    _write(repo / "build" / "a.txt", "x\n")
+    _write(repo / "f.pyc", "x\n")
+    capture.settle()
+    _write(repo / "train.py", "print('trainin!')\n")  # the stamp fails: another is taken
+    during, after = RACES[race]
+    take = code_state.take_stamp
+
+    def racing(*args: object, **kwargs: object) -> tree_stamp.TreeStamp | None:
+        during(repo)  # after git listed what it tracks and ignores, before the stamp
+        return take(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(code_state, "take_stamp", racing)
+    capture()
+    monkeypatch.setattr(code_state, "take_stamp", take)
+    after(repo)
+    assert capture() == capture.truth()
 
 
 def _without_ctime(stat_of: Callable[[str], tuple[int, ...]]) -> Callable[[str], tuple[int, ...]]:

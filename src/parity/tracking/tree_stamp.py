@@ -8,12 +8,14 @@ tracked file and every file and folder git does not ignore, each folder with the
 While every stat is the same, git would answer the same, so the status read with the stamp is
 reused; any difference sends the next run back to git.
 
-A stamp is taken *before* the status it vouches for: a file changed while git reads the tree
-shows as changed to the stamp the next time. A file written within the file system's timestamp
-granularity of the stamp could change again without its stat moving, so such a file's content
-(a folder's names) is kept too and compared at every check (git's answer to "racily clean"
-entries), up to ``MAX_RECENT_BYTES``. "Recent" is measured on the file system's clock where a
-clock file can be touched (``parity.data.statcache`` does the same for data).
+A stamp is taken *before* the status it vouches for: a file changed while git reads the tree shows
+as changed to the stamp the next time. A file written within the file system's timestamp granularity
+of the stamp could change again without its stat moving, so such a file's content (a folder's names)
+is kept too and compared at every check (git's answer to "racily clean" entries), up to
+``MAX_RECENT_BYTES``; a ``.gitignore`` or a file of git's own written then means no stamp (git
+listed what it tracks and ignores from it, perhaps before the write). "Recent" is measured on the
+file system's clock where a clock file can be touched (``parity.data.statcache`` does the same for
+data).
 
 Folders count by their names: a folder whose stat moved but that holds the same names (a
 temporary file made and removed, SQLite's journal in ``.parity``) changes nothing git reports;
@@ -238,17 +240,22 @@ def take_stamp(
             stamp.files[full] = stat_of(full)
     if len(stamp.files) + len(stamp.folders) > MAX_ENTRIES:
         return None
-    return stamp if _compare_recent(stamp, mark) else None
+    return stamp if _compare_recent(stamp, mark, set(own_files)) else None
 
 
-def _compare_recent(stamp: TreeStamp, mark: tuple[int, int]) -> bool:
+def _compare_recent(stamp: TreeStamp, mark: tuple[int, int], own_files: set[str]) -> bool:
     """Mark the entries written within the granularity before ``mark`` to be compared by
-    content or names; False when they hold too much to read each time."""
+    content or names; False when they hold too much to read each time, or when one is a file
+    the listings of what git tracks and ignores were read from (git's own, a ``.gitignore``):
+    written since ``mark``, it may have changed after git listed the tree, and its content now
+    would vouch for a listing made from the old one."""
     now, window = mark
     limit = now - window
     budget = MAX_RECENT_BYTES
     for path, info in stamp.files.items():
         if info and max(info[2], info[3]) >= limit:
+            if path in own_files or path.endswith(f"{os.sep}.gitignore"):
+                return False
             content = _content(path)
             if content is None or len(content) > budget:
                 return False
