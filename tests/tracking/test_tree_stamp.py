@@ -125,13 +125,19 @@ CHANGES: dict[str, Callable[[Path], object]] = {
     ),
     # an ignored .gitignore still says what git ignores in its folder
     "an ignored .gitignore edited": lambda repo: _write(repo / "sub" / ".gitignore", "*.tmp\n"),
+    # dotfiles are often links: git reads the file linked to
+    "an excludes file linked to, edited": lambda repo: _write(repo.parent / "dotfiles", "*.md\n"),
 }
 
 
 def _before(repo: Path, change: str) -> None:
     """What a change needs in the tree before the stamp."""
-    if change == "the info/exclude file":
+    if change in ("the info/exclude file", "an excludes file linked to, edited"):
         _write(repo / "notes.txt", "y\n")
+    if change == "an excludes file linked to, edited":
+        _write(repo.parent / "dotfiles", "*.txt\n")
+        (repo.parent / "ignore").symlink_to(repo.parent / "dotfiles")
+        git(repo, "config", "core.excludesFile", str(repo.parent / "ignore"))
     if change == "an ignored folder replaced by a file":
         _write(repo / ".gitignore", "*.pyc\n_script.py\nout/\n")
         git(repo, "commit", "-qam", "folders named out are ignored")

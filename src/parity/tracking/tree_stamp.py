@@ -1,12 +1,11 @@
 """Whether a git work tree is still as it was: a stat stamp of everything ``git status`` reads.
 
-A process that starts many runs (a sweep, a notebook) would ask git for the same status every
-time, and the fork costs more than the run itself. A stamp holds the stat of every file the
-status depends on: git's own (HEAD, the index, the branch ref, packed-refs, exclude files), every
-tracked file and every file and folder git does not ignore, each folder with the names it held
-(a folder's marked as one).
-While every stat is the same, git would answer the same, so the status read with the stamp is
-reused; any difference sends the next run back to git.
+A process that starts many runs (a sweep, a notebook) would ask git for the same status every time,
+and the fork costs more than the run itself. A stamp holds the stat of every file the status depends
+on: git's own (HEAD, the index, the branch ref, packed-refs, exclude files, what they link to),
+every tracked file and every file and folder git does not ignore, each folder with the names it held
+(a folder's marked as one). While every stat is the same, git would answer the same, so the status
+read with the stamp is reused; any difference sends the next run back to git.
 
 A stamp is taken *before* the status it vouches for: a file changed while git reads the tree shows
 as changed to the stamp the next time. A file written within the file system's timestamp granularity
@@ -203,7 +202,8 @@ def take_stamp(
     """The stamp of the tree at ``root`` now, or None when it is too large or holds an entry
     written too recently to trust (``mark`` is (now, window) on the file system's clock)."""
     stamp = TreeStamp()
-    for path in own_files:
+    own = {*own_files, *map(os.path.realpath, own_files)}  # git reads these through links
+    for path in own:
         stamp.files[path] = stat_of(path)
     base = str(root)
     pending = [("", base)]
@@ -240,7 +240,7 @@ def take_stamp(
             stamp.files[full] = stat_of(full)
     if len(stamp.files) + len(stamp.folders) > MAX_ENTRIES:
         return None
-    return stamp if _compare_recent(stamp, mark, set(own_files)) else None
+    return stamp if _compare_recent(stamp, mark, own) else None
 
 
 def _compare_recent(stamp: TreeStamp, mark: tuple[int, int], own_files: set[str]) -> bool:
