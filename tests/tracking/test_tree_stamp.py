@@ -293,6 +293,27 @@ def test_a_file_staged_in_another_index_is_seen(
     assert not before.dirty
 
 
+def test_a_tree_too_large_to_stamp_costs_no_more_git_calls(
+    capture: Capturer, repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    listed = 0
+    asked = code_state._git
+
+    def counting(folder: Path, *args: str) -> subprocess.CompletedProcess[bytes] | None:
+        nonlocal listed
+        listed += args[0] == "ls-files" or args == tree_stamp.IGNORED_STATUS
+        return asked(folder, *args)
+
+    monkeypatch.setattr(code_state, "_git", counting)
+    tracked = len(git(repo, "ls-files").splitlines())
+    monkeypatch.setattr(tree_stamp, "MAX_ENTRIES", tracked - 1)
+    time.sleep(TICK_S)
+    states = [capture() for _ in range(20)]
+    assert capture.statuses == 20
+    assert listed == 0  # the index's header says how many files git tracks
+    assert all(state == states[0] for state in states)
+
+
 def test_a_stamp_that_never_lasts_is_taken_less_often(
     capture: Capturer, repo: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

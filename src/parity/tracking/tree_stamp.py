@@ -154,9 +154,23 @@ def stampable(git_dirs: Iterable[Path]) -> bool:
     if any(os.environ.get(name) for name in ELSEWHERE_VARIABLES):
         return False
     for folder in git_dirs:
+        if _index_entries(folder / "index") > MAX_ENTRIES:  # too large: no git calls to find out
+            return False
         if (folder / "info" / "sparse-checkout").exists() or (folder / "reftable").exists():
             return False
     return True
+
+
+def _index_entries(index: Path) -> int:
+    """How many entries the index at ``index`` holds, by its header (0 when it cannot tell)."""
+    try:
+        with open(index, "rb") as handle:
+            header = handle.read(12)
+    except OSError:
+        return 0
+    if len(header) < 12 or header[:4] != b"DIRC":
+        return 0
+    return int.from_bytes(header[8:12], "big")
 
 
 def tracked_paths(ls_files_stage: bytes) -> list[str] | None:
