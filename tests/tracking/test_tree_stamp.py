@@ -123,6 +123,11 @@ CHANGES: dict[str, Callable[[Path], object]] = {
         shutil.rmtree(repo / "out"),
         _write(repo / "out", "x\n"),
     ),
+    # git lists a link, not what the folder it points to holds (a stat through it is the same)
+    "a folder moved out and linked to": lambda repo: (
+        (repo / "data").rename(repo.parent / "outside"),
+        (repo / "data").symlink_to(repo.parent / "outside"),
+    ),
     # an ignored .gitignore still says what git ignores in its folder
     "an ignored .gitignore edited": lambda repo: _write(repo / "sub" / ".gitignore", "*.tmp\n"),
     # dotfiles are often links: git reads the file linked to
@@ -138,6 +143,8 @@ def _before(repo: Path, change: str) -> None:
         _write(repo.parent / "dotfiles", "*.txt\n")
         (repo.parent / "ignore").symlink_to(repo.parent / "dotfiles")
         git(repo, "config", "core.excludesFile", str(repo.parent / "ignore"))
+    if change == "a folder moved out and linked to":
+        _write(repo / "data" / "rows.csv", "1\n")
     if change == "an ignored folder replaced by a file":
         _write(repo / ".gitignore", "*.pyc\n_script.py\nout/\n")
         git(repo, "commit", "-qam", "folders named out are ignored")
