@@ -130,6 +130,13 @@ CHANGES: dict[str, Callable[[Path], object]] = {
     ),
     # an ignored .gitignore still says what git ignores in its folder
     "an ignored .gitignore edited": lambda repo: _write(repo / "sub" / ".gitignore", "*.tmp\n"),
+    # HEAD may name any ref, and a ref may name another: each one HEAD leads to is read
+    "HEAD's ref outside refs/heads moved": lambda repo: git(
+        repo, "update-ref", "refs/remotes/origin/main", "main"
+    ),
+    "the ref a symbolic branch names moved": lambda repo: git(
+        repo, "update-ref", "refs/heads/main", "main~1"
+    ),
     # dotfiles are often links: git reads the file linked to
     "an excludes file linked to, edited": lambda repo: _write(repo.parent / "dotfiles", "*.md\n"),
 }
@@ -143,6 +150,15 @@ def _before(repo: Path, change: str) -> None:
         _write(repo.parent / "dotfiles", "*.txt\n")
         (repo.parent / "ignore").symlink_to(repo.parent / "dotfiles")
         git(repo, "config", "core.excludesFile", str(repo.parent / "ignore"))
+    if change == "HEAD's ref outside refs/heads moved":
+        git(repo, "update-ref", "refs/remotes/origin/main", "main")
+        _commit(repo)
+        git(repo, "symbolic-ref", "HEAD", "refs/remotes/origin/main")
+        git(repo, "reset", "-q", "--hard")
+    if change == "the ref a symbolic branch names moved":
+        _commit(repo)
+        git(repo, "symbolic-ref", "refs/heads/alias", "refs/heads/main")
+        git(repo, "symbolic-ref", "HEAD", "refs/heads/alias")
     if change == "a folder moved out and linked to":
         _write(repo / "data" / "rows.csv", "1\n")
     if change == "an ignored folder replaced by a file":

@@ -281,13 +281,26 @@ _kept_lock = threading.Lock()
 _kept: dict[Path, _Kept] = {}
 
 
-def _head_branch(git_dirs: list[Path]) -> str | None:
-    """The branch HEAD names (``ref: refs/heads/x``), read from the file, or None."""
-    try:
-        head = (git_dirs[0] / "HEAD").read_text(encoding="utf-8").strip()
-    except (OSError, UnicodeDecodeError, IndexError):
-        return None
-    return head.removeprefix("ref: refs/heads/") if head.startswith("ref: refs/heads/") else None
+# Symbolic refs followed from HEAD at most this far (git itself stops at 5).
+_MAX_SYMREF_HOPS = 5
+
+
+def _head_refs(git_dirs: list[Path]) -> list[str]:
+    """The refs HEAD leads to (``ref: refs/heads/x``, any ref under refs/, symbolic ones
+    followed), read from the files: each one's file is stamped."""
+    refs: list[str] = []
+    name = "HEAD"
+    for _ in range(_MAX_SYMREF_HOPS):
+        text = None
+        for folder in git_dirs:
+            with contextlib.suppress(OSError, UnicodeDecodeError):
+                text = (folder / name).read_text(encoding="utf-8").strip()
+                break
+        if text is None or not text.startswith("ref: refs/"):
+            break
+        name = text.removeprefix("ref: ")
+        refs.append(name)
+    return refs
 
 
 def _exclude_files(root: Path, configured: str | None) -> list[Path]:
@@ -353,7 +366,7 @@ def _stamp_tree(
     tracked = tracked_paths(listed.stdout)
     if tracked is None:
         return None
-    own = git_files(git_dirs, _head_branch(git_dirs), _exclude_files(root, excludes))
+    own = git_files(git_dirs, _head_refs(git_dirs), _exclude_files(root, excludes))
     return take_stamp(root, tracked, ignored_paths(dropped.stdout), own, mark)
 
 

@@ -2,10 +2,10 @@
 
 A process that starts many runs (a sweep, a notebook) would ask git for the same status every time,
 and the fork costs more than the run itself. A stamp holds the stat of every file the status depends
-on: git's own (HEAD, the index, the branch ref, packed-refs, exclude files, what they link to),
-every tracked file and every file and folder git does not ignore, each folder with the names it held
-(a folder's marked as one). While every stat is the same, git would answer the same, so the status
-read with the stamp is reused; any difference sends the next run back to git.
+on: git's own (HEAD, the index, the refs HEAD leads to, packed-refs, exclude files, what they link
+to), every tracked file and every file and folder git does not ignore, each folder with the names it
+held (a folder's marked as one). While every stat is the same, git would answer the same, so the
+status read with the stamp is reused; any difference sends the next run back to git.
 
 A stamp is taken *before* the status it vouches for: a file changed while git reads the tree shows
 as changed to the stamp the next time. A file written within the file system's timestamp granularity
@@ -133,15 +133,15 @@ def clock_mark(folder: Path | None, tree: Path) -> tuple[int, int]:
     return touched.st_mtime_ns, 0
 
 
-def git_files(git_dirs: Iterable[Path], branch: str | None, excludes: Iterable[Path]) -> list[str]:
-    """The files of git's own that a status reads: HEAD, the index, the branch's ref,
-    packed-refs and the exclude files (a missing one counts: creating it changes the answer)."""
+def git_files(git_dirs: Iterable[Path], refs: Iterable[str], excludes: Iterable[Path]) -> list[str]:
+    """The files of git's own that a status reads: HEAD, the index, the refs HEAD leads to
+    (``refs/heads/main``), packed-refs and the exclude files (a missing one counts: creating it
+    changes the answer)."""
     paths = []
     for folder in git_dirs:
         paths += [folder / "HEAD", folder / "index", folder / "packed-refs"]
         paths.append(folder / "info" / "exclude")
-        if branch:
-            paths.append(folder / "refs" / "heads" / branch)
+        paths += [folder / ref for ref in refs]
     return [str(path) for path in [*paths, *excludes]]
 
 
