@@ -137,6 +137,13 @@ CHANGES: dict[str, Callable[[Path], object]] = {
     "the ref a symbolic branch names moved": lambda repo: git(
         repo, "update-ref", "refs/heads/main", "main~1"
     ),
+    # attributes change the diff kept with a dirty tree (binary: a binary patch)
+    "the info/attributes file": lambda repo: _write(
+        repo / ".git" / "info" / "attributes", "train.py binary\n"
+    ),
+    "an ignored .gitattributes edited": lambda repo: _write(
+        repo / ".gitattributes", "train.py binary\n"
+    ),
     # dotfiles are often links: git reads the file linked to
     "an excludes file linked to, edited": lambda repo: _write(repo.parent / "dotfiles", "*.md\n"),
 }
@@ -159,6 +166,11 @@ def _before(repo: Path, change: str) -> None:
         _commit(repo)
         git(repo, "symbolic-ref", "refs/heads/alias", "refs/heads/main")
         git(repo, "symbolic-ref", "HEAD", "refs/heads/alias")
+    if change in ("the info/attributes file", "an ignored .gitattributes edited"):
+        _write(repo / "train.py", "print('dirty')\n")
+    if change == "an ignored .gitattributes edited":
+        _write(repo / ".gitignore", "*.pyc\n_script.py\n.gitattributes\n")
+        _write(repo / ".gitattributes", "# none\n")
     if change == "a folder moved out and linked to":
         _write(repo / "data" / "rows.csv", "1\n")
     if change == "an ignored folder replaced by a file":

@@ -304,14 +304,18 @@ def _head_refs(git_dirs: list[Path]) -> list[str]:
 
 
 def _exclude_files(root: Path, configured: str | None) -> list[Path]:
-    """The user-wide ignore files git reads: core.excludesFile, else the XDG default."""
-    if configured:
-        return [Path(configured).expanduser() if configured.startswith("~") else root / configured]
+    """The user-wide ignore files git reads (core.excludesFile, else the XDG default) and the
+    default attributes file (attributes change the diff: ``binary``, ``diff=``)."""
     xdg = os.environ.get("XDG_CONFIG_HOME")
     try:
-        return [Path(xdg) / "git" / "ignore" if xdg else Path("~/.config/git/ignore").expanduser()]
+        folder = Path(xdg) / "git" if xdg else Path("~/.config/git").expanduser()
     except RuntimeError:  # no home folder: git reads none there either
-        return []
+        return [root / configured] if configured and not configured.startswith("~") else []
+    if configured:
+        ignore = Path(configured).expanduser() if configured.startswith("~") else root / configured
+    else:
+        ignore = folder / "ignore"
+    return [ignore, folder / "attributes"]
 
 
 def _still_holds(root: Path, config: ConfigStamp | None) -> _Kept | None:

@@ -140,7 +140,7 @@ def git_files(git_dirs: Iterable[Path], refs: Iterable[str], excludes: Iterable[
     paths = []
     for folder in git_dirs:
         paths += [folder / "HEAD", folder / "index", folder / "packed-refs"]
-        paths.append(folder / "info" / "exclude")
+        paths += [folder / "info" / "exclude", folder / "info" / "attributes"]
         paths += [folder / ref for ref in refs]
     return [str(path) for path in [*paths, *excludes]]
 
@@ -243,8 +243,9 @@ def take_stamp(
             if is_folder:
                 if f"{name}/" not in ignored:
                     pending.append((f"{name}/", entry.path))
-            elif name not in ignored or entry.name == ".gitignore":
-                # an ignored .gitignore still says what git ignores beside it
+            elif name not in ignored or entry.name in (".gitignore", ".gitattributes"):
+                # an ignored .gitignore still says what git ignores beside it, and an ignored
+                # .gitattributes how git diffs the files there
                 stamp.files[entry.path] = stat_of(entry.path)
         if len(stamp.files) + len(stamp.folders) > MAX_ENTRIES:
             return None
