@@ -281,24 +281,41 @@ _kept_lock = threading.Lock()
 _kept: dict[Path, _Kept] = {}
 
 
-def _head_branch(git_dirs: list[Path]) -> str | None:
-    """The branch HEAD names (``ref: refs/heads/x``), read from the file, or None."""
-    try:
-        head = (git_dirs[0] / "HEAD").read_text(encoding="utf-8").strip()
-    except (OSError, UnicodeDecodeError, IndexError):
-        return None
-    return head.removeprefix("ref: refs/heads/") if head.startswith("ref: refs/heads/") else None
+# Symbolic refs followed from HEAD at most this far (git itself stops at 5).
+_MAX_SYMREF_HOPS = 5
+
+
+def _head_refs(git_dirs: list[Path]) -> list[str]:
+    """The refs HEAD leads to (``ref: refs/heads/x``, any ref under refs/, symbolic ones
+    followed), read from the files: each one's file is stamped."""
+    refs: list[str] = []
+    name = "HEAD"
+    for _ in range(_MAX_SYMREF_HOPS):
+        text = None
+        for folder in git_dirs:
+            with contextlib.suppress(OSError, UnicodeDecodeError):
+                text = (folder / name).read_text(encoding="utf-8").strip()
+                break
+        if text is None or not text.startswith("ref: refs/"):
+            break
+        name = text.removeprefix("ref: ")
+        refs.append(name)
+    return refs
 
 
 def _exclude_files(root: Path, configured: str | None) -> list[Path]:
-    """The user-wide ignore files git reads: core.excludesFile, else the XDG default."""
-    if configured:
-        return [Path(configured).expanduser() if configured.startswith("~") else root / configured]
+    """The user-wide ignore files git reads (core.excludesFile, else the XDG default) and the
+    default attributes file (attributes change the diff: ``binary``, ``diff=``)."""
     xdg = os.environ.get("XDG_CONFIG_HOME")
     try:
-        return [Path(xdg) / "git" / "ignore" if xdg else Path("~/.config/git/ignore").expanduser()]
+        folder = Path(xdg) / "git" if xdg else Path("~/.config/git").expanduser()
     except RuntimeError:  # no home folder: git reads none there either
-        return []
+        return [root / configured] if configured and not configured.startswith("~") else []
+    if configured:
+        ignore = Path(configured).expanduser() if configured.startswith("~") else root / configured
+    else:
+        ignore = folder / "ignore"
+    return [ignore, folder / "attributes"]
 
 
 def _still_holds(root: Path, config: ConfigStamp | None) -> _Kept | None:
@@ -346,15 +363,14 @@ def _stamp_tree(
     mark = clock_mark(mark_folder, root)
     with ThreadPoolExecutor(max_workers=2) as pool:
         stage = pool.submit(_git, root, "ls-files", "-z", "--stage")
-        others = ["ls-files", "-z", "--others", "--ignored", "--exclude-standard", "--directory"]
-        ignored = pool.submit(_git, root, *others)
+        ignored = pool.submit(_git, root, *tree_stamp.IGNORED_STATUS)
         listed, dropped = stage.result(), ignored.result()
     if listed is None or listed.returncode != 0 or dropped is None or dropped.returncode != 0:
         return None
     tracked = tracked_paths(listed.stdout)
     if tracked is None:
         return None
-    own = git_files(git_dirs, _head_branch(git_dirs), _exclude_files(root, excludes))
+    own = git_files(git_dirs, _head_refs(git_dirs), _exclude_files(root, excludes))
     return take_stamp(root, tracked, ignored_paths(dropped.stdout), own, mark)
 
 
