@@ -146,6 +146,9 @@ CHANGES: dict[str, Callable[[Path], object]] = {
     ),
     # dotfiles are often links: git reads the file linked to
     "an excludes file linked to, edited": lambda repo: _write(repo.parent / "dotfiles", "*.md\n"),
+    "a configured attributes file edited": lambda repo: _write(
+        repo.parent / "attributes", "train.py binary\n"
+    ),
 }
 
 
@@ -166,8 +169,15 @@ def _before(repo: Path, change: str) -> None:
         _commit(repo)
         git(repo, "symbolic-ref", "refs/heads/alias", "refs/heads/main")
         git(repo, "symbolic-ref", "HEAD", "refs/heads/alias")
-    if change in ("the info/attributes file", "an ignored .gitattributes edited"):
+    if change in (
+        "the info/attributes file",
+        "an ignored .gitattributes edited",
+        "a configured attributes file edited",
+    ):
         _write(repo / "train.py", "print('dirty')\n")
+    if change == "a configured attributes file edited":
+        _write(repo.parent / "attributes", "# none\n")
+        git(repo, "config", "core.attributesFile", str(repo.parent / "attributes"))
     if change == "an ignored .gitattributes edited":
         _write(repo / ".gitignore", "*.pyc\n_script.py\n.gitattributes\n")
         _write(repo / ".gitattributes", "# none\n")

@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from parity.core.ids import digest_bytes
 from parity.core.run import CodeState, UntrackedFile, strip_credentials
@@ -57,28 +58,43 @@ def _git(folder: Path, *args: str) -> subprocess.CompletedProcess[bytes] | None:
         return None
 
 
-def _config_facts(folder: Path) -> tuple[str | None, str | None]:
-    """(the remote URL without credentials, core.excludesFile) from one ``git config`` call."""
-    result = _git(folder, "config", "--get-regexp", r"^(remote\..*\.url|core\.excludesfile)$")
+class ConfigFacts(NamedTuple):
+    """What one ``git config`` call tells: the remote URL without credentials, and the
+    user-wide ignore and attributes files configured (None: git's default)."""
+
+    repo_url: str | None
+    excludes: str | None
+    attributes: str | None
+
+
+_CONFIG_KEYS = r"^(remote\..*\.url|core\.excludesfile|core\.attributesfile)$"
+
+
+def _config_facts(folder: Path) -> ConfigFacts:
+    result = _git(folder, "config", "--get-regexp", _CONFIG_KEYS)
     if result is None or result.returncode not in (0, 1):  # 1: none of them is set
-        return None, None
+        return ConfigFacts(None, None, None)
     remotes: dict[str, str] = {}
-    excludes: str | None = None
+    files: dict[str, str] = {}
     for line in result.stdout.decode("utf-8", "replace").splitlines():
         name, _, value = line.partition(" ")
-        if name.lower() == "core.excludesfile":
-            excludes = value.strip()
+        if name.lower().startswith("core."):
+            files[name.lower()] = value.strip()
         else:
             remotes[name.removeprefix("remote.").removesuffix(".url")] = value.strip()
     chosen = remotes.get("origin") or next((u for _, u in sorted(remotes.items())), None)
-    return (strip_credentials(chosen) if chosen else None), excludes
+    return ConfigFacts(
+        strip_credentials(chosen) if chosen else None,
+        files.get("core.excludesfile"),
+        files.get("core.attributesfile"),
+    )
 
 
 # What `git config` reads besides the repository's own files, when no variable moves it.
 _USER_CONFIGS = ("~/.gitconfig", "~/.config/git/config", "/etc/gitconfig")
 ConfigStamp = tuple[tuple[tuple[str, str], ...], tuple[tuple[str, int, int, int], ...]]
 _remotes_lock = threading.Lock()
-_remotes: dict[Path, tuple[ConfigStamp, tuple[str | None, str | None]]] = {}
+_remotes: dict[Path, tuple[ConfigStamp, ConfigFacts]] = {}
 
 
 def _git_dirs(root: Path) -> list[Path]:
@@ -138,10 +154,8 @@ def config_stamp(root: Path) -> ConfigStamp:
     return variables, tuple(seen)
 
 
-def _known_config(
-    root: Path | None, stamp: ConfigStamp | None
-) -> tuple[str | None, str | None] | None:
-    """(remote URL, excludes file) asked of git before for ``root`` with the same config stamp,
+def _known_config(root: Path | None, stamp: ConfigStamp | None) -> ConfigFacts | None:
+    """The config facts asked of git before for ``root`` with the same config stamp,
     or None when git must be asked."""
     if root is None or stamp is None:
         return None
@@ -303,19 +317,24 @@ def _head_refs(git_dirs: list[Path]) -> list[str]:
     return refs
 
 
-def _exclude_files(root: Path, configured: str | None) -> list[Path]:
-    """The user-wide ignore files git reads (core.excludesFile, else the XDG default) and the
-    default attributes file (attributes change the diff: ``binary``, ``diff=``)."""
+def _configured_path(root: Path, configured: str) -> Path:
+    return Path(configured).expanduser() if configured.startswith("~") else root / configured
+
+
+def _exclude_files(root: Path, facts: ConfigFacts | None) -> list[Path]:
+    """The user-wide ignore and attributes files git reads (core.excludesFile and
+    core.attributesFile, else their XDG defaults): attributes change the diff (``binary``)."""
+    excludes = facts.excludes if facts is not None else None
+    attributes = facts.attributes if facts is not None else None
+    files = [_configured_path(root, name) for name in (excludes, attributes) if name]
     xdg = os.environ.get("XDG_CONFIG_HOME")
     try:
         folder = Path(xdg) / "git" if xdg else Path("~/.config/git").expanduser()
     except RuntimeError:  # no home folder: git reads none there either
-        return [root / configured] if configured and not configured.startswith("~") else []
-    if configured:
-        ignore = Path(configured).expanduser() if configured.startswith("~") else root / configured
-    else:
-        ignore = folder / "ignore"
-    return [ignore, folder / "attributes"]
+        return files
+    files += [] if excludes else [folder / "ignore"]
+    files += [] if attributes else [folder / "attributes"]
+    return files
 
 
 def _still_holds(root: Path, config: ConfigStamp | None) -> _Kept | None:
@@ -357,7 +376,7 @@ def _should_stamp(root: Path | None, git_dirs: list[Path]) -> bool:
 
 
 def _stamp_tree(
-    root: Path, git_dirs: list[Path], excludes: str | None, mark_folder: Path | None
+    root: Path, git_dirs: list[Path], facts: ConfigFacts | None, mark_folder: Path | None
 ) -> TreeStamp | None:
     """Lists what git tracks and ignores, then stamps the tree (before its status is read)."""
     mark = clock_mark(mark_folder, root)
@@ -370,7 +389,7 @@ def _stamp_tree(
     tracked = tracked_paths(listed.stdout)
     if tracked is None:
         return None
-    own = git_files(git_dirs, _head_refs(git_dirs), _exclude_files(root, excludes))
+    own = git_files(git_dirs, _head_refs(git_dirs), _exclude_files(root, facts))
     return take_stamp(root, tracked, ignored_paths(dropped.stdout), own, mark)
 
 
@@ -414,7 +433,7 @@ def capture_code_state(
         diff = kept.diff
     else:
         git_dirs = _git_dirs(root) if root is not None else []
-        facts: Future[tuple[str | None, str | None]] | None = None
+        facts: Future[ConfigFacts] | None = None
         with contextlib.ExitStack() as stack:
             if known is None:  # asked beside the status call, on the other core
                 pool = stack.enter_context(ThreadPoolExecutor(max_workers=1))
@@ -422,8 +441,8 @@ def capture_code_state(
             stamp = None
             stamped = root is not None and _should_stamp(root, git_dirs)
             if root is not None and stamped:
-                excludes = known[1] if known is not None else facts.result()[1] if facts else None
-                stamp = _stamp_tree(root, git_dirs, excludes, mark_folder)
+                facts_now = known if known is not None else facts.result() if facts else None
+                stamp = _stamp_tree(root, git_dirs, facts_now, mark_folder)
             status = _git(
                 folder, "status", "--porcelain=v2", "--branch", "-z", "--untracked-files=all"
             )
@@ -443,7 +462,7 @@ def capture_code_state(
         if root is not None:
             _keep(root, config, stamp, (commit, branch, dirty, untracked), diff, stamped=stamped)
     diff_digest = _store_diff(objects, diff) if diff else None
-    repo_url = known[0] if known is not None else None
+    repo_url = known.repo_url if known is not None else None
     files = _untracked_read(root, untracked, read, objects) if root is not None else ()
     return CodeState(
         repo_url=repo_url,

@@ -32,8 +32,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-# Past this many files and folders git's own (C, multi-threaded) check is as quick.
-MAX_ENTRIES = 5000
+# Past this many files and folders git's own (C, multi-threaded) check is as quick (measured:
+# 1,000 tracked files 4 ms kept against 6 ms git; 3,000-4,800 about even; 6,000 git ahead).
+MAX_ENTRIES = 3000
 # Without a clock file on the tree's file system: the coarsest granularity (FAT: 2 s) and skew.
 RACY_WINDOW_NS = 2_000_000_000
 # Files written that recently are read at every check, up to this much in all (else no stamp).
