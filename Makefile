@@ -39,6 +39,9 @@ lint: sync
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
+# The team-mode benchmark needs a PostgreSQL server it may create databases on: this machine's own
+# unless PARITY_TEST_POSTGRES_URL names another.
+bench: export PARITY_TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 bench: sync
 	$(BIN)/python -m benchmarks
 
