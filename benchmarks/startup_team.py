@@ -141,7 +141,7 @@ def main() -> None:
     args, _ = parser.parse_known_args(sys.argv[2:] if sys.argv[1:2] == ["startup_team"] else None)
     if not args.postgres:
         # not measured, said so; `make bench` goes on with the other benchmarks
-        print("startup_team not measured: it needs PostgreSQL (PARITY_TEST_POSTGRES_URL or --postgres)")
+        print("startup_team not measured: needs PostgreSQL (PARITY_TEST_POSTGRES_URL, --postgres)")
         return
     parities = {"Parity": sys.executable, **({"compared": args.compare} if args.compare else {})}
     work = Path(tempfile.mkdtemp(prefix="parity-bench-team-"))

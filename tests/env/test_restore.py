@@ -284,3 +284,26 @@ def _attrs_installed_editable(environment: Environment) -> Environment:
             for d in environment.distributions
         ),
     )
+
+
+@pytest.mark.slow
+def test_bytecode_is_compiled_at_restore_only_when_asked(
+    venv_locked: Path, workspace_dir: Path
+) -> None:
+    # Compiling a scikit-learn venv costs ~10 s, 20x a warm restore: it is a choice, for venvs
+    # that will run with PYTHONDONTWRITEBYTECODE=1.
+    fingerprint = workspace_dir / "locked.json"
+    fingerprint.write_text(json.dumps(capture(venv_locked).to_record().to_dict()))
+
+    def compiled(venv: Path) -> set[str]:
+        site = next(venv.glob("lib/python*/site-packages"))
+        return {path.parent.parent.name for path in site.glob("*/__pycache__/*.pyc")}
+
+    for flag, expected in (([], set()), (["--compile-bytecode"], {"idna"})):
+        venv = workspace_dir / f"restored{len(flag)}"
+        result = run_parity(
+            "env", "restore", str(fingerprint), "--venv", str(venv), *flag, cwd=workspace_dir
+        )
+        assert result.returncode == 0, result.stderr
+        assert "verified" in result.stdout
+        assert compiled(venv) == expected

@@ -289,6 +289,7 @@ def restore(
     extra_index_urls: Iterable[str] = (),
     wheels_dir: str | os.PathLike[str] | None = None,
     download_python: bool = False,
+    compile_bytecode: bool = False,
     workspace: Workspace | None = None,
 ) -> RestoreResult:
     """Build a venv with exactly ``reference``'s packages (no resolution), then verify it.
@@ -297,7 +298,8 @@ def restore(
     an installed one of the recorded version, found with uv, in pyenv's versions folder or on
     PATH (``NotFoundError`` when there is none; ``download_python`` lets uv download it);
     ``exclude`` leaves packages out on purpose (they do not count in the verification);
-    ``index_url`` where the packages came from (default: PyPI).
+    ``index_url`` where the packages came from (default: PyPI); ``compile_bytecode`` compiles
+    every module at install, for a venv that will run with PYTHONDONTWRITEBYTECODE=1.
 
     >>> environments.restore("churn@production", "/tmp/churn-venv").ok  # doctest: +SKIP
     True
@@ -318,6 +320,7 @@ def restore(
             cache_dir=_cache_dir(ws),
             wheels_dir=None if wheels_dir is None else Path(wheels_dir),
             download_python=download_python,
+            compile_bytecode=compile_bytecode,
         )
 
 

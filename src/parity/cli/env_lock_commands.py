@@ -153,6 +153,11 @@ def export(
 @click.option(
     "--download-python", is_flag=True, help="Let uv download the Python when none is installed."
 )
+@click.option(
+    "--compile-bytecode",
+    is_flag=True,
+    help="Compile every module at install, for a venv run with PYTHONDONTWRITEBYTECODE=1.",
+)
 @EXCLUDE_OPTION
 @INDEX_OPTION
 @EXTRA_INDEX_OPTION
@@ -164,6 +169,7 @@ def restore(
     venv: Path,
     python: str | None,
     download_python: bool,
+    compile_bytecode: bool,
     excluded: tuple[str, ...],
     index_url: str,
     extra_index_urls: tuple[str, ...],
@@ -189,6 +195,7 @@ def restore(
             extra_index_urls=extra_index_urls,
             wheels_dir=wheels_dir,
             download_python=download_python,
+            compile_bytecode=compile_bytecode,
         )
     except ParityError as failed:
         cause = failed.__cause__

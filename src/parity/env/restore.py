@@ -139,12 +139,15 @@ def restore_environment(
     threshold: Risk = Risk.HIGH,
     exclude: frozenset[str] = frozenset(),
     download_python: bool = False,
+    compile_bytecode: bool = False,
 ) -> RestoreResult:
     """Build ``venv`` with exactly ``environment``'s packages and verify it against the record.
 
     ``exclude`` (normalized names) leaves packages out on purpose: the verification rates what
     became of them as info. ``python`` is a path, or a version to look for instead of the
     recorded one; an interpreter is downloaded only with ``download_python``.
+    ``compile_bytecode`` compiles every module at install, for a venv run with
+    PYTHONDONTWRITEBYTECODE=1 (uv also reads ``UV_COMPILE_BYTECODE``).
     """
     base = _interpreter(environment, python, download_python)
     target = _create_venv(venv, base, download_python)
@@ -167,9 +170,12 @@ def restore_environment(
     with tempfile.TemporaryDirectory(prefix="parity-restore-") as scratch:
         lock = Path(scratch) / "pylock.toml"  # uv recognises a PEP 751 lock by this name
         lock.write_text(render_pylock(plan), encoding="utf-8")
-        # Bytecode compiled now: a restored venv run with PYTHONDONTWRITEBYTECODE=1 (as in most
-        # containers) would otherwise compile every module it imports, on every start.
-        sync = [uv_bin(), "pip", "sync", "--quiet", "--compile-bytecode"]
+        # Not compiled unless asked: compiling costs ~10 s for a scikit-learn + MLflow venv, 20x a
+        # warm restore, and Python writes each module's bytecode on first import anyway. Only a
+        # venv run with PYTHONDONTWRITEBYTECODE=1 (as in containers) needs it at install.
+        sync = [uv_bin(), "pip", "sync", "--quiet"]
+        if compile_bytecode:
+            sync.append("--compile-bytecode")
         _run([*sync, "--python", str(target), str(lock)], "installing the recorded packages")
     actual = capture(target)
     verified = verify_environment(environment, actual, threshold, excluded=exclude)
