@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import tracemalloc
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
+import zstandard
 
 from parity.core.errors import CorruptObject, UsageError
 from parity.data.manifest import DataVersion
 from parity.data.packs import PackReader
 from parity.data.versions import load_version
+from parity.store.objects import blob
 from tests.data.test_delta_storage import _add_versions, _deltas, _workspace
 
 _D = "d" * 64
@@ -69,3 +72,17 @@ def test_an_entry_running_past_the_packs_end_is_refused_before_reading(tmp_path:
             assert "runs past the end of pack" in str(info.value)
     finally:
         workspace.close()
+
+
+def test_a_frame_without_a_stated_size_is_decoded_in_pieces_and_stopped() -> None:
+    unsized = zstandard.ZstdCompressor(write_content_size=False).compress(b"\0" * (8 << 20))
+    assert zstandard.frame_content_size(unsized) == -1
+    tracemalloc.start()
+    try:
+        # A hostile record states a 64 TiB chunk: nothing near that may be allocated.
+        with pytest.raises(zstandard.ZstdError):
+            blob.decompress_bounded(unsized, 4 << 20)
+        assert blob.decompress_bounded(unsized, 1 << 46) == b"\0" * (8 << 20)
+        assert tracemalloc.get_traced_memory()[1] < 64 << 20
+    finally:
+        tracemalloc.stop()
