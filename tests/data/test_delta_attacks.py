@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import random
 import tracemalloc
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 import zstandard
 
 from parity.core.errors import CorruptObject, UsageError
-from parity.data.manifest import DataVersion
+from parity.data.delta import DeltaBases, DeltaEncoder
+from parity.data.manifest import Chunk, DataVersion
 from parity.data.packs import PackReader
 from parity.data.versions import load_version
-from parity.store.objects import blob
+from parity.store.objects import ObjectStore, blob
 from tests.data.test_delta_storage import _add_versions, _deltas, _workspace
 
 _D = "d" * 64
@@ -86,3 +88,16 @@ def test_a_frame_without_a_stated_size_is_decoded_in_pieces_and_stopped() -> Non
         assert tracemalloc.get_traced_memory()[1] < 64 << 20
     finally:
         tracemalloc.stop()
+
+
+def test_a_small_chunk_against_a_large_base_keeps_no_delta_larger_than_itself() -> None:
+    rng = random.Random(3)
+    base_bytes = rng.randbytes(1 << 20)
+    base = Chunk("b" * 64, "p" * 64, 0, len(base_bytes), len(base_bytes))  # stored raw
+    encoder = DeltaEncoder(cast(ObjectStore, None), DeltaBases([base]), None)
+    dictionary = zstandard.ZstdCompressionDict(base_bytes, dict_type=zstandard.DICT_TYPE_RAWCONTENT)
+    encoder._reader.base_dictionary = lambda *_args: dictionary  # type: ignore[method-assign]
+    chunk = rng.randbytes(4096)  # shares nothing with the base: the delta is bigger than raw
+    stored, kept_base = encoder.encode(chunk, 0)
+    assert kept_base is None
+    assert stored is None  # raw, as without deltas
