@@ -109,7 +109,9 @@ class DeltaEncoder:
         delta: bytes = zstandard.ZstdCompressor(level=DELTA_LEVEL, dict_data=dictionary).compress(
             data
         )
-        if len(delta) <= base.stored * CLEARLY:
+        # The base's entry scaled to this chunk's size: a small chunk against a large base
+        # would otherwise pass with a delta larger than the chunk itself.
+        if len(delta) * base.size <= base.stored * len(data) * CLEARLY:
             # The base's own entry says what plain zstd gives here (the same place a few edits
             # apart): a delta this much smaller is kept without compressing the chunk again.
             self._misses = 0

@@ -44,6 +44,7 @@ from parity.core.references import (
 DATA_KIND = "data"
 DATA_FORMAT = 2  # the newest format read; written only for records with deltas
 PLAIN_FORMAT = 1  # the format of a record without deltas
+_LIMIT = 1 << 48  # no pack offset or chunk length reaches this (256 TiB)
 _FIELDS = 5  # digest, pack, offset, stored, size; a sixth, the base, makes a delta
 EXECUTABLE = 0o755
 REGULAR = 0o644
@@ -83,19 +84,40 @@ def chunk_of(row: Sequence[Any], packs: Sequence[str], nested: bool = False) -> 
     always stored whole: a base with a base of its own is refused (reads stay one level)."""
     if len(row) == _FIELDS:
         digest, pack, offset, stored, size = row
-        return Chunk(digest, packs[_index(pack)], offset, stored, size)
+        return Chunk(_digest(digest), packs[_index(pack)], *_lengths(offset, stored, size))
     if len(row) != _FIELDS + 1 or nested:
         raise ValueError(f"chunk {row!r} has {len(row)} fields")
     digest, pack, offset, stored, size, base = row
     if not isinstance(base, list):
         raise ValueError(f"the base of chunk {digest!r} is {base!r}")
-    return Chunk(digest, packs[_index(pack)], offset, stored, size, chunk_of(base, packs, True))
+    return Chunk(
+        _digest(digest),
+        packs[_index(pack)],
+        *_lengths(offset, stored, size),
+        chunk_of(base, packs, True),
+    )
 
 
 def _index(number: object) -> int:
     if type(number) is not int or number < 0:
         raise ValueError(f"pack number {number!r}")
     return number
+
+
+def _digest(digest: object) -> str:
+    if not isinstance(digest, str) or not digest:
+        raise ValueError(f"chunk digest {digest!r}")
+    return digest
+
+
+def _lengths(*numbers: object) -> tuple[int, int, int]:
+    """Offset, stored length and size: plain ints in [0, 2**48), so that no read ever starts
+    at a negative or absurd offset (a bool or float would be taken for a number otherwise)."""
+    for number in numbers:
+        if type(number) is not int or not 0 <= number < _LIMIT:
+            raise ValueError(f"chunk offset or length {number!r}")
+    offset, stored, size = numbers
+    return offset, stored, size  # type: ignore[return-value]
 
 
 @dataclass(frozen=True)

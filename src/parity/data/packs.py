@@ -341,6 +341,13 @@ class PackReader:
             else:
                 self._whole[chunk.pack] = self.store.get_bytes(chunk.pack)
         if fd is not None:
+            # Checked first: a record stating a huge length must not make pread allocate it.
+            if blob.HEADER_SIZE + chunk.offset + chunk.stored > os.fstat(fd).st_size:
+                raise CorruptObject(
+                    chunk.digest,
+                    f"its entry runs past the end of pack {chunk.pack[:12]} "
+                    f"(offset {chunk.offset}, length {chunk.stored})",
+                )
             return os.pread(fd, chunk.stored, blob.HEADER_SIZE + chunk.offset)
         return self._whole[chunk.pack][chunk.offset : chunk.offset + chunk.stored]
 

@@ -55,6 +55,9 @@ def parse_header(digest: str, data: bytes) -> int:
     return codec
 
 
+_PIECE = 1 << 20  # how much of a frame without a stated size is decoded at a time
+
+
 def decompress_bounded(
     payload: bytes | memoryview, limit: int, dictionary: zstandard.ZstdCompressionDict | None = None
 ) -> bytes:
@@ -74,7 +77,19 @@ def decompress_bounded(
         if dictionary is None
         else zstandard.ZstdDecompressor(dict_data=dictionary)
     )
-    return decompressor.decompress(payload, max_output_size=max(limit, 1))
+    if claimed >= 0:
+        return decompressor.decompress(payload, max_output_size=max(limit, 1))
+    # No stated size: ``max_output_size`` would allocate ``limit`` bytes up front (a record may
+    # state a huge size), so the frame is read in pieces and refused as soon as it overflows.
+    pieces: list[bytes] = []
+    total = 0
+    with decompressor.stream_reader(payload, read_across_frames=False) as reader:
+        while piece := reader.read(_PIECE):
+            total += len(piece)
+            if total > limit:
+                raise zstandard.ZstdError(f"the frame holds more than {limit} bytes")
+            pieces.append(piece)
+    return b"".join(pieces)
 
 
 def decode(digest: str, data: bytes, limit: int = IN_MEMORY_LIMIT) -> bytes:
