@@ -251,6 +251,7 @@ def import_mlflow(
         open_mlflow_source,
     )
     from parity.registry.versions import Registry  # lazy: SQLAlchemy loads on use
+    from parity.store.meta.tracking_tables import SEARCHED_TABLES  # lazy: with SQLAlchemy
     from parity.tracking.store import RunStore  # lazy: with the registry's SQLAlchemy
 
     options = ImportOptions(tuple(experiments), _since_ms(since), dry_run)
@@ -278,6 +279,8 @@ def import_mlflow(
         source = open_mlflow_source(uri)
         try:
             counts = import_mlflow_source(source, target, options, progress or _no_progress)
+            if not dry_run:
+                ws.meta.refresh_statistics(SEARCHED_TABLES)
             report = None
             if verify:
                 report = verify_import(source, runs, select_runs(source, options))

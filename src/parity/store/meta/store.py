@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, String, Table, func, literal, select, union
+from sqlalchemy import Connection, Engine, String, Table, func, literal, select, text, union
 from sqlalchemy.exc import SQLAlchemyError
 
 from parity.core.errors import DatabaseBusy, ParityError
@@ -219,6 +219,19 @@ class MetadataStore:
     def check_schema(self) -> None:
         """Refuse (ConflictError) a schema other than this Parity's, without changing it."""
         check_revisions(set(self.schema_revisions()), self.url)
+
+    def refresh_statistics(self, tables: Sequence[str]) -> None:
+        """Have PostgreSQL's planner count ``tables`` now, after a bulk load.
+
+        Without statistics (autovacuum off, or not yet run after a load) PostgreSQL estimates a
+        table of one row and turns a run search's ``IN`` filter into a nested loop: 1.2-1.9 s
+        instead of 40 ms over 10,000 runs, measured. SQLite plans without statistics well.
+        """
+        if self.dialect != "postgresql":
+            return
+        with self.write() as connection:
+            for table in tables:
+                connection.execute(text(f'ANALYZE "{table}"'))
 
     def close(self) -> None:
         self.engine.dispose()

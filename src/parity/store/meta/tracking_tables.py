@@ -208,3 +208,8 @@ PLAIN_COLUMNS: tuple[Column[Any], ...] = (
     # A copy of the record's body: the record declares what it references (commit, diff, files).
     code_states.c.document,
 )
+
+
+# What a run search reads: the tables whose statistics its plans depend on (see
+# ``MetadataStore.refresh_statistics``).
+SEARCHED_TABLES = ("runs", "latest_metrics", "run_params", "run_tags")
