@@ -1,0 +1,76 @@
+"""Hostile input against deltas and the packs they live in: damaged records, entries that run
+past their pack, zstd frames that expand far beyond what the record says, and deltas kept when
+they are not smaller than what they replace. Each is refused with a one-line error naming what is
+wrong, before anything large is read or allocated."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from parity.core.errors import UsageError
+from parity.data.delta import DeltaBases
+from parity.data.manifest import Chunk, DataVersion
+
+_D = "d" * 64
+_P = "e" * 64
+_PLAIN: list[Any] = [_D, 0, 0, 10, 10]
+
+
+def _record(chunk: list[Any], packs: list[Any] | None = None) -> dict[str, Any]:
+    file = {"path": "f", "size": 10, "mode": 0o644, "digest": _D, "chunks": [chunk]}
+    return {"kind": "file", "packs": [_P] if packs is None else packs, "files": [file]}
+
+
+@pytest.mark.parametrize(
+    "chunk",
+    [
+        [_D, 0, -1, 10, 10],  # a negative offset
+        [_D, 0, 0, -10, 10],  # a negative stored length
+        [_D, 0, 0, 10, -10],  # a negative size
+        [_D, 0, True, 10, 10],  # a bool is an int to Python
+        [_D, False, 0, 10, 10],
+        [_D, 0, 0.0, 10, 10],
+        [_D, 0, "0", 10, 10],
+        [_D, 0, None, 10, 10],
+        [_D, 0, 0, 10, 1 << 60],  # absurdly large
+        [_D, 0, 1 << 70, 10, 10],
+        [_D, 0, 0, 1 << 64, 10],
+        [_D, -1, 0, 10, 10],  # a pack number from the end of the list
+        [_D, 1, 0, 10, 10],  # a pack the record does not list
+        [None, 0, 0, 10, 10],  # no digest
+        ["../../x", 0, 0, 10, 10],
+        [_D.upper(), 0, 0, 10, 10],
+        [_D, 0, 0, 10],  # too few fields
+        [],
+        "not a row",
+        [_D, 0, 0, 10, 10, None],  # a base that is no chunk
+        [_D, 0, 0, 10, 10, "base"],
+        [_D, 0, 0, 10, 10, []],
+        [_D, 0, 0, 10, 10, [_D, 0, -5, 10, 10]],  # a base at a negative offset
+        [_D, 0, 0, 10, 10, [_D, 0, 0, 10.0, 10]],
+        [_D, 0, 0, 10, 10, [5, 0, 0, 10, 10]],
+        [_D, 0, 0, 10, 10, [_D, 7, 0, 10, 10]],
+        [_D, 0, 0, 10, 10, [_D, 0, 0, 10, 10, _PLAIN]],  # a chain of two
+    ],
+)
+def test_a_malformed_chunk_record_is_a_damaged_record(chunk: Any) -> None:
+    with pytest.raises(UsageError, match="damaged data version record") as info:
+        DataVersion.from_dict(_record(chunk))
+    assert "\n" not in str(info.value)
+    # An add never deltas against such a previous version: it stores the file whole.
+    assert DeltaBases.of_entry({"chunks": [chunk]}, [_P]) is None
+
+
+@pytest.mark.parametrize("pack", ["../../../etc/passwd", "e" * 63, 5, None, _P.upper()])
+def test_a_pack_that_is_not_a_digest_is_a_damaged_record(pack: Any) -> None:
+    with pytest.raises(UsageError, match="damaged data version record"):
+        DataVersion.from_dict(_record(list(_PLAIN), [pack]))
+
+
+def test_a_sane_chunk_record_still_reads() -> None:
+    version = DataVersion.from_dict(_record([_D, 0, 0, 10, 10, list(_PLAIN)]))
+    chunk = version.files[0].chunks[0]
+    assert chunk.base == Chunk(_D, _P, 0, 10, 10)
+    assert DataVersion.from_dict(_record([_D, 0, 5, 0, 0])).files[0].chunks[0].size == 0
