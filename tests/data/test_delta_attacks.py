@@ -5,13 +5,18 @@ wrong, before anything large is read or allocated."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+import blake3
 import pytest
 
-from parity.core.errors import UsageError
+from parity.core.errors import CorruptObject, UsageError
 from parity.data.delta import DeltaBases
 from parity.data.manifest import Chunk, DataVersion
+from parity.data.packs import PackReader, PackWriter
+from parity.store.objects import open_backend
+from parity.store.objects.store import ObjectStore
 
 _D = "d" * 64
 _P = "e" * 64
@@ -74,3 +79,47 @@ def test_a_sane_chunk_record_still_reads() -> None:
     chunk = version.files[0].chunks[0]
     assert chunk.base == Chunk(_D, _P, 0, 10, 10)
     assert DataVersion.from_dict(_record([_D, 0, 5, 0, 0])).files[0].chunks[0].size == 0
+
+
+# --- packs: entries past the end, and frames that expand beyond the record ----------------------
+
+
+def _store(tmp_path: Path) -> ObjectStore:
+    return ObjectStore(open_backend(str(tmp_path / "objects")))
+
+
+def _pack(store: ObjectStore, entries: list[bytes]) -> tuple[str, list[int]]:
+    """A pack holding ``entries`` as they are (no compression); its digest and their offsets."""
+    writer = PackWriter(store)
+    offsets = [writer.add_encoded(entry, None).offset for entry in entries]
+    return writer.close()[0], offsets
+
+
+def _remote(store: ObjectStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make ``store`` look like one without local files (S3, a server): packs are read whole."""
+    monkeypatch.setattr(store.backend, "local_path", lambda key: None)
+
+
+@pytest.mark.parametrize("where", ["local", "remote"])
+@pytest.mark.parametrize("stored", [200, 1 << 40])
+def test_an_entry_running_past_its_pack_is_refused_before_it_is_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str, stored: int
+) -> None:
+    store = _store(tmp_path)
+    pack, [offset] = _pack(store, [b"x" * 100])
+    if where == "remote":
+        _remote(store, monkeypatch)
+    # Stated as compressed (stored < size) so nothing but the bound stops a 1 TiB read.
+    chunk = Chunk(blake3.blake3(b"x" * 100).hexdigest(), pack, offset, stored, stored + 1)
+    with PackReader(store) as reader, pytest.raises(CorruptObject, match="past the end") as info:
+        reader.read(chunk)
+    assert info.value.digest == chunk.digest
+    assert "\n" not in str(info.value)
+
+
+def test_an_entry_inside_its_pack_still_reads(tmp_path: Path) -> None:
+    store = _store(tmp_path)
+    pack, [_, second] = _pack(store, [b"a" * 50, b"b" * 70])
+    with PackReader(store) as reader:
+        chunk = Chunk(blake3.blake3(b"b" * 70).hexdigest(), pack, second, 70, 70)
+        assert reader.read(chunk) == b"b" * 70
