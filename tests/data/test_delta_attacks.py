@@ -5,17 +5,22 @@ wrong, before anything large is read or allocated."""
 
 from __future__ import annotations
 
+import contextlib
+import os
+import tracemalloc
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import blake3
 import pytest
+import zstandard
 
 from parity.core.errors import CorruptObject, UsageError
 from parity.data.delta import DeltaBases
 from parity.data.manifest import Chunk, DataVersion
 from parity.data.packs import PackReader, PackWriter
-from parity.store.objects import open_backend
+from parity.store.objects import blob, open_backend
 from parity.store.objects.store import ObjectStore
 
 _D = "d" * 64
@@ -123,3 +128,79 @@ def test_an_entry_inside_its_pack_still_reads(tmp_path: Path) -> None:
     with PackReader(store) as reader:
         chunk = Chunk(blake3.blake3(b"b" * 70).hexdigest(), pack, second, 70, 70)
         assert reader.read(chunk) == b"b" * 70
+
+
+def _unsized(data: bytes, dictionary: zstandard.ZstdCompressionDict | None = None) -> bytes:
+    """A zstd frame whose header does not state its content size (as a streaming writer makes)."""
+    compressor = zstandard.ZstdCompressor(write_content_size=False, dict_data=dictionary)
+    frame = compressor.compress(data)
+    assert zstandard.frame_content_size(frame) == -1
+    return frame
+
+
+def _peak(action: Callable[[], object]) -> int:
+    """The most memory Python allocated while ``action`` ran (zstandard's buffers included)."""
+    tracemalloc.start()
+    try:
+        with contextlib.suppress(CorruptObject, zstandard.ZstdError):
+            action()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_an_unsized_frame_is_decoded_in_pieces_never_into_a_buffer_of_the_limit() -> None:
+    frame = _unsized(b"row\n" * 1000)
+    assert blob.decompress_bounded(frame, 1 << 30) == b"row\n" * 1000
+    # zstandard's one-shot decode of an unsized frame allocates the whole limit up front.
+    assert _peak(lambda: blob.decompress_bounded(frame, 256 << 20)) < 8 << 20
+
+
+def test_an_unsized_bomb_stops_as_soon_as_it_passes_the_limit() -> None:
+    bomb = _unsized(bytes(256 << 20))  # 256 MiB of zeros in ~8 KB
+    assert len(bomb) < 64 << 10
+    with pytest.raises(zstandard.ZstdError, match="more than"):
+        blob.decompress_bounded(bomb, 1 << 20)
+    assert _peak(lambda: blob.decompress_bounded(bomb, 3 << 20)) < 16 << 20
+
+
+def test_a_frame_claiming_more_than_the_limit_is_refused_before_decoding() -> None:
+    frame = zstandard.ZstdCompressor().compress(bytes(64 << 20))
+    with pytest.raises(zstandard.ZstdError, match="claims 67108864 bytes"):
+        blob.decompress_bounded(frame, 1 << 20)
+    assert _peak(lambda: blob.decompress_bounded(frame, 1 << 20)) < 1 << 20
+
+
+def test_an_unsized_bomb_in_a_pack_is_corrupt_and_bounded(tmp_path: Path) -> None:
+    store = _store(tmp_path)
+    bomb = _unsized(bytes(64 << 20))
+    pack, [offset] = _pack(store, [bomb])
+    chunk = Chunk(_D, pack, offset, len(bomb), 1 << 20)  # the record says 1 MiB
+    with PackReader(store) as reader, pytest.raises(CorruptObject, match="more than") as info:
+        reader.read(chunk)
+    assert info.value.digest == _D
+    with PackReader(store) as reader:
+        assert _peak(lambda: reader.read(chunk)) < 8 << 20
+
+
+def test_a_delta_is_decoded_within_the_same_bound(tmp_path: Path) -> None:
+    store = _store(tmp_path)
+    base_bytes = os.urandom(4096)
+    dictionary = zstandard.ZstdCompressionDict(base_bytes, dict_type=zstandard.DICT_TYPE_RAWCONTENT)
+    small = _unsized(base_bytes[:1000], dictionary)
+    bomb = _unsized(base_bytes * 16_384, dictionary)  # 64 MiB
+    pack, [at_base, at_small, at_bomb] = _pack(store, [base_bytes, small, bomb])
+    base = Chunk(blake3.blake3(base_bytes).hexdigest(), pack, at_base, 4096, 4096)
+    digest = blake3.blake3(base_bytes[:1000]).hexdigest()
+    with PackReader(store) as reader:
+        assert (
+            reader.read(Chunk(digest, pack, at_small, len(small), 1000, base))
+            == (base_bytes[:1000])
+        )
+        # A record stating a huge size makes the bound huge, never the allocation.
+        huge = Chunk(digest, pack, at_small, len(small), 1 << 30, base)
+        assert _peak(lambda: reader.read(huge)) < 8 << 20
+        exploding = Chunk(_D, pack, at_bomb, len(bomb), 1 << 20, base)
+        with pytest.raises(CorruptObject, match="more than"):
+            reader.read(exploding)
+        assert _peak(lambda: reader.read(exploding)) < 8 << 20
