@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
 import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
@@ -17,9 +18,9 @@ import pytest
 import zstandard
 
 from parity.core.errors import CorruptObject, UsageError
-from parity.data.delta import DeltaBases
+from parity.data.delta import DeltaBases, DeltaEncoder
 from parity.data.manifest import Chunk, DataVersion
-from parity.data.packs import PackReader, PackWriter
+from parity.data.packs import EntryCompressor, PackReader, PackWriter
 from parity.store.objects import blob, open_backend
 from parity.store.objects.store import ObjectStore
 
@@ -204,3 +205,59 @@ def test_a_delta_is_decoded_within_the_same_bound(tmp_path: Path) -> None:
         with pytest.raises(CorruptObject, match="more than"):
             reader.read(exploding)
         assert _peak(lambda: reader.read(exploding)) < 8 << 20
+
+
+# --- the keep shortcut ----------------------------------------------------------------------------
+
+
+def _text(rng: random.Random, size: int) -> bytes:
+    rows = (f"{rng.randint(0, 999)},{rng.choice(['Oslo', 'Lima'])},ok\n" for _ in range(size))
+    return "".join(rows).encode()[:size]
+
+
+@pytest.fixture
+def large_base(tmp_path: Path) -> tuple[ObjectStore, DeltaBases]:
+    """A previous version of one 64 KiB chunk that zstd halves or better."""
+    store = _store(tmp_path)
+    data = _text(random.Random(3), 64 << 10)
+    writer = PackWriter(store)
+    placed = writer.add(data, EntryCompressor())
+    [pack] = writer.close()
+    assert placed.stored < placed.size // 2
+    chunk = Chunk(blake3.blake3(data).hexdigest(), pack, placed.offset, placed.stored, len(data))
+    return store, DeltaBases([chunk])
+
+
+def test_a_small_chunk_is_not_kept_as_a_delta_larger_than_itself(
+    large_base: tuple[ObjectStore, DeltaBases],
+) -> None:
+    store, bases = large_base
+    new = os.urandom(2048)  # shares nothing with the base and does not compress
+    encoder = DeltaEncoder(store, bases, EntryCompressor())
+    try:
+        packed, base = encoder.encode(new, 0)
+    finally:
+        encoder.close()
+    # The delta is ~2 KB: far below a quarter of the base's stored entry, but no smaller than
+    # the chunk itself, so it is stored raw.
+    assert (packed, base) == (None, None)
+    assert encoder.kept == 0
+
+
+def test_a_small_chunk_close_to_its_base_is_still_kept(
+    large_base: tuple[ObjectStore, DeltaBases],
+) -> None:
+    store, bases = large_base
+    [whole] = bases.chunks
+    with PackReader(store) as reader:
+        old = reader.read(whole)
+    new = bytearray(old[:4096])
+    new[100:110] = b"0123456789"
+    encoder = DeltaEncoder(store, bases, EntryCompressor())
+    try:
+        packed, base = encoder.encode(bytes(new), 0)
+    finally:
+        encoder.close()
+    assert base == whole
+    assert packed is not None
+    assert len(packed) < 200
