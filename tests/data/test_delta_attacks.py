@@ -20,6 +20,7 @@ import zstandard
 from parity.core.errors import CorruptObject, UsageError
 from parity.data.delta import DeltaBases, DeltaEncoder
 from parity.data.manifest import Chunk, DataVersion
+from parity.data.manifest_body import PreviousBody, build_body
 from parity.data.packs import EntryCompressor, PackReader, PackWriter
 from parity.store.objects import blob, open_backend
 from parity.store.objects.store import ObjectStore
@@ -261,3 +262,28 @@ def test_a_small_chunk_close_to_its_base_is_still_kept(
     assert base == whole
     assert packed is not None
     assert len(packed) < 200
+
+
+# --- an add copying a previous version's entries -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "chunk",
+    [
+        [_D, 0, -1, 10, 10],
+        [_D, 0, 0, 10, 1 << 60],
+        [_D, 0, 0.5, 10, 10],
+        [None, 0, 0, 10, 10],
+        [_D, 0, 0, 10, 10, [_D, 0, -5, 10, 10]],
+        [_D, 0, 0, 10, 10, [_D, 0, 0, 10, True]],
+    ],
+)
+def test_an_add_never_copies_a_malformed_chunk_into_a_new_record(chunk: list[Any]) -> None:
+    body = _record(chunk)
+    with pytest.raises(UsageError, match="damaged data version record"):
+        build_body("file", PreviousBody(body).by_path.values(), (), [_P])
+
+
+def test_an_add_never_copies_a_pack_that_is_not_a_digest() -> None:
+    with pytest.raises(UsageError, match="damaged data version record"):
+        PreviousBody(_record(list(_PLAIN), ["../../x"]))

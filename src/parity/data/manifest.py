@@ -84,10 +84,20 @@ class Chunk:
 
 
 def chunk_of(row: Sequence[Any], packs: Sequence[str], nested: bool = False) -> Chunk:
-    """A chunk from its record form (``Chunk.row``); ValueError on a malformed one, before
-    anything is read: a digest that is not one, a pack the record does not list, an offset,
-    length or size that is not a plain int from 0 to ``MAX_LENGTH``. A base is always stored
-    whole: a base with a base of its own is refused (reads stay one level)."""
+    """A chunk from its record form (``Chunk.row``); ValueError on a malformed one
+    (``check_row``), before anything is read."""
+    check_row(row, len(packs), nested)
+    digest, pack, offset, stored, size = row[:_FIELDS]
+    if len(row) == _FIELDS:
+        return Chunk(digest, packs[pack], offset, stored, size)
+    return Chunk(digest, packs[pack], offset, stored, size, chunk_of(row[_FIELDS], packs, True))
+
+
+def check_row(row: object, packs: int, nested: bool = False) -> None:
+    """ValueError unless ``row`` is a sound chunk record: a digest, a number of one of the
+    record's ``packs``, an offset, stored length and size that are plain ints from 0 to
+    ``MAX_LENGTH``, and maybe a base, itself sound and never with a base of its own (a base
+    is always stored whole: reads stay one level). Its own base is checked by its caller."""
     if type(row) is not list or len(row) not in (_FIELDS, _FIELDS + 1):
         raise ValueError(f"chunk {row!r:.100} is not a list of {_FIELDS} or {_FIELDS + 1} fields")
     digest, pack, offset, stored, size = row[:_FIELDS]
@@ -98,7 +108,7 @@ def chunk_of(row: Sequence[Any], packs: Sequence[str], nested: bool = False) -> 
         and len(digest) == DIGEST_HEX_LENGTH
         and not digest.strip(_HEX_DIGITS)
         and type(pack) is int
-        and 0 <= pack < len(packs)
+        and 0 <= pack < packs
         and type(offset) is int
         and type(stored) is int
         and type(size) is int
@@ -106,16 +116,14 @@ def chunk_of(row: Sequence[Any], packs: Sequence[str], nested: bool = False) -> 
         and 0 <= stored <= MAX_LENGTH
         and 0 <= size <= MAX_LENGTH
     ):
-        raise ValueError(_what_is_wrong(row, len(packs)))
-    where = packs[pack]
+        raise ValueError(_what_is_wrong(row, packs))
     if len(row) == _FIELDS:
-        return Chunk(digest, where, offset, stored, size)
+        return
     base = row[_FIELDS]
     if nested:
         raise ValueError(f"the base of chunk {digest[:12]} has a base of its own")
     if type(base) is not list:
         raise ValueError(f"the base of chunk {digest[:12]} is {base!r:.100}")
-    return Chunk(digest, where, offset, stored, size, chunk_of(base, packs, True))
 
 
 def _what_is_wrong(row: list[Any], packs: int) -> str:
