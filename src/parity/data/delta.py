@@ -13,7 +13,8 @@ The rules that keep reads cheap and everything else unchanged:
   therefore costs at most two entries (chains of length one).
 - A delta is kept only when it is at most ``KEEP_BELOW`` of what the entry would otherwise be
   (plain zstd, or the raw bytes); reading one costs a second entry, so a small gain is not worth it.
-  A delta at most ``CLEARLY`` of its base's stored entry is kept without computing plain zstd.
+  A delta at most ``CLEARLY`` of its base's stored entry, scaled to the new chunk's size, is
+  kept without computing plain zstd.
 - The record names the base (digest and where it is) next to the chunk and lists the base's pack
   in ``packs``, so gc keeps it, transfer copies it and fsck checks it with the rest.
 - The chunk index has no field for a base, so deltas are not in it: they are found again only
@@ -42,8 +43,8 @@ from parity.store.objects.store import ObjectStore
 DELTA_LEVEL = 3
 # A delta is kept when it is at most this fraction of the entry it would replace.
 KEEP_BELOW = 3 / 4
-# A delta at most this fraction of its base's stored entry is kept without compressing the chunk
-# the plain way to compare (that would cost a second zstd pass over every new chunk).
+# A delta at most this fraction of its base's stored entry (scaled to the new chunk's size) is kept
+# without compressing the chunk the plain way to compare (a second zstd pass over every new chunk).
 CLEARLY = 1 / 4
 # After this many chunks in a row whose delta was not kept, only every SKIP_EVERY-th is tried
 # (until one is kept again): a rewritten file costs a few hundred attempts, not one a chunk.
@@ -109,11 +110,11 @@ class DeltaEncoder:
         delta: bytes = zstandard.ZstdCompressor(level=DELTA_LEVEL, dict_data=dictionary).compress(
             data
         )
-        # The base's entry scaled to this chunk's size: a small chunk against a large base
-        # would otherwise pass with a delta larger than the chunk itself.
         if len(delta) * base.size <= base.stored * len(data) * CLEARLY:
             # The base's own entry says what plain zstd gives here (the same place a few edits
-            # apart): a delta this much smaller is kept without compressing the chunk again.
+            # apart), per byte: scaled to this chunk's size (a 2 KiB tail against a 64 KiB base
+            # must beat 1/4 of 2 KiB's worth, not of the whole base's), a delta this much
+            # smaller is kept without compressing the chunk again.
             self._misses = 0
             self.kept += 1
             return delta, base

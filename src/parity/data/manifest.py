@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from parity.core.errors import UsageError
+from parity.core.ids import DIGEST_HEX_LENGTH, is_digest
 from parity.core.paths import is_contained
 from parity.core.records import StoredRecord
 from parity.core.references import (
@@ -44,8 +45,11 @@ from parity.core.references import (
 DATA_KIND = "data"
 DATA_FORMAT = 2  # the newest format read; written only for records with deltas
 PLAIN_FORMAT = 1  # the format of a record without deltas
-_LIMIT = 1 << 48  # no pack offset or chunk length reaches this (256 TiB)
 _FIELDS = 5  # digest, pack, offset, stored, size; a sixth, the base, makes a delta
+# The largest offset, stored length or size a chunk record may state (256 TiB): a larger one is
+# damage, and must never reach a seek, a read or an allocation.
+MAX_LENGTH = 1 << 48
+_HEX_DIGITS = "0123456789abcdef"
 EXECUTABLE = 0o755
 REGULAR = 0o644
 
@@ -80,44 +84,71 @@ class Chunk:
 
 
 def chunk_of(row: Sequence[Any], packs: Sequence[str], nested: bool = False) -> Chunk:
-    """A chunk from its record form (``Chunk.row``); raises on a malformed one. A base is
-    always stored whole: a base with a base of its own is refused (reads stay one level)."""
+    """A chunk from its record form (``Chunk.row``); ValueError on a malformed one
+    (``check_row``), before anything is read."""
+    check_row(row, len(packs), nested)
+    digest, pack, offset, stored, size = row[:_FIELDS]
     if len(row) == _FIELDS:
-        digest, pack, offset, stored, size = row
-        return Chunk(_digest(digest), packs[_index(pack)], *_lengths(offset, stored, size))
-    if len(row) != _FIELDS + 1 or nested:
-        raise ValueError(f"chunk {row!r} has {len(row)} fields")
-    digest, pack, offset, stored, size, base = row
-    if not isinstance(base, list):
-        raise ValueError(f"the base of chunk {digest!r} is {base!r}")
-    return Chunk(
-        _digest(digest),
-        packs[_index(pack)],
-        *_lengths(offset, stored, size),
-        chunk_of(base, packs, True),
-    )
+        return Chunk(digest, packs[pack], offset, stored, size)
+    return Chunk(digest, packs[pack], offset, stored, size, chunk_of(row[_FIELDS], packs, True))
 
 
-def _index(number: object) -> int:
-    if type(number) is not int or number < 0:
-        raise ValueError(f"pack number {number!r}")
-    return number
+def check_row(row: object, packs: int, nested: bool = False) -> None:
+    """ValueError unless ``row`` is a sound chunk record: a digest, a number of one of the
+    record's ``packs``, an offset, stored length and size that are plain ints from 0 to
+    ``MAX_LENGTH``, and maybe a base, itself sound and never with a base of its own (a base
+    is always stored whole: reads stay one level). Its own base is checked by its caller."""
+    if type(row) is not list or len(row) not in (_FIELDS, _FIELDS + 1):
+        raise ValueError(f"chunk {row!r:.100} is not a list of {_FIELDS} or {_FIELDS + 1} fields")
+    digest, pack, offset, stored, size = row[:_FIELDS]
+    # One expression for the common case (status reads records of 20,000 chunks); ``type is
+    # int``: a bool is an int to Python, and a float or a string would slice or seek elsewhere.
+    if not (
+        type(digest) is str
+        and len(digest) == DIGEST_HEX_LENGTH
+        and not digest.strip(_HEX_DIGITS)
+        and type(pack) is int
+        and 0 <= pack < packs
+        and type(offset) is int
+        and type(stored) is int
+        and type(size) is int
+        and 0 <= offset <= MAX_LENGTH
+        and 0 <= stored <= MAX_LENGTH
+        and 0 <= size <= MAX_LENGTH
+    ):
+        raise ValueError(_what_is_wrong(row, packs))
+    if len(row) == _FIELDS:
+        return
+    base = row[_FIELDS]
+    if nested:
+        raise ValueError(f"the base of chunk {digest[:12]} has a base of its own")
+    if type(base) is not list:
+        raise ValueError(f"the base of chunk {digest[:12]} is {base!r:.100}")
 
 
-def _digest(digest: object) -> str:
-    if not isinstance(digest, str) or not digest:
-        raise ValueError(f"chunk digest {digest!r}")
-    return digest
+def _what_is_wrong(row: list[Any], packs: int) -> str:
+    digest = row[0]
+    if type(digest) is not str or not is_digest(digest):
+        return f"chunk digest {digest!r} is not a digest"
+    if not _in_range(row[1], packs - 1):
+        return f"chunk {digest[:12]} is in pack number {row[1]!r}, of {packs} listed"
+    names = ("offset", "stored length", "size")
+    name, value = next((n, v) for n, v in zip(names, row[2:], strict=False) if not _in_range(v))
+    return f"the {name} of chunk {digest[:12]} is {value!r}, not a whole number to {MAX_LENGTH}"
 
 
-def _lengths(*numbers: object) -> tuple[int, int, int]:
-    """Offset, stored length and size: plain ints in [0, 2**48), so that no read ever starts
-    at a negative or absurd offset (a bool or float would be taken for a number otherwise)."""
-    for number in numbers:
-        if type(number) is not int or not 0 <= number < _LIMIT:
-            raise ValueError(f"chunk offset or length {number!r}")
-    offset, stored, size = numbers
-    return offset, stored, size  # type: ignore[return-value]
+def _in_range(value: object, most: int = MAX_LENGTH) -> bool:
+    return type(value) is int and 0 <= value <= most
+
+
+def check_packs(packs: Iterable[object]) -> list[str]:
+    """A record's ``packs``: each a digest, or ValueError (they become object store keys)."""
+    checked: list[str] = []
+    for pack in packs:
+        if not isinstance(pack, str) or not is_digest(pack):
+            raise ValueError(f"pack {pack!r} is not a digest")
+        checked.append(pack)
+    return checked
 
 
 @dataclass(frozen=True)
@@ -190,7 +221,7 @@ class DataVersion:
     @classmethod
     def from_dict(cls, body: Mapping[str, Any]) -> DataVersion:
         try:
-            packs: list[str] = list(body["packs"])
+            packs = check_packs(body["packs"])
             files = tuple(
                 FileEntry(
                     path=f["path"],

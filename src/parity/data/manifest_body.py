@@ -24,6 +24,8 @@ from parity.data.manifest import (
     PLAIN_FORMAT,
     Chunk,
     FileEntry,
+    check_packs,
+    check_row,
     damaged_record,
 )
 
@@ -39,7 +41,7 @@ class PreviousBody:
     def __init__(self, body: Mapping[str, Any], version_id: str = "") -> None:
         self.version_id = version_id
         try:
-            self.packs: list[str] = list(body["packs"])
+            self.packs: list[str] = check_packs(body["packs"])
             self.by_path: dict[str, Entry] = {entry["path"]: entry for entry in body["files"]}
         except (KeyError, IndexError, TypeError, ValueError) as exc:
             raise damaged_record(exc) from exc
@@ -93,7 +95,7 @@ def build_body(
         try:
             for chunk in item["chunks"]:
                 # A chunk's pack is numbered before its base's, as ``Chunk.packs`` orders them.
-                for old in _pack_numbers(chunk, item["path"]):
+                for old in _pack_numbers(chunk, item["path"], len(previous_packs)):
                     new = renumbered[old]
                     if new < 0:
                         new = renumbered[old] = number.setdefault(previous_packs[old], len(number))
@@ -136,17 +138,17 @@ def _row(chunk: Chunk, number: dict[str, int]) -> list[Any]:
     return row
 
 
-def _pack_numbers(chunk: Any, path: object) -> list[int]:
-    """The pack numbers of a previous entry's chunk: its own, then its base's (a delta)."""
+def _pack_numbers(chunk: Any, path: object, packs: int) -> list[int]:
+    """The pack numbers of a previous entry's chunk: its own, then its base's (a delta). The
+    chunk is checked as ``DataVersion.from_dict`` would: a damaged one is never copied."""
     numbers = []
     row = chunk
     for depth in range(2):
-        if not isinstance(row, list) or len(row) not in (_CHUNK_FIELDS, _CHUNK_FIELDS + 1):
-            raise damaged_record(ValueError(f"chunk {chunk!r} of {path!r}"))
-        old = row[1]
-        if type(old) is not int or old < 0 or (depth and len(row) != _CHUNK_FIELDS):
-            raise damaged_record(ValueError(f"chunk {chunk!r} of {path!r}"))
-        numbers.append(old)
+        try:
+            check_row(row, packs, nested=bool(depth))
+        except ValueError as exc:
+            raise damaged_record(ValueError(f"{exc} (file {path!r:.100})")) from exc
+        numbers.append(row[1])
         if len(row) == _CHUNK_FIELDS:
             break
         row = row[_CHUNK_FIELDS]

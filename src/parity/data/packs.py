@@ -257,6 +257,7 @@ class PackReader:
     def __init__(self, store: ObjectStore) -> None:
         self.store = store
         self._fds: dict[str, int] = {}
+        self._lengths: dict[str, int] = {}  # the content length of each pack in ``_fds``
         self._whole: dict[str, bytes] = {}
         # The last base read (digest, whether checked, as a dictionary): deltas in a row often
         # share one (appended rows).
@@ -340,14 +341,16 @@ class PackReader:
                 fd = self._open_local(chunk.pack, local)
             else:
                 self._whole[chunk.pack] = self.store.get_bytes(chunk.pack)
+        length = self._lengths[chunk.pack] if fd is not None else len(self._whole[chunk.pack])
+        if chunk.offset + chunk.stored > length:
+            # Refused before reading: a damaged record must not make pread allocate what it
+            # states (up to 2^48 bytes), nor return a short entry.
+            raise CorruptObject(
+                chunk.digest,
+                f"its entry ({chunk.stored} bytes at {chunk.offset}) runs past the end of pack "
+                f"{chunk.pack[:12]} ({length} bytes)",
+            )
         if fd is not None:
-            # Checked first: a record stating a huge length must not make pread allocate it.
-            if blob.HEADER_SIZE + chunk.offset + chunk.stored > os.fstat(fd).st_size:
-                raise CorruptObject(
-                    chunk.digest,
-                    f"its entry runs past the end of pack {chunk.pack[:12]} "
-                    f"(offset {chunk.offset}, length {chunk.stored})",
-                )
             return os.pread(fd, chunk.stored, blob.HEADER_SIZE + chunk.offset)
         return self._whole[chunk.pack][chunk.offset : chunk.offset + chunk.stored]
 
@@ -364,12 +367,14 @@ class PackReader:
             os.close(fd)
             raise CorruptObject(pack, "it is not a Parity pack (header damaged)")
         self._fds[pack] = fd
+        self._lengths[pack] = os.fstat(fd).st_size - blob.HEADER_SIZE
         return fd
 
     def close(self) -> None:
         for fd in self._fds.values():
             os.close(fd)
         self._fds.clear()
+        self._lengths.clear()
         self._whole.clear()
         self._base = None
 

@@ -55,9 +55,6 @@ def parse_header(digest: str, data: bytes) -> int:
     return codec
 
 
-_PIECE = 1 << 20  # how much of a frame without a stated size is decoded at a time
-
-
 def decompress_bounded(
     payload: bytes | memoryview, limit: int, dictionary: zstandard.ZstdCompressionDict | None = None
 ) -> bytes:
@@ -65,11 +62,15 @@ def decompress_bounded(
     (ZstdError) to produce more than ``limit`` bytes.
 
     A frame that states its size is decoded into a buffer of that size at once (zstandard's
-    ``max_output_size`` applies only to frames that do not), so the claim is checked first."""
+    ``max_output_size`` applies only to frames that do not), so the claim is checked first. One
+    that does not state it would get a buffer of ``limit`` bytes, so it is measured first, in
+    ``STREAM_BLOCK`` pieces that are dropped as they come, stopping as soon as it passes
+    ``limit``; then decoded into a buffer of what was measured (which also refuses a truncated
+    frame, as a stream does not)."""
     try:
         claimed = zstandard.frame_content_size(payload)
     except zstandard.ZstdError:
-        claimed = -1  # a damaged header: decompressing says what is wrong with it
+        claimed = 0  # a damaged header: decompressing (into 1 byte) says what is wrong with it
     if claimed > limit:
         raise zstandard.ZstdError(f"the frame claims {claimed} bytes, more than {limit}")
     decompressor = (
@@ -77,19 +78,22 @@ def decompress_bounded(
         if dictionary is None
         else zstandard.ZstdDecompressor(dict_data=dictionary)
     )
-    if claimed >= 0:
-        return decompressor.decompress(payload, max_output_size=max(limit, 1))
-    # No stated size: ``max_output_size`` would allocate ``limit`` bytes up front (a record may
-    # state a huge size), so the frame is read in pieces and refused as soon as it overflows.
-    pieces: list[bytes] = []
+    if claimed < 0:  # -1: the frame does not state its size
+        claimed = _measured(decompressor, payload, limit)
+    return decompressor.decompress(payload, max_output_size=max(claimed, 1))
+
+
+def _measured(
+    decompressor: zstandard.ZstdDecompressor, payload: bytes | memoryview, limit: int
+) -> int:
+    """How many bytes the frame in ``payload`` decodes to; ZstdError past ``limit``."""
     total = 0
-    with decompressor.stream_reader(payload, read_across_frames=False) as reader:
-        while piece := reader.read(_PIECE):
+    with decompressor.stream_reader(payload) as reader:
+        while piece := reader.read(STREAM_BLOCK):
             total += len(piece)
             if total > limit:
                 raise zstandard.ZstdError(f"the frame holds more than {limit} bytes")
-            pieces.append(piece)
-    return b"".join(pieces)
+    return total
 
 
 def decode(digest: str, data: bytes, limit: int = IN_MEMORY_LIMIT) -> bytes:
