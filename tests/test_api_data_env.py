@@ -74,6 +74,7 @@ SURFACE: dict[ModuleType, dict[str, list[str]]] = {
             "extra_index_urls",
             "wheels_dir",
             "download_python",
+            "compile_bytecode",
             "workspace",
         ],
         "check_lock": ["lock", "python", "ignore", "workspace"],
